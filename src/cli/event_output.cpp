@@ -1,0 +1,26 @@
+// Event rendering for `vigil query`.
+#include "cli/event_output.h"
+
+namespace vigil {
+
+void render_event(std::string& out, const Event& event, const FieldRegistry& fields,
+                  const std::vector<FieldId>& projection) {
+  if (projection.empty()) {
+    out += event.source;
+    return;
+  }
+  out.push_back('{');
+  bool first = true;
+  for (FieldId id : projection) {
+    const Value& v = event.get(id);
+    if (v.is_null()) continue;
+    if (!first) out.push_back(',');
+    first = false;
+    append_json_string(out, fields.name(id));
+    out.push_back(':');
+    append_json(out, v);
+  }
+  out.push_back('}');
+}
+
+}  // namespace vigil

@@ -1,0 +1,29 @@
+// The `vigil` command: subcommand dispatch. Exceptions stop here.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+
+#include "cli/exit_codes.h"
+#include "cli/query_command.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"vigil — detection engine for Windows endpoint telemetry"};
+  app.set_version_flag("--version", "vigil 0.1.0");
+  app.require_subcommand(1);
+  vigil::QueryOptions query;
+  vigil::add_query_command(app, query);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? vigil::kExitOk : vigil::kExitUsage;
+  }
+  try {
+    if (app.got_subcommand("query")) return vigil::run_query_command(query);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "vigil: internal error: %s\n", e.what());
+    return vigil::kExitUsage;
+  }
+  return vigil::kExitUsage;
+}

@@ -1,0 +1,209 @@
+// `vigil query '<eql>' FILE...`: compile the query (its fields become the
+// reader's projection), stream every input through it batch by batch, and
+// print matches as NDJSON in input order — or in Elasticsearch's order
+// (@timestamp, then --tiebreaker) when asked. Bad documents are skipped and
+// listed at the end; --strict turns them into exit code 3.
+#include "cli/query_command.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <deque>
+
+#include "cli/event_output.h"
+#include "cli/exit_codes.h"
+#include "eql/compiler.h"
+#include "ingest/ndjson_reader.h"
+
+namespace vigil {
+namespace {
+
+std::vector<std::string> split_fields(const std::string& list) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    std::size_t comma = list.find(',', start);
+    if (comma == std::string::npos) comma = list.size();
+    std::string name = list.substr(start, comma - start);
+    name.erase(0, name.find_first_not_of(' '));
+    name.erase(name.find_last_not_of(' ') + 1);
+    if (!name.empty()) out.push_back(name);
+    start = comma + 1;
+  }
+  return out;
+}
+
+// A match kept for ordering or `tail`: its rendered line and sort keys.
+struct HeldMatch {
+  TimestampNs timestamp;
+  Value tiebreaker;  // numbers and strings are copied into `tiebreaker_text`
+  std::string tiebreaker_text;
+  std::uint64_t ordinal;
+  std::string line;
+};
+
+bool held_before(const HeldMatch& a, const HeldMatch& b) {
+  if (a.timestamp != b.timestamp) return a.timestamp < b.timestamp;
+  const Value& x = a.tiebreaker;
+  const Value& y = b.tiebreaker;
+  if (x.is_numeric() && y.is_numeric() && x.as_double() != y.as_double()) return x.as_double() < y.as_double();
+  if (x.is_text() && y.is_text() && a.tiebreaker_text != b.tiebreaker_text) return a.tiebreaker_text < b.tiebreaker_text;
+  return a.ordinal < b.ordinal;
+}
+
+void print_diagnostics(const ReadStats& stats) {
+  if (stats.skipped == 0 && stats.failed_inputs == 0) return;
+  std::fprintf(stderr, "vigil: %llu document(s) skipped, %llu input(s) failed:\n",
+               static_cast<unsigned long long>(stats.skipped), static_cast<unsigned long long>(stats.failed_inputs));
+  for (const auto& d : stats.diagnostics) {
+    if (d.line > 0) {
+      std::fprintf(stderr, "  %s:%llu (byte %llu): %s\n", d.file.c_str(), static_cast<unsigned long long>(d.line),
+                   static_cast<unsigned long long>(d.offset), d.reason.c_str());
+    } else {
+      std::fprintf(stderr, "  %s (byte %llu): %s\n", d.file.c_str(), static_cast<unsigned long long>(d.offset),
+                   d.reason.c_str());
+    }
+  }
+  if (stats.diagnostics_dropped > 0) {
+    std::fprintf(stderr, "  ... and %llu more\n", static_cast<unsigned long long>(stats.diagnostics_dropped));
+  }
+}
+
+}  // namespace
+
+void add_query_command(CLI::App& app, QueryOptions& o) {
+  CLI::App* cmd = app.add_subcommand("query", "Run an EQL event query over NDJSON / JSON inputs and print matching events");
+  cmd->add_option("query", o.query, "EQL query, e.g. 'process where process.name : \"*.exe\"'")->required();
+  cmd->add_option("inputs", o.inputs, "Input files (.ndjson, .json, .gz, .zst; '-' for stdin)")->required();
+  cmd->add_flag("--count,-c", o.count, "Print only the number of matching events");
+  cmd->add_flag("--explain", o.explain, "Print the compiled plan and exit");
+  cmd->add_option("--fields", o.fields, "Print only these comma-separated fields (flat dotted keys)");
+  cmd->add_flag("--strict", o.strict, "Exit 3 if any document is malformed or any input unreadable");
+  cmd->add_flag("--case-insensitive", o.case_insensitive,
+                "Make every string comparison and function case-insensitive (endgame EQL mode)");
+  cmd->add_option("--event-category-field", o.event_category_field, "Field holding the event category")
+      ->capture_default_str();
+  cmd->add_option("--tiebreaker", o.tiebreaker,
+                  "Order matches by @timestamp, then this field (Elasticsearch's tiebreaker_field)");
+  cmd->add_flag("--order-by-time", o.order_by_time, "Order matches by @timestamp instead of input order");
+  cmd->footer(
+      "Exit codes: 0 ok, 2 usage or query error, 3 malformed/unreadable input with --strict.\n"
+      "Output: one JSON document per line, in input order unless --order-by-time/--tiebreaker.");
+}
+
+int run_query_command(const QueryOptions& o) {
+  FieldRegistry fields;
+  eql::CompileOptions copts;
+  copts.event_category_field = o.event_category_field;
+  copts.case_insensitive = o.case_insensitive;
+  auto compiled = eql::compile_query(o.query, fields, copts);
+  if (!compiled) {
+    std::fputs(format_error(compiled.error(), "<query>", o.query).c_str(), stderr);
+    return kExitUsage;
+  }
+  const eql::Program& program = *compiled->program;
+  std::vector<FieldId> projection;
+  for (const auto& name : split_fields(o.fields)) projection.push_back(fields.intern(name));
+  std::optional<FieldId> tiebreaker;
+  if (!o.tiebreaker.empty()) tiebreaker = fields.intern(o.tiebreaker);
+  if (o.explain) {
+    std::fputs(eql::explain(program, fields).c_str(), stdout);
+    return kExitOk;
+  }
+  for (const auto& path : o.inputs) {
+    struct stat st {};
+    if (path != "-" && ::stat(path.c_str(), &st) != 0) {
+      std::fprintf(stderr, "vigil: %s: no such file\n", path.c_str());
+      return kExitUsage;
+    }
+  }
+
+  std::optional<std::int64_t> head;
+  std::optional<std::int64_t> tail;
+  for (const auto& pipe : program.pipes) {
+    // Successive heads/tails compose: head 5 | tail 2 keeps matches 4..5.
+    if (pipe.kind == eql::Pipe::Kind::Head) {
+      head = head ? std::min(*head, pipe.count) : pipe.count;
+    } else {
+      tail = tail ? std::min(*tail, pipe.count) : pipe.count;
+    }
+  }
+  const bool ordered = o.order_by_time || tiebreaker.has_value();
+  const bool hold = ordered || tail.has_value();
+
+  OutputBuffer out(stdout);
+  std::uint64_t matched = 0;
+  std::deque<HeldMatch> held;
+  eql::EvalContext ctx;
+  ReadStats stats;
+  JsonEventReader reader(fields);
+  bool stop = false;
+  auto sink = [&](EventBatch& batch) {
+    for (const Event& e : batch.events) {
+      if (!eql::matches(program, e, ctx)) continue;
+      ++matched;
+      if (!hold) {
+        if (!o.count) {
+          render_event(out.buffer(), e, fields, projection);
+          out.line_done();
+        }
+        if (head && static_cast<std::int64_t>(matched) >= *head) {
+          stop = true;
+          return false;
+        }
+        continue;
+      }
+      HeldMatch m{e.timestamp_ns, Value::null(), {}, e.ordinal, {}};
+      if (tiebreaker) {
+        Value t = e.get(*tiebreaker);
+        if (t.is_numeric()) m.tiebreaker = t;
+        if (t.is_text()) {
+          m.tiebreaker_text = std::string(t.as_string());
+          m.tiebreaker = Value::string(m.tiebreaker_text);
+        }
+      }
+      render_event(m.line, e, fields, projection);
+      held.push_back(std::move(m));
+      // Unordered tail only needs the last N (plus head's bound when head comes first).
+      if (!ordered && !head && static_cast<std::int64_t>(held.size()) > *tail) held.pop_front();
+    }
+    return true;
+  };
+  for (std::size_t i = 0; i < o.inputs.size() && !stop; ++i) {
+    if (!reader.read(o.inputs[i], static_cast<std::uint32_t>(i), sink, stats)) break;
+  }
+  if (hold) {
+    std::vector<HeldMatch> rows(std::make_move_iterator(held.begin()), std::make_move_iterator(held.end()));
+    if (ordered) std::stable_sort(rows.begin(), rows.end(), held_before);
+    // Apply the pipes in the order written.
+    std::size_t begin = 0, end = rows.size();
+    for (const auto& pipe : program.pipes) {
+      auto n = static_cast<std::size_t>(pipe.count);
+      if (pipe.kind == eql::Pipe::Kind::Head) {
+        end = std::min(end, begin + n);
+      } else if (end - begin > n) {
+        begin = end - n;
+      }
+    }
+    matched = end - begin;
+    if (!o.count) {
+      for (std::size_t i = begin; i < end; ++i) {
+        out.buffer() += rows[i].line;
+        out.line_done();
+      }
+    }
+  }
+  if (o.count) {
+    out.buffer() += fmt::format("{}", matched);
+    out.line_done();
+  }
+  out.flush();
+  print_diagnostics(stats);
+  if (o.strict && (stats.skipped > 0 || stats.failed_inputs > 0)) return kExitInput;
+  return kExitOk;
+}
+
+}  // namespace vigil

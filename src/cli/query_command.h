@@ -1,0 +1,29 @@
+// `vigil query`: run one EQL event query over inputs and print the matches.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace vigil {
+
+struct QueryOptions {
+  std::string query;
+  std::vector<std::string> inputs;
+  bool count = false;
+  bool explain = false;
+  bool strict = false;
+  bool case_insensitive = false;
+  std::string fields;  // comma-separated projection
+  std::string event_category_field = "event.category";
+  std::string tiebreaker;  // order by @timestamp then this field (as Elasticsearch)
+  bool order_by_time = false;
+};
+
+void add_query_command(CLI::App& app, QueryOptions& options);
+int run_query_command(const QueryOptions& options);
+
+}  // namespace vigil

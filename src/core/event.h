@@ -1,0 +1,42 @@
+// Event and EventBatch: the unit the pipeline moves. An event's values are
+// indexed by FieldId (the registry is the projection), live in the batch
+// arena, and `source` is the raw document kept for output (`_source`).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "core/arena.h"
+#include "core/field_registry.h"
+#include "core/timestamp.h"
+#include "core/value.h"
+
+namespace vigil {
+
+struct Event {
+  std::span<const Value> fields;  // indexed by FieldId; shorter spans mean null
+  std::string_view source;        // raw JSON document (valid for the batch)
+  TimestampNs timestamp_ns = 0;
+  bool has_timestamp = false;
+  std::uint32_t input_index = 0;  // which input (file) it came from
+  std::uint64_t line = 0;         // 1-based line (NDJSON) or element index (array)
+  std::uint64_t ordinal = 0;      // position in the whole input stream
+
+  const Value& get(FieldId id) const {
+    static constexpr Value kNull;
+    return id < fields.size() ? fields[id] : kNull;
+  }
+};
+
+struct EventBatch {
+  Arena arena{1 << 20};
+  std::vector<Event> events;
+  void clear() {
+    events.clear();
+    arena.reset();
+  }
+};
+
+}  // namespace vigil

@@ -1,0 +1,94 @@
+// Case folding, IP and CIDR parsing.
+#include "core/text.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+namespace vigil {
+
+std::string fold_case(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = fold_char(c);
+  return out;
+}
+
+bool equals_folded(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (fold_char(a[i]) != fold_char(b[i])) return false;
+  }
+  return true;
+}
+
+int compare_folded(std::string_view a, std::string_view b) {
+  std::size_t n = std::min(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    auto x = static_cast<unsigned char>(fold_char(a[i]));
+    auto y = static_cast<unsigned char>(fold_char(b[i]));
+    if (x != y) return x < y ? -1 : 1;
+  }
+  if (a.size() == b.size()) return 0;
+  return a.size() < b.size() ? -1 : 1;
+}
+
+std::size_t find_text(std::string_view haystack, std::string_view needle, std::size_t from, bool fold) {
+  if (from > haystack.size()) return std::string_view::npos;
+  if (!fold) return haystack.find(needle, from);
+  if (needle.empty()) return from;
+  for (std::size_t i = from; i + needle.size() <= haystack.size(); ++i) {
+    if (equals_folded(haystack.substr(i, needle.size()), needle)) return i;
+  }
+  return std::string_view::npos;
+}
+
+std::optional<IpAddress> parse_ip(std::string_view text) {
+  char buf[64];
+  if (text.empty() || text.size() >= sizeof(buf)) return std::nullopt;
+  std::memcpy(buf, text.data(), text.size());
+  buf[text.size()] = '\0';
+  IpAddress ip;
+  in_addr v4{};
+  if (inet_pton(AF_INET, buf, &v4) == 1) {
+    ip.v4 = true;
+    ip.bytes[10] = 0xff;
+    ip.bytes[11] = 0xff;
+    std::memcpy(&ip.bytes[12], &v4, 4);
+    return ip;
+  }
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, buf, &v6) == 1) {
+    std::memcpy(ip.bytes.data(), &v6, 16);
+    return ip;
+  }
+  return std::nullopt;
+}
+
+bool CidrBlock::contains(const IpAddress& ip) const {
+  int bits = prefix_bits;
+  for (std::size_t i = 0; i < 16 && bits > 0; ++i, bits -= 8) {
+    std::uint8_t mask = bits >= 8 ? 0xff : static_cast<std::uint8_t>(0xff << (8 - bits));
+    if ((ip.bytes[i] & mask) != (base.bytes[i] & mask)) return false;
+  }
+  return true;
+}
+
+std::optional<CidrBlock> parse_cidr(std::string_view text) {
+  auto slash = text.find('/');
+  auto addr = parse_ip(text.substr(0, slash));
+  if (!addr) return std::nullopt;
+  CidrBlock block{*addr, 128};
+  if (slash == std::string_view::npos) return block;
+  auto bits_text = text.substr(slash + 1);
+  int bits = -1;
+  auto [ptr, ec] = std::from_chars(bits_text.data(), bits_text.data() + bits_text.size(), bits);
+  if (ec != std::errc() || ptr != bits_text.data() + bits_text.size()) return std::nullopt;
+  int max_bits = addr->v4 ? 32 : 128;
+  if (bits < 0 || bits > max_bits) return std::nullopt;
+  block.prefix_bits = addr->v4 ? bits + 96 : bits;
+  return block;
+}
+
+}  // namespace vigil

@@ -1,0 +1,40 @@
+// Text primitives shared by the evaluator and the readers: ASCII case
+// folding (the folding EQL's case-insensitive operators use here, see
+// docs/eql.md), IP address and CIDR parsing.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace vigil {
+
+inline char fold_char(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+std::string fold_case(std::string_view s);
+bool equals_folded(std::string_view a, std::string_view b);
+// Three-way comparison of a and b after folding both.
+int compare_folded(std::string_view a, std::string_view b);
+// Position of `needle` in `haystack` from `from`, or npos; optionally folded.
+std::size_t find_text(std::string_view haystack, std::string_view needle, std::size_t from, bool fold);
+
+struct IpAddress {
+  std::array<std::uint8_t, 16> bytes{};  // IPv4 stored as IPv4-mapped IPv6
+  bool v4 = false;
+  bool operator==(const IpAddress&) const = default;
+};
+
+std::optional<IpAddress> parse_ip(std::string_view text);
+
+struct CidrBlock {
+  IpAddress base;
+  int prefix_bits = 0;  // out of 128 (IPv4 prefixes are offset by 96)
+  bool contains(const IpAddress& ip) const;
+};
+
+// Accepts "10.0.0.0/8", "::1/128" and bare addresses (a /32 or /128 block).
+std::optional<CidrBlock> parse_cidr(std::string_view text);
+
+}  // namespace vigil

@@ -1,0 +1,25 @@
+// Timestamps: nanoseconds since the Unix epoch, parsed from what
+// `@timestamp` holds in practice (ISO-8601 with fraction and offset, or
+// epoch milliseconds as a number or numeric string, as Elasticsearch's
+// default date format accepts).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace vigil {
+
+using TimestampNs = std::int64_t;
+
+std::optional<TimestampNs> parse_iso8601(std::string_view text);
+// Accepts ISO-8601 or a string of digits (epoch milliseconds).
+std::optional<TimestampNs> parse_timestamp_text(std::string_view text);
+TimestampNs from_epoch_millis(double millis);
+// Windows FILETIME (100 ns ticks since 1601-01-01) to Unix nanoseconds.
+TimestampNs from_filetime(std::int64_t ticks);
+// RFC 3339 UTC with nanosecond precision trimmed to milliseconds when exact.
+std::string format_timestamp(TimestampNs ns);
+
+}  // namespace vigil

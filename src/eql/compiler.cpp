@@ -1,0 +1,308 @@
+// AST → Program. Decisions made here, once per query, so evaluation never
+// makes them per event:
+//  - `== null`, `: null` become IsNull; `!=`, `!:`, `not in` become Not(...);
+//  - constant lists become hash sets; `:` patterns without wildcards join the
+//    set (folded), the others compile to WildcardPatterns; regexes to RE2;
+//  - and/or chains are flattened and ordered cheapest first (DESIGN.md);
+//  - predicates that Elasticsearch executes as Lucene queries (a field
+//    against constants, directly under and/or/not) are marked two-valued:
+//    a missing field makes them false rather than null, so `not` of them is
+//    true, exactly as Elasticsearch's must_not behaves.
+#include "eql/compiler.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "core/text.h"
+#include "eql/parser.h"
+
+namespace vigil::eql {
+namespace {
+
+class Compiler {
+ public:
+  Compiler(Program& program, FieldRegistry& fields, const CompileOptions& options)
+      : p_(program), fields_(fields), options_(options) {}
+
+  std::uint32_t compile(const Node& n, bool query_context) {
+    switch (n.kind) {
+      case NodeKind::Null: return constant(Value::null(), n);
+      case NodeKind::Bool: return constant(Value::boolean(n.bool_value), n);
+      case NodeKind::Integer: return constant(Value::integer(n.int_value), n);
+      case NodeKind::Decimal: return constant(Value::floating(n.decimal_value), n);
+      case NodeKind::String: return constant(Value::string(own(n.text)), n);
+      case NodeKind::Field: return emit({OpCode::Field, 0, 0, fields_.intern(n.text), 0, 0, n.pos}, {});
+      case NodeKind::Not: return negate(compile(*n.children[0], query_context), n);
+      case NodeKind::And:
+      case NodeKind::Or: return logical(n, query_context);
+      case NodeKind::Compare: return comparison(n, query_context);
+      case NodeKind::Arithmetic: {
+        std::uint32_t l = compile(*n.children[0], false);
+        std::uint32_t r = compile(*n.children[1], false);
+        return emit({OpCode::Arith, 0, static_cast<std::uint8_t>(n.arith), 0, 0, 0, n.pos}, {l, r});
+      }
+      case NodeKind::Negate: return emit({OpCode::Negate, 0, 0, 0, 0, 0, n.pos}, {compile(*n.children[0], false)});
+      case NodeKind::In: return in_list(n, query_context);
+      case NodeKind::Match: return match(n, query_context);
+      case NodeKind::Call: return call(n, query_context);
+    }
+    return constant(Value::null(), n);
+  }
+
+  std::uint32_t category_filter(const std::string& category, SourcePos pos) {
+    std::uint32_t field = emit({OpCode::Field, 0, 0, fields_.intern(options_.event_category_field), 0, 0, pos}, {});
+    ConstantSet set;
+    set.strings.insert(category);
+    p_.sets.push_back(std::move(set));
+    return emit({OpCode::InSet, kTwoValued, 0, static_cast<std::uint32_t>(p_.sets.size() - 1), 0, 0, pos}, {field});
+  }
+
+  std::uint32_t conjunction(const std::vector<std::uint32_t>& items, SourcePos pos) {
+    std::vector<std::uint32_t> parts;
+    for (std::uint32_t i : items) {
+      const Instr& ins = p_.instrs[i];
+      if (ins.op == OpCode::And) {
+        parts.insert(parts.end(), p_.children.begin() + ins.first_child,
+                     p_.children.begin() + ins.first_child + ins.child_count);
+      } else {
+        parts.push_back(i);
+      }
+    }
+    order_by_cost(parts);
+    return emit({OpCode::And, 0, 0, 0, 0, 0, pos}, parts);
+  }
+
+ private:
+  std::string_view own(const std::string& s) {
+    p_.strings.push_back(s);
+    return p_.strings.back();
+  }
+
+  std::uint32_t emit(Instr ins, const std::vector<std::uint32_t>& kids) {
+    ins.first_child = static_cast<std::uint32_t>(p_.children.size());
+    ins.child_count = static_cast<std::uint32_t>(kids.size());
+    p_.children.insert(p_.children.end(), kids.begin(), kids.end());
+    p_.instrs.push_back(ins);
+    return static_cast<std::uint32_t>(p_.instrs.size() - 1);
+  }
+
+  std::uint32_t constant(Value v, const Node& n) {
+    p_.constants.push_back(v);
+    return emit({OpCode::Constant, 0, 0, static_cast<std::uint32_t>(p_.constants.size() - 1), 0, 0, n.pos}, {});
+  }
+
+  std::uint32_t negate(std::uint32_t inner, const Node& n) { return emit({OpCode::Not, 0, 0, 0, 0, 0, n.pos}, {inner}); }
+
+  bool ci() const { return options_.case_insensitive; }
+
+  static bool is_field(const Node& n) { return n.kind == NodeKind::Field; }
+
+  std::uint32_t logical(const Node& n, bool query_context) {
+    std::vector<const Node*> flat;
+    collect(n, n.kind, flat);
+    std::vector<std::uint32_t> parts;
+    for (const Node* c : flat) parts.push_back(compile(*c, query_context));
+    order_by_cost(parts);
+    return emit({n.kind == NodeKind::And ? OpCode::And : OpCode::Or, 0, 0, 0, 0, 0, n.pos}, parts);
+  }
+
+  static void collect(const Node& n, NodeKind kind, std::vector<const Node*>& out) {
+    if (n.kind == kind) {
+      for (const auto& c : n.children) collect(*c, kind, out);
+    } else {
+      out.push_back(&n);
+    }
+  }
+
+  std::uint32_t cost(std::uint32_t i) const {
+    const Instr& ins = p_.instrs[i];
+    std::uint32_t sum = 0;
+    for (std::uint32_t k = 0; k < ins.child_count; ++k) sum += cost(p_.children[ins.first_child + k]);
+    switch (ins.op) {
+      case OpCode::Constant: return 0;
+      case OpCode::Field: return 1;
+      case OpCode::IsNull: return 1 + sum;
+      case OpCode::InSet: return 2 + sum;
+      case OpCode::Compare: return 2 + sum;
+      case OpCode::Wildcard: return 3 + sum + static_cast<std::uint32_t>(p_.patterns[ins.arg].size() / 4);
+      case OpCode::Regex: return 30 + sum;
+      case OpCode::Call: return 10 + sum;
+      case OpCode::InList: return 5 + sum;
+      default: return 1 + sum;
+    }
+  }
+
+  void order_by_cost(std::vector<std::uint32_t>& parts) const {
+    std::stable_sort(parts.begin(), parts.end(), [&](std::uint32_t a, std::uint32_t b) { return cost(a) < cost(b); });
+  }
+
+  std::uint32_t comparison(const Node& n, bool query_context) {
+    const Node& l = *n.children[0];
+    const Node& r = *n.children[1];
+    bool equality = n.compare == CompareOp::Eq || n.compare == CompareOp::Seq;
+    bool inequality = n.compare == CompareOp::Neq || n.compare == CompareOp::NotSeq;
+    if ((equality || inequality) && (l.kind == NodeKind::Null || r.kind == NodeKind::Null)) {
+      const Node& other = l.kind == NodeKind::Null ? r : l;
+      std::uint32_t is_null = emit({OpCode::IsNull, kTwoValued, 0, 0, 0, 0, n.pos}, {compile(other, false)});
+      return inequality ? negate(is_null, n) : is_null;
+    }
+    std::uint8_t flags = 0;
+    if (n.compare == CompareOp::Seq || n.compare == CompareOp::NotSeq || ci()) flags |= kInsensitive;
+    bool field_vs_constant = (is_field(l) && r.is_literal()) || (is_field(r) && l.is_literal());
+    if (query_context && field_vs_constant) flags |= kTwoValued;
+    CompareOp op = n.compare;
+    if (op == CompareOp::Seq || op == CompareOp::Neq || op == CompareOp::NotSeq) op = CompareOp::Eq;
+    std::uint32_t a = compile(l, false);
+    std::uint32_t b = compile(r, false);
+    std::uint32_t cmp = emit({OpCode::Compare, flags, static_cast<std::uint8_t>(op), 0, 0, 0, n.pos}, {a, b});
+    return inequality ? negate(cmp, n) : cmp;
+  }
+
+  std::uint32_t in_list(const Node& n, bool query_context) {
+    bool insensitive = n.insensitive || ci();
+    bool all_constant = true;
+    for (std::size_t i = 1; i < n.children.size(); ++i) all_constant &= n.children[i]->is_literal();
+    std::uint32_t operand = compile(*n.children[0], false);
+    std::uint32_t result;
+    if (all_constant) {
+      ConstantSet set;
+      for (std::size_t i = 1; i < n.children.size(); ++i) add_to_set(set, *n.children[i], insensitive);
+      p_.sets.push_back(std::move(set));
+      std::uint8_t flags = (insensitive ? kInsensitive : 0) | (query_context && is_field(*n.children[0]) ? kTwoValued : 0);
+      result = emit({OpCode::InSet, flags, 0, static_cast<std::uint32_t>(p_.sets.size() - 1), 0, 0, n.pos}, {operand});
+    } else {
+      std::vector<std::uint32_t> kids{operand};
+      for (std::size_t i = 1; i < n.children.size(); ++i) kids.push_back(compile(*n.children[i], false));
+      result = emit({OpCode::InList, static_cast<std::uint8_t>(insensitive ? kInsensitive : 0), 0, 0, 0, 0, n.pos}, kids);
+    }
+    return n.negated ? negate(result, n) : result;
+  }
+
+  static void add_to_set(ConstantSet& set, const Node& c, bool insensitive) {
+    switch (c.kind) {
+      case NodeKind::String: set.strings.insert(insensitive ? fold_case(c.text) : c.text); break;
+      case NodeKind::Integer: set.numbers.push_back(static_cast<double>(c.int_value)); break;
+      case NodeKind::Decimal: set.numbers.push_back(c.decimal_value); break;
+      case NodeKind::Bool: set.bools.push_back(c.bool_value); break;
+      case NodeKind::Null: set.has_null = true; break;
+      default: break;
+    }
+  }
+
+  std::uint32_t match(const Node& n, bool query_context) {
+    const Node& target = *n.children[0];
+    std::uint32_t operand = compile(target, false);
+    std::uint8_t two = (query_context && is_field(target)) ? kTwoValued : 0;
+    std::vector<std::uint32_t> alternatives;
+    if (n.match == MatchOp::Regex || n.match == MatchOp::RegexInsensitive) {
+      bool insensitive = n.match == MatchOp::RegexInsensitive || ci();
+      std::vector<std::unique_ptr<RE2>> res;
+      for (std::size_t i = 1; i < n.children.size(); ++i) {
+        RE2::Options opts;
+        opts.set_log_errors(false);
+        opts.set_case_sensitive(!insensitive);
+        opts.set_dot_nl(true);
+        res.push_back(std::make_unique<RE2>(n.children[i]->text, opts));
+      }
+      p_.regexes.push_back(std::move(res));
+      alternatives.push_back(emit({OpCode::Regex, static_cast<std::uint8_t>(two | (insensitive ? kInsensitive : 0)), 0,
+                                   static_cast<std::uint32_t>(p_.regexes.size() - 1), 0, 0, n.pos},
+                                  {operand}));
+    } else {
+      bool insensitive = n.match != MatchOp::Like || ci();
+      ConstantSet exact;
+      bool any_exact = false;
+      bool null_alternative = false;
+      std::vector<WildcardPattern> patterns;
+      for (std::size_t i = 1; i < n.children.size(); ++i) {
+        const Node& c = *n.children[i];
+        if (c.kind == NodeKind::Null) {
+          null_alternative = true;
+        } else if (c.kind == NodeKind::String && WildcardPattern::has_wildcard(c.text)) {
+          patterns.emplace_back(c.text, insensitive);
+        } else {
+          add_to_set(exact, c, insensitive);
+          any_exact = true;
+        }
+      }
+      std::uint8_t fold = insensitive ? kInsensitive : 0;
+      if (any_exact) {
+        p_.sets.push_back(std::move(exact));
+        alternatives.push_back(emit({OpCode::InSet, static_cast<std::uint8_t>(two | fold), 0,
+                                     static_cast<std::uint32_t>(p_.sets.size() - 1), 0, 0, n.pos},
+                                    {operand}));
+      }
+      if (!patterns.empty()) {
+        p_.patterns.push_back(std::move(patterns));
+        alternatives.push_back(emit({OpCode::Wildcard, static_cast<std::uint8_t>(two | fold), 0,
+                                     static_cast<std::uint32_t>(p_.patterns.size() - 1), 0, 0, n.pos},
+                                    {operand}));
+      }
+      if (null_alternative) alternatives.push_back(emit({OpCode::IsNull, kTwoValued, 0, 0, 0, 0, n.pos}, {operand}));
+    }
+    std::uint32_t result =
+        alternatives.size() == 1 ? alternatives[0] : emit({OpCode::Or, 0, 0, 0, 0, 0, n.pos}, alternatives);
+    return n.negated ? negate(result, n) : result;
+  }
+
+  std::uint32_t call(const Node& n, bool query_context) {
+    const FunctionSpec* f = find_function(n.text);
+    std::vector<std::uint32_t> args;
+    bool translatable = !n.children.empty() && is_field(*n.children[0]);
+    for (std::size_t i = 0; i < n.children.size(); ++i) {
+      args.push_back(compile(*n.children[i], false));
+      if (i > 0) translatable &= n.children[i]->is_literal();
+    }
+    auto index = static_cast<std::uint32_t>(std::find(p_.functions.begin(), p_.functions.end(), f) - p_.functions.begin());
+    if (index == p_.functions.size()) p_.functions.push_back(f);
+    std::uint8_t flags = 0;
+    if (n.insensitive || (ci() && f->has_insensitive)) flags |= kInsensitive;
+    // Elasticsearch runs these as prefix/wildcard/terms queries when given a field and constants.
+    bool query_function = f->name == "startsWith" || f->name == "endsWith" || f->name == "stringContains" ||
+                          f->name == "cidrMatch";
+    if (query_context && translatable && query_function) flags |= kTwoValued;
+    return emit({OpCode::Call, flags, 0, index, 0, 0, n.pos}, args);
+  }
+
+  Program& p_;
+  FieldRegistry& fields_;
+  const CompileOptions& options_;
+};
+
+}  // namespace
+
+Result<CompiledQuery> compile_query(std::string_view text, FieldRegistry& fields, const CompileOptions& options) {
+  auto parsed = parse_query(text);
+  if (!parsed) return parsed.error();
+  auto analysis = analyze(*parsed);
+  if (!analysis) return analysis.error();
+  CompiledQuery out{std::make_unique<Program>(), std::move(analysis.value())};
+  Program& p = *out.program;
+  p.source = std::string(text);
+  p.category = parsed->category;
+  p.pipes = parsed->pipes;
+  Compiler c(p, fields, options);
+  std::uint32_t cond = c.compile(*parsed->condition, true);
+  if (!parsed->category.empty()) {
+    std::uint32_t cat = c.category_filter(parsed->category, parsed->category_pos);
+    p.root = c.conjunction({cat, cond}, parsed->category_pos);
+  } else {
+    p.root = cond;
+  }
+  return out;
+}
+
+Result<CompiledQuery> compile_expression(std::string_view text, FieldRegistry& fields, const CompileOptions& options) {
+  auto parsed = parse_expression(text);
+  if (!parsed) return parsed.error();
+  auto analysis = analyze_expression(**parsed);
+  if (!analysis) return analysis.error();
+  CompiledQuery out{std::make_unique<Program>(), std::move(analysis.value())};
+  out.program->source = std::string(text);
+  Compiler c(*out.program, fields, options);
+  out.program->root = c.compile(**parsed, false);
+  return out;
+}
+
+}  // namespace vigil::eql

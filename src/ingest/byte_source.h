@@ -1,0 +1,30 @@
+// ByteSource: the bytes of one input, whatever wraps them. Plain files are
+// memory-mapped (zero copy); gzip and zstd (detected from their magic bytes,
+// not the file name) and stdin ("-") are decompressed/read in blocks.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+
+namespace vigil {
+
+enum class Compression { None, Gzip, Zstd };
+
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  // When the whole input is addressable at once (mmap), its bytes; else empty.
+  virtual std::string_view contiguous() const { return {}; }
+  // Reads up to `capacity` bytes; 0 at end of input. Errors carry the offset.
+  virtual Result<std::size_t> read(char* dst, std::size_t capacity) = 0;
+  virtual Compression compression() const { return Compression::None; }
+};
+
+// Opens `path` ("-" is stdin) and picks the decoder from the content.
+Result<std::unique_ptr<ByteSource>> open_byte_source(const std::string& path);
+
+}  // namespace vigil
