@@ -149,7 +149,9 @@ Value f_number(std::span<const Value> a, bool, Arena& scratch) {
   if (v.is_null()) return Value::null();
   if (v.is_numeric()) return v;
   int base = 10;
+  bool base_given = false;
   if (a.size() > 1 && !a[1].is_null()) {
+    base_given = true;
     Value b = scalar(a[1]);
     if (b.kind() != ValueKind::Int || b.as_int() < 2 || b.as_int() > 36) return Value::null();
     base = static_cast<int>(b.as_int());
@@ -162,7 +164,9 @@ Value f_number(std::span<const Value> a, bool, Arena& scratch) {
     negative = s.front() == '-';
     s.remove_prefix(1);
   }
-  if (base == 16 && s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s.remove_prefix(2);
+  bool hex_prefix = s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+  if (hex_prefix && !base_given) base = 16;  // number("0x1337") reads hexadecimal
+  if (hex_prefix && base == 16) s.remove_prefix(2);
   if (s.empty()) return Value::null();
   std::int64_t i = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), i, base);
@@ -176,14 +180,14 @@ Value f_number(std::span<const Value> a, bool, Arena& scratch) {
 }
 
 Value f_substring(std::span<const Value> a, bool, Arena& scratch) {
-  if (a[0].is_null() || a[1].is_null()) return Value::null();
+  if (a[0].is_null()) return Value::null();
   std::string_view s = text_of(a[0], scratch);
   auto as_int = [](const Value& v) {
     Value x = scalar(v);
     return x.kind() == ValueKind::Int ? x.as_int() : static_cast<std::int64_t>(x.as_double());
   };
   auto len = static_cast<std::int64_t>(s.size());
-  std::int64_t start = as_int(a[1]);
+  std::int64_t start = a[1].is_null() ? 0 : as_int(a[1]);  // null start: from the beginning
   std::int64_t end = a.size() > 2 && !a[2].is_null() ? as_int(a[2]) : len;
   // Python slice semantics, as Elasticsearch documents them.
   if (start < 0) start = std::max<std::int64_t>(0, len + start);
@@ -219,7 +223,7 @@ const FunctionSpec kFunctions[] = {
     {"endsWith", 2, 2, true, R::Bool, {A::String, A::String}, f_ends_with},
     {"indexOf", 2, 3, true, R::Integer, {A::String, A::String, A::Integer}, f_index_of},
     {"length", 1, 1, false, R::Integer, {A::String}, f_length},
-    {"modulo", 2, 2, false, R::Number, {A::Integer, A::Integer}, f_modulo},
+    {"modulo", 2, 2, false, R::Number, {A::Number, A::Number}, f_modulo},
     {"multiply", 2, 2, false, R::Number, {A::Number, A::Number}, f_multiply},
     {"number", 1, 2, false, R::Number, {A::String, A::Integer}, f_number},
     {"startsWith", 2, 2, true, R::Bool, {A::String, A::String}, f_starts_with},

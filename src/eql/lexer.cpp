@@ -132,7 +132,7 @@ class Lexer {
       case '`': return quoted_field(tok);
       case '=':
         if (peek(1) == '=') { tok.kind = TokenKind::Eq; advance(2); return true; }
-        return error_at(here(), 1, "use == for equality (or : for case-insensitive matching), not =");
+        tok.kind = TokenKind::Assign; advance(); return true;
       case '!':
         if (peek(1) == '=') { tok.kind = TokenKind::Neq; advance(2); return true; }
         if (peek(1) == ':') { tok.kind = TokenKind::NotSeq; advance(2); return true; }
@@ -193,11 +193,8 @@ class Lexer {
         pos_ = save;
       }
     }
-    if (ident_char(peek())) {
-      SourcePos p{line_, static_cast<std::uint32_t>(start - line_start_ + 1), static_cast<std::uint32_t>(start)};
-      while (ident_char(peek())) advance();
-      return error_at(p, static_cast<std::uint32_t>(pos_ - start), "invalid number; field names cannot start with a digit (quote them with backquotes)");
-    }
+    // A number directly followed by letters is a time value (maxspan=10s): the
+    // parser reads the unit as the next identifier token.
     tok.kind = decimal ? TokenKind::Decimal : TokenKind::Integer;
     tok.text = std::string(src_.substr(start, pos_ - start));
     return true;

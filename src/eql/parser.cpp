@@ -304,6 +304,8 @@ class Parser {
         span_to_here(*n);
         return n;
       }
+      case TokenKind::Assign:
+        return error_at(op, "eql.syntax", "use == for equality (or : for case-insensitive matching), not =");
       case TokenKind::Not:
         if (peek().kind == TokenKind::In || peek().kind == TokenKind::InInsensitive) {
           advance();
