@@ -111,7 +111,8 @@ std::optional<TimestampNs> parse_timestamp_text(std::string_view text) {
     if (all_digits && text.find('-', 1) == std::string_view::npos) {
       std::int64_t ms = 0;
       auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
-      if (ec == std::errc() && p == text.data() + text.size()) return from_epoch_millis(static_cast<double>(ms));
+      if (ec == std::errc() && p == text.data() + text.size() && ms > -9000000000000000LL && ms < 9000000000000000LL)
+        return ms * 1000000LL;
     }
   }
   return parse_iso8601(text);

@@ -62,13 +62,15 @@ class Analyzer {
       }
       case NodeKind::Arithmetic:
       case NodeKind::Negate: {
+        bool all_integer = true;
         for (const auto& c : n.children) {
           auto t = check(*c);
           if (!t) return t;
           if (*t == StaticType::String || *t == StaticType::Bool)
             return error(*c, fmt::format("arithmetic needs numbers, but '{}' is a {}", to_eql(*c), type_name(*t)));
+          all_integer &= *t == StaticType::Integer || *t == StaticType::Unknown;
         }
-        return StaticType::Number;
+        return all_integer ? StaticType::Integer : StaticType::Number;
       }
       case NodeKind::In: {
         auto l = check(*n.children[0]);
@@ -187,7 +189,10 @@ class Analyzer {
       case ArgType::Any: return std::nullopt;
       case ArgType::String: if (t != StaticType::String) return bad("a string"); return std::nullopt;
       case ArgType::Number: if (!numeric(t)) return bad("a number"); return std::nullopt;
-      case ArgType::Integer: if (t != StaticType::Integer) return bad("an integer"); return std::nullopt;
+      case ArgType::Integer:
+        // A computed number is truncated at run time; a decimal literal is a mistake.
+        if (!numeric(t) || arg.kind == NodeKind::Decimal) return bad("an integer");
+        return std::nullopt;
       case ArgType::Bool: if (t != StaticType::Bool) return bad("a boolean"); return std::nullopt;
       case ArgType::Constant:
         if (arg.kind != NodeKind::String) return bad("a constant string");

@@ -201,6 +201,9 @@ struct JsonEventReader::Impl {
         event.timestamp_ns = *t;
         event.has_timestamp = true;
       }
+    } else if (ts.kind() == ValueKind::Int && ts.as_int() > -9000000000000000LL && ts.as_int() < 9000000000000000LL) {
+      event.timestamp_ns = ts.as_int() * 1000000LL;  // epoch milliseconds, exact
+      event.has_timestamp = true;
     } else if (ts.is_numeric()) {
       event.timestamp_ns = from_epoch_millis(ts.as_double());
       event.has_timestamp = true;

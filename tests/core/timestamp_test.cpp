@@ -1,0 +1,49 @@
+// Timestamp parsing: ISO-8601 forms seen in ECS/winlogbeat data, epoch millis.
+#include "core/timestamp.h"
+
+#include <gtest/gtest.h>
+
+using namespace vigil;
+
+TEST(Timestamp, IsoWithFractionAndZ) {
+  auto t = parse_iso8601("2020-10-12T13:45:12.123456789Z");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(*t, 1602510312123456789LL);
+}
+
+TEST(Timestamp, IsoWithOffsetIsNormalisedToUtc) {
+  auto utc = parse_iso8601("2021-03-04T10:00:00Z");
+  auto plus = parse_iso8601("2021-03-04T12:00:00+02:00");
+  auto minus = parse_iso8601("2021-03-04T05:30:00-0430");
+  ASSERT_TRUE(utc && plus && minus);
+  EXPECT_EQ(*utc, *plus);
+  EXPECT_EQ(*utc, *minus);
+}
+
+TEST(Timestamp, SpaceSeparatorAndDateOnly) {
+  EXPECT_EQ(*parse_iso8601("1970-01-02 00:00:00"), 86400LL * 1000000000LL);
+  EXPECT_EQ(*parse_iso8601("1970-01-02"), 86400LL * 1000000000LL);
+}
+
+TEST(Timestamp, RejectsGarbage) {
+  EXPECT_FALSE(parse_iso8601("2020-13-01T00:00:00Z"));
+  EXPECT_FALSE(parse_iso8601("2020-01-01T25:00:00Z"));
+  EXPECT_FALSE(parse_iso8601("yesterday"));
+  EXPECT_FALSE(parse_iso8601("2020-01-01T00:00:00Zjunk"));
+  EXPECT_FALSE(parse_iso8601(""));
+}
+
+TEST(Timestamp, EpochMillisAsText) {
+  EXPECT_EQ(*parse_timestamp_text("1602510312123"), 1602510312123LL * 1000000LL);
+  EXPECT_EQ(*parse_timestamp_text("100"), 100LL * 1000000LL);
+}
+
+TEST(Timestamp, FiletimeConversion) {
+  EXPECT_EQ(from_filetime(116444736000000000LL), 0);
+  EXPECT_EQ(from_filetime(131485996510000000LL), 1504126051000000000LL);
+}
+
+TEST(Timestamp, FormatRoundTrips) {
+  EXPECT_EQ(format_timestamp(*parse_iso8601("2020-10-12T13:45:12.123Z")), "2020-10-12T13:45:12.123Z");
+  EXPECT_EQ(format_timestamp(*parse_iso8601("1969-12-31T23:59:59.5Z")), "1969-12-31T23:59:59.500Z");
+}

@@ -1,0 +1,144 @@
+// Evaluation semantics: Elasticsearch's case rules, null handling (three-
+// valued expressions, two-valued field predicates), multi-valued fields,
+// functions as detection rules use them.
+#include <gtest/gtest.h>
+
+#include "eql/compiler.h"
+#include "ingest/ndjson_reader.h"
+
+using namespace vigil;
+using namespace vigil::eql;
+
+namespace {
+
+// Compiles `query`, decodes `doc`, and says whether it matches.
+bool matches_doc(std::string_view query, std::string_view doc, CompileOptions options = {}) {
+  FieldRegistry fields;
+  auto compiled = compile_query(query, fields, options);
+  EXPECT_TRUE(compiled.ok()) << (compiled.ok() ? "" : compiled.error().message);
+  if (!compiled) return false;
+  JsonEventReader reader(fields);
+  Arena arena;
+  Event event;
+  std::string reason;
+  EXPECT_TRUE(reader.decode_one(doc, event, arena, reason)) << reason;
+  EvalContext ctx;
+  return eql::matches(*compiled->program, event, ctx);
+}
+
+constexpr std::string_view kProc =
+    R"({"event":{"category":["process"],"type":["start"]},"process":{"name":"PowerShell.EXE","pid":42,)"
+    R"("args":["powershell.exe","-enc","SQBFAFgA"],"command_line":"powershell.exe -enc SQBFAFgA",)"
+    R"("parent":{"name":"cmd.exe"}},"user":{"name":"alice"},"destination":{"ip":"10.1.2.3","port":8443}})";
+
+}  // namespace
+
+TEST(Eval, CategoryMatchesAnyValueOfEventCategory) {
+  EXPECT_TRUE(matches_doc("process where true", kProc));
+  EXPECT_FALSE(matches_doc("file where true", kProc));
+  EXPECT_TRUE(matches_doc("any where true", kProc));
+}
+
+TEST(Eval, EqualsIsCaseSensitiveColonIsNot) {
+  EXPECT_FALSE(matches_doc(R"(process where process.name == "powershell.exe")", kProc));
+  EXPECT_TRUE(matches_doc(R"(process where process.name == "PowerShell.EXE")", kProc));
+  EXPECT_TRUE(matches_doc(R"(process where process.name : "powershell.exe")", kProc));
+  EXPECT_TRUE(matches_doc(R"(process where process.name : "power*.exe")", kProc));
+  EXPECT_FALSE(matches_doc(R"(process where process.name like "power*")", kProc));
+  EXPECT_TRUE(matches_doc(R"(process where process.name like~ "power*")", kProc));
+  EXPECT_FALSE(matches_doc(R"(process where process.name == "Power*")", kProc));  // == has no wildcards
+}
+
+TEST(Eval, InAndInTilde) {
+  EXPECT_FALSE(matches_doc(R"(process where process.name in ("powershell.exe", "pwsh.exe"))", kProc));
+  EXPECT_TRUE(matches_doc(R"(process where process.name in~ ("powershell.exe", "pwsh.exe"))", kProc));
+  EXPECT_TRUE(matches_doc(R"(process where process.pid in (1, 42))", kProc));
+  EXPECT_TRUE(matches_doc(R"(process where process.pid not in (1, 2))", kProc));
+  EXPECT_TRUE(matches_doc(R"(process where process.name in (process.parent.name, "PowerShell.EXE"))", kProc));
+}
+
+TEST(Eval, RegexIsAnchoredAndLinear) {
+  EXPECT_TRUE(matches_doc(R"(process where process.command_line regex ".*-enc [A-Za-z0-9]+")", kProc));
+  EXPECT_FALSE(matches_doc(R"(process where process.command_line regex "-enc")", kProc));  // full match only
+  EXPECT_TRUE(matches_doc(R"(process where process.name regex~ "power.*")", kProc));
+  EXPECT_FALSE(matches_doc(R"(process where process.name regex "power.*")", kProc));
+}
+
+TEST(Eval, MultiValuedFieldsMatchWhenAnyValueDoes) {
+  EXPECT_TRUE(matches_doc(R"(process where process.args : "-enc")", kProc));
+  EXPECT_TRUE(matches_doc(R"(process where process.args == "-enc")", kProc));
+  EXPECT_TRUE(matches_doc(R"(process where startsWith~(process.args, "SQB"))", kProc));
+  // Negations are "no value matches", as must_not behaves.
+  EXPECT_FALSE(matches_doc(R"(process where not process.args : "-enc")", kProc));
+  EXPECT_FALSE(matches_doc(R"(process where process.args != "-enc")", kProc));
+  EXPECT_TRUE(matches_doc(R"(process where process.args != "-nop")", kProc));
+}
+
+TEST(Eval, MissingFieldsInQueryPredicatesAreFalseSoNotIsTrue) {
+  // Elasticsearch runs these as Lucene queries: missing field → no match; not → match.
+  EXPECT_FALSE(matches_doc(R"(process where process.missing : "x")", kProc));
+  EXPECT_TRUE(matches_doc(R"(process where not process.missing : "x")", kProc));
+  EXPECT_TRUE(matches_doc(R"(process where process.missing != "x")", kProc));
+  EXPECT_TRUE(matches_doc(R"(process where process.missing not in ("a", "b"))", kProc));
+  EXPECT_TRUE(matches_doc(R"(process where process.missing == null)", kProc));
+  EXPECT_TRUE(matches_doc(R"(process where process.name != null)", kProc));
+}
+
+TEST(Eval, ExpressionsPropagateNull) {
+  // Scripted expressions are three-valued: null stays null under not.
+  EXPECT_FALSE(matches_doc(R"(process where length(process.missing) > 0)", kProc));
+  EXPECT_FALSE(matches_doc(R"(process where not (length(process.missing) > 0))", kProc));
+  EXPECT_TRUE(matches_doc(R"(process where null : (process.missing > 1))", kProc));
+  EXPECT_FALSE(matches_doc(R"(process where process.missing + 1 > 0)", kProc));
+  EXPECT_TRUE(matches_doc(R"(process where concat(process.name, process.missing) == null)", kProc));
+}
+
+TEST(Eval, ThreeValuedLogic) {
+  EXPECT_TRUE(matches_doc(R"(process where (length(process.missing) > 0) or true)", kProc));
+  EXPECT_FALSE(matches_doc(R"(process where (length(process.missing) > 0) and true)", kProc));
+  EXPECT_FALSE(matches_doc(R"(process where (length(process.missing) > 0) and false)", kProc));
+}
+
+TEST(Eval, NumbersAndArithmetic) {
+  EXPECT_TRUE(matches_doc("process where process.pid == 42.0", kProc));
+  EXPECT_TRUE(matches_doc("process where process.pid / 5 == 8", kProc));      // integer division
+  EXPECT_TRUE(matches_doc("process where process.pid / 5.0 == 8.4", kProc));
+  EXPECT_TRUE(matches_doc("process where process.pid % 5 == 2", kProc));
+  EXPECT_FALSE(matches_doc("process where process.pid / 0 == 0", kProc));     // division by zero is null
+  EXPECT_TRUE(matches_doc("process where destination.port >= 1024 and destination.port < 49152", kProc));
+  EXPECT_TRUE(matches_doc("process where -process.pid + 50 == 8", kProc));
+}
+
+TEST(Eval, FunctionsAsRulesUseThem) {
+  EXPECT_TRUE(matches_doc(R"(process where cidrMatch(destination.ip, "10.0.0.0/8", "192.168.0.0/16"))", kProc));
+  EXPECT_FALSE(matches_doc(R"(process where cidrMatch(destination.ip, "172.16.0.0/12"))", kProc));
+  EXPECT_TRUE(matches_doc(R"(process where destination.ip == "10.1.2.3")", kProc));
+  EXPECT_TRUE(matches_doc(R"(process where endsWith~(process.name, ".exe"))", kProc));
+  EXPECT_FALSE(matches_doc(R"(process where endsWith(process.name, ".exe"))", kProc));
+  EXPECT_TRUE(matches_doc(R"(process where stringContains(process.command_line, "-enc"))", kProc));
+  EXPECT_TRUE(matches_doc(R"(process where indexOf(process.command_line, "-enc") == 15)", kProc));
+  EXPECT_TRUE(matches_doc(R"(process where substring(process.name, -4) : ".exe")", kProc));
+  EXPECT_TRUE(matches_doc(R"(process where between(process.command_line, "-enc ", "A") == "SQBF")", kProc));
+  EXPECT_TRUE(matches_doc(R"(process where concat(user.name, "@", process.pid) == "alice@42")", kProc));
+  EXPECT_TRUE(matches_doc(R"(process where number(string(process.pid)) == 42)", kProc));
+  EXPECT_TRUE(matches_doc(R"(process where substring(process.name, length(process.name) - (length("exe") + 1)) : ".exe")", kProc));
+  EXPECT_TRUE(matches_doc(R"(process where add(process.pid, 1) == 43 and multiply(2, 3) == 6 and modulo(7, 4) == 3)", kProc));
+}
+
+TEST(Eval, CaseInsensitiveMode) {
+  CompileOptions ci;
+  ci.case_insensitive = true;
+  EXPECT_TRUE(matches_doc(R"(process where process.name == "powershell.exe")", kProc, ci));
+  EXPECT_TRUE(matches_doc(R"(process where endsWith(process.name, ".exe"))", kProc, ci));
+  EXPECT_TRUE(matches_doc(R"(process where process.name in ("POWERSHELL.exe"))", kProc, ci));
+}
+
+TEST(Eval, ExplainShowsThePlan) {
+  FieldRegistry fields;
+  auto compiled = compile_query(R"(process where process.name : ("a.exe", "*.dll") and not user.name == "x")", fields);
+  ASSERT_TRUE(compiled);
+  std::string plan = explain(*compiled->program, fields);
+  EXPECT_NE(plan.find("in-set[1] {\"a.exe\"} case-insensitive missing=false"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("wildcard[1] \"*.dll\" (suffix)"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("field event.category"), std::string::npos) << plan;
+}

@@ -1,0 +1,220 @@
+// JsonEventReader: projection, nested vs dotted keys, multi-valued fields,
+// malformed documents skipped and reported with line numbers, compressed
+// inputs and JSON array files.
+#include "ingest/ndjson_reader.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+using namespace vigil;
+
+namespace {
+
+struct TempFile {
+  std::string path;
+  explicit TempFile(const std::string& content, const std::string& suffix = ".ndjson") {
+    char tmpl[] = "/tmp/vigil_reader_XXXXXX";
+    int fd = mkstemp(tmpl);
+    close(fd);
+    path = std::string(tmpl) + suffix;
+    std::rename(tmpl, path.c_str());
+    std::ofstream(path, std::ios::binary) << content;
+  }
+  ~TempFile() { std::remove(path.c_str()); }
+};
+
+struct Collected {
+  std::vector<std::string> names;  // value of the first projected field, rendered
+  std::vector<std::uint64_t> lines;
+  ReadStats stats;
+};
+
+Collected read_all(const std::string& path, FieldRegistry& fields, FieldId field) {
+  Collected c;
+  JsonEventReader reader(fields);
+  reader.read(path, 0, [&](EventBatch& batch) {
+    for (const Event& e : batch.events) {
+      std::string s;
+      append_json(s, e.get(field));
+      c.names.push_back(s);
+      c.lines.push_back(e.line);
+    }
+    return true;
+  }, c.stats);
+  return c;
+}
+
+std::string gzip(const std::string& data) {
+  z_stream z{};
+  deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  std::string out(compressBound(static_cast<uLong>(data.size())) + 64, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+std::string zstd(const std::string& data) {
+  std::string out(ZSTD_compressBound(data.size()), '\0');
+  out.resize(ZSTD_compress(out.data(), out.size(), data.data(), data.size(), 3));
+  return out;
+}
+
+}  // namespace
+
+TEST(NdjsonReader, NestedAndDottedKeysAreTheSameField) {
+  TempFile f("{\"process\":{\"name\":\"a.exe\"}}\n{\"process.name\":\"b.exe\"}\n{\"process\":{\"parent.name\":\"x\",\"name\":\"c.exe\"}}\n");
+  FieldRegistry fields;
+  FieldId id = fields.intern("process.name");
+  auto c = read_all(f.path, fields, id);
+  EXPECT_EQ(c.names, (std::vector<std::string>{"\"a.exe\"", "\"b.exe\"", "\"c.exe\""}));
+}
+
+TEST(NdjsonReader, OnlyProjectedFieldsAreMaterialized) {
+  TempFile f("{\"a\":1,\"b\":{\"c\":[1,2,{\"d\":3}]},\"e\":\"x\"}\n");
+  FieldRegistry fields;
+  FieldId e = fields.intern("e");
+  JsonEventReader reader(fields);
+  ReadStats stats;
+  reader.read(f.path, 0, [&](EventBatch& batch) {
+    EXPECT_EQ(batch.events.size(), 1u);
+    EXPECT_EQ(batch.events[0].fields.size(), fields.size());
+    EXPECT_EQ(batch.events[0].get(e).as_string(), "x");
+    EXPECT_EQ(batch.events[0].source, "{\"a\":1,\"b\":{\"c\":[1,2,{\"d\":3}]},\"e\":\"x\"}");
+    return true;
+  }, stats);
+  EXPECT_EQ(stats.events, 1u);
+}
+
+TEST(NdjsonReader, ArraysAndArraysOfObjectsAreMultiValued) {
+  TempFile f("{\"process\":{\"args\":[\"cmd.exe\",\"/c\",\"whoami\"]},\"dll\":[{\"name\":\"a.dll\"},{\"name\":\"b.dll\"}],\"one\":[\"x\"]}\n");
+  FieldRegistry fields;
+  FieldId args = fields.intern("process.args");
+  FieldId dll = fields.intern("dll.name");
+  FieldId one = fields.intern("one");
+  JsonEventReader reader(fields);
+  ReadStats stats;
+  reader.read(f.path, 0, [&](EventBatch& batch) {
+    const Event& e = batch.events.at(0);
+    std::string s;
+    append_json(s, e.get(args));
+    EXPECT_EQ(s, "[\"cmd.exe\",\"/c\",\"whoami\"]");
+    s.clear();
+    append_json(s, e.get(dll));
+    EXPECT_EQ(s, "[\"a.dll\",\"b.dll\"]");
+    EXPECT_EQ(e.get(one).kind(), ValueKind::Array);  // a one-element array stays an array
+    return true;
+  }, stats);
+}
+
+TEST(NdjsonReader, TypedValuesAndTimestamp) {
+  TempFile f("{\"@timestamp\":\"2022-01-01T00:00:00.5Z\",\"i\":-3,\"f\":1.5,\"b\":true,\"n\":null,\"u\":18446744073709551615,\"source\":{\"ip\":\"10.0.0.1\"}}\n");
+  FieldRegistry fields;
+  FieldId i = fields.intern("i"), fl = fields.intern("f"), b = fields.intern("b"), n = fields.intern("n"),
+          u = fields.intern("u"), ip = fields.intern("source.ip");
+  JsonEventReader reader(fields);
+  ReadStats stats;
+  reader.read(f.path, 0, [&](EventBatch& batch) {
+    const Event& e = batch.events.at(0);
+    EXPECT_EQ(e.get(i).as_int(), -3);
+    EXPECT_DOUBLE_EQ(e.get(fl).as_float(), 1.5);
+    EXPECT_TRUE(e.get(b).as_bool());
+    EXPECT_TRUE(e.get(n).is_null());
+    EXPECT_EQ(e.get(u).kind(), ValueKind::Float);
+    EXPECT_EQ(e.get(ip).kind(), ValueKind::Ip);
+    EXPECT_TRUE(e.has_timestamp);
+    EXPECT_EQ(e.timestamp_ns, 1640995200500000000LL);
+    return true;
+  }, stats);
+}
+
+TEST(NdjsonReader, MalformedLinesAreSkippedCountedAndReported) {
+  TempFile f("{\"x\":\"ok1\"}\n{\"x\": \n\n[1,2]\n{\"x\":\"ok2\"}\n{\"x\":\"bad\\q\"}\n\"just a string\"\n{\"x\":\"ok3\"}");
+  FieldRegistry fields;
+  FieldId x = fields.intern("x");
+  auto c = read_all(f.path, fields, x);
+  EXPECT_EQ(c.names, (std::vector<std::string>{"\"ok1\"", "\"ok2\"", "\"ok3\""}));
+  EXPECT_EQ(c.lines, (std::vector<std::uint64_t>{1, 5, 8}));
+  EXPECT_EQ(c.stats.skipped, 4u);
+  ASSERT_EQ(c.stats.diagnostics.size(), 4u);
+  EXPECT_EQ(c.stats.diagnostics[0].line, 2u);
+  EXPECT_EQ(c.stats.diagnostics[1].line, 4u);
+  EXPECT_EQ(c.stats.diagnostics[2].line, 6u);
+  EXPECT_EQ(c.stats.diagnostics[3].line, 7u);
+  EXPECT_EQ(c.stats.diagnostics[0].file, f.path);
+}
+
+TEST(NdjsonReader, JsonArrayFile) {
+  TempFile f("  [ {\"x\": 1}, {\"x\": 2}, 7, {\"x\": 3} ]\n", ".json");
+  FieldRegistry fields;
+  FieldId x = fields.intern("x");
+  auto c = read_all(f.path, fields, x);
+  EXPECT_EQ(c.names, (std::vector<std::string>{"1", "2", "3"}));
+  EXPECT_EQ(c.stats.skipped, 1u);
+}
+
+TEST(NdjsonReader, GzipAndZstdAreDetectedFromContent) {
+  std::string text;
+  for (int i = 0; i < 5000; ++i) text += "{\"n\":" + std::to_string(i) + ",\"pad\":\"" + std::string(200, 'p') + "\"}\n";
+  FieldRegistry fields;
+  FieldId n = fields.intern("n");
+  TempFile gz(gzip(text), ".log");  // the name does not say it is compressed
+  TempFile zs(zstd(text), ".data");
+  auto a = read_all(gz.path, fields, n);
+  auto b = read_all(zs.path, fields, n);
+  ASSERT_EQ(a.names.size(), 5000u);
+  ASSERT_EQ(b.names.size(), 5000u);
+  EXPECT_EQ(a.names.back(), "4999");
+  EXPECT_EQ(b.names[1234], "1234");
+  EXPECT_EQ(a.stats.skipped + b.stats.skipped, 0u);
+}
+
+TEST(NdjsonReader, TruncatedGzipReportsAnErrorAndKeepsWhatWasRead) {
+  std::string text;
+  for (int i = 0; i < 20000; ++i) text += "{\"n\":" + std::to_string(i) + "}\n";
+  std::string packed = gzip(text);
+  TempFile gz(packed.substr(0, packed.size() / 2));
+  FieldRegistry fields;
+  FieldId n = fields.intern("n");
+  auto c = read_all(gz.path, fields, n);
+  EXPECT_GT(c.names.size(), 0u);
+  EXPECT_LT(c.names.size(), 20000u);
+  EXPECT_EQ(c.stats.failed_inputs, 1u);
+}
+
+TEST(NdjsonReader, LinesSpanningStreamBlocksAreReassembled) {
+  // Larger than one 4 MiB stream block, through the streaming (zstd) path.
+  std::string text;
+  int count = 0;
+  while (text.size() < (9u << 20)) {
+    text += "{\"n\":" + std::to_string(count) + ",\"pad\":\"" + std::string(1000 + count % 777, 'q') + "\"}\n";
+    ++count;
+  }
+  TempFile zs(zstd(text));
+  FieldRegistry fields;
+  FieldId n = fields.intern("n");
+  auto c = read_all(zs.path, fields, n);
+  ASSERT_EQ(static_cast<int>(c.names.size()), count);
+  EXPECT_EQ(c.names.back(), std::to_string(count - 1));
+  EXPECT_EQ(c.lines.back(), static_cast<std::uint64_t>(count));
+  EXPECT_EQ(c.stats.skipped, 0u);
+}
+
+TEST(NdjsonReader, MissingFileIsReportedNotFatal) {
+  FieldRegistry fields;
+  JsonEventReader reader(fields);
+  ReadStats stats;
+  reader.read("/nonexistent/file.ndjson", 0, [](EventBatch&) { return true; }, stats);
+  EXPECT_EQ(stats.failed_inputs, 1u);
+  EXPECT_EQ(stats.events, 0u);
+}
