@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Quick start: install, build, and hunt through the shipped sample telemetry.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/build.sh
+sample=examples/windows-ecs.ndjson
+run() {
+  echo
+  echo "\$ build/vigil query '$1' $sample"
+  build/vigil query "$1" "$sample"
+}
+run 'process where process.name : "regsvr32.exe" and process.args : ("/i:http*", "-i:http*")'
+run 'registry where registry.path : ("HKLM\\SYSTEM\\ControlSet*\\Services\\*\\ServiceDLL", "HKLM\\SYSTEM\\ControlSet*\\Services\\*\\ImagePath")'
+run 'library where dll.code_signature.status : "unsigned" and dll.path : ("?:\\Users\\*", "?:\\ProgramData\\*")'
+echo
+echo "\$ build/vigil query --count 'any where true' $sample"
+build/vigil query --count 'any where true' "$sample"

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs, builds and runs every test: the release build runs the whole
+# suite (unit, conformance, differential, CLI end-to-end, robustness); then an
+# ASan+UBSan build runs everything but the slow differential test again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/build.sh
+ctest --test-dir build --output-on-failure --parallel "$(nproc)"
+if [[ "${VIGIL_SKIP_SANITIZERS:-0}" != "1" ]]; then
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVIGIL_SANITIZE=ON \
+        -DVIGIL_BUILD_BENCH=OFF >/dev/null
+  cmake --build build-asan --parallel "$(nproc)"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure --parallel "$(nproc)" -LE differential
+fi

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the `vigil query` command: output, pipes, inputs
+(files, gzip, zstd, stdin), diagnostics for malformed lines, and the
+documented exit codes (0 ok, 2 usage/query error, 3 bad input with --strict).
+
+usage: cli_test.py VIGIL EXAMPLES_DIR
+"""
+import gzip
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+VIGIL, EXAMPLES = sys.argv[1], sys.argv[2]
+SAMPLE = os.path.join(EXAMPLES, "windows-ecs.ndjson")
+failures = []
+passed = 0
+
+
+def run(args, stdin=None):
+    return subprocess.run([VIGIL] + args, input=stdin, capture_output=True)
+
+
+def check(name, cond, detail=""):
+    global passed
+    if cond:
+        passed += 1
+    else:
+        failures.append(f"{name}: {detail}")
+
+
+def lines(out):
+    return [json.loads(l) for l in out.decode().splitlines() if l.strip()]
+
+
+# Matching events come out as their raw documents, in input order.
+r = run(["query", 'process where process.name : "regsvr32.exe"', SAMPLE])
+docs = lines(r.stdout)
+check("query exit 0", r.returncode == 0, r.stderr)
+check("query finds regsvr32", [d["process"]["pid"] for d in docs] == [4242, 4300], docs)
+
+# --count, --fields, head/tail pipes
+r = run(["query", "--count", "any where true", SAMPLE])
+check("count", r.stdout.decode().strip() == "13", r.stdout)
+r = run(["query", "--fields", "process.name,event.code", 'process where process.parent.name : "cmd.exe"', SAMPLE])
+check("fields projection", lines(r.stdout) == [{"process.name": "regsvr32.exe", "event.code": "1"}], r.stdout)
+r = run(["query", "--fields", "event.code", "any where true | head 3 | tail 1", SAMPLE])
+check("head then tail", lines(r.stdout) == [{"event.code": "13"}], r.stdout)
+
+# Malformed line: skipped and reported with file:line; exit 0, or 3 with --strict.
+check("malformed reported", f"{SAMPLE}:10 " in r.stderr.decode(), r.stderr)
+r = run(["query", "--strict", "any where true", SAMPLE])
+check("strict exit 3", r.returncode == 3, r.returncode)
+
+# Query errors: exit 2 with line, column and caret.
+r = run(["query", 'process where process.name == "a" and and', SAMPLE])
+err = r.stderr.decode()
+check("syntax error exit 2", r.returncode == 2, r.returncode)
+check("syntax error location", "<query>:1:39: error:" in err and "^" in err, err)
+r = run(["query", "process where true", "/nonexistent.ndjson"])
+check("missing input exit 2", r.returncode == 2, r.returncode)
+r = run(["query"])
+check("usage exit 2", r.returncode == 2, r.returncode)
+
+# stdin and compressed inputs give the same answer as the plain file.
+with open(SAMPLE, "rb") as f:
+    raw = f.read()
+q = ["query", "--count", 'any where process.name : ("*.exe")']
+expected = run(q + [SAMPLE]).stdout
+check("stdin", run(q + ["-"], stdin=raw).stdout == expected, "")
+with tempfile.TemporaryDirectory() as tmp:
+    gz = os.path.join(tmp, "sample.gz")
+    with gzip.open(gz, "wb") as f:
+        f.write(raw)
+    check("gzip input", run(q + [gz]).stdout == expected, "")
+    zst = os.path.join(tmp, "sample.zst")
+    subprocess.run(["zstd", "-q", "-o", zst, SAMPLE], check=True)
+    check("zstd input", run(q + [zst]).stdout == expected, "")
+    # Several inputs are read in order.
+    r = run(["query", "--count", "any where true", SAMPLE, gz])
+    check("two inputs", r.stdout.decode().strip() == "26", r.stdout)
+
+# --explain shows the compiled plan without reading input.
+r = run(["query", "--explain", 'process where process.name : ("a.exe", "*.dll")', SAMPLE])
+check("explain", b"in-set[1]" in r.stdout and b"wildcard[1]" in r.stdout, r.stdout)
+
+for f in failures:
+    print("FAIL", f)
+print(f"{passed} passed, {len(failures)} failed")
+sys.exit(1 if failures else 0)
