@@ -96,7 +96,10 @@ std::optional<TimestampNs> parse_iso8601(std::string_view s) {
   if (pos != s.size()) return std::nullopt;
   std::int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
-  return secs * 1000000000LL + nanos;
+  // Nanoseconds in int64 span 1677-09-21 to 2262-04-11; anything else is not a log timestamp.
+  std::int64_t ns = 0;
+  if (__builtin_mul_overflow(secs, 1000000000LL, &ns) || __builtin_add_overflow(ns, nanos, &ns)) return std::nullopt;
+  return ns;
 }
 
 TimestampNs from_epoch_millis(double millis) {

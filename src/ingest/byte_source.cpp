@@ -71,6 +71,14 @@ class MappedFile final : public ByteSource {
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;
   std::string_view contiguous() const override { return {static_cast<const char*>(data_), size_}; }
+  void release_before(std::size_t offset) override {
+    constexpr std::size_t kPage = 4096;
+    std::size_t end = std::min(offset, size_) / kPage * kPage;
+    if (end > released_) {
+      ::madvise(static_cast<char*>(const_cast<void*>(data_)) + released_, end - released_, MADV_DONTNEED);
+      released_ = end;
+    }
+  }
   Result<std::size_t> read(char* dst, std::size_t capacity) override {
     std::size_t n = std::min(capacity, size_ - pos_);
     std::memcpy(dst, static_cast<const char*>(data_) + pos_, n);
@@ -82,6 +90,7 @@ class MappedFile final : public ByteSource {
   const void* data_;
   std::size_t size_;
   std::size_t pos_ = 0;
+  std::size_t released_ = 0;
 };
 
 // Decompressing sources pull compressed blocks from an inner PlainStream.

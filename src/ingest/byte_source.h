@@ -22,6 +22,10 @@ class ByteSource {
   // Reads up to `capacity` bytes; 0 at end of input. Errors carry the offset.
   virtual Result<std::size_t> read(char* dst, std::size_t capacity) = 0;
   virtual Compression compression() const { return Compression::None; }
+  // For contiguous inputs: bytes before `offset` will not be read again, so
+  // their pages can leave the process's resident set (bounded memory on
+  // inputs of any size).
+  virtual void release_before(std::size_t offset) { (void)offset; }
 };
 
 // Opens `path` ("-" is stdin) and picks the decoder from the content.

@@ -40,6 +40,7 @@ struct JsonEventReader::Impl {
   std::vector<Value> array_items;
   std::string scratch;  // padded copy for documents that cannot be parsed in place
   std::uint64_t next_ordinal = 0;
+  std::uint64_t flushes = 0;  // batches handed to the sink so far
 
   Impl(const FieldRegistry& f, ReaderOptions o) : fields(f), options(o) {}
 
@@ -304,15 +305,16 @@ struct JsonEventReader::Impl {
     return true;
   }
 
-  static bool flush(EventBatch& batch, const BatchSink& sink) {
+  bool flush(EventBatch& batch, const BatchSink& sink) {
     if (batch.events.empty()) return true;
+    ++flushes;
     bool go_on = sink(batch);
     batch.clear();
     return go_on;
   }
 
-  bool read_lines_contiguous(std::string_view data, std::uint32_t input_index, const std::string& file,
-                             EventBatch& batch, const BatchSink& sink, ReadStats& stats) {
+  bool read_lines_contiguous(ByteSource& source, std::string_view data, std::uint32_t input_index,
+                             const std::string& file, EventBatch& batch, const BatchSink& sink, ReadStats& stats) {
     std::uint64_t line_no = 0;
     std::size_t pos = 0;
     while (pos < data.size()) {
@@ -320,7 +322,9 @@ struct JsonEventReader::Impl {
       std::size_t end = nl ? static_cast<std::size_t>(nl - data.data()) : data.size();
       ++line_no;
       std::string_view line = data.substr(pos, end - pos);
+      std::uint64_t flushed = flushes;
       if (!take_line(line, data.size() - pos, line_no, pos, input_index, file, batch, sink, stats, false)) return false;
+      if (flushes != flushed) source.release_before(end);  // every event before `end` was handed over
       pos = end + 1;
     }
     return flush(batch, sink);
@@ -484,7 +488,7 @@ bool JsonEventReader::read(const std::string& path, std::uint32_t input_index, c
       copy.resize(whole.size() + simdjson::SIMDJSON_PADDING, ' ');
       return impl_->read_array({copy.data(), whole.size()}, copy.size(), input_index, path, batch, sink, stats);
     }
-    return impl_->read_lines_contiguous(whole, input_index, path, batch, sink, stats);
+    return impl_->read_lines_contiguous(src, whole, input_index, path, batch, sink, stats);
   }
   // Streams: peek enough to tell a JSON array from NDJSON.
   std::string head;

@@ -31,6 +31,7 @@ TEST(Timestamp, RejectsGarbage) {
   EXPECT_FALSE(parse_iso8601("yesterday"));
   EXPECT_FALSE(parse_iso8601("2020-01-01T00:00:00Zjunk"));
   EXPECT_FALSE(parse_iso8601(""));
+  EXPECT_FALSE(parse_iso8601("6022-01-01T00:00:00Z"));  // beyond int64 nanoseconds: rejected, no overflow
 }
 
 TEST(Timestamp, EpochMillisAsText) {
