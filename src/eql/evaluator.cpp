@@ -144,29 +144,21 @@ Value evaluate(const Program& p, std::uint32_t index, const Event& event, EvalCo
       if (v.kind() != ValueKind::Bool) return Value::null();
       return Value::boolean(!v.as_bool());
     }
-    case OpCode::And: {
-      bool saw_null = false;
-      for (std::uint32_t k = 0; k < ins.child_count; ++k) {
-        Value v = evaluate(p, kids[k], event, ctx);
-        if (v.kind() == ValueKind::Bool) {
-          if (!v.as_bool()) return Value::boolean(false);
-        } else {
-          saw_null = true;
-        }
-      }
-      return saw_null ? Value::null() : Value::boolean(true);
-    }
+    case OpCode::And:
     case OpCode::Or: {
+      // `and` stops at the first false, `or` at the first true; otherwise any
+      // null operand makes the result null (three-valued logic).
+      const bool decisive = ins.op == OpCode::Or;
       bool saw_null = false;
       for (std::uint32_t k = 0; k < ins.child_count; ++k) {
         Value v = evaluate(p, kids[k], event, ctx);
-        if (v.kind() == ValueKind::Bool) {
-          if (v.as_bool()) return Value::boolean(true);
-        } else {
+        if (v.kind() != ValueKind::Bool) {
           saw_null = true;
+        } else if (v.as_bool() == decisive) {
+          return Value::boolean(decisive);
         }
       }
-      return saw_null ? Value::null() : Value::boolean(false);
+      return saw_null ? Value::null() : Value::boolean(!decisive);
     }
     case OpCode::Compare: {
       Value a = evaluate(p, kids[0], event, ctx);

@@ -35,6 +35,17 @@ std::string_view text_of(const Value& v, Arena& scratch) {
   return scratch.copy(tmp);
 }
 
+// A numeric argument as a position; doubles are clamped before conversion
+// (casting NaN or an out-of-range double to an integer is undefined).
+std::int64_t as_position(const Value& v) {
+  if (v.kind() == ValueKind::Int) return v.as_int();
+  double d = v.as_double();
+  if (std::isnan(d)) return 0;
+  if (d > 9.0e18) return INT64_MAX;
+  if (d < -9.0e18) return INT64_MIN;
+  return static_cast<std::int64_t>(d);
+}
+
 std::size_t utf8_length(std::string_view s) {
   std::size_t n = 0;
   for (char c : s) n += (static_cast<unsigned char>(c) & 0xc0) != 0x80;
@@ -124,7 +135,7 @@ Value f_index_of(std::span<const Value> a, bool ci, Arena& scratch) {
   if (a.size() > 2 && !a[2].is_null()) {
     Value st = scalar(a[2]);
     if (!st.is_numeric()) return Value::null();
-    start = st.kind() == ValueKind::Int ? st.as_int() : static_cast<std::int64_t>(st.as_float());
+    start = as_position(st);
   }
   if (start < 0) start = 0;
   if (static_cast<std::uint64_t>(start) > s.size()) return Value::null();
@@ -184,14 +195,14 @@ Value f_substring(std::span<const Value> a, bool, Arena& scratch) {
   std::string_view s = text_of(a[0], scratch);
   auto as_int = [](const Value& v) {
     Value x = scalar(v);
-    return x.kind() == ValueKind::Int ? x.as_int() : static_cast<std::int64_t>(x.as_double());
+    return x.is_numeric() ? as_position(x) : 0;
   };
   auto len = static_cast<std::int64_t>(s.size());
   std::int64_t start = a[1].is_null() ? 0 : as_int(a[1]);  // null start: from the beginning
   std::int64_t end = a.size() > 2 && !a[2].is_null() ? as_int(a[2]) : len;
   // Python slice semantics, as Elasticsearch documents them.
-  if (start < 0) start = std::max<std::int64_t>(0, len + start);
-  if (end < 0) end = std::max<std::int64_t>(0, len + end);
+  if (start < 0) start = start < -len ? 0 : len + start;
+  if (end < 0) end = end < -len ? 0 : len + end;
   start = std::min(start, len);
   end = std::min(end, len);
   if (start >= end) return Value::string({});

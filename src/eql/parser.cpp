@@ -368,34 +368,38 @@ class Parser {
     return NodePtr(std::move(n));
   }
 
-  Result<NodePtr> operator_expr() {
-    auto left = term();
+  // One left-associative level of binary arithmetic: `operand (op operand)*`.
+  // `op_of` maps the current token to its operator, or nullopt to stop.
+  template <typename Operand, typename OpOf>
+  Result<NodePtr> arithmetic_level(Operand operand, OpOf op_of) {
+    auto left = (this->*operand)();
     if (!left) return left;
-    while (cur().kind == TokenKind::Plus || cur().kind == TokenKind::Minus) {
-      ArithOp op = cur().kind == TokenKind::Plus ? ArithOp::Add : ArithOp::Sub;
+    while (auto op = op_of(cur().kind)) {
       advance();
-      auto right = term();
+      auto right = (this->*operand)();
       if (!right) return right;
       auto n = binary(NodeKind::Arithmetic, std::move(left.value()), std::move(right.value()));
-      n->arith = op;
+      n->arith = *op;
       left = std::move(n);
     }
     return left;
   }
 
+  Result<NodePtr> operator_expr() {
+    return arithmetic_level(&Parser::term, [](TokenKind k) -> std::optional<ArithOp> {
+      if (k == TokenKind::Plus) return ArithOp::Add;
+      if (k == TokenKind::Minus) return ArithOp::Sub;
+      return std::nullopt;
+    });
+  }
+
   Result<NodePtr> term() {
-    auto left = unary();
-    if (!left) return left;
-    while (cur().kind == TokenKind::Star || cur().kind == TokenKind::Slash || cur().kind == TokenKind::Percent) {
-      ArithOp op = cur().kind == TokenKind::Star ? ArithOp::Mul : cur().kind == TokenKind::Slash ? ArithOp::Div : ArithOp::Mod;
-      advance();
-      auto right = unary();
-      if (!right) return right;
-      auto n = binary(NodeKind::Arithmetic, std::move(left.value()), std::move(right.value()));
-      n->arith = op;
-      left = std::move(n);
-    }
-    return left;
+    return arithmetic_level(&Parser::unary, [](TokenKind k) -> std::optional<ArithOp> {
+      if (k == TokenKind::Star) return ArithOp::Mul;
+      if (k == TokenKind::Slash) return ArithOp::Div;
+      if (k == TokenKind::Percent) return ArithOp::Mod;
+      return std::nullopt;
+    });
   }
 
   Result<NodePtr> unary() {
