@@ -16,6 +16,8 @@
 #include "cli/event_output.h"
 #include "cli/exit_codes.h"
 #include "eql/compiler.h"
+#include "eql/sample_runner.h"
+#include "eql/sequence_runner.h"
 #include "ingest/ndjson_reader.h"
 
 namespace vigil {
@@ -89,36 +91,114 @@ void add_query_command(CLI::App& app, QueryOptions& o) {
   cmd->add_option("--tiebreaker", o.tiebreaker,
                   "Order matches by @timestamp, then this field (Elasticsearch's tiebreaker_field)");
   cmd->add_flag("--order-by-time", o.order_by_time, "Order matches by @timestamp instead of input order");
+  cmd->add_flag("--assume-sorted", o.assume_sorted,
+                "Sequences: inputs are already in @timestamp order; match while reading (constant memory)");
+  cmd->add_option("--max-open-sequences", o.max_open_sequences,
+                  "Sequences: partial matches held at once; the oldest are evicted (and counted) beyond it")
+      ->capture_default_str();
   cmd->footer(
       "Exit codes: 0 ok, 2 usage or query error, 3 malformed/unreadable input with --strict.\n"
       "Output: one JSON document per line, in input order unless --order-by-time/--tiebreaker.");
 }
+
+namespace {
+
+void print_sequence_stats(const eql::MatcherStats& s) {
+  if (s.evicted + s.out_of_order + s.history_dropped == 0) return;
+  std::fprintf(stderr,
+               "vigil: sequence state: %llu partial match(es) evicted at the --max-open-sequences cap, %llu event(s) "
+               "out of time order, %llu missing-event timestamp(s) dropped\n",
+               static_cast<unsigned long long>(s.evicted), static_cast<unsigned long long>(s.out_of_order),
+               static_cast<unsigned long long>(s.history_dropped));
+}
+
+// Sequences and samples: one NDJSON line per match with its join keys and events.
+int run_correlation(const QueryOptions& o, const eql::SequenceProgram& program, FieldRegistry& fields,
+                    const std::vector<FieldId>& projection, std::optional<FieldId> tiebreaker, bool sample) {
+  eql::RunnerOptions ropts;
+  ropts.tiebreaker = tiebreaker;
+  ropts.assume_sorted = o.assume_sorted;
+  ropts.limits.max_open = o.max_open_sequences;
+  auto render = [&](std::string& out, const Event& e) { render_event(out, e, fields, projection); };
+  std::unique_ptr<eql::SequenceRunner> seq;
+  std::unique_ptr<eql::SampleRunner> smp;
+  if (sample) {
+    smp = std::make_unique<eql::SampleRunner>(program, render);
+  } else {
+    seq = std::make_unique<eql::SequenceRunner>(program, ropts, render);
+  }
+  eql::EvalContext ctx;
+  ReadStats stats;
+  JsonEventReader reader(fields);
+  auto sink = [&](EventBatch& batch) {
+    for (const Event& e : batch.events) {
+      if (seq) seq->add(e, ctx);
+      else smp->add(e, ctx);
+    }
+    return true;
+  };
+  for (std::size_t i = 0; i < o.inputs.size(); ++i) reader.read(o.inputs[i], static_cast<std::uint32_t>(i), sink, stats);
+  std::vector<eql::SequenceMatch> matches = seq ? seq->finish() : smp->finish();
+  OutputBuffer out(stdout);
+  if (o.count) {
+    out.buffer() += fmt::format("{}", matches.size());
+    out.line_done();
+  } else {
+    for (const auto& m : matches) {
+      std::string& line = out.buffer();
+      line += "{\"join_keys\":";
+      line += m.join_keys;
+      line += ",\"events\":[";
+      for (std::size_t i = 0; i < m.events.size(); ++i) {
+        if (i) line.push_back(',');
+        line += m.events[i] ? m.events[i]->payload : std::string("{\"missing\":true}");
+      }
+      line += "]}";
+      out.line_done();
+    }
+  }
+  out.flush();
+  print_diagnostics(stats);
+  if (seq) print_sequence_stats(seq->stats());
+  if (o.strict && (stats.skipped > 0 || stats.failed_inputs > 0)) return kExitInput;
+  return kExitOk;
+}
+
+}  // namespace
 
 int run_query_command(const QueryOptions& o) {
   FieldRegistry fields;
   eql::CompileOptions copts;
   copts.event_category_field = o.event_category_field;
   copts.case_insensitive = o.case_insensitive;
-  auto compiled = eql::compile_query(o.query, fields, copts);
+  auto compiled = eql::compile_any_query(o.query, fields, copts);
   if (!compiled) {
     std::fputs(format_error(compiled.error(), "<query>", o.query).c_str(), stderr);
     return kExitUsage;
   }
-  const eql::Program& program = *compiled->program;
   std::vector<FieldId> projection;
   for (const auto& name : split_fields(o.fields)) projection.push_back(fields.intern(name));
   std::optional<FieldId> tiebreaker;
   if (!o.tiebreaker.empty()) tiebreaker = fields.intern(o.tiebreaker);
-  if (o.explain) {
-    std::fputs(eql::explain(program, fields).c_str(), stdout);
-    return kExitOk;
-  }
   for (const auto& path : o.inputs) {
     struct stat st {};
-    if (path != "-" && ::stat(path.c_str(), &st) != 0) {
+    if (!o.explain && path != "-" && ::stat(path.c_str(), &st) != 0) {
       std::fprintf(stderr, "vigil: %s: no such file\n", path.c_str());
       return kExitUsage;
     }
+  }
+  if (compiled->kind != eql::Query::Kind::Event) {
+    const eql::SequenceProgram& sp = compiled->kind == eql::Query::Kind::Sequence ? *compiled->sequence : *compiled->sample;
+    if (o.explain) {
+      std::fputs(eql::explain(sp, fields).c_str(), stdout);
+      return kExitOk;
+    }
+    return run_correlation(o, sp, fields, projection, tiebreaker, compiled->kind == eql::Query::Kind::Sample);
+  }
+  const eql::Program& program = *compiled->event;
+  if (o.explain) {
+    std::fputs(eql::explain(program, fields).c_str(), stdout);
+    return kExitOk;
   }
 
   std::optional<std::int64_t> head;

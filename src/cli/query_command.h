@@ -21,6 +21,8 @@ struct QueryOptions {
   std::string event_category_field = "event.category";
   std::string tiebreaker;  // order by @timestamp then this field (as Elasticsearch)
   bool order_by_time = false;
+  bool assume_sorted = false;            // sequences: input already in time order, stream it
+  std::size_t max_open_sequences = 100000;
 };
 
 void add_query_command(CLI::App& app, QueryOptions& options);

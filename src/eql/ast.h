@@ -70,6 +70,45 @@ struct EventQuery {
   std::vector<Pipe> pipes;
 };
 
+// A join key: a field, optionally written `?field` (then null is a valid key value).
+struct JoinKey {
+  std::string field;
+  bool optional = false;
+  SourcePos pos;
+  std::uint32_t length = 1;
+};
+
+// One bracketed term of a sequence or sample: `[category where cond] by k with runs=N`,
+// or `![...]` / `-[...]` for an event that must not occur.
+struct Stage {
+  EventQuery filter;
+  std::vector<JoinKey> keys;
+  std::int64_t runs = 1;
+  bool missing = false;
+  SourcePos pos;
+};
+
+struct SequenceQuery {
+  std::vector<JoinKey> keys;           // sequence by ...
+  std::optional<std::int64_t> maxspan_ns;
+  std::vector<Stage> stages;
+  std::optional<Stage> until;
+  std::vector<Pipe> pipes;
+};
+
+struct SampleQuery {
+  std::vector<JoinKey> keys;  // sample by ...
+  std::vector<Stage> stages;
+  std::vector<Pipe> pipes;
+};
+
+struct Query {
+  enum class Kind { Event, Sequence, Sample } kind = Kind::Event;
+  EventQuery event;
+  SequenceQuery sequence;
+  SampleQuery sample;
+};
+
 // Renders an expression back as EQL (canonical spacing), for --explain.
 std::string to_eql(const Node& node);
 

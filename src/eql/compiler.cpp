@@ -149,6 +149,8 @@ class Compiler {
     }
     std::uint8_t flags = 0;
     if (n.compare == CompareOp::Seq || n.compare == CompareOp::NotSeq || ci()) flags |= kInsensitive;
+    bool optional_operand = (is_field(l) && l.optional) || (is_field(r) && r.optional);
+    if (optional_operand && (equality || inequality)) flags |= kNullSafe;
     bool field_vs_constant = (is_field(l) && r.is_literal()) || (is_field(r) && l.is_literal());
     if (query_context && field_vs_constant) flags |= kTwoValued;
     CompareOp op = n.compare;
@@ -272,23 +274,122 @@ class Compiler {
 
 }  // namespace
 
+namespace {
+
+// Analyzes and compiles one `category where condition` into its own Program.
+Result<std::unique_ptr<Program>> compile_filter(const EventQuery& filter, std::string_view text, FieldRegistry& fields,
+                                                const CompileOptions& options, Analysis& analysis) {
+  auto checked = analyze(filter);
+  if (!checked) return checked.error();
+  for (auto& f : checked->fields) analysis.fields.push_back(std::move(f));
+  auto p = std::make_unique<Program>();
+  p->source = std::string(text);
+  p->category = filter.category;
+  p->pipes = filter.pipes;
+  Compiler c(*p, fields, options);
+  std::uint32_t cond = c.compile(*filter.condition, true);
+  if (!filter.category.empty()) {
+    std::uint32_t cat = c.category_filter(filter.category, filter.category_pos);
+    p->root = c.conjunction({cat, cond}, filter.category_pos);
+  } else {
+    p->root = cond;
+  }
+  return p;
+}
+
+Result<std::vector<StageProgram>> compile_stages(const std::vector<const Stage*>& stages,
+                                                 const std::vector<JoinKey>& shared_keys, std::string_view text,
+                                                 FieldRegistry& fields, const CompileOptions& options,
+                                                 Analysis& analysis, std::size_t& key_count) {
+  std::vector<StageProgram> out;
+  for (const Stage* stage : stages) {
+    const Stage& st = *stage;
+    std::size_t n = shared_keys.size() + st.keys.size();
+    if (key_count == SIZE_MAX) key_count = n;
+    if (n != key_count) {
+      return Error{"eql.type",
+                   fmt::format("every query term needs the same number of join keys: this one has {}, the first has {}", n,
+                               key_count),
+                   st.pos, 1};
+    }
+    auto filter = compile_filter(st.filter, text, fields, options, analysis);
+    if (!filter) return filter.error();
+    StageProgram sp;
+    sp.filter = std::shared_ptr<Program>(std::move(filter.value()));
+    for (const auto* list : {&shared_keys, &st.keys}) {
+      for (const JoinKey& k : *list) {
+        sp.keys.push_back(fields.intern(k.field));
+        sp.key_optional.push_back(k.optional);
+      }
+    }
+    sp.missing = st.missing;
+    for (std::int64_t r = 0; r < st.runs; ++r) out.push_back(sp);
+  }
+  return out;
+}
+
+std::vector<const Stage*> stage_list(const std::vector<Stage>& stages) {
+  std::vector<const Stage*> out;
+  for (const Stage& s : stages) out.push_back(&s);
+  return out;
+}
+
+}  // namespace
+
 Result<CompiledQuery> compile_query(std::string_view text, FieldRegistry& fields, const CompileOptions& options) {
   auto parsed = parse_query(text);
   if (!parsed) return parsed.error();
-  auto analysis = analyze(*parsed);
-  if (!analysis) return analysis.error();
-  CompiledQuery out{std::make_unique<Program>(), std::move(analysis.value())};
-  Program& p = *out.program;
-  p.source = std::string(text);
-  p.category = parsed->category;
-  p.pipes = parsed->pipes;
-  Compiler c(p, fields, options);
-  std::uint32_t cond = c.compile(*parsed->condition, true);
-  if (!parsed->category.empty()) {
-    std::uint32_t cat = c.category_filter(parsed->category, parsed->category_pos);
-    p.root = c.conjunction({cat, cond}, parsed->category_pos);
-  } else {
-    p.root = cond;
+  CompiledQuery out;
+  auto program = compile_filter(*parsed, text, fields, options, out.analysis);
+  if (!program) return program.error();
+  out.program = std::move(program.value());
+  return out;
+}
+
+Result<CompiledAnyQuery> compile_any_query(std::string_view text, FieldRegistry& fields, const CompileOptions& options) {
+  auto parsed = parse_any_query(text);
+  if (!parsed) return parsed.error();
+  CompiledAnyQuery out;
+  out.kind = parsed->kind;
+  switch (parsed->kind) {
+    case Query::Kind::Event: {
+      auto program = compile_filter(parsed->event, text, fields, options, out.analysis);
+      if (!program) return program.error();
+      out.event = std::move(program.value());
+      return out;
+    }
+    case Query::Kind::Sequence: {
+      const SequenceQuery& q = parsed->sequence;
+      auto seq = std::make_unique<SequenceProgram>();
+      seq->source = std::string(text);
+      seq->pipes = q.pipes;
+      seq->maxspan_ns = q.maxspan_ns.value_or(-1);
+      std::size_t key_count = SIZE_MAX;
+      auto stages = compile_stages(stage_list(q.stages), q.keys, text, fields, options, out.analysis, key_count);
+      if (!stages) return stages.error();
+      seq->stages = std::move(stages.value());
+      seq->key_count = key_count;
+      if (q.until) {
+        auto until = compile_stages({&*q.until}, q.keys, text, fields, options, out.analysis, key_count);
+        if (!until) return until.error();
+        seq->until = std::move(until.value()[0]);
+      }
+      out.sequence = std::move(seq);
+      return out;
+    }
+    case Query::Kind::Sample: {
+      const SampleQuery& q = parsed->sample;
+      auto sample = std::make_unique<SequenceProgram>();
+      sample->source = std::string(text);
+      sample->pipes = q.pipes;
+      std::size_t key_count = SIZE_MAX;
+      auto stages = compile_stages(stage_list(q.stages), q.keys, text, fields, options, out.analysis, key_count);
+      if (!stages) return stages.error();
+      sample->stages = std::move(stages.value());
+      sample->key_count = key_count;
+      out.sample = std::move(sample);
+      return out;
+    }
   }
   return out;
 }

@@ -3,6 +3,7 @@
 // which is how the reader learns its projection.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,37 @@ struct CompiledQuery {
   Analysis analysis;
 };
 
+// One term of a sequence or sample, compiled: its filter, its join key
+// fields (sequence-level keys first), and whether it is a missing event.
+struct StageProgram {
+  std::shared_ptr<const Program> filter;  // shared by the copies `with runs=N` makes
+  std::vector<FieldId> keys;
+  std::vector<bool> key_optional;
+  bool missing = false;
+};
+
+// A compiled sequence (or sample): terms with `runs` expanded.
+struct SequenceProgram {
+  std::vector<StageProgram> stages;
+  std::optional<StageProgram> until;
+  std::int64_t maxspan_ns = -1;  // -1: no maxspan
+  std::size_t key_count = 0;
+  std::vector<Pipe> pipes;
+  std::string source;
+};
+
+struct CompiledAnyQuery {
+  Query::Kind kind = Query::Kind::Event;
+  std::unique_ptr<Program> event;              // kind == Event
+  std::unique_ptr<SequenceProgram> sequence;   // kind == Sequence
+  std::unique_ptr<SequenceProgram> sample;     // kind == Sample
+  Analysis analysis;
+};
+
+// Compiles an event query, a sequence or a sample.
+Result<CompiledAnyQuery> compile_any_query(std::string_view text, FieldRegistry& fields,
+                                           const CompileOptions& options = {});
+
 Result<CompiledQuery> compile_query(std::string_view text, FieldRegistry& fields, const CompileOptions& options = {});
 
 // Compiles a bare expression (no `category where`); used by function tests.
@@ -26,5 +58,6 @@ Result<CompiledQuery> compile_expression(std::string_view text, FieldRegistry& f
 
 // Human-readable plan: instructions as a tree, with flags and costs.
 std::string explain(const Program& program, const FieldRegistry& fields);
+std::string explain(const SequenceProgram& program, const FieldRegistry& fields);
 
 }  // namespace vigil::eql

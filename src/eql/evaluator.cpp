@@ -163,6 +163,7 @@ Value evaluate(const Program& p, std::uint32_t index, const Event& event, EvalCo
     case OpCode::Compare: {
       Value a = evaluate(p, kids[0], event, ctx);
       Value b = evaluate(p, kids[1], event, ctx);
+      if ((ins.flags & kNullSafe) && (a.is_null() || b.is_null())) return Value::boolean(a.is_null() && b.is_null());
       return settle(compare_values(a, b, static_cast<CompareOp>(ins.sub), fold));
     }
     case OpCode::IsNull: {

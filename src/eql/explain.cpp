@@ -86,6 +86,27 @@ void render(const Program& p, const FieldRegistry& fields, std::uint32_t i, int 
 
 }  // namespace
 
+std::string explain(const SequenceProgram& program, const FieldRegistry& fields) {
+  std::string out = fmt::format("query: {}\n", program.source);
+  out += fmt::format("maxspan: {}\n", program.maxspan_ns < 0 ? std::string("none")
+                                                              : fmt::format("{} ms", program.maxspan_ns / 1000000));
+  auto term = [&](const StageProgram& st, const std::string& title) {
+    std::string keys;
+    for (std::size_t i = 0; i < st.keys.size(); ++i) {
+      keys += fmt::format("{}{}{}", i ? ", " : "", st.key_optional[i] ? "?" : "", fields.name(st.keys[i]));
+    }
+    out += fmt::format("{}{} (category {}; join keys: {})\n", title, st.missing ? " [missing]" : "",
+                       st.filter->category.empty() ? "any" : st.filter->category, keys.empty() ? "none" : keys);
+    render(*st.filter, fields, st.filter->root, 1, out);
+  };
+  for (std::size_t i = 0; i < program.stages.size(); ++i) term(program.stages[i], fmt::format("term {}", i + 1));
+  if (program.until) term(*program.until, "until");
+  for (const auto& pipe : program.pipes) {
+    out += fmt::format("pipe: {} {}\n", pipe.kind == Pipe::Kind::Head ? "head" : "tail", pipe.count);
+  }
+  return out;
+}
+
 std::string explain(const Program& program, const FieldRegistry& fields) {
   std::string out = fmt::format("query: {}\n", program.source);
   out += fmt::format("category: {}\n", program.category.empty() ? "any" : program.category);

@@ -19,16 +19,59 @@ class Parser {
   explicit Parser(std::vector<Token> tokens) : tokens_(std::move(tokens)) {}
 
   Result<EventQuery> query() {
+    auto q = any_query();
+    if (!q) return q.error();
+    if (q->kind != Query::Kind::Event) {
+      return Error{"eql.unsupported", "expected an event query (`<category> where <condition>`)", {}, 1};
+    }
+    return std::move(q->event);
+  }
+
+  Result<Query> any_query() {
+    Query q;
+    const Token& first = cur();
+    switch (first.kind) {
+      case TokenKind::Sequence: {
+        q.kind = Query::Kind::Sequence;
+        auto s = sequence();
+        if (!s) return s.error();
+        q.sequence = std::move(s.value());
+        break;
+      }
+      case TokenKind::Sample: {
+        q.kind = Query::Kind::Sample;
+        auto s = sample();
+        if (!s) return s.error();
+        q.sample = std::move(s.value());
+        break;
+      }
+      case TokenKind::Join:
+        return unsupported(first, "join is an endgame EQL construct that Elasticsearch does not support; use sequence");
+      default: {
+        auto e = event_filter();
+        if (!e) return e.error();
+        q.event = std::move(e.value());
+      }
+    }
+    auto pipes = pipe_list();
+    if (!pipes) return pipes.error();
+    switch (q.kind) {
+      case Query::Kind::Event: q.event.pipes = std::move(pipes.value()); break;
+      case Query::Kind::Sequence: q.sequence.pipes = std::move(pipes.value()); break;
+      case Query::Kind::Sample: q.sample.pipes = std::move(pipes.value()); break;
+    }
+    if (cur().kind != TokenKind::End) return expected("end of query, 'and', 'or' or '|'");
+    return q;
+  }
+
+ private:
+  // `<category> where <condition>`, `any where <condition>`.
+  Result<EventQuery> event_filter() {
     EventQuery q;
     const Token& first = cur();
     switch (first.kind) {
-      case TokenKind::Sequence:
-      case TokenKind::Sample:
-        return unsupported(first, fmt::format("{} queries are not supported yet by this build of vigil; only event queries "
-                                              "(`<category> where <condition>`) are", first.text));
-      case TokenKind::Join:
-        return unsupported(first, "join is an endgame EQL construct that Elasticsearch does not support; use sequence");
       case TokenKind::Any:
+        q.category_pos = first.pos;
         advance();
         break;
       case TokenKind::Identifier:
@@ -46,6 +89,11 @@ class Parser {
     auto cond = expression();
     if (!cond) return cond.error();
     q.condition = std::move(cond.value());
+    return q;
+  }
+
+  Result<std::vector<Pipe>> pipe_list() {
+    std::vector<Pipe> pipes;
     while (cur().kind == TokenKind::Pipe) {
       advance();
       const Token& name = cur();
@@ -60,17 +108,170 @@ class Parser {
                                              name.text));
       }
       advance();
-      if (cur().kind != TokenKind::Integer) return expected(fmt::format("a number of events after '{}'", name.text));
+      if (cur().kind != TokenKind::Integer) return expected(fmt::format("a number after '{}'", name.text));
       auto n = parse_int(cur());
-      if (!n || *n < 0) return error_at(cur(), "eql.syntax", "the event count must be a non-negative integer");
+      if (!n || *n < 0) return error_at(cur(), "eql.syntax", "the count must be a non-negative integer");
       pipe.count = *n;
       advance();
-      q.pipes.push_back(pipe);
+      pipes.push_back(pipe);
     }
-    if (cur().kind != TokenKind::End) return expected("end of query, 'and', 'or' or '|'");
+    return pipes;
+  }
+
+  // `by [?]field, ...`: Elasticsearch joins on fields only.
+  Result<std::vector<JoinKey>> join_keys() {
+    std::vector<JoinKey> keys;
+    advance();  // 'by'
+    for (;;) {
+      const Token& start = cur();
+      in_join_keys_ = true;
+      auto e = unary();
+      in_join_keys_ = false;
+      if (!e) return e.error();
+      const Node& n = *e.value();
+      if (n.kind != NodeKind::Field) {
+        return Error{"eql.unsupported",
+                     fmt::format("join keys must be fields; '{}' is an expression (Elasticsearch rejects it)", to_eql(n)),
+                     start.pos, n.length};
+      }
+      bool next_term = cur().kind == TokenKind::Minus && peek().kind == TokenKind::LBracket;  // `-[` missing term
+      if (is_arith_continuation(cur().kind) && !next_term) {
+        return error_at(cur(), "eql.unsupported",
+                        "join keys must be fields; arithmetic on a key is an expression (Elasticsearch rejects it)");
+      }
+      keys.push_back({n.text, n.optional, n.pos, n.length});
+      if (cur().kind != TokenKind::Comma) break;
+      advance();
+    }
+    return keys;
+  }
+
+  // `10s`, `1.5m`, `500ms`, `1d` in nanoseconds.
+  Result<std::int64_t> time_value() {
+    const Token& num = cur();
+    if (num.kind != TokenKind::Integer && num.kind != TokenKind::Decimal) return expected("a time span such as 10s or 5m");
+    double value = std::strtod(num.text.c_str(), nullptr);
+    advance();
+    const Token& unit = cur();
+    double scale = 0;
+    if (unit.kind == TokenKind::Identifier && unit.pos.offset == num.pos.offset + num.length) {
+      if (unit.text == "ms") scale = 1e6;
+      else if (unit.text == "s") scale = 1e9;
+      else if (unit.text == "m") scale = 60e9;
+      else if (unit.text == "h") scale = 3600e9;
+      else if (unit.text == "d") scale = 86400e9;
+    }
+    if (scale == 0) return error_at(unit, "eql.syntax", "expected a time unit directly after the number: ms, s, m, h or d");
+    advance();
+    double ns = value * scale;
+    if (!(ns > 0) || ns > 9.0e18) return error_at(num, "eql.syntax", "maxspan must be positive and at most 100 years");
+    return static_cast<std::int64_t>(ns);
+  }
+
+  Result<Stage> stage(bool allow_missing, bool allow_runs) {
+    Stage st;
+    st.pos = cur().pos;
+    if (cur().kind == TokenKind::Bang || cur().kind == TokenKind::Minus) {
+      if (!allow_missing) return error_at(cur(), "eql.syntax", "missing events (![...]) are only allowed in sequences");
+      st.missing = true;
+      advance();
+    }
+    if (cur().kind != TokenKind::LBracket) return expected("'[' to start a query term");
+    advance();
+    auto filter = event_filter();
+    if (!filter) return filter.error();
+    st.filter = std::move(filter.value());
+    if (cur().kind != TokenKind::RBracket) return expected("']' to close the query term");
+    advance();
+    if (cur().kind == TokenKind::By) {
+      auto keys = join_keys();
+      if (!keys) return keys.error();
+      st.keys = std::move(keys.value());
+    }
+    if (cur().kind == TokenKind::Identifier && cur().text == "fork") {
+      return unsupported(cur(), "fork is an endgame EQL option that Elasticsearch does not support");
+    }
+    if (cur().kind == TokenKind::With && peek().kind == TokenKind::Identifier && peek().text == "runs") {
+      if (!allow_runs) return error_at(peek(), "eql.syntax", "'with runs' is only allowed on sequence terms");
+      advance();
+      advance();
+      if (cur().kind != TokenKind::Assign) return expected("'=' after runs");
+      advance();
+      if (cur().kind != TokenKind::Integer) return expected("the number of runs");
+      auto n = parse_int(cur());
+      if (!n || *n < 1 || *n > 100) return error_at(cur(), "eql.syntax", "runs must be between 1 and 100");
+      st.runs = *n;
+      advance();
+    }
+    return st;
+  }
+
+  bool at_stage_start() const {
+    return cur().kind == TokenKind::LBracket ||
+           ((cur().kind == TokenKind::Bang || cur().kind == TokenKind::Minus) && peek().kind == TokenKind::LBracket);
+  }
+
+  Result<SequenceQuery> sequence() {
+    SequenceQuery q;
+    const Token& keyword = cur();
+    advance();
+    // `by` and `with maxspan=` may come in either order.
+    for (int i = 0; i < 2; ++i) {
+      if (cur().kind == TokenKind::By && q.keys.empty()) {
+        auto keys = join_keys();
+        if (!keys) return keys.error();
+        q.keys = std::move(keys.value());
+      } else if (cur().kind == TokenKind::With && !q.maxspan_ns) {
+        advance();
+        if (cur().kind != TokenKind::Identifier || cur().text != "maxspan") return expected("'maxspan' after 'with'");
+        advance();
+        if (cur().kind != TokenKind::Assign) return expected("'=' after maxspan");
+        advance();
+        auto span = time_value();
+        if (!span) return span.error();
+        q.maxspan_ns = *span;
+      }
+    }
+    std::size_t positive = 0;
+    while (at_stage_start()) {
+      auto st = stage(true, true);
+      if (!st) return st.error();
+      positive += !st->missing;
+      q.stages.push_back(std::move(st.value()));
+    }
+    if (cur().kind == TokenKind::Until) {
+      advance();
+      auto st = stage(false, false);
+      if (!st) return st.error();
+      q.until = std::move(st.value());
+    }
+    std::size_t terms = 0;
+    for (const auto& st : q.stages) terms += static_cast<std::size_t>(st.runs);
+    if (terms < 2 || positive == 0) {
+      return error_at(keyword, "eql.syntax", "a sequence needs at least two query terms, at least one of them not missing");
+    }
     return q;
   }
 
+  Result<SampleQuery> sample() {
+    SampleQuery q;
+    const Token& keyword = cur();
+    advance();
+    if (cur().kind == TokenKind::By) {
+      auto keys = join_keys();
+      if (!keys) return keys.error();
+      q.keys = std::move(keys.value());
+    }
+    while (at_stage_start()) {
+      auto st = stage(false, false);
+      if (!st) return st.error();
+      q.stages.push_back(std::move(st.value()));
+    }
+    if (q.stages.size() < 2) return error_at(keyword, "eql.syntax", "a sample needs at least two query terms");
+    return q;
+  }
+
+ public:
   Result<NodePtr> bare_expression() {
     auto e = expression();
     if (!e) return e;
@@ -472,7 +673,8 @@ class Parser {
       n->optional = optional;
       n->text = name.text;
       advance();
-      while (cur().kind == TokenKind::Dot || cur().kind == TokenKind::LBracket) {
+      // In `by key [next term]` the bracket starts the next term, not an index.
+      while (cur().kind == TokenKind::Dot || (cur().kind == TokenKind::LBracket && !in_join_keys_)) {
         if (cur().kind == TokenKind::LBracket) {
           return unsupported(cur(), "array indexes (field[0]) are not supported by the Elasticsearch EQL dialect; "
                                     "multi-valued fields match when any value matches");
@@ -519,6 +721,7 @@ class Parser {
   std::vector<Token> tokens_;
   std::size_t pos_ = 0;
   std::size_t depth_ = 0;
+  bool in_join_keys_ = false;
 };
 
 }  // namespace
@@ -527,6 +730,12 @@ Result<EventQuery> parse_query(std::string_view source) {
   auto tokens = tokenize(source);
   if (!tokens) return tokens.error();
   return Parser(std::move(tokens.value())).query();
+}
+
+Result<Query> parse_any_query(std::string_view source) {
+  auto tokens = tokenize(source);
+  if (!tokens) return tokens.error();
+  return Parser(std::move(tokens.value())).any_query();
 }
 
 Result<NodePtr> parse_expression(std::string_view source) {

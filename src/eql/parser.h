@@ -11,6 +11,8 @@
 namespace vigil::eql {
 
 Result<EventQuery> parse_query(std::string_view source);
+// Parses any query: an event query, a sequence or a sample.
+Result<Query> parse_any_query(std::string_view source);
 // Parses a bare expression (no `category where`), e.g. for function tests.
 Result<NodePtr> parse_expression(std::string_view source);
 

@@ -43,6 +43,8 @@ enum class OpCode : std::uint8_t {
 enum InstrFlags : std::uint8_t {
   kInsensitive = 1,  // fold case when comparing text
   kTwoValued = 2,    // a predicate Elasticsearch runs as a query: missing → false, never null
+  kNullSafe = 4,     // equality on an ?optional field: null equals null (Elasticsearch folds absent
+                     // optional fields to the null literal, and `null == x` means `x is null`)
 };
 
 struct Instr {

@@ -1,0 +1,92 @@
+// SequenceRunner: term evaluation, ordering and pipes around the matcher.
+#include "eql/sequence_runner.h"
+
+#include <algorithm>
+
+namespace vigil::eql {
+
+std::optional<std::string> join_key(const StageProgram& stage, const Event& event) {
+  std::string key = "[";
+  for (std::size_t i = 0; i < stage.keys.size(); ++i) {
+    const Value& v = event.get(stage.keys[i]);
+    bool empty = v.is_null() || (v.kind() == ValueKind::Array && v.as_array().empty());
+    if (empty && !stage.key_optional[i]) return std::nullopt;
+    if (i > 0) key.push_back(',');
+    if (empty) {
+      key += "null";
+    } else {
+      append_json(key, v);
+    }
+  }
+  key.push_back(']');
+  return key;
+}
+
+SequenceRunner::SequenceRunner(const SequenceProgram& program, RunnerOptions options, RenderEvent render)
+    : program_(program), options_(options), render_(std::move(render)), matcher_(program, options.limits) {}
+
+void SequenceRunner::add(const Event& event, EvalContext& context) {
+  std::vector<TermHit> hits;
+  // Terms repeated by `with runs=N` share one filter: evaluate it once.
+  const Program* last_filter = nullptr;
+  bool last_result = false;
+  auto consider = [&](const StageProgram& stage, std::uint32_t term) {
+    bool matched;
+    if (stage.filter.get() == last_filter) {
+      matched = last_result;
+    } else {
+      matched = matches(*stage.filter, event, context);
+      last_filter = stage.filter.get();
+      last_result = matched;
+    }
+    if (!matched) return;
+    if (auto key = join_key(stage, event)) hits.push_back({term, std::move(*key)});
+  };
+  for (std::uint32_t t = 0; t < program_.stages.size(); ++t) consider(program_.stages[t], t);
+  if (program_.until) consider(*program_.until, static_cast<std::uint32_t>(program_.stages.size()));
+  if (hits.empty()) return;
+  auto me = std::make_shared<MatcherEvent>();
+  me->timestamp = event.timestamp_ns;
+  me->ordinal = event.ordinal;
+  me->hits = std::move(hits);
+  render_(me->payload, event);
+  if (options_.assume_sorted) {
+    matcher_.process(me);
+    return;
+  }
+  Buffered b{event.timestamp_ns, 0, {}, event.ordinal, std::move(me)};
+  if (options_.tiebreaker) {
+    const Value& t = event.get(*options_.tiebreaker);
+    if (t.is_numeric()) b.tiebreak_number = t.as_double();
+    if (t.is_text()) b.tiebreak_text = std::string(t.as_string());
+  }
+  buffer_.push_back(std::move(b));
+}
+
+std::vector<SequenceMatch> SequenceRunner::finish() {
+  std::stable_sort(buffer_.begin(), buffer_.end(), [](const Buffered& a, const Buffered& b) {
+    if (a.timestamp != b.timestamp) return a.timestamp < b.timestamp;
+    if (a.tiebreak_number != b.tiebreak_number) return a.tiebreak_number < b.tiebreak_number;
+    if (a.tiebreak_text != b.tiebreak_text) return a.tiebreak_text < b.tiebreak_text;
+    return a.ordinal < b.ordinal;
+  });
+  // From here on an event's ordinal is its position in time order, so that
+  // results sort as Elasticsearch sorts them (timestamp, then tiebreaker).
+  std::uint64_t position = 0;
+  for (auto& b : buffer_) {
+    b.event->ordinal = position++;
+    matcher_.process(b.event);
+  }
+  buffer_.clear();
+  buffer_.shrink_to_fit();
+  matcher_.finish();
+  std::vector<SequenceMatch> matches = matcher_.take_matches();
+  // Elasticsearch returns sequences in the order they completed: by their
+  // last event (sequences held for trailing missing terms included).
+  std::stable_sort(matches.begin(), matches.end(),
+                   [](const SequenceMatch& a, const SequenceMatch& b) { return a.last_ordinal < b.last_ordinal; });
+  apply_pipes(matches, program_.pipes);
+  return matches;
+}
+
+}  // namespace vigil::eql

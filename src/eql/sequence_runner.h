@@ -1,0 +1,73 @@
+// SequenceRunner: feeds a SequenceMatcher from batches of events. It
+// evaluates every term's filter and join keys as events stream by (that
+// needs no ordering), keeps only the events some term wants, orders them by
+// @timestamp, then the tiebreaker, then input position (Elasticsearch's
+// order), and runs the matcher over them. With `assume_sorted` it skips the
+// buffer and feeds the matcher directly: constant memory for inputs already
+// in time order (events that are not are counted as out of order).
+#pragma once
+
+#include <functional>
+#include <optional>
+
+#include "eql/sequence_matcher.h"
+
+namespace vigil::eql {
+
+struct RunnerOptions {
+  MatcherLimits limits;
+  std::optional<FieldId> tiebreaker;
+  bool assume_sorted = false;
+};
+
+// Renders an event into the payload kept for output.
+using RenderEvent = std::function<void(std::string& out, const Event& event)>;
+
+class SequenceRunner {
+ public:
+  SequenceRunner(const SequenceProgram& program, RunnerOptions options, RenderEvent render);
+
+  // Evaluates the terms against one event (call for every event, any order).
+  void add(const Event& event, EvalContext& context);
+  // Runs (or finishes) matching and returns the sequences, head/tail applied.
+  std::vector<SequenceMatch> finish();
+  const MatcherStats& stats() const { return matcher_.stats(); }
+  std::size_t buffered() const { return buffer_.size(); }
+
+ private:
+  struct Buffered {
+    TimestampNs timestamp;
+    double tiebreak_number;
+    std::string tiebreak_text;
+    std::uint64_t ordinal;
+    std::shared_ptr<MatcherEvent> event;
+  };
+
+  const SequenceProgram& program_;
+  RunnerOptions options_;
+  RenderEvent render_;
+  SequenceMatcher matcher_;
+  std::vector<Buffered> buffer_;
+};
+
+// The join key of `event` for `stage`: a JSON array of the key values, or
+// nullopt when a non-optional key is null (the event cannot join).
+std::optional<std::string> join_key(const StageProgram& stage, const Event& event);
+
+// Applies head/tail pipes, in order, to a list of results.
+template <typename T>
+void apply_pipes(std::vector<T>& rows, const std::vector<Pipe>& pipes) {
+  std::size_t begin = 0, end = rows.size();
+  for (const auto& pipe : pipes) {
+    auto n = static_cast<std::size_t>(pipe.count);
+    if (pipe.kind == Pipe::Kind::Head) {
+      end = std::min(end, begin + n);
+    } else if (end - begin > n) {
+      begin = end - n;
+    }
+  }
+  rows.erase(rows.begin() + static_cast<std::ptrdiff_t>(end), rows.end());
+  rows.erase(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(begin));
+}
+
+}  // namespace vigil::eql
