@@ -90,6 +90,9 @@ void add_query_command(CLI::App& app, QueryOptions& o) {
       ->capture_default_str();
   cmd->add_option("--tiebreaker", o.tiebreaker,
                   "Order matches by @timestamp, then this field (Elasticsearch's tiebreaker_field)");
+  cmd->add_option("--timestamp-field", o.timestamp_field,
+                  "Field holding the event time: ISO-8601 or epoch milliseconds (Elasticsearch's timestamp_field)")
+      ->capture_default_str();
   cmd->add_flag("--order-by-time", o.order_by_time, "Order matches by @timestamp instead of input order");
   cmd->add_flag("--assume-sorted", o.assume_sorted,
                 "Sequences: inputs are already in @timestamp order; match while reading (constant memory)");
@@ -102,6 +105,12 @@ void add_query_command(CLI::App& app, QueryOptions& o) {
 }
 
 namespace {
+
+ReaderOptions reader_options(const QueryOptions& o, FieldRegistry& fields) {
+  ReaderOptions r;
+  if (o.timestamp_field != "@timestamp") r.timestamp_field = fields.intern(o.timestamp_field);
+  return r;
+}
 
 void print_sequence_stats(const eql::MatcherStats& s) {
   if (s.evicted + s.out_of_order + s.history_dropped == 0) return;
@@ -129,7 +138,7 @@ int run_correlation(const QueryOptions& o, const eql::SequenceProgram& program, 
   }
   eql::EvalContext ctx;
   ReadStats stats;
-  JsonEventReader reader(fields);
+  JsonEventReader reader(fields, reader_options(o, fields));
   auto sink = [&](EventBatch& batch) {
     for (const Event& e : batch.events) {
       if (seq) seq->add(e, ctx);
@@ -219,7 +228,7 @@ int run_query_command(const QueryOptions& o) {
   std::deque<HeldMatch> held;
   eql::EvalContext ctx;
   ReadStats stats;
-  JsonEventReader reader(fields);
+  JsonEventReader reader(fields, reader_options(o, fields));
   bool stop = false;
   auto sink = [&](EventBatch& batch) {
     for (const Event& e : batch.events) {

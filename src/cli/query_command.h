@@ -20,6 +20,7 @@ struct QueryOptions {
   std::string fields;  // comma-separated projection
   std::string event_category_field = "event.category";
   std::string tiebreaker;  // order by @timestamp then this field (as Elasticsearch)
+  std::string timestamp_field = "@timestamp";
   bool order_by_time = false;
   bool assume_sorted = false;            // sequences: input already in time order, stream it
   std::size_t max_open_sequences = 100000;

@@ -195,7 +195,7 @@ struct JsonEventReader::Impl {
       }
     }
     event.fields = {slots, n};
-    const Value& ts = slots[FieldRegistry::kTimestamp];
+    const Value& ts = slots[options.timestamp_field.value_or(FieldRegistry::kTimestamp)];
     event.has_timestamp = false;
     if (ts.is_text()) {
       if (auto t = parse_timestamp_text(ts.as_string())) {

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,9 @@ struct ReaderOptions {
   std::size_t batch_size = 4096;          // events per batch handed to the sink
   std::size_t max_diagnostics = 100;      // kept per reader; all are counted
   std::size_t max_document_bytes = 64u << 20;
+  // Field the event time comes from (Elasticsearch's timestamp_field);
+  // @timestamp when unset. Must be registered in the FieldRegistry.
+  std::optional<FieldId> timestamp_field;
 };
 
 struct InputDiagnostic {

@@ -20,11 +20,13 @@ usage: eql_differential.py VIGIL SHARED_EQL_DIR [--count N] [--seed S]
 """
 import argparse
 import concurrent.futures
+import datetime
 import json
 import os
 import random
 import subprocess
 import sys
+import tempfile
 
 STRING_FUNCS = ["startsWith", "endsWith", "stringContains"]
 
@@ -50,6 +52,8 @@ class Generator:
         names = set()
         for e in events:
             for k, v in e.items():
+                if k.startswith("@"):  # the reference's grammar has no @ in names
+                    continue
                 if kind == "str" and isinstance(v, str):
                     names.add(k)
                 if kind == "int" and isinstance(v, int) and not isinstance(v, bool) and k != "timestamp":
@@ -158,13 +162,41 @@ class Generator:
         events = self.by_category[cat] if cat != "any" else [e for es in self.by_category.values() for e in es]
         return f"{cat} where {self.condition(events)}"
 
+    def sequence_query(self):
+        """sequence [by key] [with maxspan=..] [term] [term] (...) [until [term]]"""
+        r = self.rng
+        terms = []
+        for _ in range(r.choice([2, 2, 3])):
+            cat = r.choice(self.categories + ["any"])
+            events = self.by_category[cat] if cat != "any" else [e for es in self.by_category.values() for e in es]
+            cond = "true" if r.random() < 0.3 else self.predicate(events, False)
+            terms.append(f"[{cat} where {cond}]")
+        head = "sequence"
+        if r.random() < 0.7:
+            head += " by " + r.choice(["unique_pid", "user_name", "pid", "process_name", "user_name, unique_pid"])
+        if r.random() < 0.4:
+            head += " with maxspan=" + r.choice(["1s", "30s", "5m", "1h", "1d"])
+        query = head + " " + " ".join(terms)
+        if r.random() < 0.2:
+            cat = r.choice(self.categories)
+            query += f" until [{cat} where {self.predicate(self.by_category[cat], False)}]"
+        return query
+
 
 def run_vigil(vigil, data, query):
     out = subprocess.run([vigil, "query", "--event-category-field", "event_type", "--fields", "serial_event_id",
-                          query, data], capture_output=True, text=True)
+                          "--tiebreaker", "serial_event_id", query, data], capture_output=True, text=True)
     if out.returncode != 0:
         return None, out.stderr.strip()
-    return [json.loads(l)["serial_event_id"] for l in out.stdout.splitlines() if l.strip()], ""
+    ids = []
+    for line in out.stdout.splitlines():
+        if not line.strip():
+            continue
+        doc = json.loads(line)
+        # Sequences print one line per match with its events; flatten them as the reference does.
+        for e in doc.get("events", [doc]):
+            ids.append(e["serial_event_id"])
+    return ids, ""
 
 
 def run_oracle(oracle, data, query):
@@ -181,11 +213,26 @@ def main():
     ap.add_argument("shared_eql")
     ap.add_argument("--count", type=int, default=200)
     ap.add_argument("--seed", type=int, default=20261122)
+    ap.add_argument("--sequences", action="store_true", help="generate sequence queries instead of event queries")
     a = ap.parse_args()
-    data = os.path.join(a.shared_eql, "endgame", "test_data.json")
+    source = os.path.join(a.shared_eql, "endgame", "test_data.json")
     oracle = os.path.join(a.shared_eql, "oracle", "oracle.py")
-    gen = Generator(load_events(data), random.Random(a.seed))
-    queries = [gen.query() for _ in range(a.count)]
+    events = load_events(source)
+    # The reference engine streams in file order; give both engines the events
+    # in time order (timestamp, then serial_event_id as the tiebreaker), as
+    # Elasticsearch orders them.
+    events.sort(key=lambda e: (e["timestamp"], e["serial_event_id"]))
+    for e in events:  # the data's FILETIME as @timestamp, to the 100 ns
+        ticks = e["timestamp"] - 116444736000000000
+        secs, rem = divmod(ticks, 10_000_000)
+        e["@timestamp"] = datetime.datetime.fromtimestamp(secs, datetime.timezone.utc).strftime(
+            "%Y-%m-%dT%H:%M:%S") + f".{rem:07d}Z"
+    tmp = tempfile.NamedTemporaryFile("w", suffix=".ndjson", delete=False)
+    tmp.write("\n".join(json.dumps(e) for e in events) + "\n")
+    tmp.close()
+    data = tmp.name
+    gen = Generator(events, random.Random(a.seed))
+    queries = [gen.sequence_query() if a.sequences else gen.query() for _ in range(a.count)]
 
     def check(q):
         mine, err_mine = run_vigil(a.vigil, data, q)
@@ -203,10 +250,12 @@ def main():
                 failed += 1
                 print(f"DIFF {q}\n  vigil:     {mine if mine is not None else err_mine}\n"
                       f"  reference: {ref if ref is not None else err_ref}")
-    print(f"differential: {len(queries)} generated queries, {nonempty} with matches")
+    os.unlink(data)
+    kind = "sequence" if a.sequences else "event"
+    print(f"differential: {len(queries)} generated {kind} queries, {nonempty} with matches")
     print(f"{passed} passed, {failed} failed")
     # A generator that only produces empty results would prove nothing.
-    if nonempty < len(queries) // 4:
+    if nonempty < len(queries) // (8 if a.sequences else 4):
         print(f"too few queries with matches ({nonempty}); the generator is broken")
         return 1
     return 0 if failed == 0 else 1

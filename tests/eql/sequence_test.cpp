@@ -1,0 +1,220 @@
+// SequenceMatcher: state bounds, expiry, until, missing events and
+// out-of-order handling, on synthetic streams where the answer is known.
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include "eql/parser.h"
+#include "eql/sequence_matcher.h"
+#include "eql/sequence_runner.h"
+#include "ingest/ndjson_reader.h"
+
+using namespace vigil;
+using namespace vigil::eql;
+
+namespace {
+
+struct Compiled {
+  FieldRegistry fields;
+  std::unique_ptr<SequenceProgram> program;
+};
+
+std::unique_ptr<Compiled> compile_sequence(std::string_view q) {
+  auto c = std::make_unique<Compiled>();
+  auto r = compile_any_query(q, c->fields);
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+  if (!r) return c;
+  c->program = std::move(r->sequence);
+  return c;
+}
+
+// An event hitting the given terms with key `key`, at time `ms`.
+MatcherEventPtr event(std::int64_t ms, std::uint64_t ordinal, std::vector<std::uint32_t> terms, const std::string& key,
+                      std::string payload = "") {
+  auto e = std::make_shared<MatcherEvent>();
+  e->timestamp = ms * 1000000;
+  e->ordinal = ordinal;
+  for (auto t : terms) e->hits.push_back({t, key});
+  e->payload = payload.empty() ? std::to_string(ordinal) : payload;
+  return e;
+}
+
+std::vector<std::string> ids(const std::vector<SequenceMatch>& matches) {
+  std::vector<std::string> out;
+  for (const auto& m : matches) {
+    std::string s;
+    for (const auto& e : m.events) s += (s.empty() ? "" : ",") + (e ? e->payload : std::string("-"));
+    out.push_back(s);
+  }
+  return out;
+}
+
+long peak_rss_kb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
+}
+
+}  // namespace
+
+TEST(Sequence, MaxspanExpiresPartialMatch) {
+  auto c = compile_sequence("sequence by k with maxspan=10s [a where true] [b where true]");
+  SequenceMatcher m(*c->program);
+  m.process(event(0, 1, {0}, "[1]"));
+  m.process(event(5000, 2, {1}, "[1]"));   // within 10 s: matches
+  m.process(event(6000, 3, {0}, "[1]"));
+  m.process(event(17000, 4, {1}, "[1]"));  // 11 s after its start: expired
+  m.finish();
+  EXPECT_EQ(ids(m.take_matches()), (std::vector<std::string>{"1,2"}));
+  EXPECT_EQ(m.stats().expired, 1u);
+}
+
+TEST(Sequence, UntilKillsOpenSequencesOfItsKeyOnly) {
+  auto c = compile_sequence("sequence by k [a where true] [b where true] until [c where true]");
+  SequenceMatcher m(*c->program);
+  m.process(event(0, 1, {0}, "[1]"));
+  m.process(event(0, 2, {0}, "[2]"));
+  m.process(event(1, 3, {2}, "[1]"));  // until for key 1
+  m.process(event(2, 4, {1}, "[1]"));
+  m.process(event(2, 5, {1}, "[2]"));
+  m.finish();
+  EXPECT_EQ(ids(m.take_matches()), (std::vector<std::string>{"2,5"}));
+  EXPECT_EQ(m.stats().killed_by_until, 1u);
+}
+
+TEST(Sequence, LatestCandidatePerStageWins) {
+  auto c = compile_sequence("sequence [a where true] [b where true]");
+  SequenceMatcher m(*c->program);
+  m.process(event(0, 1, {0}, "[]"));
+  m.process(event(1, 2, {0}, "[]"));
+  m.process(event(2, 3, {1}, "[]"));
+  m.finish();
+  EXPECT_EQ(ids(m.take_matches()), (std::vector<std::string>{"2,3"}));
+}
+
+TEST(Sequence, MissingEventBetweenTermsKillsThePartial) {
+  auto c = compile_sequence("sequence by k with maxspan=1m [a where true] ![m where true] [b where true]");
+  SequenceMatcher m(*c->program);
+  m.process(event(0, 1, {0}, "[1]"));
+  m.process(event(1, 2, {1}, "[1]"));  // the missing event occurred
+  m.process(event(2, 3, {2}, "[1]"));
+  m.process(event(3, 4, {0}, "[2]"));
+  m.process(event(4, 5, {1}, "[9]"));  // other key: no effect
+  m.process(event(5, 6, {2}, "[2]"));
+  m.finish();
+  EXPECT_EQ(ids(m.take_matches()), (std::vector<std::string>{"4,-,6"}));
+}
+
+TEST(Sequence, TrailingMissingEventHoldsUntilMaxspanPasses) {
+  auto c = compile_sequence("sequence with maxspan=10s [a where true] ![m where true]");
+  SequenceMatcher m(*c->program);
+  m.process(event(0, 1, {0}, "[]"));
+  m.process(event(5000, 2, {1}, "[]"));   // within 10 s of event 1: rejects it
+  m.process(event(20000, 3, {0}, "[]"));
+  m.process(event(31000, 4, {1}, "[]"));  // 11 s later: too late to reject event 3
+  EXPECT_EQ(m.take_matches().size(), 1u);  // released by the time the late event arrived
+  m.finish();
+  EXPECT_EQ(m.stats().rejected_missing, 1u);
+}
+
+TEST(Sequence, OneMillionDistinctKeysRunInBoundedMemory) {
+  auto c = compile_sequence("sequence by k [a where true] [b where true] [c where true]");
+  MatcherLimits limits;
+  limits.max_open = 50000;
+  SequenceMatcher m(*c->program, limits);
+  long before = peak_rss_kb();
+  constexpr std::uint64_t kKeys = 1000000;
+  for (std::uint64_t i = 0; i < kKeys; ++i) {
+    std::string key = "[" + std::to_string(i) + "]";
+    m.process(event(static_cast<std::int64_t>(i), 2 * i, {0}, key));
+    m.process(event(static_cast<std::int64_t>(i), 2 * i + 1, {1}, key));
+    EXPECT_LE(m.open_partials(), limits.max_open);
+  }
+  // The most recent keys are still open and complete; the oldest were evicted, and counted.
+  m.process(event(kKeys, 2 * kKeys, {2}, "[999999]"));
+  m.process(event(kKeys, 2 * kKeys + 1, {2}, "[0]"));
+  m.finish();
+  EXPECT_EQ(m.take_matches().size(), 1u);
+  EXPECT_EQ(m.stats().evicted, kKeys - limits.max_open);
+  EXPECT_EQ(m.stats().peak_open, limits.max_open);
+  long grown_mb = (peak_rss_kb() - before) / 1024;
+  EXPECT_LT(grown_mb, 200) << "state must stay bounded by max_open, not by the number of keys";
+}
+
+TEST(Sequence, OutOfOrderEventsAreCountedAndProcessedWhereTheyArrive) {
+  auto c = compile_sequence("sequence [a where true] [b where true]");
+  SequenceMatcher m(*c->program);
+  m.process(event(10, 1, {0}, "[]"));
+  m.process(event(5, 2, {1}, "[]"));  // older than the previous event
+  m.finish();
+  EXPECT_EQ(m.stats().out_of_order, 1u);
+  EXPECT_EQ(ids(m.take_matches()), (std::vector<std::string>{"1,2"}));
+}
+
+TEST(Sequence, RunnerOrdersByTimestampThenTiebreaker) {
+  auto c = compile_sequence("sequence by user.name [process where true] [file where true]");
+  FieldId serial = c->fields.intern("serial");
+  RunnerOptions options;
+  options.tiebreaker = serial;
+  SequenceRunner runner(*c->program, options, [&](std::string& out, const Event& e) {
+    out = std::to_string(e.get(serial).as_int());
+  });
+  JsonEventReader reader(c->fields);
+  const char* docs[] = {
+      R"({"@timestamp":"2024-01-01T00:00:02Z","event":{"category":"file"},"user":{"name":"bob"},"serial":3})",
+      R"({"@timestamp":"2024-01-01T00:00:01Z","event":{"category":"process"},"user":{"name":"bob"},"serial":2})",
+      R"({"@timestamp":"2024-01-01T00:00:01Z","event":{"category":"process"},"user":{"name":"bob"},"serial":1})",
+      R"({"@timestamp":"2024-01-01T00:00:03Z","event":{"category":"file"},"serial":4})",
+  };
+  Arena arena;
+  EvalContext ctx;
+  std::uint64_t ordinal = 0;
+  for (const char* d : docs) {
+    Event e;
+    std::string reason;
+    ASSERT_TRUE(reader.decode_one(d, e, arena, reason)) << reason;
+    e.ordinal = ordinal++;
+    runner.add(e, ctx);
+  }
+  auto matches = runner.finish();
+  ASSERT_EQ(matches.size(), 1u);
+  EXPECT_EQ(ids(matches), (std::vector<std::string>{"2,3"}));  // serial 2 is the later of the two process events
+  EXPECT_EQ(matches[0].join_keys, "[\"bob\"]");
+}
+
+TEST(SequenceParser, Forms) {
+  auto q = parse_any_query(
+      "sequence by host.id with maxspan=5m [process where true] by process.entity_id with runs=2 "
+      "![file where true] by process.entity_id [network where true] by process.entity_id "
+      "until [process where event.type == \"end\"] by process.entity_id | head 3");
+  ASSERT_TRUE(q) << q.error().message;
+  EXPECT_EQ(q->kind, Query::Kind::Sequence);
+  EXPECT_EQ(*q->sequence.maxspan_ns, 300LL * 1000000000LL);
+  EXPECT_EQ(q->sequence.stages.size(), 3u);
+  EXPECT_EQ(q->sequence.stages[0].runs, 2);
+  EXPECT_TRUE(q->sequence.stages[1].missing);
+  EXPECT_TRUE(q->sequence.until.has_value());
+  auto s = parse_any_query("sample by host [any where true] by ?os [any where true] by ?os");
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->kind, Query::Kind::Sample);
+}
+
+TEST(SequenceParser, Errors) {
+  FieldRegistry fields;
+  auto keys = compile_any_query("sequence [a where true] by x [b where true]", fields);
+  ASSERT_FALSE(keys);
+  EXPECT_NE(keys.error().message.find("same number of join keys"), std::string::npos);
+  auto expr = compile_any_query("sequence [a where true] by x * 2 [b where true] by y * 2", fields);
+  ASSERT_FALSE(expr);
+  EXPECT_NE(expr.error().message.find("join keys must be fields"), std::string::npos);
+  auto unit = compile_any_query("sequence with maxspan=10 [a where true] [b where true]", fields);
+  ASSERT_FALSE(unit);
+  EXPECT_NE(unit.error().message.find("time unit"), std::string::npos);
+  auto one = compile_any_query("sequence [a where true]", fields);
+  ASSERT_FALSE(one);
+  EXPECT_NE(one.error().message.find("at least two"), std::string::npos);
+  auto runs = compile_any_query("sequence [a where true] with runs=0 [b where true]", fields);
+  ASSERT_FALSE(runs);
+  auto fork = compile_any_query("sequence [a where true] fork=true [b where true]", fields);
+  ASSERT_FALSE(fork);
+  EXPECT_EQ(fork.error().code, "eql.unsupported");
+}
