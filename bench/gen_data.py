@@ -22,7 +22,7 @@ with open(f"{a.shared_eql}/endgame/test_data.json") as f:
 EPOCH = datetime.datetime(2026, 11, 1, tzinfo=datetime.timezone.utc)
 
 
-def ecs(e, serial, seconds):
+def ecs(e, serial, seconds, copy):
     ts = (EPOCH + datetime.timedelta(seconds=seconds)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     doc = {
         "@timestamp": ts,
@@ -30,9 +30,11 @@ def ecs(e, serial, seconds):
         "event_type": e.get("event_type", "unknown"),
         "event": {"category": [e.get("event_type", "unknown")], "type": [e.get("subtype", "info")],
                   "action": e.get("event_subtype_full", ""), "sequence": serial},
-        "host": {"name": f"WKSTN-{serial % 97:02d}", "id": f"host-{serial % 97}"},
+        # Each copy of the source events is one host's activity, so the source's
+        # process lineage (unique_pid) survives as process.entity_id per host.
+        "host": {"name": f"WKSTN-{copy % 997:03d}", "id": f"host-{copy % 997}"},
         "process": {"name": e.get("process_name", ""), "pid": e.get("pid", 0),
-                    "entity_id": f"{{{e.get('unique_pid', 0)}-{serial // 1000}}}"},
+                    "entity_id": f"{{{e.get('unique_pid', 0)}-{copy}}}"},
         "user": {"name": e.get("user_name", ""), "domain": e.get("user_domain", "")},
     }
     if "process_path" in e:
@@ -60,9 +62,10 @@ serial = 0
 with open(a.out, "w") as out:
     while written < limit:
         chunk = []
+        copy = serial // len(source)
         for e in source:
             serial += 1
-            chunk.append(json.dumps(ecs(e, serial, serial // 10), separators=(",", ":")))
+            chunk.append(json.dumps(ecs(e, serial, serial // 10, copy), separators=(",", ":")))
         text = "\n".join(chunk) + "\n"
         out.write(text)
         written += len(text)

@@ -10,23 +10,12 @@ usage: run_query_bench.py BUILD_DIR SHARED_EQL_DIR DATA.ndjson [--runs 3] [--ski
 """
 import argparse
 import os
-import re
-import subprocess
 import sys
-import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import timed, warm  # noqa: E402
 
 QUERY = 'process where process.name : "*.exe"'
-
-
-def timed(cmd):
-    """Runs cmd under /usr/bin/time; returns (seconds, peak_rss_kb, stdout)."""
-    start = time.perf_counter()
-    out = subprocess.run(["/usr/bin/time", "-f", "RSS_KB=%M"] + cmd, capture_output=True, text=True)
-    secs = time.perf_counter() - start
-    if out.returncode != 0:
-        sys.exit(f"failed: {' '.join(cmd)}\n{out.stderr}")
-    rss = int(re.search(r"RSS_KB=(\d+)", out.stderr).group(1))
-    return secs, rss, out.stdout
 
 
 def best_of(cmd, runs):
@@ -43,11 +32,7 @@ def main():
     ap.add_argument("--skip-oracle", action="store_true")
     a = ap.parse_args()
     size = os.path.getsize(a.data)
-    with open(a.data, "rb") as f:  # warm the page cache so every contender reads from memory
-        while f.read(1 << 24):
-            pass
-    with open(a.data, "rb") as f:
-        events = sum(1 for _ in f)
+    events = warm(a.data)
     rows = []
     scan = best_of([f"{a.build}/bench/simdjson_scan", a.data], a.runs)
     rows.append(("simdjson On-Demand scan (baseline)", scan[0], scan[1], ""))

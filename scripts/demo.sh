@@ -15,3 +15,6 @@ run 'library where dll.code_signature.status : "unsigned" and dll.path : ("?:\\U
 echo
 echo "\$ build/vigil query --count 'any where true' $sample"
 build/vigil query --count 'any where true' "$sample"
+echo
+echo "\$ build/vigil query 'sequence by process.pid with maxspan=1m [process where process.name : \"regsvr32.exe\"] [network where true] [library where dll.code_signature.status : \"unsigned\"]' $sample"
+build/vigil query 'sequence by process.pid with maxspan=1m [process where process.name : "regsvr32.exe"] [network where true] [library where dll.code_signature.status : "unsigned"]' "$sample"

@@ -128,7 +128,9 @@ int run_correlation(const QueryOptions& o, const eql::SequenceProgram& program, 
   ropts.tiebreaker = tiebreaker;
   ropts.assume_sorted = o.assume_sorted;
   ropts.limits.max_open = o.max_open_sequences;
-  auto render = [&](std::string& out, const Event& e) { render_event(out, e, fields, projection); };
+  auto render = [&](std::string& out, const Event& e) {
+    if (!o.count) render_event(out, e, fields, projection);  // --count keeps no event text
+  };
   std::unique_ptr<eql::SequenceRunner> seq;
   std::unique_ptr<eql::SampleRunner> smp;
   if (sample) {

@@ -300,43 +300,35 @@ void SequenceMatcher::expire(TimestampNs now) {
     }
     if (program_.maxspan_ns < 0 || live->second >= now - program_.maxspan_ns) break;
     // The oldest partial can no longer complete within maxspan.
-    auto ks = keys_.find(key);
-    if (ks != keys_.end()) {
-      for (auto& slot : ks->second.at) {
-        if (slot && slot->id == id) {
-          slot.reset();
-          break;
-        }
+    auto oldest = std::move(creation_order_.front());
+    creation_order_.pop_front();
+    drop_oldest(oldest.first, oldest.second);
+    ++stats_.expired;
+  }
+}
+
+void SequenceMatcher::drop_oldest(std::uint64_t id, const std::string& key) {
+  auto ks = keys_.find(key);
+  if (ks != keys_.end()) {
+    for (auto& slot : ks->second.at) {
+      if (slot && slot->id == id) {
+        slot.reset();
+        break;
       }
     }
-    live_.erase(live);
-    --open_;
-    ++stats_.expired;
-    std::string k = key;
-    creation_order_.pop_front();
-    drop_key_if_empty(k);
   }
+  live_.erase(id);
+  --open_;
+  drop_key_if_empty(key);
 }
 
 void SequenceMatcher::enforce_cap() {
   while (open_ > limits_.max_open && !creation_order_.empty()) {
     auto [id, key] = creation_order_.front();
     creation_order_.pop_front();
-    auto live = live_.find(id);
-    if (live == live_.end()) continue;
-    auto ks = keys_.find(key);
-    if (ks != keys_.end()) {
-      for (auto& slot : ks->second.at) {
-        if (slot && slot->id == id) {
-          slot.reset();
-          break;
-        }
-      }
-    }
-    live_.erase(live);
-    --open_;
+    if (!live_.count(id)) continue;  // stale
+    drop_oldest(id, key);
     ++stats_.evicted;
-    drop_key_if_empty(key);
   }
   // Stale queue entries must not outgrow the live set.
   if (creation_order_.size() > 2 * open_ + 4096) {

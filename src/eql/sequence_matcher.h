@@ -111,6 +111,8 @@ class SequenceMatcher {
   void release_held(TimestampNs now);
   void expire(TimestampNs now);
   void enforce_cap();
+  // Removes a live partial (the front of creation_order_, already popped).
+  void drop_oldest(std::uint64_t id, const std::string& key);
   void store(const std::string& key, std::size_t j, Partial&& partial);
   void drop_key_if_empty(const std::string& key);
 

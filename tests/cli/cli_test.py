@@ -85,6 +85,33 @@ with tempfile.TemporaryDirectory() as tmp:
 r = run(["query", "--explain", 'process where process.name : ("a.exe", "*.dll")', SAMPLE])
 check("explain", b"in-set[1]" in r.stdout and b"wildcard[1]" in r.stdout, r.stdout)
 
+# Sequences: one line per match with join keys and the events in order.
+r = run(["query", "sequence by process.pid with maxspan=1m [process where process.name : \"regsvr32.exe\"] "
+                  "[network where true] [library where dll.code_signature.status : \"unsigned\"]", SAMPLE])
+seqs = lines(r.stdout)
+check("sequence exit 0", r.returncode == 0, r.stderr)
+check("sequence match", len(seqs) == 1 and seqs[0]["join_keys"] == [4242]
+      and [e["event"]["code"] for e in seqs[0]["events"]] == ["1", "3", "7"], seqs)
+r = run(["query", "--count", "sequence with maxspan=5m [registry where registry.path : \"HKLM\\\\SOFTWARE\\\\Microsoft\\\\Netsh\\\\*\"] "
+                  "[library where process.name : \"netsh.exe\"]", SAMPLE])
+check("netsh helper chain", r.stdout.decode().strip() == "1", r.stdout + r.stderr)
+# A missing event: regsvr32 started without ever touching the network within a minute.
+r = run(["query", "--fields", "process.pid", "sequence by process.pid with maxspan=1m "
+                  "[process where process.name : \"regsvr32.exe\"] ![network where true]", SAMPLE])
+check("missing event", lines(r.stdout) == [{"join_keys": [4300], "events": [{"process.pid": 4300}, {"missing": True}]}],
+      r.stdout + r.stderr)
+# until, and maxspan too short
+r = run(["query", "--count", "sequence by process.pid with maxspan=1s [process where process.name : \"regsvr32.exe\"] "
+                  "[library where true]", SAMPLE])
+check("maxspan too short", r.stdout.decode().strip() == "0", r.stdout)
+# Samples: per join key, events in any order.
+r = run(["query", "--fields", "event.code", "sample by host.name [library where true] [registry where true]", SAMPLE])
+check("sample", lines(r.stdout) == [{"join_keys": ["WKSTN-07"], "events": [{"event.code": "7"}, {"event.code": "13"}]}],
+      r.stdout + r.stderr)
+# Sequence syntax errors point at the term.
+r = run(["query", "sequence [process where true] by process.pid [file where true]", SAMPLE])
+check("join key count error", r.returncode == 2 and b"same number of join keys" in r.stderr, r.stderr)
+
 for f in failures:
     print("FAIL", f)
 print(f"{passed} passed, {len(failures)} failed")
