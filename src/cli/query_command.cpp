@@ -57,9 +57,10 @@ bool held_before(const HeldMatch& a, const HeldMatch& b) {
 }
 
 void print_diagnostics(const ReadStats& stats) {
-  if (stats.skipped == 0 && stats.failed_inputs == 0) return;
-  std::fprintf(stderr, "vigil: %llu document(s) skipped, %llu input(s) failed:\n",
-               static_cast<unsigned long long>(stats.skipped), static_cast<unsigned long long>(stats.failed_inputs));
+  if (stats.skipped == 0 && stats.failed_inputs == 0 && stats.warnings == 0) return;
+  std::fprintf(stderr, "vigil: %llu document(s) skipped, %llu input(s) failed, %llu warning(s):\n",
+               static_cast<unsigned long long>(stats.skipped), static_cast<unsigned long long>(stats.failed_inputs),
+               static_cast<unsigned long long>(stats.warnings));
   for (const auto& d : stats.diagnostics) {
     if (d.line > 0) {
       std::fprintf(stderr, "  %s:%llu (byte %llu): %s\n", d.file.c_str(), static_cast<unsigned long long>(d.line),

@@ -126,6 +126,18 @@ TimestampNs from_filetime(std::int64_t ticks) {
   return (ticks - kEpochDelta) * 100;
 }
 
+std::string format_filetime_text(std::uint64_t ticks) {
+  constexpr std::int64_t kSecondsFrom1601To1970 = 11644473600LL;
+  auto secs = static_cast<std::int64_t>(ticks / 10000000ULL) - kSecondsFrom1601To1970;
+  auto frac = static_cast<std::int64_t>(ticks % 10000000ULL);
+  std::int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+  std::int64_t rem = secs - days * 86400;
+  std::int64_t y;
+  unsigned m, d;
+  civil_from_days(days, y, m, d);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:07}Z", y, m, d, rem / 3600, (rem % 3600) / 60, rem % 60, frac);
+}
+
 std::string format_timestamp(TimestampNs ns) {
   std::int64_t secs = ns >= 0 ? ns / 1000000000LL : -((-ns + 999999999LL) / 1000000000LL);
   std::int64_t frac = ns - secs * 1000000000LL;

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "ingest/byte_source.h"
+#include "ingest/evtx_parser.h"
 
 namespace vigil {
 namespace od = simdjson::ondemand;
@@ -400,6 +401,33 @@ struct JsonEventReader::Impl {
     return flush(batch, sink);
   }
 
+  // EVTX: every record becomes a document (see evtx_parser.h); its JSON is
+  // built here, so the event keeps its own copy as `source`.
+  bool read_evtx(std::string_view data, std::uint32_t input_index, const std::string& file, EventBatch& batch,
+                 const BatchSink& sink, ReadStats& stats) {
+    std::string padded;
+    EvtxCallbacks callbacks;
+    callbacks.on_record = [&](std::string_view json, std::uint64_t record_id, std::uint64_t offset) {
+      padded.assign(json);
+      padded.resize(json.size() + simdjson::SIMDJSON_PADDING, ' ');
+      return take_line({padded.data(), json.size()}, padded.size(), record_id, offset, input_index, file, batch, sink,
+                       stats, true);
+    };
+    callbacks.on_error = [&](std::uint64_t offset, std::string reason) {
+      report(stats, file, 0, offset, std::move(reason));
+    };
+    callbacks.on_warning = [&](std::uint64_t offset, std::string reason) {
+      ++stats.warnings;
+      if (stats.diagnostics.size() < options.max_diagnostics) {
+        stats.diagnostics.push_back({file, 0, offset, "warning: " + std::move(reason)});
+      } else {
+        ++stats.diagnostics_dropped;
+      }
+    };
+    if (!parse_evtx(data, callbacks)) return false;
+    return flush(batch, sink);
+  }
+
   bool read_array(std::string_view data, std::size_t capacity, std::uint32_t input_index, const std::string& file,
                   EventBatch& batch, const BatchSink& sink, ReadStats& stats) {
     od::document doc;
@@ -475,6 +503,10 @@ bool JsonEventReader::read(const std::string& path, std::uint32_t input_index, c
   EventBatch batch;
   ByteSource& src = **source;
   std::string_view whole = src.contiguous();
+  if (!whole.empty() && is_evtx(whole)) {
+    stats.bytes += whole.size();
+    return impl_->read_evtx(whole, input_index, path, batch, sink, stats);
+  }
   if (!whole.empty()) {
     stats.bytes += whole.size();
     std::size_t first = whole.find_first_not_of(" \t\r\n");
@@ -505,7 +537,8 @@ bool JsonEventReader::read(const std::string& path, std::uint32_t input_index, c
     head.append(block, *n);
     first = head.find_first_not_of(" \t\r\n");
   }
-  if (first != std::string::npos && head[first] == '[') {
+  if (is_evtx(head) || (first != std::string::npos && head[first] == '[')) {
+    // A JSON array or an EVTX file (e.g. compressed) is decoded from memory.
     std::string all = std::move(head);
     for (;;) {
       std::size_t old = all.size();
@@ -521,6 +554,7 @@ bool JsonEventReader::read(const std::string& path, std::uint32_t input_index, c
       if (*n == 0) break;
     }
     std::size_t size = all.size();
+    if (is_evtx(all)) return impl_->read_evtx(all, input_index, path, batch, sink, stats);
     all.resize(size + simdjson::SIMDJSON_PADDING, ' ');
     return impl_->read_array({all.data(), size}, all.size(), input_index, path, batch, sink, stats);
   }

@@ -42,6 +42,7 @@ struct ReadStats {
   std::uint64_t bytes = 0;
   std::uint64_t skipped = 0;            // documents that could not be decoded
   std::uint64_t failed_inputs = 0;      // inputs that could not be opened or ended in an I/O error
+  std::uint64_t warnings = 0;           // damage that cost no events (e.g. stale EVTX checksums)
   std::vector<InputDiagnostic> diagnostics;
   std::uint64_t diagnostics_dropped = 0;
 };

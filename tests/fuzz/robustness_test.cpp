@@ -157,3 +157,69 @@ TEST(Robustness, ReaderSurvivesCorruptFiles) {
   }
   std::remove(path.c_str());
 }
+
+namespace {
+
+std::string read_binary(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Decodes `bytes` as a file; returns the number of events and fills stats.
+std::uint64_t decode_evtx_bytes(const std::string& bytes, ReadStats& stats) {
+  const std::string path = "/tmp/vigil_robustness.evtx";
+  std::ofstream(path, std::ios::binary) << bytes;
+  FieldRegistry fields;
+  fields.intern("winlog.event_id");
+  fields.intern("winlog.event_data.CommandLine");
+  JsonEventReader reader(fields);
+  std::uint64_t n = 0;
+  reader.read(path, 0, [&](EventBatch& b) {
+    n += b.events.size();
+    return true;
+  }, stats);
+  std::remove(path.c_str());
+  return n;
+}
+
+const std::string kEvtxSample = std::string(VIGIL_SHARED_DIR) + "/data/evtx-edge-cases/sysmon.evtx";
+
+}  // namespace
+
+TEST(Robustness, EvtxTruncatedAtEveryChunkBoundaryKeepsTheIntactChunks) {
+  std::string good = read_binary(kEvtxSample);
+  ASSERT_GT(good.size(), 4096u + 3 * 65536u) << kEvtxSample;
+  ReadStats full_stats;
+  std::uint64_t full = decode_evtx_bytes(good, full_stats);
+  ASSERT_GT(full, 300u);
+  std::uint64_t previous = 0;
+  for (std::size_t cut = 4096; cut <= good.size(); cut += 65536) {
+    ReadStats stats;
+    std::uint64_t n = decode_evtx_bytes(good.substr(0, cut), stats);
+    EXPECT_GE(n, previous) << "cut at " << cut;  // every whole chunk still comes out
+    previous = n;
+    // Cut inside the next chunk: the same records, and the damage is reported.
+    if (cut + 30000 < good.size()) {
+      ReadStats partial;
+      EXPECT_EQ(decode_evtx_bytes(good.substr(0, cut + 30000), partial), n);
+      EXPECT_GE(partial.skipped, 1u);
+    }
+  }
+  EXPECT_EQ(previous, full);
+}
+
+TEST(Robustness, EvtxSurvivesFlippedBytesAndBadOffsets) {
+  std::string good = read_binary(kEvtxSample);
+  ASSERT_FALSE(good.empty());
+  ReadStats clean;
+  std::uint64_t full = decode_evtx_bytes(good, clean);
+  std::mt19937_64 rng(2026);
+  for (int round = 0; round < 30; ++round) {
+    std::string bad = good;
+    // Flip bytes in record data, and point template/name offsets elsewhere.
+    for (int k = 0; k < 40; ++k) bad[4096 + rng() % (bad.size() - 4096)] = static_cast<char>(rng() & 0xff);
+    ReadStats stats;
+    std::uint64_t n = decode_evtx_bytes(bad, stats);
+    EXPECT_LE(n, full + 50);  // damage can cost records, never invent many
+  }
+}
