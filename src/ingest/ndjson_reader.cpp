@@ -11,10 +11,14 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
+#include <optional>
 
 #include <fmt/format.h>
 
+#include "ingest/archive_source.h"
 #include "ingest/byte_source.h"
+#include "ingest/ecs_mapping.h"
 #include "ingest/evtx_parser.h"
 
 namespace vigil {
@@ -42,6 +46,8 @@ struct JsonEventReader::Impl {
   std::string scratch;  // padded copy for documents that cannot be parsed in place
   std::uint64_t next_ordinal = 0;
   std::uint64_t flushes = 0;  // batches handed to the sink so far
+  simdjson::dom::parser dom_parser;  // only for flat Windows exports (normalize_flat_windows)
+  std::string padded_copy;
 
   Impl(const FieldRegistry& f, ReaderOptions o) : fields(f), options(o) {}
 
@@ -284,6 +290,65 @@ struct JsonEventReader::Impl {
     return std::all_of(line.begin(), line.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r'; });
   }
 
+  // Flat Windows event exports (OTRF / nxlog im_msvistalog: EventID,
+  // SourceName, Channel, Hostname and the EventData fields at the top level)
+  // get the winlog.* and ECS fields a winlogbeat document would have.
+  // Returns the extended document, or nothing for any other shape.
+  std::optional<std::string> normalize_flat_windows(std::string_view line) {
+    if (line.find("\"SourceName\"") == std::string_view::npos || line.find("\"EventID\"") == std::string_view::npos ||
+        line.find("\"winlog\"") != std::string_view::npos) {
+      return std::nullopt;
+    }
+    simdjson::dom::element doc;
+    padded_copy.assign(line);
+    if (dom_parser.parse(padded_copy).get(doc)) return std::nullopt;
+    simdjson::dom::object obj;
+    if (doc.get_object().get(obj)) return std::nullopt;
+    EventDataFields data_fields;
+    std::string provider, event_id, channel, host;
+    for (auto field : obj) {
+      std::string key(field.key);
+      std::string value;
+      std::string_view s;
+      std::int64_t i;
+      if (!field.value.get_string().get(s)) {
+        value = std::string(s);
+      } else if (!field.value.get_int64().get(i)) {
+        value = std::to_string(i);
+      } else {
+        continue;
+      }
+      if (key == "SourceName") provider = value;
+      else if (key == "EventID") event_id = value;
+      else if (key == "Channel") channel = value;
+      else if (key == "Hostname") host = value;
+      data_fields.emplace_back(std::move(key), std::move(value));
+    }
+    if (provider.empty() || event_id.empty()) return std::nullopt;
+    std::string out(line.substr(0, line.find_last_of('}')));
+    out += ",\"winlog\":{\"event_id\":";
+    append_json_string(out, event_id);
+    out += ",\"provider_name\":";
+    append_json_string(out, provider);
+    if (!channel.empty()) {
+      out += ",\"channel\":";
+      append_json_string(out, channel);
+    }
+    if (!host.empty()) {
+      out += ",\"computer_name\":";
+      append_json_string(out, host);
+    }
+    out += "},\"event.code\":";
+    append_json_string(out, event_id);
+    if (!host.empty()) {
+      out += ",\"host.name\":";
+      append_json_string(out, host);
+    }
+    append_ecs_fields(out, provider, event_id, data_fields);
+    out += "}";
+    return out;
+  }
+
   // Decodes one line into the batch; returns false if the sink stopped us.
   bool take_line(std::string_view line, std::size_t available, std::uint64_t line_no, std::uint64_t offset,
                  std::uint32_t input_index, const std::string& file, EventBatch& batch, const BatchSink& sink,
@@ -292,6 +357,12 @@ struct JsonEventReader::Impl {
     if (blank(line)) return true;
     Event event;
     std::string reason;
+    std::optional<std::string> normalized = normalize_flat_windows(line);
+    if (normalized) {
+      line = *normalized;
+      available = line.size();
+      copy_source = true;
+    }
     if (!decode_padded(line, event, batch.arena, reason, available)) {
       report(stats, file, line_no, offset, std::move(reason));
       return true;
@@ -314,7 +385,7 @@ struct JsonEventReader::Impl {
     return go_on;
   }
 
-  bool read_lines_contiguous(ByteSource& source, std::string_view data, std::uint32_t input_index,
+  bool read_lines_contiguous(ByteSource* source, std::string_view data, std::uint32_t input_index,
                              const std::string& file, EventBatch& batch, const BatchSink& sink, ReadStats& stats) {
     std::uint64_t line_no = 0;
     std::size_t pos = 0;
@@ -325,7 +396,7 @@ struct JsonEventReader::Impl {
       std::string_view line = data.substr(pos, end - pos);
       std::uint64_t flushed = flushes;
       if (!take_line(line, data.size() - pos, line_no, pos, input_index, file, batch, sink, stats, false)) return false;
-      if (flushes != flushed) source.release_before(end);  // every event before `end` was handed over
+      if (source && flushes != flushed) source->release_before(end);  // every event before `end` was handed over
       pos = end + 1;
     }
     return flush(batch, sink);
@@ -428,6 +499,21 @@ struct JsonEventReader::Impl {
     return flush(batch, sink);
   }
 
+  // A whole input held in memory (an archive entry): EVTX, JSON array or NDJSON.
+  bool read_buffer(std::string& data, std::uint32_t input_index, const std::string& file, const BatchSink& sink,
+                   ReadStats& stats) {
+    EventBatch batch;
+    if (is_evtx(data)) return read_evtx(data, input_index, file, batch, sink, stats);
+    std::size_t size = data.size();
+    data.resize(size + simdjson::SIMDJSON_PADDING, ' ');
+    std::string_view view(data.data(), size);
+    std::size_t first = view.find_first_not_of(" \t\r\n");
+    if (first != std::string_view::npos && view[first] == '[') {
+      return read_array(view, data.size(), input_index, file, batch, sink, stats);
+    }
+    return read_lines_contiguous(nullptr, view, input_index, file, batch, sink, stats);
+  }
+
   bool read_array(std::string_view data, std::size_t capacity, std::uint32_t input_index, const std::string& file,
                   EventBatch& batch, const BatchSink& sink, ReadStats& stats) {
     od::document doc;
@@ -495,6 +581,25 @@ bool JsonEventReader::decode_one(std::string_view text, Event& event, Arena& are
 
 bool JsonEventReader::read(const std::string& path, std::uint32_t input_index, const BatchSink& sink,
                            ReadStats& stats) {
+  std::error_code ec;
+  if (path != "-" && std::filesystem::is_directory(path, ec)) {
+    for (const auto& file : list_input_files(path)) {
+      if (!read(file, input_index, sink, stats)) return false;
+    }
+    return true;
+  }
+  if (path != "-") {
+    bool go_on = true;
+    bool archive = read_archive(
+        path,
+        [&](const std::string& name, std::string& data) {
+          stats.bytes += data.size();
+          go_on = impl_->read_buffer(data, input_index, name, sink, stats);
+          return go_on;
+        },
+        [&](std::string reason) { impl_->fail_input(stats, path, 0, std::move(reason)); });
+    if (archive) return go_on;
+  }
   auto source = open_byte_source(path);
   if (!source) {
     impl_->fail_input(stats, path, 0, source.error().message);
@@ -520,7 +625,7 @@ bool JsonEventReader::read(const std::string& path, std::uint32_t input_index, c
       copy.resize(whole.size() + simdjson::SIMDJSON_PADDING, ' ');
       return impl_->read_array({copy.data(), whole.size()}, copy.size(), input_index, path, batch, sink, stats);
     }
-    return impl_->read_lines_contiguous(src, whole, input_index, path, batch, sink, stats);
+    return impl_->read_lines_contiguous(&src, whole, input_index, path, batch, sink, stats);
   }
   // Streams: peek enough to tell a JSON array from NDJSON.
   std::string head;

@@ -1,0 +1,82 @@
+// libarchive-backed archive reading and directory expansion.
+#include "ingest/archive_source.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <memory>
+#include <system_error>
+
+namespace vigil {
+namespace {
+
+struct ArchiveCloser {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+
+constexpr std::size_t kMaxEntryBytes = std::size_t{4} << 30;  // an entry larger than this is refused, not read
+
+}  // namespace
+
+bool read_archive(const std::string& path, const std::function<bool(const std::string& name, std::string& data)>& entry,
+                  const std::function<void(std::string reason)>& error) {
+  std::unique_ptr<archive, ArchiveCloser> a(archive_read_new());
+  archive_read_support_filter_all(a.get());
+  archive_read_support_format_all(a.get());  // not "raw": a lone compressed file is not an archive
+  if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) return false;
+  archive_entry* e = nullptr;
+  int rc = archive_read_next_header(a.get(), &e);
+  if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) return false;
+  for (; rc == ARCHIVE_OK || rc == ARCHIVE_WARN; rc = archive_read_next_header(a.get(), &e)) {
+    if (archive_entry_filetype(e) != AE_IFREG) continue;
+    std::string name = archive_entry_pathname(e) ? archive_entry_pathname(e) : "?";
+    std::string data;
+    if (archive_entry_size_is_set(e) && static_cast<std::size_t>(archive_entry_size(e)) < kMaxEntryBytes) {
+      data.reserve(static_cast<std::size_t>(archive_entry_size(e)));
+    }
+    char block[1 << 16];
+    for (;;) {
+      la_ssize_t n = archive_read_data(a.get(), block, sizeof(block));
+      if (n < 0) {
+        error(fmt::format("{}: {}", name, archive_error_string(a.get()) ? archive_error_string(a.get()) : "read error"));
+        return true;
+      }
+      if (n == 0) break;
+      if (data.size() + static_cast<std::size_t>(n) > kMaxEntryBytes) {
+        error(fmt::format("{}: entry larger than {} bytes, not read", name, kMaxEntryBytes));
+        data.clear();
+        break;
+      }
+      data.append(block, static_cast<std::size_t>(n));
+    }
+    if (!data.empty() && !entry(fmt::format("{}:{}", path, name), data)) return true;
+  }
+  if (rc != ARCHIVE_EOF) {
+    error(fmt::format("archive damaged: {}", archive_error_string(a.get()) ? archive_error_string(a.get()) : "error"));
+  }
+  return true;
+}
+
+std::vector<std::string> list_input_files(const std::string& directory) {
+  static const char* const kExtensions[] = {".json", ".ndjson", ".jsonl", ".evtx", ".gz", ".zst", ".zip",
+                                            ".tar",  ".tgz",    ".7z",    ".log",  ".xz", ".bz2"};
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(
+           directory, std::filesystem::directory_options::skip_permission_denied, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    std::string ext = it->path().extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (std::find(std::begin(kExtensions), std::end(kExtensions), ext) != std::end(kExtensions)) {
+      out.push_back(it->path().string());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace vigil
