@@ -25,7 +25,12 @@ bool read_archive(const std::string& path, const std::function<bool(const std::s
                   const std::function<void(std::string reason)>& error) {
   std::unique_ptr<archive, ArchiveCloser> a(archive_read_new());
   archive_read_support_filter_all(a.get());
-  archive_read_support_format_all(a.get());  // not "raw": a lone compressed file is not an archive
+  // Container formats only: "raw" would make any compressed file an archive,
+  // and text formats such as mtree would claim plain NDJSON.
+  archive_read_support_format_zip(a.get());
+  archive_read_support_format_tar(a.get());
+  archive_read_support_format_7zip(a.get());
+  archive_read_support_format_rar(a.get());
   if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) return false;
   archive_entry* e = nullptr;
   int rc = archive_read_next_header(a.get(), &e);
