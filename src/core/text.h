@@ -14,6 +14,8 @@ namespace vigil {
 inline char fold_char(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
 std::string fold_case(std::string_view s);
+// Appends code point `cp` encoded as UTF-8.
+void append_utf8(std::string& out, std::uint32_t cp);
 bool equals_folded(std::string_view a, std::string_view b);
 // Three-way comparison of a and b after folding both.
 int compare_folded(std::string_view a, std::string_view b);

@@ -7,6 +7,8 @@
 #include "ingest/evtx_parser.h"
 
 #include <fmt/format.h>
+
+#include "core/text.h"
 #include <zlib.h>
 
 #include <cstring>
@@ -30,23 +32,6 @@ std::uint16_t u16(const char* p) { std::uint16_t v; std::memcpy(&v, p, 2); retur
 std::uint32_t u32(const char* p) { std::uint32_t v; std::memcpy(&v, p, 4); return v; }
 std::uint64_t u64(const char* p) { std::uint64_t v; std::memcpy(&v, p, 8); return v; }
 
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xc0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xe0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  } else {
-    out.push_back(static_cast<char>(0xf0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  }
-}
 
 // UTF-16LE to UTF-8; unpaired surrogates become U+FFFD; stops at a NUL when asked.
 std::string utf16(const char* p, std::size_t units, bool stop_at_nul) {
