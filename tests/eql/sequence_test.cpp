@@ -137,7 +137,13 @@ TEST(Sequence, OneMillionDistinctKeysRunInBoundedMemory) {
   EXPECT_EQ(m.stats().evicted, kKeys - limits.max_open);
   EXPECT_EQ(m.stats().peak_open, limits.max_open);
   long grown_mb = (peak_rss_kb() - before) / 1024;
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan keeps freed memory in quarantine (hundreds of MB by default), so RSS
+  // says nothing about live state there; the open/evicted counts above still do.
+  (void)grown_mb;
+#else
   EXPECT_LT(grown_mb, 200) << "state must stay bounded by max_open, not by the number of keys";
+#endif
 }
 
 TEST(Sequence, OutOfOrderEventsAreCountedAndProcessedWhereTheyArrive) {
