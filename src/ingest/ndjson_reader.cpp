@@ -46,6 +46,7 @@ struct JsonEventReader::Impl {
   std::string scratch;  // padded copy for documents that cannot be parsed in place
   std::uint64_t next_ordinal = 0;
   std::uint64_t flushes = 0;  // batches handed to the sink so far
+  int flat_windows_input = -1;  // per input: -1 undecided, 0 ordinary ECS, 1 flat Windows export
   simdjson::dom::parser dom_parser;  // only for flat Windows exports (normalize_flat_windows)
   std::string padded_copy;
 
@@ -294,11 +295,16 @@ struct JsonEventReader::Impl {
   // SourceName, Channel, Hostname and the EventData fields at the top level)
   // get the winlog.* and ECS fields a winlogbeat document would have.
   // Returns the extended document, or nothing for any other shape.
+  static bool looks_flat_windows(std::string_view line) {
+    return line.find("\"SourceName\"") != std::string_view::npos && line.find("\"EventID\"") != std::string_view::npos &&
+           line.find("\"winlog\"") == std::string_view::npos;
+  }
+
   std::optional<std::string> normalize_flat_windows(std::string_view line) {
-    if (line.find("\"SourceName\"") == std::string_view::npos || line.find("\"EventID\"") == std::string_view::npos ||
-        line.find("\"winlog\"") != std::string_view::npos) {
-      return std::nullopt;
-    }
+    // The shape is decided once per input, on its first document: exports are
+    // homogeneous, and the hot path of ordinary ECS input pays nothing.
+    if (flat_windows_input < 0) flat_windows_input = looks_flat_windows(line) ? 1 : 0;
+    if (flat_windows_input == 0 || !looks_flat_windows(line)) return std::nullopt;
     simdjson::dom::element doc;
     padded_copy.assign(line);
     if (dom_parser.parse(padded_copy).get(doc)) return std::nullopt;
@@ -503,6 +509,7 @@ struct JsonEventReader::Impl {
   bool read_buffer(std::string& data, std::uint32_t input_index, const std::string& file, const BatchSink& sink,
                    ReadStats& stats) {
     EventBatch batch;
+    flat_windows_input = -1;
     if (is_evtx(data)) return read_evtx(data, input_index, file, batch, sink, stats);
     std::size_t size = data.size();
     data.resize(size + simdjson::SIMDJSON_PADDING, ' ');
@@ -600,6 +607,7 @@ bool JsonEventReader::read(const std::string& path, std::uint32_t input_index, c
         [&](std::string reason) { impl_->fail_input(stats, path, 0, std::move(reason)); });
     if (archive) return go_on;
   }
+  impl_->flat_windows_input = -1;
   auto source = open_byte_source(path);
   if (!source) {
     impl_->fail_input(stats, path, 0, source.error().message);
