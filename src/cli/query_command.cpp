@@ -270,20 +270,11 @@ int run_query_command(const QueryOptions& o) {
   if (hold) {
     std::vector<HeldMatch> rows(std::make_move_iterator(held.begin()), std::make_move_iterator(held.end()));
     if (ordered) std::stable_sort(rows.begin(), rows.end(), held_before);
-    // Apply the pipes in the order written.
-    std::size_t begin = 0, end = rows.size();
-    for (const auto& pipe : program.pipes) {
-      auto n = static_cast<std::size_t>(pipe.count);
-      if (pipe.kind == eql::Pipe::Kind::Head) {
-        end = std::min(end, begin + n);
-      } else if (end - begin > n) {
-        begin = end - n;
-      }
-    }
-    matched = end - begin;
+    eql::apply_pipes(rows, program.pipes);
+    matched = rows.size();
     if (!o.count) {
-      for (std::size_t i = begin; i < end; ++i) {
-        out.buffer() += rows[i].line;
+      for (const auto& row : rows) {
+        out.buffer() += row.line;
         out.line_done();
       }
     }

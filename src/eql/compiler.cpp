@@ -334,6 +334,28 @@ std::vector<const Stage*> stage_list(const std::vector<Stage>& stages) {
   return out;
 }
 
+// The terms (and `until`) of a sequence or sample, sharing one key count.
+Result<std::unique_ptr<SequenceProgram>> compile_correlation(const std::vector<Stage>& terms,
+                                                             const std::vector<JoinKey>& keys, const Stage* until,
+                                                             const std::vector<Pipe>& pipes, std::string_view text,
+                                                             FieldRegistry& fields, const CompileOptions& options,
+                                                             Analysis& analysis) {
+  auto program = std::make_unique<SequenceProgram>();
+  program->source = std::string(text);
+  program->pipes = pipes;
+  std::size_t key_count = SIZE_MAX;
+  auto stages = compile_stages(stage_list(terms), keys, text, fields, options, analysis, key_count);
+  if (!stages) return stages.error();
+  program->stages = std::move(stages.value());
+  program->key_count = key_count;
+  if (until) {
+    auto compiled = compile_stages({until}, keys, text, fields, options, analysis, key_count);
+    if (!compiled) return compiled.error();
+    program->until = std::move(compiled.value()[0]);
+  }
+  return program;
+}
+
 }  // namespace
 
 Result<CompiledQuery> compile_query(std::string_view text, FieldRegistry& fields, const CompileOptions& options) {
@@ -360,34 +382,18 @@ Result<CompiledAnyQuery> compile_any_query(std::string_view text, FieldRegistry&
     }
     case Query::Kind::Sequence: {
       const SequenceQuery& q = parsed->sequence;
-      auto seq = std::make_unique<SequenceProgram>();
-      seq->source = std::string(text);
-      seq->pipes = q.pipes;
-      seq->maxspan_ns = q.maxspan_ns.value_or(-1);
-      std::size_t key_count = SIZE_MAX;
-      auto stages = compile_stages(stage_list(q.stages), q.keys, text, fields, options, out.analysis, key_count);
-      if (!stages) return stages.error();
-      seq->stages = std::move(stages.value());
-      seq->key_count = key_count;
-      if (q.until) {
-        auto until = compile_stages({&*q.until}, q.keys, text, fields, options, out.analysis, key_count);
-        if (!until) return until.error();
-        seq->until = std::move(until.value()[0]);
-      }
-      out.sequence = std::move(seq);
+      auto seq = compile_correlation(q.stages, q.keys, q.until ? &*q.until : nullptr, q.pipes, text, fields, options,
+                                     out.analysis);
+      if (!seq) return seq.error();
+      seq.value()->maxspan_ns = q.maxspan_ns.value_or(-1);
+      out.sequence = std::move(seq.value());
       return out;
     }
     case Query::Kind::Sample: {
       const SampleQuery& q = parsed->sample;
-      auto sample = std::make_unique<SequenceProgram>();
-      sample->source = std::string(text);
-      sample->pipes = q.pipes;
-      std::size_t key_count = SIZE_MAX;
-      auto stages = compile_stages(stage_list(q.stages), q.keys, text, fields, options, out.analysis, key_count);
-      if (!stages) return stages.error();
-      sample->stages = std::move(stages.value());
-      sample->key_count = key_count;
-      out.sample = std::move(sample);
+      auto sample = compile_correlation(q.stages, q.keys, nullptr, q.pipes, text, fields, options, out.analysis);
+      if (!sample) return sample.error();
+      out.sample = std::move(sample.value());
       return out;
     }
   }

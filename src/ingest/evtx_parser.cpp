@@ -95,7 +95,7 @@ class ChunkDecoder {
     depth_ = 0;
     error_.clear();
     std::vector<XElement> roots;
-    bool ok = parse_fragment(pos, end, roots, nullptr);
+    bool ok = parse_fragment(pos, end, roots);
     if (!ok || roots.empty()) {
       error = error_.empty() ? "record has no XML element" : error_;
       return false;
@@ -141,7 +141,7 @@ class ChunkDecoder {
   }
 
   // Parses tokens until EOF (0x00) or `end`, appending root elements.
-  bool parse_fragment(std::size_t& pos, std::size_t end, std::vector<XElement>& out, const std::vector<SubValue>* values) {
+  bool parse_fragment(std::size_t& pos, std::size_t end, std::vector<XElement>& out) {
     if (++depth_ > kMaxDepth) return fail(pos, "nesting too deep");
     while (pos < end) {
       auto token = static_cast<std::uint8_t>(chunk_[pos]);
@@ -156,7 +156,7 @@ class ChunkDecoder {
           break;
         case 0x01: {
           XElement e;
-          if (!parse_element(pos, end, e, values)) return false;
+          if (!parse_element(pos, end, e)) return false;
           out.push_back(std::move(e));
           break;
         }
@@ -174,7 +174,7 @@ class ChunkDecoder {
     return true;
   }
 
-  bool parse_element(std::size_t& pos, std::size_t end, XElement& e, const std::vector<SubValue>* values) {
+  bool parse_element(std::size_t& pos, std::size_t end, XElement& e) {
     if (++depth_ > kMaxDepth) return fail(pos, "nesting too deep");
     bool has_attributes = (chunk_[pos] & 0x40) != 0;
     if (!need(pos, 11, end)) return false;
@@ -191,7 +191,7 @@ class ChunkDecoder {
         std::string attr;
         if (!read_name(pos, end, attr)) return false;
         std::vector<XPiece> value;
-        if (!parse_values(pos, end, value, values)) return false;
+        if (!parse_values(pos, end, value)) return false;
         e.attributes.emplace_back(std::move(attr), std::move(value));
         if ((t & 0x40) == 0) break;  // last attribute
       }
@@ -216,7 +216,7 @@ class ChunkDecoder {
           return true;
         case 0x01: {
           XElement child;
-          if (!parse_element(pos, end, child, values)) return false;
+          if (!parse_element(pos, end, child)) return false;
           e.children.push_back(std::move(child));
           break;
         }
@@ -256,7 +256,7 @@ class ChunkDecoder {
   }
 
   // Attribute values: value tokens until something else starts.
-  bool parse_values(std::size_t& pos, std::size_t end, std::vector<XPiece>& out, const std::vector<SubValue>*) {
+  bool parse_values(std::size_t& pos, std::size_t end, std::vector<XPiece>& out) {
     for (;;) {
       if (!need(pos, 1, end)) return false;
       auto t = static_cast<std::uint8_t>(chunk_[pos] & 0x1f);
@@ -369,7 +369,7 @@ class ChunkDecoder {
     templates_[offset] = nullptr;  // guards against a template that instantiates itself
     std::vector<XElement> roots;
     std::size_t pos = start;
-    if (!parse_fragment(pos, start + size, roots, nullptr)) return false;
+    if (!parse_fragment(pos, start + size, roots)) return false;
     if (roots.empty()) return fail(offset, "empty template");
     auto& slot = templates_[offset];
     slot = std::make_unique<XElement>(std::move(roots.front()));
@@ -408,7 +408,7 @@ class ChunkDecoder {
       if (v.type == 0x21) {  // nested binary XML (EventData/UserData payloads)
         std::vector<XElement> nested;
         std::size_t pos = static_cast<std::size_t>(v.bytes.data() - chunk_.data());
-        if (!parse_fragment(pos, pos + v.bytes.size(), nested, nullptr)) return false;
+        if (!parse_fragment(pos, pos + v.bytes.size(), nested)) return false;
         for (auto& n : nested) children.push_back(std::move(n));
         continue;
       }

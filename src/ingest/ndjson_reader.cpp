@@ -268,9 +268,9 @@ struct JsonEventReader::Impl {
 
   // ---- reading inputs ----
 
-  void report(ReadStats& stats, const std::string& file, std::uint64_t line, std::uint64_t offset,
-              std::string reason) {
-    ++stats.skipped;
+  // Keeps the first max_diagnostics diagnostics; counts the rest.
+  void add_diagnostic(ReadStats& stats, const std::string& file, std::uint64_t line, std::uint64_t offset,
+                      std::string reason) {
     if (stats.diagnostics.size() < options.max_diagnostics) {
       stats.diagnostics.push_back({file, line, offset, std::move(reason)});
     } else {
@@ -278,13 +278,15 @@ struct JsonEventReader::Impl {
     }
   }
 
+  void report(ReadStats& stats, const std::string& file, std::uint64_t line, std::uint64_t offset,
+              std::string reason) {
+    ++stats.skipped;
+    add_diagnostic(stats, file, line, offset, std::move(reason));
+  }
+
   void fail_input(ReadStats& stats, const std::string& file, std::uint64_t offset, std::string reason) {
     ++stats.failed_inputs;
-    if (stats.diagnostics.size() < options.max_diagnostics) {
-      stats.diagnostics.push_back({file, 0, offset, std::move(reason)});
-    } else {
-      ++stats.diagnostics_dropped;
-    }
+    add_diagnostic(stats, file, 0, offset, std::move(reason));
   }
 
   static bool blank(std::string_view line) {
@@ -495,11 +497,7 @@ struct JsonEventReader::Impl {
     };
     callbacks.on_warning = [&](std::uint64_t offset, std::string reason) {
       ++stats.warnings;
-      if (stats.diagnostics.size() < options.max_diagnostics) {
-        stats.diagnostics.push_back({file, 0, offset, "warning: " + std::move(reason)});
-      } else {
-        ++stats.diagnostics_dropped;
-      }
+      add_diagnostic(stats, file, 0, offset, "warning: " + std::move(reason));
     };
     if (!parse_evtx(data, callbacks)) return false;
     return flush(batch, sink);

@@ -286,14 +286,9 @@ void run_suite(const Suite& suite, const std::string& dir, const std::set<std::s
       if (a.tiebreak != b.tiebreak) return a.tiebreak < b.tiebreak;
       return a.ordinal < b.ordinal;
     });
-    std::size_t begin = 0, end = rows.size();
-    for (const auto& pipe : program.pipes) {
-      auto n = static_cast<std::size_t>(pipe.count);
-      if (pipe.kind == eql::Pipe::Kind::Head) end = std::min(end, begin + n);
-      else if (end - begin > n) begin = end - n;
-    }
+    eql::apply_pipes(rows, program.pipes);
     std::vector<std::int64_t> got;
-    for (std::size_t i = begin; i < end; ++i) got.push_back(rows[i].id);
+    for (const Row& row : rows) got.push_back(row.id);
     record(got);
   }
 }
