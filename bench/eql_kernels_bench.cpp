@@ -4,7 +4,7 @@
 
 #include "core/wildcard.h"
 #include "eql/compiler.h"
-#include "ingest/ndjson_reader.h"
+#include "ingest/event_reader.h"
 
 using namespace vigil;
 
@@ -20,7 +20,7 @@ void BM_DecodeProjected(benchmark::State& state) {
   FieldRegistry fields;
   fields.intern("process.name");
   fields.intern("event.category");
-  JsonEventReader reader(fields);
+  EventReader reader(fields);
   Arena arena;
   std::string doc(kDoc);
   for (auto _ : state) {
@@ -39,7 +39,7 @@ void BM_EvaluateRuleLikeQuery(benchmark::State& state) {
       R"(process where process.name : ("svchost.exe", "rundll32.exe") and process.args : ("-k", "/c") and )"
       R"(not process.parent.name : "services.exe" and process.command_line : "*netsvcs*")",
       fields);
-  JsonEventReader reader(fields);
+  EventReader reader(fields);
   Arena arena;
   Event e;
   std::string reason;

@@ -1,12 +1,14 @@
 // Event rendering for `vigil query`.
 #include "cli/event_output.h"
 
+#include "core/document.h"
+
 namespace vigil {
 
 void render_event(std::string& out, const Event& event, const FieldRegistry& fields,
                   const std::vector<FieldId>& projection) {
   if (projection.empty()) {
-    out += event.source;
+    append_event_json(out, event);
     return;
   }
   out.push_back('{');

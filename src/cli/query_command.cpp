@@ -18,7 +18,7 @@
 #include "eql/compiler.h"
 #include "eql/sample_runner.h"
 #include "eql/sequence_runner.h"
-#include "ingest/ndjson_reader.h"
+#include "ingest/event_reader.h"
 
 namespace vigil {
 namespace {
@@ -80,7 +80,9 @@ void print_diagnostics(const ReadStats& stats) {
 void add_query_command(CLI::App& app, QueryOptions& o) {
   CLI::App* cmd = app.add_subcommand("query", "Run an EQL event query over NDJSON / JSON inputs and print matching events");
   cmd->add_option("query", o.query, "EQL query, e.g. 'process where process.name : \"*.exe\"'")->required();
-  cmd->add_option("inputs", o.inputs, "Input files (.ndjson, .json, .gz, .zst; '-' for stdin)")->required();
+  cmd->add_option("inputs", o.inputs,
+                  "Inputs: EVTX, event XML, NDJSON/JSON (also .gz/.zst), archives, directories; '-' for stdin")
+      ->required();
   cmd->add_flag("--count,-c", o.count, "Print only the number of matching events");
   cmd->add_flag("--explain", o.explain, "Print the compiled plan and exit");
   cmd->add_option("--fields", o.fields, "Print only these comma-separated fields (flat dotted keys)");
@@ -100,6 +102,7 @@ void add_query_command(CLI::App& app, QueryOptions& o) {
   cmd->add_option("--max-open-sequences", o.max_open_sequences,
                   "Sequences: partial matches held at once; the oldest are evicted (and counted) beyond it")
       ->capture_default_str();
+  cmd->add_option("--threads", o.threads, "Decoding threads for EVTX inputs (0 = one per core)")->capture_default_str();
   cmd->footer(
       "Exit codes: 0 ok, 2 usage or query error, 3 malformed/unreadable input with --strict.\n"
       "Output: one JSON document per line, in input order unless --order-by-time/--tiebreaker.");
@@ -109,6 +112,7 @@ namespace {
 
 ReaderOptions reader_options(const QueryOptions& o, FieldRegistry& fields) {
   ReaderOptions r;
+  r.threads = o.threads;
   if (o.timestamp_field != "@timestamp") r.timestamp_field = fields.intern(o.timestamp_field);
   return r;
 }
@@ -141,7 +145,7 @@ int run_correlation(const QueryOptions& o, const eql::SequenceProgram& program, 
   }
   eql::EvalContext ctx;
   ReadStats stats;
-  JsonEventReader reader(fields, reader_options(o, fields));
+  EventReader reader(fields, reader_options(o, fields));
   auto sink = [&](EventBatch& batch) {
     for (const Event& e : batch.events) {
       if (seq) seq->add(e, ctx);
@@ -231,7 +235,7 @@ int run_query_command(const QueryOptions& o) {
   std::deque<HeldMatch> held;
   eql::EvalContext ctx;
   ReadStats stats;
-  JsonEventReader reader(fields, reader_options(o, fields));
+  EventReader reader(fields, reader_options(o, fields));
   bool stop = false;
   auto sink = [&](EventBatch& batch) {
     for (const Event& e : batch.events) {

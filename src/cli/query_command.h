@@ -24,6 +24,7 @@ struct QueryOptions {
   bool order_by_time = false;
   bool assume_sorted = false;            // sequences: input already in time order, stream it
   std::size_t max_open_sequences = 100000;
+  unsigned threads = 0;
 };
 
 void add_query_command(CLI::App& app, QueryOptions& options);

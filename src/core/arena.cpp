@@ -19,7 +19,7 @@ void Arena::grow(std::size_t min_size) {
     }
   }
   std::size_t size = std::max(block_size_, min_size);
-  blocks_.push_back(std::make_unique<char[]>(size));
+  blocks_.push_back(std::make_unique_for_overwrite<char[]>(size));  // no zero-fill: pages stay untouched until used
   block_sizes_.push_back(size);
   reserved_ += size;
   // Move the new block right after the current one so that blocks before

@@ -15,9 +15,19 @@
 
 namespace vigil {
 
+// One member of a decoded document (see core/document.h).
+struct DocMember {
+  std::string_view key;  // dotted path: "winlog.event_data.Image"
+  Value value;           // String, Int, Bool or Array of those
+};
+
 struct Event {
   std::span<const Value> fields;  // indexed by FieldId; shorter spans mean null
-  std::string_view source;        // raw JSON document (valid for the batch)
+  // The document for output: raw JSON text (JSON inputs) or decoded members
+  // rendered on demand (EVTX, XML). Both are valid for the batch only; use
+  // append_event_json() (core/document.h) to print either.
+  std::string_view source;
+  std::span<const DocMember> document;
   TimestampNs timestamp_ns = 0;
   bool has_timestamp = false;
   std::uint32_t input_index = 0;  // which input (file) it came from

@@ -26,7 +26,23 @@ struct FieldRule {
   std::string target;
   std::vector<std::string> sources;  // "A+B" joins A and B with a backslash
   Transform transform;
+  // target + "." + suffix for the transforms that write sub-fields, made once
+  // so documents can point at them.
+  std::unordered_map<std::string, std::string> sub_keys;
+  std::string_view sub(std::string_view suffix) const { return sub_keys.at(std::string(suffix)); }
 };
+
+// The sub-fields each transform may write.
+std::vector<std::string_view> suffixes_of(Transform t) {
+  switch (t) {
+    case Transform::Hashes: return {"md5", "sha1", "sha256", "sha512"};
+    case Transform::DomainUser: return {"domain", "name"};
+    case Transform::FilePath: return {"path", "name", "directory", "extension"};
+    case Transform::RegistryPath: return {"path", "hive", "key", "value"};
+    case Transform::RegistryData: return {"type", "strings"};
+    default: return {};
+  }
+}
 
 struct EventRule {
   std::vector<std::string> category;
@@ -74,6 +90,9 @@ const std::unordered_map<std::string, EventRule>& table() {
           start = plus + 1;
         }
         fr.transform = parse_transform(a.size() > 2 ? *a[2].value<std::string>() : "text");
+        for (std::string_view suffix : suffixes_of(fr.transform)) {
+          fr.sub_keys.emplace(std::string(suffix), fr.target + "." + std::string(suffix));
+        }
         r.fields.push_back(std::move(fr));
       }
       std::string key = fmt::format("{}#{}", e["provider"].value_or(std::string()), e["id"].value_or<std::int64_t>(0));
@@ -88,38 +107,6 @@ std::string_view basename(std::string_view path) {
   std::size_t slash = path.find_last_of("\\/");
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
-
-class Writer {
- public:
-  explicit Writer(std::string& out) : out_(out) {}
-  void key(std::string_view name) {
-    out_.push_back(',');
-    append_json_string(out_, name);
-    out_.push_back(':');
-  }
-  void text(std::string_view name, std::string_view value) {
-    if (value.empty()) return;
-    key(name);
-    append_json_string(out_, value);
-  }
-  void raw(std::string_view name, std::string_view json) {
-    key(name);
-    out_ += json;
-  }
-  void list(std::string_view name, const std::vector<std::string>& values) {
-    if (values.empty()) return;
-    key(name);
-    out_.push_back('[');
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      if (i) out_.push_back(',');
-      append_json_string(out_, values[i]);
-    }
-    out_.push_back(']');
-  }
-
- private:
-  std::string& out_;
-};
 
 std::optional<std::int64_t> parse_long(std::string_view s) {
   int base = 10;
@@ -150,19 +137,19 @@ std::string normalize_registry_path(std::string_view path) {
   return std::string(path);
 }
 
-void apply(Writer& w, const FieldRule& rule, const std::string& value) {
+void apply(DocBuilder& w, const FieldRule& rule, std::string_view value) {
   const std::string& t = rule.target;
   switch (rule.transform) {
     case Transform::Text: w.text(t, value); return;
     case Transform::Long:
-      if (auto n = parse_long(value)) w.raw(t, fmt::format("{}", *n));
+      if (auto n = parse_long(value)) w.integer(t, *n);
       return;
     case Transform::Bool:
-      if (equals_folded(value, "true")) w.raw(t, "true");
-      if (equals_folded(value, "false")) w.raw(t, "false");
+      if (equals_folded(value, "true")) w.boolean(t, true);
+      if (equals_folded(value, "false")) w.boolean(t, false);
       return;
     case Transform::Trusted:
-      if (!value.empty()) w.raw(t, equals_folded(value, "Valid") ? "true" : "false");
+      if (!value.empty()) w.boolean(t, equals_folded(value, "Valid"));
       return;
     case Transform::Basename: w.text(t, basename(value)); return;
     case Transform::Args: w.list(t, split_command_line(value)); return;
@@ -171,26 +158,26 @@ void apply(Writer& w, const FieldRule& rule, const std::string& value) {
       std::size_t start = 0;
       while (start < value.size()) {
         std::size_t comma = value.find(',', start);
-        std::string_view item = std::string_view(value).substr(start, comma - start);
+        std::string_view item = value.substr(start, comma - start);
         std::size_t eq = item.find('=');
         if (eq != std::string_view::npos) {
           std::string algo = fold_case(item.substr(0, eq));
           if (algo == "md5" || algo == "sha1" || algo == "sha256" || algo == "sha512") {
-            w.text(t + "." + algo, fold_case(item.substr(eq + 1)));
+            w.text(rule.sub(algo), fold_case(item.substr(eq + 1)));
           }
         }
-        if (comma == std::string::npos) break;
+        if (comma == std::string_view::npos) break;
         start = comma + 1;
       }
       return;
     }
     case Transform::DomainUser: {
       std::size_t slash = value.find('\\');
-      if (slash == std::string::npos) {
-        w.text(t + ".name", value);
+      if (slash == std::string_view::npos) {
+        w.text(rule.sub("name"), value);
       } else {
-        w.text(t + ".domain", std::string_view(value).substr(0, slash));
-        w.text(t + ".name", std::string_view(value).substr(slash + 1));
+        w.text(rule.sub("domain"), std::string_view(value).substr(0, slash));
+        w.text(rule.sub("name"), std::string_view(value).substr(slash + 1));
       }
       return;
     }
@@ -198,41 +185,41 @@ void apply(Writer& w, const FieldRule& rule, const std::string& value) {
       if (value.empty()) return;
       std::string_view path = value;
       std::string_view name = basename(path);
-      w.text(t + ".path", path);
-      w.text(t + ".name", name);
-      if (name.size() < path.size()) w.text(t + ".directory", path.substr(0, path.size() - name.size() - 1));
+      w.text(rule.sub("path"), path);
+      w.text(rule.sub("name"), name);
+      if (name.size() < path.size()) w.text(rule.sub("directory"), path.substr(0, path.size() - name.size() - 1));
       if (auto dot = name.rfind('.'); dot != std::string_view::npos && dot + 1 < name.size())
-        w.text(t + ".extension", fold_case(name.substr(dot + 1)));
+        w.text(rule.sub("extension"), fold_case(name.substr(dot + 1)));
       return;
     }
     case Transform::RegistryPath: {
       if (value.empty()) return;
       std::string path = normalize_registry_path(value);
-      w.text(t + ".path", path);
+      w.text(rule.sub("path"), path);
       std::size_t first = path.find('\\');
       std::size_t last = path.rfind('\\');
-      w.text(t + ".hive", std::string_view(path).substr(0, first));
-      if (first != std::string::npos && last > first) w.text(t + ".key", std::string_view(path).substr(first + 1, last - first - 1));
-      if (last != std::string::npos) w.text(t + ".value", std::string_view(path).substr(last + 1));
+      w.text(rule.sub("hive"), std::string_view(path).substr(0, first));
+      if (first != std::string::npos && last > first) w.text(rule.sub("key"), std::string_view(path).substr(first + 1, last - first - 1));
+      if (last != std::string::npos) w.text(rule.sub("value"), std::string_view(path).substr(last + 1));
       return;
     }
     case Transform::RegistryData: {
       if (value.empty()) return;
       // Sysmon writes "DWORD (0x00000001)", "QWORD (0x...-0x...)", "Binary Data" or the string.
-      if (value.rfind("DWORD (", 0) == 0 && value.size() > 8) {
-        w.text(t + ".type", "REG_DWORD");
+      if (value.starts_with("DWORD (") && value.size() > 8) {
+        w.text(rule.sub("type"), "REG_DWORD");
         if (auto n = parse_long(std::string_view(value).substr(7, value.size() - 8))) {
-          w.list(t + ".strings", {fmt::format("{}", *n)});
+          w.list(rule.sub("strings"), std::vector<std::string>{fmt::format("{}", *n)});
           return;
         }
-      } else if (value.rfind("QWORD (", 0) == 0) {
-        w.text(t + ".type", "REG_QWORD");
+      } else if (value.starts_with("QWORD (")) {
+        w.text(rule.sub("type"), "REG_QWORD");
       } else if (value == "Binary Data") {
-        w.text(t + ".type", "REG_BINARY");
+        w.text(rule.sub("type"), "REG_BINARY");
       } else {
-        w.text(t + ".type", "REG_SZ");
+        w.text(rule.sub("type"), "REG_SZ");
       }
-      w.list(t + ".strings", {value});
+      w.list(rule.sub("strings"), std::vector<std::string>{std::string(value)});
       return;
     }
     case Transform::Transport: {
@@ -255,11 +242,11 @@ void apply(Writer& w, const FieldRule& rule, const std::string& value) {
       std::size_t start = 0;
       while (start <= value.size()) {
         std::size_t semi = value.find(';', start);
-        std::string part = value.substr(start, semi - start);
+        std::string part(value.substr(start, semi - start));
         part.erase(0, part.find_first_not_of(' '));
         part.erase(part.find_last_not_of(' ') + 1);
         if (!part.empty()) parts.push_back(part);
-        if (semi == std::string::npos) break;
+        if (semi == std::string_view::npos) break;
         start = semi + 1;
       }
       w.list(t, parts);
@@ -313,30 +300,37 @@ std::vector<std::string> split_command_line(std::string_view s) {
   return args;
 }
 
-void append_ecs_fields(std::string& out, std::string_view provider, std::string_view event_id,
-                       const EventDataFields& event_data) {
+void append_ecs_fields(DocBuilder& doc, std::string_view provider, std::string_view event_id,
+                       std::span<const EventDataField> event_data) {
   const auto& rules = table();
-  auto it = rules.find(fmt::format("{}#{}", provider, event_id));
+  thread_local std::string key;  // hot path: no allocation per event
+  key.assign(provider).append("#").append(event_id);
+  auto it = rules.find(key);
   if (it == rules.end()) return;
   const EventRule& rule = it->second;
-  Writer w(out);
-  w.list("event.category", rule.category);
-  w.list("event.type", rule.type);
-  w.text("event.action", rule.action);
+  doc.list("event.category", rule.category);
+  doc.list("event.type", rule.type);
+  doc.text("event.action", rule.action);
+  std::string joined;
   for (const FieldRule& f : rule.fields) {
-    std::string value;
+    std::string_view value;
     bool found = false;
     for (const std::string& source : f.sources) {
-      for (const auto& [name, v] : event_data) {
-        if (name == source) {
-          if (found) value.push_back('\\');
-          value += v;
-          found = true;
-          break;
+      for (const auto& d : event_data) {
+        if (d.name != source) continue;
+        if (f.sources.size() == 1) {
+          value = d.value;
+        } else {
+          if (found) joined.push_back('\\');
+          joined.append(d.value);
+          value = joined;
         }
+        found = true;
+        break;
       }
     }
-    if (found) apply(w, f, value);
+    if (found) apply(doc, f, value);
+    joined.clear();
   }
 }
 

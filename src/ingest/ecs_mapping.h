@@ -4,19 +4,25 @@
 // which transform. This file only interprets that table.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
+
+#include "core/document.h"
 
 namespace vigil {
 
-using EventDataFields = std::vector<std::pair<std::string, std::string>>;
+// One named EventData value of a Windows event.
+struct EventDataField {
+  std::string_view name;
+  std::string_view value;
+};
 
-// Appends `,"ecs.field":value` members (dotted keys) for one event, or
-// nothing when the table has no entry for (provider, event_id).
-void append_ecs_fields(std::string& out, std::string_view provider, std::string_view event_id,
-                       const EventDataFields& event_data);
+// Adds the ECS members (event.category/type/action and the mapped fields)
+// for one event, or nothing when the table has no entry for (provider, event_id).
+void append_ecs_fields(DocBuilder& doc, std::string_view provider, std::string_view event_id,
+                       std::span<const EventDataField> event_data);
 
 // Splits a Windows command line as CommandLineToArgvW does.
 std::vector<std::string> split_command_line(std::string_view command_line);

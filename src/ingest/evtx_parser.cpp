@@ -11,6 +11,7 @@
 #include "core/text.h"
 #include <zlib.h>
 
+#include <charconv>
 #include <cstring>
 #include <memory>
 #include <unordered_map>
@@ -18,7 +19,6 @@
 
 #include "core/timestamp.h"
 #include "core/value.h"
-#include "ingest/ecs_mapping.h"
 
 namespace vigil {
 namespace {
@@ -33,11 +33,21 @@ std::uint32_t u32(const char* p) { std::uint32_t v; std::memcpy(&v, p, 4); retur
 std::uint64_t u64(const char* p) { std::uint64_t v; std::memcpy(&v, p, 8); return v; }
 
 
-// UTF-16LE to UTF-8; unpaired surrogates become U+FFFD; stops at a NUL when asked.
-std::string utf16(const char* p, std::size_t units, bool stop_at_nul) {
-  std::string out;
-  out.reserve(units);
-  for (std::size_t i = 0; i < units; ++i) {
+// Appends UTF-16LE text as UTF-8; unpaired surrogates become U+FFFD; stops at a NUL when asked.
+void append_utf16(std::string& out, const char* p, std::size_t units, bool stop_at_nul) {
+  std::size_t i = 0;
+  // Most text is ASCII: copy runs of it without per-character checks.
+  std::size_t start = out.size();
+  out.resize(start + units);
+  char* dst = out.data() + start;
+  std::size_t n = 0;
+  for (; i < units; ++i) {
+    std::uint16_t c = u16(p + 2 * i);
+    if (c == 0 || c >= 0x80) break;
+    dst[n++] = static_cast<char>(c);
+  }
+  out.resize(start + n);
+  for (; i < units; ++i) {
     std::uint32_t c = u16(p + 2 * i);
     if (c == 0 && stop_at_nul) break;
     if (c >= 0xd800 && c <= 0xdbff && i + 1 < units) {
@@ -49,8 +59,18 @@ std::string utf16(const char* p, std::size_t units, bool stop_at_nul) {
       }
     }
     if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
-    append_utf8(out, c);
+    if (c < 0x80) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      append_utf8(out, c);
+    }
   }
+}
+
+std::string utf16(const char* p, std::size_t units, bool stop_at_nul) {
+  std::string out;
+  out.reserve(units);
+  append_utf16(out, p, units, stop_at_nul);
   return out;
 }
 
@@ -62,7 +82,6 @@ std::string format_guid(const char* p) {
                      static_cast<unsigned char>(p[14]), static_cast<unsigned char>(p[15]));
 }
 
-std::string format_filetime(std::uint64_t ticks) { return format_filetime_text(ticks); }
 
 // An element of a decoded event (or of a template before substitution).
 struct XPiece {  // one piece of text content or of an attribute value
@@ -73,8 +92,29 @@ struct XPiece {  // one piece of text content or of an attribute value
   bool array_item = false;  // one element of an array value (rendered as a JSON array)
 };
 
+// Element names the decoder looks for, recognised once per template.
+enum class Tag : std::uint8_t {
+  Other, System, EventData, UserData, Provider, EventID, TimeCreated, EventRecordID, Execution, Security,
+  Channel, Computer, Version, Level, Task, Opcode, Keywords, Data,
+};
+
+Tag tag_of(std::string_view name) {
+  static const std::pair<std::string_view, Tag> kTags[] = {
+      {"System", Tag::System}, {"EventData", Tag::EventData}, {"UserData", Tag::UserData},
+      {"Provider", Tag::Provider}, {"EventID", Tag::EventID}, {"TimeCreated", Tag::TimeCreated},
+      {"EventRecordID", Tag::EventRecordID}, {"Execution", Tag::Execution}, {"Security", Tag::Security},
+      {"Channel", Tag::Channel}, {"Computer", Tag::Computer}, {"Version", Tag::Version}, {"Level", Tag::Level},
+      {"Task", Tag::Task}, {"Opcode", Tag::Opcode}, {"Keywords", Tag::Keywords}, {"Data", Tag::Data},
+  };
+  for (const auto& [n, t] : kTags) {
+    if (n == name) return t;
+  }
+  return Tag::Other;
+}
+
 struct XElement {
   std::string name;
+  Tag tag = Tag::Other;
   std::vector<std::pair<std::string, std::vector<XPiece>>> attributes;
   std::vector<XPiece> content;
   std::vector<XElement> children;
@@ -90,21 +130,275 @@ class ChunkDecoder {
  public:
   explicit ChunkDecoder(std::string_view chunk) : chunk_(chunk) {}
 
-  // Decodes the record's binary XML at [pos, end) into its root element.
-  bool decode_record(std::size_t pos, std::size_t end, XElement& root, std::string& error) {
+  // Decodes the record's binary XML at [pos, end) into `out`. Strings are
+  // copied into `arena`. The record's template is walked in place with the
+  // record's substitution values: nothing is instantiated per record.
+  bool decode_record(std::size_t pos, std::size_t end, Arena& arena, WindowsEvent& out, std::string& error) {
     depth_ = 0;
     error_.clear();
-    std::vector<XElement> roots;
-    bool ok = parse_fragment(pos, end, roots);
-    if (!ok || roots.empty()) {
-      error = error_.empty() ? "record has no XML element" : error_;
-      return false;
-    }
-    root = std::move(roots.front());
-    return true;
+    arena_ = &arena;
+    out_ = &out;
+    nested_used_ = 0;
+    bool ok = decode_root(pos, end);
+    if (!ok) error = error_.empty() ? "record has no XML element" : error_;
+    return ok;
   }
 
  private:
+  // An element of a template together with the substitution values of the
+  // instance being decoded (null for elements already instantiated).
+  struct Bound {
+    const XElement* element;
+    const std::vector<SubValue>* values;
+  };
+
+  bool decode_root(std::size_t pos, std::size_t end) {
+    while (pos < end) {
+      auto token = static_cast<std::uint8_t>(chunk_[pos]);
+      switch (token & 0x1f) {
+        case 0x0f:  // fragment header
+          if (!need(pos, 4, end)) return false;
+          pos += 4;
+          continue;
+        case 0x0c: {  // the usual case: one template instance
+          const XElement* tmpl = nullptr;
+          if (!read_instance(pos, end, tmpl, record_values_)) return false;
+          return extract_event({tmpl, &record_values_});
+        }
+        case 0x01: {
+          NestedRoot& root = new_nested_root();
+          if (!parse_element(pos, end, root.element)) return false;
+          return extract_event({&root.element, nullptr});
+        }
+        default:
+          return fail(pos, fmt::format("unexpected token 0x{:02x} at the start of a record", token));
+      }
+    }
+    return false;
+  }
+
+  // Elements produced by binary XML nested in substitution values (type
+  // 0x21), parsed on demand into nested_ (kept until the record is done);
+  // returns how many were appended. Template instances in there are bound
+  // to their values like the record's own, not instantiated.
+  std::size_t nested_children(Bound b) {
+    if (!b.values) return 0;
+    std::size_t first = nested_used_;
+    for (const auto& piece : b.element->content) {
+      if (piece.kind != XPiece::Kind::Substitution || piece.index >= b.values->size()) continue;
+      const SubValue& v = (*b.values)[piece.index];
+      if (v.type != 0x21) continue;
+      std::size_t pos = static_cast<std::size_t>(v.bytes.data() - chunk_.data());
+      if (!parse_nested(pos, pos + v.bytes.size())) break;
+    }
+    return nested_used_ - first;
+  }
+
+  bool parse_nested(std::size_t pos, std::size_t end) {
+    if (++depth_ > kMaxDepth) return fail(pos, "nesting too deep");
+    while (pos < end) {
+      auto token = static_cast<std::uint8_t>(chunk_[pos]);
+      switch (token & 0x1f) {
+        case 0x00:
+          --depth_;
+          return true;
+        case 0x0f:
+          if (!need(pos, 4, end)) return false;
+          pos += 4;
+          break;
+        case 0x01: {
+          NestedRoot& root = new_nested_root();
+          if (!parse_element(pos, end, root.element)) {
+            --nested_used_;  // a damaged root is not a child
+            return false;
+          }
+          root.bound = {&root.element, nullptr};
+          break;
+        }
+        case 0x0c: {
+          NestedRoot& root = new_nested_root();
+          const XElement* tmpl = nullptr;
+          if (!read_instance(pos, end, tmpl, root.values)) {
+            --nested_used_;
+            return false;
+          }
+          root.bound = {tmpl, &root.values};
+          break;
+        }
+        default:
+          return fail(pos, fmt::format("unexpected token 0x{:02x} in nested binary XML", token));
+      }
+    }
+    --depth_;
+    return true;
+  }
+
+  template <typename Fn>
+  void for_each_child(Bound b, Fn&& fn) {
+    if (b.values) {
+      // nested_ may grow while children are visited: walk by index.
+      std::size_t first = nested_used_;
+      std::size_t count = nested_children(b);
+      for (std::size_t i = 0; i < count; ++i) fn(nested_[first + i]->bound);
+    }
+    for (const auto& c : b.element->children) fn(Bound{&c, b.values});
+  }
+
+  // Appends the text of pieces (array values: their items, concatenated).
+  void append_text(const std::vector<XPiece>& pieces, const std::vector<SubValue>* values, std::string& out) {
+    for (const auto& p : pieces) {
+      if (p.kind == XPiece::Kind::Text) {
+        out += p.text;
+      } else if (values && p.index < values->size()) {
+        const SubValue& v = (*values)[p.index];
+        if (v.type == 0x21) continue;
+        if (v.type & 0x80) {
+          for_each_item(v, item_, [&](std::string& item) { out += item; });
+        } else {
+          render_scalar(v.type, v.bytes, out);
+        }
+      }
+    }
+  }
+
+  std::string_view content_text(Bound b) {
+    text_.clear();
+    append_text(b.element->content, b.values, text_);
+    return arena_->copy(text_);
+  }
+
+  std::string_view attribute(Bound b, std::string_view name) {
+    for (const auto& [n, pieces] : b.element->attributes) {
+      if (n != name) continue;
+      text_.clear();
+      append_text(pieces, b.values, text_);
+      return arena_->copy(text_);
+    }
+    return {};
+  }
+
+  bool extract_event(Bound root) {
+    if (!error_.empty()) return false;
+    for_each_child(root, [&](Bound c) {
+      switch (c.element->tag) {
+        case Tag::System: extract_system(c); break;
+        case Tag::EventData: extract_event_data(c); break;
+        case Tag::UserData: extract_user_data(c); break;
+        default: break;
+      }
+    });
+    return error_.empty();
+  }
+
+  void extract_system(Bound system) {
+    WindowsEvent& e = *out_;
+    for_each_child(system, [&](Bound c) {
+      switch (c.element->tag) {
+        case Tag::Provider:
+          e.provider = attribute(c, "Name");
+          e.provider_guid = attribute(c, "Guid");
+          break;
+        case Tag::EventID: e.event_id = content_text(c); break;
+        case Tag::TimeCreated: e.time_created = attribute(c, "SystemTime"); break;
+        case Tag::EventRecordID: e.record_id = content_text(c); break;
+        case Tag::Execution:
+          e.process_id = attribute(c, "ProcessID");
+          e.thread_id = attribute(c, "ThreadID");
+          break;
+        case Tag::Security: e.user_id = attribute(c, "UserID"); break;
+        case Tag::Channel: e.channel = content_text(c); break;
+        case Tag::Computer: e.computer = content_text(c); break;
+        case Tag::Version: e.version = content_text(c); break;
+        case Tag::Level: e.level = content_text(c); break;
+        case Tag::Task: e.task = content_text(c); break;
+        case Tag::Opcode: e.opcode = content_text(c); break;
+        case Tag::Keywords: e.keywords = content_text(c); break;
+        default: break;
+      }
+    });
+  }
+
+  // <Data Name="x">v</Data> → x = v; unnamed Data elements are param1,
+  // param2, ... as winlogbeat names them; array values keep their items.
+  void extract_event_data(Bound data) {
+    WindowsEvent& e = *out_;
+    int unnamed = 0;
+    for_each_child(data, [&](Bound d) {
+      std::string_view name = attribute(d, "Name");
+      if (name.empty()) {
+        name = d.element->tag == Tag::Data ? arena_->copy(fmt::format("param{}", ++unnamed)) : d.element->name;
+      }
+      // An array value (a single substitution of an array type) keeps its items.
+      const auto& pieces = d.element->content;
+      if (d.values && pieces.size() == 1 && pieces[0].kind == XPiece::Kind::Substitution &&
+          pieces[0].index < d.values->size() && ((*d.values)[pieces[0].index].type & 0x80)) {
+        WindowsEvent::ArrayValue array{e.event_data.size(), {}};
+        for_each_item((*d.values)[pieces[0].index], item_,
+                      [&](std::string& item) { array.items.push_back(arena_->copy(item)); });
+        e.arrays.push_back(std::move(array));
+        e.event_data.push_back({name, {}});
+        return;
+      }
+      bool items_only = !pieces.empty();
+      for (const auto& p : pieces) items_only &= p.kind == XPiece::Kind::Text && p.array_item;
+      if (items_only) {  // already instantiated (nested binary XML) array value
+        WindowsEvent::ArrayValue array{e.event_data.size(), {}};
+        for (const auto& p : pieces) array.items.push_back(arena_->copy(p.text));
+        e.arrays.push_back(std::move(array));
+        e.event_data.push_back({name, {}});
+        return;
+      }
+      e.event_data.push_back({name, content_text(d)});
+    });
+  }
+
+  // UserData payloads become dotted paths under winlog.user_data; a single
+  // wrapper element (e.g. <EventXML>) is left out, as winlogbeat does.
+  void extract_user_data(Bound user_data) {
+    std::size_t children = 0;
+    Bound only{nullptr, nullptr};
+    for_each_child(user_data, [&](Bound c) {
+      ++children;
+      only = c;
+    });
+    std::string path;
+    flatten(children == 1 ? only : user_data, path, 0);
+  }
+
+  void flatten(Bound e, std::string& path, int depth) {
+    if (depth > kMaxDepth) return;
+    auto key = [&](std::string_view name) {
+      return arena_->copy(path.empty() ? std::string(name) : path + "." + std::string(name));
+    };
+    for (const auto& [n, pieces] : e.element->attributes) {
+      text_.clear();
+      append_text(pieces, e.values, text_);
+      out_->user_data.push_back({key(n), arena_->copy(text_)});
+    }
+    for_each_child(e, [&](Bound c) {
+      bool leaf = c.element->attributes.empty() && c.element->children.empty() && nested_children_count(c) == 0;
+      if (leaf) {
+        out_->user_data.push_back({key(c.element->name), content_text(c)});
+        return;
+      }
+      std::size_t size = path.size();
+      if (!path.empty()) path.push_back('.');
+      path += c.element->name;
+      flatten(c, path, depth + 1);
+      path.resize(size);
+    });
+  }
+
+  std::size_t nested_children_count(Bound b) {
+    if (!b.values) return 0;
+    std::size_t n = 0;
+    for (const auto& piece : b.element->content) {
+      n += piece.kind == XPiece::Kind::Substitution && piece.index < b.values->size() &&
+           (*b.values)[piece.index].type == 0x21;
+    }
+    return n;
+  }
+
   bool fail(std::size_t pos, std::string what) {
     if (error_.empty()) error_ = fmt::format("binary XML at chunk offset {}: {}", pos, what);
     return false;
@@ -180,6 +474,7 @@ class ChunkDecoder {
     if (!need(pos, 11, end)) return false;
     pos += 1 + 2 + 4;  // token, dependency id, element size
     if (!read_name(pos, end, e.name)) return false;
+    e.tag = tag_of(e.name);
     if (has_attributes) {
       if (!need(pos, 4, end)) return false;
       pos += 4;  // attribute list size
@@ -324,11 +619,10 @@ class ChunkDecoder {
 
   // Template instance: token, unknown (1), template id (4), definition offset (4),
   // [inline definition], value count (4), descriptors (size 2, type 1, pad 1), values.
-  bool parse_template_instance(std::size_t& pos, std::size_t end, std::vector<XElement>& out) {
+  bool read_instance(std::size_t& pos, std::size_t end, const XElement*& tmpl, std::vector<SubValue>& values) {
     if (!need(pos, 10, end)) return false;
     std::uint32_t def_offset = u32(at(pos + 6));
     pos += 10;
-    const XElement* tmpl = nullptr;
     if (!template_at(def_offset, tmpl)) return false;
     if (def_offset == pos) {  // defined inline: skip its header (24 bytes) and data
       if (!need(pos, 24, end)) return false;
@@ -338,7 +632,7 @@ class ChunkDecoder {
     std::uint32_t count = u32(at(pos));
     pos += 4;
     if (count > 4096 || !need(pos, 4 * static_cast<std::size_t>(count), end)) return fail(pos, "bad substitution count");
-    std::vector<SubValue> values(count);
+    values.resize(count);
     std::size_t data = pos + 4 * static_cast<std::size_t>(count);
     for (std::uint32_t i = 0; i < count; ++i) {
       std::size_t size = u16(at(pos + 4 * i));
@@ -348,6 +642,14 @@ class ChunkDecoder {
       data += size;
     }
     pos = data;
+    return true;
+  }
+
+  // A template instance inside nested binary XML: instantiated in full (rare).
+  bool parse_template_instance(std::size_t& pos, std::size_t end, std::vector<XElement>& out) {
+    const XElement* tmpl = nullptr;
+    std::vector<SubValue> values;
+    if (!read_instance(pos, end, tmpl, values)) return false;
     XElement instance;
     if (!instantiate(*tmpl, values, instance)) return false;
     out.push_back(std::move(instance));
@@ -380,6 +682,7 @@ class ChunkDecoder {
   bool instantiate(const XElement& tmpl, const std::vector<SubValue>& values, XElement& out) {
     if (++depth_ > kMaxDepth) return fail(0, "nesting too deep");
     out.name = tmpl.name;
+    out.tag = tmpl.tag;
     for (const auto& [name, pieces] : tmpl.attributes) {
       std::vector<XPiece> resolved;
       std::vector<XElement> ignored;
@@ -417,81 +720,121 @@ class ChunkDecoder {
     return true;
   }
 
-  // Renders a substitution value as Windows renders it in event XML.
-  static void render_value(const SubValue& v, std::vector<XPiece>& out, bool array_item = false) {
-    const char* p = v.bytes.data();
-    std::size_t n = v.bytes.size();
-    auto push = [&](std::string s) { out.push_back({XPiece::Kind::Text, std::move(s), 0, false, array_item}); };
-    std::uint8_t base = v.type & 0x7f;
-    if (v.type & 0x80) {  // arrays
-      auto push_item = [&](std::string s) { out.push_back({XPiece::Kind::Text, std::move(s), 0, false, true}); };
-      if (base == 0x01) {  // UTF-16 strings, each NUL-terminated; empty strings count
-        std::string all = utf16(p, n / 2, false);
-        std::size_t start = 0;
-        for (std::size_t i = 0; i < all.size(); ++i) {
-          if (all[i] == '\0') {
-            push_item(all.substr(start, i - start));
-            start = i + 1;
-          }
-        }
-        if (start < all.size()) push_item(all.substr(start));
-        return;
-      }
-      std::size_t width = element_width(base);
-      if (width == 0) return;
-      for (std::size_t off = 0; off + width <= n; off += width) render_value({base, v.bytes.substr(off, width)}, out, true);
+  // Renders a substitution value as Windows renders it in event XML; array
+  // values become one piece per item.
+  static void render_value(const SubValue& v, std::vector<XPiece>& out) {
+    std::string text;
+    if (v.type & 0x80) {
+      for_each_item(v, text, [&](std::string& item) { out.push_back({XPiece::Kind::Text, item, 0, false, true}); });
       return;
     }
-    switch (base) {
-      case 0x00: return;  // null
-      case 0x01: push(utf16(p, n / 2, true)); return;
-      case 0x02: push(std::string(p, strnlen(p, n))); return;
-      case 0x03: if (n >= 1) push(fmt::format("{}", static_cast<std::int8_t>(p[0]))); return;
-      case 0x04: if (n >= 1) push(fmt::format("{}", static_cast<std::uint8_t>(p[0]))); return;
-      case 0x05: if (n >= 2) push(fmt::format("{}", static_cast<std::int16_t>(u16(p)))); return;
-      case 0x06: if (n >= 2) push(fmt::format("{}", u16(p))); return;
-      case 0x07: if (n >= 4) push(fmt::format("{}", static_cast<std::int32_t>(u32(p)))); return;
-      case 0x08: if (n >= 4) push(fmt::format("{}", u32(p))); return;
-      case 0x09: if (n >= 8) push(fmt::format("{}", static_cast<std::int64_t>(u64(p)))); return;
-      case 0x0a: if (n >= 8) push(fmt::format("{}", u64(p))); return;
-      case 0x0b: if (n >= 4) { float f; std::memcpy(&f, p, 4); push(fmt::format("{}", f)); } return;
-      case 0x0c: if (n >= 8) { double d; std::memcpy(&d, p, 8); push(fmt::format("{}", d)); } return;
-      case 0x0d: if (n >= 4) push(u32(p) ? "true" : "false"); return;
-      case 0x0e: {  // binary: upper-case hex, as Windows renders it
-        std::string hex;
-        for (std::size_t i = 0; i < n; ++i) hex += fmt::format("{:02X}", static_cast<unsigned char>(p[i]));
-        push(std::move(hex));
-        return;
-      }
-      case 0x0f: if (n >= 16) push(format_guid(p)); return;
-      case 0x10: push(n >= 8 ? fmt::format("0x{:x}", u64(p)) : n >= 4 ? fmt::format("0x{:x}", u32(p)) : ""); return;
-      case 0x11: if (n >= 8) push(format_filetime(u64(p))); return;
-      case 0x12:
-        if (n >= 16) {
-          push(fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", u16(p), u16(p + 2), u16(p + 6), u16(p + 8),
-                           u16(p + 10), u16(p + 12), u16(p + 14)));
+    if (render_scalar(v.type, v.bytes, text)) out.push_back({XPiece::Kind::Text, std::move(text), 0, false});
+  }
+
+ public:
+  // Calls fn(item_text) for each item of an array value (`scratch` holds the text).
+  template <typename Fn>
+  static void for_each_item(const SubValue& v, std::string& scratch, Fn&& fn) {
+    std::uint8_t base = v.type & 0x7f;
+    if (base == 0x01) {  // UTF-16 strings, each NUL-terminated; empty strings count
+      std::string all;
+      append_utf16(all, v.bytes.data(), v.bytes.size() / 2, false);
+      std::size_t start = 0;
+      for (std::size_t i = 0; i < all.size(); ++i) {
+        if (all[i] == '\0') {
+          scratch.assign(all, start, i - start);
+          fn(scratch);
+          start = i + 1;
         }
-        return;
-      case 0x13: {  // SID: revision, sub-authority count, 48-bit authority (big-endian), sub-authorities
-        if (n < 8) return;
-        std::size_t count = static_cast<unsigned char>(p[1]);
-        std::uint64_t authority = 0;
-        for (int i = 2; i < 8; ++i) authority = (authority << 8) | static_cast<unsigned char>(p[i]);
-        std::string sid = fmt::format("S-{}-{}", static_cast<unsigned char>(p[0]), authority);
-        for (std::size_t i = 0; i < count && 8 + 4 * i + 4 <= n; ++i) sid += fmt::format("-{}", u32(p + 8 + 4 * i));
-        push(std::move(sid));
-        return;
       }
-      case 0x14: if (n >= 4) push(fmt::format("0x{:x}", u32(p))); return;
-      case 0x15: if (n >= 8) push(fmt::format("0x{:x}", u64(p))); return;
-      default: {  // unknown type: keep the bytes, in hex
-        std::string hex;
-        for (std::size_t i = 0; i < n; ++i) hex += fmt::format("{:02X}", static_cast<unsigned char>(p[i]));
-        push(std::move(hex));
+      if (start < all.size()) {
+        scratch.assign(all, start);
+        fn(scratch);
       }
+      return;
+    }
+    std::size_t width = element_width(base);
+    if (width == 0) return;
+    for (std::size_t off = 0; off + width <= v.bytes.size(); off += width) {
+      scratch.clear();
+      if (render_scalar(base, v.bytes.substr(off, width), scratch)) fn(scratch);
     }
   }
 
+  // Appends the text of a non-array value; false when it renders to nothing.
+  static bool render_scalar(std::uint8_t type, std::string_view bytes, std::string& out) {
+    const char* p = bytes.data();
+    std::size_t n = bytes.size();
+    auto number = [&](auto x) {
+      char buf[32];
+      auto r = std::to_chars(buf, buf + sizeof(buf), x);
+      out.append(buf, r.ptr);
+      return true;
+    };
+    auto hex_number = [&](std::uint64_t x) {
+      char buf[32];
+      auto r = std::to_chars(buf, buf + sizeof(buf), x, 16);
+      out += "0x";
+      out.append(buf, r.ptr);
+      return true;
+    };
+    auto hex_bytes = [&] {  // binary: upper-case hex, as Windows renders it
+      static constexpr char kDigits[] = "0123456789ABCDEF";
+      for (std::size_t i = 0; i < n; ++i) {
+        auto b = static_cast<unsigned char>(p[i]);
+        out.push_back(kDigits[b >> 4]);
+        out.push_back(kDigits[b & 15]);
+      }
+      return n > 0;
+    };
+    switch (type & 0x7f) {
+      case 0x00: return false;  // null
+      case 0x01: {
+        std::size_t before = out.size();
+        append_utf16(out, p, n / 2, true);
+        return out.size() > before;
+      }
+      case 0x02: out.append(p, strnlen(p, n)); return true;
+      case 0x03: return n >= 1 && number(static_cast<int>(static_cast<std::int8_t>(p[0])));
+      case 0x04: return n >= 1 && number(static_cast<unsigned>(static_cast<std::uint8_t>(p[0])));
+      case 0x05: return n >= 2 && number(static_cast<std::int16_t>(u16(p)));
+      case 0x06: return n >= 2 && number(u16(p));
+      case 0x07: return n >= 4 && number(static_cast<std::int32_t>(u32(p)));
+      case 0x08: return n >= 4 && number(u32(p));
+      case 0x09: return n >= 8 && number(static_cast<std::int64_t>(u64(p)));
+      case 0x0a: return n >= 8 && number(u64(p));
+      case 0x0b: if (n >= 4) { float f; std::memcpy(&f, p, 4); out += fmt::format("{}", f); } return n >= 4;
+      case 0x0c: if (n >= 8) { double d; std::memcpy(&d, p, 8); out += fmt::format("{}", d); } return n >= 8;
+      case 0x0d: if (n >= 4) out += u32(p) ? "true" : "false"; return n >= 4;
+      case 0x0e: return hex_bytes();
+      case 0x0f: if (n >= 16) out += format_guid(p); return n >= 16;
+      case 0x10: return n >= 8 ? hex_number(u64(p)) : n >= 4 ? hex_number(u32(p)) : false;
+      case 0x11: if (n >= 8) out += format_filetime_text(u64(p)); return n >= 8;
+      case 0x12:
+        if (n >= 16) {
+          out += fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", u16(p), u16(p + 2), u16(p + 6), u16(p + 8),
+                             u16(p + 10), u16(p + 12), u16(p + 14));
+        }
+        return n >= 16;
+      case 0x13: {  // SID: revision, sub-authority count, 48-bit authority (big-endian), sub-authorities
+        if (n < 8) return false;
+        std::size_t count = static_cast<unsigned char>(p[1]);
+        std::uint64_t authority = 0;
+        for (int i = 2; i < 8; ++i) authority = (authority << 8) | static_cast<unsigned char>(p[i]);
+        out += fmt::format("S-{}-{}", static_cast<unsigned char>(p[0]), authority);
+        for (std::size_t i = 0; i < count && 8 + 4 * i + 4 <= n; ++i) {
+          out.push_back('-');
+          number(u32(p + 8 + 4 * i));
+        }
+        return true;
+      }
+      case 0x14: return n >= 4 && hex_number(u32(p));
+      case 0x15: return n >= 8 && hex_number(u64(p));
+      default: return hex_bytes();  // unknown type: keep the bytes, in hex
+    }
+  }
+
+ private:
   static std::size_t element_width(std::uint8_t type) {
     switch (type) {
       case 0x03: case 0x04: return 1;
@@ -504,194 +847,43 @@ class ChunkDecoder {
   }
 
   std::string_view chunk_;
+  Arena* arena_ = nullptr;
+  WindowsEvent* out_ = nullptr;
+  std::vector<SubValue> record_values_;  // the record's substitution values (reused)
+  // A root of nested binary XML: an element parsed in full, or a template bound to its values.
+  struct NestedRoot {
+    XElement element;
+    std::vector<SubValue> values;
+    Bound bound{nullptr, nullptr};
+  };
+  // Nested roots of the current record (see nested_children()), recycled
+  // across records; held by pointer so references stay valid as it grows.
+  std::vector<std::unique_ptr<NestedRoot>> nested_;
+  std::size_t nested_used_ = 0;
+
+  NestedRoot& new_nested_root() {
+    if (nested_used_ == nested_.size()) nested_.push_back(std::make_unique<NestedRoot>());
+    NestedRoot& root = *nested_[nested_used_++];
+    root.element = XElement();
+    root.values.clear();
+    root.bound = {nullptr, nullptr};
+    return root;
+  }
+  std::string text_;                     // scratch for one value's text
+  std::string item_;                     // scratch for one array item
   std::unordered_map<std::uint32_t, std::string> names_;
   std::unordered_map<std::uint32_t, std::unique_ptr<XElement>> templates_;
   int depth_ = 0;
   std::string error_;
 };
 
-std::string text_of(const std::vector<XPiece>& pieces) {
-  std::string s;
-  for (const auto& p : pieces) s += p.text;
-  return s;
-}
-
-const XElement* child(const XElement& e, std::string_view name) {
-  for (const auto& c : e.children) {
-    if (c.name == name) return &c;
+bool all_zero(std::string_view bytes) {
+  static const char kZeros[4096] = {};
+  for (std::size_t off = 0; off < bytes.size(); off += sizeof(kZeros)) {
+    std::size_t n = std::min(sizeof(kZeros), bytes.size() - off);
+    if (std::memcmp(bytes.data() + off, kZeros, n) != 0) return false;
   }
-  return nullptr;
-}
-
-std::string attribute(const XElement* e, std::string_view name) {
-  if (!e) return {};
-  for (const auto& [n, v] : e->attributes) {
-    if (n == name) return text_of(v);
-  }
-  return {};
-}
-
-// Renders an arbitrary element (UserData payloads) as a JSON object.
-void render_element_object(std::string& out, const XElement& e) {
-  out.push_back('{');
-  bool first = true;
-  auto key = [&](const std::string& k) {
-    if (!first) out.push_back(',');
-    first = false;
-    append_json_string(out, k);
-    out.push_back(':');
-  };
-  for (const auto& [n, v] : e.attributes) {
-    key(n);
-    append_json_string(out, text_of(v));
-  }
-  for (const auto& c : e.children) {
-    key(c.name);
-    if (c.children.empty() && c.attributes.empty()) {
-      append_json_string(out, text_of(c.content));
-    } else {
-      render_element_object(out, c);
-    }
-  }
-  out.push_back('}');
-}
-
-// <EventData><Data Name="x">v</Data>...</EventData> → {"x":"v",...}; unnamed
-// Data elements are numbered param1, param2, ... as winlogbeat does.
-void render_event_data(std::string& out, const XElement& data) {
-  out.push_back('{');
-  bool first = true;
-  int unnamed = 0;
-  for (const auto& d : data.children) {
-    std::string name = attribute(&d, "Name");
-    if (name.empty()) name = d.name == "Data" ? fmt::format("param{}", ++unnamed) : d.name;
-    if (!first) out.push_back(',');
-    first = false;
-    append_json_string(out, name);
-    out.push_back(':');
-    bool is_array = false;
-    for (const auto& piece : d.content) is_array |= piece.array_item;
-    if (is_array) {  // array values render as JSON arrays
-      out.push_back('[');
-      bool first_item = true;
-      for (const auto& piece : d.content) {
-        if (!piece.array_item) continue;
-        if (!first_item) out.push_back(',');
-        first_item = false;
-        append_json_string(out, piece.text);
-      }
-      out.push_back(']');
-    } else {
-      append_json_string(out, text_of(d.content));
-    }
-  }
-  out.push_back('}');
-}
-
-void field(std::string& out, bool& first, std::string_view name, const std::string& value, bool number = false) {
-  if (value.empty()) return;
-  if (!first) out.push_back(',');
-  first = false;
-  append_json_string(out, name);
-  out.push_back(':');
-  bool digits = number && value.find_first_not_of("0123456789") == std::string::npos && value.size() < 19;
-  if (digits) {
-    out += value;
-  } else {
-    append_json_string(out, value);
-  }
-}
-
-// The record as a winlogbeat-shaped document.
-std::string render_record(const XElement& root, std::uint64_t record_id, std::uint64_t written) {
-  const XElement* system = child(root, "System");
-  auto sys = [&](std::string_view name) -> std::string {
-    const XElement* e = system ? child(*system, name) : nullptr;
-    return e ? text_of(e->content) : std::string();
-  };
-  const XElement* provider = system ? child(*system, "Provider") : nullptr;
-  const XElement* time = system ? child(*system, "TimeCreated") : nullptr;
-  const XElement* execution = system ? child(*system, "Execution") : nullptr;
-  const XElement* security = system ? child(*system, "Security") : nullptr;
-  std::string event_id = sys("EventID");
-  std::string timestamp = attribute(time, "SystemTime");
-  if (timestamp.empty()) timestamp = format_filetime(written);
-  std::string out = "{";
-  bool first = true;
-  field(out, first, "@timestamp", timestamp);
-  out += first ? "" : ",";
-  out += "\"event\":{";
-  bool ev_first = true;
-  field(out, ev_first, "code", event_id);
-  field(out, ev_first, "provider", attribute(provider, "Name"));
-  field(out, ev_first, "kind", std::string("event"));
-  out += "},\"host\":{";
-  bool host_first = true;
-  field(out, host_first, "name", sys("Computer"));
-  out += "},\"winlog\":{";
-  bool w = true;
-  field(out, w, "channel", sys("Channel"));
-  field(out, w, "computer_name", sys("Computer"));
-  field(out, w, "event_id", event_id);
-  field(out, w, "provider_name", attribute(provider, "Name"));
-  field(out, w, "provider_guid", attribute(provider, "Guid"));
-  field(out, w, "record_id", sys("EventRecordID").empty() ? std::to_string(record_id) : sys("EventRecordID"), true);
-  field(out, w, "version", sys("Version"), true);
-  field(out, w, "level", sys("Level"));
-  field(out, w, "task", sys("Task"));
-  field(out, w, "opcode", sys("Opcode"));
-  field(out, w, "keywords", sys("Keywords"));
-  std::string pid = attribute(execution, "ProcessID");
-  std::string tid = attribute(execution, "ThreadID");
-  if (!pid.empty() || !tid.empty()) {
-    out += w ? "" : ",";
-    w = false;
-    out += "\"process\":{";
-    bool p = true;
-    field(out, p, "pid", pid, true);
-    if (!tid.empty()) {
-      out += p ? "" : ",";
-      p = false;
-      out += "\"thread\":{";
-      bool t = true;
-      field(out, t, "id", tid, true);
-      out += "}";
-    }
-    out += "}";
-  }
-  std::string user = attribute(security, "UserID");
-  if (!user.empty()) {
-    out += w ? "" : ",";
-    w = false;
-    out += "\"user\":{\"identifier\":";
-    append_json_string(out, user);
-    out += "}";
-  }
-  EventDataFields data_fields;
-  if (const XElement* data = child(root, "EventData")) {
-    out += w ? "" : ",";
-    w = false;
-    out += "\"event_data\":";
-    render_event_data(out, *data);
-    for (const auto& d : data->children) {
-      std::string name = attribute(&d, "Name");
-      if (!name.empty()) data_fields.emplace_back(std::move(name), text_of(d.content));
-    }
-  }
-  if (const XElement* user_data = child(root, "UserData")) {
-    out += w ? "" : ",";
-    w = false;
-    out += "\"user_data\":";
-    if (user_data->children.size() == 1) {
-      render_element_object(out, user_data->children.front());
-    } else {
-      render_element_object(out, *user_data);
-    }
-  }
-  out += "}";
-  append_ecs_fields(out, attribute(provider, "Name"), event_id, data_fields);
-  out += "}";
-  return out;
+  return true;
 }
 
 bool chunk_checksums_ok(std::string_view chunk, std::string& reason) {
@@ -717,10 +909,11 @@ bool chunk_checksums_ok(std::string_view chunk, std::string& reason) {
 
 }  // namespace
 
-bool parse_evtx(std::string_view file, const EvtxCallbacks& cb) {
+std::vector<std::uint64_t> evtx_chunk_offsets(std::string_view file, const EvtxCallbacks& cb) {
+  std::vector<std::uint64_t> chunks;
   if (!is_evtx(file) || file.size() < kFileHeaderSize) {
     cb.on_error(0, "not an EVTX file or truncated file header");
-    return true;
+    return chunks;
   }
   if (crc32(0L, reinterpret_cast<const Bytef*>(file.data()), 120) != u32(file.data() + 124)) {
     // The header may be stale (a dirty log): report it, read the chunks anyway.
@@ -734,45 +927,63 @@ bool parse_evtx(std::string_view file, const EvtxCallbacks& cb) {
     std::string_view chunk = file.substr(offset, kChunkSize);
     if (chunk.substr(0, 8) != std::string_view("ElfChnk\0", 8)) {
       // Unused chunks at the end of a log are zero-filled; anything else is damage.
-      if (chunk.find_first_not_of('\0') != std::string_view::npos) cb.on_error(offset, "bad chunk signature");
+      if (!all_zero(chunk)) cb.on_error(offset, "bad chunk signature");
       continue;
     }
-    std::string reason;
-    std::uint32_t free_offset = u32(chunk.data() + 48);
-    if (free_offset < kChunkHeaderSize || free_offset > kChunkSize) {
-      cb.on_error(offset, fmt::format("chunk free-space offset {} out of range; chunk skipped", free_offset));
-      continue;
+    chunks.push_back(offset);
+  }
+  return chunks;
+}
+
+bool decode_evtx_chunk(std::string_view file, std::uint64_t offset, const EvtxCallbacks& cb) {
+  std::string_view chunk = file.substr(offset, kChunkSize);
+  std::uint32_t free_offset = u32(chunk.data() + 48);
+  if (free_offset < kChunkHeaderSize || free_offset > kChunkSize) {
+    cb.on_error(offset, fmt::format("chunk free-space offset {} out of range; chunk skipped", free_offset));
+    return true;
+  }
+  std::string reason;
+  if (!chunk_checksums_ok(chunk, reason)) {
+    // Logs copied from live systems often carry stale checksums while every
+    // record is intact (EVTX records carry their own framing): decode the
+    // chunk anyway, record by record, and say so.
+    cb.on_warning(offset, reason + "; records decoded individually");
+  }
+  ChunkDecoder decoder(chunk);
+  Arena arena(64 * 1024);
+  WindowsEvent event;
+  std::size_t pos = kChunkHeaderSize;
+  while (pos + 28 <= free_offset) {
+    if (u32(chunk.data() + pos) != 0x00002a2a) {
+      cb.on_error(offset + pos, "bad record signature; rest of chunk skipped");
+      break;
     }
-    if (!chunk_checksums_ok(chunk, reason)) {
-      // Logs copied from live systems often carry stale checksums while every
-      // record is intact (EVTX records carry their own framing): decode the
-      // chunk anyway, record by record, and say so.
-      cb.on_warning(offset, reason + "; records decoded individually");
+    std::uint32_t size = u32(chunk.data() + pos + 4);
+    if (size < 28 || pos + size > free_offset || u32(chunk.data() + pos + size - 4) != size) {
+      cb.on_error(offset + pos, fmt::format("bad record size {}; rest of chunk skipped", size));
+      break;
     }
-    ChunkDecoder decoder(chunk);
-    std::size_t pos = kChunkHeaderSize;
-    while (pos + 28 <= free_offset) {
-      if (u32(chunk.data() + pos) != 0x00002a2a) {
-        cb.on_error(offset + pos, "bad record signature; rest of chunk skipped");
-        break;
-      }
-      std::uint32_t size = u32(chunk.data() + pos + 4);
-      if (size < 28 || pos + size > free_offset || u32(chunk.data() + pos + size - 4) != size) {
-        cb.on_error(offset + pos, fmt::format("bad record size {}; rest of chunk skipped", size));
-        break;
-      }
-      std::uint64_t record_id = u64(chunk.data() + pos + 8);
-      std::uint64_t written = u64(chunk.data() + pos + 16);
-      XElement root;
-      std::string error;
-      if (decoder.decode_record(pos + 24, pos + size - 4, root, error)) {
-        std::string json = render_record(root, record_id, written);
-        if (!cb.on_record(json, record_id, offset + pos)) return false;
-      } else {
-        cb.on_error(offset + pos, fmt::format("record {}: {}", record_id, error));
-      }
-      pos += size;
+    std::uint64_t record_id = u64(chunk.data() + pos + 8);
+    std::uint64_t written = u64(chunk.data() + pos + 16);
+    arena.reset();
+    event.clear();
+    std::string error;
+    if (decoder.decode_record(pos + 24, pos + size - 4, arena, event, error)) {
+      // The record header holds the id and time when the XML lacks them.
+      if (event.record_id.empty()) event.record_id = arena.copy(std::to_string(record_id));
+      if (event.time_created.empty()) event.time_created = arena.copy(format_filetime_text(written));
+      if (!cb.on_record(event, record_id, offset + pos)) return false;
+    } else {
+      cb.on_error(offset + pos, fmt::format("record {}: {}", record_id, error));
     }
+    pos += size;
+  }
+  return true;
+}
+
+bool parse_evtx(std::string_view file, const EvtxCallbacks& cb) {
+  for (std::uint64_t offset : evtx_chunk_offsets(file, cb)) {
+    if (!decode_evtx_chunk(file, offset, cb)) return false;
   }
   return true;
 }

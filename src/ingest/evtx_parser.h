@@ -1,26 +1,28 @@
-// EVTX: the Windows XML event log file format. parse_evtx() walks the file
-// header, every 64 KiB chunk and every record, decodes the binary XML
-// (templates cached per chunk, every substitution value type) and hands each
-// record over as a winlogbeat-shaped JSON document:
-//   {"@timestamp":..., "event":{"code","provider",...}, "host":{"name"},
-//    "winlog":{"channel","computer_name","event_id","provider_name","record_id",
-//              "process":{"pid","thread":{"id"}},"user":{"identifier"},
-//              "event_data":{...},"user_data":{...}, ...}}
-// A chunk whose header or data checksum does not match, or whose records do
-// not parse, is reported (file offset, reason) and skipped; the rest of the
-// file is still read.
+// EVTX: the Windows XML event log file format. evtx_chunk_offsets() checks
+// the file header and lists the chunks; decode_evtx_chunk() verifies a
+// chunk's checksums and decodes its records' binary XML (templates cached per
+// chunk, every substitution value type) into WindowsEvents. Chunks are
+// independent, so callers may decode them in parallel.
+//
+// A chunk whose framing is damaged is reported (file offset, reason) and
+// skipped; a checksum mismatch alone is a warning (records carry their own
+// framing and are still decoded); a record that does not decode fails alone.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "ingest/windows_event.h"
 
 namespace vigil {
 
 struct EvtxCallbacks {
-  // One decoded record: its JSON document, record id and file offset.
-  std::function<bool(std::string_view json, std::uint64_t record_id, std::uint64_t offset)> on_record;
+  // One decoded record: its event (views valid during the call), record id
+  // and file offset. Return false to stop.
+  std::function<bool(const WindowsEvent& event, std::uint64_t record_id, std::uint64_t offset)> on_record;
   // A record or chunk that could not be decoded.
   std::function<void(std::uint64_t offset, std::string reason)> on_error;
   // Damage that did not cost records (e.g. a checksum mismatch in a chunk
@@ -30,7 +32,13 @@ struct EvtxCallbacks {
 
 inline bool is_evtx(std::string_view head) { return head.size() >= 8 && head.substr(0, 8) == std::string_view("ElfFile\0", 8); }
 
-// Returns false when on_record asked to stop.
+// File offsets of the chunks to decode; file-level damage goes to on_error/on_warning.
+std::vector<std::uint64_t> evtx_chunk_offsets(std::string_view file, const EvtxCallbacks& callbacks);
+
+// Decodes the records of the chunk at `offset`. Returns false when on_record asked to stop.
+bool decode_evtx_chunk(std::string_view file, std::uint64_t offset, const EvtxCallbacks& callbacks);
+
+// Every chunk, in file order, on this thread.
 bool parse_evtx(std::string_view file, const EvtxCallbacks& callbacks);
 
 }  // namespace vigil

@@ -1,4 +1,4 @@
-// JsonEventReader implementation. Two input paths share one decoder:
+// NdjsonReader implementation. Two input paths share one decoder:
 //  - contiguous inputs (mmap) are split into lines in place; a line is parsed
 //    where it lies when simdjson's padding fits before the end of the mapping,
 //    else it is copied into a padded scratch buffer;
@@ -16,10 +16,8 @@
 
 #include <fmt/format.h>
 
-#include "ingest/archive_source.h"
-#include "ingest/byte_source.h"
-#include "ingest/ecs_mapping.h"
-#include "ingest/evtx_parser.h"
+#include "core/document.h"
+#include "ingest/windows_event.h"
 
 namespace vigil {
 namespace od = simdjson::ondemand;
@@ -28,29 +26,26 @@ namespace {
 constexpr std::size_t kMaxDepth = 64;
 constexpr std::size_t kStreamBlock = 4u << 20;
 
-struct PendingValue {
-  FieldId id;
-  Value value;
-  bool from_array;  // the JSON held an array here: keep the field multi-valued
-};
 }  // namespace
 
-struct JsonEventReader::Impl {
+struct NdjsonReader::Impl {
   const FieldRegistry& fields;
   ReaderOptions options;
   od::parser parser;
   od::parser array_parser;  // walks JSON array files while `parser` decodes elements
   std::string path;         // dotted path of the key being visited
-  std::vector<PendingValue> pending;
-  std::vector<Value> array_items;
+  std::vector<PendingField> pending;
   std::string scratch;  // padded copy for documents that cannot be parsed in place
-  std::uint64_t next_ordinal = 0;
+  std::uint64_t& next_ordinal;
   std::uint64_t flushes = 0;  // batches handed to the sink so far
   int flat_windows_input = -1;  // per input: -1 undecided, 0 ordinary ECS, 1 flat Windows export
   simdjson::dom::parser dom_parser;  // only for flat Windows exports (normalize_flat_windows)
   std::string padded_copy;
+  Arena flat_arena{16 * 1024};       // the added members of a flat export document
+  WindowsEvent flat_event;
+  std::vector<std::string> flat_values;  // owns the values flat_event points at
 
-  Impl(const FieldRegistry& f, ReaderOptions o) : fields(f), options(o) {}
+  Impl(const FieldRegistry& f, ReaderOptions o, std::uint64_t& ordinal) : fields(f), options(o), next_ordinal(ordinal) {}
 
   // ---- decoding one document ----
 
@@ -167,56 +162,8 @@ struct JsonEventReader::Impl {
   }
 
   void finish_event(Event& event, Arena& arena) {
-    std::size_t n = fields.size();
-    auto* slots = arena.allocate_array<Value>(n);
-    for (std::size_t i = 0; i < n; ++i) new (&slots[i]) Value();
-    // Fast path: each field seen once and no arrays.
-    bool simple = true;
-    for (const auto& p : pending) {
-      if (p.from_array || !slots[p.id].is_null()) {
-        simple = false;
-        break;
-      }
-      slots[p.id] = p.value;
-    }
-    if (!simple) {
-      std::stable_sort(pending.begin(), pending.end(),
-                       [](const PendingValue& a, const PendingValue& b) { return a.id < b.id; });
-      for (std::size_t i = 0; i < pending.size();) {
-        std::size_t j = i;
-        bool multi = false;
-        array_items.clear();
-        while (j < pending.size() && pending[j].id == pending[i].id) {
-          multi |= pending[j].from_array;
-          // Null placeholders (empty arrays) add no element.
-          if (!(pending[j].from_array && pending[j].value.is_null())) array_items.push_back(pending[j].value);
-          ++j;
-        }
-        if (!multi && array_items.size() == 1) {
-          slots[pending[i].id] = array_items[0];
-        } else {
-          auto* items = arena.allocate_array<Value>(array_items.size() ? array_items.size() : 1);
-          std::copy(array_items.begin(), array_items.end(), items);
-          slots[pending[i].id] = Value::array({items, array_items.size()});
-        }
-        i = j;
-      }
-    }
-    event.fields = {slots, n};
-    const Value& ts = slots[options.timestamp_field.value_or(FieldRegistry::kTimestamp)];
-    event.has_timestamp = false;
-    if (ts.is_text()) {
-      if (auto t = parse_timestamp_text(ts.as_string())) {
-        event.timestamp_ns = *t;
-        event.has_timestamp = true;
-      }
-    } else if (ts.kind() == ValueKind::Int && ts.as_int() > -9000000000000000LL && ts.as_int() < 9000000000000000LL) {
-      event.timestamp_ns = ts.as_int() * 1000000LL;  // epoch milliseconds, exact
-      event.has_timestamp = true;
-    } else if (ts.is_numeric()) {
-      event.timestamp_ns = from_epoch_millis(ts.as_double());
-      event.has_timestamp = true;
-    }
+    assemble_event_fields(pending, fields.size(), arena, event);
+    set_event_timestamp(event, options.timestamp_field.value_or(FieldRegistry::kTimestamp));
   }
 
   // Parses the document at [data, data+len) with `capacity` readable bytes.
@@ -268,27 +215,6 @@ struct JsonEventReader::Impl {
 
   // ---- reading inputs ----
 
-  // Keeps the first max_diagnostics diagnostics; counts the rest.
-  void add_diagnostic(ReadStats& stats, const std::string& file, std::uint64_t line, std::uint64_t offset,
-                      std::string reason) {
-    if (stats.diagnostics.size() < options.max_diagnostics) {
-      stats.diagnostics.push_back({file, line, offset, std::move(reason)});
-    } else {
-      ++stats.diagnostics_dropped;
-    }
-  }
-
-  void report(ReadStats& stats, const std::string& file, std::uint64_t line, std::uint64_t offset,
-              std::string reason) {
-    ++stats.skipped;
-    add_diagnostic(stats, file, line, offset, std::move(reason));
-  }
-
-  void fail_input(ReadStats& stats, const std::string& file, std::uint64_t offset, std::string reason) {
-    ++stats.failed_inputs;
-    add_diagnostic(stats, file, 0, offset, std::move(reason));
-  }
-
   static bool blank(std::string_view line) {
     return std::all_of(line.begin(), line.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r'; });
   }
@@ -312,47 +238,37 @@ struct JsonEventReader::Impl {
     if (dom_parser.parse(padded_copy).get(doc)) return std::nullopt;
     simdjson::dom::object obj;
     if (doc.get_object().get(obj)) return std::nullopt;
-    EventDataFields data_fields;
-    std::string provider, event_id, channel, host;
+    WindowsEvent& e = flat_event;
+    e.clear();
+    e.keep_event_data = false;  // the export's fields stay where they are, at the top level
+    flat_values.clear();
     for (auto field : obj) {
-      std::string key(field.key);
-      std::string value;
       std::string_view s;
       std::int64_t i;
       if (!field.value.get_string().get(s)) {
-        value = std::string(s);
+        flat_values.emplace_back(s);
       } else if (!field.value.get_int64().get(i)) {
-        value = std::to_string(i);
+        flat_values.push_back(std::to_string(i));
       } else {
         continue;
       }
-      if (key == "SourceName") provider = value;
-      else if (key == "EventID") event_id = value;
-      else if (key == "Channel") channel = value;
-      else if (key == "Hostname") host = value;
-      data_fields.emplace_back(std::move(key), std::move(value));
+      e.event_data.push_back({field.key, {}});
     }
-    if (provider.empty() || event_id.empty()) return std::nullopt;
+    for (std::size_t k = 0; k < e.event_data.size(); ++k) {
+      auto& d = e.event_data[k];
+      d.value = flat_values[k];
+      if (d.name == "SourceName") e.provider = d.value;
+      else if (d.name == "EventID") e.event_id = d.value;
+      else if (d.name == "Channel") e.channel = d.value;
+      else if (d.name == "Hostname") e.computer = d.value;
+    }
+    if (e.provider.empty() || e.event_id.empty()) return std::nullopt;
+    flat_arena.reset();
+    DocBuilder builder(flat_arena);
+    build_windows_document(e, builder);
+    // The export's own @timestamp (if any) wins over nothing: the flat shape has no SystemTime.
     std::string out(line.substr(0, line.find_last_of('}')));
-    out += ",\"winlog\":{\"event_id\":";
-    append_json_string(out, event_id);
-    out += ",\"provider_name\":";
-    append_json_string(out, provider);
-    if (!channel.empty()) {
-      out += ",\"channel\":";
-      append_json_string(out, channel);
-    }
-    if (!host.empty()) {
-      out += ",\"computer_name\":";
-      append_json_string(out, host);
-    }
-    out += "},\"event.code\":";
-    append_json_string(out, event_id);
-    if (!host.empty()) {
-      out += ",\"host.name\":";
-      append_json_string(out, host);
-    }
-    append_ecs_fields(out, provider, event_id, data_fields);
+    append_document_members(out, builder.members());
     out += "}";
     return out;
   }
@@ -360,7 +276,7 @@ struct JsonEventReader::Impl {
   // Decodes one line into the batch; returns false if the sink stopped us.
   bool take_line(std::string_view line, std::size_t available, std::uint64_t line_no, std::uint64_t offset,
                  std::uint32_t input_index, const std::string& file, EventBatch& batch, const BatchSink& sink,
-                 ReadStats& stats, bool copy_source) {
+                 InputReport& report, bool copy_source) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (blank(line)) return true;
     Event event;
@@ -372,7 +288,7 @@ struct JsonEventReader::Impl {
       copy_source = true;
     }
     if (!decode_padded(line, event, batch.arena, reason, available)) {
-      report(stats, file, line_no, offset, std::move(reason));
+      report.skipped(file, line_no, offset, std::move(reason));
       return true;
     }
     event.source = copy_source ? batch.arena.copy(line) : line;
@@ -380,7 +296,7 @@ struct JsonEventReader::Impl {
     event.line = line_no;
     event.ordinal = next_ordinal++;
     batch.events.push_back(event);
-    ++stats.events;
+    ++report.stats().events;
     if (batch.events.size() >= options.batch_size) return flush(batch, sink);
     return true;
   }
@@ -394,7 +310,7 @@ struct JsonEventReader::Impl {
   }
 
   bool read_lines_contiguous(ByteSource* source, std::string_view data, std::uint32_t input_index,
-                             const std::string& file, EventBatch& batch, const BatchSink& sink, ReadStats& stats) {
+                             const std::string& file, EventBatch& batch, const BatchSink& sink, InputReport& report) {
     std::uint64_t line_no = 0;
     std::size_t pos = 0;
     while (pos < data.size()) {
@@ -403,7 +319,7 @@ struct JsonEventReader::Impl {
       ++line_no;
       std::string_view line = data.substr(pos, end - pos);
       std::uint64_t flushed = flushes;
-      if (!take_line(line, data.size() - pos, line_no, pos, input_index, file, batch, sink, stats, false)) return false;
+      if (!take_line(line, data.size() - pos, line_no, pos, input_index, file, batch, sink, report, false)) return false;
       if (source && flushes != flushed) source->release_before(end);  // every event before `end` was handed over
       pos = end + 1;
     }
@@ -411,7 +327,7 @@ struct JsonEventReader::Impl {
   }
 
   bool read_lines_stream(ByteSource& source, std::string_view head, std::uint32_t input_index,
-                         const std::string& file, EventBatch& batch, const BatchSink& sink, ReadStats& stats) {
+                         const std::string& file, EventBatch& batch, const BatchSink& sink, InputReport& report) {
     std::vector<char> buf(kStreamBlock + simdjson::SIMDJSON_PADDING);
     std::size_t filled = head.size();
     std::memcpy(buf.data(), head.data(), head.size());
@@ -431,7 +347,7 @@ struct JsonEventReader::Impl {
           skipping_long_line = false;
         } else {
           std::string_view line(buf.data() + pos, end - pos);
-          if (!take_line(line, buf.size() - pos, line_no, base_offset + pos, input_index, file, batch, sink, stats,
+          if (!take_line(line, buf.size() - pos, line_no, base_offset + pos, input_index, file, batch, sink, report,
                          false))
             return false;
         }
@@ -448,7 +364,7 @@ struct JsonEventReader::Impl {
       if (filled + kStreamBlock / 4 > buf.size() - simdjson::SIMDJSON_PADDING) {
         if (buf.size() - simdjson::SIMDJSON_PADDING >= options.max_document_bytes) {
           // A single line longer than the limit: drop it and resynchronise at the next newline.
-          report(stats, file, line_no + 1, base_offset,
+          report.skipped(file, line_no + 1, base_offset,
                  fmt::format("line longer than {} bytes", options.max_document_bytes));
           skipping_long_line = true;
           base_offset += filled;
@@ -459,14 +375,14 @@ struct JsonEventReader::Impl {
       }
       auto n = source.read(buf.data() + filled, buf.size() - simdjson::SIMDJSON_PADDING - filled);
       if (!n) {
-        fail_input(stats, file, base_offset + filled, n.error().message);
+        report.failed_input(file, base_offset + filled, n.error().message);
         eof = true;
         continue;
       }
       if (*n == 0) {
         eof = true;
       } else {
-        stats.bytes += *n;
+        report.stats().bytes += *n;
         filled += *n;
         if (skipping_long_line) {
           const char* nl = static_cast<const char*>(std::memchr(buf.data(), '\n', filled));
@@ -480,54 +396,15 @@ struct JsonEventReader::Impl {
     return flush(batch, sink);
   }
 
-  // EVTX: every record becomes a document (see evtx_parser.h); its JSON is
-  // built here, so the event keeps its own copy as `source`.
-  bool read_evtx(std::string_view data, std::uint32_t input_index, const std::string& file, EventBatch& batch,
-                 const BatchSink& sink, ReadStats& stats) {
-    std::string padded;
-    EvtxCallbacks callbacks;
-    callbacks.on_record = [&](std::string_view json, std::uint64_t record_id, std::uint64_t offset) {
-      padded.assign(json);
-      padded.resize(json.size() + simdjson::SIMDJSON_PADDING, ' ');
-      return take_line({padded.data(), json.size()}, padded.size(), record_id, offset, input_index, file, batch, sink,
-                       stats, true);
-    };
-    callbacks.on_error = [&](std::uint64_t offset, std::string reason) {
-      report(stats, file, 0, offset, std::move(reason));
-    };
-    callbacks.on_warning = [&](std::uint64_t offset, std::string reason) {
-      ++stats.warnings;
-      add_diagnostic(stats, file, 0, offset, "warning: " + std::move(reason));
-    };
-    if (!parse_evtx(data, callbacks)) return false;
-    return flush(batch, sink);
-  }
-
-  // A whole input held in memory (an archive entry): EVTX, JSON array or NDJSON.
-  bool read_buffer(std::string& data, std::uint32_t input_index, const std::string& file, const BatchSink& sink,
-                   ReadStats& stats) {
-    EventBatch batch;
-    flat_windows_input = -1;
-    if (is_evtx(data)) return read_evtx(data, input_index, file, batch, sink, stats);
-    std::size_t size = data.size();
-    data.resize(size + simdjson::SIMDJSON_PADDING, ' ');
-    std::string_view view(data.data(), size);
-    std::size_t first = view.find_first_not_of(" \t\r\n");
-    if (first != std::string_view::npos && view[first] == '[') {
-      return read_array(view, data.size(), input_index, file, batch, sink, stats);
-    }
-    return read_lines_contiguous(nullptr, view, input_index, file, batch, sink, stats);
-  }
-
   bool read_array(std::string_view data, std::size_t capacity, std::uint32_t input_index, const std::string& file,
-                  EventBatch& batch, const BatchSink& sink, ReadStats& stats) {
+                  EventBatch& batch, const BatchSink& sink, InputReport& report) {
     od::document doc;
     auto fail_at = [&](std::uint64_t element, simdjson::error_code err) {
       const char* loc = nullptr;
       std::uint64_t offset = 0;
       if (!doc.current_location().get(loc) && loc >= data.data() && loc <= data.data() + data.size())
         offset = static_cast<std::uint64_t>(loc - data.data());
-      report(stats, file, element, offset,
+      report.skipped(file, element, offset,
              fmt::format("malformed JSON array: {}; the rest of the file was not read", simdjson::error_message(err)));
     };
     if (auto err = array_parser.iterate(data.data(), data.size(), capacity).get(doc)) {
@@ -555,7 +432,7 @@ struct JsonEventReader::Impl {
       if (type != od::json_type::object) {
         const char* loc = nullptr;
         std::uint64_t offset = v.current_location().get(loc) ? 0 : static_cast<std::uint64_t>(loc - data.data());
-        report(stats, file, element_no, offset, "array element is not a JSON object");
+        report.skipped(file, element_no, offset, "array element is not a JSON object");
         continue;
       }
       od::object obj;
@@ -569,107 +446,45 @@ struct JsonEventReader::Impl {
         break;
       }
       std::size_t offset = static_cast<std::size_t>(raw.data() - data.data());
-      if (!take_line(raw, capacity - offset, element_no, offset, input_index, file, batch, sink, stats, false))
+      if (!take_line(raw, capacity - offset, element_no, offset, input_index, file, batch, sink, report, false))
         return false;
     }
     return flush(batch, sink);
   }
 };
 
-JsonEventReader::JsonEventReader(const FieldRegistry& fields, ReaderOptions options)
-    : impl_(std::make_unique<Impl>(fields, options)) {}
-JsonEventReader::~JsonEventReader() = default;
 
-bool JsonEventReader::decode_one(std::string_view text, Event& event, Arena& arena, std::string& reason) {
+NdjsonReader::NdjsonReader(const FieldRegistry& fields, const ReaderOptions& options, std::uint64_t& next_ordinal)
+    : impl_(std::make_unique<Impl>(fields, options, next_ordinal)) {}
+NdjsonReader::~NdjsonReader() = default;
+
+bool NdjsonReader::decode_one(std::string_view text, Event& event, Arena& arena, std::string& reason) {
   return impl_->decode_padded(text, event, arena, reason, text.size());
 }
 
-bool JsonEventReader::read(const std::string& path, std::uint32_t input_index, const BatchSink& sink,
-                           ReadStats& stats) {
-  std::error_code ec;
-  if (path != "-" && std::filesystem::is_directory(path, ec)) {
-    for (const auto& file : list_input_files(path)) {
-      if (!read(file, input_index, sink, stats)) return false;
-    }
-    return true;
-  }
-  if (path != "-") {
-    bool go_on = true;
-    bool archive = read_archive(
-        path,
-        [&](const std::string& name, std::string& data) {
-          stats.bytes += data.size();
-          go_on = impl_->read_buffer(data, input_index, name, sink, stats);
-          return go_on;
-        },
-        [&](std::string reason) { impl_->fail_input(stats, path, 0, std::move(reason)); });
-    if (archive) return go_on;
-  }
+bool NdjsonReader::read_contiguous(ByteSource* source, std::string_view data, std::size_t capacity,
+                                   std::uint32_t input_index, const std::string& file, const BatchSink& sink,
+                                   InputReport& report) {
   impl_->flat_windows_input = -1;
-  auto source = open_byte_source(path);
-  if (!source) {
-    impl_->fail_input(stats, path, 0, source.error().message);
-    return true;
-  }
   EventBatch batch;
-  ByteSource& src = **source;
-  std::string_view whole = src.contiguous();
-  if (!whole.empty() && is_evtx(whole)) {
-    stats.bytes += whole.size();
-    return impl_->read_evtx(whole, input_index, path, batch, sink, stats);
+  std::size_t first = data.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos || data[first] != '[') {
+    return impl_->read_lines_contiguous(source, data, input_index, file, batch, sink, report);
   }
-  if (!whole.empty()) {
-    stats.bytes += whole.size();
-    std::size_t first = whole.find_first_not_of(" \t\r\n");
-    if (first != std::string_view::npos && whole[first] == '[') {
-      // The mapping may end within the padding: parse from a padded copy then.
-      if (whole.size() % 4096 != 0 && 4096 - whole.size() % 4096 >= simdjson::SIMDJSON_PADDING) {
-        return impl_->read_array(whole, whole.size() + (4096 - whole.size() % 4096), input_index, path, batch, sink,
-                                 stats);
-      }
-      std::string copy(whole);
-      copy.resize(whole.size() + simdjson::SIMDJSON_PADDING, ' ');
-      return impl_->read_array({copy.data(), whole.size()}, copy.size(), input_index, path, batch, sink, stats);
-    }
-    return impl_->read_lines_contiguous(&src, whole, input_index, path, batch, sink, stats);
+  if (capacity >= data.size() + simdjson::SIMDJSON_PADDING) {
+    return impl_->read_array(data, capacity, input_index, file, batch, sink, report);
   }
-  // Streams: peek enough to tell a JSON array from NDJSON.
-  std::string head;
-  char block[4096];
-  std::size_t first = std::string::npos;
-  while (first == std::string::npos) {
-    auto n = src.read(block, sizeof(block));
-    if (!n) {
-      impl_->fail_input(stats, path, head.size(), n.error().message);
-      return true;
-    }
-    if (*n == 0) break;
-    stats.bytes += *n;
-    head.append(block, *n);
-    first = head.find_first_not_of(" \t\r\n");
-  }
-  if (is_evtx(head) || (first != std::string::npos && head[first] == '[')) {
-    // A JSON array or an EVTX file (e.g. compressed) is decoded from memory.
-    std::string all = std::move(head);
-    for (;;) {
-      std::size_t old = all.size();
-      all.resize(old + kStreamBlock);
-      auto n = src.read(all.data() + old, kStreamBlock);
-      if (!n) {
-        all.resize(old);
-        impl_->fail_input(stats, path, old, n.error().message);
-        break;
-      }
-      all.resize(old + *n);
-      stats.bytes += *n;
-      if (*n == 0) break;
-    }
-    std::size_t size = all.size();
-    if (is_evtx(all)) return impl_->read_evtx(all, input_index, path, batch, sink, stats);
-    all.resize(size + simdjson::SIMDJSON_PADDING, ' ');
-    return impl_->read_array({all.data(), size}, all.size(), input_index, path, batch, sink, stats);
-  }
-  return impl_->read_lines_stream(src, head, input_index, path, batch, sink, stats);
+  // simdjson reads up to SIMDJSON_PADDING bytes past the end: parse a padded copy.
+  std::string copy(data);
+  copy.resize(data.size() + simdjson::SIMDJSON_PADDING, ' ');
+  return impl_->read_array({copy.data(), data.size()}, copy.size(), input_index, file, batch, sink, report);
+}
+
+bool NdjsonReader::read_stream(ByteSource& source, std::string_view head, std::uint32_t input_index,
+                               const std::string& file, const BatchSink& sink, InputReport& report) {
+  impl_->flat_windows_input = -1;
+  EventBatch batch;
+  return impl_->read_lines_stream(source, head, input_index, file, batch, sink, report);
 }
 
 }  // namespace vigil

@@ -24,7 +24,7 @@
 #include "eql/lexer.h"
 #include "eql/sample_runner.h"
 #include "eql/sequence_runner.h"
-#include "ingest/ndjson_reader.h"
+#include "ingest/event_reader.h"
 
 using namespace vigil;
 
@@ -118,7 +118,7 @@ std::string ids_text(const std::vector<std::int64_t>& ids) {
 template <typename Runner, typename TimeFn>
 std::vector<std::int64_t> run_correlation(Runner& runner, FieldRegistry& fields,
                                           const std::vector<std::string>& data_paths, TimeFn event_time) {
-  JsonEventReader reader(fields);
+  EventReader reader(fields);
   ReadStats stats;
   eql::EvalContext ctx;
   for (std::size_t i = 0; i < data_paths.size(); ++i) {
@@ -258,7 +258,7 @@ void run_suite(const Suite& suite, const std::string& dir, const std::set<std::s
     };
     std::vector<Row> rows;
     eql::EvalContext ctx;
-    JsonEventReader reader(fields);
+    EventReader reader(fields);
     ReadStats stats;
     if (compiled->kind == eql::Query::Kind::Sequence) {
       eql::RunnerOptions ropts;

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "eql/compiler.h"
-#include "ingest/ndjson_reader.h"
+#include "ingest/event_reader.h"
 
 using namespace vigil;
 using namespace vigil::eql;
@@ -17,7 +17,7 @@ bool matches_doc(std::string_view query, std::string_view doc, CompileOptions op
   auto compiled = compile_query(query, fields, options);
   EXPECT_TRUE(compiled.ok()) << (compiled.ok() ? "" : compiled.error().message);
   if (!compiled) return false;
-  JsonEventReader reader(fields);
+  EventReader reader(fields);
   Arena arena;
   Event event;
   std::string reason;

@@ -6,7 +6,7 @@
 #include "eql/parser.h"
 #include "eql/sequence_matcher.h"
 #include "eql/sequence_runner.h"
-#include "ingest/ndjson_reader.h"
+#include "ingest/event_reader.h"
 
 using namespace vigil;
 using namespace vigil::eql;
@@ -164,7 +164,7 @@ TEST(Sequence, RunnerOrdersByTimestampThenTiebreaker) {
   SequenceRunner runner(*c->program, options, [&](std::string& out, const Event& e) {
     out = std::to_string(e.get(serial).as_int());
   });
-  JsonEventReader reader(c->fields);
+  EventReader reader(c->fields);
   const char* docs[] = {
       R"({"@timestamp":"2024-01-01T00:00:02Z","event":{"category":"file"},"user":{"name":"bob"},"serial":3})",
       R"({"@timestamp":"2024-01-01T00:00:01Z","event":{"category":"process"},"user":{"name":"bob"},"serial":2})",

@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "eql/compiler.h"
-#include "ingest/ndjson_reader.h"
+#include "ingest/event_reader.h"
 
 using namespace vigil;
 
@@ -53,7 +53,7 @@ void compile_and_run(const std::string& text) {
     (void)format_error(compiled.error(), "<fuzz>", text);
     return;
   }
-  JsonEventReader reader(fields);
+  EventReader reader(fields);
   Arena arena;
   Event event;
   std::string reason;
@@ -89,7 +89,7 @@ TEST(Robustness, EqlFrontEndSurvivesEveryTruncation) {
 TEST(Robustness, JsonDecoderSurvivesMutationsAndTruncations) {
   FieldRegistry fields;
   for (const char* f : {"process.name", "process.args", "a", "b.c", "@timestamp", "source.ip"}) fields.intern(f);
-  JsonEventReader reader(fields);
+  EventReader reader(fields);
   const std::string base =
       R"({"@timestamp":"2022-01-01T00:00:00Z","process":{"name":"a\u00e9\"b","args":["x",1,2.5,true,null,{"y":[[]]}]},"a":[{"b":{"c":1}}],"b.c":"\\\\","source":{"ip":"::1"}})";
   std::mt19937_64 rng(7);
@@ -113,7 +113,7 @@ TEST(Robustness, JsonDecoderSurvivesMutationsAndTruncations) {
 TEST(Robustness, DeeplyNestedJsonIsRejectedNotOverflowed) {
   FieldRegistry fields;
   fields.intern("a.a.a.a");
-  JsonEventReader reader(fields);
+  EventReader reader(fields);
   std::string deep;
   for (int i = 0; i < 5000; ++i) deep += "{\"a\":";
   deep += "1";
@@ -125,7 +125,7 @@ TEST(Robustness, DeeplyNestedJsonIsRejectedNotOverflowed) {
   (void)reader.decode_one(deep, e, arena, reason);
   std::string arrays = "{\"a\":" + std::string(3000, '[') + std::string(3000, ']') + "}";
   fields.intern("a");
-  JsonEventReader reader2(fields);
+  EventReader reader2(fields);
   EXPECT_FALSE(reader2.decode_one(arrays, e, arena, reason));
 }
 
@@ -143,7 +143,7 @@ TEST(Robustness, ReaderSurvivesCorruptFiles) {
     bad.resize(bad.size() / 2 + rng() % (bad.size() / 2));
     auto lines = static_cast<std::uint64_t>(std::count(bad.begin(), bad.end(), '\n'));
     std::ofstream(path, std::ios::binary) << bad;
-    JsonEventReader reader(fields);
+    EventReader reader(fields);
     ReadStats stats;
     std::uint64_t seen = 0;
     reader.read(path, 0, [&](EventBatch& b) {
@@ -172,7 +172,7 @@ std::uint64_t decode_evtx_bytes(const std::string& bytes, ReadStats& stats) {
   FieldRegistry fields;
   fields.intern("winlog.event_id");
   fields.intern("winlog.event_data.CommandLine");
-  JsonEventReader reader(fields);
+  EventReader reader(fields);
   std::uint64_t n = 0;
   reader.read(path, 0, [&](EventBatch& b) {
     n += b.events.size();

@@ -4,35 +4,39 @@
 
 #include <gtest/gtest.h>
 
-#include "ingest/ndjson_reader.h"
+#include "ingest/windows_event.h"
 
 using namespace vigil;
 
 namespace {
 
-// Maps the event and reads back `field` rendered as JSON ("" when absent).
+using DataFields = std::vector<std::pair<std::string, std::string>>;
+
+// Builds the event's document and reads back `field` rendered as JSON ("" when absent).
 struct Mapped {
-  FieldRegistry fields;
-  std::string json;
+  std::string provider, id;
+  DataFields data;
   std::string get(const std::string& name) {
-    FieldId id = fields.intern(name);
-    JsonEventReader reader(fields);
+    FieldRegistry fields;
+    FieldId fid = fields.intern(name);
+    WindowsEvent e;
+    e.provider = provider;
+    e.event_id = id;
+    for (const auto& [k, v] : data) e.event_data.push_back({k, v});
     Arena arena;
-    Event e;
-    std::string reason;
-    EXPECT_TRUE(reader.decode_one(json, e, arena, reason)) << reason << "\n" << json;
+    DocBuilder doc(arena);
+    build_windows_document(e, doc);
+    Event event;
+    std::vector<PendingField> scratch;
+    fill_event_fields(doc.members(), fields, arena, event, scratch);
     std::string out;
-    if (!e.get(id).is_null()) append_json(out, e.get(id));
+    if (!event.get(fid).is_null()) append_json(out, event.get(fid));
     return out;
   }
 };
 
-Mapped map(std::string_view provider, std::string_view id, const EventDataFields& data) {
-  Mapped m;
-  m.json = "{\"x\":1";
-  append_ecs_fields(m.json, provider, id, data);
-  m.json += "}";
-  return m;
+Mapped map(std::string_view provider, std::string_view id, const DataFields& data) {
+  return Mapped{std::string(provider), std::string(id), data};
 }
 
 constexpr std::string_view kSysmon = "Microsoft-Windows-Sysmon";
@@ -126,8 +130,12 @@ TEST(EcsMapping, SecurityEvents) {
 }
 
 TEST(EcsMapping, UnmappedEventsGetNothing) {
+  // Unknown IDs keep winlog.* and event.code, but get no ECS classification or fields.
   auto m = map(kSysmon, "255", {{"Image", "x"}});
-  EXPECT_EQ(m.json, "{\"x\":1}");
+  EXPECT_EQ(m.get("event.code"), "\"255\"");
+  EXPECT_EQ(m.get("winlog.event_data.Image"), "\"x\"");
+  EXPECT_EQ(m.get("event.category"), "");
+  EXPECT_EQ(m.get("process.executable"), "");
 }
 
 TEST(EcsMapping, CommandLineSplittingFollowsWindowsRules) {

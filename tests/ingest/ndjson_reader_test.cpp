@@ -1,7 +1,7 @@
-// JsonEventReader: projection, nested vs dotted keys, multi-valued fields,
+// EventReader: projection, nested vs dotted keys, multi-valued fields,
 // malformed documents skipped and reported with line numbers, compressed
 // inputs and JSON array files.
-#include "ingest/ndjson_reader.h"
+#include "ingest/event_reader.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -37,7 +37,7 @@ struct Collected {
 
 Collected read_all(const std::string& path, FieldRegistry& fields, FieldId field) {
   Collected c;
-  JsonEventReader reader(fields);
+  EventReader reader(fields);
   reader.read(path, 0, [&](EventBatch& batch) {
     for (const Event& e : batch.events) {
       std::string s;
@@ -84,7 +84,7 @@ TEST(NdjsonReader, OnlyProjectedFieldsAreMaterialized) {
   TempFile f("{\"a\":1,\"b\":{\"c\":[1,2,{\"d\":3}]},\"e\":\"x\"}\n");
   FieldRegistry fields;
   FieldId e = fields.intern("e");
-  JsonEventReader reader(fields);
+  EventReader reader(fields);
   ReadStats stats;
   reader.read(f.path, 0, [&](EventBatch& batch) {
     EXPECT_EQ(batch.events.size(), 1u);
@@ -102,7 +102,7 @@ TEST(NdjsonReader, ArraysAndArraysOfObjectsAreMultiValued) {
   FieldId args = fields.intern("process.args");
   FieldId dll = fields.intern("dll.name");
   FieldId one = fields.intern("one");
-  JsonEventReader reader(fields);
+  EventReader reader(fields);
   ReadStats stats;
   reader.read(f.path, 0, [&](EventBatch& batch) {
     const Event& e = batch.events.at(0);
@@ -122,7 +122,7 @@ TEST(NdjsonReader, TypedValuesAndTimestamp) {
   FieldRegistry fields;
   FieldId i = fields.intern("i"), fl = fields.intern("f"), b = fields.intern("b"), n = fields.intern("n"),
           u = fields.intern("u"), ip = fields.intern("source.ip");
-  JsonEventReader reader(fields);
+  EventReader reader(fields);
   ReadStats stats;
   reader.read(f.path, 0, [&](EventBatch& batch) {
     const Event& e = batch.events.at(0);
@@ -212,7 +212,7 @@ TEST(NdjsonReader, LinesSpanningStreamBlocksAreReassembled) {
 
 TEST(NdjsonReader, MissingFileIsReportedNotFatal) {
   FieldRegistry fields;
-  JsonEventReader reader(fields);
+  EventReader reader(fields);
   ReadStats stats;
   reader.read("/nonexistent/file.ndjson", 0, [](EventBatch&) { return true; }, stats);
   EXPECT_EQ(stats.failed_inputs, 1u);

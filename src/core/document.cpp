@@ -1,0 +1,201 @@
+// Document members: building, JSON rendering and field extraction.
+#include "core/document.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace vigil {
+
+void DocBuilder::list(std::string_view key, std::span<const std::string_view> items, bool keep_empty) {
+  if (items.empty() && !keep_empty) return;
+  auto* values = arena_->allocate_array<Value>(items.size() ? items.size() : 1);
+  for (std::size_t i = 0; i < items.size(); ++i) values[i] = Value::string(arena_->copy(items[i]));
+  members_.push_back({key, Value::array({values, items.size()})});
+}
+
+void DocBuilder::list(std::string_view key, const std::vector<std::string>& items) {
+  if (items.empty()) return;
+  auto* values = arena_->allocate_array<Value>(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) values[i] = Value::string(arena_->copy(items[i]));
+  members_.push_back({key, Value::array({values, items.size()})});
+}
+
+std::string_view DocBuilder::key(std::string_view prefix, std::string_view name) {
+  char* p = static_cast<char*>(arena_->allocate(prefix.size() + 1 + name.size(), 1));
+  std::memcpy(p, prefix.data(), prefix.size());
+  p[prefix.size()] = '.';
+  std::memcpy(p + prefix.size() + 1, name.data(), name.size());
+  return {p, prefix.size() + 1 + name.size()};
+}
+
+std::span<const DocMember> DocBuilder::finish() const {
+  auto* out = arena_->allocate_array<DocMember>(members_.size());
+  std::copy(members_.begin(), members_.end(), out);
+  return {out, members_.size()};
+}
+
+namespace {
+
+void split_key(std::string_view key, std::vector<std::string_view>& segments) {
+  segments.clear();
+  for (std::size_t start = 0;;) {
+    std::size_t dot = key.find('.', start);
+    segments.push_back(key.substr(start, dot - start));
+    if (dot == std::string_view::npos) return;
+    start = dot + 1;
+  }
+}
+
+// Writes the members (sorted by key, so every object's members are
+// contiguous) as nested objects. `comma` says whether the first member needs
+// a leading comma.
+void write_nested(std::string& out, std::span<const DocMember> members, bool comma) {
+  std::vector<const DocMember*> order;
+  order.reserve(members.size());
+  for (const auto& m : members) order.push_back(&m);
+  std::stable_sort(order.begin(), order.end(), [](const DocMember* a, const DocMember* b) { return a->key < b->key; });
+  std::vector<std::string_view> open;  // path of the objects currently open
+  std::vector<std::string_view> segments;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    split_key(order[i]->key, segments);
+    std::size_t parents = segments.size() - 1;
+    std::size_t common = 0;
+    while (common < open.size() && common < parents && open[common] == segments[common]) ++common;
+    while (open.size() > common) {
+      out.push_back('}');
+      open.pop_back();
+      comma = true;
+    }
+    for (std::size_t s = common; s < parents; ++s) {
+      if (comma) out.push_back(',');
+      append_json_string(out, segments[s]);
+      out += ":{";
+      open.push_back(segments[s]);
+      comma = false;
+    }
+    if (comma) out.push_back(',');
+    append_json_string(out, segments.back());
+    out.push_back(':');
+    // Repeated keys are one multi-valued field: write their values as one array.
+    std::size_t j = i + 1;
+    while (j < order.size() && order[j]->key == order[i]->key) ++j;
+    if (j == i + 1) {
+      append_json(out, order[i]->value);
+    } else {
+      out.push_back('[');
+      bool first = true;
+      for (std::size_t k = i; k < j; ++k) {
+        const Value& v = order[k]->value;
+        std::span<const Value> items = v.kind() == ValueKind::Array ? v.as_array() : std::span<const Value>(&v, 1);
+        for (const Value& item : items) {
+          if (!first) out.push_back(',');
+          first = false;
+          append_json(out, item);
+        }
+      }
+      out.push_back(']');
+      i = j - 1;
+    }
+    comma = true;
+  }
+  for (std::size_t k = 0; k < open.size(); ++k) out.push_back('}');
+}
+
+bool is_ip_key(std::string_view key) { return key == "ip" || key.ends_with(".ip"); }
+
+}  // namespace
+
+void append_document_json(std::string& out, std::span<const DocMember> members) {
+  out.push_back('{');
+  write_nested(out, members, false);
+  out.push_back('}');
+}
+
+void append_document_members(std::string& out, std::span<const DocMember> members) {
+  write_nested(out, members, true);
+}
+
+void append_event_json(std::string& out, const Event& event) {
+  if (!event.document.empty()) {
+    append_document_json(out, event.document);
+  } else {
+    out += event.source;
+  }
+}
+
+void assemble_event_fields(std::vector<PendingField>& pending, std::size_t field_count, Arena& arena, Event& event) {
+  auto* slots = arena.allocate_array<Value>(field_count);
+  for (std::size_t i = 0; i < field_count; ++i) new (&slots[i]) Value();
+  event.fields = {slots, field_count};
+  // Fast path: each field seen once and no arrays.
+  bool simple = true;
+  for (const auto& p : pending) {
+    if (p.from_array || !slots[p.id].is_null()) {
+      simple = false;
+      break;
+    }
+    slots[p.id] = p.value;
+  }
+  if (simple) return;
+  std::stable_sort(pending.begin(), pending.end(),
+                   [](const PendingField& a, const PendingField& b) { return a.id < b.id; });
+  for (std::size_t i = 0; i < pending.size();) {
+    std::size_t j = i;
+    bool multi = false;
+    std::size_t count = 0;
+    while (j < pending.size() && pending[j].id == pending[i].id) {
+      multi |= pending[j].from_array;
+      if (!(pending[j].from_array && pending[j].value.is_null())) ++count;  // empty-array placeholders add nothing
+      ++j;
+    }
+    if (!multi && count == 1) {
+      slots[pending[i].id] = pending[i].value;
+    } else {
+      auto* items = arena.allocate_array<Value>(count ? count : 1);
+      std::size_t n = 0;
+      for (std::size_t k = i; k < j; ++k) {
+        if (!(pending[k].from_array && pending[k].value.is_null())) items[n++] = pending[k].value;
+      }
+      slots[pending[i].id] = Value::array({items, n});
+    }
+    i = j;
+  }
+}
+
+void fill_event_fields(std::span<const DocMember> members, const FieldRegistry& fields, Arena& arena, Event& event,
+                       std::vector<PendingField>& scratch) {
+  scratch.clear();
+  for (const auto& m : members) {
+    auto id = fields.find(m.key);
+    if (!id) continue;
+    bool ip = is_ip_key(m.key);
+    if (m.value.kind() == ValueKind::Array) {
+      for (const Value& item : m.value.as_array()) {
+        scratch.push_back({*id, ip && item.is_text() ? Value::ip(item.as_string()) : item, true});
+      }
+      if (m.value.as_array().empty()) scratch.push_back({*id, Value::null(), true});
+    } else {
+      scratch.push_back({*id, ip && m.value.is_text() ? Value::ip(m.value.as_string()) : m.value, false});
+    }
+  }
+  assemble_event_fields(scratch, fields.size(), arena, event);
+}
+
+void set_event_timestamp(Event& event, FieldId timestamp_field) {
+  const Value& ts = event.get(timestamp_field);
+  event.has_timestamp = false;
+  if (ts.is_text()) {
+    if (auto t = parse_timestamp_text(ts.as_string())) {
+      event.timestamp_ns = *t;
+      event.has_timestamp = true;
+    }
+  } else if (ts.kind() == ValueKind::Int && ts.as_int() > -9000000000000000LL && ts.as_int() < 9000000000000000LL) {
+    event.timestamp_ns = ts.as_int() * 1000000LL;  // epoch milliseconds, exact
+    event.has_timestamp = true;
+  } else if (ts.is_numeric()) {
+    event.timestamp_ns = from_epoch_millis(ts.as_double());
+    event.has_timestamp = true;
+  }
+}
+
+}  // namespace vigil

@@ -1,0 +1,93 @@
+// Document: an event as a flat list of (dotted key, value) members, built by
+// decoders that do not start from JSON (EVTX, event XML). Members live in the
+// batch arena; the event's fields are filled from them directly (no JSON
+// round trip), and the JSON text is rendered only when someone prints the
+// event (nested objects, keys in sorted order).
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/arena.h"
+#include "core/event.h"
+#include "core/field_registry.h"
+#include "core/value.h"
+
+namespace vigil {
+
+// Collects members. Keys must outlive the batch (string literals, the
+// mapping table's strings, or key() copies); values are copied into the arena.
+class DocBuilder {
+ public:
+  explicit DocBuilder(Arena& arena) : arena_(&arena) {}
+
+  void reset(Arena& arena) {
+    arena_ = &arena;
+    members_.clear();
+  }
+  // Empty text is absent text, as in winlogbeat documents.
+  void text(std::string_view key, std::string_view value) {
+    if (!value.empty()) members_.push_back({key, Value::string(arena_->copy(value))});
+  }
+  // For values that already live in the arena.
+  void text_in_arena(std::string_view key, std::string_view value) {
+    if (!value.empty()) members_.push_back({key, Value::string(value)});
+  }
+  // Text kept even when empty.
+  void string_always(std::string_view key, std::string_view value) {
+    members_.push_back({key, Value::string(arena_->copy(value))});
+  }
+  void integer(std::string_view key, std::int64_t value) { members_.push_back({key, Value::integer(value)}); }
+  void boolean(std::string_view key, bool value) { members_.push_back({key, Value::boolean(value)}); }
+  // A list of strings (nothing when empty, unless keep_empty).
+  void list(std::string_view key, std::span<const std::string_view> items, bool keep_empty = false);
+  void list(std::string_view key, const std::vector<std::string>& items);
+  // A key made of `prefix.name`, copied into the arena.
+  std::string_view key(std::string_view prefix, std::string_view name);
+
+  std::span<const DocMember> members() const { return members_; }
+  // Copies the members into the arena: the document lives as long as the batch.
+  std::span<const DocMember> finish() const;
+  Arena& arena() { return *arena_; }
+
+ private:
+  Arena* arena_;
+  std::vector<DocMember> members_;
+};
+
+// Nested JSON object ({"a":{"b":1}} for key "a.b"), keys sorted; a key that
+// is both a value and an object prefix is written twice (as Elasticsearch
+// would index it, both reach the same field paths).
+void append_document_json(std::string& out, std::span<const DocMember> members);
+// The same members without the enclosing braces, each preceded by a comma:
+// for appending to an existing JSON object.
+void append_document_members(std::string& out, std::span<const DocMember> members);
+
+// The event's document as JSON text: its source text, or its members rendered.
+void append_event_json(std::string& out, const Event& event);
+
+// One value found for a registered field while decoding an event.
+struct PendingField {
+  FieldId id;
+  Value value;
+  bool from_array;  // the source held an array here: the field stays multi-valued
+};
+
+// Sets event.fields (fields.size() slots in the arena) from the values found:
+// a field seen once keeps its value, a repeated field or one from an array
+// becomes an Array; an empty array placeholder (null, from_array) is a
+// present field with no values. Sorts `pending`.
+void assemble_event_fields(std::vector<PendingField>& pending, std::size_t field_count, Arena& arena, Event& event);
+
+// Sets event.fields from the members whose keys are registered ("*.ip"
+// strings become IPs). `scratch` is reused between calls.
+void fill_event_fields(std::span<const DocMember> members, const FieldRegistry& fields, Arena& arena, Event& event,
+                       std::vector<PendingField>& scratch);
+
+// Sets event.timestamp_ns from the field `timestamp_field` (ISO 8601 text or
+// epoch milliseconds), as the JSON reader does.
+void set_event_timestamp(Event& event, FieldId timestamp_field);
+
+}  // namespace vigil

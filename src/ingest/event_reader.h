@@ -1,0 +1,40 @@
+// EventReader: the one entry point for inputs. Decides from content (never
+// from the file name) what an input is and hands it to its decoder:
+//   EVTX files (ElfFile magic)          → evtx_parser, chunks decoded in parallel
+//   event XML (<Event>/<Events>)        → event_xml
+//   NDJSON, JSON arrays, flat exports   → ndjson_reader
+// through gzip/zstd (byte_source), zip/tar/7z/rar archives (archive_source)
+// and directories (recursively). Every decoder produces the same events.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/event.h"
+#include "core/field_registry.h"
+#include "ingest/input_report.h"
+
+namespace vigil {
+
+class EventReader {
+ public:
+  explicit EventReader(const FieldRegistry& fields, ReaderOptions options = {});
+  ~EventReader();
+  EventReader(const EventReader&) = delete;
+  EventReader& operator=(const EventReader&) = delete;
+
+  // Reads one input ("-" is stdin, a directory is read recursively). Returns
+  // false when the sink asked to stop.
+  bool read(const std::string& path, std::uint32_t input_index, const BatchSink& sink, ReadStats& stats);
+
+  // Decodes one JSON object held in `text` into `event` (values in `arena`).
+  // On failure returns false and sets `reason`. For tests and fuzzing.
+  bool decode_one(std::string_view text, Event& event, Arena& arena, std::string& reason);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vigil
