@@ -13,5 +13,5 @@ if [[ "${VIGIL_SKIP_SANITIZERS:-0}" != "1" ]]; then
         -DVIGIL_BUILD_BENCH=OFF -DVIGIL_WERROR=OFF >/dev/null
   cmake --build build-asan --parallel "$(nproc)"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-asan --output-on-failure --parallel "$(nproc)" -LE differential
+    ctest --test-dir build-asan --output-on-failure --parallel "$(nproc)" -LE "differential|slow"
 fi

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "cli/convert_command.h"
 #include "cli/exit_codes.h"
 #include "cli/query_command.h"
 
@@ -13,6 +14,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   vigil::QueryOptions query;
   vigil::add_query_command(app, query);
+  vigil::ConvertOptions convert;
+  vigil::add_convert_command(app, convert);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -21,6 +24,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (app.got_subcommand("query")) return vigil::run_query_command(query);
+    if (app.got_subcommand("convert")) return vigil::run_convert_command(convert);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "vigil: internal error: %s\n", e.what());
     return vigil::kExitUsage;

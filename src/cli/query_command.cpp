@@ -18,6 +18,7 @@
 #include "eql/compiler.h"
 #include "eql/sample_runner.h"
 #include "eql/sequence_runner.h"
+#include "cli/input_diagnostics.h"
 #include "ingest/event_reader.h"
 
 namespace vigil {
@@ -54,25 +55,6 @@ bool held_before(const HeldMatch& a, const HeldMatch& b) {
   if (x.is_numeric() && y.is_numeric() && x.as_double() != y.as_double()) return x.as_double() < y.as_double();
   if (x.is_text() && y.is_text() && a.tiebreaker_text != b.tiebreaker_text) return a.tiebreaker_text < b.tiebreaker_text;
   return a.ordinal < b.ordinal;
-}
-
-void print_diagnostics(const ReadStats& stats) {
-  if (stats.skipped == 0 && stats.failed_inputs == 0 && stats.warnings == 0) return;
-  std::fprintf(stderr, "vigil: %llu document(s) skipped, %llu input(s) failed, %llu warning(s):\n",
-               static_cast<unsigned long long>(stats.skipped), static_cast<unsigned long long>(stats.failed_inputs),
-               static_cast<unsigned long long>(stats.warnings));
-  for (const auto& d : stats.diagnostics) {
-    if (d.line > 0) {
-      std::fprintf(stderr, "  %s:%llu (byte %llu): %s\n", d.file.c_str(), static_cast<unsigned long long>(d.line),
-                   static_cast<unsigned long long>(d.offset), d.reason.c_str());
-    } else {
-      std::fprintf(stderr, "  %s (byte %llu): %s\n", d.file.c_str(), static_cast<unsigned long long>(d.offset),
-                   d.reason.c_str());
-    }
-  }
-  if (stats.diagnostics_dropped > 0) {
-    std::fprintf(stderr, "  ... and %llu more\n", static_cast<unsigned long long>(stats.diagnostics_dropped));
-  }
 }
 
 }  // namespace
@@ -176,7 +158,7 @@ int run_correlation(const QueryOptions& o, const eql::SequenceProgram& program, 
   out.flush();
   print_diagnostics(stats);
   if (seq) print_sequence_stats(seq->stats());
-  if (o.strict && (stats.skipped > 0 || stats.failed_inputs > 0)) return kExitInput;
+  if (o.strict && input_had_errors(stats)) return kExitInput;
   return kExitOk;
 }
 
@@ -289,7 +271,7 @@ int run_query_command(const QueryOptions& o) {
   }
   out.flush();
   print_diagnostics(stats);
-  if (o.strict && (stats.skipped > 0 || stats.failed_inputs > 0)) return kExitInput;
+  if (o.strict && input_had_errors(stats)) return kExitInput;
   return kExitOk;
 }
 

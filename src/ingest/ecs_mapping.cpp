@@ -19,7 +19,7 @@ namespace {
 
 enum class Transform {
   Text, Long, Bool, Basename, Args, Hashes, DomainUser, FilePath, RegistryPath, RegistryData,
-  Transport, DirectionInitiated, DirectionWfp, Trusted, SplitSemicolon,
+  Transport, DirectionInitiated, DirectionWfp, Trusted, SplitSemicolon, Ip,
 };
 
 struct FieldRule {
@@ -35,7 +35,7 @@ struct FieldRule {
 // The sub-fields each transform may write.
 std::vector<std::string_view> suffixes_of(Transform t) {
   switch (t) {
-    case Transform::Hashes: return {"md5", "sha1", "sha256", "sha512"};
+    case Transform::Hashes: return {"md5", "sha1", "sha256", "sha512", "imphash"};
     case Transform::DomainUser: return {"domain", "name"};
     case Transform::FilePath: return {"path", "name", "directory", "extension"};
     case Transform::RegistryPath: return {"path", "hive", "key", "value"};
@@ -59,7 +59,7 @@ Transform parse_transform(const std::string& name) {
       {"registry_path", Transform::RegistryPath}, {"registry_data", Transform::RegistryData},
       {"transport", Transform::Transport}, {"direction_initiated", Transform::DirectionInitiated},
       {"direction_wfp", Transform::DirectionWfp}, {"trusted", Transform::Trusted},
-      {"split_semicolon", Transform::SplitSemicolon}, {"device_path", Transform::Text},
+      {"split_semicolon", Transform::SplitSemicolon}, {"device_path", Transform::Text}, {"ip", Transform::Ip},
   };
   auto it = kNames.find(name);
   if (it == kNames.end()) throw std::logic_error("windows_ecs.toml: unknown transform " + name);
@@ -92,6 +92,10 @@ const std::unordered_map<std::string, EventRule>& table() {
         fr.transform = parse_transform(a.size() > 2 ? *a[2].value<std::string>() : "text");
         for (std::string_view suffix : suffixes_of(fr.transform)) {
           fr.sub_keys.emplace(std::string(suffix), fr.target + "." + std::string(suffix));
+        }
+        if (fr.transform == Transform::Hashes && fr.target.ends_with(".hash")) {
+          // ECS keeps the import hash with the PE header fields: process.pe.imphash.
+          fr.sub_keys["imphash"] = fr.target.substr(0, fr.target.size() - 5) + ".pe.imphash";
         }
         r.fields.push_back(std::move(fr));
       }
@@ -141,6 +145,9 @@ void apply(DocBuilder& w, const FieldRule& rule, std::string_view value) {
   const std::string& t = rule.target;
   switch (rule.transform) {
     case Transform::Text: w.text(t, value); return;
+    case Transform::Ip:  // Windows writes "-" or "" when there is no address
+      if (parse_ip(value)) w.text(t, value);
+      return;
     case Transform::Long:
       if (auto n = parse_long(value)) w.integer(t, *n);
       return;
@@ -162,7 +169,7 @@ void apply(DocBuilder& w, const FieldRule& rule, std::string_view value) {
         std::size_t eq = item.find('=');
         if (eq != std::string_view::npos) {
           std::string algo = fold_case(item.substr(0, eq));
-          if (algo == "md5" || algo == "sha1" || algo == "sha256" || algo == "sha512") {
+          if (algo == "md5" || algo == "sha1" || algo == "sha256" || algo == "sha512" || algo == "imphash") {
             w.text(rule.sub(algo), fold_case(item.substr(eq + 1)));
           }
         }
@@ -245,7 +252,7 @@ void apply(DocBuilder& w, const FieldRule& rule, std::string_view value) {
         std::string part(value.substr(start, semi - start));
         part.erase(0, part.find_first_not_of(' '));
         part.erase(part.find_last_not_of(' ') + 1);
-        if (!part.empty()) parts.push_back(part);
+        if (!part.empty() && part != "-") parts.push_back(part);  // "-": no value
         if (semi == std::string_view::npos) break;
         start = semi + 1;
       }

@@ -166,6 +166,52 @@ if SHARED_DATA:
         check(f"otrf {os.path.basename(z)}", r.stdout.decode().strip() == str(expected),
               f"{r.stdout.decode().strip()} != {expected}: {r.stderr[:300]}")
 
+# Windows event XML (wevtutil /f:xml, no root element): the same documents as the EVTX path.
+XML = os.path.join(EXAMPLES, "sysmon-events.xml")
+r = run(["query", "--count", "any where true", XML])
+xml_count = sum(1 for _ in open(XML, encoding="utf-8").read().split("<Event xmlns")[1:])
+check("xml events", r.returncode == 0 and r.stdout.decode().strip() == str(xml_count), r.stdout + r.stderr)
+r = run(["query", "--fields", "process.name,process.parent.name,event.category,user.name",
+         'process where event.code == "1"', XML])
+got = lines(r.stdout)
+check("xml sysmon 1 → ECS", len(got) == 1 and got[0]["event.category"] == ["process"] and got[0]["process.name"],
+      r.stdout + r.stderr)
+with tempfile.TemporaryDirectory() as tmp:
+    # PowerShell's Out-File writes UTF-16LE with a BOM.
+    utf16 = os.path.join(tmp, "export.xml")
+    with open(utf16, "wb") as f:
+        f.write(b"\xff\xfe" + open(XML, encoding="utf-8").read().encode("utf-16-le"))
+    r = run(["query", "--count", "any where true", utf16])
+    check("xml utf-16", r.stdout.decode().strip() == str(xml_count), r.stdout + r.stderr)
+    # A damaged event is reported with its number; the others are still read.
+    text = open(XML, encoding="utf-8").read()
+    second = text.index("<Event xmlns", 10)
+    damaged = os.path.join(tmp, "damaged.xml")
+    with open(damaged, "w", encoding="utf-8") as f:
+        f.write(text[:second] + "<Event xmlns='x'><System><EventID>1</Event>" + text[second:])
+    r = run(["query", "--count", "any where true", damaged])
+    check("xml damaged event skipped", r.stdout.decode().strip() == str(xml_count) and b"damaged.xml:2 " in r.stderr,
+          r.stdout + r.stderr)
+    # vigil convert: one document per record, event.code set, written atomically.
+    out = os.path.join(tmp, "out.ndjson")
+    r = run(["convert", XML, "-o", out])
+    docs = [json.loads(l) for l in open(out)]
+    check("convert xml", r.returncode == 0 and len(docs) == xml_count and all(d["event"]["code"] for d in docs),
+          r.stderr)
+    r = run(["convert", SAMPLE, "-o", os.path.join(tmp, "no-such-dir", "x.ndjson")])
+    check("convert unwritable output exit 2", r.returncode == 2, r.returncode)
+    r = run(["convert", "--strict", SAMPLE, "-o", os.path.join(tmp, "strict.ndjson")])
+    check("convert --strict leaves no file", r.returncode == 3 and not os.path.exists(os.path.join(tmp, "strict.ndjson")),
+          r.returncode)
+
+if SHARED_DATA:
+    # EVTX chunks decode in parallel; the output never depends on the thread count.
+    big = os.path.join(SHARED_DATA, "evtx-edge-cases/security.evtx")
+    one = run(["query", "--threads", "1", "any where true", big])
+    many = run(["query", "--threads", "4", "any where true", big])
+    check("evtx output independent of threads", one.stdout == many.stdout and len(one.stdout) > 100000,
+          len(one.stdout))
+
 for f in failures:
     print("FAIL", f)
 print(f"{passed} passed, {len(failures)} failed")

@@ -1,0 +1,28 @@
+// Diagnostics printing (see input_diagnostics.h).
+#include "cli/input_diagnostics.h"
+
+#include <cstdio>
+
+namespace vigil {
+
+void print_diagnostics(const ReadStats& stats) {
+  if (stats.skipped == 0 && stats.failed_inputs == 0 && stats.warnings == 0) return;
+  std::fprintf(stderr, "vigil: %llu document(s) skipped, %llu input(s) failed, %llu warning(s):\n",
+               static_cast<unsigned long long>(stats.skipped), static_cast<unsigned long long>(stats.failed_inputs),
+               static_cast<unsigned long long>(stats.warnings));
+  for (const auto& d : stats.diagnostics) {
+    if (d.line > 0) {
+      std::fprintf(stderr, "  %s:%llu (byte %llu): %s\n", d.file.c_str(), static_cast<unsigned long long>(d.line),
+                   static_cast<unsigned long long>(d.offset), d.reason.c_str());
+    } else {
+      std::fprintf(stderr, "  %s (byte %llu): %s\n", d.file.c_str(), static_cast<unsigned long long>(d.offset),
+                   d.reason.c_str());
+    }
+  }
+  if (stats.diagnostics_dropped > 0) {
+    std::fprintf(stderr, "  ... and %llu more\n", static_cast<unsigned long long>(stats.diagnostics_dropped));
+  }
+}
+
+
+}  // namespace vigil

@@ -1,0 +1,14 @@
+// Printing what the readers skipped or could not read, for every command.
+#pragma once
+
+#include "ingest/input_report.h"
+
+namespace vigil {
+
+// Writes the counts and the kept diagnostics (file:line or file (byte N)) to stderr.
+void print_diagnostics(const ReadStats& stats);
+
+// True when something was skipped or unreadable (what --strict turns into exit 3).
+inline bool input_had_errors(const ReadStats& stats) { return stats.skipped > 0 || stats.failed_inputs > 0; }
+
+}  // namespace vigil
