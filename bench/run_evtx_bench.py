@@ -8,6 +8,10 @@ into an event (`vigil query --count 'any where true' FILES...`, one process,
 with --threads 1 and with one decoding thread per core); evtxexport writes XML (one process per file, as the tool
 takes one file); python3-evtx renders every record's XML in one process.
 
+A second table decodes one large file: every chunk of those files written
+after one file header (bench/data/all-chunks.evtx, EVTX chunks being
+self-contained), where the chunks of one file are decoded on all cores.
+
 usage: run_evtx_bench.py VIGIL DATA_DIR
 """
 import glob
@@ -45,10 +49,34 @@ def main():
               "    except Exception: pass\n")
     secs, rss, _, _ = timed(["/usr/bin/python3", "-c", script] + files)
     rows.append(("python3-evtx 0.6.1 (xml)", secs, rss))
+    big = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "all-chunks.evtx")
+    os.makedirs(os.path.dirname(big), exist_ok=True)
+    with open(big, "wb") as out:
+        header = None
+        for f in files:
+            b = open(f, "rb").read()
+            if b[:8] != b"ElfFile\0" or len(b) < 4096:
+                continue
+            if header is None:
+                header = b[:4096]
+                out.write(header)
+            for off in range(4096, len(b) - 65535, 65536):
+                if b[off:off + 8] == b"ElfChnk\0":
+                    out.write(b[off:off + 65536])
+    big_size = os.path.getsize(big)
+    big_rows = []
+    for threads in (1, 0):
+        secs, rss, out, _ = min((timed([vigil, "query", "--threads", str(threads), "--count", "any where true", big])
+                                 for _ in range(5)), key=lambda r: r[0])
+        big_rows.append((threads or os.cpu_count(), secs, rss, int(out.strip())))
     print(f"data: {len(files)} .evtx files under {data_dir}, {size / 1e6:.1f} MB, {records} records (vigil's count)")
     print(f"{'decoder':40} {'seconds':>8} {'MB/s':>8} {'records/s':>11} {'vs vigil 1 thread':>9}")
     for name, s, _ in rows:
         print(f"{name:40} {s:8.2f} {size / s / 1e6:8.1f} {records / s:11.0f} {s / rows[0][1]:8.1f}x")
+    print(f"\none file of all their chunks: {big_size / 1e6:.1f} MB, {big_rows[0][3]} records")
+    print(f"{'threads':>8} {'seconds':>8} {'MB/s':>8} {'records/s':>11} {'peak RSS MB':>12}")
+    for threads, s, rss, n in big_rows:
+        print(f"{threads:8} {s:8.3f} {big_size / s / 1e6:8.1f} {n / s:11.0f} {rss / 1024:12.1f}")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ namespace vigil {
 void DocBuilder::list(std::string_view key, std::span<const std::string_view> items, bool keep_empty) {
   if (items.empty() && !keep_empty) return;
   auto* values = arena_->allocate_array<Value>(items.size() ? items.size() : 1);
-  for (std::size_t i = 0; i < items.size(); ++i) values[i] = Value::string(arena_->copy(items[i]));
+  for (std::size_t i = 0; i < items.size(); ++i) values[i] = Value::string(stored(items[i]));
   members_.push_back({key, Value::array({values, items.size()})});
 }
 

@@ -26,18 +26,21 @@ class DocBuilder {
   void reset(Arena& arena) {
     arena_ = &arena;
     members_.clear();
+    values_in_arena_ = false;
   }
   // Empty text is absent text, as in winlogbeat documents.
   void text(std::string_view key, std::string_view value) {
-    if (!value.empty()) members_.push_back({key, Value::string(arena_->copy(value))});
+    if (!value.empty()) members_.push_back({key, Value::string(stored(value))});
   }
+  // Values given from now on already live in the arena: no copy.
+  void set_values_in_arena(bool yes) { values_in_arena_ = yes; }
   // For values that already live in the arena.
   void text_in_arena(std::string_view key, std::string_view value) {
     if (!value.empty()) members_.push_back({key, Value::string(value)});
   }
   // Text kept even when empty.
   void string_always(std::string_view key, std::string_view value) {
-    members_.push_back({key, Value::string(arena_->copy(value))});
+    members_.push_back({key, Value::string(stored(value))});
   }
   void integer(std::string_view key, std::int64_t value) { members_.push_back({key, Value::integer(value)}); }
   void boolean(std::string_view key, bool value) { members_.push_back({key, Value::boolean(value)}); }
@@ -53,7 +56,10 @@ class DocBuilder {
   Arena& arena() { return *arena_; }
 
  private:
+  std::string_view stored(std::string_view value) { return values_in_arena_ ? value : arena_->copy(value); }
+
   Arena* arena_;
+  bool values_in_arena_ = false;
   std::vector<DocMember> members_;
 };
 

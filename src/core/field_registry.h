@@ -4,6 +4,8 @@
 // event's values are indexed by FieldId.
 #pragma once
 
+#include <algorithm>
+#include <bitset>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,7 +29,15 @@ class FieldRegistry {
 
   // Returns the id of `name`, registering it if new.
   FieldId intern(std::string_view name);
-  std::optional<FieldId> find(std::string_view name) const;
+  std::optional<FieldId> find(std::string_view name) const {
+    // Most names a decoder offers are not registered: reject them by first
+    // character and length before hashing.
+    if (!name.empty() && (!first_chars_[static_cast<unsigned char>(name[0])] ||
+                          !(length_mask_ & (std::uint64_t{1} << std::min<std::size_t>(name.size(), 63))))) {
+      return std::nullopt;
+    }
+    return find_hashed(name);
+  }
   // True when some registered field starts with `prefix` followed by '.'.
   bool is_prefix(std::string_view prefix) const;
 
@@ -38,6 +48,10 @@ class FieldRegistry {
   static constexpr FieldId kTimestamp = 0;
 
  private:
+  std::optional<FieldId> find_hashed(std::string_view name) const;
+
+  std::bitset<256> first_chars_;
+  std::uint64_t length_mask_ = 0;  // bit min(length, 63) set for every registered name
   std::vector<std::string> names_;
   std::unordered_map<std::string, FieldId, StringHash, std::equal_to<>> ids_;
   std::unordered_set<std::string, StringHash, std::equal_to<>> prefixes_;

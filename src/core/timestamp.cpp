@@ -135,7 +135,23 @@ std::string format_filetime_text(std::uint64_t ticks) {
   std::int64_t y;
   unsigned m, d;
   civil_from_days(days, y, m, d);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:07}Z", y, m, d, rem / 3600, (rem % 3600) / 60, rem % 60, frac);
+  if (y < 0 || y > 9999) {
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:07}Z", y, m, d, rem / 3600, (rem % 3600) / 60, rem % 60,
+                       frac);
+  }
+  // Hot path (every EVTX record): digits written by hand.
+  char buf[] = "0000-00-00T00:00:00.0000000Z";
+  auto put = [&](int pos, std::int64_t value, int width) {
+    for (int i = width - 1; i >= 0; --i, value /= 10) buf[pos + i] = static_cast<char>('0' + value % 10);
+  };
+  put(0, y, 4);
+  put(5, m, 2);
+  put(8, d, 2);
+  put(11, rem / 3600, 2);
+  put(14, (rem % 3600) / 60, 2);
+  put(17, rem % 60, 2);
+  put(20, frac, 7);
+  return std::string(buf, sizeof(buf) - 1);
 }
 
 std::string format_timestamp(TimestampNs ns) {

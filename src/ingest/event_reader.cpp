@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/document.h"
+#include "core/worker_pool.h"
 #include "ingest/archive_source.h"
 #include "ingest/byte_source.h"
 #include "ingest/event_xml.h"
@@ -43,9 +44,11 @@ class WindowsEventSink {
  public:
   WindowsEventSink(const FieldRegistry& fields, const ReaderOptions& options) : fields_(fields), options_(options) {}
 
-  void add(const WindowsEvent& windows_event, std::uint32_t input_index, std::uint64_t line, EventBatch& batch) {
+  // `values_in_batch`: the event's strings were decoded into batch.arena.
+  void add(const WindowsEvent& windows_event, std::uint32_t input_index, std::uint64_t line, EventBatch& batch,
+           bool values_in_batch = false) {
     builder_.reset(batch.arena);
-    build_windows_document(windows_event, builder_);
+    build_windows_document(windows_event, builder_, values_in_batch);
     Event event;
     event.document = builder_.finish();
     fill_event_fields(event.document, fields_, batch.arena, event, scratch_);
@@ -72,7 +75,6 @@ struct ChunkGroup {
     bool warning;
   };
   std::vector<Issue> issues;
-  bool done = false;
 };
 
 }  // namespace
@@ -101,11 +103,11 @@ struct EventReader::Impl {
   }
 
   void decode_group(std::string_view data, std::span<const std::uint64_t> chunks, std::uint32_t input_index,
-                    ChunkGroup& group) {
+                    ChunkGroup& group, EvtxScratch& scratch) {
     WindowsEventSink out(fields, options);
     EvtxCallbacks cb;
     cb.on_record = [&](const WindowsEvent& e, std::uint64_t record_id, std::uint64_t) {
-      out.add(e, input_index, record_id, group.batch);
+      out.add(e, input_index, record_id, group.batch, /*values_in_batch=*/true);
       return true;
     };
     cb.on_error = [&](std::uint64_t offset, std::string reason) {
@@ -114,7 +116,9 @@ struct EventReader::Impl {
     cb.on_warning = [&](std::uint64_t offset, std::string reason) {
       group.issues.push_back({offset, std::move(reason), true});
     };
-    for (std::uint64_t offset : chunks) decode_evtx_chunk(data, offset, cb);
+    scratch.strings = &group.batch.arena;  // decoded strings go straight to the batch
+    for (std::uint64_t offset : chunks) decode_evtx_chunk(data, offset, cb, scratch);
+    scratch.strings = nullptr;
   }
 
   bool emit_group(ChunkGroup& group, const std::string& file, const BatchSink& sink, InputReport& report) {
@@ -125,6 +129,7 @@ struct EventReader::Impl {
         report.skipped(file, 0, issue.offset, std::move(issue.reason));
       }
     }
+    group.issues.clear();
     return emit(group.batch, sink, report.stats());
   }
 
@@ -145,60 +150,71 @@ struct EventReader::Impl {
     };
     unsigned threads = std::min<std::size_t>(thread_count(), groups);
     if (threads <= 1) {
+      ChunkGroup group;  // reused: its arena's pages stay mapped
+      EvtxScratch scratch;
       for (std::size_t g = 0; g < groups; ++g) {
-        ChunkGroup group;
-        decode_group(data, chunks_of(g), input_index, group);
+        decode_group(data, chunks_of(g), input_index, group, scratch);
         if (!emit_group(group, file, sink, report)) return false;
       }
       return true;
     }
+    WorkerPool& workers = pool(threads);
     std::vector<std::unique_ptr<ChunkGroup>> results(groups);
+    std::vector<std::unique_ptr<ChunkGroup>> spare;  // emitted groups, reused
     std::mutex mutex;
     std::condition_variable changed;
-    std::size_t next = 0;     // next group to decode
-    std::size_t emitted = 0;  // groups handed to the sink
-    bool stop = false;
-    const std::size_t ahead = 2 * static_cast<std::size_t>(threads);  // groups decoded ahead of the sink
-    auto work = [&] {
-      std::unique_lock lock(mutex);
-      for (;;) {
-        changed.wait(lock, [&] { return stop || next >= groups || next < emitted + ahead; });
-        if (stop || next >= groups) return;
-        std::size_t g = next++;
-        lock.unlock();
-        auto group = std::make_unique<ChunkGroup>();
-        decode_group(data, chunks_of(g), input_index, *group);
-        lock.lock();
-        group->done = true;
-        results[g] = std::move(group);
-        changed.notify_all();
+    std::size_t in_flight = 0;
+    auto launch = [&](std::size_t g) {
+      std::unique_ptr<ChunkGroup> group;
+      if (!spare.empty()) {
+        group = std::move(spare.back());
+        spare.pop_back();
+      } else {
+        group = std::make_unique<ChunkGroup>();
       }
+      ++in_flight;
+      workers.submit([&, g, raw = group.release()] {
+        std::unique_ptr<ChunkGroup> owned(raw);
+        thread_local EvtxScratch scratch;  // per decoding thread, kept across files
+        decode_group(data, chunks_of(g), input_index, *owned, scratch);
+        std::lock_guard lock(mutex);
+        results[g] = std::move(owned);
+        --in_flight;
+        changed.notify_all();
+      });
     };
-    std::vector<std::thread> workers;
-    for (unsigned t = 0; t < threads; ++t) workers.emplace_back(work);
+    // At most `ahead` groups are decoded ahead of the sink: memory stays
+    // bounded whatever the file size.
+    const std::size_t ahead = 2 * static_cast<std::size_t>(threads);
+    std::size_t launched = 0;
+    {
+      std::lock_guard lock(mutex);
+      for (; launched < std::min(ahead, groups); ++launched) launch(launched);
+    }
     bool go_on = true;
     for (std::size_t g = 0; g < groups && go_on; ++g) {
       std::unique_ptr<ChunkGroup> group;
       {
         std::unique_lock lock(mutex);
-        changed.wait(lock, [&] { return results[g] && results[g]->done; });
+        changed.wait(lock, [&] { return results[g] != nullptr; });
         group = std::move(results[g]);
       }
       go_on = emit_group(*group, file, sink, report);
-      group.reset();
       std::lock_guard lock(mutex);
-      emitted = g + 1;
-      stop = !go_on;
-      changed.notify_all();
+      spare.push_back(std::move(group));
+      if (go_on && launched < groups) launch(launched++);
     }
-    {
-      std::lock_guard lock(mutex);
-      stop = true;
-      changed.notify_all();
-    }
-    for (auto& w : workers) w.join();
+    // Jobs still running point at this frame: wait for them.
+    std::unique_lock lock(mutex);
+    changed.wait(lock, [&] { return in_flight == 0; });
     return go_on;
   }
+
+  WorkerPool& pool(unsigned threads) {
+    if (!workers_ || workers_->size() != threads) workers_ = std::make_unique<WorkerPool>(threads);
+    return *workers_;
+  }
+  std::unique_ptr<WorkerPool> workers_;  // started on the first parallel input, kept for the next
 
   bool read_xml(std::string_view data, std::uint32_t input_index, const std::string& file, const BatchSink& sink,
                 InputReport& report) {

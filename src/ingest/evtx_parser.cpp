@@ -74,12 +74,24 @@ std::string utf16(const char* p, std::size_t units, bool stop_at_nul) {
   return out;
 }
 
-std::string format_guid(const char* p) {
-  return fmt::format("{{{:08X}-{:04X}-{:04X}-{:02X}{:02X}-{:02X}{:02X}{:02X}{:02X}{:02X}{:02X}}}", u32(p), u16(p + 4),
-                     u16(p + 6), static_cast<unsigned char>(p[8]), static_cast<unsigned char>(p[9]),
-                     static_cast<unsigned char>(p[10]), static_cast<unsigned char>(p[11]),
-                     static_cast<unsigned char>(p[12]), static_cast<unsigned char>(p[13]),
-                     static_cast<unsigned char>(p[14]), static_cast<unsigned char>(p[15]));
+// {XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}: the first three groups little-endian.
+void append_guid(std::string& out, const char* p) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  auto hex = [&](std::uint64_t v, int digits) {
+    for (int i = digits - 1; i >= 0; --i) out.push_back(kDigits[(v >> (4 * i)) & 15]);
+  };
+  out.push_back('{');
+  hex(u32(p), 8);
+  out.push_back('-');
+  hex(u16(p + 4), 4);
+  out.push_back('-');
+  hex(u16(p + 6), 4);
+  out.push_back('-');
+  for (int i = 8; i < 16; ++i) {
+    if (i == 10) out.push_back('-');
+    hex(static_cast<unsigned char>(p[i]), 2);
+  }
+  out.push_back('}');
 }
 
 
@@ -807,7 +819,7 @@ class ChunkDecoder {
       case 0x0c: if (n >= 8) { double d; std::memcpy(&d, p, 8); out += fmt::format("{}", d); } return n >= 8;
       case 0x0d: if (n >= 4) out += u32(p) ? "true" : "false"; return n >= 4;
       case 0x0e: return hex_bytes();
-      case 0x0f: if (n >= 16) out += format_guid(p); return n >= 16;
+      case 0x0f: if (n >= 16) append_guid(out, p); return n >= 16;
       case 0x10: return n >= 8 ? hex_number(u64(p)) : n >= 4 ? hex_number(u32(p)) : false;
       case 0x11: if (n >= 8) out += format_filetime_text(u64(p)); return n >= 8;
       case 0x12:
@@ -821,7 +833,10 @@ class ChunkDecoder {
         std::size_t count = static_cast<unsigned char>(p[1]);
         std::uint64_t authority = 0;
         for (int i = 2; i < 8; ++i) authority = (authority << 8) | static_cast<unsigned char>(p[i]);
-        out += fmt::format("S-{}-{}", static_cast<unsigned char>(p[0]), authority);
+        out += "S-";
+        number(static_cast<unsigned>(static_cast<unsigned char>(p[0])));
+        out.push_back('-');
+        number(authority);
         for (std::size_t i = 0; i < count && 8 + 4 * i + 4 <= n; ++i) {
           out.push_back('-');
           number(u32(p + 8 + 4 * i));
@@ -935,7 +950,7 @@ std::vector<std::uint64_t> evtx_chunk_offsets(std::string_view file, const EvtxC
   return chunks;
 }
 
-bool decode_evtx_chunk(std::string_view file, std::uint64_t offset, const EvtxCallbacks& cb) {
+bool decode_evtx_chunk(std::string_view file, std::uint64_t offset, const EvtxCallbacks& cb, EvtxScratch& scratch) {
   std::string_view chunk = file.substr(offset, kChunkSize);
   std::uint32_t free_offset = u32(chunk.data() + 48);
   if (free_offset < kChunkHeaderSize || free_offset > kChunkSize) {
@@ -950,8 +965,8 @@ bool decode_evtx_chunk(std::string_view file, std::uint64_t offset, const EvtxCa
     cb.on_warning(offset, reason + "; records decoded individually");
   }
   ChunkDecoder decoder(chunk);
-  Arena arena(64 * 1024);
-  WindowsEvent event;
+  Arena& arena = scratch.strings ? *scratch.strings : scratch.arena;
+  WindowsEvent& event = scratch.event;
   std::size_t pos = kChunkHeaderSize;
   while (pos + 28 <= free_offset) {
     if (u32(chunk.data() + pos) != 0x00002a2a) {
@@ -965,7 +980,7 @@ bool decode_evtx_chunk(std::string_view file, std::uint64_t offset, const EvtxCa
     }
     std::uint64_t record_id = u64(chunk.data() + pos + 8);
     std::uint64_t written = u64(chunk.data() + pos + 16);
-    arena.reset();
+    if (!scratch.strings) arena.reset();
     event.clear();
     std::string error;
     if (decoder.decode_record(pos + 24, pos + size - 4, arena, event, error)) {
@@ -982,8 +997,9 @@ bool decode_evtx_chunk(std::string_view file, std::uint64_t offset, const EvtxCa
 }
 
 bool parse_evtx(std::string_view file, const EvtxCallbacks& cb) {
+  EvtxScratch scratch;
   for (std::uint64_t offset : evtx_chunk_offsets(file, cb)) {
-    if (!decode_evtx_chunk(file, offset, cb)) return false;
+    if (!decode_evtx_chunk(file, offset, cb, scratch)) return false;
   }
   return true;
 }

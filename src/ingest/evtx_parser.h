@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/arena.h"
 #include "ingest/windows_event.h"
 
 namespace vigil {
@@ -35,8 +36,19 @@ inline bool is_evtx(std::string_view head) { return head.size() >= 8 && head.sub
 // File offsets of the chunks to decode; file-level damage goes to on_error/on_warning.
 std::vector<std::uint64_t> evtx_chunk_offsets(std::string_view file, const EvtxCallbacks& callbacks);
 
+// Memory a decoding thread reuses from chunk to chunk (fresh pages cost more
+// than decoding: keep one per thread).
+struct EvtxScratch {
+  Arena arena{64 * 1024};  // a record's strings, reset per record...
+  // ...unless the caller wants them in its own arena (the batch the events
+  // go to: their documents then point at the strings instead of copying them).
+  Arena* strings = nullptr;
+  WindowsEvent event;
+};
+
 // Decodes the records of the chunk at `offset`. Returns false when on_record asked to stop.
-bool decode_evtx_chunk(std::string_view file, std::uint64_t offset, const EvtxCallbacks& callbacks);
+bool decode_evtx_chunk(std::string_view file, std::uint64_t offset, const EvtxCallbacks& callbacks,
+                       EvtxScratch& scratch);
 
 // Every chunk, in file order, on this thread.
 bool parse_evtx(std::string_view file, const EvtxCallbacks& callbacks);

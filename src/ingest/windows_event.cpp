@@ -32,8 +32,16 @@ void number_or_text(DocBuilder& doc, std::string_view key, std::string_view text
 // Some events name two <Data> alike (Security 4648 has LogonGuid twice): the
 // same name with the same text is written once; with different texts both
 // are kept (the field becomes multi-valued), so nothing is lost.
-bool repeats_earlier(const WindowsEvent& e, std::size_t i) {
+bool repeats_earlier(const WindowsEvent& e, std::size_t i, std::uint64_t& seen) {
   const EventDataField& d = e.event_data[i];
+  // A 64-bit filter on (length, first, last character) spares the scan for
+  // the names that cannot repeat: nearly all of them.
+  std::uint64_t bit = d.name.empty() ? 1
+                                     : std::uint64_t{1} << ((d.name.size() * 7 + static_cast<unsigned char>(d.name[0]) +
+                                                             static_cast<unsigned char>(d.name.back()) * 3) & 63);
+  bool maybe = (seen & bit) != 0;
+  seen |= bit;
+  if (!maybe) return false;
   for (std::size_t j = 0; j < i; ++j) {
     if (e.event_data[j].name == d.name && e.event_data[j].value == d.value) return true;
   }
@@ -42,7 +50,8 @@ bool repeats_earlier(const WindowsEvent& e, std::size_t i) {
 
 }  // namespace
 
-void build_windows_document(const WindowsEvent& e, DocBuilder& doc) {
+void build_windows_document(const WindowsEvent& e, DocBuilder& doc, bool values_in_arena) {
+  doc.set_values_in_arena(values_in_arena);
   doc.text("@timestamp", e.time_created);
   doc.text("event.code", e.event_id);
   doc.text("event.provider", e.provider);
@@ -64,9 +73,10 @@ void build_windows_document(const WindowsEvent& e, DocBuilder& doc) {
   doc.text("winlog.user.identifier", e.user_id);
   if (e.keep_event_data) {
     std::size_t next_array = 0;
+    std::uint64_t seen = 0;
     for (std::size_t i = 0; i < e.event_data.size(); ++i) {
       bool is_array = next_array < e.arrays.size() && e.arrays[next_array].data_index == i;
-      if (!is_array && repeats_earlier(e, i)) continue;
+      if (!is_array && repeats_earlier(e, i, seen)) continue;
       std::string_view key = doc.key("winlog.event_data", e.event_data[i].name);
       if (is_array) {
         doc.list(key, e.arrays[next_array++].items, /*keep_empty=*/true);
@@ -77,6 +87,7 @@ void build_windows_document(const WindowsEvent& e, DocBuilder& doc) {
     }
   }
   for (const auto& u : e.user_data) doc.string_always(doc.key("winlog.user_data", u.name), u.value);
+  doc.set_values_in_arena(false);  // the mapping makes new strings
   append_ecs_fields(doc, e.provider, e.event_id, e.event_data);
 }
 

@@ -36,7 +36,8 @@ struct WindowsEvent {
 };
 
 // Adds the event's members to `doc` (see the file comment). Values are copied
-// into the builder's arena; winlog.event_data keys too.
-void build_windows_document(const WindowsEvent& event, DocBuilder& doc);
+// into the builder's arena unless `values_in_arena` says they already live
+// there; winlog.event_data keys are made there.
+void build_windows_document(const WindowsEvent& event, DocBuilder& doc, bool values_in_arena = false);
 
 }  // namespace vigil
