@@ -18,3 +18,6 @@ build/vigil query --count 'any where true' "$sample"
 echo
 echo "\$ build/vigil query 'sequence by process.pid with maxspan=1m [process where process.name : \"regsvr32.exe\"] [network where true] [library where dll.code_signature.status : \"unsigned\"]' $sample"
 build/vigil query 'sequence by process.pid with maxspan=1m [process where process.name : "regsvr32.exe"] [network where true] [library where dll.code_signature.status : "unsigned"]' "$sample"
+echo
+echo "\$ build/vigil query --fields event.code,process.name,process.parent.name 'process where event.code == \"1\"' examples/sysmon-events.xml"
+build/vigil query --fields event.code,process.name,process.parent.name 'process where event.code == "1"' examples/sysmon-events.xml

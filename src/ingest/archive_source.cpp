@@ -66,7 +66,7 @@ bool read_archive(const std::string& path, const std::function<bool(const std::s
 }
 
 std::vector<std::string> list_input_files(const std::string& directory) {
-  static const char* const kExtensions[] = {".json", ".ndjson", ".jsonl", ".evtx", ".gz", ".zst", ".zip",
+  static const char* const kExtensions[] = {".json", ".ndjson", ".jsonl", ".evtx", ".xml", ".gz", ".zst", ".zip",
                                             ".tar",  ".tgz",    ".7z",    ".log",  ".xz", ".bz2"};
   std::vector<std::string> out;
   std::error_code ec;
