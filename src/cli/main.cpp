@@ -6,6 +6,8 @@
 
 #include "cli/convert_command.h"
 #include "cli/exit_codes.h"
+#include "cli/hunt_command.h"
+#include "cli/rules_command.h"
 #include "cli/query_command.h"
 
 int main(int argc, char** argv) {
@@ -16,6 +18,10 @@ int main(int argc, char** argv) {
   vigil::add_query_command(app, query);
   vigil::ConvertOptions convert;
   vigil::add_convert_command(app, convert);
+  vigil::HuntCommandOptions hunt;
+  vigil::add_hunt_command(app, hunt);
+  vigil::RulesOptions rules;
+  vigil::add_rules_command(app, rules);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -25,6 +31,8 @@ int main(int argc, char** argv) {
   try {
     if (app.got_subcommand("query")) return vigil::run_query_command(query);
     if (app.got_subcommand("convert")) return vigil::run_convert_command(convert);
+    if (app.got_subcommand("rules")) return vigil::run_rules_check(rules);
+    if (app.got_subcommand("hunt")) return vigil::run_hunt_command(hunt);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "vigil: internal error: %s\n", e.what());
     return vigil::kExitUsage;

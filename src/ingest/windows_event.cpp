@@ -57,6 +57,16 @@ void build_windows_document(const WindowsEvent& e, DocBuilder& doc, bool values_
   doc.text("event.provider", e.provider);
   doc.text("event.kind", "event");
   doc.text("host.name", e.computer);
+  // Every source here is a Windows event log: rules select on it
+  // (`host.os.type == "windows"` in most Elastic rules).
+  doc.text("host.os.type", "windows");
+  doc.text("host.os.family", "windows");
+  doc.text("host.os.platform", "windows");
+  if (e.provider == "Microsoft-Windows-Sysmon") {
+    // As Elastic's Windows integration labels Sysmon documents.
+    doc.text("event.module", "sysmon");
+    doc.text("event.dataset", "windows.sysmon_operational");
+  }
   doc.text("winlog.channel", e.channel);
   doc.text("winlog.computer_name", e.computer);
   doc.text("winlog.event_id", e.event_id);

@@ -1,0 +1,215 @@
+// `vigil hunt`: load and compile the rules (a rule that fails is reported and
+// left out; the others run), read every input once through the HuntEngine,
+// emulate each rule's schedule, write the alert documents (NDJSON, stdout or
+// an atomically written file) in a deterministic order, and summarize on
+// stderr: alerts per rule, per severity, per host.
+#include "cli/hunt_command.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <optional>
+
+#include "cli/event_output.h"
+#include "cli/exit_codes.h"
+#include "cli/input_diagnostics.h"
+#include "core/atomic_file.h"
+#include "detect/hunt_engine.h"
+#include "detect/rule_set.h"
+#include "detect/schedule.h"
+#include "ingest/event_reader.h"
+#include "output/alert_document.h"
+
+namespace vigil {
+
+void add_hunt_command(CLI::App& app, HuntCommandOptions& o) {
+  auto* cmd = app.add_subcommand("hunt", "Run detection rules over inputs and write alerts");
+  cmd->add_option("--rules,-r", o.rules, "Rule file or directory (Elastic detection-rules TOML); repeat for more")
+      ->required()
+      ->allow_extra_args(false);
+  cmd->add_option("inputs", o.inputs,
+                  "Inputs: EVTX, event XML, NDJSON/JSON (also .gz/.zst), archives, directories; '-' for stdin")
+      ->required();
+  cmd->add_option("-o,--output", o.output, "Alert NDJSON file ('-' for stdout); written atomically")
+      ->capture_default_str();
+  cmd->add_flag("--no-schedule", o.no_schedule,
+                "Alert on every match once, ignoring the rules' interval/from/max_signals schedule");
+  cmd->add_flag("--fail-on-alert", o.fail_on_alert, "Exit 1 when any alert was produced");
+  cmd->add_flag("--strict", o.strict, "Exit 3 if any record is malformed or any input unreadable");
+  cmd->add_flag("--quiet,-q", o.quiet, "No summary on stderr");
+  cmd->add_option("--threads", o.threads, "Decoding threads for EVTX inputs (0 = one per core)")->capture_default_str();
+  cmd->add_option("--max-detections-per-rule", o.max_detections_per_rule,
+                  "Matches kept per rule for scheduling; more are counted and reported")
+      ->capture_default_str();
+  cmd->add_option("--max-open-sequences", o.max_open_sequences,
+                  "Partial sequences held per sequence rule; the oldest are evicted (and counted) beyond it")
+      ->capture_default_str();
+  cmd->footer(
+      "Exit codes: 0 ok, 1 alerts found with --fail-on-alert, 2 usage or rule error,\n"
+      "3 malformed/unreadable input with --strict. Alert fields: docs/alerts.md.");
+}
+
+namespace {
+
+struct AlertLine {
+  AlertSummary summary;
+  std::string json;  // the alert documents of one detection (a sequence has several)
+};
+
+void print_summary(const std::vector<AlertLine>& alerts, const RuleSet& set, const std::vector<RuleRunStats>& stats,
+                   std::uint64_t events, std::uint64_t bytes, double seconds, std::size_t inputs) {
+  std::fprintf(stderr, "vigil hunt: %zu rules over %llu events (%.1f MB) from %zu input(s) in %.2f s (%.0f events/s)\n",
+               set.compiled.size(), static_cast<unsigned long long>(events), bytes / 1e6, inputs, seconds,
+               seconds > 0 ? events / seconds : 0.0);
+  std::map<std::string, std::size_t> by_severity;
+  std::map<std::pair<std::string, std::string>, std::size_t> by_rule;  // (severity, name)
+  std::map<std::string, std::size_t> by_host;
+  std::size_t total = 0;
+  for (const auto& a : alerts) {
+    if (a.summary.building_block) continue;
+    ++total;
+    ++by_severity[a.summary.severity];
+    ++by_rule[{a.summary.severity, a.summary.rule_name}];
+    ++by_host[a.summary.host.empty() ? "(no host.name)" : a.summary.host];
+  }
+  if (total == 0) {
+    std::fprintf(stderr, "no alerts\n");
+  } else {
+    std::fprintf(stderr, "%zu alert(s): critical %zu, high %zu, medium %zu, low %zu, from %zu rule(s) on %zu host(s)\n",
+                 total, by_severity["critical"], by_severity["high"], by_severity["medium"], by_severity["low"],
+                 by_rule.size(), by_host.size());
+    static const std::map<std::string, int> kRank = {{"critical", 0}, {"high", 1}, {"medium", 2}, {"low", 3}};
+    std::vector<std::pair<std::pair<std::string, std::string>, std::size_t>> rows(by_rule.begin(), by_rule.end());
+    std::sort(rows.begin(), rows.end(), [&](const auto& a, const auto& b) {
+      int ra = kRank.count(a.first.first) ? kRank.at(a.first.first) : 4;
+      int rb = kRank.count(b.first.first) ? kRank.at(b.first.first) : 4;
+      if (ra != rb) return ra < rb;
+      if (a.second != b.second) return a.second > b.second;
+      return a.first.second < b.first.second;
+    });
+    std::fprintf(stderr, "  %-9s %7s  %s\n", "severity", "alerts", "rule");
+    for (const auto& [k, n] : rows) std::fprintf(stderr, "  %-9s %7zu  %s\n", k.first.c_str(), n, k.second.c_str());
+    std::fprintf(stderr, "  %-30s %7s\n", "host", "alerts");
+    for (const auto& [h, n] : by_host) std::fprintf(stderr, "  %-30s %7zu\n", h.c_str(), n);
+  }
+  for (std::size_t r = 0; r < stats.size(); ++r) {
+    const RuleRunStats& s = stats[r];
+    const std::string& name = set.compiled[r].rule->name;
+    if (s.outside_windows) {
+      std::fprintf(stderr, "note: %s: %llu sequence(s) longer than the rule's lookback (from = %s): its schedule never sees them\n",
+                   name.c_str(), static_cast<unsigned long long>(s.outside_windows), set.compiled[r].rule->from.c_str());
+    }
+    if (s.capped) {
+      std::fprintf(stderr, "note: %s: %llu match(es) left out by max_signals = %d in every run that held them\n",
+                   name.c_str(), static_cast<unsigned long long>(s.capped), set.compiled[r].rule->max_signals);
+    }
+    if (s.dropped) {
+      std::fprintf(stderr, "note: %s: %llu match(es) beyond --max-detections-per-rule were counted, not alerted\n",
+                   name.c_str(), static_cast<unsigned long long>(s.dropped));
+    }
+    if (s.sequences.evicted) {
+      std::fprintf(stderr, "note: %s: %llu partial sequence(s) evicted at --max-open-sequences\n", name.c_str(),
+                   static_cast<unsigned long long>(s.sequences.evicted));
+    }
+  }
+}
+
+}  // namespace
+
+int run_hunt_command(const HuntCommandOptions& o) {
+  auto started = std::chrono::steady_clock::now();
+  auto set = compile_rules(o.rules);
+  for (const auto& d : set->diagnostics) std::fputs(format_error(d.error, d.file, d.text).c_str(), stderr);
+  if (set->compiled.empty()) {
+    std::fprintf(stderr, "vigil: no runnable rule in %s\n", o.rules.empty() ? "" : o.rules.front().c_str());
+    return kExitUsage;
+  }
+  for (const auto& path : o.inputs) {
+    struct stat st {};
+    if (path != "-" && ::stat(path.c_str(), &st) != 0) {
+      std::fprintf(stderr, "vigil: %s: no such file\n", path.c_str());
+      return kExitUsage;
+    }
+  }
+  HuntOptions hopts;
+  hopts.max_detections_per_rule = o.max_detections_per_rule;
+  hopts.sequence_limits.max_open = o.max_open_sequences;
+  HuntEngine engine(*set, hopts);
+  ReaderOptions ropts;
+  ropts.threads = o.threads;
+  EventReader reader(set->fields, ropts);
+  ReadStats stats;
+  for (std::size_t i = 0; i < o.inputs.size(); ++i) {
+    reader.read(o.inputs[i], static_cast<std::uint32_t>(i), [&](EventBatch& batch) {
+      engine.add(batch);
+      return true;
+    }, stats);
+  }
+  std::vector<RuleRunStats> rule_stats;
+  auto detections = engine.finish(rule_stats);
+
+  std::vector<AlertLine> alerts;
+  AlertWriter writer;
+  for (std::size_t r = 0; r < detections.size(); ++r) {
+    const Rule& rule = *set->compiled[r].rule;
+    auto scheduled = o.no_schedule ? unscheduled_alerts(detections[r], rule_stats[r])
+                                   : schedule_alerts(detections[r], rule, rule_stats[r]);
+    for (const auto& s : scheduled) {
+      std::string json;
+      auto summaries = writer.write(rule, detections[r][s.detection], s.time, json);
+      alerts.push_back({summaries.front(), std::move(json)});
+      for (std::size_t k = 1; k < summaries.size(); ++k) alerts.push_back({summaries[k], {}});
+    }
+  }
+  // Deterministic order: alert time, first event time, rule, id (a sequence's
+  // building blocks follow its alert, in the same string).
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < alerts.size(); ++i) {
+    if (!alerts[i].json.empty()) order.push_back(i);
+  }
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+    const AlertSummary& a = alerts[x].summary;
+    const AlertSummary& b = alerts[y].summary;
+    if (a.time != b.time) return a.time < b.time;
+    if (a.original_time != b.original_time) return a.original_time < b.original_time;
+    if (a.rule_name != b.rule_name) return a.rule_name < b.rule_name;
+    return a.id < b.id;
+  });
+
+  std::optional<AtomicFile> file;
+  if (o.output != "-") {
+    auto created = AtomicFile::create(o.output);
+    if (!created) {
+      std::fprintf(stderr, "vigil: %s\n", created.error().message.c_str());
+      return kExitUsage;
+    }
+    file.emplace(std::move(*created));
+  }
+  {
+    OutputBuffer out(file ? file->stream() : stdout);
+    for (std::size_t i : order) {
+      out.buffer() += alerts[i].json;
+      if (out.buffer().size() > (1 << 20)) out.flush();
+    }
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  print_diagnostics(stats);
+  if (!o.quiet) print_summary(alerts, *set, rule_stats, engine.events(), stats.bytes, seconds, o.inputs.size());
+  if (o.strict && input_had_errors(stats)) return kExitInput;
+  if (file) {
+    std::string error;
+    if (!file->commit(error)) {
+      std::fprintf(stderr, "vigil: cannot write %s\n", error.c_str());
+      return kExitUsage;
+    }
+  }
+  if (!set->diagnostics.empty()) return kExitUsage;
+  bool any = std::any_of(alerts.begin(), alerts.end(), [](const AlertLine& a) { return !a.summary.building_block; });
+  return o.fail_on_alert && any ? kExitAlerts : kExitOk;
+}
+
+}  // namespace vigil

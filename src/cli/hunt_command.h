@@ -1,0 +1,30 @@
+// `vigil hunt --rules DIR_OR_FILE... INPUT...`: every rule over every input
+// in one pass; alerts as Elastic would have produced them.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace vigil {
+
+struct HuntCommandOptions {
+  std::vector<std::string> rules;
+  std::vector<std::string> inputs;
+  std::string output = "-";
+  bool no_schedule = false;
+  bool fail_on_alert = false;
+  bool strict = false;
+  bool quiet = false;
+  unsigned threads = 0;
+  std::size_t max_detections_per_rule = 100000;
+  std::size_t max_open_sequences = 100000;
+};
+
+void add_hunt_command(CLI::App& app, HuntCommandOptions& options);
+int run_hunt_command(const HuntCommandOptions& options);
+
+}  // namespace vigil

@@ -1,0 +1,120 @@
+// HuntEngine implementation.
+#include "detect/hunt_engine.h"
+
+#include <algorithm>
+
+#include "core/document.h"
+#include "eql/sample_runner.h"
+
+namespace vigil {
+
+namespace {
+void render(std::string& out, const Event& e) { append_event_json(out, e); }
+}  // namespace
+
+HuntEngine::HuntEngine(const RuleSet& rules, HuntOptions options)
+    : rules_(rules), options_(options), detections_(rules.compiled.size()), stats_(rules.compiled.size()),
+      tested_at_(rules.compiled.size(), ~std::uint64_t{0}) {
+  runners_.resize(rules.compiled.size());
+  samplers_.resize(rules.compiled.size());
+  for (std::size_t i = 0; i < rules.compiled.size(); ++i) {
+    const eql::CompiledAnyQuery& q = rules.compiled[i].query;
+    if (q.kind == eql::Query::Kind::Sequence) {
+      eql::RunnerOptions ro;
+      ro.limits = options_.sequence_limits;
+      runners_[i] = std::make_unique<eql::SequenceRunner>(*q.sequence, ro, render);
+    } else if (q.kind == eql::Query::Kind::Sample) {
+      samplers_[i] = std::make_unique<eql::SampleRunner>(*q.sample, render);
+    }
+  }
+}
+
+HuntEngine::~HuntEngine() = default;
+
+void HuntEngine::keep(std::size_t rule, Detection d) {
+  RuleRunStats& s = stats_[rule];
+  ++s.detections;
+  if (detections_[rule].size() >= options_.max_detections_per_rule) {
+    ++s.dropped;
+    return;
+  }
+  detections_[rule].push_back(std::move(d));
+}
+
+void HuntEngine::add(const EventBatch& batch) {
+  for (const Event& e : batch.events) {
+    std::uint64_t serial = events_++;
+    candidates_.clear();
+    auto consider = [&](const std::vector<std::size_t>& rules) {
+      for (std::size_t r : rules) {
+        if (tested_at_[r] == serial) continue;  // an event in two categories tests a rule once
+        tested_at_[r] = serial;
+        candidates_.push_back(r);
+      }
+    };
+    const Value& category = e.get(rules_.category_field);
+    auto bucket = [&](const Value& v) {
+      if (!v.is_text()) return;
+      auto it = rules_.by_category.find(std::string(v.as_string()));
+      if (it != rules_.by_category.end()) consider(it->second);
+    };
+    if (category.kind() == ValueKind::Array) {
+      for (const Value& v : category.as_array()) bucket(v);
+    } else {
+      bucket(category);
+    }
+    consider(rules_.any_category);
+    for (std::size_t r : candidates_) {
+      if (runners_[r]) {
+        runners_[r]->add(e, context_);
+        continue;
+      }
+      if (samplers_[r]) {
+        samplers_[r]->add(e, context_);
+        continue;
+      }
+      if (!eql::matches(*rules_.compiled[r].query.event, e, context_)) continue;
+      if (!e.has_timestamp) ++stats_[r].no_timestamp;
+      Detection d;
+      d.rule = r;
+      d.first_time = d.last_time = e.timestamp_ns;
+      d.ordinal = e.ordinal;
+      d.events.emplace_back();
+      append_event_json(d.events.back(), e);
+      keep(r, std::move(d));
+    }
+  }
+}
+
+std::vector<std::vector<Detection>> HuntEngine::finish(std::vector<RuleRunStats>& stats) {
+  for (std::size_t r = 0; r < rules_.compiled.size(); ++r) {
+    if (!runners_[r] && !samplers_[r]) continue;
+    std::vector<eql::SequenceMatch> matches = runners_[r] ? runners_[r]->finish() : samplers_[r]->finish();
+    if (runners_[r]) stats_[r].sequences = runners_[r]->stats();
+    for (auto& m : matches) {
+      Detection d;
+      d.rule = r;
+      d.join_keys = m.join_keys;
+      d.ordinal = m.last_ordinal;
+      bool first = true;
+      for (const auto& ev : m.events) {
+        d.events.push_back(ev ? ev->payload : std::string());
+        if (!ev) continue;
+        d.first_time = first ? ev->timestamp : std::min(d.first_time, ev->timestamp);
+        d.last_time = first ? ev->timestamp : std::max(d.last_time, ev->timestamp);
+        first = false;
+      }
+      keep(r, std::move(d));
+    }
+  }
+  for (auto& list : detections_) {
+    std::stable_sort(list.begin(), list.end(), [](const Detection& a, const Detection& b) {
+      if (a.first_time != b.first_time) return a.first_time < b.first_time;
+      return a.ordinal < b.ordinal;
+    });
+  }
+  stats = stats_;
+  return std::move(detections_);
+}
+
+}  // namespace vigil

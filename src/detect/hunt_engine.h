@@ -1,0 +1,70 @@
+// HuntEngine: every compiled rule over one pass of the events. An event is
+// tested only against the rules indexed under its event.category values
+// (and the `any` rules); sequence rules feed their SequenceRunner. finish()
+// returns each rule's detections (matching events or sequences), which
+// schedule.h then turns into the alerts Elastic's scheduler would create.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/event.h"
+#include "detect/rule_set.h"
+#include "eql/sample_runner.h"
+#include "eql/sequence_runner.h"
+
+namespace vigil {
+
+// One match of one rule, before scheduling.
+struct Detection {
+  std::size_t rule = 0;             // index into RuleSet::compiled
+  TimestampNs first_time = 0;       // earliest event
+  TimestampNs last_time = 0;        // latest event (where a sequence completed)
+  std::uint64_t ordinal = 0;        // input position of the last event (tiebreak)
+  std::vector<std::string> events;  // each event's document (JSON); sequences: one per term, "" if missing
+  std::string join_keys;            // sequences: the join key values (JSON array)
+};
+
+struct RuleRunStats {
+  std::uint64_t detections = 0;
+  std::uint64_t dropped = 0;        // detections beyond max_detections_per_rule (counted, not kept)
+  std::uint64_t no_timestamp = 0;   // matching events without a timestamp (no schedule can find them)
+  std::uint64_t alerts = 0;
+  std::uint64_t outside_windows = 0;  // sequences longer than the rule's lookback: Elastic never sees them
+  std::uint64_t capped = 0;           // left out by max_signals in every window that held them
+  eql::MatcherStats sequences;
+};
+
+struct HuntOptions {
+  std::size_t max_detections_per_rule = 100000;
+  eql::MatcherLimits sequence_limits;
+};
+
+class HuntEngine {
+ public:
+  HuntEngine(const RuleSet& rules, HuntOptions options);
+  ~HuntEngine();
+
+  void add(const EventBatch& batch);
+  // Detections of every rule (sorted by time within a rule) and per-rule stats.
+  std::vector<std::vector<Detection>> finish(std::vector<RuleRunStats>& stats);
+  std::uint64_t events() const { return events_; }
+
+ private:
+  void keep(std::size_t rule, Detection d);
+
+  const RuleSet& rules_;
+  HuntOptions options_;
+  eql::EvalContext context_;
+  std::vector<std::unique_ptr<eql::SequenceRunner>> runners_;  // per compiled rule; null for event rules
+  std::vector<std::unique_ptr<eql::SampleRunner>> samplers_;
+  std::vector<std::vector<Detection>> detections_;
+  std::vector<RuleRunStats> stats_;
+  std::vector<std::size_t> candidates_;  // scratch: rules to test for one event
+  std::vector<std::uint64_t> tested_at_;  // per rule: last event it was tested on (dedup across categories)
+  std::uint64_t events_ = 0;
+};
+
+}  // namespace vigil

@@ -1,0 +1,93 @@
+// Compiling a rule set, with EQL error positions translated into the file.
+#include "detect/rule_set.h"
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+
+namespace vigil {
+
+std::uint32_t offset_of(std::string_view text, std::uint32_t line, std::uint32_t column) {
+  std::size_t at = 0;
+  for (std::uint32_t l = 1; l < line; ++l) {
+    std::size_t nl = text.find('\n', at);
+    if (nl == std::string_view::npos) return static_cast<std::uint32_t>(text.size());
+    at = nl + 1;
+  }
+  return static_cast<std::uint32_t>(std::min(text.size(), at + (column > 0 ? column - 1 : 0)));
+}
+
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Categories a query needs: its own, or those of every sequence/sample term
+// (empty when any term takes any event).
+std::vector<std::string> categories_of(const eql::CompiledAnyQuery& q) {
+  if (q.kind == eql::Query::Kind::Event) {
+    if (q.event->category.empty()) return {};
+    return {q.event->category};
+  }
+  const eql::SequenceProgram& sp = q.kind == eql::Query::Kind::Sequence ? *q.sequence : *q.sample;
+  std::set<std::string> out;
+  auto add = [&](const eql::StageProgram& stage) {
+    out.insert(stage.filter->category);
+  };
+  for (const auto& stage : sp.stages) add(stage);
+  if (sp.until) add(*sp.until);
+  if (out.count("")) return {};
+  return {out.begin(), out.end()};
+}
+
+}  // namespace
+
+std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, const eql::CompileOptions& options) {
+  auto set = std::make_unique<RuleSet>();
+  set->category_field = set->fields.intern(options.event_category_field);
+  LoadedRules loaded = load_rules(paths);
+  set->files = loaded.files;
+  set->diagnostics = std::move(loaded.diagnostics);
+  for (auto& d : set->diagnostics) d.error.pos.offset = offset_of(d.text, d.error.pos.line, d.error.pos.column);
+  set->rules = std::move(loaded.rules);
+  std::set<std::string> seen_ids;
+  for (const Rule& rule : set->rules) {
+    if (!seen_ids.insert(rule.rule_id).second) {
+      std::string text = read_file(rule.file);
+      Error e{"rule.duplicate_id", "another rule already has rule_id " + rule.rule_id + "; this one is not run", {1, 1, 0}};
+      set->diagnostics.push_back({rule.file, e, std::move(text)});
+      continue;
+    }
+    if (rule.language != "eql" || rule.type != "eql") {
+      set->unsupported.push_back(&rule);
+      continue;
+    }
+    auto compiled = eql::compile_any_query(rule.query, set->fields, options);
+    if (!compiled) {
+      Error e = compiled.error();
+      // Positions are in the query text: move them to the file.
+      std::uint32_t line = rule.query_pos.line + e.pos.line - 1;
+      std::uint32_t column = e.pos.line == 1 ? rule.query_pos.column + e.pos.column - 1 : e.pos.column;
+      std::string text = read_file(rule.file);
+      e.pos = {line, column, offset_of(text, line, column)};
+      set->diagnostics.push_back({rule.file, std::move(e), std::move(text)});
+      continue;
+    }
+    CompiledRule c{&rule, std::move(*compiled), {}};
+    c.categories = categories_of(c.query);
+    std::size_t index = set->compiled.size();
+    if (c.categories.empty()) {
+      set->any_category.push_back(index);
+    } else {
+      for (const auto& cat : c.categories) set->by_category[cat].push_back(index);
+    }
+    set->compiled.push_back(std::move(c));
+  }
+  std::stable_sort(set->diagnostics.begin(), set->diagnostics.end(),
+                   [](const RuleDiagnostic& a, const RuleDiagnostic& b) { return a.file < b.file; });
+  return set;
+}
+
+}  // namespace vigil

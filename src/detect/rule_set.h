@@ -1,0 +1,46 @@
+// RuleSet: rules compiled together. All queries register their fields in one
+// FieldRegistry (the union is the reader's projection), and rules are
+// indexed by the event category they can match, so an event is only tested
+// against the rules of its categories (plus the `any` rules).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/field_registry.h"
+#include "eql/compiler.h"
+#include "rules/rule.h"
+#include "rules/rule_loader.h"
+
+namespace vigil {
+
+struct CompiledRule {
+  const Rule* rule;
+  eql::CompiledAnyQuery query;
+  std::vector<std::string> categories;  // categories its terms need; empty: any event
+};
+
+struct RuleSet {
+  FieldRegistry fields;
+  FieldId category_field = 0;  // event.category (or the configured field): the index key
+  std::vector<Rule> rules;  // never resized after compile_rules: CompiledRule points into it
+  std::vector<CompiledRule> compiled;
+  std::vector<RuleDiagnostic> diagnostics;  // rules that failed to load or compile
+  std::vector<const Rule*> unsupported;     // rule types this version does not run (query, esql, ...)
+  std::size_t files = 0;
+
+  // Rules (indexes into `compiled`) to test for one event category.
+  std::unordered_map<std::string, std::vector<std::size_t>> by_category;
+  std::vector<std::size_t> any_category;
+};
+
+// Loads and compiles every rule under `paths`. Problems go to diagnostics,
+// with positions in the rule file (EQL errors point into the query there).
+std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, const eql::CompileOptions& options = {});
+
+// The line and column of `pos` in `text` as a byte offset (for carets).
+std::uint32_t offset_of(std::string_view text, std::uint32_t line, std::uint32_t column);
+
+}  // namespace vigil

@@ -1,0 +1,386 @@
+// Alert documents: the source event's members copied through simdjson's DOM
+// (alerts are few; events are parsed again only when they alert), the
+// kibana.alert.* members written from the rule and the detection.
+#include "output/alert_document.h"
+
+#include <simdjson.h>
+
+#include <fmt/format.h>
+
+#include "core/hash.h"
+#include "core/timestamp.h"
+#include "core/value.h"
+
+namespace vigil {
+namespace dom = simdjson::dom;
+
+namespace {
+
+// A member lookup that treats nested objects and dotted keys alike.
+std::optional<dom::element> lookup(dom::object obj, std::string_view path, int depth = 0) {
+  if (depth > 16) return std::nullopt;
+  for (auto field : obj) {
+    std::string_view key = field.key;
+    if (key == path) return field.value;
+    if (path.size() > key.size() && path.starts_with(key) && path[key.size()] == '.') {
+      dom::object inner;
+      if (!field.value.get_object().get(inner)) {
+        if (auto found = lookup(inner, path.substr(key.size() + 1), depth + 1)) return found;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// The text of a field (its first value for arrays), or "".
+std::string text_of(const std::optional<dom::element>& e) {
+  if (!e) return {};
+  dom::element v = *e;
+  dom::array arr;
+  if (!v.get_array().get(arr)) {
+    for (dom::element first : arr) {
+      v = first;
+      break;
+    }
+  }
+  std::string_view s;
+  if (!v.get_string().get(s)) return std::string(s);
+  std::int64_t i;
+  if (!v.get_int64().get(i)) return std::to_string(i);
+  return {};
+}
+
+void key(std::string& out, std::string_view name) {
+  out.push_back(',');
+  append_json_string(out, name);
+  out.push_back(':');
+}
+void member(std::string& out, std::string_view name, std::string_view text) {
+  key(out, name);
+  append_json_string(out, text);
+}
+void member_raw(std::string& out, std::string_view name, std::string_view json) {
+  key(out, name);
+  out += json;
+}
+void member_list(std::string& out, std::string_view name, const std::vector<std::string>& items) {
+  key(out, name);
+  out.push_back('[');
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out.push_back(',');
+    append_json_string(out, items[i]);
+  }
+  out.push_back(']');
+}
+
+std::string entry_json(const ThreatEntry& e) {
+  std::string out = "{\"id\":";
+  append_json_string(out, e.id);
+  out += ",\"name\":";
+  append_json_string(out, e.name);
+  out += ",\"reference\":";
+  append_json_string(out, e.reference);
+  out += "}";
+  return out;
+}
+
+// kibana.alert.rule.threat: the rule's threat entries as Elastic stores them.
+std::string threat_json(const Rule& rule) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < rule.threat.size(); ++i) {
+    const Threat& t = rule.threat[i];
+    if (i) out.push_back(',');
+    out += "{\"framework\":";
+    append_json_string(out, t.framework);
+    out += ",\"tactic\":" + entry_json(t.tactic) + ",\"technique\":[";
+    for (std::size_t j = 0; j < t.techniques.size(); ++j) {
+      if (j) out.push_back(',');
+      const ThreatTechnique& tech = t.techniques[j];
+      std::string e = entry_json(tech.technique);
+      e.pop_back();
+      out += e + ",\"subtechnique\":[";
+      for (std::size_t k = 0; k < tech.subtechniques.size(); ++k) {
+        if (k) out.push_back(',');
+        out += entry_json(tech.subtechniques[k]);
+      }
+      out += "]}";
+    }
+    out += "]}";
+  }
+  return out + "]";
+}
+
+// ECS threat.* (arrays of the ids, names and references), from the rule.
+void write_ecs_threat(std::string& out, const Rule& rule) {
+  if (rule.threat.empty()) return;
+  std::vector<std::string> tactic_id, tactic_name, tactic_ref, tech_id, tech_name, tech_ref, sub_id, sub_name, sub_ref;
+  for (const Threat& t : rule.threat) {
+    tactic_id.push_back(t.tactic.id);
+    tactic_name.push_back(t.tactic.name);
+    tactic_ref.push_back(t.tactic.reference);
+    for (const auto& tech : t.techniques) {
+      tech_id.push_back(tech.technique.id);
+      tech_name.push_back(tech.technique.name);
+      tech_ref.push_back(tech.technique.reference);
+      for (const auto& sub : tech.subtechniques) {
+        sub_id.push_back(sub.id);
+        sub_name.push_back(sub.name);
+        sub_ref.push_back(sub.reference);
+      }
+    }
+  }
+  member(out, "threat.framework", rule.threat.front().framework);
+  member_list(out, "threat.tactic.id", tactic_id);
+  member_list(out, "threat.tactic.name", tactic_name);
+  member_list(out, "threat.tactic.reference", tactic_ref);
+  member_list(out, "threat.technique.id", tech_id);
+  member_list(out, "threat.technique.name", tech_name);
+  member_list(out, "threat.technique.reference", tech_ref);
+  if (!sub_id.empty()) {
+    member_list(out, "threat.technique.subtechnique.id", sub_id);
+    member_list(out, "threat.technique.subtechnique.name", sub_name);
+    member_list(out, "threat.technique.subtechnique.reference", sub_ref);
+  }
+}
+
+// The sentence Elastic puts in kibana.alert.reason, from the event's fields.
+std::string reason_of(const Rule& rule, std::optional<dom::object> ev, bool sequence) {
+  auto get = [&](std::string_view path) { return ev ? text_of(lookup(*ev, path)) : std::string(); };
+  std::string category = get("event.category");
+  std::string out = sequence ? "sequence" : (category.empty() ? std::string("event") : category + " event");
+  std::vector<std::string> parts;
+  if (auto p = get("process.name"); !p.empty()) parts.push_back("with process " + p);
+  if (auto p = get("process.parent.name"); !p.empty()) parts.push_back("parent process " + p);
+  if (auto f = get("file.name"); !f.empty() && category != "library") parts.push_back("file " + f);
+  if (auto d = get("dll.name"); !d.empty()) parts.push_back("library " + d);
+  if (auto r = get("registry.path"); !r.empty()) parts.push_back("registry " + r);
+  if (auto s = get("source.ip"); !s.empty()) parts.push_back("source " + s + (get("source.port").empty() ? "" : ":" + get("source.port")));
+  if (auto d = get("destination.ip"); !d.empty())
+    parts.push_back("destination " + d + (get("destination.port").empty() ? "" : ":" + get("destination.port")));
+  if (auto u = get("user.name"); !u.empty()) parts.push_back("by " + u);
+  if (auto h = get("host.name"); !h.empty()) parts.push_back("on " + h);
+  // "process event with process x.exe, parent process y.exe, by alice on WKS1 created ..."
+  for (std::size_t i = 0; i < parts.size(); ++i) out += (i == 0 || parts[i].starts_with("on ") ? " " : ", ") + parts[i];
+  out += fmt::format(" created {} alert {}.", rule.severity, rule.name);
+  return out;
+}
+
+}  // namespace
+
+struct AlertWriter::Impl {
+  std::vector<std::unique_ptr<dom::parser>> parsers;
+  std::vector<simdjson::padded_string> texts;
+
+  std::optional<dom::object> parse(std::size_t slot, const std::string& json) {
+    while (parsers.size() <= slot) parsers.push_back(std::make_unique<dom::parser>());
+    while (texts.size() <= slot) texts.emplace_back();
+    texts[slot] = simdjson::padded_string(json);
+    dom::element doc;
+    if (parsers[slot]->parse(texts[slot]).get(doc)) return std::nullopt;
+    dom::object obj;
+    if (doc.get_object().get(obj)) return std::nullopt;
+    return obj;
+  }
+
+  // The rule's members, shared by every alert of the rule.
+  static void write_rule(std::string& out, const Rule& rule) {
+    member(out, "kibana.alert.rule.uuid", rule.rule_id);
+    member(out, "kibana.alert.rule.rule_id", rule.rule_id);
+    member(out, "kibana.alert.rule.name", rule.name);
+    member(out, "kibana.alert.rule.description", rule.description);
+    member(out, "kibana.alert.rule.severity", rule.severity);
+    member_raw(out, "kibana.alert.rule.risk_score", std::to_string(rule.risk_score));
+    member(out, "kibana.alert.rule.type", rule.type);
+    member(out, "kibana.alert.rule.rule_type_id", "siem.eqlRule");
+    member(out, "kibana.alert.rule.category", "Event Correlation Rule");
+    member(out, "kibana.alert.rule.consumer", "siem");
+    member(out, "kibana.alert.rule.producer", "siem");
+    member_raw(out, "kibana.alert.rule.enabled", "true");
+    member_raw(out, "kibana.alert.rule.version", std::to_string(rule.version));
+    member_list(out, "kibana.alert.rule.tags", rule.tags);
+    member(out, "kibana.alert.rule.from", rule.from);
+    member(out, "kibana.alert.rule.interval", rule.interval);
+    member_raw(out, "kibana.alert.rule.max_signals", std::to_string(rule.max_signals));
+    member_list(out, "kibana.alert.rule.references", rule.references);
+    member_list(out, "kibana.alert.rule.false_positives", rule.false_positives);
+    member_list(out, "kibana.alert.rule.author", rule.author);
+    if (!rule.license.empty()) member(out, "kibana.alert.rule.license", rule.license);
+    member_raw(out, "kibana.alert.rule.threat", threat_json(rule));
+    std::string params = "{\"language\":";
+    append_json_string(params, rule.language);
+    params += ",\"query\":";
+    append_json_string(params, rule.query);
+    params += ",\"index\":[";
+    for (std::size_t i = 0; i < rule.index.size(); ++i) {
+      if (i) params.push_back(',');
+      append_json_string(params, rule.index[i]);
+    }
+    params += "]}";
+    member_raw(out, "kibana.alert.rule.parameters", params);
+    write_ecs_threat(out, rule);
+  }
+
+  // The source event's members: event.* kept with kind "signal" and copied
+  // to kibana.alert.original_event.*; kibana.* members of the source dropped
+  // (an event cannot pose as an alert field).
+  static void write_source(std::string& out, dom::object source) {
+    std::string original;
+    bool wrote_event = false;
+    for (auto field : source) {
+      std::string_view k = field.key;
+      if (k == "@timestamp" || k.starts_with("kibana")) continue;
+      if (k == "event") {
+        dom::object ev;
+        if (!field.value.get_object().get(ev)) {
+          key(out, "event");
+          out.push_back('{');
+          for (auto e : ev) {
+            original += ",";
+            append_json_string(original, "kibana.alert.original_event." + std::string(e.key));
+            original += ":" + simdjson::minify(e.value);
+            if (e.key == "kind") continue;
+            append_json_string(out, e.key);
+            out += ":" + simdjson::minify(e.value) + ",";
+          }
+          out += "\"kind\":\"signal\"}";
+          wrote_event = true;
+          continue;
+        }
+      }
+      if (k.starts_with("event.")) {
+        original += ",";
+        append_json_string(original, "kibana.alert.original_event." + std::string(k.substr(6)));
+        original += ":" + simdjson::minify(field.value);
+        if (k == "event.kind") continue;
+      }
+      member_raw(out, k, simdjson::minify(field.value));
+    }
+    if (!wrote_event) member_raw(out, "event", "{\"kind\":\"signal\"}");
+    out += original;
+  }
+
+  static void write_common(std::string& out, const Rule& rule, const std::string& id, TimestampNs alert_time,
+                           TimestampNs original_time, const std::string& reason) {
+    member(out, "kibana.alert.uuid", id);
+    member(out, "kibana.alert.status", "active");
+    member(out, "kibana.alert.workflow_status", "open");
+    member(out, "kibana.alert.original_time", format_timestamp(original_time));
+    member(out, "kibana.alert.reason", reason);
+    member(out, "kibana.alert.severity", rule.severity);
+    member_raw(out, "kibana.alert.risk_score", std::to_string(rule.risk_score));
+    member_raw(out, "kibana.space_ids", "[\"default\"]");
+    member(out, "kibana.version", "9.5.0");
+    write_rule(out, rule);
+    (void)alert_time;
+  }
+};
+
+AlertWriter::AlertWriter() : impl_(std::make_unique<Impl>()) {}
+AlertWriter::~AlertWriter() = default;
+
+std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& d, TimestampNs alert_time,
+                                             std::string& out) {
+  std::vector<AlertSummary> summaries;
+  const bool sequence = d.events.size() > 1 || !d.join_keys.empty();
+  std::vector<std::optional<dom::object>> sources;
+  std::vector<std::string> event_ids;
+  for (std::size_t i = 0; i < d.events.size(); ++i) {
+    sources.push_back(d.events[i].empty() ? std::nullopt : impl_->parse(i, d.events[i]));
+    event_ids.push_back(d.events[i].empty() ? std::string() : Hash128().add(d.events[i]).hex());
+  }
+  auto last_source = [&]() -> std::optional<dom::object> {
+    for (std::size_t i = sources.size(); i-- > 0;) {
+      if (sources[i]) return sources[i];
+    }
+    return std::nullopt;
+  };
+  auto host_of = [&](std::optional<dom::object> s) { return s ? text_of(lookup(*s, "host.name")) : std::string(); };
+  auto ancestors = [&](const std::vector<std::size_t>& which) {
+    std::string a = "[";
+    for (std::size_t n = 0; n < which.size(); ++n) {
+      if (n) a.push_back(',');
+      a += "{\"id\":\"" + event_ids[which[n]] + "\",\"type\":\"event\",\"index\":\"vigil\",\"depth\":0}";
+    }
+    return a + "]";
+  };
+  std::string reason = reason_of(rule, last_source(), sequence);
+  if (!sequence) {
+    std::string id = Hash128().add(rule.rule_id).add(d.events[0]).hex();
+    out += "{\"@timestamp\":";
+    append_json_string(out, format_timestamp(alert_time));
+    if (sources[0]) Impl::write_source(out, *sources[0]);
+    Impl::write_common(out, rule, id, alert_time, d.first_time, reason);
+    member_raw(out, "kibana.alert.depth", "1");
+    member_raw(out, "kibana.alert.ancestors", ancestors({0}));
+    if (!rule.building_block_type.empty()) member(out, "kibana.alert.building_block_type", rule.building_block_type);
+    out += "}\n";
+    summaries.push_back({id, rule.rule_id, rule.name, rule.severity, rule.risk_score, host_of(sources[0]), alert_time,
+                         d.first_time, reason, false});
+    return summaries;
+  }
+  // A sequence: the group id names the sequence; the shell alert carries the
+  // members every event shares, then one building-block alert per event.
+  Hash128 group_hash;
+  group_hash.add(rule.rule_id);
+  for (const auto& e : d.events) group_hash.add(e);
+  std::string group_id = group_hash.hex();
+  std::string shell_id = Hash128().add(group_id).add("sequence").hex();
+  out += "{\"@timestamp\":";
+  append_json_string(out, format_timestamp(alert_time));
+  std::vector<std::size_t> present;
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    if (sources[i]) present.push_back(i);
+  }
+  if (!present.empty()) {
+    // Members whose JSON is identical in every event of the sequence.
+    for (auto field : *sources[present.front()]) {
+      std::string_view k = field.key;
+      if (k == "@timestamp" || k.starts_with("kibana") || k == "event" || k.starts_with("event.")) continue;
+      std::string value = simdjson::minify(field.value);
+      bool common = true;
+      for (std::size_t n = 1; n < present.size() && common; ++n) {
+        dom::element other;
+        common = !(*sources[present[n]])[k].get(other) && simdjson::minify(other) == value;
+      }
+      if (common) member_raw(out, k, value);
+    }
+  }
+  member_raw(out, "event", "{\"kind\":\"signal\"}");
+  Impl::write_common(out, rule, shell_id, alert_time, d.first_time, reason);
+  member_raw(out, "kibana.alert.depth", "1");
+  member(out, "kibana.alert.group.id", group_id);
+  member_raw(out, "kibana.alert.ancestors", ancestors(present));
+  if (!d.join_keys.empty()) member_raw(out, "kibana.alert.rule.parameters.join_keys", d.join_keys);
+  out += "}\n";
+  std::string host = present.empty() ? std::string() : host_of(sources[present.back()]);
+  summaries.push_back({shell_id, rule.rule_id, rule.name, rule.severity, rule.risk_score, host, alert_time,
+                       d.first_time, reason, false});
+  for (std::size_t n = 0; n < present.size(); ++n) {
+    std::size_t i = present[n];
+    std::string id = Hash128().add(group_id).add(std::to_string(i)).hex();
+    std::string bb_reason = reason_of(rule, sources[i], false);
+    out += "{\"@timestamp\":";
+    append_json_string(out, format_timestamp(alert_time));
+    Impl::write_source(out, *sources[i]);
+    dom::element ts;
+    TimestampNs original = d.first_time;
+    if (auto t = lookup(*sources[i], "@timestamp"); t && !t->get(ts)) {
+      std::string_view s;
+      if (!ts.get_string().get(s)) {
+        if (auto parsed = parse_timestamp_text(s)) original = *parsed;
+      }
+    }
+    Impl::write_common(out, rule, id, alert_time, original, bb_reason);
+    member_raw(out, "kibana.alert.depth", "1");
+    member(out, "kibana.alert.building_block_type", "default");
+    member(out, "kibana.alert.group.id", group_id);
+    member_raw(out, "kibana.alert.group.index", std::to_string(i));
+    member_raw(out, "kibana.alert.ancestors", ancestors({i}));
+    out += "}\n";
+    summaries.push_back({id, rule.rule_id, rule.name, rule.severity, rule.risk_score, host_of(sources[i]), alert_time,
+                         original, bb_reason, true});
+  }
+  return summaries;
+}
+
+}  // namespace vigil

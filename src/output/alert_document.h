@@ -1,0 +1,46 @@
+// Alert documents in the schema Elastic Security writes to its alerts index
+// (kibana.alert.* as flat dotted keys, the source event's fields alongside,
+// event.kind "signal", the original event.* under kibana.alert.original_event),
+// so they can be indexed into an Elastic stack as they are. A sequence gives
+// one alert per event (building blocks) plus one alert for the sequence,
+// tied together by kibana.alert.group.id. The field list is in docs/alerts.md.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "detect/hunt_engine.h"
+#include "rules/rule.h"
+
+namespace vigil {
+
+struct AlertSummary {  // what the terminal summary and the stores need
+  std::string id;
+  std::string rule_id;
+  std::string rule_name;
+  std::string severity;
+  int risk_score = 0;
+  std::string host;
+  TimestampNs time = 0;           // alert @timestamp
+  TimestampNs original_time = 0;  // first event
+  std::string reason;
+  bool building_block = false;
+};
+
+class AlertWriter {
+ public:
+  AlertWriter();
+  ~AlertWriter();
+
+  // Appends the alert lines (NDJSON, each ending in '\n') for one scheduled
+  // detection and returns their summaries (the sequence alert first).
+  std::vector<AlertSummary> write(const Rule& rule, const Detection& detection, TimestampNs alert_time,
+                                  std::string& out);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vigil

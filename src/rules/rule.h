@@ -1,0 +1,83 @@
+// Rule: one detection rule as Elastic's detection-rules TOML describes it
+// ([metadata], [rule], [[rule.threat]]). The symbolic form: the loader fills
+// it, detect/ compiles its query. Keys vigil does not interpret are kept (as
+// JSON) so nothing a rule author wrote is dropped.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace vigil {
+
+struct ThreatEntry {  // one ATT&CK reference: tactic, technique or sub-technique
+  std::string id;
+  std::string name;
+  std::string reference;
+};
+
+struct ThreatTechnique {
+  ThreatEntry technique;
+  std::vector<ThreatEntry> subtechniques;
+};
+
+struct Threat {
+  std::string framework = "MITRE ATT&CK";
+  ThreatEntry tactic;
+  std::vector<ThreatTechnique> techniques;
+};
+
+struct AlertSuppression {
+  std::vector<std::string> group_by;
+  std::int64_t duration_ns = 0;  // 0: per rule execution
+  std::string missing_fields_strategy = "suppress";  // or "doNotSuppress"
+};
+
+struct Rule {
+  // Where it came from.
+  std::string file;
+  SourcePos query_pos;  // first character of the query text in the file
+  bool query_multiline_literal = false;  // ''' string: file columns map 1:1 after the first line
+
+  // [rule]
+  std::string rule_id;
+  std::string name;
+  std::string description;
+  std::string severity = "low";  // low, medium, high, critical
+  int risk_score = 21;
+  std::string type;      // eql, query, new_terms, esql, threshold, ...
+  std::string language;  // eql, kuery, esql, lucene
+  std::string query;
+  std::int64_t interval_ns = 5LL * 60 * 1000000000;  // Elastic's default: 5m
+  std::int64_t lookback_ns = 6LL * 60 * 1000000000;  // from = now-6m by default
+  std::string from = "now-6m";
+  std::string interval = "5m";
+  int max_signals = 100;
+  int version = 1;
+  std::vector<std::string> tags;
+  std::vector<std::string> index;
+  std::vector<std::string> references;
+  std::vector<std::string> false_positives;
+  std::vector<std::string> author;
+  std::string license;
+  std::string note;
+  std::string building_block_type;
+  std::string timestamp_override;
+  std::vector<Threat> threat;
+  std::vector<std::string> exceptions_list;  // ids of shared exception lists
+  std::optional<AlertSuppression> alert_suppression;
+  std::vector<std::string> new_terms_fields;
+  std::string new_terms_history_window_start;
+
+  // [metadata] and every key not interpreted above: dotted key → JSON value.
+  std::map<std::string, std::string> extra;
+};
+
+// "5m", "30s", "1h", "2d" → nanoseconds.
+std::optional<std::int64_t> parse_rule_duration(std::string_view text);
+
+}  // namespace vigil

@@ -1,0 +1,328 @@
+// Elastic detection-rules TOML → Rule, with positions for every error.
+#include "rules/rule_loader.h"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace vigil {
+
+std::optional<std::int64_t> parse_rule_duration(std::string_view text) {
+  if (text.size() < 2) return std::nullopt;
+  std::int64_t unit = 0;
+  switch (text.back()) {
+    case 's': unit = 1000000000LL; break;
+    case 'm': unit = 60LL * 1000000000LL; break;
+    case 'h': unit = 3600LL * 1000000000LL; break;
+    case 'd': unit = 86400LL * 1000000000LL; break;
+    default: return std::nullopt;
+  }
+  std::int64_t n = 0;
+  for (char c : text.substr(0, text.size() - 1)) {
+    if (c < '0' || c > '9' || n > 1000000000LL) return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  return n * unit;
+}
+
+namespace {
+
+SourcePos pos_of(const toml::node& node) {
+  const auto& b = node.source().begin;
+  return {static_cast<std::uint32_t>(std::max<std::uint32_t>(b.line, 1)),
+          static_cast<std::uint32_t>(std::max<std::uint32_t>(b.column, 1)), 0};
+}
+
+std::string to_json(const toml::node& node) {
+  std::ostringstream out;
+  if (auto* t = node.as_table()) {
+    out << toml::json_formatter{*t};
+  } else if (auto* a = node.as_array()) {
+    out << toml::json_formatter{*a};
+  } else {
+    // A scalar: wrap it to reuse the formatter, then unwrap.
+    toml::array wrapper;
+    wrapper.push_back(node);
+    out << toml::json_formatter{wrapper};
+    std::string s = out.str();
+    std::size_t open = s.find('[');
+    std::size_t close = s.rfind(']');
+    std::string inner = open != std::string::npos && close > open ? s.substr(open + 1, close - open - 1) : s;
+    inner.erase(0, inner.find_first_not_of(" \n\t"));
+    inner.erase(inner.find_last_not_of(" \n\t") + 1);
+    return inner;
+  }
+  return out.str();
+}
+
+// Reads [rule] keys with type checks; the first error wins.
+class RuleReader {
+ public:
+  RuleReader(const toml::table& table, std::string prefix) : table_(table), prefix_(std::move(prefix)) {}
+
+  std::optional<Error> error;
+  std::set<std::string> used;
+
+  void string(const char* key, std::string& out) {
+    const toml::node* n = get(key);
+    if (!n) return;
+    if (auto v = n->value<std::string>()) {
+      out = *v;
+    } else {
+      fail(*n, fmt::format("`{}{}` must be a string", prefix_, key));
+    }
+  }
+  void integer(const char* key, int& out) {
+    const toml::node* n = get(key);
+    if (!n) return;
+    if (auto v = n->value<std::int64_t>(); v && *v >= INT32_MIN && *v <= INT32_MAX) {
+      out = static_cast<int>(*v);
+    } else {
+      fail(*n, fmt::format("`{}{}` must be an integer", prefix_, key));
+    }
+  }
+  void strings(const char* key, std::vector<std::string>& out) {
+    const toml::node* n = get(key);
+    if (!n) return;
+    const toml::array* a = n->as_array();
+    if (!a) return fail(*n, fmt::format("`{}{}` must be an array of strings", prefix_, key));
+    for (const auto& item : *a) {
+      if (auto v = item.value<std::string>()) {
+        out.push_back(*v);
+      } else {
+        return fail(item, fmt::format("`{}{}` must be an array of strings", prefix_, key));
+      }
+    }
+  }
+  const toml::node* get(const char* key) {
+    used.insert(key);
+    return table_.get(key);
+  }
+  void fail(const toml::node& node, std::string message) {
+    if (!error) error = Error{"rule.schema", std::move(message), pos_of(node)};
+  }
+
+ private:
+  const toml::table& table_;
+  std::string prefix_;
+};
+
+ThreatEntry threat_entry(const toml::node* node) {
+  ThreatEntry e;
+  if (const toml::table* t = node ? node->as_table() : nullptr) {
+    e.id = (*t)["id"].value_or(std::string());
+    e.name = (*t)["name"].value_or(std::string());
+    e.reference = (*t)["reference"].value_or(std::string());
+  }
+  return e;
+}
+
+void read_threat(const toml::node* node, Rule& rule) {
+  const toml::array* threats = node ? node->as_array() : nullptr;
+  if (!threats) return;
+  for (const auto& item : *threats) {
+    const toml::table* t = item.as_table();
+    if (!t) continue;
+    Threat threat;
+    threat.framework = (*t)["framework"].value_or(std::string("MITRE ATT&CK"));
+    threat.tactic = threat_entry(t->get("tactic"));
+    if (const toml::array* techniques = (*t)["technique"].as_array()) {
+      for (const auto& tech : *techniques) {
+        ThreatTechnique technique{threat_entry(&tech), {}};
+        if (const toml::table* tt = tech.as_table()) {
+          if (const toml::array* subs = (*tt)["subtechnique"].as_array()) {
+            for (const auto& sub : *subs) technique.subtechniques.push_back(threat_entry(&sub));
+          }
+        }
+        threat.techniques.push_back(std::move(technique));
+      }
+    }
+    rule.threat.push_back(std::move(threat));
+  }
+}
+
+}  // namespace
+
+Result<Rule> parse_rule_toml(std::string_view text, const std::string& file) {
+  toml::table doc;
+  try {
+    doc = toml::parse(text, file);
+  } catch (const toml::parse_error& e) {
+    const auto& b = e.source().begin;
+    return Error{"rule.toml", std::string(e.description()),
+                 {static_cast<std::uint32_t>(std::max<std::uint32_t>(b.line, 1)),
+                  static_cast<std::uint32_t>(std::max<std::uint32_t>(b.column, 1)), 0}};
+  }
+  Rule rule;
+  rule.file = file;
+  const toml::table* table = doc["rule"].as_table();
+  if (!table) return Error{"rule.schema", "no [rule] table: not an Elastic detection rule", {1, 1, 0}};
+  RuleReader r(*table, "rule.");
+  r.string("rule_id", rule.rule_id);
+  r.string("name", rule.name);
+  r.string("description", rule.description);
+  r.string("severity", rule.severity);
+  r.integer("risk_score", rule.risk_score);
+  r.string("type", rule.type);
+  r.string("language", rule.language);
+  r.string("query", rule.query);
+  r.string("interval", rule.interval);
+  r.string("from", rule.from);
+  r.integer("max_signals", rule.max_signals);
+  r.integer("version", rule.version);
+  r.strings("tags", rule.tags);
+  r.strings("index", rule.index);
+  r.strings("references", rule.references);
+  r.strings("false_positives", rule.false_positives);
+  r.strings("author", rule.author);
+  r.string("license", rule.license);
+  r.string("note", rule.note);
+  r.string("building_block_type", rule.building_block_type);
+  r.string("timestamp_override", rule.timestamp_override);
+  read_threat(r.get("threat"), rule);
+  if (const toml::node* ex = r.get("exceptions_list"); ex && ex->as_array()) {
+    for (const auto& item : *ex->as_array()) {
+      if (const toml::table* t = item.as_table()) rule.exceptions_list.push_back((*t)["list_id"].value_or(std::string()));
+    }
+  }
+  if (const toml::node* s = r.get("alert_suppression")) {
+    if (const toml::table* t = s->as_table()) {
+      AlertSuppression sup;
+      RuleReader sr(*t, "rule.alert_suppression.");
+      sr.strings("group_by", sup.group_by);
+      sr.string("missing_fields_strategy", sup.missing_fields_strategy);
+      if (const toml::table* d = (*t)["duration"].as_table()) {
+        auto value = (*d)["value"].value<std::int64_t>();
+        auto unit = (*d)["unit"].value<std::string>();
+        auto ns = value && unit ? parse_rule_duration(std::to_string(*value) + *unit) : std::nullopt;
+        if (!ns) r.fail(*s, "`rule.alert_suppression.duration` must be {value = N, unit = \"s\"|\"m\"|\"h\"}");
+        else sup.duration_ns = *ns;
+      }
+      if (sr.error && !r.error) r.error = sr.error;
+      rule.alert_suppression = std::move(sup);
+    }
+  }
+  if (const toml::node* nt = r.get("new_terms"); nt && nt->as_table()) {
+    const toml::table& t = *nt->as_table();
+    if (const toml::array* v = t["value"].as_array()) {
+      for (const auto& f : *v) rule.new_terms_fields.push_back(f.value_or(std::string()));
+    }
+    if (const toml::array* h = t["history_window_start"].as_array(); h && !h->empty()) {
+      if (const toml::table* first = (*h)[0].as_table()) {
+        rule.new_terms_history_window_start = (*first)["value"].value_or(std::string());
+      }
+    }
+  }
+  if (r.error) return *r.error;
+
+  // Required keys and their values.
+  auto require = [&](const char* key, const std::string& value) -> std::optional<Error> {
+    if (!value.empty()) return std::nullopt;
+    return Error{"rule.schema", fmt::format("missing `rule.{}`", key), {1, 1, 0}};
+  };
+  for (auto [key, value] : {std::pair<const char*, const std::string*>{"rule_id", &rule.rule_id},
+                            {"name", &rule.name}, {"type", &rule.type}}) {
+    if (auto e = require(key, *value)) return *e;
+  }
+  static const std::set<std::string> kSeverities = {"low", "medium", "high", "critical"};
+  if (!kSeverities.count(rule.severity)) {
+    return Error{"rule.schema", "`rule.severity` must be low, medium, high or critical", pos_of(*table->get("severity"))};
+  }
+  if (rule.risk_score < 0 || rule.risk_score > 100) {
+    return Error{"rule.schema", "`rule.risk_score` must be between 0 and 100", pos_of(*table->get("risk_score"))};
+  }
+  if (auto ns = parse_rule_duration(rule.interval)) {
+    rule.interval_ns = *ns;
+  } else {
+    return Error{"rule.schema", "`rule.interval` must be a duration like \"5m\"", pos_of(*table->get("interval"))};
+  }
+  if (std::string_view from = rule.from; from.starts_with("now-")) {
+    if (auto ns = parse_rule_duration(from.substr(4))) {
+      rule.lookback_ns = *ns;
+    } else {
+      return Error{"rule.schema", "`rule.from` must be \"now-<duration>\", like \"now-9m\"", pos_of(*table->get("from"))};
+    }
+  } else {
+    return Error{"rule.schema", "`rule.from` must be \"now-<duration>\", like \"now-9m\"", pos_of(*table->get("from"))};
+  }
+  if (rule.lookback_ns < rule.interval_ns) rule.lookback_ns = rule.interval_ns;  // Elastic never searches less
+  if (rule.max_signals < 1) {
+    return Error{"rule.schema", "`rule.max_signals` must be at least 1", pos_of(*table->get("max_signals"))};
+  }
+  if (const toml::node* q = table->get("query")) {
+    rule.query_pos = pos_of(*q);
+    // A ''' or """ string: its text starts after the delimiter, and a newline
+    // right after the delimiter is not part of it.
+    std::size_t line_start = 0;
+    for (std::uint32_t l = 1; l < rule.query_pos.line && line_start != std::string_view::npos; ++l) {
+      line_start = text.find('\n', line_start);
+      if (line_start != std::string_view::npos) ++line_start;
+    }
+    if (line_start != std::string_view::npos) {
+      std::size_t at = line_start + rule.query_pos.column - 1;
+      std::string_view rest = text.substr(std::min(at, text.size()));
+      if (rest.starts_with("'''") || rest.starts_with("\"\"\"")) {
+        rule.query_multiline_literal = rest.starts_with("'''");
+        if (rest.size() > 3 && (rest[3] == '\n' || (rest[3] == '\r' && rest.size() > 4 && rest[4] == '\n'))) {
+          rule.query_pos = {rule.query_pos.line + 1, 1, 0};
+        } else {
+          rule.query_pos.column += 3;
+        }
+      } else {
+        rule.query_pos.column += 1;  // "..." or '...'
+      }
+    }
+  }
+  // Keep what we do not interpret.
+  for (const auto& [key, node] : *table) {
+    if (!r.used.count(std::string(key.str()))) rule.extra["rule." + std::string(key.str())] = to_json(node);
+  }
+  for (const auto& [key, node] : doc) {
+    if (key.str() == "rule") continue;
+    rule.extra[std::string(key.str())] = to_json(node);
+  }
+  return rule;
+}
+
+LoadedRules load_rules(const std::vector<std::string>& paths) {
+  LoadedRules out;
+  std::vector<std::string> files;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(p, ec)) {
+      std::vector<std::string> found;
+      for (auto it = std::filesystem::recursive_directory_iterator(
+               p, std::filesystem::directory_options::skip_permission_denied, ec);
+           !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_regular_file(ec) && it->path().extension() == ".toml") found.push_back(it->path().string());
+      }
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else {
+      files.push_back(p);
+    }
+  }
+  for (const auto& file : files) {
+    ++out.files;
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+      out.diagnostics.push_back({file, Error{"rule.io", "cannot read the file", {1, 1, 0}}, {}});
+      continue;
+    }
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto rule = parse_rule_toml(text, file);
+    if (!rule) {
+      out.diagnostics.push_back({file, rule.error(), std::move(text)});
+      continue;
+    }
+    out.rules.push_back(std::move(*rule));
+  }
+  return out;
+}
+
+}  // namespace vigil
