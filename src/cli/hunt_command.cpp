@@ -13,6 +13,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <unordered_set>
 
 #include "cli/event_output.h"
 #include "cli/exit_codes.h"
@@ -154,6 +155,10 @@ int run_hunt_command(const HuntCommandOptions& o) {
 
   std::vector<AlertLine> alerts;
   AlertWriter writer;
+  // The same event read twice (a dataset in two archives, overlapping
+  // exports) is the same alert: its id is a hash of rule and document.
+  std::unordered_set<std::string> written_ids;
+  std::uint64_t duplicates = 0;
   for (std::size_t r = 0; r < detections.size(); ++r) {
     const Rule& rule = *set->compiled[r].rule;
     auto scheduled = o.no_schedule ? unscheduled_alerts(detections[r], rule_stats[r])
@@ -161,6 +166,10 @@ int run_hunt_command(const HuntCommandOptions& o) {
     for (const auto& s : scheduled) {
       std::string json;
       auto summaries = writer.write(rule, detections[r][s.detection], s.time, json);
+      if (!written_ids.insert(summaries.front().id).second) {
+        ++duplicates;
+        continue;
+      }
       alerts.push_back({summaries.front(), std::move(json)});
       for (std::size_t k = 1; k < summaries.size(); ++k) alerts.push_back({summaries[k], {}});
     }
@@ -198,7 +207,13 @@ int run_hunt_command(const HuntCommandOptions& o) {
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   print_diagnostics(stats);
-  if (!o.quiet) print_summary(alerts, *set, rule_stats, engine.events(), stats.bytes, seconds, o.inputs.size());
+  if (!o.quiet) {
+    print_summary(alerts, *set, rule_stats, engine.events(), stats.bytes, seconds, o.inputs.size());
+    if (duplicates) {
+      std::fprintf(stderr, "note: %llu alert(s) for events read more than once were written once\n",
+                   static_cast<unsigned long long>(duplicates));
+    }
+  }
   if (o.strict && input_had_errors(stats)) return kExitInput;
   if (file) {
     std::string error;

@@ -44,6 +44,7 @@ struct NdjsonReader::Impl {
   Arena flat_arena{16 * 1024};       // the added members of a flat export document
   WindowsEvent flat_event;
   std::vector<std::string> flat_values;  // owns the values flat_event points at
+  std::string utc_text;
 
   Impl(const FieldRegistry& f, ReaderOptions o, std::uint64_t& ordinal) : fields(f), options(o), next_ordinal(ordinal) {}
 
@@ -223,9 +224,13 @@ struct NdjsonReader::Impl {
   // SourceName, Channel, Hostname and the EventData fields at the top level)
   // get the winlog.* and ECS fields a winlogbeat document would have.
   // Returns the extended document, or nothing for any other shape.
+  // NXLog/OTRF exports name the provider (SourceName) and EventID; eqllib's
+  // raw Sysmon captures have only EventData fields plus EventId and UtcTime.
   static bool looks_flat_windows(std::string_view line) {
-    return line.find("\"SourceName\"") != std::string_view::npos && line.find("\"EventID\"") != std::string_view::npos &&
-           line.find("\"winlog\"") == std::string_view::npos;
+    if (line.find("\"winlog\"") != std::string_view::npos) return false;
+    bool id = line.find("\"EventID\"") != std::string_view::npos || line.find("\"EventId\"") != std::string_view::npos;
+    return id && (line.find("\"SourceName\"") != std::string_view::npos ||
+                  line.find("\"UtcTime\"") != std::string_view::npos);
   }
 
   std::optional<std::string> normalize_flat_windows(std::string_view line) {
@@ -254,13 +259,26 @@ struct NdjsonReader::Impl {
       }
       e.event_data.push_back({field.key, {}});
     }
+    std::string_view utc_time;
+    bool has_timestamp = false;
     for (std::size_t k = 0; k < e.event_data.size(); ++k) {
       auto& d = e.event_data[k];
       d.value = flat_values[k];
       if (d.name == "SourceName") e.provider = d.value;
-      else if (d.name == "EventID") e.event_id = d.value;
+      else if (d.name == "EventID" || d.name == "EventId") e.event_id = d.value;
       else if (d.name == "Channel") e.channel = d.value;
       else if (d.name == "Hostname") e.computer = d.value;
+      else if (d.name == "UtcTime") utc_time = d.value;
+      else if (d.name == "@timestamp") has_timestamp = true;
+    }
+    // Raw Sysmon EventData (every Sysmon event has UtcTime, in UTC): the
+    // provider is Sysmon, the time is UtcTime.
+    if (e.provider.empty() && !utc_time.empty()) e.provider = "Microsoft-Windows-Sysmon";
+    if (!has_timestamp && !utc_time.empty()) {
+      utc_text.assign(utc_time);
+      if (utc_text.size() > 10 && utc_text[10] == ' ') utc_text[10] = 'T';
+      utc_text += 'Z';
+      e.time_created = utc_text;
     }
     if (e.provider.empty() || e.event_id.empty()) return std::nullopt;
     flat_arena.reset();

@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Runs the seed pack's rule tests: for every rule in RULES_DIR, the cases in
+TESTS_DIR/<rule file stem>/cases.toml. Each case runs `vigil hunt
+--no-schedule --rules RULE INPUT` and checks the number of alerts (sequence
+building blocks not counted) and, when given, the values of one field of the
+alerting events. Every rule must have cases.
+
+usage: rule_tests.py VIGIL RULES_DIR TESTS_DIR SHARED_DATA
+"""
+import glob
+import json
+import os
+import subprocess
+import sys
+import tomllib
+
+
+def field(doc, path):
+    if path in doc:
+        return doc[path]
+    head, _, rest = path.partition(".")
+    if rest and isinstance(doc.get(head), dict):
+        return field(doc[head], rest)
+    return None
+
+
+def main():
+    vigil, rules_dir, tests_dir, shared = sys.argv[1:5]
+    failures, passed = [], 0
+    rules = sorted(glob.glob(os.path.join(rules_dir, "**", "*.toml"), recursive=True))
+    for rule in rules:
+        stem = os.path.splitext(os.path.basename(rule))[0]
+        cases_file = os.path.join(tests_dir, stem, "cases.toml")
+        if not os.path.exists(cases_file):
+            failures.append(f"{stem}: no {cases_file}")
+            continue
+        with open(cases_file, "rb") as f:
+            cases = tomllib.load(f)["case"]
+        for case in cases:
+            src = case["input"]
+            path = os.path.join(shared, src[7:]) if src.startswith("shared:") else os.path.join(tests_dir, stem, src)
+            r = subprocess.run([vigil, "hunt", "--no-schedule", "-q", "--rules", rule, path], capture_output=True)
+            alerts = [json.loads(l) for l in r.stdout.decode().splitlines() if l.strip()]
+            alerts = [a for a in alerts if "kibana.alert.building_block_type" not in a]
+            label = f"{stem}: {case['name']}"
+            if r.returncode != 0:
+                failures.append(f"{label}: exit {r.returncode}: {r.stderr.decode()[:300]}")
+            elif len(alerts) != case["alerts"]:
+                failures.append(f"{label}: {len(alerts)} alerts, expected {case['alerts']}")
+            elif "expect_field" in case and sorted(field(a, case["expect_field"]) for a in alerts) != sorted(case["expect_values"]):
+                failures.append(f"{label}: {case['expect_field']} = {[field(a, case['expect_field']) for a in alerts]}, "
+                                f"expected {case['expect_values']}")
+            else:
+                passed += 1
+    for f in failures:
+        print("FAIL", f)
+    print(f"{len(rules)} rules, {passed} cases passed, {len(failures)} failed")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
