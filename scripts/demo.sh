@@ -21,3 +21,11 @@ build/vigil query 'sequence by process.pid with maxspan=1m [process where proces
 echo
 echo "\$ build/vigil query --fields event.code,process.name,process.parent.name 'process where event.code == \"1\"' examples/sysmon-events.xml"
 build/vigil query --fields event.code,process.name,process.parent.name 'process where event.code == "1"' examples/sysmon-events.xml
+echo
+echo "\$ build/vigil hunt --rules rules/windows --rules ../shared/rules/elastic/windows examples/sysmon-events.xml $sample"
+if [[ -d ../shared/rules/elastic/windows ]]; then
+  build/vigil hunt --rules rules/windows --rules ../shared/rules/elastic/windows examples/sysmon-events.xml "$sample" | head -c 2000
+else
+  build/vigil hunt --rules rules/windows examples/sysmon-events.xml "$sample"
+fi
+echo

@@ -124,9 +124,9 @@ void print_summary(const std::vector<AlertLine>& alerts, const RuleSet& set, con
 int run_hunt_command(const HuntCommandOptions& o) {
   auto started = std::chrono::steady_clock::now();
   auto set = compile_rules(o.rules);
-  for (const auto& d : set->diagnostics) std::fputs(format_error(d.error, d.file, d.text).c_str(), stderr);
+  for (const auto& d : set->diagnostics) std::fputs(format_rule_diagnostic(d).c_str(), stderr);
   if (set->compiled.empty()) {
-    std::fprintf(stderr, "vigil: no runnable rule in %s\n", o.rules.empty() ? "" : o.rules.front().c_str());
+    std::fprintf(stderr, "vigil: no runnable rule in the given rule paths\n");
     return kExitUsage;
   }
   for (const auto& path : o.inputs) {
@@ -222,7 +222,7 @@ int run_hunt_command(const HuntCommandOptions& o) {
       return kExitUsage;
     }
   }
-  if (!set->diagnostics.empty()) return kExitUsage;
+  if (set->failed() > 0) return kExitUsage;
   bool any = std::any_of(alerts.begin(), alerts.end(), [](const AlertLine& a) { return !a.summary.building_block; });
   return o.fail_on_alert && any ? kExitAlerts : kExitOk;
 }

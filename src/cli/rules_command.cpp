@@ -24,7 +24,7 @@ void add_rules_command(CLI::App& app, RulesOptions& o) {
 int run_rules_check(const RulesOptions& o) {
   auto set = compile_rules(o.paths);
   for (const auto& d : set->diagnostics) {
-    std::fputs(format_error(d.error, d.file, d.text).c_str(), stdout);
+    std::fputs(format_rule_diagnostic(d).c_str(), stdout);
   }
   std::map<std::string, std::size_t> unsupported;
   for (const Rule* r : set->unsupported) ++unsupported[r->type];
@@ -32,12 +32,12 @@ int run_rules_check(const RulesOptions& o) {
   for (const auto& [type, n] : unsupported) skipped += fmt::format("{}{} {}", skipped.empty() ? "" : ", ", type, n);
   std::size_t total = set->compiled.size() + set->unsupported.size() + set->diagnostics.size();
   std::fputs(fmt::format("{} rules in {} files: {} compiled, {} failed{}\n", total, set->files, set->compiled.size(),
-                         set->diagnostics.size(),
+                         set->failed(),
                          skipped.empty() ? "" : fmt::format(", {} of types this version does not run ({})",
                                                             set->unsupported.size(), skipped))
                  .c_str(),
              stdout);
-  return set->diagnostics.empty() ? kExitOk : kExitUsage;
+  return set->failed() == 0 ? kExitOk : kExitUsage;
 }
 
 }  // namespace vigil

@@ -2,6 +2,7 @@
 #include "core/atomic_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,6 +17,10 @@ Result<AtomicFile> AtomicFile::create(const std::string& path) {
   if (target.parent_path().empty()) temp = "." + target.filename().string() + ".XXXXXX";
   int fd = mkstemp(temp.data());
   if (fd < 0) return Error{"io.create", path + ": cannot create a temporary file next to it: " + std::strerror(errno)};
+  // mkstemp creates 0600; the result should have the permissions any new file gets.
+  mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::fchmod(fd, 0666 & ~mask);
   std::FILE* file = fdopen(fd, "w");
   if (!file) {
     ::close(fd);

@@ -17,6 +17,15 @@ std::uint32_t offset_of(std::string_view text, std::uint32_t line, std::uint32_t
   return static_cast<std::uint32_t>(std::min(text.size(), at + (column > 0 ? column - 1 : 0)));
 }
 
+std::string format_rule_diagnostic(const RuleDiagnostic& d) {
+  std::string text = format_error(d.error, d.file, d.text);
+  if (d.warning) {
+    std::size_t at = text.find(": error: ");
+    if (at != std::string::npos) text.replace(at, 9, ": warning: ");
+  }
+  return text;
+}
+
 namespace {
 
 std::string read_file(const std::string& path) {
@@ -56,8 +65,9 @@ std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, co
   for (const Rule& rule : set->rules) {
     if (!seen_ids.insert(rule.rule_id).second) {
       std::string text = read_file(rule.file);
-      Error e{"rule.duplicate_id", "another rule already has rule_id " + rule.rule_id + "; this one is not run", {1, 1, 0}};
-      set->diagnostics.push_back({rule.file, e, std::move(text)});
+      Error e{"rule.duplicate_id", "another rule loaded before has rule_id " + rule.rule_id + "; this one is not run",
+              {1, 1, 0}};
+      set->diagnostics.push_back({rule.file, e, std::move(text), /*warning=*/true});
       continue;
     }
     if (rule.language != "eql" || rule.type != "eql") {

@@ -27,7 +27,12 @@ struct RuleSet {
   FieldId category_field = 0;  // event.category (or the configured field): the index key
   std::vector<Rule> rules;  // never resized after compile_rules: CompiledRule points into it
   std::vector<CompiledRule> compiled;
-  std::vector<RuleDiagnostic> diagnostics;  // rules that failed to load or compile
+  std::vector<RuleDiagnostic> diagnostics;  // rules that failed to load or compile (and warnings)
+  std::size_t failed() const {
+    std::size_t n = 0;
+    for (const auto& d : diagnostics) n += !d.warning;
+    return n;
+  }
   std::vector<const Rule*> unsupported;     // rule types this version does not run (query, esql, ...)
   std::size_t files = 0;
 
@@ -39,6 +44,9 @@ struct RuleSet {
 // Loads and compiles every rule under `paths`. Problems go to diagnostics,
 // with positions in the rule file (EQL errors point into the query there).
 std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, const eql::CompileOptions& options = {});
+
+// A diagnostic in the compiler format ("error:" or "warning:"), with its caret line.
+std::string format_rule_diagnostic(const RuleDiagnostic& d);
 
 // The line and column of `pos` in `text` as a byte offset (for carets).
 std::uint32_t offset_of(std::string_view text, std::uint32_t line, std::uint32_t column);
