@@ -42,6 +42,8 @@ void add_hunt_command(CLI::App& app, HuntCommandOptions& o) {
   cmd->add_flag("--fail-on-alert", o.fail_on_alert, "Exit 1 when any alert was produced");
   cmd->add_flag("--strict", o.strict, "Exit 3 if any record is malformed or any input unreadable");
   cmd->add_flag("--quiet,-q", o.quiet, "No summary on stderr");
+  cmd->add_flag("--profile-rules", o.profile_rules,
+                "Print the rules that ran on the most events (what the rule index could not rule out)");
   cmd->add_option("--threads", o.threads, "Decoding threads for EVTX inputs (0 = one per core)")->capture_default_str();
   cmd->add_option("--max-detections-per-rule", o.max_detections_per_rule,
                   "Matches kept per rule for scheduling; more are counted and reported")
@@ -212,6 +214,17 @@ int run_hunt_command(const HuntCommandOptions& o) {
     if (duplicates) {
       std::fprintf(stderr, "note: %llu alert(s) for events read more than once were written once\n",
                    static_cast<unsigned long long>(duplicates));
+    }
+  }
+  if (o.profile_rules) {
+    std::vector<std::size_t> by_cost(rule_stats.size());
+    for (std::size_t i = 0; i < by_cost.size(); ++i) by_cost[i] = i;
+    std::sort(by_cost.begin(), by_cost.end(),
+              [&](std::size_t a, std::size_t b) { return rule_stats[a].evaluations > rule_stats[b].evaluations; });
+    std::fprintf(stderr, "rules by events evaluated (of %llu events):\n", static_cast<unsigned long long>(engine.events()));
+    for (std::size_t n = 0; n < std::min<std::size_t>(20, by_cost.size()); ++n) {
+      std::fprintf(stderr, "  %10llu  %s\n", static_cast<unsigned long long>(rule_stats[by_cost[n]].evaluations),
+                   set->compiled[by_cost[n]].rule->name.c_str());
     }
   }
   if (o.strict && input_had_errors(stats)) return kExitInput;

@@ -19,6 +19,7 @@ struct HuntCommandOptions {
   bool fail_on_alert = false;
   bool strict = false;
   bool quiet = false;
+  bool profile_rules = false;
   unsigned threads = 0;
   std::size_t max_detections_per_rule = 100000;
   std::size_t max_open_sequences = 100000;

@@ -45,26 +45,17 @@ void HuntEngine::add(const EventBatch& batch) {
   for (const Event& e : batch.events) {
     std::uint64_t serial = events_++;
     candidates_.clear();
-    auto consider = [&](const std::vector<std::size_t>& rules) {
-      for (std::size_t r : rules) {
-        if (tested_at_[r] == serial) continue;  // an event in two categories tests a rule once
-        tested_at_[r] = serial;
-        candidates_.push_back(r);
-      }
-    };
-    const Value& category = e.get(rules_.category_field);
-    auto bucket = [&](const Value& v) {
-      if (!v.is_text()) return;
-      auto it = rules_.by_category.find(std::string(v.as_string()));
-      if (it != rules_.by_category.end()) consider(it->second);
-    };
-    if (category.kind() == ValueKind::Array) {
-      for (const Value& v : category.as_array()) bucket(v);
-    } else {
-      bucket(category);
-    }
-    consider(rules_.any_category);
+    rules_.index->candidates(e, candidates_);
+    // A rule can come twice (two matching values, two categories): test it once.
+    std::size_t kept = 0;
     for (std::size_t r : candidates_) {
+      if (tested_at_[r] == serial) continue;
+      tested_at_[r] = serial;
+      candidates_[kept++] = r;
+    }
+    candidates_.resize(kept);
+    for (std::size_t r : candidates_) {
+      ++stats_[r].evaluations;
       if (runners_[r]) {
         runners_[r]->add(e, context_);
         continue;

@@ -28,6 +28,7 @@ struct Detection {
 };
 
 struct RuleRunStats {
+  std::uint64_t evaluations = 0;    // events the rule's program ran on (the index let the others pass)
   std::uint64_t detections = 0;
   std::uint64_t dropped = 0;        // detections beyond max_detections_per_rule (counted, not kept)
   std::uint64_t no_timestamp = 0;   // matching events without a timestamp (no schedule can find them)

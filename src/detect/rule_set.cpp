@@ -56,6 +56,7 @@ std::vector<std::string> categories_of(const eql::CompiledAnyQuery& q) {
 std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, const eql::CompileOptions& options) {
   auto set = std::make_unique<RuleSet>();
   set->category_field = set->fields.intern(options.event_category_field);
+  set->index = std::make_unique<RuleIndex>(set->category_field, set->fields.intern("event.type"));
   LoadedRules loaded = load_rules(paths);
   set->files = loaded.files;
   set->diagnostics = std::move(loaded.diagnostics);
@@ -88,10 +89,15 @@ std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, co
     CompiledRule c{&rule, std::move(*compiled), {}};
     c.categories = categories_of(c.query);
     std::size_t index = set->compiled.size();
-    if (c.categories.empty()) {
-      set->any_category.push_back(index);
+    if (c.query.kind == eql::Query::Kind::Event) {
+      set->index->add_event_rule(index, *c.query.event, c.query.event->category, set->fields);
     } else {
-      for (const auto& cat : c.categories) set->by_category[cat].push_back(index);
+      // A sequence needs the events of every term (missing and `until` terms included).
+      const eql::SequenceProgram& sp = c.query.kind == eql::Query::Kind::Sequence ? *c.query.sequence : *c.query.sample;
+      for (const auto& stage : sp.stages) {
+        set->index->add_event_rule(index, *stage.filter, stage.filter->category, set->fields);
+      }
+      if (sp.until) set->index->add_event_rule(index, *sp.until->filter, sp.until->filter->category, set->fields);
     }
     set->compiled.push_back(std::move(c));
   }

@@ -1,7 +1,6 @@
 // RuleSet: rules compiled together. All queries register their fields in one
-// FieldRegistry (the union is the reader's projection), and rules are
-// indexed by the event category they can match, so an event is only tested
-// against the rules of its categories (plus the `any` rules).
+// FieldRegistry (the union is the reader's projection), and a RuleIndex says
+// which rules an event can match, so most rules never run on most events.
 #pragma once
 
 #include <memory>
@@ -10,6 +9,7 @@
 #include <vector>
 
 #include "core/field_registry.h"
+#include "detect/rule_index.h"
 #include "eql/compiler.h"
 #include "rules/rule.h"
 #include "rules/rule_loader.h"
@@ -36,9 +36,8 @@ struct RuleSet {
   std::vector<const Rule*> unsupported;     // rule types this version does not run (query, esql, ...)
   std::size_t files = 0;
 
-  // Rules (indexes into `compiled`) to test for one event category.
-  std::unordered_map<std::string, std::vector<std::size_t>> by_category;
-  std::vector<std::size_t> any_category;
+  // Which rules (indexes into `compiled`) an event can match.
+  std::unique_ptr<RuleIndex> index;
 };
 
 // Loads and compiles every rule under `paths`. Problems go to diagnostics,

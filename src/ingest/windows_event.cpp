@@ -62,10 +62,21 @@ void build_windows_document(const WindowsEvent& e, DocBuilder& doc, bool values_
   doc.text("host.os.type", "windows");
   doc.text("host.os.family", "windows");
   doc.text("host.os.platform", "windows");
+  // The dataset Elastic's integrations file these channels under (rules select on it).
+  std::string_view dataset;
   if (e.provider == "Microsoft-Windows-Sysmon") {
-    // As Elastic's Windows integration labels Sysmon documents.
     doc.text("event.module", "sysmon");
-    doc.text("event.dataset", "windows.sysmon_operational");
+    dataset = "windows.sysmon_operational";
+  } else if (e.channel == "Security" || e.provider == "Microsoft-Windows-Security-Auditing") {
+    dataset = "system.security";
+  } else if (e.channel == "System") {
+    dataset = "system.system";
+  } else if (e.channel == "Microsoft-Windows-PowerShell/Operational") {
+    dataset = "windows.powershell_operational";
+  }
+  if (!dataset.empty()) {
+    doc.text("event.dataset", dataset);
+    doc.text("data_stream.dataset", dataset);
   }
   doc.text("winlog.channel", e.channel);
   doc.text("winlog.computer_name", e.computer);

@@ -1,0 +1,231 @@
+// RuleIndex: finding a rule's required literal set in its compiled program,
+// and looking events up.
+#include "detect/rule_index.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "core/text.h"
+
+namespace vigil {
+namespace {
+
+struct Requirement {
+  FieldId field;
+  std::vector<std::string> values;  // folded
+};
+
+// Fields whose values most events share: filing rules under them narrows
+// nothing (`host.os.type == "windows"` is in nearly every Elastic rule).
+bool low_cardinality(std::string_view field) {
+  static constexpr std::string_view kFields[] = {
+      "host.os.type", "host.os.family", "host.os.platform", "host.os.name", "event.type", "event.kind",
+      "event.outcome", "event.module", "event.dataset", "event.provider", "event.action", "event.category",
+      "network.direction", "network.transport", "network.protocol", "network.type", "registry.hive",
+      "registry.data.type", "winlog.channel", "agent.type", "data_stream.dataset", "data_stream.type",
+      "process.code_signature.trusted", "process.code_signature.status", "dll.code_signature.trusted",
+      "dll.code_signature.status", "file.code_signature.trusted", "user.domain", "process.pe.company",
+  };
+  if (field.starts_with("data_stream.") || field.ends_with("code_signature.exists")) return true;
+  for (std::string_view f : kFields) {
+    if (field == f) return true;
+  }
+  return false;
+}
+
+std::string category_type_key(std::string_view category, std::string_view type) {
+  std::string key(category);
+  key.push_back('\x1f');
+  key += type;
+  return key;
+}
+
+// A predicate that requires `field` to hold one of a set of strings.
+std::optional<Requirement> leaf_requirement(const eql::Program& p, std::uint32_t index) {
+  const eql::Instr& ins = p.instrs[index];
+  auto field_child = [&](std::uint32_t k) -> std::optional<FieldId> {
+    const eql::Instr& c = p.instrs[p.children[ins.first_child + k]];
+    if (c.op != eql::OpCode::Field) return std::nullopt;
+    return static_cast<FieldId>(c.arg);
+  };
+  if (ins.op == eql::OpCode::InSet && ins.child_count == 1) {
+    auto field = field_child(0);
+    const eql::ConstantSet& set = p.sets[ins.arg];
+    if (!field || set.strings.empty() || !set.numbers.empty() || !set.bools.empty() || set.has_null) return std::nullopt;
+    Requirement r{*field, {}};
+    for (const auto& s : set.strings) r.values.push_back(fold_case(s));
+    return r;
+  }
+  if (ins.op == eql::OpCode::Compare && ins.child_count == 2 &&
+      static_cast<eql::CompareOp>(ins.sub) == eql::CompareOp::Eq) {
+    for (std::uint32_t k = 0; k < 2; ++k) {
+      auto field = field_child(k);
+      const eql::Instr& other = p.instrs[p.children[ins.first_child + 1 - k]];
+      if (field && other.op == eql::OpCode::Constant && p.constants[other.arg].is_text()) {
+        return Requirement{*field, {fold_case(p.constants[other.arg].as_string())}};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// Every requirement an expression implies (any one of them must hold when it
+// is true): a conjunction implies each conjunct's; a disjunction implies, per
+// field constrained in every branch, the union of the branches' values.
+std::vector<Requirement> requirements(const eql::Program& p, std::uint32_t index, int depth = 0) {
+  const eql::Instr& ins = p.instrs[index];
+  std::vector<Requirement> out;
+  if (depth > 32) return out;
+  if (ins.op == eql::OpCode::And) {
+    for (std::uint32_t k = 0; k < ins.child_count; ++k) {
+      auto more = requirements(p, p.children[ins.first_child + k], depth + 1);
+      out.insert(out.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+    }
+    return out;
+  }
+  if (ins.op == eql::OpCode::Or) {
+    std::vector<std::vector<Requirement>> branches;
+    for (std::uint32_t k = 0; k < ins.child_count; ++k) branches.push_back(requirements(p, p.children[ins.first_child + k], depth + 1));
+    if (branches.empty()) return out;
+    for (const Requirement& candidate : branches.front()) {
+      Requirement merged{candidate.field, {}};
+      bool everywhere = true;
+      for (const auto& branch : branches) {
+        const Requirement* smallest = nullptr;
+        for (const Requirement& r : branch) {
+          if (r.field == candidate.field && (!smallest || r.values.size() < smallest->values.size())) smallest = &r;
+        }
+        if (!smallest) {
+          everywhere = false;
+          break;
+        }
+        merged.values.insert(merged.values.end(), smallest->values.begin(), smallest->values.end());
+      }
+      if (everywhere && std::none_of(out.begin(), out.end(), [&](const Requirement& r) { return r.field == merged.field; })) {
+        std::sort(merged.values.begin(), merged.values.end());
+        merged.values.erase(std::unique(merged.values.begin(), merged.values.end()), merged.values.end());
+        out.push_back(std::move(merged));
+      }
+    }
+    return out;
+  }
+  if (auto r = leaf_requirement(p, index)) out.push_back(std::move(*r));
+  return out;
+}
+
+}  // namespace
+
+void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, const std::string& category,
+                               const FieldRegistry& fields) {
+  std::vector<Requirement> reqs = requirements(program, program.root);
+  // First level: the most selective literal requirement (the smallest set).
+  const Requirement* best = nullptr;
+  const Requirement* categories = nullptr;
+  const Requirement* types = nullptr;
+  for (const Requirement& r : reqs) {
+    if (r.field == category_field_) {
+      if (!categories || r.values.size() < categories->values.size()) categories = &r;
+    } else if (r.field == type_field_) {
+      if (!types || r.values.size() < types->values.size()) types = &r;
+    } else if (!low_cardinality(fields.name(r.field)) && (!best || r.values.size() < best->values.size())) {
+      best = &r;
+    }
+  }
+  if (best) {
+    auto it = std::find_if(fields_.begin(), fields_.end(), [&](const ValueIndex& v) { return v.field == best->field; });
+    if (it == fields_.end()) {
+      fields_.push_back({best->field, {}});
+      it = fields_.end() - 1;
+    }
+    for (const auto& v : best->values) {
+      auto& list = it->rules[v];
+      if (list.empty() || list.back() != rule) list.push_back(rule);
+    }
+    ++by_value_count_;
+    return;
+  }
+  // Second level: categories (the query's own, or an event.category
+  // condition of an `any` query), refined by required event.type values.
+  std::vector<std::string> cats;
+  if (!category.empty()) {
+    cats.push_back(category);
+  } else if (categories) {
+    cats = categories->values;
+  }
+  if (cats.empty()) {
+    add_by_categories(rule, {});
+    return;
+  }
+  ++by_category_count_;
+  for (const auto& c : cats) {
+    if (types) {
+      for (const auto& t : types->values) by_category_[category_type_key(c, t)].push_back(rule);
+    } else {
+      by_category_[c].push_back(rule);
+    }
+  }
+}
+
+void RuleIndex::add_by_categories(std::size_t rule, const std::vector<std::string>& categories) {
+  ++by_category_count_;
+  if (categories.empty()) {
+    any_.push_back(rule);
+    return;
+  }
+  for (const auto& c : categories) by_category_[c].push_back(rule);
+}
+
+void RuleIndex::lookup_values(const Value& v, const ValueIndex& index, std::vector<std::size_t>& out) const {
+  auto one = [&](const Value& x) {
+    if (!x.is_text()) return;
+    std::string_view s = x.as_string();
+    char buf[256];
+    std::string folded;
+    std::string_view key;
+    if (s.size() <= sizeof(buf)) {
+      for (std::size_t i = 0; i < s.size(); ++i) buf[i] = fold_char(s[i]);
+      key = {buf, s.size()};
+    } else {
+      folded = fold_case(s);
+      key = folded;
+    }
+    auto it = index.rules.find(key);
+    if (it != index.rules.end()) out.insert(out.end(), it->second.begin(), it->second.end());
+  };
+  if (v.kind() == ValueKind::Array) {
+    for (const Value& x : v.as_array()) one(x);
+  } else {
+    one(v);
+  }
+}
+
+void RuleIndex::candidates(const Event& event, std::vector<std::size_t>& out) const {
+  for (const ValueIndex& index : fields_) lookup_values(event.get(index.field), index, out);
+  auto each = [](const Value& v, auto&& fn) {
+    if (v.kind() == ValueKind::Array) {
+      for (const Value& x : v.as_array()) {
+        if (x.is_text()) fn(x.as_string());
+      }
+    } else if (v.is_text()) {
+      fn(v.as_string());
+    }
+  };
+  auto add = [&](std::string_view key) {
+    auto it = by_category_.find(key);
+    if (it != by_category_.end()) out.insert(out.end(), it->second.begin(), it->second.end());
+  };
+  const Value& types = event.get(type_field_);
+  std::string key;
+  each(event.get(category_field_), [&](std::string_view category) {
+    add(category);
+    each(types, [&](std::string_view type) {
+      key.assign(category);
+      key.push_back('\x1f');
+      for (char c : type) key.push_back(fold_char(c));
+      add(key);
+    });
+  });
+  out.insert(out.end(), any_.begin(), any_.end());
+}
+
+}  // namespace vigil

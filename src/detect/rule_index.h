@@ -1,0 +1,61 @@
+// RuleIndex: which rules an event can possibly match, without evaluating
+// them. Two levels:
+//  1. a rule whose query requires a field to take one of a set of literal
+//     values (`process.name : ("rundll32.exe", "regsvr32.exe") and ...`,
+//     `event.code == "13" and ...`) is filed under each value (ASCII-folded);
+//     an event finds it by looking its own value of that field up;
+//  2. every other rule is filed under the event categories its terms need
+//     (`registry where ...`) — and, when it requires event.type values
+//     (`process where event.type == "start"`), under category and type, so
+//     process rules do not run on process-access events — or under "any".
+// The index only narrows: every candidate still runs its whole program, so
+// a rule filed by a case-sensitive value may be a false candidate, never a
+// missed one.
+#pragma once
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/event.h"
+#include "core/field_registry.h"
+#include "eql/program.h"
+
+namespace vigil {
+
+class RuleIndex {
+ public:
+  RuleIndex(FieldId category_field, FieldId type_field) : category_field_(category_field), type_field_(type_field) {}
+
+  // Files rule `rule` (an event query): under a required literal set when its
+  // program has one, else under `category` ("" = any).
+  void add_event_rule(std::size_t rule, const eql::Program& program, const std::string& category,
+                      const FieldRegistry& fields);
+  // Files a sequence/sample rule under the categories of its terms (empty = any).
+  void add_by_categories(std::size_t rule, const std::vector<std::string>& categories);
+
+  // Appends the candidate rules for `event` (a rule may appear twice when an
+  // event has several matching values; callers dedupe).
+  void candidates(const Event& event, std::vector<std::size_t>& out) const;
+
+  std::size_t rules_by_value() const { return by_value_count_; }
+  std::size_t rules_by_category() const { return by_category_count_; }
+  std::size_t indexed_fields() const { return fields_.size(); }
+
+ private:
+  struct ValueIndex {
+    FieldId field;
+    std::unordered_map<std::string, std::vector<std::size_t>, StringHash, std::equal_to<>> rules;
+  };
+  void lookup_values(const Value& v, const ValueIndex& index, std::vector<std::size_t>& out) const;
+
+  FieldId category_field_;
+  FieldId type_field_;
+  std::vector<ValueIndex> fields_;
+  std::unordered_map<std::string, std::vector<std::size_t>, StringHash, std::equal_to<>> by_category_;
+  std::vector<std::size_t> any_;
+  std::size_t by_value_count_ = 0;
+  std::size_t by_category_count_ = 0;
+};
+
+}  // namespace vigil
