@@ -138,7 +138,9 @@ int run_hunt_command(const HuntCommandOptions& o) {
       return kExitUsage;
     }
   }
+  HostState context(set->fields);  // before the reader: its fields join the projection
   HuntOptions hopts;
+  hopts.context = &context;
   hopts.max_detections_per_rule = o.max_detections_per_rule;
   hopts.sequence_limits.max_open = o.max_open_sequences;
   HuntEngine engine(*set, hopts);
@@ -215,6 +217,11 @@ int run_hunt_command(const HuntCommandOptions& o) {
       std::fprintf(stderr, "note: %llu alert(s) for events read more than once were written once\n",
                    static_cast<unsigned long long>(duplicates));
     }
+  }
+  if (!o.quiet && (context.stats().processes_evicted || context.stats().files_evicted)) {
+    std::fprintf(stderr, "note: triage state evicted %llu process(es) and %llu file(s) (oldest first) to stay bounded\n",
+                 static_cast<unsigned long long>(context.stats().processes_evicted),
+                 static_cast<unsigned long long>(context.stats().files_evicted));
   }
   if (o.profile_rules) {
     std::vector<std::size_t> by_cost(rule_stats.size());

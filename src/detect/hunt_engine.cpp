@@ -44,6 +44,7 @@ void HuntEngine::keep(std::size_t rule, Detection d) {
 void HuntEngine::add(const EventBatch& batch) {
   for (const Event& e : batch.events) {
     std::uint64_t serial = events_++;
+    if (options_.context) options_.context->observe(e);
     candidates_.clear();
     rules_.index->candidates(e, candidates_);
     // A rule can come twice (two matching values, two categories): test it once.
@@ -72,6 +73,7 @@ void HuntEngine::add(const EventBatch& batch) {
       d.ordinal = e.ordinal;
       d.events.emplace_back();
       append_event_json(d.events.back(), e);
+      if (options_.context) d.context = options_.context->context_json(e);
       keep(r, std::move(d));
     }
   }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "context/host_state.h"
 #include "core/event.h"
 #include "detect/rule_set.h"
 #include "eql/sample_runner.h"
@@ -25,6 +26,7 @@ struct Detection {
   std::uint64_t ordinal = 0;        // input position of the last event (tiebreak)
   std::vector<std::string> events;  // each event's document (JSON); sequences: one per term, "" if missing
   std::string join_keys;            // sequences: the join key values (JSON array)
+  std::string context;              // triage context at detection time (JSON object), if kept
 };
 
 struct RuleRunStats {
@@ -41,6 +43,7 @@ struct RuleRunStats {
 struct HuntOptions {
   std::size_t max_detections_per_rule = 100000;
   eql::MatcherLimits sequence_limits;
+  HostState* context = nullptr;  // when set: sees every event, gives each detection its triage context
 };
 
 class HuntEngine {

@@ -313,6 +313,7 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
     member_raw(out, "kibana.alert.depth", "1");
     member_raw(out, "kibana.alert.ancestors", ancestors({0}));
     if (!rule.building_block_type.empty()) member(out, "kibana.alert.building_block_type", rule.building_block_type);
+    if (d.context.size() > 2) member_raw(out, "vigil.context", d.context);
     out += "}\n";
     summaries.push_back({id, rule.rule_id, rule.name, rule.severity, rule.risk_score, host_of(sources[0]), alert_time,
                          d.first_time, reason, false});

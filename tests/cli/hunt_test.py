@@ -96,7 +96,7 @@ with tempfile.TemporaryDirectory() as tmp:
     missing = set()
     for a in alerts:
         for k in a:
-            if (k.startswith("kibana") or k.startswith("threat")) and k not in documented and \
+            if (k.startswith("kibana") or k.startswith("threat") or k.startswith("vigil")) and k not in documented and \
                     not (k.startswith("kibana.alert.original_event.") and "kibana.alert.original_event.*" in documented):
                 undocumented.add(k)
         missing |= {k for k in required if k not in a and k != "event.kind"}
@@ -105,6 +105,17 @@ with tempfile.TemporaryDirectory() as tmp:
     check("alert fields documented", not undocumented, undocumented)
     check("required alert fields present", not missing, missing)
     check("alert ids unique", len({a["kibana.alert.uuid"] for a in alerts}) == len(alerts), len(alerts))
+
+    # Triage context from the per-host state: real ancestry, module loads and
+    # file provenance on the attack recordings.
+    samples_alerts = alerts_of(run(["hunt", "-q", "--rules", ELASTIC, os.path.join(DATA, "evtx-attack-samples")]).stdout)
+    contexts = [a["vigil.context"] for a in samples_alerts if "vigil.context" in a]
+    check("ancestry in context", any(len(c.get("process_ancestry", [])) >= 2 for c in contexts), len(contexts))
+    dump = [a for a in samples_alerts if a["kibana.alert.rule.name"] == "LSASS Memory Dump Creation"
+            and "file_provenance" in a.get("vigil.context", {})]
+    check("file provenance: the dump was written by procdump", any(
+        p.get("written_by") == "procdump.exe" for a in dump for p in a["vigil.context"]["file_provenance"]), dump[:1])
+    check("modules in context", any("modules" in c for c in contexts), len(contexts))
 
     # Same input → same alerts, byte for byte, whatever the thread count.
     samples = os.path.join(DATA, "evtx-attack-samples")

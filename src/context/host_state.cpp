@@ -1,0 +1,285 @@
+// HostState implementation: LRU maps of processes and files, per-process
+// rings of modules and connections.
+#include "context/host_state.h"
+
+#include <deque>
+
+#include "core/text.h"
+#include "core/timestamp.h"
+#include "core/value.h"
+
+namespace vigil {
+namespace {
+
+std::string text_of(const Value& v) {
+  if (v.kind() == ValueKind::Array) return v.as_array().empty() ? std::string() : text_of(v.as_array()[0]);
+  if (v.is_text()) return std::string(v.as_string());
+  if (v.kind() == ValueKind::Int) return std::to_string(v.as_int());
+  if (v.kind() == ValueKind::Float) return std::to_string(static_cast<std::int64_t>(v.as_float()));
+  return {};
+}
+
+bool has_text(const Value& v, std::string_view wanted) {
+  if (v.kind() == ValueKind::Array) {
+    for (const Value& x : v.as_array()) {
+      if (x.is_text() && x.as_string() == wanted) return true;
+    }
+    return false;
+  }
+  return v.is_text() && v.as_string() == wanted;
+}
+
+void member(std::string& out, bool& first, std::string_view key, const std::string& value) {
+  if (value.empty()) return;
+  if (!first) out.push_back(',');
+  first = false;
+  append_json_string(out, key);
+  out.push_back(':');
+  append_json_string(out, value);
+}
+
+struct Module {
+  std::string path, signer, status;
+  TimestampNs time;
+};
+
+struct Connection {
+  std::string destination, port;
+  TimestampNs time;
+};
+
+struct Process {
+  std::string key, entity_id, pid, name, executable, command_line, user, parent_key;
+  TimestampNs start = 0;
+  bool started = false;
+  std::deque<Module> modules;
+  std::deque<Connection> connections;
+};
+
+struct FileWrite {
+  std::string key, path, process_name, process_pid, process_executable;
+  TimestampNs time;
+};
+
+// A map with least-recently-used eviction beyond `cap` entries.
+template <typename T>
+class LruMap {
+ public:
+  explicit LruMap(std::size_t cap) : cap_(cap) {}
+  T* find(const std::string& key) {
+    auto it = index_.find(key);
+    if (it == index_.end()) return nullptr;
+    order_.splice(order_.begin(), order_, it->second);
+    return &*it->second;
+  }
+  const T* peek(const std::string& key) const {
+    auto it = index_.find(key);
+    return it == index_.end() ? nullptr : &*it->second;
+  }
+  T& insert(const std::string& key, std::uint64_t& evicted) {
+    if (T* existing = find(key)) return *existing;
+    if (index_.size() >= cap_ && !order_.empty()) {
+      index_.erase(order_.back().key);
+      order_.pop_back();
+      ++evicted;
+    }
+    order_.emplace_front();
+    order_.front().key = key;
+    index_[key] = order_.begin();
+    return order_.front();
+  }
+
+ private:
+  std::size_t cap_;
+  std::list<T> order_;
+  std::unordered_map<std::string, typename std::list<T>::iterator> index_;
+};
+
+}  // namespace
+
+struct HostState::Impl {
+  HostStateLimits limits;
+  FieldId host, category, type, entity_id, pid, name, executable, command_line, user, parent_entity_id, parent_pid,
+      parent_name, parent_executable, parent_command_line, dll_path, dll_signer, dll_status, file_path, dest_ip,
+      dest_port;
+  LruMap<Process> processes;
+  LruMap<FileWrite> files;
+
+  Impl(FieldRegistry& f, HostStateLimits l)
+      : limits(l),
+        host(f.intern("host.name")), category(f.intern("event.category")), type(f.intern("event.type")),
+        entity_id(f.intern("process.entity_id")), pid(f.intern("process.pid")), name(f.intern("process.name")),
+        executable(f.intern("process.executable")), command_line(f.intern("process.command_line")),
+        user(f.intern("user.name")), parent_entity_id(f.intern("process.parent.entity_id")),
+        parent_pid(f.intern("process.parent.pid")), parent_name(f.intern("process.parent.name")),
+        parent_executable(f.intern("process.parent.executable")),
+        parent_command_line(f.intern("process.parent.command_line")), dll_path(f.intern("dll.path")),
+        dll_signer(f.intern("dll.code_signature.subject_name")), dll_status(f.intern("dll.code_signature.status")),
+        file_path(f.intern("file.path")), dest_ip(f.intern("destination.ip")), dest_port(f.intern("destination.port")),
+        processes(l.max_processes), files(l.max_files) {}
+
+  // "host|guid" or "host|pid:N"; "" when the event names no process.
+  static std::string key_of(const std::string& host_name, const Value& guid, const Value& pid_value) {
+    std::string id = text_of(guid);
+    if (!id.empty()) return host_name + "|" + fold_case(id);
+    std::string p = text_of(pid_value);
+    if (!p.empty()) return host_name + "|pid:" + p;
+    return {};
+  }
+
+  static std::string file_key(const std::string& host_name, const std::string& path) {
+    return host_name + "|" + fold_case(path);
+  }
+};
+
+HostState::HostState(FieldRegistry& fields, HostStateLimits limits) : impl_(std::make_unique<Impl>(fields, limits)) {}
+HostState::~HostState() = default;
+
+void HostState::observe(const Event& e) {
+  Impl& s = *impl_;
+  std::string host = text_of(e.get(s.host));
+  std::string key = Impl::key_of(host, e.get(s.entity_id), e.get(s.pid));
+  const Value& category = e.get(s.category);
+  const bool process_start = has_text(category, "process") && has_text(e.get(s.type), "start");
+  std::string parent_key = Impl::key_of(host, e.get(s.parent_entity_id), e.get(s.parent_pid));
+  if (!parent_key.empty() && process_start) {
+    // The parent as this event describes it: one generation even when its own start was not seen.
+    Process& parent = s.processes.insert(parent_key, stats_.processes_evicted);
+    if (parent.name.empty()) parent.name = text_of(e.get(s.parent_name));
+    if (parent.executable.empty()) parent.executable = text_of(e.get(s.parent_executable));
+    if (parent.command_line.empty()) parent.command_line = text_of(e.get(s.parent_command_line));
+    if (parent.pid.empty()) parent.pid = text_of(e.get(s.parent_pid));
+    if (parent.entity_id.empty()) parent.entity_id = text_of(e.get(s.parent_entity_id));
+  }
+  if (key.empty()) return;
+  Process& p = s.processes.insert(key, stats_.processes_evicted);
+  if (process_start) {
+    p.started = true;
+    p.start = e.timestamp_ns;
+    p.parent_key = parent_key;
+    p.command_line = text_of(e.get(s.command_line));
+    p.user = text_of(e.get(s.user));
+  }
+  if (p.name.empty()) p.name = text_of(e.get(s.name));
+  if (p.executable.empty()) p.executable = text_of(e.get(s.executable));
+  if (p.pid.empty()) p.pid = text_of(e.get(s.pid));
+  if (p.entity_id.empty()) p.entity_id = text_of(e.get(s.entity_id));
+  if (p.user.empty()) p.user = text_of(e.get(s.user));
+  if (std::string dll = text_of(e.get(s.dll_path)); !dll.empty()) {
+    p.modules.push_back({dll, text_of(e.get(s.dll_signer)), text_of(e.get(s.dll_status)), e.timestamp_ns});
+    if (p.modules.size() > s.limits.modules_per_process) p.modules.pop_front();
+  }
+  if (has_text(category, "network")) {
+    if (std::string ip = text_of(e.get(s.dest_ip)); !ip.empty()) {
+      p.connections.push_back({ip, text_of(e.get(s.dest_port)), e.timestamp_ns});
+      if (p.connections.size() > s.limits.connections_per_process) p.connections.pop_front();
+    }
+  }
+  if (has_text(category, "file")) {
+    const Value& type = e.get(s.type);
+    if (has_text(type, "creation") || has_text(type, "change")) {
+      if (std::string path = text_of(e.get(s.file_path)); !path.empty()) {
+        FileWrite& f = s.files.insert(s.file_key(host, path), stats_.files_evicted);
+        f.path = path;
+        f.process_name = p.name;
+        f.process_pid = p.pid;
+        f.process_executable = p.executable;
+        f.time = e.timestamp_ns;
+      }
+    }
+  }
+}
+
+std::string HostState::context_json(const Event& e) const {
+  const Impl& s = *impl_;
+  std::string host = text_of(e.get(s.host));
+  std::string key = Impl::key_of(host, e.get(s.entity_id), e.get(s.pid));
+  std::string out = "{";
+  bool first_section = true;
+  auto section = [&](std::string_view name) {
+    if (!first_section) out.push_back(',');
+    first_section = false;
+    append_json_string(out, name);
+    out += ":[";
+  };
+  const Process* p = key.empty() ? nullptr : s.processes.peek(key);
+  if (p) {
+    // Ancestry: parent, grandparent, ... (cycles in damaged data stop it).
+    std::string ancestry;
+    const Process* cur = p;
+    for (int depth = 0; depth < s.limits.ancestry_depth && cur && !cur->parent_key.empty(); ++depth) {
+      const Process* parent = s.processes.peek(cur->parent_key);
+      if (!parent || parent == p) break;
+      if (!ancestry.empty()) ancestry.push_back(',');
+      ancestry.push_back('{');
+      bool first = true;
+      member(ancestry, first, "name", parent->name);
+      member(ancestry, first, "pid", parent->pid);
+      member(ancestry, first, "entity_id", parent->entity_id);
+      member(ancestry, first, "executable", parent->executable);
+      member(ancestry, first, "command_line", parent->command_line);
+      member(ancestry, first, "user", parent->user);
+      if (parent->started) member(ancestry, first, "start", format_timestamp(parent->start));
+      ancestry.push_back('}');
+      cur = parent;
+    }
+    if (!ancestry.empty()) {
+      section("process_ancestry");
+      out += ancestry + "]";
+    }
+    if (!p->modules.empty()) {
+      section("modules");
+      for (std::size_t i = 0; i < p->modules.size(); ++i) {
+        const Module& m = p->modules[i];
+        if (i) out.push_back(',');
+        out.push_back('{');
+        bool first = true;
+        member(out, first, "path", m.path);
+        member(out, first, "signer", m.signer);
+        member(out, first, "status", m.status);
+        member(out, first, "time", format_timestamp(m.time));
+        out.push_back('}');
+      }
+      out += "]";
+    }
+    if (!p->connections.empty()) {
+      section("network");
+      for (std::size_t i = 0; i < p->connections.size(); ++i) {
+        const Connection& c = p->connections[i];
+        if (i) out.push_back(',');
+        out.push_back('{');
+        bool first = true;
+        member(out, first, "destination", c.destination);
+        member(out, first, "port", c.port);
+        member(out, first, "time", format_timestamp(c.time));
+        out.push_back('}');
+      }
+      out += "]";
+    }
+  }
+  // Provenance of the files the event names: which process wrote them, when.
+  std::string provenance;
+  for (FieldId id : {s.file_path, s.dll_path, s.executable}) {
+    std::string path = text_of(e.get(id));
+    if (path.empty()) continue;
+    const FileWrite* f = s.files.peek(s.file_key(host, path));
+    if (!f) continue;
+    if (!provenance.empty()) provenance.push_back(',');
+    provenance.push_back('{');
+    bool first = true;
+    member(provenance, first, "path", f->path);
+    member(provenance, first, "written_by", f->process_name);
+    member(provenance, first, "written_by_pid", f->process_pid);
+    member(provenance, first, "written_by_executable", f->process_executable);
+    member(provenance, first, "time", format_timestamp(f->time));
+    provenance.push_back('}');
+  }
+  if (!provenance.empty()) {
+    section("file_provenance");
+    out += provenance + "]";
+  }
+  out.push_back('}');
+  return out;
+}
+
+}  // namespace vigil
