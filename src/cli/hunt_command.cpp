@@ -24,6 +24,7 @@
 #include "detect/schedule.h"
 #include "ingest/event_reader.h"
 #include "output/alert_document.h"
+#include "output/alert_store.h"
 
 namespace vigil {
 
@@ -37,6 +38,7 @@ void add_hunt_command(CLI::App& app, HuntCommandOptions& o) {
       ->required();
   cmd->add_option("-o,--output", o.output, "Alert NDJSON file ('-' for stdout); written atomically")
       ->capture_default_str();
+  cmd->add_option("--db", o.db, "Also add the alerts to this SQLite alert store (see `vigil alerts`)");
   cmd->add_flag("--no-schedule", o.no_schedule,
                 "Alert on every match once, ignoring the rules' interval/from/max_signals schedule");
   cmd->add_flag("--fail-on-alert", o.fail_on_alert, "Exit 1 when any alert was produced");
@@ -163,6 +165,7 @@ int run_hunt_command(const HuntCommandOptions& o) {
   // exports) is the same alert: its id is a hash of rule and document.
   std::unordered_set<std::string> written_ids;
   std::uint64_t duplicates = 0;
+  std::vector<AlertSummary> stored;  // for --db
   for (std::size_t r = 0; r < detections.size(); ++r) {
     const Rule& rule = *set->compiled[r].rule;
     auto scheduled = o.no_schedule ? unscheduled_alerts(detections[r], rule_stats[r])
@@ -176,6 +179,7 @@ int run_hunt_command(const HuntCommandOptions& o) {
       }
       alerts.push_back({summaries.front(), std::move(json)});
       for (std::size_t k = 1; k < summaries.size(); ++k) alerts.push_back({summaries[k], {}});
+      if (!o.db.empty()) stored.insert(stored.end(), summaries.begin(), summaries.end());
     }
   }
   // Deterministic order: alert time, first event time, rule, id (a sequence's
@@ -207,6 +211,22 @@ int run_hunt_command(const HuntCommandOptions& o) {
     for (std::size_t i : order) {
       out.buffer() += alerts[i].json;
       if (out.buffer().size() > (1 << 20)) out.flush();
+    }
+  }
+  if (!o.db.empty()) {
+    auto store = AlertStore::open(o.db);
+    if (!store) {
+      std::fprintf(stderr, "vigil: %s\n", store.error().message.c_str());
+      return kExitUsage;
+    }
+    auto added = (*store)->add(stored);
+    if (!added) {
+      std::fprintf(stderr, "vigil: %s\n", added.error().message.c_str());
+      return kExitUsage;
+    }
+    if (!o.quiet) {
+      std::fprintf(stderr, "alert store %s: %zu new alert document(s), %zu already there\n", o.db.c_str(), *added,
+                   stored.size() - *added);
     }
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -15,6 +15,7 @@ struct HuntCommandOptions {
   std::vector<std::string> rules;
   std::vector<std::string> inputs;
   std::string output = "-";
+  std::string db;  // SQLite alert store to add the alerts to
   bool no_schedule = false;
   bool fail_on_alert = false;
   bool strict = false;

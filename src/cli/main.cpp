@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "cli/alerts_command.h"
 #include "cli/convert_command.h"
 #include "cli/exit_codes.h"
 #include "cli/hunt_command.h"
@@ -20,6 +21,8 @@ int main(int argc, char** argv) {
   vigil::add_convert_command(app, convert);
   vigil::HuntCommandOptions hunt;
   vigil::add_hunt_command(app, hunt);
+  vigil::AlertsOptions alerts;
+  vigil::add_alerts_command(app, alerts);
   vigil::RulesOptions rules;
   vigil::add_rules_command(app, rules);
   try {
@@ -33,6 +36,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("convert")) return vigil::run_convert_command(convert);
     if (app.got_subcommand("rules")) return vigil::run_rules_check(rules);
     if (app.got_subcommand("hunt")) return vigil::run_hunt_command(hunt);
+    if (app.got_subcommand("alerts")) return vigil::run_alerts_command(app, alerts);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "vigil: internal error: %s\n", e.what());
     return vigil::kExitUsage;

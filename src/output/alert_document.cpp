@@ -306,6 +306,7 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
   std::string reason = reason_of(rule, last_source(), sequence);
   if (!sequence) {
     std::string id = Hash128().add(rule.rule_id).add(d.events[0]).hex();
+    const std::size_t doc_start = out.size();
     out += "{\"@timestamp\":";
     append_json_string(out, format_timestamp(alert_time));
     if (sources[0]) Impl::write_source(out, *sources[0]);
@@ -317,6 +318,7 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
     out += "}\n";
     summaries.push_back({id, rule.rule_id, rule.name, rule.severity, rule.risk_score, host_of(sources[0]), alert_time,
                          d.first_time, reason, false});
+    summaries.back().document.assign(out, doc_start, out.size() - doc_start - 1);
     return summaries;
   }
   // A sequence: the group id names the sequence; the shell alert carries the
@@ -326,6 +328,7 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
   for (const auto& e : d.events) group_hash.add(e);
   std::string group_id = group_hash.hex();
   std::string shell_id = Hash128().add(group_id).add("sequence").hex();
+  const std::size_t doc_start = out.size();
   out += "{\"@timestamp\":";
   append_json_string(out, format_timestamp(alert_time));
   std::vector<std::size_t> present;
@@ -356,10 +359,12 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
   std::string host = present.empty() ? std::string() : host_of(sources[present.back()]);
   summaries.push_back({shell_id, rule.rule_id, rule.name, rule.severity, rule.risk_score, host, alert_time,
                        d.first_time, reason, false});
+  summaries.back().document.assign(out, doc_start, out.size() - doc_start - 1);
   for (std::size_t n = 0; n < present.size(); ++n) {
     std::size_t i = present[n];
     std::string id = Hash128().add(group_id).add(std::to_string(i)).hex();
     std::string bb_reason = reason_of(rule, sources[i], false);
+    const std::size_t block_start = out.size();
     out += "{\"@timestamp\":";
     append_json_string(out, format_timestamp(alert_time));
     Impl::write_source(out, *sources[i]);
@@ -380,6 +385,7 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
     out += "}\n";
     summaries.push_back({id, rule.rule_id, rule.name, rule.severity, rule.risk_score, host_of(sources[i]), alert_time,
                          original, bb_reason, true});
+    summaries.back().document.assign(out, block_start, out.size() - block_start - 1);
   }
   return summaries;
 }

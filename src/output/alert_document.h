@@ -26,6 +26,7 @@ struct AlertSummary {  // what the terminal summary and the stores need
   TimestampNs original_time = 0;  // first event
   std::string reason;
   bool building_block = false;
+  std::string document;  // the alert's JSON document (one line, no newline)
 };
 
 class AlertWriter {

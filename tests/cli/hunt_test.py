@@ -117,6 +117,23 @@ with tempfile.TemporaryDirectory() as tmp:
         p.get("written_by") == "procdump.exe" for a in dump for p in a["vigil.context"]["file_provenance"]), dump[:1])
     check("modules in context", any("modules" in c for c in contexts), len(contexts))
 
+    # The SQLite alert store: a second run adds nothing new; list and summary
+    # agree with the NDJSON; filters are bound parameters, not SQL.
+    db = os.path.join(tmp, "alerts.db")
+    first = run(["hunt", "--db", db, "--rules", ELASTIC, os.path.join(DATA, "evtx-attack-samples")])
+    again = run(["hunt", "--db", db, "--rules", ELASTIC, os.path.join(DATA, "evtx-attack-samples")])
+    check("store dedups across runs", b" 0 new alert document(s)" in again.stderr, again.stderr[-300:])
+    listed = run(["alerts", "list", "--db", db, "--json", "--limit", "100000"])
+    top = [a for a in alerts_of(first.stdout) if "kibana.alert.building_block_type" not in a]
+    check("store lists every alert", sorted(a["kibana.alert.uuid"] for a in alerts_of(listed.stdout)) ==
+          sorted(a["kibana.alert.uuid"] for a in top), (len(alerts_of(listed.stdout)), len(top)))
+    summary = run(["alerts", "summary", "--db", db, "--by", "rule"]).stdout.decode()
+    check("store summary total", summary.startswith(f"{len(top)} alert(s)"), summary[:200])
+    injected = run(["alerts", "list", "--db", db, "--rule", "x' OR 1=1 --"])
+    check("filters are bound parameters", injected.returncode == 0 and injected.stdout == b"", injected.stdout[:200])
+    high = alerts_of(run(["alerts", "list", "--db", db, "--json", "--severity", "high"]).stdout)
+    check("severity filter", high and all(a["kibana.alert.severity"] in ("high", "critical") for a in high), len(high))
+
     # Same input → same alerts, byte for byte, whatever the thread count.
     samples = os.path.join(DATA, "evtx-attack-samples")
     one = run(["hunt", "-q", "--threads", "1", "--rules", ELASTIC, samples])

@@ -1,0 +1,57 @@
+// AlertStore: the embedded alert database (SQLite, one file). `vigil hunt
+// --db FILE` adds each run's alerts in one transaction (WAL journal: a kill
+// at any point leaves the previous state or the new one); alerts already in
+// the store (same id: same rule and event) are kept once. `vigil alerts`
+// lists, filters and summarizes what is stored. Every query binds its
+// parameters.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "output/alert_document.h"
+
+struct sqlite3;
+
+namespace vigil {
+
+struct AlertFilter {
+  std::optional<std::string> rule;      // rule name or rule_id (exact), or a name pattern with % wildcards
+  std::optional<std::string> host;
+  std::optional<std::string> severity;  // at least this severity: low < medium < high < critical
+  std::optional<TimestampNs> since;     // alert time >= since
+  bool include_building_blocks = false;
+  std::size_t limit = 1000;
+};
+
+struct StoredAlert {
+  AlertSummary summary;
+};
+
+struct AlertCount {
+  std::string key;  // rule name, host or severity
+  std::string severity;
+  std::uint64_t count = 0;
+};
+
+class AlertStore {
+ public:
+  static Result<std::unique_ptr<AlertStore>> open(const std::string& path);
+  ~AlertStore();
+
+  // Adds alerts in one transaction; returns how many were new.
+  Result<std::size_t> add(const std::vector<AlertSummary>& alerts);
+  Result<std::vector<StoredAlert>> list(const AlertFilter& filter);
+  // Counts by "rule" (with its severity), "host" or "severity".
+  Result<std::vector<AlertCount>> count_by(const std::string& what, const AlertFilter& filter);
+
+ private:
+  explicit AlertStore(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+};
+
+}  // namespace vigil
