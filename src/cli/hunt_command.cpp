@@ -39,6 +39,13 @@ void add_hunt_command(CLI::App& app, HuntCommandOptions& o) {
   cmd->add_option("-o,--output", o.output, "Alert NDJSON file ('-' for stdout); written atomically")
       ->capture_default_str();
   cmd->add_option("--db", o.db, "Also add the alerts to this SQLite alert store (see `vigil alerts`)");
+  cmd->add_option("--exceptions", o.exception_files,
+                  "Exception list export (Kibana NDJSON); its items apply to the rules that list it in exceptions_list")
+      ->allow_extra_args(false);
+  cmd->add_option("--value-list", o.value_lists, "Value list for 'is in list' entries: ID=FILE (one value per line)")
+      ->allow_extra_args(false);
+  cmd->add_option("--apply-list", o.lists_for_all_rules, "Apply this exception list (list_id) to every rule")
+      ->allow_extra_args(false);
   cmd->add_flag("--no-schedule", o.no_schedule,
                 "Alert on every match once, ignoring the rules' interval/from/max_signals schedule");
   cmd->add_flag("--fail-on-alert", o.fail_on_alert, "Exit 1 when any alert was produced");
@@ -108,6 +115,10 @@ void print_summary(const std::vector<AlertLine>& alerts, const RuleSet& set, con
       std::fprintf(stderr, "note: %s: %llu sequence(s) longer than the rule's lookback (from = %s): its schedule never sees them\n",
                    name.c_str(), static_cast<unsigned long long>(s.outside_windows), set.compiled[r].rule->from.c_str());
     }
+    if (s.excepted) {
+      std::fprintf(stderr, "note: %s: %llu match(es) covered by exceptions\n", name.c_str(),
+                   static_cast<unsigned long long>(s.excepted));
+    }
     if (s.capped) {
       std::fprintf(stderr, "note: %s: %llu match(es) left out by max_signals = %d in every run that held them\n",
                    name.c_str(), static_cast<unsigned long long>(s.capped), set.compiled[r].rule->max_signals);
@@ -141,7 +152,26 @@ int run_hunt_command(const HuntCommandOptions& o) {
     }
   }
   HostState context(set->fields);  // before the reader: its fields join the projection
+  ExceptionLists exceptions;
+  for (const auto& spec : o.value_lists) {
+    std::size_t eq = spec.find('=');
+    auto added = eq == std::string::npos ? Result<bool>(Error{"exceptions.usage", "--value-list wants ID=FILE: " + spec})
+                                         : exceptions.add_value_list(spec.substr(0, eq), spec.substr(eq + 1));
+    if (!added) {
+      std::fprintf(stderr, "vigil: %s\n", added.error().message.c_str());
+      return kExitUsage;
+    }
+  }
+  for (const auto& file : o.exception_files) {
+    auto loaded = exceptions.load(file, set->fields);  // before the reader: entry fields join the projection
+    if (!loaded) {
+      std::fprintf(stderr, "vigil: %s [%s]\n", loaded.error().message.c_str(), loaded.error().code.c_str());
+      return kExitUsage;
+    }
+  }
   HuntOptions hopts;
+  hopts.exceptions = &exceptions;
+  hopts.lists_for_all_rules = o.lists_for_all_rules;
   hopts.context = &context;
   hopts.max_detections_per_rule = o.max_detections_per_rule;
   hopts.sequence_limits.max_open = o.max_open_sequences;

@@ -16,6 +16,9 @@ struct HuntCommandOptions {
   std::vector<std::string> inputs;
   std::string output = "-";
   std::string db;  // SQLite alert store to add the alerts to
+  std::vector<std::string> exception_files;
+  std::vector<std::string> value_lists;  // ID=FILE
+  std::vector<std::string> lists_for_all_rules;
   bool no_schedule = false;
   bool fail_on_alert = false;
   bool strict = false;

@@ -17,6 +17,14 @@ HuntEngine::HuntEngine(const RuleSet& rules, HuntOptions options)
       tested_at_(rules.compiled.size(), ~std::uint64_t{0}) {
   runners_.resize(rules.compiled.size());
   samplers_.resize(rules.compiled.size());
+  exceptions_.resize(rules.compiled.size());
+  if (options_.exceptions) {
+    for (std::size_t i = 0; i < rules.compiled.size(); ++i) {
+      std::vector<std::string> ids = rules.compiled[i].rule->exceptions_list;
+      ids.insert(ids.end(), options_.lists_for_all_rules.begin(), options_.lists_for_all_rules.end());
+      exceptions_[i] = options_.exceptions->items_for(ids);
+    }
+  }
   for (std::size_t i = 0; i < rules.compiled.size(); ++i) {
     const eql::CompiledAnyQuery& q = rules.compiled[i].query;
     if (q.kind == eql::Query::Kind::Sequence) {
@@ -30,6 +38,13 @@ HuntEngine::HuntEngine(const RuleSet& rules, HuntOptions options)
 }
 
 HuntEngine::~HuntEngine() = default;
+
+bool HuntEngine::excepted(std::size_t rule, const Event& event) const {
+  for (const ExceptionItem* item : exceptions_[rule]) {
+    if (exception_matches(*item, event)) return true;
+  }
+  return false;
+}
 
 void HuntEngine::keep(std::size_t rule, Detection d) {
   RuleRunStats& s = stats_[rule];
@@ -57,15 +72,22 @@ void HuntEngine::add(const EventBatch& batch) {
     candidates_.resize(kept);
     for (std::size_t r : candidates_) {
       ++stats_[r].evaluations;
-      if (runners_[r]) {
-        runners_[r]->add(e, context_);
-        continue;
-      }
-      if (samplers_[r]) {
-        samplers_[r]->add(e, context_);
+      if (runners_[r] || samplers_[r]) {
+        // An event an exception covers takes no part in the rule's sequences
+        // (Elastic adds exceptions to every term's query).
+        if (!exceptions_[r].empty() && excepted(r, e)) continue;
+        if (runners_[r]) {
+          runners_[r]->add(e, context_);
+        } else {
+          samplers_[r]->add(e, context_);
+        }
         continue;
       }
       if (!eql::matches(*rules_.compiled[r].query.event, e, context_)) continue;
+      if (!exceptions_[r].empty() && excepted(r, e)) {
+        ++stats_[r].excepted;
+        continue;
+      }
       if (!e.has_timestamp) ++stats_[r].no_timestamp;
       Detection d;
       d.rule = r;

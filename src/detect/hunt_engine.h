@@ -14,6 +14,7 @@
 #include "core/event.h"
 #include "detect/rule_set.h"
 #include "eql/sample_runner.h"
+#include "rules/exceptions.h"
 #include "eql/sequence_runner.h"
 
 namespace vigil {
@@ -37,6 +38,7 @@ struct RuleRunStats {
   std::uint64_t alerts = 0;
   std::uint64_t outside_windows = 0;  // sequences longer than the rule's lookback: Elastic never sees them
   std::uint64_t capped = 0;           // left out by max_signals in every window that held them
+  std::uint64_t excepted = 0;         // matching events (or sequence events) an exception item left out
   eql::MatcherStats sequences;
 };
 
@@ -44,6 +46,8 @@ struct HuntOptions {
   std::size_t max_detections_per_rule = 100000;
   eql::MatcherLimits sequence_limits;
   HostState* context = nullptr;  // when set: sees every event, gives each detection its triage context
+  const ExceptionLists* exceptions = nullptr;  // lists the rules reference (rule.exceptions_list)
+  std::vector<std::string> lists_for_all_rules;  // list ids applied to every rule
 };
 
 class HuntEngine {
@@ -64,6 +68,8 @@ class HuntEngine {
   eql::EvalContext context_;
   std::vector<std::unique_ptr<eql::SequenceRunner>> runners_;  // per compiled rule; null for event rules
   std::vector<std::unique_ptr<eql::SampleRunner>> samplers_;
+  std::vector<std::vector<const ExceptionItem*>> exceptions_;  // per compiled rule
+  bool excepted(std::size_t rule, const Event& event) const;
   std::vector<std::vector<Detection>> detections_;
   std::vector<RuleRunStats> stats_;
   std::vector<std::size_t> candidates_;  // scratch: rules to test for one event

@@ -161,6 +161,34 @@ with tempfile.TemporaryDirectory() as tmp:
     check("capped matches reported", b"left out by max_signals" in r.stderr, r.stderr)
     r = run(["hunt", "--no-schedule", "--rules", rules, events])
     check("--no-schedule alerts every match", len(alerts_of(r.stdout)) == 6, r.stdout)
+    # Exceptions (Kibana's export format): items are ANDs of entries, any item
+    # removes the event; value lists for "is in list".
+    exc = os.path.join(tmp, "exceptions.ndjson")
+    with open(exc, "w") as f:
+        f.write(json.dumps({"list_id": "allow", "type": "detection", "name": "allow", "namespace_type": "single"}) + "\n")
+        f.write(json.dumps({"list_id": "allow", "item_id": "a", "name": "pids 0 and 1", "type": "simple",
+                            "entries": [{"field": "process.name", "operator": "included", "type": "match", "value": "x.exe"},
+                                        {"field": "process.pid", "operator": "included", "type": "match_any",
+                                         "value": ["0", "1"]}]}) + "\n")
+        f.write(json.dumps({"list_id": "allow", "item_id": "b", "name": "listed pids", "type": "simple",
+                            "entries": [{"field": "process.pid", "operator": "included", "type": "list",
+                                         "list": {"id": "pids", "type": "keyword"}}]}) + "\n")
+        f.write(json.dumps({"list_id": "allow", "item_id": "c", "name": "not host H", "type": "simple",
+                            "entries": [{"field": "host.name", "operator": "excluded", "type": "wildcard", "value": "H*"}]}) + "\n")
+        f.write(json.dumps({"exported_exception_list_count": 1, "exported_exception_list_item_count": 3}) + "\n")
+    pids = os.path.join(tmp, "pids.txt")
+    with open(pids, "w") as f:
+        f.write("4\n5\n")
+    r = run(["hunt", "--no-schedule", "--rules", rules, "--exceptions", exc, "--value-list", f"pids={pids}",
+             "--apply-list", "allow", events])
+    check("exceptions leave matches out", sorted(a["process"]["pid"] for a in alerts_of(r.stdout)) == [2, 3],
+          r.stdout + r.stderr)
+    check("exceptions reported", b"covered by exceptions" in r.stderr, r.stderr)
+    r = run(["hunt", "--no-schedule", "--rules", rules, "--exceptions", exc, "--value-list", f"pids={pids}", events])
+    check("lists apply only where referenced", len(alerts_of(r.stdout)) == 6, r.stderr)
+    r = run(["hunt", "--rules", rules, "--exceptions", exc, events])
+    check("missing value list is an error", r.returncode == 2 and b"--value-list pids=FILE" in r.stderr, r.stderr)
+
     r = run(["hunt", "--fail-on-alert", "-q", "--rules", rules, events])
     check("--fail-on-alert exit 1", r.returncode == 1, r.returncode)
     r = run(["hunt", "-q", "--rules", rules, os.path.join(REPO, "examples", "windows-ecs.ndjson")])
