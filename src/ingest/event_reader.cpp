@@ -30,14 +30,21 @@ namespace {
 constexpr std::size_t kChunksPerGroup = 8;  // 512 KiB of EVTX per task
 constexpr std::size_t kStreamBlock = 4u << 20;
 
-enum class InputKind { Evtx, Xml, Json };
+enum class InputKind { Evtx, Xml, Json, Unknown };
 
-// What an input holds, from its first bytes.
+// What an input holds, from its first bytes. Binary content that is neither
+// EVTX nor UTF-16 XML (a pcap or an executable inside an archive: NUL bytes,
+// which JSON text never has) is Unknown and reported once for the input
+// instead of once per line. Text always goes to the JSON reader, which
+// reports bad lines one by one and keeps the good ones.
 InputKind detect(std::string_view head) {
   if (is_evtx(head)) return InputKind::Evtx;
   if (looks_like_event_xml(head)) return InputKind::Xml;
+  if (head.substr(0, 4096).find('\0') != std::string_view::npos) return InputKind::Unknown;
   return InputKind::Json;
 }
+
+const char* kUnknownFormat = "not an event log format vigil reads (EVTX, event XML, JSON); input skipped";
 
 // Turns decoded Windows events into events of a batch.
 class WindowsEventSink {
@@ -240,6 +247,7 @@ struct EventReader::Impl {
     switch (detect(data)) {
       case InputKind::Evtx: return read_evtx(data, input_index, file, sink, report);
       case InputKind::Xml: return read_xml(data, input_index, file, sink, report);
+      case InputKind::Unknown: report.failed_input(file, 0, kUnknownFormat); return true;
       case InputKind::Json: break;
     }
     std::size_t size = data.size();
@@ -260,6 +268,7 @@ struct EventReader::Impl {
       switch (detect(whole)) {
         case InputKind::Evtx: return read_evtx(whole, input_index, path, sink, report);
         case InputKind::Xml: return read_xml(whole, input_index, path, sink, report);
+        case InputKind::Unknown: report.failed_input(path, 0, kUnknownFormat); return true;
         case InputKind::Json: break;
       }
       // The mapping is readable up to the end of its last page.
@@ -281,7 +290,12 @@ struct EventReader::Impl {
     }
     std::size_t first = head.find_first_not_of(" \t\r\n");
     bool json_array = first != std::string::npos && head[first] == '[';
-    if (detect(head) == InputKind::Json && !json_array) return ndjson.read_stream(src, head, input_index, path, sink, report);
+    InputKind kind = detect(head);
+    if (kind == InputKind::Unknown) {
+      report.failed_input(path, 0, kUnknownFormat);
+      return true;
+    }
+    if (kind == InputKind::Json && !json_array) return ndjson.read_stream(src, head, input_index, path, sink, report);
     // EVTX, XML and JSON arrays are decoded from memory.
     std::string all = std::move(head);
     for (;;) {

@@ -32,6 +32,20 @@ std::optional<dom::element> lookup(dom::object obj, std::string_view path, int d
   return std::nullopt;
 }
 
+// Every leaf (non-object value) of an object as (dotted path, JSON).
+void flatten_leaves(dom::object obj, const std::string& prefix, std::vector<std::pair<std::string, std::string>>& out,
+                    int depth) {
+  for (auto field : obj) {
+    std::string path = prefix.empty() ? std::string(field.key) : prefix + "." + std::string(field.key);
+    dom::object inner;
+    if (depth < 8 && !field.value.get_object().get(inner)) {
+      flatten_leaves(inner, path, out, depth + 1);
+    } else {
+      out.emplace_back(std::move(path), simdjson::minify(field.value));
+    }
+  }
+}
+
 // The text of a field (its first value for arrays), or "".
 std::string text_of(const std::optional<dom::element>& e) {
   if (!e) return {};
@@ -336,17 +350,18 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
     if (sources[i]) present.push_back(i);
   }
   if (!present.empty()) {
-    // Members whose JSON is identical in every event of the sequence.
-    for (auto field : *sources[present.front()]) {
-      std::string_view k = field.key;
-      if (k == "@timestamp" || k.starts_with("kibana") || k == "event" || k.starts_with("event.")) continue;
-      std::string value = simdjson::minify(field.value);
-      bool common = true;
-      for (std::size_t n = 1; n < present.size() && common; ++n) {
-        dom::element other;
-        common = !(*sources[present[n]])[k].get(other) && simdjson::minify(other) == value;
+    // Fields (leaves, as dotted keys) whose value is identical in every event
+    // of the sequence, as Elastic's sequence alert carries them.
+    std::vector<std::pair<std::string, std::string>> common;
+    flatten_leaves(*sources[present.front()], "", common, 0);
+    for (const auto& [path, value] : common) {
+      if (path == "@timestamp" || path.starts_with("kibana") || path == "event" || path.starts_with("event.")) continue;
+      bool same = true;
+      for (std::size_t n = 1; n < present.size() && same; ++n) {
+        auto other = lookup(*sources[present[n]], path);
+        same = other && simdjson::minify(*other) == value;
       }
-      if (common) member_raw(out, k, value);
+      if (same) member_raw(out, path, value);
     }
   }
   member_raw(out, "event", "{\"kind\":\"signal\"}");

@@ -47,7 +47,7 @@ def main():
                 failures.append(f"{label}: exit {r.returncode}: {r.stderr.decode()[:300]}")
             elif len(alerts) != case["alerts"]:
                 failures.append(f"{label}: {len(alerts)} alerts, expected {case['alerts']}")
-            elif "expect_field" in case and sorted(field(a, case["expect_field"]) for a in alerts) != sorted(case["expect_values"]):
+            elif "expect_field" in case and sorted((field(a, case["expect_field"]) for a in alerts), key=json.dumps) != sorted(case["expect_values"], key=json.dumps):
                 failures.append(f"{label}: {case['expect_field']} = {[field(a, case['expect_field']) for a in alerts]}, "
                                 f"expected {case['expect_values']}")
             else:
