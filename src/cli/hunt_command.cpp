@@ -22,6 +22,7 @@
 #include "detect/hunt_engine.h"
 #include "detect/rule_set.h"
 #include "detect/schedule.h"
+#include "detect/suppression.h"
 #include "ingest/event_reader.h"
 #include "output/alert_document.h"
 #include "output/alert_store.h"
@@ -115,6 +116,10 @@ void print_summary(const std::vector<AlertLine>& alerts, const RuleSet& set, con
       std::fprintf(stderr, "note: %s: %llu sequence(s) longer than the rule's lookback (from = %s): its schedule never sees them\n",
                    name.c_str(), static_cast<unsigned long long>(s.outside_windows), set.compiled[r].rule->from.c_str());
     }
+    if (s.suppressed) {
+      std::fprintf(stderr, "note: %s: %llu alert(s) folded into others by alert_suppression\n", name.c_str(),
+                   static_cast<unsigned long long>(s.suppressed));
+    }
     if (s.excepted) {
       std::fprintf(stderr, "note: %s: %llu match(es) covered by exceptions\n", name.c_str(),
                    static_cast<unsigned long long>(s.excepted));
@@ -200,9 +205,11 @@ int run_hunt_command(const HuntCommandOptions& o) {
     const Rule& rule = *set->compiled[r].rule;
     auto scheduled = o.no_schedule ? unscheduled_alerts(detections[r], rule_stats[r])
                                    : schedule_alerts(detections[r], rule, rule_stats[r]);
-    for (const auto& s : scheduled) {
+    for (const auto& sa : suppress_alerts(rule, detections[r], scheduled, rule_stats[r])) {
+      const ScheduledAlert& s = sa.alert;
       std::string json;
-      auto summaries = writer.write(rule, detections[r][s.detection], s.time, json);
+      auto summaries = writer.write(rule, detections[r][s.detection], s.time, json,
+                                    sa.suppression ? &*sa.suppression : nullptr);
       if (!written_ids.insert(summaries.front().id).second) {
         ++duplicates;
         continue;

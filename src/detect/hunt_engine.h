@@ -39,6 +39,7 @@ struct RuleRunStats {
   std::uint64_t outside_windows = 0;  // sequences longer than the rule's lookback: Elastic never sees them
   std::uint64_t capped = 0;           // left out by max_signals in every window that held them
   std::uint64_t excepted = 0;         // matching events (or sequence events) an exception item left out
+  std::uint64_t suppressed = 0;       // alerts folded into another by alert_suppression
   eql::MatcherStats sequences;
 };
 

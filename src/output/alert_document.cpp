@@ -293,7 +293,14 @@ AlertWriter::AlertWriter() : impl_(std::make_unique<Impl>()) {}
 AlertWriter::~AlertWriter() = default;
 
 std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& d, TimestampNs alert_time,
-                                             std::string& out) {
+                                             std::string& out, const Suppression* suppression) {
+  auto write_suppression = [&] {
+    if (!suppression) return;
+    member_raw(out, "kibana.alert.suppression.terms", suppression->terms_json);
+    member(out, "kibana.alert.suppression.start", format_timestamp(suppression->start));
+    member(out, "kibana.alert.suppression.end", format_timestamp(suppression->end));
+    member_raw(out, "kibana.alert.suppression.docs_count", std::to_string(suppression->docs_count));
+  };
   std::vector<AlertSummary> summaries;
   const bool sequence = d.events.size() > 1 || !d.join_keys.empty();
   std::vector<std::optional<dom::object>> sources;
@@ -329,6 +336,7 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
     member_raw(out, "kibana.alert.ancestors", ancestors({0}));
     if (!rule.building_block_type.empty()) member(out, "kibana.alert.building_block_type", rule.building_block_type);
     if (d.context.size() > 2) member_raw(out, "vigil.context", d.context);
+    write_suppression();
     out += "}\n";
     summaries.push_back({id, rule.rule_id, rule.name, rule.severity, rule.risk_score, host_of(sources[0]), alert_time,
                          d.first_time, reason, false});
@@ -370,6 +378,7 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
   member(out, "kibana.alert.group.id", group_id);
   member_raw(out, "kibana.alert.ancestors", ancestors(present));
   if (!d.join_keys.empty()) member_raw(out, "kibana.alert.rule.parameters.join_keys", d.join_keys);
+  write_suppression();
   out += "}\n";
   std::string host = present.empty() ? std::string() : host_of(sources[present.back()]);
   summaries.push_back({shell_id, rule.rule_id, rule.name, rule.severity, rule.risk_score, host, alert_time,

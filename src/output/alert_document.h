@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "detect/hunt_engine.h"
+#include "detect/suppression.h"
 #include "rules/rule.h"
 
 namespace vigil {
@@ -37,7 +38,7 @@ class AlertWriter {
   // Appends the alert lines (NDJSON, each ending in '\n') for one scheduled
   // detection and returns their summaries (the sequence alert first).
   std::vector<AlertSummary> write(const Rule& rule, const Detection& detection, TimestampNs alert_time,
-                                  std::string& out);
+                                  std::string& out, const Suppression* suppression = nullptr);
 
  private:
   struct Impl;

@@ -161,6 +161,19 @@ with tempfile.TemporaryDirectory() as tmp:
     check("capped matches reported", b"left out by max_signals" in r.stderr, r.stderr)
     r = run(["hunt", "--no-schedule", "--rules", rules, events])
     check("--no-schedule alerts every match", len(alerts_of(r.stdout)) == 6, r.stdout)
+    # alert_suppression: same host within 10 minutes of the first alert → one alert counting the others.
+    sup = os.path.join(tmp, "sup")
+    os.mkdir(sup)
+    with open(os.path.join(sup, "r.toml"), "w") as f:
+        f.write(RULE.format(name="Sup", rule_id="sup-1", max_signals=100, query='process where process.name : "x.exe"')
+                + '\n[rule.alert_suppression]\ngroup_by = ["host.name"]\nduration = {value = 10, unit = "m"}\n')
+    r = run(["hunt", "--rules", sup, events])
+    got = alerts_of(r.stdout)
+    check("suppression folds alerts", [a.get("kibana.alert.suppression.docs_count") for a in got] == [4, 0] and
+          got[0]["kibana.alert.suppression.terms"] == [{"field": "host.name", "value": "H"}] and
+          got[0]["kibana.alert.suppression.end"].startswith("2026-01-05T10:01:40"), got)
+    check("suppression reported", b"folded into others by alert_suppression" in r.stderr, r.stderr)
+
     # Exceptions (Kibana's export format): items are ANDs of entries, any item
     # removes the event; value lists for "is in list".
     exc = os.path.join(tmp, "exceptions.ndjson")
