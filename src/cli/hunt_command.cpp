@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -185,12 +186,26 @@ int run_hunt_command(const HuntCommandOptions& o) {
   ropts.threads = o.threads;
   EventReader reader(set->fields, ropts);
   ReadStats stats;
+  // A progress line on a terminal: input, events, events/s, MB/s (bytes as the readers account them).
+  const bool progress = !o.quiet && ::isatty(fileno(stderr));
+  auto last_progress = std::chrono::steady_clock::now();
+  auto show_progress = [&](std::size_t input, bool done) {
+    auto now = std::chrono::steady_clock::now();
+    if (!done && now - last_progress < std::chrono::milliseconds(250)) return;
+    last_progress = now;
+    double secs = std::max(1e-3, std::chrono::duration<double>(now - started).count());
+    std::fprintf(stderr, "\r\033[Kinput %zu/%zu  %llu events  %.0f events/s  %.1f MB/s", input + 1, o.inputs.size(),
+                 static_cast<unsigned long long>(engine.events()), engine.events() / secs, stats.bytes / secs / 1e6);
+    if (done) std::fputs("\r\033[K", stderr);
+  };
   for (std::size_t i = 0; i < o.inputs.size(); ++i) {
     reader.read(o.inputs[i], static_cast<std::uint32_t>(i), [&](EventBatch& batch) {
       engine.add(batch);
+      if (progress) show_progress(i, false);
       return true;
     }, stats);
   }
+  if (progress) show_progress(o.inputs.size() - 1, true);
   std::vector<RuleRunStats> rule_stats;
   auto detections = engine.finish(rule_stats);
 
