@@ -43,14 +43,7 @@ int run_convert_command(const ConvertOptions& o) {
   EventReader reader(fields, ropts);
 
   std::optional<AtomicFile> file;
-  if (o.output != "-") {
-    auto created = AtomicFile::create(o.output);
-    if (!created) {
-      std::fprintf(stderr, "vigil: %s\n", created.error().message.c_str());
-      return kExitUsage;
-    }
-    file.emplace(std::move(*created));
-  }
+  if (!open_output(o.output, file)) return kExitUsage;
   std::uint64_t written = 0;
   std::map<std::string, std::uint64_t> unmapped;  // "provider event_id" → count
   {
@@ -98,13 +91,7 @@ int run_convert_command(const ConvertOptions& o) {
     }
     if (o.strict && input_had_errors(stats)) return kExitInput;  // the temporary file is removed
   }
-  if (file) {
-    std::string error;
-    if (!file->commit(error)) {
-      std::fprintf(stderr, "vigil: cannot write %s\n", error.c_str());
-      return kExitUsage;
-    }
-  }
+  if (!commit_output(file)) return kExitUsage;
   return kExitOk;
 }
 

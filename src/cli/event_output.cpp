@@ -5,6 +5,25 @@
 
 namespace vigil {
 
+bool open_output(const std::string& path, std::optional<AtomicFile>& file) {
+  if (path == "-") return true;
+  auto created = AtomicFile::create(path);
+  if (!created) {
+    std::fprintf(stderr, "vigil: %s\n", created.error().message.c_str());
+    return false;
+  }
+  file.emplace(std::move(*created));
+  return true;
+}
+
+bool commit_output(std::optional<AtomicFile>& file) {
+  if (!file) return true;
+  std::string error;
+  if (file->commit(error)) return true;
+  std::fprintf(stderr, "vigil: cannot write %s\n", error.c_str());
+  return false;
+}
+
 void render_event(std::string& out, const Event& event, const FieldRegistry& fields,
                   const std::vector<FieldId>& projection) {
   if (projection.empty()) {

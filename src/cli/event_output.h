@@ -8,6 +8,9 @@
 #include <string_view>
 #include <vector>
 
+#include <optional>
+
+#include "core/atomic_file.h"
 #include "core/event.h"
 #include "core/field_registry.h"
 
@@ -35,6 +38,13 @@ class OutputBuffer {
   std::FILE* out_;
   std::string buf_;
 };
+
+// Opens `path` for an atomic write unless it is "-" (stdout); on failure
+// prints the reason and returns false.
+bool open_output(const std::string& path, std::optional<AtomicFile>& file);
+// Commits an output opened by open_output (nothing for stdout); on failure
+// prints the reason and returns false.
+bool commit_output(std::optional<AtomicFile>& file);
 
 // Renders the event as one NDJSON line (without the newline) into `out`:
 // its raw document, or with `projection` non-empty only those fields.

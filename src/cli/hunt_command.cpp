@@ -250,14 +250,7 @@ int run_hunt_command(const HuntCommandOptions& o) {
   });
 
   std::optional<AtomicFile> file;
-  if (o.output != "-") {
-    auto created = AtomicFile::create(o.output);
-    if (!created) {
-      std::fprintf(stderr, "vigil: %s\n", created.error().message.c_str());
-      return kExitUsage;
-    }
-    file.emplace(std::move(*created));
-  }
+  if (!open_output(o.output, file)) return kExitUsage;
   {
     OutputBuffer out(file ? file->stream() : stdout);
     for (std::size_t i : order) {
@@ -307,13 +300,7 @@ int run_hunt_command(const HuntCommandOptions& o) {
     }
   }
   if (o.strict && input_had_errors(stats)) return kExitInput;
-  if (file) {
-    std::string error;
-    if (!file->commit(error)) {
-      std::fprintf(stderr, "vigil: cannot write %s\n", error.c_str());
-      return kExitUsage;
-    }
-  }
+  if (!commit_output(file)) return kExitUsage;
   if (set->failed() > 0) return kExitUsage;
   bool any = std::any_of(alerts.begin(), alerts.end(), [](const AlertLine& a) { return !a.summary.building_block; });
   return o.fail_on_alert && any ? kExitAlerts : kExitOk;
