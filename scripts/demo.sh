@@ -22,10 +22,12 @@ echo
 echo "\$ build/vigil query --fields event.code,process.name,process.parent.name 'process where event.code == \"1\"' examples/sysmon-events.xml"
 build/vigil query --fields event.code,process.name,process.parent.name 'process where event.code == "1"' examples/sysmon-events.xml
 echo
-echo "\$ build/vigil hunt --rules rules/windows --rules ../shared/rules/elastic/windows examples/sysmon-events.xml $sample"
-if [[ -d ../shared/rules/elastic/windows ]]; then
-  build/vigil hunt --rules rules/windows --rules ../shared/rules/elastic/windows examples/sysmon-events.xml "$sample" | head -c 2000
-else
-  build/vigil hunt --rules rules/windows examples/sysmon-events.xml "$sample"
-fi
+alerts="${TMPDIR:-/tmp}/vigil-demo-alerts.ndjson"
+rules=(--rules rules/windows)
+[[ -d ../shared/rules/elastic/windows ]] && rules+=(--rules ../shared/rules/elastic/windows)
+echo "\$ build/vigil hunt ${rules[*]} examples/sysmon-events.xml $sample -o $alerts"
+build/vigil hunt "${rules[@]}" examples/sysmon-events.xml "$sample" -o "$alerts"
+echo
+echo "first alert document ($alerts):"
+head -n 1 "$alerts" | cut -c 1-1500
 echo
