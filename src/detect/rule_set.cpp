@@ -1,6 +1,8 @@
 // Compiling a rule set, with EQL error positions translated into the file.
 #include "detect/rule_set.h"
 
+#include "rules/kql.h"
+
 #include <algorithm>
 #include <fstream>
 #include <set>
@@ -71,11 +73,27 @@ std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, co
       set->diagnostics.push_back({rule.file, e, std::move(text), /*warning=*/true});
       continue;
     }
-    if (rule.language != "eql" || rule.type != "eql") {
+    const bool eql_rule = rule.language == "eql" && rule.type == "eql";
+    const bool kql_rule = rule.language == "kuery" && rule.type == "query";
+    if (!eql_rule && !kql_rule) {
       set->unsupported.push_back(&rule);
       continue;
     }
-    auto compiled = eql::compile_any_query(rule.query, set->fields, options);
+    std::string query = rule.query;
+    if (kql_rule) {
+      auto translated = kql_to_eql(rule.query);
+      if (!translated) {
+        Error e = translated.error();
+        std::uint32_t line = rule.query_pos.line + e.pos.line - 1;
+        std::uint32_t column = e.pos.line == 1 ? rule.query_pos.column + e.pos.column - 1 : e.pos.column;
+        std::string text = read_file(rule.file);
+        e.pos = {line, column, offset_of(text, line, column)};
+        set->diagnostics.push_back({rule.file, std::move(e), std::move(text)});
+        continue;
+      }
+      query = std::move(*translated);
+    }
+    auto compiled = eql::compile_any_query(query, set->fields, options);
     if (!compiled) {
       Error e = compiled.error();
       // Positions are in the query text: move them to the file.

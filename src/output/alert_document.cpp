@@ -205,8 +205,9 @@ struct AlertWriter::Impl {
     member(out, "kibana.alert.rule.severity", rule.severity);
     member_raw(out, "kibana.alert.rule.risk_score", std::to_string(rule.risk_score));
     member(out, "kibana.alert.rule.type", rule.type);
-    member(out, "kibana.alert.rule.rule_type_id", "siem.eqlRule");
-    member(out, "kibana.alert.rule.category", "Event Correlation Rule");
+    const bool kql = rule.type == "query";
+    member(out, "kibana.alert.rule.rule_type_id", kql ? "siem.queryRule" : "siem.eqlRule");
+    member(out, "kibana.alert.rule.category", kql ? "Custom Query Rule" : "Event Correlation Rule");
     member(out, "kibana.alert.rule.consumer", "siem");
     member(out, "kibana.alert.rule.producer", "siem");
     member_raw(out, "kibana.alert.rule.enabled", "true");

@@ -1,0 +1,78 @@
+// KQL → EQL translation: the semantics Elastic applies on ECS mappings, and
+// errors with positions.
+#include "rules/kql.h"
+
+#include <gtest/gtest.h>
+
+#include "eql/compiler.h"
+#include "ingest/event_reader.h"
+
+using namespace vigil;
+
+namespace {
+
+// Does the KQL query match the JSON event?
+bool kql_matches(const std::string& kql, const std::string& json) {
+  auto eql = kql_to_eql(kql);
+  EXPECT_TRUE(eql) << (eql ? "" : eql.error().message);
+  if (!eql) return false;
+  FieldRegistry fields;
+  auto compiled = eql::compile_query(*eql, fields);
+  EXPECT_TRUE(compiled) << *eql << ": " << (compiled ? "" : compiled.error().message);
+  if (!compiled) return false;
+  EventReader reader(fields);
+  Arena arena;
+  Event e;
+  std::string reason;
+  EXPECT_TRUE(reader.decode_one(json, e, arena, reason)) << reason;
+  eql::EvalContext ctx;
+  return eql::matches(*compiled->program, e, ctx);
+}
+
+}  // namespace
+
+TEST(Kql, KeywordFieldsCompareExactlyAndCaseSensitively) {
+  std::string ev = R"({"process":{"name":"cmd.exe"},"host":{"os":{"type":"windows"}}})";
+  EXPECT_TRUE(kql_matches("process.name:cmd.exe and host.os.type:windows", ev));
+  EXPECT_FALSE(kql_matches("process.name:CMD.EXE", ev));
+  EXPECT_TRUE(kql_matches("process.name:cmd*", ev));
+  EXPECT_FALSE(kql_matches("process.name:\"cmd*\"", ev));  // quoted: literal
+  EXPECT_TRUE(kql_matches("process.name:(powershell.exe or cmd.exe)", ev));
+  EXPECT_TRUE(kql_matches("not process.name:powershell.exe", ev));
+  EXPECT_TRUE(kql_matches("process.name:*", ev));
+  EXPECT_FALSE(kql_matches("process.pid:*", ev));
+}
+
+TEST(Kql, FullTextFieldsMatchPhrasesAnywhereIgnoringCase) {
+  std::string ev =
+      R"json({"powershell":{"file":{"script_block_text":"$x = [Ref].Assembly.GetType('System.Management.Automation.AmsiUtils')"}}})json";
+  EXPECT_TRUE(kql_matches("powershell.file.script_block_text : \"amsiutils\"", ev));
+  EXPECT_TRUE(kql_matches("powershell.file.script_block_text : (\"AmsiUtils\" and \"GetType\")", ev));
+  EXPECT_FALSE(kql_matches("powershell.file.script_block_text : (\"AmsiUtils\" and \"amsiInitFailed\")", ev));
+  EXPECT_TRUE(kql_matches("powershell.file.script_block_text : (GetType or NotThere)", ev));
+}
+
+TEST(Kql, NumbersAndRanges) {
+  std::string ev = R"({"event":{"code":"4688"},"process":{"pid":4242}})";
+  EXPECT_TRUE(kql_matches("event.code:4688", ev));
+  EXPECT_TRUE(kql_matches("process.pid >= 4000 and process.pid < 5000", ev));
+  EXPECT_FALSE(kql_matches("process.pid > 5000", ev));
+}
+
+TEST(Kql, LongValueListsDoNotNest) {
+  std::string kql = "process.name:(";
+  for (int i = 0; i < 500; ++i) kql += (i ? " or " : "") + std::string("p") + std::to_string(i) + ".exe";
+  kql += " or cmd.exe)";
+  EXPECT_TRUE(kql_matches(kql, R"({"process":{"name":"cmd.exe"}})"));
+}
+
+TEST(Kql, ErrorsCarryPositions) {
+  auto r = kql_to_eql("process.name:cmd.exe and\n  file:{ path:x }");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().pos.line, 2u);
+  EXPECT_EQ(r.error().pos.column, 8u);
+  auto unterminated = kql_to_eql("process.name:\"cmd");
+  ASSERT_FALSE(unterminated);
+  EXPECT_NE(unterminated.error().message.find("unterminated"), std::string::npos);
+  EXPECT_FALSE(kql_to_eql("just some words"));
+}
