@@ -9,7 +9,10 @@
 namespace vigil {
 
 namespace {
-void render(std::string& out, const Event& e) { append_event_json(out, e); }
+// Sequence terms keep their event's triage context with the document:
+// "context \x1e document". 0x1E never occurs raw in a JSON document (control
+// characters in strings must be escaped; the reader rejects them otherwise).
+constexpr char kContextSeparator = '\x1e';
 }  // namespace
 
 HuntEngine::HuntEngine(const RuleSet& rules, HuntOptions options)
@@ -25,6 +28,16 @@ HuntEngine::HuntEngine(const RuleSet& rules, HuntOptions options)
       exceptions_[i] = options_.exceptions->items_for(ids);
     }
   }
+  auto render = [this](std::string& out, const Event& e) {
+    if (options_.context) {
+      std::string context = options_.context->context_json(e);
+      if (context.size() > 2) {
+        out += context;
+        out.push_back(kContextSeparator);
+      }
+    }
+    append_event_json(out, e);
+  };
   for (std::size_t i = 0; i < rules.compiled.size(); ++i) {
     const eql::CompiledAnyQuery& q = rules.compiled[i].query;
     if (q.kind == eql::Query::Kind::Sequence) {
@@ -113,7 +126,14 @@ std::vector<std::vector<Detection>> HuntEngine::finish(std::vector<RuleRunStats>
       d.ordinal = m.last_ordinal;
       bool first = true;
       for (const auto& ev : m.events) {
-        d.events.push_back(ev ? ev->payload : std::string());
+        std::string payload = ev ? ev->payload : std::string();
+        std::string context;
+        if (std::size_t sep = payload.find(kContextSeparator); sep != std::string::npos) {
+          context = payload.substr(0, sep);
+          payload.erase(0, sep + 1);
+        }
+        d.events.push_back(std::move(payload));
+        d.event_contexts.push_back(std::move(context));
         if (!ev) continue;
         d.first_time = first ? ev->timestamp : std::min(d.first_time, ev->timestamp);
         d.last_time = first ? ev->timestamp : std::max(d.last_time, ev->timestamp);

@@ -28,6 +28,7 @@ struct Detection {
   std::vector<std::string> events;  // each event's document (JSON); sequences: one per term, "" if missing
   std::string join_keys;            // sequences: the join key values (JSON array)
   std::string context;              // triage context at detection time (JSON object), if kept
+  std::vector<std::string> event_contexts;  // sequences: each event's context when it was seen ("" if none)
 };
 
 struct RuleRunStats {

@@ -243,7 +243,7 @@ struct AlertWriter::Impl {
     bool wrote_event = false;
     for (auto field : source) {
       std::string_view k = field.key;
-      if (k == "@timestamp" || k.starts_with("kibana")) continue;
+      if (k == "@timestamp" || k.starts_with("kibana") || k.starts_with("vigil")) continue;
       if (k == "event") {
         dom::object ev;
         if (!field.value.get_object().get(ev)) {
@@ -364,7 +364,10 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
     std::vector<std::pair<std::string, std::string>> common;
     flatten_leaves(*sources[present.front()], "", common, 0);
     for (const auto& [path, value] : common) {
-      if (path == "@timestamp" || path.starts_with("kibana") || path == "event" || path.starts_with("event.")) continue;
+      if (path == "@timestamp" || path.starts_with("kibana") || path.starts_with("vigil") || path == "event" ||
+          path.starts_with("event.")) {
+        continue;
+      }
       bool same = true;
       for (std::size_t n = 1; n < present.size() && same; ++n) {
         auto other = lookup(*sources[present[n]], path);
@@ -379,6 +382,10 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
   member(out, "kibana.alert.group.id", group_id);
   member_raw(out, "kibana.alert.ancestors", ancestors(present));
   if (!d.join_keys.empty()) member_raw(out, "kibana.alert.rule.parameters.join_keys", d.join_keys);
+  // The sequence's context is its last event's (where the behaviour completed).
+  if (!present.empty() && present.back() < d.event_contexts.size() && !d.event_contexts[present.back()].empty()) {
+    member_raw(out, "vigil.context", d.event_contexts[present.back()]);
+  }
   write_suppression();
   out += "}\n";
   std::string host = present.empty() ? std::string() : host_of(sources[present.back()]);
@@ -407,6 +414,7 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
     member(out, "kibana.alert.group.id", group_id);
     member_raw(out, "kibana.alert.group.index", std::to_string(i));
     member_raw(out, "kibana.alert.ancestors", ancestors({i}));
+    if (i < d.event_contexts.size() && !d.event_contexts[i].empty()) member_raw(out, "vigil.context", d.event_contexts[i]);
     out += "}\n";
     summaries.push_back({id, rule.rule_id, rule.name, rule.severity, rule.risk_score, host_of(sources[i]), alert_time,
                          original, bb_reason, true});

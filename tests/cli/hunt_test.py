@@ -116,6 +116,9 @@ with tempfile.TemporaryDirectory() as tmp:
     check("file provenance: the dump was written by procdump", any(
         p.get("written_by") == "procdump.exe" for a in dump for p in a["vigil.context"]["file_provenance"]), dump[:1])
     check("modules in context", any("modules" in c for c in contexts), len(contexts))
+    seed_alerts = alerts_of(run(["hunt", "-q", "--rules", SEED, os.path.join(DATA, "evtx-attack-samples")]).stdout)
+    check("sequence alerts carry context", any("kibana.alert.group.id" in a and "vigil.context" in a
+                                                for a in seed_alerts), len(seed_alerts))
 
     # The SQLite alert store: a second run adds nothing new; list and summary
     # agree with the NDJSON; filters are bound parameters, not SQL.
