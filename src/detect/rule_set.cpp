@@ -35,6 +35,15 @@ std::string read_file(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
+// An error positioned in the rule's query text, moved to the rule file.
+RuleDiagnostic query_diagnostic(const Rule& rule, Error e) {
+  std::uint32_t line = rule.query_pos.line + e.pos.line - 1;
+  std::uint32_t column = e.pos.line == 1 ? rule.query_pos.column + e.pos.column - 1 : e.pos.column;
+  std::string text = read_file(rule.file);
+  e.pos = {line, column, offset_of(text, line, column)};
+  return {rule.file, std::move(e), std::move(text)};
+}
+
 // Categories a query needs: its own, or those of every sequence/sample term
 // (empty when any term takes any event).
 std::vector<std::string> categories_of(const eql::CompiledAnyQuery& q) {
@@ -83,12 +92,7 @@ std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, co
     if (kql_rule) {
       auto translated = kql_to_eql(rule.query);
       if (!translated) {
-        Error e = translated.error();
-        std::uint32_t line = rule.query_pos.line + e.pos.line - 1;
-        std::uint32_t column = e.pos.line == 1 ? rule.query_pos.column + e.pos.column - 1 : e.pos.column;
-        std::string text = read_file(rule.file);
-        e.pos = {line, column, offset_of(text, line, column)};
-        set->diagnostics.push_back({rule.file, std::move(e), std::move(text)});
+        set->diagnostics.push_back(query_diagnostic(rule, translated.error()));
         continue;
       }
       query = std::move(*translated);
@@ -96,12 +100,9 @@ std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, co
     auto compiled = eql::compile_any_query(query, set->fields, options);
     if (!compiled) {
       Error e = compiled.error();
-      // Positions are in the query text: move them to the file.
-      std::uint32_t line = rule.query_pos.line + e.pos.line - 1;
-      std::uint32_t column = e.pos.line == 1 ? rule.query_pos.column + e.pos.column - 1 : e.pos.column;
-      std::string text = read_file(rule.file);
-      e.pos = {line, column, offset_of(text, line, column)};
-      set->diagnostics.push_back({rule.file, std::move(e), std::move(text)});
+      // A KQL rule's EQL is generated: point at the start of its query.
+      if (kql_rule) e.pos = {1, 1, 0};
+      set->diagnostics.push_back(query_diagnostic(rule, std::move(e)));
       continue;
     }
     CompiledRule c{&rule, std::move(*compiled), {}};
