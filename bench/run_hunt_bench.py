@@ -33,7 +33,7 @@ def main():
     print(f"{'run':44} {'seconds':>8} {'MB/s':>7} {'events/s':>10} {'peak RSS':>9}")
     print(f"{'read only (vigil query, matches nothing)':44} {read_s:8.2f} {size / read_s / 1e6:7.0f} "
           f"{events / read_s:10.0f} {read_rss / 1024:8.0f}M")
-    print(f"{'vigil hunt, 391 Elastic EQL rules':44} {hunt_s:8.2f} {size / hunt_s / 1e6:7.0f} "
+    print(f"{'vigil hunt, Elastic Windows EQL + KQL rules':44} {hunt_s:8.2f} {size / hunt_s / 1e6:7.0f} "
           f"{events / hunt_s:10.0f} {hunt_rss / 1024:8.0f}M")
     print(f"alerts: {alerts.group(1) if alerts else 0}")
 

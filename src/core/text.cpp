@@ -56,8 +56,27 @@ std::size_t find_text(std::string_view haystack, std::string_view needle, std::s
   if (from > haystack.size()) return std::string_view::npos;
   if (!fold) return haystack.find(needle, from);
   if (needle.empty()) return from;
-  for (std::size_t i = from; i + needle.size() <= haystack.size(); ++i) {
-    if (equals_folded(haystack.substr(i, needle.size()), needle)) return i;
+  if (needle.size() > haystack.size()) return std::string_view::npos;
+  // Candidates are where the first character occurs in either case; memchr
+  // (vectorized) finds them, so long texts are scanned at memory speed
+  // instead of comparing at every position.
+  const char lower = fold_char(needle[0]);
+  const char upper = (lower >= 'a' && lower <= 'z') ? static_cast<char>(lower - 32) : lower;
+  const std::size_t last = haystack.size() - needle.size();
+  const char* base = haystack.data();
+  auto next = [&](char c, std::size_t at) -> std::size_t {
+    if (at > last) return std::string_view::npos;
+    const void* p = std::memchr(base + at, c, last - at + 1);
+    return p ? static_cast<std::size_t>(static_cast<const char*>(p) - base) : std::string_view::npos;
+  };
+  std::size_t next_lower = next(lower, from);
+  std::size_t next_upper = upper == lower ? std::string_view::npos : next(upper, from);
+  std::string_view rest = needle.substr(1);
+  while (next_lower != std::string_view::npos || next_upper != std::string_view::npos) {
+    std::size_t i = std::min(next_lower, next_upper);
+    if (equals_folded(haystack.substr(i + 1, rest.size()), rest)) return i;
+    if (i == next_lower) next_lower = next(lower, i + 1);
+    if (i == next_upper) next_upper = next(upper, i + 1);
   }
   return std::string_view::npos;
 }

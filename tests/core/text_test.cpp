@@ -36,3 +36,27 @@ TEST(Text, FoldedComparisons) {
   EXPECT_EQ(find_text("C:\\Windows\\System32", "system32", 0, true), 11u);
   EXPECT_EQ(find_text("C:\\Windows\\System32", "system32", 0, false), std::string_view::npos);
 }
+
+TEST(Text, FindTextFoldedAgreesWithTheNaiveSearch) {
+  // find_text jumps between occurrences of the needle's first character;
+  // it must find exactly what a position-by-position search finds.
+  auto naive = [](std::string_view h, std::string_view n, std::size_t from) -> std::size_t {
+    for (std::size_t i = from; i + n.size() <= h.size(); ++i) {
+      if (vigil::equals_folded(h.substr(i, n.size()), n)) return i;
+    }
+    return std::string_view::npos;
+  };
+  std::uint32_t seed = 12345;
+  auto rnd = [&] { return seed = seed * 1103515245 + 12345, (seed >> 16) & 0x7fff; };
+  const char alphabet[] = "aAbB.\\*x";
+  for (int round = 0; round < 20000; ++round) {
+    std::string h, n;
+    for (int i = 0, len = rnd() % 24; i < len; ++i) h.push_back(alphabet[rnd() % 8]);
+    for (int i = 0, len = 1 + rnd() % 4; i < len; ++i) n.push_back(alphabet[rnd() % 8]);
+    std::size_t from = h.empty() ? 0 : rnd() % (h.size() + 1);
+    ASSERT_EQ(vigil::find_text(h, n, from, true), naive(h, n, from)) << h << " / " << n << " from " << from;
+  }
+  EXPECT_EQ(vigil::find_text("Invoke-Mimikatz", "MIMI", 0, true), 7u);
+  EXPECT_EQ(vigil::find_text("abc", "", 2, true), 2u);
+  EXPECT_EQ(vigil::find_text("ab", "abc", 0, true), std::string_view::npos);
+}
