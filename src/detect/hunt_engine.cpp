@@ -105,6 +105,12 @@ void HuntEngine::add(const EventBatch& batch) {
       Detection d;
       d.rule = r;
       d.first_time = d.last_time = e.timestamp_ns;
+      if (const auto& override_field = rules_.compiled[r].timestamp_override) {
+        const Value& t = e.get(*override_field);
+        if (t.is_text()) {
+          if (auto parsed = parse_timestamp_text(t.as_string())) d.window_time = *parsed;
+        }
+      }
       d.ordinal = e.ordinal;
       d.events.emplace_back();
       append_event_json(d.events.back(), e);

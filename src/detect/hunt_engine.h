@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@ struct Detection {
   std::size_t rule = 0;             // index into RuleSet::compiled
   TimestampNs first_time = 0;       // earliest event
   TimestampNs last_time = 0;        // latest event (where a sequence completed)
+  std::optional<TimestampNs> window_time;  // rule.timestamp_override: the time the schedule sees instead
   std::uint64_t ordinal = 0;        // input position of the last event (tiebreak)
   std::vector<std::string> events;  // each event's document (JSON); sequences: one per term, "" if missing
   std::string join_keys;            // sequences: the join key values (JSON array)

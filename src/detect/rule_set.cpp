@@ -105,7 +105,8 @@ std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, co
       set->diagnostics.push_back(query_diagnostic(rule, std::move(e)));
       continue;
     }
-    CompiledRule c{&rule, std::move(*compiled), {}};
+    CompiledRule c{&rule, std::move(*compiled), {}, std::nullopt};
+    if (!rule.timestamp_override.empty()) c.timestamp_override = set->fields.intern(rule.timestamp_override);
     c.categories = categories_of(c.query);
     std::size_t index = set->compiled.size();
     if (c.query.kind == eql::Query::Kind::Event) {

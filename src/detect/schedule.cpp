@@ -27,8 +27,10 @@ std::vector<ScheduledAlert> schedule_alerts(const std::vector<Detection>& detect
   ranges.reserve(detections.size());
   for (std::size_t i = 0; i < detections.size(); ++i) {
     const Detection& d = detections[i];
-    std::int64_t first = ceil_div(d.last_time, interval);
-    std::int64_t last = floor_div(d.first_time + lookback, interval);
+    const TimestampNs earliest = d.window_time.value_or(d.first_time);
+    const TimestampNs latest = d.window_time.value_or(d.last_time);
+    std::int64_t first = ceil_div(latest, interval);
+    std::int64_t last = floor_div(earliest + lookback, interval);
     if (first > last) {
       ++stats.outside_windows;
       continue;
@@ -40,7 +42,8 @@ std::vector<ScheduledAlert> schedule_alerts(const std::vector<Detection>& detect
   auto order = [&](std::size_t a, std::size_t b) {
     const Detection& x = detections[a];
     const Detection& y = detections[b];
-    if (x.first_time != y.first_time) return x.first_time < y.first_time;
+    const TimestampNs tx = x.window_time.value_or(x.first_time), ty = y.window_time.value_or(y.first_time);
+    if (tx != ty) return tx < ty;
     if (x.ordinal != y.ordinal) return x.ordinal < y.ordinal;
     return a < b;
   };

@@ -91,3 +91,13 @@ TEST(Schedule, WithoutScheduleEveryDetectionAlertsOnce) {
   EXPECT_EQ(alerts.size(), 3u);
   EXPECT_EQ(alerts[2].time, 3);
 }
+
+TEST(Schedule, TimestampOverrideMovesTheEventToItsIngestTime) {
+  // @timestamp 61:00 but ingested at 81:00: Elastic's run at 85:00 finds it.
+  RuleRunStats stats;
+  std::vector<Detection> d = {at(61 * kMinute, 61 * kMinute, 0)};
+  d[0].window_time = 81 * kMinute;
+  auto alerts = schedule_alerts(d, rule_with(100), stats);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].time, 85 * kMinute);
+}
