@@ -219,7 +219,10 @@ bool parse_event_xml(std::string_view input, const EventXmlCallbacks& cb) {
       }
     }
     if (!result || !node) {
-      cb.on_error(number, start + (result ? 0 : static_cast<std::uint64_t>(result.offset)),
+      // pugixml may report the offset just past the end of a truncated segment: clamp it.
+      std::uint64_t where = start + (result ? 0 : std::min<std::uint64_t>(static_cast<std::uint64_t>(result.offset),
+                                                                            segment.size() ? segment.size() - 1 : 0));
+      cb.on_error(number, where,
                   fmt::format("malformed event XML: {}", result ? "no <Event> element" : result.description()));
     } else {
       decoder.decode(node, event);

@@ -1,7 +1,8 @@
 // Windows event XML as people export it: `wevtutil qe LOG /f:xml` (events
 // one after another, no root element), `Get-WinEvent | % { $_.ToXml() }`,
 // or an <Events> document. Each <Event> becomes a WindowsEvent; a malformed
-// one is reported (its number and byte offset) and the rest still read.
+// one is reported (its number and byte offset; for UTF-16 input, the offset
+// in the UTF-8 text) and the rest still read.
 // UTF-8 (with or without BOM) and UTF-16LE with BOM (PowerShell's default
 // when redirecting to a file) are accepted.
 #pragma once

@@ -11,6 +11,10 @@
 
 #include "eql/compiler.h"
 #include "ingest/event_reader.h"
+#include "ingest/event_xml.h"
+#include "rules/exceptions.h"
+#include "rules/kql.h"
+#include "rules/rule_loader.h"
 
 using namespace vigil;
 
@@ -222,4 +226,90 @@ TEST(Robustness, EvtxSurvivesFlippedBytesAndBadOffsets) {
     std::uint64_t n = decode_evtx_bytes(bad, stats);
     EXPECT_LE(n, full + 50);  // damage can cost records, never invent many
   }
+}
+
+// ---- the parsers added with Windows XML input and detection rules ----
+
+TEST(Robustness, EventXmlSurvivesMutationsAndTruncations) {
+  std::ifstream in(std::string(VIGIL_SOURCE_DIR) + "/examples/sysmon-events.xml", std::ios::binary);
+  std::string xml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(xml.size(), 1000u);
+  std::mt19937_64 rng(7);
+  std::size_t full = 0;
+  EventXmlCallbacks count;
+  count.on_event = [&](const WindowsEvent&, std::uint64_t, std::uint64_t) { return ++full, true; };
+  count.on_error = [](std::uint64_t, std::uint64_t, std::string) {};
+  parse_event_xml(xml, count);
+  ASSERT_EQ(full, 19u);
+  for (int round = 0; round < 300; ++round) {
+    std::string bad = round % 2 ? xml.substr(0, rng() % xml.size()) : mutate(rng, xml);
+    std::size_t events = 0, errors = 0;
+    EventXmlCallbacks cb;
+    cb.on_event = [&](const WindowsEvent& e, std::uint64_t, std::uint64_t) {
+      (void)e;
+      ++events;
+      return true;
+    };
+    cb.on_error = [&](std::uint64_t, std::uint64_t offset, std::string) {
+      EXPECT_LE(offset, bad.size());
+      ++errors;
+    };
+    parse_event_xml(bad, cb);
+    // A damaged event costs itself (or, cut, the events after the cut), never the others.
+    if (round % 2 == 0) {
+      EXPECT_GE(events + errors + 2, full);
+    }
+  }
+}
+
+TEST(Robustness, KqlTranslatorSurvivesRandomInput) {
+  std::mt19937_64 rng(11);
+  const std::string seed =
+      R"(event.category:process and process.name:(cmd.exe or "power shell.exe" or pw*) and not user.id:"S-1-5-18" and )"
+      R"(powershell.file.script_block_text:("Get-Thing" and (a or b)) and process.pid >= 10)";
+  for (int round = 0; round < 3000; ++round) {
+    std::string text = round % 3 == 0 ? random_bytes(rng, rng() % 64) : round % 3 == 1 ? mutate(rng, seed)
+                                                                                      : seed.substr(0, rng() % seed.size());
+    auto eql = kql_to_eql(text);
+    if (!eql) {
+      EXPECT_LE(eql.error().pos.offset, text.size());
+      continue;
+    }
+    compile_and_run(*eql);  // a translation either compiles or is rejected with a position
+  }
+}
+
+TEST(Robustness, RuleLoaderSurvivesMutatedRules) {
+  std::ifstream in(std::string(VIGIL_SOURCE_DIR) + "/rules/windows/persistence_services_registry_all_paths.toml",
+                   std::ios::binary);
+  std::string rule((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_TRUE(parse_rule_toml(rule, "r.toml"));
+  std::mt19937_64 rng(13);
+  for (int round = 0; round < 1000; ++round) {
+    std::string bad = round % 2 ? rule.substr(0, rng() % rule.size()) : mutate(rng, rule);
+    auto parsed = parse_rule_toml(bad, "r.toml");
+    if (!parsed) {
+      (void)format_error(parsed.error(), "r.toml", bad);
+      continue;
+    }
+    compile_and_run(parsed->query);
+  }
+}
+
+TEST(Robustness, ExceptionListsRejectBadItemsWithTheirLine) {
+  FieldRegistry fields;
+  std::mt19937_64 rng(17);
+  const std::string good =
+      R"({"list_id":"l","item_id":"i","type":"simple","entries":[{"field":"process.name","operator":"included","type":"match_any","value":["a","b"]},{"field":"host.name","operator":"excluded","type":"wildcard","value":"H*"}]})";
+  const std::string path = "/tmp/vigil_robustness_exceptions.ndjson";
+  for (int round = 0; round < 500; ++round) {
+    std::string text = good + "\n" + mutate(rng, good) + "\n" + good.substr(0, rng() % good.size()) + "\n";
+    std::ofstream(path, std::ios::binary) << text;
+    ExceptionLists lists;
+    auto loaded = lists.load(path, fields);
+    if (!loaded) {
+      EXPECT_NE(loaded.error().message.find(path + ":"), std::string::npos) << loaded.error().message;
+    }
+  }
+  std::remove(path.c_str());
 }
