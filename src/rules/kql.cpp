@@ -172,31 +172,30 @@ class Translator {
     return field + " == " + eql_string(t.text);
   }
 
+  // operand (op operand)*, as a flat chain: long value lists must not nest
+  // one level per term.
+  template <typename Operand>
+  bool chain(std::string_view op, Operand&& operand, std::string& out) {
+    std::string part;
+    if (!operand(part)) return false;
+    std::vector<std::string> parts{part};
+    while (keyword(op)) {
+      if (!operand(part)) return false;
+      parts.push_back(part);
+    }
+    out = join(parts, std::string(" ") + std::string(op) + " ");
+    return true;
+  }
+
   // Values after `field :`: a term, or a parenthesized boolean of terms.
   bool value_or(const std::string& field, std::string& out) {
-    // A flat chain: long value lists must not nest one level per term.
-    std::string part;
-    if (!value_and(field, part)) return false;
-    std::vector<std::string> parts{part};
-    while (keyword("or")) {
-      if (!value_and(field, part)) return false;
-      parts.push_back(part);
-    }
-    out = join(parts, " or ");
-    return true;
+    return chain("or", [&](std::string& part) { return value_and(field, part); }, out);
   }
+
   bool value_and(const std::string& field, std::string& out) {
-    // A flat chain: long value lists must not nest one level per term.
-    std::string part;
-    if (!value_not(field, part)) return false;
-    std::vector<std::string> parts{part};
-    while (keyword("and")) {
-      if (!value_not(field, part)) return false;
-      parts.push_back(part);
-    }
-    out = join(parts, " and ");
-    return true;
+    return chain("and", [&](std::string& part) { return value_not(field, part); }, out);
   }
+
   bool value_not(const std::string& field, std::string& out) {
     if (keyword("not")) {
       std::string inner;
@@ -219,27 +218,13 @@ class Translator {
 
   // ---- boolean structure ----
   bool or_expr(std::string& out) {
-    std::string part;
-    if (!and_expr(part)) return false;
-    std::vector<std::string> parts{part};
-    while (keyword("or")) {
-      if (!and_expr(part)) return false;
-      parts.push_back(part);
-    }
-    out = join(parts, " or ");
-    return true;
+    return chain("or", [&](std::string& part) { return and_expr(part); }, out);
   }
+
   bool and_expr(std::string& out) {
-    std::string part;
-    if (!not_expr(part)) return false;
-    std::vector<std::string> parts{part};
-    while (keyword("and")) {
-      if (!not_expr(part)) return false;
-      parts.push_back(part);
-    }
-    out = join(parts, " and ");
-    return true;
+    return chain("and", [&](std::string& part) { return not_expr(part); }, out);
   }
+
   bool not_expr(std::string& out) {
     if (keyword("not")) {
       std::string inner;

@@ -14,29 +14,19 @@ import zipfile
 import os
 import subprocess
 import sys
+
 import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from clitest import Checks, lines  # noqa: E402
 
 VIGIL, EXAMPLES = sys.argv[1], sys.argv[2]
 SHARED_DATA = sys.argv[3] if len(sys.argv) > 3 else None
 SAMPLE = os.path.join(EXAMPLES, "windows-ecs.ndjson")
-failures = []
-passed = 0
+checks = Checks(VIGIL)
+run, check = checks.run, checks.check
 
 
-def run(args, stdin=None):
-    return subprocess.run([VIGIL] + args, input=stdin, capture_output=True)
-
-
-def check(name, cond, detail=""):
-    global passed
-    if cond:
-        passed += 1
-    else:
-        failures.append(f"{name}: {detail}")
-
-
-def lines(out):
-    return [json.loads(l) for l in out.decode().splitlines() if l.strip()]
 
 
 # Matching events come out as their raw documents, in input order.
@@ -212,7 +202,4 @@ if SHARED_DATA:
     check("evtx output independent of threads", one.stdout == many.stdout and len(one.stdout) > 100000,
           len(one.stdout))
 
-for f in failures:
-    print("FAIL", f)
-print(f"{passed} passed, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+checks.finish()

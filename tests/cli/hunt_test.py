@@ -9,32 +9,22 @@ usage: hunt_test.py VIGIL REPO_DIR SHARED_DIR
 import json
 import os
 import re
-import subprocess
 import sys
+
 import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from clitest import Checks, lines  # noqa: E402
 
 VIGIL, REPO, SHARED = sys.argv[1:4]
 ELASTIC = os.path.join(SHARED, "rules", "elastic", "windows")
 DATA = os.path.join(SHARED, "data")
 SEED = os.path.join(REPO, "rules", "windows")
-failures = []
-passed = 0
+checks = Checks(VIGIL)
+run, check = checks.run, checks.check
 
 
-def run(args, **kw):
-    return subprocess.run([VIGIL] + args, capture_output=True, **kw)
-
-
-def check(name, cond, detail=""):
-    global passed
-    if cond:
-        passed += 1
-    else:
-        failures.append(f"{name}: {str(detail)[:600]}")
-
-
-def alerts_of(out):
-    return [json.loads(l) for l in out.decode().splitlines() if l.strip()]
+alerts_of = lines
 
 
 RULE = '''[rule]
@@ -223,7 +213,4 @@ with tempfile.TemporaryDirectory() as tmp:
           {b["kibana.alert.group.id"] for b in blocks} == {shells[0]["kibana.alert.group.id"]} and
           shells[0].get("host.name") == "H", got)
 
-for f in failures:
-    print("FAIL", f)
-print(f"{passed} passed, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+checks.finish()
