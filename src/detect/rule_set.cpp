@@ -44,24 +44,6 @@ RuleDiagnostic query_diagnostic(const Rule& rule, Error e) {
   return {rule.file, std::move(e), std::move(text)};
 }
 
-// Categories a query needs: its own, or those of every sequence/sample term
-// (empty when any term takes any event).
-std::vector<std::string> categories_of(const eql::CompiledAnyQuery& q) {
-  if (q.kind == eql::Query::Kind::Event) {
-    if (q.event->category.empty()) return {};
-    return {q.event->category};
-  }
-  const eql::SequenceProgram& sp = q.kind == eql::Query::Kind::Sequence ? *q.sequence : *q.sample;
-  std::set<std::string> out;
-  auto add = [&](const eql::StageProgram& stage) {
-    out.insert(stage.filter->category);
-  };
-  for (const auto& stage : sp.stages) add(stage);
-  if (sp.until) add(*sp.until);
-  if (out.count("")) return {};
-  return {out.begin(), out.end()};
-}
-
 }  // namespace
 
 std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, const eql::CompileOptions& options) {
@@ -105,9 +87,8 @@ std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, co
       set->diagnostics.push_back(query_diagnostic(rule, std::move(e)));
       continue;
     }
-    CompiledRule c{&rule, std::move(*compiled), {}, std::nullopt};
+    CompiledRule c{&rule, std::move(*compiled), std::nullopt};
     if (!rule.timestamp_override.empty()) c.timestamp_override = set->fields.intern(rule.timestamp_override);
-    c.categories = categories_of(c.query);
     std::size_t index = set->compiled.size();
     if (c.query.kind == eql::Query::Kind::Event) {
       set->index->add_event_rule(index, *c.query.event, c.query.event->category, set->fields);

@@ -20,7 +20,6 @@ namespace vigil {
 struct CompiledRule {
   const Rule* rule;
   eql::CompiledAnyQuery query;
-  std::vector<std::string> categories;  // categories its terms need; empty: any event
   // rule.timestamp_override (e.g. event.ingested): the time the schedule sees
   // for an event that has it; others fall back to @timestamp, as in Elastic.
   std::optional<FieldId> timestamp_override;
