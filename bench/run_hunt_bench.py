@@ -28,12 +28,16 @@ def main():
                                  key=lambda r: r[0])
     hunt_s, hunt_rss, _, err = min((timed([vigil, "hunt", "--rules", rules, "-o", "/dev/null", data])
                                     for _ in range(2)), key=lambda r: r[0])
+    one_s, one_rss, _, _ = min((timed([vigil, "hunt", "--threads", "1", "--rules", rules, "-o", "/dev/null", data])
+                                for _ in range(2)), key=lambda r: r[0])
     alerts = re.search(r"(\d+) alert\(s\)", err)
     print(f"data: {data}: {size / 1e6:.0f} MB, {events} events; rules: {rules}")
     print(f"{'run':44} {'seconds':>8} {'MB/s':>7} {'events/s':>10} {'peak RSS':>9}")
     print(f"{'read only (vigil query, matches nothing)':44} {read_s:8.2f} {size / read_s / 1e6:7.0f} "
           f"{events / read_s:10.0f} {read_rss / 1024:8.0f}M")
-    print(f"{'vigil hunt, Elastic Windows EQL + KQL rules':44} {hunt_s:8.2f} {size / hunt_s / 1e6:7.0f} "
+    print(f"{'vigil hunt, all rules, 1 thread':44} {one_s:8.2f} {size / one_s / 1e6:7.0f} "
+          f"{events / one_s:10.0f} {one_rss / 1024:8.0f}M")
+    print(f"{f'vigil hunt, all rules, {os.cpu_count()} threads':44} {hunt_s:8.2f} {size / hunt_s / 1e6:7.0f} "
           f"{events / hunt_s:10.0f} {hunt_rss / 1024:8.0f}M")
     print(f"alerts: {alerts.group(1) if alerts else 0}")
 

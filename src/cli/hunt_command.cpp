@@ -55,7 +55,7 @@ void add_hunt_command(CLI::App& app, HuntCommandOptions& o) {
   cmd->add_flag("--quiet,-q", o.quiet, "No summary on stderr");
   cmd->add_flag("--profile-rules", o.profile_rules,
                 "Print the rules that ran on the most events (what the rule index could not rule out)");
-  cmd->add_option("--threads", o.threads, "Decoding threads for EVTX inputs (0 = one per core)")->capture_default_str();
+  cmd->add_option("--threads", o.threads, "Threads for rule matching and EVTX decoding (0 = one per core)")->capture_default_str();
   cmd->add_option("--max-detections-per-rule", o.max_detections_per_rule,
                   "Matches kept per rule for scheduling; more are counted and reported")
       ->capture_default_str();
@@ -181,6 +181,7 @@ int run_hunt_command(const HuntCommandOptions& o) {
   hopts.context = &context;
   hopts.max_detections_per_rule = o.max_detections_per_rule;
   hopts.sequence_limits.max_open = o.max_open_sequences;
+  hopts.threads = o.threads;
   HuntEngine engine(*set, hopts);
   ReaderOptions ropts;
   ropts.threads = o.threads;

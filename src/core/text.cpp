@@ -7,6 +7,10 @@
 #include <charconv>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
+
 namespace vigil {
 
 std::string fold_case(std::string_view s) {
@@ -57,26 +61,49 @@ std::size_t find_text(std::string_view haystack, std::string_view needle, std::s
   if (!fold) return haystack.find(needle, from);
   if (needle.empty()) return from;
   if (needle.size() > haystack.size()) return std::string_view::npos;
-  // Candidates are where the first character occurs in either case; memchr
-  // (vectorized) finds them, so long texts are scanned at memory speed
-  // instead of comparing at every position.
-  const char lower = fold_char(needle[0]);
-  const char upper = (lower >= 'a' && lower <= 'z') ? static_cast<char>(lower - 32) : lower;
-  const std::size_t last = haystack.size() - needle.size();
+  const std::size_t k = needle.size();
+  const std::size_t last = haystack.size() - k;  // last possible start
   const char* base = haystack.data();
-  auto next = [&](char c, std::size_t at) -> std::size_t {
-    if (at > last) return std::string_view::npos;
-    const void* p = std::memchr(base + at, c, last - at + 1);
-    return p ? static_cast<std::size_t>(static_cast<const char*>(p) - base) : std::string_view::npos;
-  };
-  std::size_t next_lower = next(lower, from);
-  std::size_t next_upper = upper == lower ? std::string_view::npos : next(upper, from);
-  std::string_view rest = needle.substr(1);
-  while (next_lower != std::string_view::npos || next_upper != std::string_view::npos) {
-    std::size_t i = std::min(next_lower, next_upper);
-    if (equals_folded(haystack.substr(i + 1, rest.size()), rest)) return i;
-    if (i == next_lower) next_lower = next(lower, i + 1);
-    if (i == next_upper) next_upper = next(upper, i + 1);
+  std::size_t i = from;
+#if defined(__SSE2__)
+  // Muła's SIMD substring filter: at 16 (AVX2: 32) positions at once, test
+  // the needle's first and last characters with the 0x20 bit set on both
+  // sides (a superset of the case-folded matches: letters fold, a few
+  // punctuation pairs collide), then verify each candidate. Long script
+  // blocks and command lines are scanned at memory speed, however common
+  // the needle's first character is.
+  const char first = static_cast<char>(fold_char(needle.front()) | 0x20);
+  const char back = static_cast<char>(fold_char(needle.back()) | 0x20);
+#if defined(__AVX2__)
+  constexpr std::size_t kBlock = 32;
+  const __m256i bit = _mm256_set1_epi8(0x20);
+  const __m256i want_first = _mm256_set1_epi8(first);
+  const __m256i want_back = _mm256_set1_epi8(back);
+  for (; i + kBlock - 1 <= last; i += kBlock) {
+    __m256i a = _mm256_or_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(base + i)), bit);
+    __m256i b = _mm256_or_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(base + i + k - 1)), bit);
+    auto mask = static_cast<std::uint32_t>(
+        _mm256_movemask_epi8(_mm256_and_si256(_mm256_cmpeq_epi8(a, want_first), _mm256_cmpeq_epi8(b, want_back))));
+#else
+  constexpr std::size_t kBlock = 16;
+  const __m128i bit = _mm_set1_epi8(0x20);
+  const __m128i want_first = _mm_set1_epi8(first);
+  const __m128i want_back = _mm_set1_epi8(back);
+  for (; i + kBlock - 1 <= last; i += kBlock) {
+    __m128i a = _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(base + i)), bit);
+    __m128i b = _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(base + i + k - 1)), bit);
+    auto mask = static_cast<std::uint32_t>(
+        _mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, want_first), _mm_cmpeq_epi8(b, want_back))));
+#endif
+    while (mask != 0) {
+      std::size_t at = i + static_cast<std::size_t>(__builtin_ctz(mask));
+      if (equals_folded(haystack.substr(at, k), needle)) return at;
+      mask &= mask - 1;
+    }
+  }
+#endif
+  for (; i <= last; ++i) {
+    if (fold_char(base[i]) == fold_char(needle.front()) && equals_folded(haystack.substr(i, k), needle)) return i;
   }
   return std::string_view::npos;
 }

@@ -2,6 +2,9 @@
 #include "detect/hunt_engine.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 #include "core/document.h"
 #include "eql/sample_runner.h"
@@ -16,8 +19,16 @@ constexpr char kContextSeparator = '\x1e';
 }  // namespace
 
 HuntEngine::HuntEngine(const RuleSet& rules, HuntOptions options)
-    : rules_(rules), options_(options), detections_(rules.compiled.size()), stats_(rules.compiled.size()),
-      tested_at_(rules.compiled.size(), ~std::uint64_t{0}) {
+    : rules_(rules), options_(options), detections_(rules.compiled.size()), stats_(rules.compiled.size()) {
+  unsigned lanes = options_.threads ? options_.threads : std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < lanes; ++i) {
+    auto lane = std::make_unique<Lane>();
+    lane->tested_at.assign(rules.compiled.size(), ~std::uint64_t{0});
+    lane->evaluations.assign(rules.compiled.size(), 0);
+    lane->excepted.assign(rules.compiled.size(), 0);
+    lanes_.push_back(std::move(lane));
+  }
+  if (lanes > 1) workers_ = std::make_unique<WorkerPool>(lanes - 1);
   runners_.resize(rules.compiled.size());
   samplers_.resize(rules.compiled.size());
   exceptions_.resize(rules.compiled.size());
@@ -69,58 +80,119 @@ void HuntEngine::keep(std::size_t rule, Detection d) {
   detections_[rule].push_back(std::move(d));
 }
 
-void HuntEngine::add(const EventBatch& batch) {
-  for (const Event& e : batch.events) {
-    std::uint64_t serial = events_++;
-    if (options_.context) options_.context->observe(e);
-    candidates_.clear();
-    rules_.index->candidates(e, candidates_);
-    // A rule can come twice (two matching values, two categories): test it once.
-    std::size_t kept = 0;
-    for (std::size_t r : candidates_) {
-      if (tested_at_[r] == serial) continue;
-      tested_at_[r] = serial;
-      candidates_[kept++] = r;
-    }
-    candidates_.resize(kept);
-    for (std::size_t r : candidates_) {
-      ++stats_[r].evaluations;
-      if (runners_[r] || samplers_[r]) {
-        // An event an exception covers takes no part in the rule's sequences
-        // (Elastic adds exceptions to every term's query).
-        if (!exceptions_[r].empty() && excepted(r, e)) continue;
-        if (runners_[r]) {
-          runners_[r]->add(e, context_);
-        } else {
-          samplers_[r]->add(e, context_);
+namespace {
+// Events go to lanes in stripes of this many (stripe k to lane k % lanes):
+// neighbouring events are alike (one kind of log, one busy process), so
+// contiguous halves would leave one lane with most of the work.
+constexpr std::size_t kStripe = 64;
+}  // namespace
+
+void HuntEngine::match_lane(Lane& lane, const EventBatch& batch, std::size_t lane_index, std::size_t lanes) {
+  const std::size_t n = batch.events.size();
+  for (std::size_t stripe = lane_index * kStripe; stripe < n; stripe += lanes * kStripe) {
+    for (std::size_t i = stripe; i < std::min(n, stripe + kStripe); ++i) {
+      const Event& e = batch.events[i];
+      lane.candidates.clear();
+      rules_.index->candidates(e, lane.candidates);
+      const std::uint64_t serial = events_ + i;
+      for (std::size_t r : lane.candidates) {
+        // A rule can come twice (two matching values, two categories): test it once.
+        if (lane.tested_at[r] == serial) continue;
+        lane.tested_at[r] = serial;
+        ++lane.evaluations[r];
+        const auto event_index = static_cast<std::uint32_t>(i);
+        const auto rule = static_cast<std::uint32_t>(r);
+        if (runners_[r] || samplers_[r]) {
+          // An event an exception covers takes no part in the rule's sequences
+          // (Elastic adds exceptions to every term's query).
+          if (exceptions_[r].empty() || !excepted(r, e)) lane.feeds.emplace_back(event_index, rule);
+          continue;
         }
-        continue;
-      }
-      if (!eql::matches(*rules_.compiled[r].query.event, e, context_)) continue;
-      if (!exceptions_[r].empty() && excepted(r, e)) {
-        ++stats_[r].excepted;
-        continue;
-      }
-      if (!e.has_timestamp) ++stats_[r].no_timestamp;
-      Detection d;
-      d.rule = r;
-      d.first_time = d.last_time = e.timestamp_ns;
-      if (const auto& override_field = rules_.compiled[r].timestamp_override) {
-        const Value& t = e.get(*override_field);
-        if (t.is_text()) {
-          if (auto parsed = parse_timestamp_text(t.as_string())) d.window_time = *parsed;
+        if (!eql::matches(*rules_.compiled[r].query.event, e, lane.context)) continue;
+        if (!exceptions_[r].empty() && excepted(r, e)) {
+          ++lane.excepted[r];
+          continue;
         }
+        lane.hits.emplace_back(event_index, rule);
       }
-      d.ordinal = e.ordinal;
-      d.events.emplace_back();
-      append_event_json(d.events.back(), e);
-      if (options_.context) d.context = options_.context->context_json(e);
-      keep(r, std::move(d));
     }
   }
 }
 
+void HuntEngine::add(const EventBatch& batch) {
+  const std::size_t n = batch.events.size();
+  // Small batches are not worth waking threads for.
+  const std::size_t lanes = std::min<std::size_t>(lanes_.size(), std::max<std::size_t>(1, n / (4 * kStripe)));
+  for (std::size_t l = 0; l < lanes; ++l) {
+    lanes_[l]->hits.clear();
+    lanes_[l]->feeds.clear();
+  }
+  if (lanes <= 1) {
+    match_lane(*lanes_[0], batch, 0, 1);
+  } else {
+    std::mutex mutex;
+    std::condition_variable done;
+    std::size_t pending = lanes - 1;
+    for (std::size_t l = 1; l < lanes; ++l) {
+      workers_->submit([&, l] {
+        match_lane(*lanes_[l], batch, l, lanes);
+        std::lock_guard lock(mutex);
+        if (--pending == 0) done.notify_one();
+      });
+    }
+    match_lane(*lanes_[0], batch, 0, lanes);
+    std::unique_lock lock(mutex);
+    done.wait(lock, [&] { return pending == 0; });
+  }
+  // In input order: the triage state sees every event before the detections
+  // of that event take their context; sequences get their events in order.
+  std::vector<std::pair<std::size_t, std::size_t>>& next = merge_positions_;  // per lane: next hit, next feed
+  next.assign(lanes, {0, 0});
+  for (std::size_t i = 0; i < n; ++i) {
+    const Event& e = batch.events[i];
+    if (options_.context) options_.context->observe(e);
+    const std::size_t l = (i / kStripe) % lanes;
+    const Lane& lane = *lanes_[l];
+    auto& [h, f] = next[l];
+    for (; f < lane.feeds.size() && lane.feeds[f].first == i; ++f) {
+      std::size_t r = lane.feeds[f].second;
+      if (runners_[r]) {
+        runners_[r]->add(e, context_);
+      } else {
+        samplers_[r]->add(e, context_);
+      }
+    }
+    for (; h < lane.hits.size() && lane.hits[h].first == i; ++h) detect(lane.hits[h].second, e);
+  }
+  events_ += n;
+}
+
+void HuntEngine::detect(std::size_t r, const Event& e) {
+  if (!e.has_timestamp) ++stats_[r].no_timestamp;
+  Detection d;
+  d.rule = r;
+  d.first_time = d.last_time = e.timestamp_ns;
+  if (const auto& override_field = rules_.compiled[r].timestamp_override) {
+    const Value& t = e.get(*override_field);
+    if (t.is_text()) {
+      if (auto parsed = parse_timestamp_text(t.as_string())) d.window_time = *parsed;
+    }
+  }
+  d.ordinal = e.ordinal;
+  d.events.emplace_back();
+  append_event_json(d.events.back(), e);
+  if (options_.context) d.context = options_.context->context_json(e);
+  keep(r, std::move(d));
+}
+
 std::vector<std::vector<Detection>> HuntEngine::finish(std::vector<RuleRunStats>& stats) {
+  for (auto& lane : lanes_) {
+    for (std::size_t r = 0; r < rules_.compiled.size(); ++r) {
+      stats_[r].evaluations += lane->evaluations[r];
+      stats_[r].excepted += lane->excepted[r];
+      lane->evaluations[r] = lane->excepted[r] = 0;
+    }
+  }
   for (std::size_t r = 0; r < rules_.compiled.size(); ++r) {
     if (!runners_[r] && !samplers_[r]) continue;
     std::vector<eql::SequenceMatch> matches = runners_[r] ? runners_[r]->finish() : samplers_[r]->finish();

@@ -1,8 +1,14 @@
 // HuntEngine: every compiled rule over one pass of the events. An event is
-// tested only against the rules indexed under its event.category values
-// (and the `any` rules); sequence rules feed their SequenceRunner. finish()
-// returns each rule's detections (matching events or sequences), which
-// schedule.h then turns into the alerts Elastic's scheduler would create.
+// tested only against the candidates the RuleIndex gives for it; sequence
+// rules feed their SequenceRunner. finish() returns each rule's detections
+// (matching events or sequences), which schedule.h then turns into the
+// alerts Elastic's scheduler would create.
+//
+// Matching runs on all cores: each batch is dealt out in stripes of events
+// to lanes (a thread with its own scratch each), which test their events
+// against the event rules and note the hits. Then one thread walks the batch in
+// order: the triage state observes every event, sequence runners get their
+// events, hits become detections. Results never depend on the thread count.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +19,7 @@
 
 #include "context/host_state.h"
 #include "core/event.h"
+#include "core/worker_pool.h"
 #include "detect/rule_set.h"
 #include "eql/sample_runner.h"
 #include "rules/exceptions.h"
@@ -52,6 +59,7 @@ struct HuntOptions {
   HostState* context = nullptr;  // when set: sees every event, gives each detection its triage context
   const ExceptionLists* exceptions = nullptr;  // lists the rules reference (rule.exceptions_list)
   std::vector<std::string> lists_for_all_rules;  // list ids applied to every rule
+  unsigned threads = 0;  // matching lanes (0 = one per core)
 };
 
 class HuntEngine {
@@ -65,19 +73,32 @@ class HuntEngine {
   std::uint64_t events() const { return events_; }
 
  private:
+  // One matching thread's scratch and results for its slice of a batch.
+  struct Lane {
+    eql::EvalContext context;
+    std::vector<std::size_t> candidates;
+    std::vector<std::uint64_t> tested_at;  // per rule: last event it was tested on (dedup across index keys)
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> hits;   // (event in batch, rule): an event rule matched
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> feeds;  // (event in batch, rule): for a sequence/sample
+    std::vector<std::uint64_t> evaluations;  // per rule
+    std::vector<std::uint64_t> excepted;     // per rule
+  };
+  void match_lane(Lane& lane, const EventBatch& batch, std::size_t lane_index, std::size_t lanes);
+  void detect(std::size_t rule, const Event& e);
   void keep(std::size_t rule, Detection d);
 
   const RuleSet& rules_;
   HuntOptions options_;
-  eql::EvalContext context_;
+  eql::EvalContext context_;  // sequence runners (fed by one thread)
+  std::vector<std::unique_ptr<Lane>> lanes_;
+  std::unique_ptr<WorkerPool> workers_;
+  std::vector<std::pair<std::size_t, std::size_t>> merge_positions_;  // scratch for add()
   std::vector<std::unique_ptr<eql::SequenceRunner>> runners_;  // per compiled rule; null for event rules
   std::vector<std::unique_ptr<eql::SampleRunner>> samplers_;
   std::vector<std::vector<const ExceptionItem*>> exceptions_;  // per compiled rule
   bool excepted(std::size_t rule, const Event& event) const;
   std::vector<std::vector<Detection>> detections_;
   std::vector<RuleRunStats> stats_;
-  std::vector<std::size_t> candidates_;  // scratch: rules to test for one event
-  std::vector<std::uint64_t> tested_at_;  // per rule: last event it was tested on (dedup across categories)
   std::uint64_t events_ = 0;
 };
 

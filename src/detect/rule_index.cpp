@@ -113,7 +113,93 @@ std::vector<Requirement> requirements(const eql::Program& p, std::uint32_t index
   return out;
 }
 
+bool field_of(const eql::Program& p, const eql::Instr& ins, std::uint32_t k, FieldId& field) {
+  const eql::Instr& c = p.instrs[p.children[ins.first_child + k]];
+  if (c.op != eql::OpCode::Field) return false;
+  field = static_cast<FieldId>(c.arg);
+  return true;
+}
+
+// What the expression cannot be true without, as clauses: each clause lists
+// fields of which the event must have at least one. A comparison with a
+// literal, a wildcard, regex or `in` test (no null in its set) needs its
+// field; a conjunction needs every conjunct's clauses; a disjunction needs,
+// per branch, one of that branch's clauses (`useful` says which clauses are
+// worth keeping: fields most events have narrow nothing). Negations,
+// functions and null-safe equalities need nothing.
+using Clause = std::vector<FieldId>;
+template <typename Useful>
+std::vector<Clause> required_fields(const eql::Program& p, std::uint32_t index, const Useful& useful, int depth = 0) {
+  const eql::Instr& ins = p.instrs[index];
+  std::vector<Clause> out;
+  if (depth > 32) return out;
+  FieldId f = 0;
+  switch (ins.op) {
+    case eql::OpCode::And:
+      for (std::uint32_t k = 0; k < ins.child_count; ++k) {
+        for (Clause& c : required_fields(p, p.children[ins.first_child + k], useful, depth + 1)) {
+          if (std::find(out.begin(), out.end(), c) == out.end()) out.push_back(std::move(c));
+        }
+      }
+      return out;
+    case eql::OpCode::Or: {
+      Clause merged;
+      for (std::uint32_t k = 0; k < ins.child_count; ++k) {
+        std::vector<Clause> branch = required_fields(p, p.children[ins.first_child + k], useful, depth + 1);
+        auto best = std::find_if(branch.begin(), branch.end(), [&](const Clause& c) {
+          return std::all_of(c.begin(), c.end(), useful);
+        });
+        if (best == branch.end()) return out;
+        for (FieldId g : *best) {
+          if (std::find(merged.begin(), merged.end(), g) == merged.end()) merged.push_back(g);
+        }
+      }
+      if (!merged.empty()) out.push_back(std::move(merged));
+      return out;
+    }
+    case eql::OpCode::Wildcard:
+    case eql::OpCode::Regex:
+      if (ins.child_count == 1 && field_of(p, ins, 0, f)) out.push_back({f});
+      return out;
+    case eql::OpCode::InSet:
+      if (ins.child_count == 1 && !p.sets[ins.arg].has_null && field_of(p, ins, 0, f)) out.push_back({f});
+      return out;
+    case eql::OpCode::Compare: {
+      if (ins.child_count != 2 || (ins.flags & eql::kNullSafe) ||
+          static_cast<eql::CompareOp>(ins.sub) == eql::CompareOp::Neq) {
+        return out;
+      }
+      for (std::uint32_t k = 0; k < 2; ++k) {
+        const eql::Instr& other = p.instrs[p.children[ins.first_child + 1 - k]];
+        if (field_of(p, ins, k, f) && other.op == eql::OpCode::Constant && !p.constants[other.arg].is_null()) {
+          out.push_back({f});
+          break;
+        }
+      }
+      return out;
+    }
+    default:
+      return out;
+  }
+}
+
+// Fields nearly every event has: a gate on them narrows nothing.
+bool common_field(std::string_view field) {
+  static constexpr std::string_view kPrefixes[] = {"host.", "agent.", "event.", "user.", "ecs.", "winlog.channel",
+                                                   "winlog.provider_name", "@timestamp", "process.name",
+                                                   "process.executable", "process.pid", "process.entity_id"};
+  for (std::string_view prefix : kPrefixes) {
+    if (field.starts_with(prefix)) return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+void RuleIndex::file(const std::string& key, const Entry& entry) {
+  std::vector<Entry>& list = key.empty() ? any_ : by_category_[key];
+  list.push_back(entry);
+}
 
 void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, const std::string& category,
                                const FieldRegistry& fields) {
@@ -145,7 +231,16 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
     return;
   }
   // Second level: categories (the query's own, or an event.category
-  // condition of an `any` query), refined by required event.type values.
+  // condition of an `any` query), refined by required event.type values,
+  // gated by the fields the query needs.
+  auto useful = [&](FieldId g) {
+    return g != category_field_ && g != type_field_ && !common_field(fields.name(g)) && !low_cardinality(fields.name(g));
+  };
+  Entry entry{rule, {}};
+  for (Clause& c : required_fields(program, program.root, useful)) {
+    if (entry.gates.size() < kMaxGates && std::all_of(c.begin(), c.end(), useful)) entry.gates.push_back(std::move(c));
+  }
+  ++by_category_count_;
   std::vector<std::string> cats;
   if (!category.empty()) {
     cats.push_back(category);
@@ -153,26 +248,25 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
     cats = categories->values;
   }
   if (cats.empty()) {
-    add_by_categories(rule, {});
+    file("", entry);
     return;
   }
-  ++by_category_count_;
   for (const auto& c : cats) {
     if (types) {
-      for (const auto& t : types->values) by_category_[category_type_key(c, t)].push_back(rule);
+      for (const auto& t : types->values) file(category_type_key(c, t), entry);
     } else {
-      by_category_[c].push_back(rule);
+      file(c, entry);
     }
   }
 }
 
-void RuleIndex::add_by_categories(std::size_t rule, const std::vector<std::string>& categories) {
-  ++by_category_count_;
-  if (categories.empty()) {
-    any_.push_back(rule);
-    return;
+void RuleIndex::append_open(const std::vector<Entry>& entries, const Event& event, std::vector<std::size_t>& out) const {
+  for (const Entry& e : entries) {
+    bool open = std::all_of(e.gates.begin(), e.gates.end(), [&](const std::vector<FieldId>& clause) {
+      return std::any_of(clause.begin(), clause.end(), [&](FieldId f) { return !event.get(f).is_null(); });
+    });
+    if (open) out.push_back(e.rule);
   }
-  for (const auto& c : categories) by_category_[c].push_back(rule);
 }
 
 void RuleIndex::lookup_values(const Value& v, const ValueIndex& index, std::vector<std::size_t>& out) const {
@@ -212,7 +306,7 @@ void RuleIndex::candidates(const Event& event, std::vector<std::size_t>& out) co
   };
   auto add = [&](std::string_view key) {
     auto it = by_category_.find(key);
-    if (it != by_category_.end()) out.insert(out.end(), it->second.begin(), it->second.end());
+    if (it != by_category_.end()) append_open(it->second, event, out);
   };
   const Value& types = event.get(type_field_);
   std::string key;
@@ -225,7 +319,7 @@ void RuleIndex::candidates(const Event& event, std::vector<std::size_t>& out) co
       add(key);
     });
   });
-  out.insert(out.end(), any_.begin(), any_.end());
+  append_open(any_, event, out);
 }
 
 }  // namespace vigil

@@ -8,6 +8,11 @@
 //     (`registry where ...`) — and, when it requires event.type values
 //     (`process where event.type == "start"`), under category and type, so
 //     process rules do not run on process-access events — or under "any".
+//     Such an entry is gated by up to three clauses of fields the query
+//     cannot be true without (`powershell.file.script_block_text : "*x*"`
+//     needs that field; `a : "x" or b : "y"` needs a or b): it is a candidate
+//     only for events that satisfy them, so script-block rules filed under
+//     `process` skip process starts.
 // The index only narrows: every candidate still runs its whole program, so
 // a rule filed by a case-sensitive value may be a false candidate, never a
 // missed one.
@@ -31,8 +36,6 @@ class RuleIndex {
   // program has one, else under `category` ("" = any).
   void add_event_rule(std::size_t rule, const eql::Program& program, const std::string& category,
                       const FieldRegistry& fields);
-  // Files a sequence/sample rule under the categories of its terms (empty = any).
-  void add_by_categories(std::size_t rule, const std::vector<std::string>& categories);
 
   // Appends the candidate rules for `event` (a rule may appear twice when an
   // event has several matching values; callers dedupe).
@@ -43,6 +46,14 @@ class RuleIndex {
   std::size_t indexed_fields() const { return fields_.size(); }
 
  private:
+  static constexpr std::size_t kMaxGates = 3;
+  struct Entry {
+    std::size_t rule;
+    std::vector<std::vector<FieldId>> gates;  // per gate: the event must have one of these fields
+  };
+  void file(const std::string& key, const Entry& entry);
+  void append_open(const std::vector<Entry>& entries, const Event& event, std::vector<std::size_t>& out) const;
+
   struct ValueIndex {
     FieldId field;
     std::unordered_map<std::string, std::vector<std::size_t>, StringHash, std::equal_to<>> rules;
@@ -52,8 +63,8 @@ class RuleIndex {
   FieldId category_field_;
   FieldId type_field_;
   std::vector<ValueIndex> fields_;
-  std::unordered_map<std::string, std::vector<std::size_t>, StringHash, std::equal_to<>> by_category_;
-  std::vector<std::size_t> any_;
+  std::unordered_map<std::string, std::vector<Entry>, StringHash, std::equal_to<>> by_category_;
+  std::vector<Entry> any_;
   std::size_t by_value_count_ = 0;
   std::size_t by_category_count_ = 0;
 };

@@ -1,0 +1,83 @@
+// RuleIndex: which rules an event is a candidate for. The index may only
+// narrow: a rule that would match must always be a candidate.
+#include "detect/rule_index.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "eql/compiler.h"
+#include "ingest/event_reader.h"
+
+using namespace vigil;
+
+namespace {
+
+class Index {
+ public:
+  explicit Index(const std::vector<std::string>& queries)
+      : index_(fields_.intern("event.category"), fields_.intern("event.type")) {
+    for (const auto& q : queries) {
+      auto compiled = eql::compile_query(q, fields_);
+      EXPECT_TRUE(compiled.ok()) << q;
+      programs_.push_back(std::move(compiled->program));
+      index_.add_event_rule(programs_.size() - 1, *programs_.back(), programs_.back()->category, fields_);
+    }
+  }
+  // The candidates for `doc`, and (checked here) every rule that matches it is one of them.
+  std::vector<std::size_t> candidates(std::string_view doc) {
+    EventReader reader(fields_);
+    Event event;
+    std::string reason;
+    EXPECT_TRUE(reader.decode_one(doc, event, arena_, reason)) << reason;
+    std::vector<std::size_t> out;
+    index_.candidates(event, out);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    eql::EvalContext ctx;
+    for (std::size_t r = 0; r < programs_.size(); ++r) {
+      if (eql::matches(*programs_[r], event, ctx)) {
+        EXPECT_TRUE(std::binary_search(out.begin(), out.end(), r)) << "rule " << r << " matches " << doc;
+      }
+    }
+    return out;
+  }
+
+ private:
+  FieldRegistry fields_;
+  Arena arena_;
+  RuleIndex index_;
+  std::vector<std::unique_ptr<eql::Program>> programs_;
+};
+
+using Rules = std::vector<std::size_t>;
+
+constexpr std::string_view kStart =
+    R"({"event":{"category":"process","type":"start"},"process":{"name":"rundll32.exe","command_line":"x"}})";
+constexpr std::string_view kScript =
+    R"({"event":{"category":"process","type":"info"},"powershell":{"file":{"script_block_text":"Invoke-Mimikatz"}}})";
+
+}  // namespace
+
+TEST(RuleIndex, LiteralValuesFileRulesUnderTheValue) {
+  Index index({R"(process where process.name : ("rundll32.exe", "regsvr32.exe"))",
+               R"(process where process.name == "cmd.exe")"});
+  EXPECT_EQ(index.candidates(kStart), Rules{0});
+  EXPECT_EQ(index.candidates(kScript), Rules{});
+}
+
+TEST(RuleIndex, CategoryEntriesAreGatedByTheFieldsTheQueryNeeds) {
+  Index index({R"(process where powershell.file.script_block_text : "*mimikatz*")",  // needs the script block
+               R"(process where process.name : "*r*")",                            // common field: no gate
+               R"(any where dll.path : "*.dll" or file.path : "*.dll")",           // needs dll.path or file.path
+               R"(process where not powershell.file.script_block_text : "*a*")",   // a negation needs nothing
+               R"(any where ?dll.name == null or dll.name : "a")",                 // null-safe: needs nothing
+               R"(process where event.type == "start" and registry.path : "*")"});
+  EXPECT_EQ(index.candidates(kStart), (Rules{1, 3, 4}));
+  EXPECT_EQ(index.candidates(kScript), (Rules{0, 1, 3, 4}));
+  EXPECT_EQ(index.candidates(R"({"event":{"category":"file"},"file":{"path":"C:\\a.dll"}})"), (Rules{2, 4}));
+  EXPECT_EQ(index.candidates(R"({"event":{"category":"library"},"dll":{"path":"C:\\a.dll","name":"a"}})"),
+            (Rules{2, 4}));
+  EXPECT_EQ(index.candidates(R"({"event":{"category":"process","type":"start"},"registry":{"path":"k"}})"),
+            (Rules{1, 3, 4, 5}));
+}
