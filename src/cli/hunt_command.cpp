@@ -27,6 +27,7 @@
 #include "ingest/event_reader.h"
 #include "output/alert_document.h"
 #include "output/alert_store.h"
+#include "store/baseline_store.h"
 
 namespace vigil {
 
@@ -61,6 +62,12 @@ void add_hunt_command(CLI::App& app, HuntCommandOptions& o) {
       ->capture_default_str();
   cmd->add_option("--max-open-sequences", o.max_open_sequences,
                   "Partial sequences held per sequence rule; the oldest are evicted (and counted) beyond it")
+      ->capture_default_str();
+  cmd->add_option("--baseline", o.baseline,
+                  "Baseline from `vigil baseline learn`: terms it knows are not rare and never new");
+  cmd->add_option("--max-terms", o.max_terms,
+                  "Rarity terms held in memory, and terms per new_terms rule; the least recently seen are evicted "
+                  "(and counted) beyond it")
       ->capture_default_str();
   cmd->footer(
       "Exit codes: 0 ok, 1 alerts found with --fail-on-alert, 2 usage or rule error,\n"
@@ -133,6 +140,18 @@ void print_summary(const std::vector<AlertLine>& alerts, const RuleSet& set, con
       std::fprintf(stderr, "note: %s: %llu match(es) beyond --max-detections-per-rule were counted, not alerted\n",
                    name.c_str(), static_cast<unsigned long long>(s.dropped));
     }
+    if (s.not_rare) {
+      std::fprintf(stderr, "note: %s: %llu match(es) left out: their value was not rare (vigil.rarity)\n", name.c_str(),
+                   static_cast<unsigned long long>(s.not_rare));
+    }
+    if (s.baseline_known) {
+      std::fprintf(stderr, "note: %s: %llu term(s) known to the baseline (not new)\n", name.c_str(),
+                   static_cast<unsigned long long>(s.baseline_known));
+    }
+    if (s.terms_evicted) {
+      std::fprintf(stderr, "note: %s: %llu term(s) evicted from the new-terms history at --max-terms\n", name.c_str(),
+                   static_cast<unsigned long long>(s.terms_evicted));
+    }
     if (s.sequences.evicted) {
       std::fprintf(stderr, "note: %s: %llu partial sequence(s) evicted at --max-open-sequences\n", name.c_str(),
                    static_cast<unsigned long long>(s.sequences.evicted));
@@ -175,7 +194,22 @@ int run_hunt_command(const HuntCommandOptions& o) {
       return kExitUsage;
     }
   }
+  std::unique_ptr<BaselineStore> baseline;
+  if (!o.baseline.empty()) {
+    if (::access(o.baseline.c_str(), R_OK) != 0) {
+      std::fprintf(stderr, "vigil: %s: no such baseline (create it with `vigil baseline learn`)\n", o.baseline.c_str());
+      return kExitUsage;
+    }
+    auto opened = BaselineStore::open(o.baseline);
+    if (!opened) {
+      std::fprintf(stderr, "vigil: %s\n", opened.error().message.c_str());
+      return kExitUsage;
+    }
+    baseline = std::move(*opened);
+  }
   HuntOptions hopts;
+  hopts.baseline = baseline.get();
+  hopts.max_terms = o.max_terms;
   hopts.exceptions = &exceptions;
   hopts.lists_for_all_rules = o.lists_for_all_rules;
   hopts.context = &context;
@@ -283,6 +317,10 @@ int run_hunt_command(const HuntCommandOptions& o) {
       std::fprintf(stderr, "note: %llu alert(s) for events read more than once were written once\n",
                    static_cast<unsigned long long>(duplicates));
     }
+  }
+  if (!o.quiet && engine.rarity_evicted()) {
+    std::fprintf(stderr, "note: rarity: %llu term(s) evicted at --max-terms (least recently seen first)\n",
+                 static_cast<unsigned long long>(engine.rarity_evicted()));
   }
   if (!o.quiet && (context.stats().processes_evicted || context.stats().files_evicted)) {
     std::fprintf(stderr, "note: triage state evicted %llu process(es) and %llu file(s) (oldest first) to stay bounded\n",

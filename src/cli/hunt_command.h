@@ -27,6 +27,8 @@ struct HuntCommandOptions {
   unsigned threads = 0;
   std::size_t max_detections_per_rule = 100000;
   std::size_t max_open_sequences = 100000;
+  std::string baseline;  // SQLite baseline (vigil baseline learn) for rarity and new_terms
+  std::size_t max_terms = 1000000;
 };
 
 void add_hunt_command(CLI::App& app, HuntCommandOptions& options);

@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "cli/alerts_command.h"
+#include "cli/baseline_command.h"
 #include "cli/convert_command.h"
 #include "cli/exit_codes.h"
 #include "cli/hunt_command.h"
@@ -23,6 +24,8 @@ int main(int argc, char** argv) {
   vigil::add_hunt_command(app, hunt);
   vigil::AlertsOptions alerts;
   vigil::add_alerts_command(app, alerts);
+  vigil::BaselineOptions baseline;
+  vigil::add_baseline_command(app, baseline);
   vigil::RulesOptions rules;
   vigil::add_rules_command(app, rules);
   try {
@@ -37,6 +40,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("rules")) return vigil::run_rules_check(rules);
     if (app.got_subcommand("hunt")) return vigil::run_hunt_command(hunt);
     if (app.got_subcommand("alerts")) return vigil::run_alerts_command(app, alerts);
+    if (app.got_subcommand("baseline")) return vigil::run_baseline_command(app, baseline);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "vigil: internal error: %s\n", e.what());
     return vigil::kExitUsage;

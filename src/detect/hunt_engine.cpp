@@ -7,6 +7,8 @@
 #include <thread>
 
 #include "core/document.h"
+#include "detect/new_terms.h"
+#include "detect/rarity.h"
 #include "eql/sample_runner.h"
 
 namespace vigil {
@@ -36,6 +38,7 @@ HuntEngine::HuntEngine(const RuleSet& rules, HuntOptions options)
     for (std::size_t i = 0; i < rules.compiled.size(); ++i) {
       std::vector<std::string> ids = rules.compiled[i].rule->exceptions_list;
       ids.insert(ids.end(), options_.lists_for_all_rules.begin(), options_.lists_for_all_rules.end());
+      ids.push_back(rules.compiled[i].rule->rule_id);  // a rule-default list: its list_id is the rule_id
       exceptions_[i] = options_.exceptions->items_for(ids);
     }
   }
@@ -58,6 +61,18 @@ HuntEngine::HuntEngine(const RuleSet& rules, HuntOptions options)
     } else if (q.kind == eql::Query::Kind::Sample) {
       samplers_[i] = std::make_unique<eql::SampleRunner>(*q.sample, render);
     }
+  }
+  new_terms_.resize(rules.compiled.size());
+  for (std::size_t i = 0; i < rules.compiled.size(); ++i) {
+    const CompiledRule& c = rules.compiled[i];
+    if (c.new_terms_spec) {
+      new_terms_[i] = std::make_unique<NewTermsRunner>(c.rule->interval_ns, c.rule->new_terms_history_ns,
+                                                       rules.rarity_specs[*c.new_terms_spec], options_.max_terms,
+                                                       options_.baseline);
+    }
+  }
+  if (std::any_of(rules.rarity_specs.begin(), rules.rarity_specs.end(), [](const RaritySpec& s) { return !s.new_terms; })) {
+    rarity_ = std::make_unique<RarityTracker>(rules.rarity_specs, rules.fields, options_.baseline, options_.max_terms);
   }
 }
 
@@ -156,19 +171,57 @@ void HuntEngine::add(const EventBatch& batch) {
     auto& [h, f] = next[l];
     for (; f < lane.feeds.size() && lane.feeds[f].first == i; ++f) {
       std::size_t r = lane.feeds[f].second;
+      if (!rare(r, e)) continue;  // a term event whose value is not rare takes no part
       if (runners_[r]) {
         runners_[r]->add(e, context_);
       } else {
         samplers_[r]->add(e, context_);
       }
     }
-    for (; h < lane.hits.size() && lane.hits[h].first == i; ++h) detect(lane.hits[h].second, e);
+    for (; h < lane.hits.size() && lane.hits[h].first == i; ++h) hit(lane.hits[h].second, e);
+    // Counted after the rules asked: "seen before" never includes the event itself.
+    if (rarity_) rarity_->observe(e);
   }
   events_ += n;
 }
 
-void HuntEngine::detect(std::size_t r, const Event& e) {
+bool HuntEngine::rare(std::size_t r, const Event& e) {
+  for (const CompiledRule::Rarity& cond : rules_.compiled[r].rarity) {
+    auto seen = rarity_->seen_before(cond.spec, e);
+    if (seen && *seen > cond.max_count) return false;
+  }
+  return true;
+}
+
+std::uint64_t HuntEngine::rarity_evicted() const { return rarity_ ? rarity_->evicted() : 0; }
+
+void HuntEngine::hit(std::size_t r, const Event& e) {
+  if (!rare(r, e)) {
+    ++stats_[r].not_rare;
+    return;
+  }
+  if (new_terms_[r]) {
+    Detection probe;
+    probe.first_time = e.timestamp_ns;
+    if (const auto& override_field = rules_.compiled[r].timestamp_override) {
+      const Value& t = e.get(*override_field);
+      if (t.is_text()) {
+        if (auto parsed = parse_timestamp_text(t.as_string())) probe.window_time = *parsed;
+      }
+    }
+    if (!e.has_timestamp && !probe.window_time) {
+      ++stats_[r].no_timestamp;
+      return;
+    }
+    new_terms_[r]->add(e, probe.window_time.value_or(e.timestamp_ns), e.ordinal,
+                       [&] { return make_detection(r, e); });
+    return;
+  }
   if (!e.has_timestamp) ++stats_[r].no_timestamp;
+  keep(r, make_detection(r, e));
+}
+
+Detection HuntEngine::make_detection(std::size_t r, const Event& e) {
   Detection d;
   d.rule = r;
   d.first_time = d.last_time = e.timestamp_ns;
@@ -182,10 +235,16 @@ void HuntEngine::detect(std::size_t r, const Event& e) {
   d.events.emplace_back();
   append_event_json(d.events.back(), e);
   if (options_.context) d.context = options_.context->context_json(e);
-  keep(r, std::move(d));
+  return d;
 }
 
 std::vector<std::vector<Detection>> HuntEngine::finish(std::vector<RuleRunStats>& stats) {
+  for (std::size_t r = 0; r < rules_.compiled.size(); ++r) {
+    if (!new_terms_[r]) continue;
+    for (Detection& d : new_terms_[r]->finish()) keep(r, std::move(d));
+    stats_[r].terms_evicted = new_terms_[r]->evicted();
+    stats_[r].baseline_known = new_terms_[r]->known_in_baseline();
+  }
   for (auto& lane : lanes_) {
     for (std::size_t r = 0; r < rules_.compiled.size(); ++r) {
       stats_[r].evaluations += lane->evaluations[r];

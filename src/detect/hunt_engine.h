@@ -38,6 +38,7 @@ struct Detection {
   std::string join_keys;            // sequences: the join key values (JSON array)
   std::string context;              // triage context at detection time (JSON object), if kept
   std::vector<std::string> event_contexts;  // sequences: each event's context when it was seen ("" if none)
+  std::vector<std::string> new_terms;       // new_terms rules: the value combination that was new
 };
 
 struct RuleRunStats {
@@ -50,6 +51,9 @@ struct RuleRunStats {
   std::uint64_t capped = 0;           // left out by max_signals in every window that held them
   std::uint64_t excepted = 0;         // matching events (or sequence events) an exception item left out
   std::uint64_t suppressed = 0;       // alerts folded into another by alert_suppression
+  std::uint64_t not_rare = 0;         // matching events left out by the rule's rarity conditions
+  std::uint64_t terms_evicted = 0;    // new_terms: terms evicted from the bounded history
+  std::uint64_t baseline_known = 0;   // new_terms: terms the baseline knew (never new)
   eql::MatcherStats sequences;
 };
 
@@ -60,7 +64,12 @@ struct HuntOptions {
   const ExceptionLists* exceptions = nullptr;  // lists the rules reference (rule.exceptions_list)
   std::vector<std::string> lists_for_all_rules;  // list ids applied to every rule
   unsigned threads = 0;  // matching lanes (0 = one per core)
+  BaselineStore* baseline = nullptr;  // known terms for rarity conditions and new_terms rules
+  std::size_t max_terms = 1000000;    // terms held in memory per tracker (rarity) and per new_terms rule
 };
+
+class NewTermsRunner;
+class RarityTracker;
 
 class HuntEngine {
  public:
@@ -71,6 +80,7 @@ class HuntEngine {
   // Detections of every rule (sorted by time within a rule) and per-rule stats.
   std::vector<std::vector<Detection>> finish(std::vector<RuleRunStats>& stats);
   std::uint64_t events() const { return events_; }
+  std::uint64_t rarity_evicted() const;
 
  private:
   // One matching thread's scratch and results for its slice of a batch.
@@ -84,7 +94,9 @@ class HuntEngine {
     std::vector<std::uint64_t> excepted;     // per rule
   };
   void match_lane(Lane& lane, const EventBatch& batch, std::size_t lane_index, std::size_t lanes);
-  void detect(std::size_t rule, const Event& e);
+  Detection make_detection(std::size_t rule, const Event& e);
+  void hit(std::size_t rule, const Event& e);
+  bool rare(std::size_t rule, const Event& e);
   void keep(std::size_t rule, Detection d);
 
   const RuleSet& rules_;
@@ -95,6 +107,8 @@ class HuntEngine {
   std::vector<std::pair<std::size_t, std::size_t>> merge_positions_;  // scratch for add()
   std::vector<std::unique_ptr<eql::SequenceRunner>> runners_;  // per compiled rule; null for event rules
   std::vector<std::unique_ptr<eql::SampleRunner>> samplers_;
+  std::vector<std::unique_ptr<NewTermsRunner>> new_terms_;
+  std::unique_ptr<RarityTracker> rarity_;
   std::vector<std::vector<const ExceptionItem*>> exceptions_;  // per compiled rule
   bool excepted(std::size_t rule, const Event& event) const;
   std::vector<std::vector<Detection>> detections_;

@@ -1,6 +1,7 @@
 // Compiling a rule set, with EQL error positions translated into the file.
 #include "detect/rule_set.h"
 
+#include "core/hash.h"
 #include "rules/kql.h"
 
 #include <algorithm>
@@ -44,6 +45,79 @@ RuleDiagnostic query_diagnostic(const Rule& rule, Error e) {
   return {rule.file, std::move(e), std::move(text)};
 }
 
+// The spec with this definition: an existing one (rules share it) or a new one.
+std::size_t spec_for(RuleSet& set, RaritySpec spec, const Rule& rule) {
+  for (std::size_t i = 0; i < set.rarity_specs.size(); ++i) {
+    if (set.rarity_specs[i].id == spec.id) {
+      set.rarity_specs[i].rules.push_back(rule.name);
+      return i;
+    }
+  }
+  spec.rules.push_back(rule.name);
+  set.rarity_specs.push_back(std::move(spec));
+  return set.rarity_specs.size() - 1;
+}
+
+// Compiles the rule's [[vigil.rarity]] conditions and, for new_terms rules,
+// the spec of its history. False (with a diagnostic) if one does not compile.
+bool add_rarity(RuleSet& set, const Rule& rule, CompiledRule& c, const eql::CompileOptions& options) {
+  if (rule.type == "new_terms") {
+    if (c.query.kind != eql::Query::Kind::Event) {
+      set.diagnostics.push_back(query_diagnostic(rule, Error{"rule.schema", "a new_terms query must be an event query", {1, 1, 0}}));
+      return false;
+    }
+    RaritySpec spec;
+    Hash128 id;
+    id.add("new_terms").add(rule.query);
+    std::string fields;
+    for (const auto& f : rule.new_terms_fields) {
+      spec.fields.push_back(set.fields.intern(f));
+      id.add(f);
+      fields += (fields.empty() ? "" : ", ") + f;
+    }
+    spec.id = id.hex();
+    spec.scope = RaritySpec::Scope::Fleet;
+    spec.population = c.query.event.get();
+    spec.new_terms = true;
+    spec.description = "new terms of " + fields + " in events of the rule's query";
+    c.new_terms_spec = spec_for(set, std::move(spec), rule);
+  }
+  for (const RarityCondition& cond : rule.rarity) {
+    RaritySpec spec;
+    Hash128 id;
+    id.add("rarity").add(cond.scope).add(cond.population);
+    for (const auto& f : cond.fields) {
+      spec.fields.push_back(set.fields.intern(f));
+      id.add(f);
+    }
+    spec.id = id.hex();
+    spec.scope = cond.scope == "fleet" ? RaritySpec::Scope::Fleet
+                 : cond.scope == "user" ? RaritySpec::Scope::User
+                                        : RaritySpec::Scope::Host;
+    set.fields.intern(scope_field(spec.scope).empty() ? "host.name" : scope_field(spec.scope));
+    std::string fields;
+    for (const auto& f : cond.fields) fields += (fields.empty() ? "" : ", ") + f;
+    spec.description = fields + " per " + std::string(scope_name(spec.scope));
+    if (!cond.population.empty()) {
+      auto population = eql::compile_query(cond.population, set.fields, options);
+      if (!population) {
+        Error e = population.error();
+        e.message = "vigil.rarity.population: " + e.message;
+        e.pos = cond.pos;
+        std::string text = read_file(rule.file);
+        e.pos.offset = offset_of(text, e.pos.line, e.pos.column);
+        set.diagnostics.push_back({rule.file, std::move(e), std::move(text)});
+        return false;
+      }
+      spec.population = population->program.get();
+      set.populations.push_back(std::move(population->program));
+      spec.description += " where " + cond.population;
+    }
+    c.rarity.push_back({spec_for(set, std::move(spec), rule), cond.max_count});
+  }
+  return true;
+}
+
 }  // namespace
 
 std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, const eql::CompileOptions& options) {
@@ -65,7 +139,7 @@ std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, co
       continue;
     }
     const bool eql_rule = rule.language == "eql" && rule.type == "eql";
-    const bool kql_rule = rule.language == "kuery" && rule.type == "query";
+    const bool kql_rule = rule.language == "kuery" && (rule.type == "query" || rule.type == "new_terms");
     if (!eql_rule && !kql_rule) {
       set->unsupported.push_back(&rule);
       continue;
@@ -87,8 +161,9 @@ std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, co
       set->diagnostics.push_back(query_diagnostic(rule, std::move(e)));
       continue;
     }
-    CompiledRule c{&rule, std::move(*compiled), std::nullopt};
+    CompiledRule c{&rule, std::move(*compiled), std::nullopt, {}, std::nullopt};
     if (!rule.timestamp_override.empty()) c.timestamp_override = set->fields.intern(rule.timestamp_override);
+    if (!add_rarity(*set, rule, c, options)) continue;
     std::size_t index = set->compiled.size();
     if (c.query.kind == eql::Query::Kind::Event) {
       set->index->add_event_rule(index, *c.query.event, c.query.event->category, set->fields);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/field_registry.h"
+#include "detect/rarity.h"
 #include "detect/rule_index.h"
 #include "eql/compiler.h"
 #include "rules/rule.h"
@@ -23,6 +24,14 @@ struct CompiledRule {
   // rule.timestamp_override (e.g. event.ingested): the time the schedule sees
   // for an event that has it; others fall back to @timestamp, as in Elastic.
   std::optional<FieldId> timestamp_override;
+  // [[vigil.rarity]] conditions: a spec of RuleSet::rarity_specs and this rule's threshold.
+  struct Rarity {
+    std::size_t spec;
+    int max_count;
+  };
+  std::vector<Rarity> rarity;
+  // new_terms rules: the spec holding the rule's history (its fields, fleet-wide, its query as population).
+  std::optional<std::size_t> new_terms_spec;
 };
 
 struct RuleSet {
@@ -36,7 +45,11 @@ struct RuleSet {
     for (const auto& d : diagnostics) n += !d.warning;
     return n;
   }
-  std::vector<const Rule*> unsupported;     // rule types this version does not run (query, esql, ...)
+  std::vector<const Rule*> unsupported;     // rule types this version does not run (esql, threshold, ...)
+  // Rarity specs of all rules (shared when rules define the same one), and
+  // the population queries they own.
+  std::vector<RaritySpec> rarity_specs;
+  std::vector<std::unique_ptr<eql::Program>> populations;
   std::size_t files = 0;
 
   // Which rules (indexes into `compiled`) an event can match.

@@ -206,8 +206,11 @@ struct AlertWriter::Impl {
     member_raw(out, "kibana.alert.rule.risk_score", std::to_string(rule.risk_score));
     member(out, "kibana.alert.rule.type", rule.type);
     const bool kql = rule.type == "query";
-    member(out, "kibana.alert.rule.rule_type_id", kql ? "siem.queryRule" : "siem.eqlRule");
-    member(out, "kibana.alert.rule.category", kql ? "Custom Query Rule" : "Event Correlation Rule");
+    const bool new_terms = rule.type == "new_terms";
+    member(out, "kibana.alert.rule.rule_type_id",
+           new_terms ? "siem.newTermsRule" : kql ? "siem.queryRule" : "siem.eqlRule");
+    member(out, "kibana.alert.rule.category",
+           new_terms ? "New Terms Rule" : kql ? "Custom Query Rule" : "Event Correlation Rule");
     member(out, "kibana.alert.rule.consumer", "siem");
     member(out, "kibana.alert.rule.producer", "siem");
     member_raw(out, "kibana.alert.rule.enabled", "true");
@@ -230,7 +233,17 @@ struct AlertWriter::Impl {
       if (i) params.push_back(',');
       append_json_string(params, rule.index[i]);
     }
-    params += "]}";
+    params += "]";
+    if (new_terms) {
+      params += ",\"new_terms_fields\":[";
+      for (std::size_t i = 0; i < rule.new_terms_fields.size(); ++i) {
+        if (i) params.push_back(',');
+        append_json_string(params, rule.new_terms_fields[i]);
+      }
+      params += "],\"history_window_start\":";
+      append_json_string(params, rule.new_terms_history_window_start);
+    }
+    params += "}";
     member_raw(out, "kibana.alert.rule.parameters", params);
     write_ecs_threat(out, rule);
   }
@@ -327,7 +340,10 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
   };
   std::string reason = reason_of(rule, last_source(), sequence);
   if (!sequence) {
-    std::string id = Hash128().add(rule.rule_id).add(d.events[0]).hex();
+    Hash128 id_hash;
+    id_hash.add(rule.rule_id).add(d.events[0]);
+    for (const auto& v : d.new_terms) id_hash.add(v);  // one alert per new value combination
+    std::string id = id_hash.hex();
     const std::size_t doc_start = out.size();
     out += "{\"@timestamp\":";
     append_json_string(out, format_timestamp(alert_time));
@@ -336,6 +352,7 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
     member_raw(out, "kibana.alert.depth", "1");
     member_raw(out, "kibana.alert.ancestors", ancestors({0}));
     if (!rule.building_block_type.empty()) member(out, "kibana.alert.building_block_type", rule.building_block_type);
+    if (!d.new_terms.empty()) member_list(out, "kibana.alert.new_terms", d.new_terms);
     if (d.context.size() > 2) member_raw(out, "vigil.context", d.context);
     write_suppression();
     out += "}\n";

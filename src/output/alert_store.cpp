@@ -1,16 +1,9 @@
 // AlertStore on SQLite: one table, indexed by the columns analysts filter on.
 #include "output/alert_store.h"
 
-#include <sqlite3.h>
-
-#include <fmt/format.h>
 
 namespace vigil {
 namespace {
-
-Error sql_error(sqlite3* db, std::string_view what) {
-  return Error{"store.sqlite", fmt::format("{}: {}", what, sqlite3_errmsg(db))};
-}
 
 int severity_rank(std::string_view s) {
   if (s == "critical") return 4;
@@ -19,28 +12,6 @@ int severity_rank(std::string_view s) {
   if (s == "low") return 1;
   return 0;
 }
-
-// A prepared statement, finalized on scope exit.
-class Statement {
- public:
-  Statement(sqlite3* db, std::string_view sql) { ok_ = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr) == SQLITE_OK; }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  bool ok() const { return ok_; }
-  sqlite3_stmt* get() { return stmt_; }
-  void bind(int i, const std::string& s) { sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT); }
-  void bind(int i, std::int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
-  std::string text(int col) {
-    const unsigned char* t = sqlite3_column_text(stmt_, col);
-    return t ? std::string(reinterpret_cast<const char*>(t), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
-             : std::string();
-  }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-  bool ok_ = false;
-};
 
 // WHERE clause and its parameters for a filter (parameters are bound, never spliced).
 struct Where {
@@ -95,43 +66,30 @@ void bind_where(Statement& st, const Where& w, int first = 1) {
 }  // namespace
 
 Result<std::unique_ptr<AlertStore>> AlertStore::open(const std::string& path) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
-    Error e = sql_error(db, path);
-    sqlite3_close(db);
-    return e;
-  }
-  std::unique_ptr<AlertStore> store(new AlertStore(db));
-  const char* schema =
-      "PRAGMA journal_mode=WAL;"
-      "PRAGMA synchronous=NORMAL;"
-      "CREATE TABLE IF NOT EXISTS alerts ("
-      "  id TEXT PRIMARY KEY, time INTEGER NOT NULL, original_time INTEGER NOT NULL,"
-      "  rule_id TEXT NOT NULL, rule_name TEXT NOT NULL, severity TEXT NOT NULL, severity_rank INTEGER NOT NULL,"
-      "  risk_score INTEGER NOT NULL, host TEXT NOT NULL, reason TEXT NOT NULL, building_block INTEGER NOT NULL,"
-      "  document TEXT NOT NULL);"
-      "CREATE INDEX IF NOT EXISTS alerts_time ON alerts(time);"
-      "CREATE INDEX IF NOT EXISTS alerts_rule ON alerts(rule_id);"
-      "CREATE INDEX IF NOT EXISTS alerts_host ON alerts(host);";
-  char* message = nullptr;
-  if (sqlite3_exec(db, schema, nullptr, nullptr, &message) != SQLITE_OK) {
-    Error e{"store.sqlite", fmt::format("{}: {}", path, message ? message : "cannot create the schema")};
-    sqlite3_free(message);
-    return e;
-  }
-  return store;
+  auto db = SqliteDb::open(path,
+                           "CREATE TABLE IF NOT EXISTS alerts ("
+                           "  id TEXT PRIMARY KEY, time INTEGER NOT NULL, original_time INTEGER NOT NULL,"
+                           "  rule_id TEXT NOT NULL, rule_name TEXT NOT NULL, severity TEXT NOT NULL,"
+                           "  severity_rank INTEGER NOT NULL, risk_score INTEGER NOT NULL, host TEXT NOT NULL,"
+                           "  reason TEXT NOT NULL, building_block INTEGER NOT NULL, document TEXT NOT NULL);"
+                           "CREATE INDEX IF NOT EXISTS alerts_time ON alerts(time);"
+                           "CREATE INDEX IF NOT EXISTS alerts_rule ON alerts(rule_id);"
+                           "CREATE INDEX IF NOT EXISTS alerts_host ON alerts(host);");
+  if (!db) return db.error();
+  return std::unique_ptr<AlertStore>(new AlertStore(std::move(*db)));
 }
 
-AlertStore::~AlertStore() { sqlite3_close(db_); }
+AlertStore::~AlertStore() = default;
 
 Result<std::size_t> AlertStore::add(const std::vector<AlertSummary>& alerts) {
-  if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) return sql_error(db_, "begin");
-  Statement st(db_,
+  if (auto begun = db_->exec("BEGIN IMMEDIATE"); !begun) return begun.error();
+  Statement st(*db_,
                "INSERT OR IGNORE INTO alerts (id, time, original_time, rule_id, rule_name, severity, severity_rank,"
                " risk_score, host, reason, building_block, document) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
   if (!st.ok()) {
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    return sql_error(db_, "prepare insert");
+    Error e = db_->error("prepare insert");
+    db_->exec("ROLLBACK");
+    return e;
   }
   std::size_t added = 0;
   for (const AlertSummary& a : alerts) {
@@ -147,47 +105,46 @@ Result<std::size_t> AlertStore::add(const std::vector<AlertSummary>& alerts) {
     st.bind(10, a.reason);
     st.bind(11, static_cast<std::int64_t>(a.building_block ? 1 : 0));
     st.bind(12, a.document);
-    if (sqlite3_step(st.get()) != SQLITE_DONE) {
-      Error e = sql_error(db_, "insert");
-      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    st.step();
+    if (st.failed()) {
+      Error e = db_->error("insert");
+      db_->exec("ROLLBACK");
       return e;
     }
-    added += static_cast<std::size_t>(sqlite3_changes(db_));
-    sqlite3_reset(st.get());
+    added += static_cast<std::size_t>(db_->changes());
+    st.reset();
   }
-  if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
-    Error e = sql_error(db_, "commit");
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    return e;
+  if (auto committed = db_->exec("COMMIT"); !committed) {
+    db_->exec("ROLLBACK");
+    return committed.error();
   }
   return added;
 }
 
 Result<std::vector<StoredAlert>> AlertStore::list(const AlertFilter& filter) {
   Where w = where_of(filter);
-  Statement st(db_, "SELECT id, time, original_time, rule_id, rule_name, severity, risk_score, host, reason,"
+  Statement st(*db_, "SELECT id, time, original_time, rule_id, rule_name, severity, risk_score, host, reason,"
                     " building_block, document FROM alerts" + w.sql + " ORDER BY time, original_time, rule_name, id LIMIT ?");
-  if (!st.ok()) return sql_error(db_, "prepare list");
+  if (!st.ok()) return db_->error("prepare list");
   bind_where(st, w);
   st.bind(static_cast<int>(w.texts.size()) + 1, static_cast<std::int64_t>(filter.limit));
   std::vector<StoredAlert> out;
-  int rc;
-  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+  while (st.step()) {
     StoredAlert a;
     a.summary.id = st.text(0);
-    a.summary.time = sqlite3_column_int64(st.get(), 1);
-    a.summary.original_time = sqlite3_column_int64(st.get(), 2);
+    a.summary.time = st.integer(1);
+    a.summary.original_time = st.integer(2);
     a.summary.rule_id = st.text(3);
     a.summary.rule_name = st.text(4);
     a.summary.severity = st.text(5);
-    a.summary.risk_score = sqlite3_column_int(st.get(), 6);
+    a.summary.risk_score = static_cast<int>(st.integer(6));
     a.summary.host = st.text(7);
     a.summary.reason = st.text(8);
-    a.summary.building_block = sqlite3_column_int(st.get(), 9) != 0;
+    a.summary.building_block = st.integer(9) != 0;
     a.summary.document = st.text(10);
     out.push_back(std::move(a));
   }
-  if (rc != SQLITE_DONE) return sql_error(db_, "list");
+  if (st.failed()) return db_->error("list");
   return out;
 }
 
@@ -196,18 +153,16 @@ Result<std::vector<AlertCount>> AlertStore::count_by(const std::string& what, co
   Where w = where_of(filter);
   std::string sql = "SELECT " + column + ", MAX(severity_rank), COUNT(*) FROM alerts" + w.sql + " GROUP BY " + column +
                     " ORDER BY MAX(severity_rank) DESC, COUNT(*) DESC, " + column;
-  Statement st(db_, sql);
-  if (!st.ok()) return sql_error(db_, "prepare summary");
+  Statement st(*db_, sql);
+  if (!st.ok()) return db_->error("prepare summary");
   bind_where(st, w);
   std::vector<AlertCount> out;
   static const char* kNames[] = {"", "low", "medium", "high", "critical"};
-  int rc;
-  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
-    int rank = sqlite3_column_int(st.get(), 1);
-    out.push_back({st.text(0), kNames[rank >= 0 && rank <= 4 ? rank : 0],
-                   static_cast<std::uint64_t>(sqlite3_column_int64(st.get(), 2))});
+  while (st.step()) {
+    std::int64_t rank = st.integer(1);
+    out.push_back({st.text(0), kNames[rank >= 0 && rank <= 4 ? rank : 0], static_cast<std::uint64_t>(st.integer(2))});
   }
-  if (rc != SQLITE_DONE) return sql_error(db_, "summary");
+  if (st.failed()) return db_->error("summary");
   return out;
 }
 

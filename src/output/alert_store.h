@@ -14,8 +14,7 @@
 
 #include "core/result.h"
 #include "output/alert_document.h"
-
-struct sqlite3;
+#include "store/sqlite_db.h"
 
 namespace vigil {
 
@@ -50,8 +49,8 @@ class AlertStore {
   Result<std::vector<AlertCount>> count_by(const std::string& what, const AlertFilter& filter);
 
  private:
-  explicit AlertStore(sqlite3* db) : db_(db) {}
-  sqlite3* db_;
+  explicit AlertStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+  std::unique_ptr<SqliteDb> db_;
 };
 
 }  // namespace vigil

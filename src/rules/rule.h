@@ -37,6 +37,19 @@ struct AlertSuppression {
   std::string missing_fields_strategy = "suppress";  // or "doNotSuppress"
 };
 
+// A rarity condition (vigil's `[[vigil.rarity]]` tables, docs/baselines.md):
+// an event in the population (it has every field; and matches `population`
+// when given) takes part in the rule only if the combination of its values
+// of `fields` was seen at most `max_count` times before in that scope (the
+// baseline plus earlier events of the same run).
+struct RarityCondition {
+  std::vector<std::string> fields;  // 1-3 fields whose value combination is the term
+  std::string scope = "host";       // host (per host.name), user (per user.name) or fleet
+  std::string population;           // optional EQL event query: which events count and are tested
+  int max_count = 0;                // 0: first time seen
+  SourcePos pos;                    // the [[vigil.rarity]] table in the rule file
+};
+
 struct Rule {
   // Where it came from.
   std::string file;
@@ -72,6 +85,8 @@ struct Rule {
   std::optional<AlertSuppression> alert_suppression;
   std::vector<std::string> new_terms_fields;
   std::string new_terms_history_window_start;
+  std::int64_t new_terms_history_ns = 0;  // now-7d → 7 days
+  std::vector<RarityCondition> rarity;    // [[vigil.rarity]]
 
   // [metadata] and every key not interpreted above: dotted key → JSON value.
   std::map<std::string, std::string> extra;

@@ -219,6 +219,52 @@ Result<Rule> parse_rule_toml(std::string_view text, const std::string& file) {
     }
   }
   if (r.error) return *r.error;
+  if (rule.type == "new_terms") {
+    const toml::node* nt = table->get("new_terms");
+    SourcePos at = nt ? pos_of(*nt) : SourcePos{1, 1, 0};
+    if (rule.new_terms_fields.empty() || rule.new_terms_fields.size() > 3) {
+      return Error{"rule.schema", "a new_terms rule needs 1 to 3 fields in `rule.new_terms.value`", at};
+    }
+    std::string_view start = rule.new_terms_history_window_start;
+    auto ns = start.starts_with("now-") ? parse_rule_duration(start.substr(4)) : std::nullopt;
+    if (!ns) {
+      return Error{"rule.schema", "`rule.new_terms.history_window_start` must be \"now-<duration>\", like \"now-7d\"", at};
+    }
+    rule.new_terms_history_ns = *ns;
+  }
+  if (const toml::table* vigil = doc["vigil"].as_table()) {
+    if (const toml::node* rarity = vigil->get("rarity")) {
+      const toml::array* list = rarity->as_array();
+      if (!list) return Error{"rule.schema", "`vigil.rarity` must be an array of tables ([[vigil.rarity]])", pos_of(*rarity)};
+      for (const auto& item : *list) {
+        const toml::table* t = item.as_table();
+        if (!t) return Error{"rule.schema", "`vigil.rarity` must be an array of tables ([[vigil.rarity]])", pos_of(item)};
+        RarityCondition c;
+        c.pos = pos_of(item);
+        RuleReader cr(*t, "vigil.rarity.");
+        cr.strings("fields", c.fields);
+        cr.string("scope", c.scope);
+        cr.string("population", c.population);
+        cr.integer("max_count", c.max_count);
+        if (cr.error) return *cr.error;
+        for (const auto& [key, node] : *t) {
+          if (!cr.used.count(std::string(key.str()))) {
+            return Error{"rule.schema", fmt::format("unknown key `vigil.rarity.{}` (fields, scope, population, max_count)",
+                                                    key.str()), pos_of(node)};
+          }
+        }
+        if (c.fields.empty() || c.fields.size() > 3) {
+          return Error{"rule.schema", "`vigil.rarity.fields` needs 1 to 3 field names", c.pos};
+        }
+        if (c.scope != "host" && c.scope != "user" && c.scope != "fleet") {
+          return Error{"rule.schema", "`vigil.rarity.scope` must be \"host\", \"user\" or \"fleet\"",
+                       pos_of(*t->get("scope"))};
+        }
+        if (c.max_count < 0) return Error{"rule.schema", "`vigil.rarity.max_count` must be 0 or more", pos_of(*t->get("max_count"))};
+        rule.rarity.push_back(std::move(c));
+      }
+    }
+  }
 
   // Required keys and their values.
   auto require = [&](const char* key, const std::string& value) -> std::optional<Error> {

@@ -3,7 +3,9 @@
 TESTS_DIR/<rule file stem>/cases.toml. Each case runs `vigil hunt
 --no-schedule --rules RULE INPUT` and checks the number of alerts (sequence
 building blocks not counted) and, when given, the values of one field of the
-alerting events. Every rule must have cases.
+alerting events. A case with `baseline = [INPUT...]` first learns a baseline
+from those inputs with the same rule (`vigil baseline learn`) and hunts with
+it (`--baseline`). Every rule must have cases.
 
 usage: rule_tests.py VIGIL RULES_DIR TESTS_DIR SHARED_DATA
 """
@@ -12,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import tomllib
 
 
@@ -36,10 +39,24 @@ def main():
             continue
         with open(cases_file, "rb") as f:
             cases = tomllib.load(f)["case"]
+        def where(src):
+            return os.path.join(shared, src[7:]) if src.startswith("shared:") else os.path.join(tests_dir, stem, src)
+
         for case in cases:
-            src = case["input"]
-            path = os.path.join(shared, src[7:]) if src.startswith("shared:") else os.path.join(tests_dir, stem, src)
-            r = subprocess.run([vigil, "hunt", "--no-schedule", "-q", "--rules", rule, path], capture_output=True)
+            path = where(case["input"])
+            extra = []
+            if "baseline" in case:
+                tmp = tempfile.mkdtemp()
+                db = os.path.join(tmp, "baseline.db")
+                learned = subprocess.run([vigil, "baseline", "learn", "-q", "--rules", rule, "-b", db] +
+                                         [where(b) for b in case["baseline"]], capture_output=True)
+                if learned.returncode != 0:
+                    failures.append(f"{stem}: {case['name']}: baseline learn exit {learned.returncode}: "
+                                    f"{learned.stderr.decode()[:300]}")
+                    continue
+                extra = ["--baseline", db]
+            r = subprocess.run([vigil, "hunt", "--no-schedule", "-q", "--rules", rule] + extra + [path],
+                               capture_output=True)
             alerts = [json.loads(l) for l in r.stdout.decode().splitlines() if l.strip()]
             alerts = [a for a in alerts if "kibana.alert.building_block_type" not in a]
             label = f"{stem}: {case['name']}"

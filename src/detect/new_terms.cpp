@@ -1,0 +1,108 @@
+// NewTermsRunner implementation.
+#include "detect/new_terms.h"
+
+#include <algorithm>
+
+namespace vigil {
+namespace {
+
+std::int64_t first_run_at_or_after(TimestampNs t, std::int64_t interval) {
+  std::int64_t q = t / interval;
+  if (t % interval != 0 && t > 0) ++q;
+  return q * interval;
+}
+
+}  // namespace
+
+NewTermsRunner::NewTermsRunner(std::int64_t interval_ns, std::int64_t history_ns, const RaritySpec& spec,
+                               std::size_t max_terms, BaselineStore* baseline)
+    : interval_(std::max<std::int64_t>(interval_ns, 1)), history_(history_ns), spec_(spec),
+      max_terms_(std::max<std::size_t>(max_terms, 16)), baseline_(baseline) {
+  if (baseline_) baseline_spec_ = baseline_->find_spec(spec_.id);
+}
+
+bool NewTermsRunner::seen_in_history(const Term& term, TimestampNs t) const {
+  const TimestampNs from = first_run_at_or_after(t, interval_) - history_;
+  auto it = std::lower_bound(term.times.begin(), term.times.end(), from);
+  return it != term.times.end() && *it < t;
+}
+
+void NewTermsRunner::insert_time(Term& term, TimestampNs t) {
+  auto& v = term.times;
+  auto it = std::lower_bound(v.begin(), v.end(), t);
+  if (it != v.end() && *it == t) return;
+  std::size_t k = static_cast<std::size_t>(it - v.begin());
+  v.insert(it, t);
+  // Thin: drop a time whose neighbours are within (history - interval).
+  const std::int64_t span = history_ - interval_;
+  auto redundant = [&](std::size_t i) { return i > 0 && i + 1 < v.size() && v[i + 1] - v[i - 1] <= span; };
+  for (std::size_t i : {k + 1, k, k == 0 ? std::size_t{0} : k - 1}) {
+    if (i < v.size() && redundant(i)) v.erase(v.begin() + static_cast<std::ptrdiff_t>(i));
+  }
+}
+
+void NewTermsRunner::add(const Event& event, TimestampNs t, std::uint64_t ordinal,
+                         const std::function<Detection()>& make) {
+  if (!terms_of(spec_, event, FieldId(~0u), context_, scratch_)) return;
+  std::optional<Detection> rendered;
+  for (const auto& key : scratch_.terms) {
+    auto [it, inserted] = terms_.try_emplace(key);
+    Term& term = it->second;
+    if (inserted && baseline_spec_ && baseline_->lookup(*baseline_spec_, "", key)) {
+      term.in_baseline = true;
+      ++known_in_baseline_;
+    }
+    term.last = std::max(term.last, t);
+    if (!term.in_baseline && !seen_in_history(term, t)) {
+      auto at = term.pending.find(t);
+      if (at == term.pending.end() || at->second.ordinal > ordinal) {
+        if (!rendered) rendered = make();
+        Detection d = *rendered;
+        d.new_terms.clear();
+        std::size_t start = 0;
+        for (std::size_t sep; (sep = key.find('\x1f', start)) != std::string::npos; start = sep + 1) {
+          d.new_terms.push_back(key.substr(start, sep - start));
+        }
+        d.new_terms.push_back(key.substr(start));
+        term.pending[t] = Candidate{ordinal, std::move(d)};
+      }
+    }
+    insert_time(term, t);
+    // This occurrence is in the history range of later pending ones?
+    for (auto p = term.pending.upper_bound(t); p != term.pending.end();) {
+      if (first_run_at_or_after(p->first, interval_) - history_ <= t) {
+        p = term.pending.erase(p);
+      } else {
+        break;  // later ones start their history range even later
+      }
+    }
+  }
+  if (terms_.size() > max_terms_) make_room();
+}
+
+void NewTermsRunner::make_room() {
+  std::vector<std::pair<TimestampNs, const std::string*>> by_age;
+  by_age.reserve(terms_.size());
+  for (const auto& [k, term] : terms_) by_age.emplace_back(term.last, &k);
+  std::size_t drop = std::max<std::size_t>(1, terms_.size() / 10);
+  std::nth_element(by_age.begin(), by_age.begin() + static_cast<std::ptrdiff_t>(drop - 1), by_age.end());
+  std::vector<std::string> victims;
+  for (std::size_t i = 0; i < drop; ++i) victims.push_back(*by_age[i].second);
+  for (const auto& k : victims) {
+    auto it = terms_.find(k);
+    for (auto& [t, c] : it->second.pending) evicted_candidates_.push_back(std::move(c.detection));
+    terms_.erase(it);
+  }
+  evicted_ += victims.size();
+}
+
+std::vector<Detection> NewTermsRunner::finish() {
+  std::vector<Detection> out = std::move(evicted_candidates_);
+  for (auto& [key, term] : terms_) {
+    for (auto& [t, c] : term.pending) out.push_back(std::move(c.detection));
+  }
+  terms_.clear();
+  return out;
+}
+
+}  // namespace vigil

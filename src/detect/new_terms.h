@@ -1,0 +1,75 @@
+// NewTermsRunner: Elastic's new_terms rule type over historical data, in
+// one pass. A rule execution at time E (window [E - lookback, E]) alerts on
+// the first event in its window of each value combination of
+// new_terms_fields that no matching event had in the history window
+// [E - history, E - lookback). Put together, an occurrence at time t alerts
+// exactly when no other occurrence of its term lies in [E₀ - history, t),
+// E₀ being the first execution at or after t — whichever order the events
+// come in.
+//
+// Per term the runner keeps the distinct occurrence times, thinned: a time
+// whose neighbours are less than (history - interval) apart can neither
+// alert nor change any answer (every history range is longer than that),
+// so a term costs a few entries per history window, however often it is
+// seen. Occurrences that may still alert keep their document until an
+// earlier occurrence rules them out. A term a baseline knows never alerts.
+// Terms beyond max_terms are evicted (least recently seen first) and counted.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "detect/hunt_engine.h"
+#include "detect/rarity.h"
+
+namespace vigil {
+
+class NewTermsRunner {
+ public:
+  NewTermsRunner(std::int64_t interval_ns, std::int64_t history_ns, const RaritySpec& spec, std::size_t max_terms,
+                 BaselineStore* baseline);
+
+  // An event that matched the rule's query, at (window) time `t`. `make`
+  // renders its detection, called only if it may alert.
+  void add(const Event& event, TimestampNs t, std::uint64_t ordinal, const std::function<Detection()>& make);
+  // The detections of every occurrence that introduced a new term.
+  std::vector<Detection> finish();
+
+  std::uint64_t evicted() const { return evicted_; }
+  std::uint64_t known_in_baseline() const { return known_in_baseline_; }
+
+ private:
+  struct Candidate {
+    std::uint64_t ordinal;
+    Detection detection;
+  };
+  struct Term {
+    std::vector<TimestampNs> times;            // distinct, sorted, thinned
+    std::map<TimestampNs, Candidate> pending;  // occurrences that may alert
+    bool in_baseline = false;
+    TimestampNs last = 0;
+  };
+  bool seen_in_history(const Term& term, TimestampNs t) const;
+  void insert_time(Term& term, TimestampNs t);
+  void make_room();
+
+  std::int64_t interval_;
+  std::int64_t history_;
+  const RaritySpec& spec_;
+  std::size_t max_terms_;
+  BaselineStore* baseline_;
+  std::optional<std::int64_t> baseline_spec_;
+  std::unordered_map<std::string, Term> terms_;
+  std::vector<Detection> evicted_candidates_;  // pending detections of evicted terms (still new)
+  eql::EvalContext context_;
+  SpecTerms scratch_;
+  std::uint64_t evicted_ = 0;
+  std::uint64_t known_in_baseline_ = 0;
+};
+
+}  // namespace vigil
