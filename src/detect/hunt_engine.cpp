@@ -66,7 +66,7 @@ HuntEngine::HuntEngine(const RuleSet& rules, HuntOptions options)
   for (std::size_t i = 0; i < rules.compiled.size(); ++i) {
     const CompiledRule& c = rules.compiled[i];
     if (c.new_terms_spec) {
-      new_terms_[i] = std::make_unique<NewTermsRunner>(c.rule->interval_ns, c.rule->new_terms_history_ns,
+      new_terms_[i] = std::make_unique<NewTermsRunner>(c.rule->interval_ns, c.rule->lookback_ns, c.rule->new_terms_history_ns,
                                                        rules.rarity_specs[*c.new_terms_spec], options_.max_terms,
                                                        options_.baseline);
     }

@@ -6,23 +6,26 @@
 namespace vigil {
 namespace {
 
-std::int64_t first_run_at_or_after(TimestampNs t, std::int64_t interval) {
-  std::int64_t q = t / interval;
-  if (t % interval != 0 && t > 0) ++q;
-  return q * interval;
+std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+// The last run whose window [E - lookback, E] holds t: its history range
+// [E - history, t) is the shortest of all runs that see t.
+std::int64_t last_run_seeing(TimestampNs t, std::int64_t interval, std::int64_t lookback) {
+  return floor_div(t + lookback, interval) * interval;
 }
 
 }  // namespace
 
-NewTermsRunner::NewTermsRunner(std::int64_t interval_ns, std::int64_t history_ns, const RaritySpec& spec,
-                               std::size_t max_terms, BaselineStore* baseline)
-    : interval_(std::max<std::int64_t>(interval_ns, 1)), history_(history_ns), spec_(spec),
+NewTermsRunner::NewTermsRunner(std::int64_t interval_ns, std::int64_t lookback_ns, std::int64_t history_ns,
+                               const RaritySpec& spec, std::size_t max_terms, BaselineStore* baseline)
+    : interval_(std::max<std::int64_t>(interval_ns, 1)), lookback_(std::max(lookback_ns, interval_)),
+      history_(history_ns), spec_(spec),
       max_terms_(std::max<std::size_t>(max_terms, 16)), baseline_(baseline) {
   if (baseline_) baseline_spec_ = baseline_->find_spec(spec_.id);
 }
 
 bool NewTermsRunner::seen_in_history(const Term& term, TimestampNs t) const {
-  const TimestampNs from = first_run_at_or_after(t, interval_) - history_;
+  const TimestampNs from = last_run_seeing(t, interval_, lookback_) - history_;
   auto it = std::lower_bound(term.times.begin(), term.times.end(), from);
   return it != term.times.end() && *it < t;
 }
@@ -33,9 +36,10 @@ void NewTermsRunner::insert_time(Term& term, TimestampNs t) {
   if (it != v.end() && *it == t) return;
   std::size_t k = static_cast<std::size_t>(it - v.begin());
   v.insert(it, t);
-  // Thin: drop a time whose neighbours are within (history - interval).
-  const std::int64_t span = history_ - interval_;
-  auto redundant = [&](std::size_t i) { return i > 0 && i + 1 < v.size() && v[i + 1] - v[i - 1] <= span; };
+  // Thin: drop a time whose neighbours are closer than the shortest history
+  // range (history - lookback).
+  const std::int64_t span = history_ - lookback_;
+  auto redundant = [&](std::size_t i) { return i > 0 && i + 1 < v.size() && v[i + 1] - v[i - 1] < span; };
   for (std::size_t i : {k + 1, k, k == 0 ? std::size_t{0} : k - 1}) {
     if (i < v.size() && redundant(i)) v.erase(v.begin() + static_cast<std::ptrdiff_t>(i));
   }
@@ -70,7 +74,7 @@ void NewTermsRunner::add(const Event& event, TimestampNs t, std::uint64_t ordina
     insert_time(term, t);
     // This occurrence is in the history range of later pending ones?
     for (auto p = term.pending.upper_bound(t); p != term.pending.end();) {
-      if (first_run_at_or_after(p->first, interval_) - history_ <= t) {
+      if (last_run_seeing(p->first, interval_, lookback_) - history_ <= t) {
         p = term.pending.erase(p);
       } else {
         break;  // later ones start their history range even later

@@ -3,13 +3,14 @@
 // the first event in its window of each value combination of
 // new_terms_fields that no matching event had in the history window
 // [E - history, E - lookback). Put together, an occurrence at time t alerts
-// exactly when no other occurrence of its term lies in [E₀ - history, t),
-// E₀ being the first execution at or after t — whichever order the events
-// come in.
+// exactly when no other occurrence of its term lies in [E₁ - history, t),
+// E₁ being the last execution whose window holds t (later runs have the
+// shorter history range) — whichever order the events come in. A test checks
+// this against a literal run-by-run reading on random inputs.
 //
 // Per term the runner keeps the distinct occurrence times, thinned: a time
-// whose neighbours are less than (history - interval) apart can neither
-// alert nor change any answer (every history range is longer than that),
+// whose neighbours are less than (history - lookback) apart can neither
+// alert nor change any answer (every history range is at least that long),
 // so a term costs a few entries per history window, however often it is
 // seen. Occurrences that may still alert keep their document until an
 // earlier occurrence rules them out. A term a baseline knows never alerts.
@@ -31,8 +32,8 @@ namespace vigil {
 
 class NewTermsRunner {
  public:
-  NewTermsRunner(std::int64_t interval_ns, std::int64_t history_ns, const RaritySpec& spec, std::size_t max_terms,
-                 BaselineStore* baseline);
+  NewTermsRunner(std::int64_t interval_ns, std::int64_t lookback_ns, std::int64_t history_ns, const RaritySpec& spec,
+                 std::size_t max_terms, BaselineStore* baseline);
 
   // An event that matched the rule's query, at (window) time `t`. `make`
   // renders its detection, called only if it may alert.
@@ -59,6 +60,7 @@ class NewTermsRunner {
   void make_room();
 
   std::int64_t interval_;
+  std::int64_t lookback_;
   std::int64_t history_;
   const RaritySpec& spec_;
   std::size_t max_terms_;
