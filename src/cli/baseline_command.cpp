@@ -135,12 +135,29 @@ int learn(const BaselineOptions& o) {
   RarityTracker tracker(set->rarity_specs, set->fields, nullptr, SIZE_MAX);
   std::optional<Error> error;
   std::uint64_t added = 0;
+  // Terms go into the B-tree in key order: neighbouring pages, not random ones.
+  struct Pending {
+    std::int64_t spec;
+    std::string_view entity, term;
+    TermStats stats;
+  };
+  std::vector<Pending> pending;
   auto flush = [&] {
-    tracker.for_each([&](const RarityTracker::Counted& c) {
-      if (error) return;
-      if (auto r = store.add(numbers[c.spec], c.entity, c.term, c.stats); !r) error = r.error();
-      ++added;
+    pending.clear();
+    tracker.for_each([&](const RarityTracker::Counted& c) { pending.push_back({numbers[c.spec], c.entity, c.term, c.stats}); });
+    std::sort(pending.begin(), pending.end(), [](const Pending& a, const Pending& b) {
+      if (a.spec != b.spec) return a.spec < b.spec;
+      if (a.entity != b.entity) return a.entity < b.entity;
+      return a.term < b.term;
     });
+    for (const Pending& p : pending) {
+      if (auto r = store.add(p.spec, p.entity, p.term, p.stats); !r) {
+        error = r.error();
+        break;
+      }
+      ++added;
+    }
+    pending.clear();
     tracker.clear();
   };
   constexpr std::size_t kFlushTerms = 1 << 20;  // bounded memory: flush into the transaction

@@ -206,6 +206,10 @@ int run_hunt_command(const HuntCommandOptions& o) {
       return kExitUsage;
     }
     baseline = std::move(*opened);
+    if (auto begun = baseline->begin_read(); !begun) {
+      std::fprintf(stderr, "vigil: %s\n", begun.error().message.c_str());
+      return kExitUsage;
+    }
   }
   HuntOptions hopts;
   hopts.baseline = baseline.get();

@@ -99,18 +99,26 @@ const std::string& RarityTracker::key(std::size_t spec, std::string_view entity,
   return key_;
 }
 
+RarityTracker::Entry& RarityTracker::entry(std::size_t spec, std::string_view entity, std::string_view term,
+                                           TimestampNs t) {
+  auto [it, inserted] = table_.try_emplace(key(spec, entity, term));
+  Entry& e = it->second;
+  if (inserted) {
+    e.first = e.last = t;
+    // The baseline is asked once per term and run, then counted in memory.
+    if (baseline_specs_[spec]) {
+      if (auto known = baseline_->lookup(*baseline_specs_[spec], entity, term)) e.baseline = known->count;
+    }
+  }
+  return e;
+}
+
 std::optional<std::int64_t> RarityTracker::seen_before(std::size_t spec, const Event& event) {
   if (!terms_of(specs_[spec], event, entity_fields_[spec], context_, scratch_)) return std::nullopt;
   std::int64_t least = INT64_MAX;
   for (const auto& term : scratch_.terms) {
-    std::int64_t n = 0;
-    auto it = table_.find(key(spec, scratch_.entity, term));
-    if (it != table_.end()) {
-      n = it->second.count + it->second.baseline;
-    } else if (baseline_specs_[spec]) {
-      if (auto known = baseline_->lookup(*baseline_specs_[spec], scratch_.entity, term)) n = known->count;
-    }
-    least = std::min(least, n);
+    const Entry& e = entry(spec, scratch_.entity, term, event.timestamp_ns);
+    least = std::min(least, e.count + e.baseline);
   }
   return least;
 }
@@ -120,15 +128,7 @@ void RarityTracker::observe(const Event& event, bool with_new_terms) {
     if (specs_[s].new_terms && !with_new_terms) continue;
     if (!terms_of(specs_[s], event, entity_fields_[s], context_, scratch_)) continue;
     for (const auto& term : scratch_.terms) {
-      auto [it, inserted] = table_.try_emplace(key(s, scratch_.entity, term));
-      Entry& e = it->second;
-      if (inserted) {
-        e.first = e.last = event.timestamp_ns;
-        // The baseline is asked once per term and run, then counted in memory.
-        if (baseline_specs_[s]) {
-          if (auto known = baseline_->lookup(*baseline_specs_[s], scratch_.entity, term)) e.baseline = known->count;
-        }
-      }
+      Entry& e = entry(s, scratch_.entity, term, event.timestamp_ns);
       ++e.count;
       e.first = std::min(e.first, event.timestamp_ns);
       e.last = std::max(e.last, event.timestamp_ns);

@@ -90,6 +90,8 @@ class RarityTracker {
     TimestampNs last = 0;
   };
   const std::string& key(std::size_t spec, std::string_view entity, std::string_view term);
+  // The term's entry, created (with the baseline's count) on first sight.
+  Entry& entry(std::size_t spec, std::string_view entity, std::string_view term, TimestampNs t);
   void make_room();
 
   const std::vector<RaritySpec>& specs_;

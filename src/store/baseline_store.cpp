@@ -31,6 +31,7 @@ BaselineStore::BaselineStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) 
 BaselineStore::~BaselineStore() = default;
 
 Result<bool> BaselineStore::begin() { return db_->exec("BEGIN IMMEDIATE"); }
+Result<bool> BaselineStore::begin_read() { return db_->exec("BEGIN DEFERRED"); }
 Result<bool> BaselineStore::commit() { return db_->exec("COMMIT"); }
 void BaselineStore::rollback() { db_->exec("ROLLBACK"); }
 

@@ -49,6 +49,8 @@ class BaselineStore {
 
   // One transaction around a whole learn.
   Result<bool> begin();
+  // A read transaction around a whole hunt: one snapshot, no lock per lookup.
+  Result<bool> begin_read();
   Result<bool> commit();
   void rollback();
 
