@@ -7,6 +7,7 @@
 #include "cli/alerts_command.h"
 #include "cli/baseline_command.h"
 #include "cli/convert_command.h"
+#include "cli/coverage_command.h"
 #include "cli/exit_codes.h"
 #include "cli/hunt_command.h"
 #include "cli/rules_command.h"
@@ -26,6 +27,8 @@ int main(int argc, char** argv) {
   vigil::add_alerts_command(app, alerts);
   vigil::BaselineOptions baseline;
   vigil::add_baseline_command(app, baseline);
+  vigil::CoverageOptions coverage;
+  vigil::add_coverage_command(app, coverage);
   vigil::RulesOptions rules;
   vigil::add_rules_command(app, rules);
   try {
@@ -37,9 +40,10 @@ int main(int argc, char** argv) {
   try {
     if (app.got_subcommand("query")) return vigil::run_query_command(query);
     if (app.got_subcommand("convert")) return vigil::run_convert_command(convert);
-    if (app.got_subcommand("rules")) return vigil::run_rules_check(rules);
+    if (app.got_subcommand("rules")) return vigil::run_rules_command(app, rules);
     if (app.got_subcommand("hunt")) return vigil::run_hunt_command(hunt);
     if (app.got_subcommand("alerts")) return vigil::run_alerts_command(app, alerts);
+    if (app.got_subcommand("coverage")) return vigil::run_coverage_command(coverage);
     if (app.got_subcommand("baseline")) return vigil::run_baseline_command(app, baseline);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "vigil: internal error: %s\n", e.what());

@@ -1,4 +1,4 @@
-// `vigil rules check`.
+// `vigil rules check` and `vigil rules explain`.
 #include "cli/rules_command.h"
 
 #include <CLI/CLI.hpp>
@@ -7,6 +7,7 @@
 #include <map>
 
 #include "cli/exit_codes.h"
+#include "coverage/coverage.h"
 #include "detect/rule_set.h"
 
 namespace vigil {
@@ -19,6 +20,32 @@ void add_rules_command(CLI::App& app, RulesOptions& o) {
   check->footer(
       "Prints one error per rule that fails (file:line:col, with a caret), then a summary.\n"
       "Exit codes: 0 every runnable rule compiled, 2 some rule failed to load or compile.");
+  auto* explain = rules->add_subcommand("explain", "What a rule needs: event categories and types, fields, Windows events");
+  explain->add_option("rule", o.which, "Rule name, rule_id or file")->required();
+  explain->add_option("--rules,-r", o.rules, "Where to look for it (files or directories)")->required();
+}
+
+namespace {
+
+int run_rules_explain(const RulesOptions& o) {
+  auto set = compile_rules(o.rules);
+  auto needs = rule_needs(*set);
+  std::size_t shown = 0;
+  for (const RuleNeeds& n : needs) {
+    const Rule& r = *set->compiled[n.rule].rule;
+    if (r.name != o.which && r.rule_id != o.which && r.file != o.which && !r.file.ends_with("/" + o.which)) continue;
+    std::fputs(explain_needs(*set, n).c_str(), stdout);
+    ++shown;
+  }
+  if (shown == 0) {
+    for (const auto& d : set->diagnostics) {
+      if (d.file == o.which || d.file.ends_with("/" + o.which)) std::fputs(format_rule_diagnostic(d).c_str(), stderr);
+    }
+    std::fprintf(stderr, "vigil: no compiled rule named %s (name, rule_id or file) in the given rule paths\n",
+                 o.which.c_str());
+    return kExitUsage;
+  }
+  return kExitOk;
 }
 
 int run_rules_check(const RulesOptions& o) {
@@ -38,6 +65,14 @@ int run_rules_check(const RulesOptions& o) {
                  .c_str(),
              stdout);
   return set->failed() == 0 ? kExitOk : kExitUsage;
+}
+
+}  // namespace
+
+int run_rules_command(CLI::App& app, const RulesOptions& o) {
+  CLI::App* rules = app.get_subcommand("rules");
+  if (rules->got_subcommand("explain")) return run_rules_explain(o);
+  return run_rules_check(o);
 }
 
 }  // namespace vigil

@@ -1,5 +1,6 @@
 // `vigil rules check PATH...`: load and compile rules, report each failure
-// with file:line:col and a caret, then a summary.
+// with file:line:col and a caret, then a summary. `vigil rules explain`:
+// what a rule needs from the telemetry.
 #pragma once
 
 #include <string>
@@ -13,9 +14,11 @@ namespace vigil {
 
 struct RulesOptions {
   std::vector<std::string> paths;
+  std::vector<std::string> rules;  // explain: rule paths
+  std::string which;               // explain: rule name, rule_id or file
 };
 
 void add_rules_command(CLI::App& app, RulesOptions& options);
-int run_rules_check(const RulesOptions& options);
+int run_rules_command(CLI::App& app, const RulesOptions& options);
 
 }  // namespace vigil

@@ -115,9 +115,37 @@ void append_document_members(std::string& out, std::span<const DocMember> member
   write_nested(out, members, true);
 }
 
+namespace {
+
+// JSON text without the whitespace between tokens: a pretty-printed source
+// (an element of an indented JSON array) stays one NDJSON line.
+void append_minified_json(std::string& out, std::string_view text) {
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      out.push_back(c);
+      if (c == '\\' && i + 1 < text.size()) {
+        out.push_back(text[++i]);
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+      out.push_back(c);
+    } else if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+      out.push_back(c);
+    }
+  }
+}
+
+}  // namespace
+
 void append_event_json(std::string& out, const Event& event) {
   if (!event.document.empty()) {
     append_document_json(out, event.document);
+  } else if (event.source.find('\n') != std::string_view::npos || event.source.find('\r') != std::string_view::npos) {
+    append_minified_json(out, event.source);
   } else {
     out += event.source;
   }

@@ -196,6 +196,33 @@ bool common_field(std::string_view field) {
 
 }  // namespace
 
+std::vector<std::vector<FieldId>> required_field_clauses(const eql::Program& program,
+                                                        const std::function<bool(FieldId)>& useful) {
+  std::vector<std::vector<FieldId>> out;
+  for (auto& clause : required_fields(program, program.root, useful)) {
+    if (std::all_of(clause.begin(), clause.end(), useful)) out.push_back(std::move(clause));
+  }
+  return out;
+}
+
+std::optional<std::vector<std::string>> required_values(const eql::Program& program, FieldId field) {
+  std::optional<std::vector<std::string>> best;
+  for (Requirement& r : requirements(program, program.root)) {
+    if (r.field == field && (!best || r.values.size() < best->size())) best = std::move(r.values);
+  }
+  return best;
+}
+
+std::vector<FieldId> fields_read(const eql::Program& program) {
+  std::vector<FieldId> out;
+  for (const eql::Instr& ins : program.instrs) {
+    if (ins.op == eql::OpCode::Field && std::find(out.begin(), out.end(), ins.arg) == out.end()) {
+      out.push_back(static_cast<FieldId>(ins.arg));
+    }
+  }
+  return out;
+}
+
 void RuleIndex::file(const std::string& key, const Entry& entry) {
   std::vector<Entry>& list = key.empty() ? any_ : by_category_[key];
   list.push_back(entry);

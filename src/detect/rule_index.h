@@ -18,6 +18,8 @@
 // missed one.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -27,6 +29,17 @@
 #include "eql/program.h"
 
 namespace vigil {
+
+// What a compiled query term needs (used by the index and by coverage):
+// clauses of fields of which an event must have at least one each for the
+// term to be true; the literal values (ASCII-folded) a field must take, if the
+// term requires one of a set; every field the term reads.
+// `useful` says which fields may appear in clauses (an `or` keeps, per branch,
+// the first clause of only useful fields).
+std::vector<std::vector<FieldId>> required_field_clauses(const eql::Program& program,
+                                                        const std::function<bool(FieldId)>& useful);
+std::optional<std::vector<std::string>> required_values(const eql::Program& program, FieldId field);
+std::vector<FieldId> fields_read(const eql::Program& program);
 
 class RuleIndex {
  public:

@@ -4,7 +4,9 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <charconv>
+#include <tuple>
 #include <memory>
 #include <unordered_map>
 
@@ -106,6 +108,40 @@ const std::unordered_map<std::string, EventRule>& table() {
   }();
   return rules;
 }
+
+}  // namespace
+
+const std::vector<EcsMappingEntry>& ecs_mapping_entries() {
+  static const std::vector<EcsMappingEntry> entries = [] {
+    std::vector<EcsMappingEntry> out;
+    for (const auto& [key, rule] : table()) {
+      EcsMappingEntry e;
+      std::size_t hash = key.rfind('#');
+      e.provider = key.substr(0, hash);
+      e.id = std::stoll(key.substr(hash + 1));
+      e.category = rule.category;
+      e.type = rule.type;
+      e.action = rule.action;
+      for (const FieldRule& f : rule.fields) {
+        if (f.sub_keys.empty()) {
+          e.fields.push_back(f.target);
+        } else {
+          for (const auto& [suffix, sub] : f.sub_keys) e.fields.push_back(sub);
+        }
+        for (const auto& source : f.sources) e.sources.emplace_back(f.target, source);
+      }
+      std::sort(e.fields.begin(), e.fields.end());
+      out.push_back(std::move(e));
+    }
+    std::sort(out.begin(), out.end(), [](const EcsMappingEntry& a, const EcsMappingEntry& b) {
+      return std::tie(a.provider, a.id) < std::tie(b.provider, b.id);
+    });
+    return out;
+  }();
+  return entries;
+}
+
+namespace {
 
 std::string_view basename(std::string_view path) {
   std::size_t slash = path.find_last_of("\\/");

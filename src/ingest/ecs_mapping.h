@@ -7,6 +7,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <cstdint>
 #include <vector>
 
 #include "core/document.h"
@@ -23,6 +25,19 @@ struct EventDataField {
 // for one event, or nothing when the table has no entry for (provider, event_id).
 void append_ecs_fields(DocBuilder& doc, std::string_view provider, std::string_view event_id,
                        std::span<const EventDataField> event_data);
+
+// One entry of the mapping table, for tools that reason about coverage: which
+// Windows event produces which ECS category/type and fields.
+struct EcsMappingEntry {
+  std::string provider;
+  std::int64_t id = 0;
+  std::vector<std::string> category;
+  std::vector<std::string> type;
+  std::string action;
+  std::vector<std::string> fields;  // ECS fields it can set (sub-fields of transforms expanded)
+  std::vector<std::pair<std::string, std::string>> sources;  // (ECS field, EventData name) pairs
+};
+const std::vector<EcsMappingEntry>& ecs_mapping_entries();
 
 // Splits a Windows command line as CommandLineToArgvW does.
 std::vector<std::string> split_command_line(std::string_view command_line);

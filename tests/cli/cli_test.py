@@ -195,6 +195,16 @@ with tempfile.TemporaryDirectory() as tmp:
           r.returncode)
 
 if SHARED_DATA:
+    # An indented JSON array (eqllib's Sysmon captures) converts to one line per
+    # event: the source text loses its whitespace between tokens, not its content.
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "arts.ndjson")
+        r = run(["convert", os.path.join(SHARED_DATA, "more-samples/b/sysmon-atomic-red-team.json.gz"), "-o", out])
+        rows = open(out, encoding="utf-8").read().splitlines()
+        docs = [json.loads(l) for l in rows]
+        check("convert of an indented JSON array: one valid line per event", r.returncode == 0 and len(docs) == 19882 and
+              all(d["event"]["code"] for d in docs) and docs[0]["SourceImage"] == "C:\\WINDOWS\\Explorer.EXE",
+              (len(docs), r.stderr[-300:]))
     # EVTX chunks decode in parallel; the output never depends on the thread count.
     big = os.path.join(SHARED_DATA, "evtx-edge-cases/security.evtx")
     one = run(["query", "--threads", "1", "any where true", big])

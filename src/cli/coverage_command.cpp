@@ -1,0 +1,245 @@
+// `vigil coverage`: rule needs × data profile → verdicts, as a table or JSON.
+#include "cli/coverage_command.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "cli/exit_codes.h"
+#include "cli/input_diagnostics.h"
+#include "core/timestamp.h"
+#include "core/value.h"
+#include "coverage/coverage.h"
+#include "ingest/event_reader.h"
+
+namespace vigil {
+
+void add_coverage_command(CLI::App& app, CoverageOptions& o) {
+  auto* cmd = app.add_subcommand("coverage", "Can the telemetry support the rules? Ready / degraded / blind per rule and host");
+  cmd->add_option("--rules,-r", o.rules, "Rule file or directory; repeat for more")->required()->allow_extra_args(false);
+  cmd->add_option("inputs", o.inputs, "Inputs to profile (any format vigil reads)");
+  cmd->add_option("--sysmon-config", o.sysmon_config, "Also judge this Sysmon configuration (XML)");
+  cmd->add_option("--host", o.host, "Only this host (host.name)");
+  cmd->add_flag("--json", o.json, "One JSON document: hosts (profile), rules (needs, verdict per host), techniques");
+  cmd->add_flag("--all", o.all, "List ready rules too (the table lists degraded and blind ones)");
+  cmd->add_option("--threads", o.threads, "EVTX decoding threads (0 = one per core)");
+  cmd->footer("Exit codes: 0 ok, 2 usage or rule error. Details: docs/coverage.md.");
+}
+
+namespace {
+
+std::string json_string(std::string_view s) {
+  std::string out;
+  append_json_string(out, s);
+  return out;
+}
+
+std::string json_list(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + json_string(items[i]);
+  return out + "]";
+}
+
+struct TechniqueRow {
+  std::string name;
+  std::vector<std::size_t> rules;
+};
+
+// technique id → name and the rules mapped to it (sub-techniques count for their own id).
+std::map<std::string, TechniqueRow> techniques_of(const RuleSet& set) {
+  std::map<std::string, TechniqueRow> out;
+  for (std::size_t r = 0; r < set.compiled.size(); ++r) {
+    for (const Threat& t : set.compiled[r].rule->threat) {
+      for (const auto& tech : t.techniques) {
+        auto add = [&](const ThreatEntry& e) {
+          if (e.id.empty()) return;
+          TechniqueRow& row = out[e.id];
+          row.name = e.name;
+          if (row.rules.empty() || row.rules.back() != r) row.rules.push_back(r);
+        };
+        add(tech.technique);
+        for (const auto& sub : tech.subtechniques) add(sub);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+int run_coverage_command(const CoverageOptions& o) {
+  auto set = compile_rules(o.rules);
+  for (const auto& d : set->diagnostics) std::fputs(format_rule_diagnostic(d).c_str(), stderr);
+  if (set->compiled.empty()) {
+    std::fprintf(stderr, "vigil: no runnable rule in the given rule paths\n");
+    return kExitUsage;
+  }
+  if (o.inputs.empty() && o.sysmon_config.empty()) {
+    std::fprintf(stderr, "vigil: give inputs to profile, --sysmon-config, or both\n");
+    return kExitUsage;
+  }
+  std::vector<RuleNeeds> needs = rule_needs(*set);
+  DataProfiler profiler(*set);
+  ReaderOptions ropts;
+  ropts.threads = o.threads;
+  EventReader reader(set->fields, ropts);
+  ReadStats stats;
+  for (std::size_t i = 0; i < o.inputs.size(); ++i) {
+    reader.read(o.inputs[i], static_cast<std::uint32_t>(i), [&](EventBatch& batch) {
+      for (const Event& e : batch.events) profiler.observe(e);
+      return true;
+    }, stats);
+  }
+  std::map<std::string, HostProfile> hosts = profiler.hosts();
+  if (!o.host.empty()) {
+    auto it = hosts.find(o.host);
+    std::map<std::string, HostProfile> only;
+    if (it != hosts.end()) only.insert(*it);
+    hosts = std::move(only);
+  }
+  // verdicts[rule][host]
+  std::vector<std::map<std::string, Verdict>> verdicts(needs.size());
+  for (std::size_t r = 0; r < needs.size(); ++r) {
+    for (const auto& [name, profile] : hosts) verdicts[r][name] = judge(*set, needs[r], profile);
+  }
+  auto techniques = techniques_of(*set);
+  const std::vector<std::string> no_config;
+  if (o.json) {
+    std::string out = "{\"hosts\":{";
+    bool first_host = true;
+    for (const auto& [name, p] : hosts) {
+      out += (first_host ? "" : ",") + json_string(name) + ":{";
+      first_host = false;
+      double hours = p.last > p.first ? static_cast<double>(p.last - p.first) / 3.6e12 : 0.0;
+      out += fmt::format("\"events\":{},\"first\":{},\"last\":{},\"events_per_hour\":{:.1f},", p.events,
+                         json_string(p.first ? format_timestamp(p.first) : ""),
+                         json_string(p.last ? format_timestamp(p.last) : ""), hours > 0 ? p.events / hours : 0.0);
+      out += "\"categories\":{";
+      bool first = true;
+      for (const auto& [c, n] : p.categories) {
+        out += fmt::format("{}{}:{}", first ? "" : ",", json_string(c.empty() ? "(none)" : c), n);
+        first = false;
+      }
+      out += "},\"sources\":{";
+      first = true;
+      for (const auto& [s, n] : p.sources) {
+        out += fmt::format("{}{}:{}", first ? "" : ",", json_string(s), n);
+        first = false;
+      }
+      out += "},\"field_fill\":{";
+      first = true;
+      for (const auto& [c, fields] : p.filled) {
+        const std::uint64_t base = p.categories.count(c) ? p.categories.at(c) : 0;
+        std::map<std::string, double> sorted;
+        for (const auto& [f, n] : fields) sorted[std::string(set->fields.name(f))] = base ? double(n) / double(base) : 0.0;
+        out += fmt::format("{}{}:{{", first ? "" : ",", json_string(c.empty() ? "(none)" : c));
+        first = false;
+        bool first_field = true;
+        for (const auto& [f, fill] : sorted) {
+          out += fmt::format("{}{}:{:.3f}", first_field ? "" : ",", json_string(f), fill);
+          first_field = false;
+        }
+        out += "}";
+      }
+      out += "}}";
+    }
+    out += "},\"rules\":[";
+    for (std::size_t r = 0; r < needs.size(); ++r) {
+      const Rule& rule = *set->compiled[needs[r].rule].rule;
+      out += fmt::format("{}{{\"rule_id\":{},\"name\":{},\"file\":{},\"terms\":[", r ? "," : "", json_string(rule.rule_id),
+                         json_string(rule.name), json_string(rule.file));
+      for (std::size_t t = 0; t < needs[r].terms.size(); ++t) {
+        const TermNeeds& term = needs[r].terms[t];
+        std::vector<std::string> clauses;
+        for (const auto& c : term.required) clauses.push_back(json_list(c));
+        out += fmt::format("{}{{\"term\":{},\"category\":{},\"types\":{},\"required\":[{}],\"optional\":{},"
+                           "\"sources\":{},\"missing\":{}}}",
+                           t ? "," : "", json_string(term.label), json_string(term.category), json_list(term.types),
+                           fmt::join(clauses, ","), json_list(term.optional), json_list(term.sources),
+                           term.missing ? "true" : "false");
+      }
+      out += "],\"verdicts\":{";
+      bool first = true;
+      for (const auto& [host, v] : verdicts[r]) {
+        out += fmt::format("{}{}:{{\"status\":\"{}\",\"reasons\":{}}}", first ? "" : ",", json_string(host),
+                           status_name(v.status), json_list(v.reasons));
+        first = false;
+      }
+      out += "}}";
+    }
+    out += "],\"techniques\":[";
+    bool first = true;
+    for (const auto& [id, row] : techniques) {
+      std::map<std::string, std::size_t> counts;
+      for (std::size_t r : row.rules) {
+        for (const auto& [host, v] : verdicts[r]) ++counts[std::string(status_name(v.status))];
+      }
+      std::vector<std::string> names;
+      for (std::size_t r : row.rules) names.push_back(set->compiled[r].rule->name);
+      out += fmt::format("{}{{\"id\":{},\"name\":{},\"rules\":{},\"ready\":{},\"degraded\":{},\"blind\":{}}}",
+                         first ? "" : ",", json_string(id), json_string(row.name), json_list(names), counts["ready"],
+                         counts["degraded"], counts["blind"]);
+      first = false;
+    }
+    out += "]}\n";
+    std::fputs(out.c_str(), stdout);
+    print_diagnostics(stats);
+    return kExitOk;
+  }
+  // The table.
+  std::printf("vigil coverage: %zu rule(s) over %zu host(s)\n", needs.size(), hosts.size());
+  for (const auto& [name, p] : hosts) {
+    double hours = p.last > p.first ? static_cast<double>(p.last - p.first) / 3.6e12 : 0.0;
+    std::printf("\nhost %s: %llu events, %s – %s%s\n", name.c_str(), static_cast<unsigned long long>(p.events),
+                p.first ? format_timestamp(p.first).c_str() : "?", p.last ? format_timestamp(p.last).c_str() : "?",
+                hours > 0 ? fmt::format(" ({:.0f} events/h)", p.events / hours).c_str() : "");
+    std::string cats;
+    for (const auto& [c, n] : p.categories) {
+      if (c.find('/') == std::string::npos) cats += fmt::format("{}{} {}", cats.empty() ? "" : ", ", c.empty() ? "(none)" : c, n);
+    }
+    std::printf("  categories: %s\n", cats.c_str());
+    std::vector<std::pair<std::uint64_t, std::string>> top;
+    for (const auto& [s, n] : p.sources) top.emplace_back(n, s);
+    std::sort(top.rbegin(), top.rend());
+    std::string sources;
+    for (std::size_t i = 0; i < std::min<std::size_t>(12, top.size()); ++i) {
+      sources += fmt::format("{}{} ({})", i ? ", " : "", top[i].second, top[i].first);
+    }
+    if (top.size() > 12) sources += fmt::format(", … {} more", top.size() - 12);
+    std::printf("  sources: %s\n", sources.c_str());
+    std::size_t counts[3] = {0, 0, 0};
+    for (std::size_t r = 0; r < needs.size(); ++r) ++counts[static_cast<int>(verdicts[r].at(name).status)];
+    std::printf("  rules: %zu ready, %zu degraded, %zu blind\n", counts[0], counts[1], counts[2]);
+    std::vector<std::size_t> order(needs.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      int sa = static_cast<int>(verdicts[a].at(name).status), sb = static_cast<int>(verdicts[b].at(name).status);
+      if (sa != sb) return sa > sb;
+      return set->compiled[a].rule->name < set->compiled[b].rule->name;
+    });
+    for (std::size_t r : order) {
+      const Verdict& v = verdicts[r].at(name);
+      if (v.status == CoverageStatus::Ready && !o.all) continue;
+      std::printf("  %-9s %s\n", std::string(status_name(v.status)).c_str(), set->compiled[r].rule->name.c_str());
+      for (const auto& reason : v.reasons) std::printf("            - %s\n", reason.c_str());
+    }
+  }
+  if (!techniques.empty() && !hosts.empty()) {
+    std::printf("\nATT&CK techniques (rules × hosts: ready / degraded / blind)\n");
+    for (const auto& [id, row] : techniques) {
+      std::size_t counts[3] = {0, 0, 0};
+      for (std::size_t r : row.rules) {
+        for (const auto& [host, v] : verdicts[r]) ++counts[static_cast<int>(v.status)];
+      }
+      std::printf("  %-10s %-48s %3zu rule(s): %zu / %zu / %zu\n", id.c_str(), row.name.substr(0, 48).c_str(),
+                  row.rules.size(), counts[0], counts[1], counts[2]);
+    }
+  }
+  print_diagnostics(stats);
+  (void)no_config;
+  return kExitOk;
+}
+
+}  // namespace vigil

@@ -1,0 +1,30 @@
+// `vigil coverage --rules DIR INPUT...`: per rule and host, whether the
+// telemetry supports the rule (ready / degraded / blind, with reasons), the
+// data profile behind it, and an ATT&CK technique view; `--json` for
+// machines; `--sysmon-config FILE` judges a Sysmon configuration before any
+// data exists. docs/coverage.md.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace vigil {
+
+struct CoverageOptions {
+  std::vector<std::string> rules;
+  std::vector<std::string> inputs;
+  std::string sysmon_config;
+  std::string host;
+  bool json = false;
+  bool all = false;
+  unsigned threads = 0;
+};
+
+void add_coverage_command(CLI::App& app, CoverageOptions& options);
+int run_coverage_command(const CoverageOptions& options);
+
+}  // namespace vigil

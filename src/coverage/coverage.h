@@ -1,0 +1,75 @@
+// Coverage: can the data support the rules? For each rule, what each of its
+// terms needs (event category and types, the fields it cannot match
+// without, the fields it only reads, the Windows events that produce them);
+// for each host of the data, what it has (categories, source events, time
+// range, how often each needed field is filled); and the verdict per rule
+// and host: ready, degraded (some condition can never be evaluated, or a
+// needed field is mostly empty) or blind (a needed event type or field is
+// absent), with the reasons in words.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/event.h"
+#include "detect/rule_set.h"
+
+namespace vigil {
+
+struct TermNeeds {
+  std::string label;                  // "query", "sequence term 2", "until"
+  std::string category;               // "" = any
+  std::vector<std::string> types;     // required event.type values (one of), empty = any
+  std::vector<std::vector<std::string>> required;  // each clause: at least one of these fields
+  std::vector<std::string> optional;  // read but not required
+  std::vector<std::string> sources;   // Windows events that produce such events ("Sysmon 7", "Security 4688")
+  bool missing = false;               // a missing-event term (![...]): its absence is the point
+};
+
+struct RuleNeeds {
+  std::size_t rule = 0;  // index into RuleSet::compiled
+  std::vector<TermNeeds> terms;
+};
+
+std::vector<RuleNeeds> rule_needs(const RuleSet& set);
+// The needs as text, for `vigil rules explain`.
+std::string explain_needs(const RuleSet& set, const RuleNeeds& needs);
+
+// What one host's data holds.
+struct HostProfile {
+  std::uint64_t events = 0;
+  TimestampNs first = 0, last = 0;
+  std::map<std::string, std::uint64_t> categories;  // "process" and "process/start"
+  std::map<std::string, std::uint64_t> sources;     // "Microsoft-Windows-Sysmon 7"
+  // Per category: how many of its events have each tracked field set.
+  std::map<std::string, std::unordered_map<FieldId, std::uint64_t>> filled;
+};
+
+class DataProfiler {
+ public:
+  // Registers the fields it reads (host.name, event.code, ...): build it before the reader.
+  explicit DataProfiler(RuleSet& set);
+  void observe(const Event& event);
+  const std::map<std::string, HostProfile>& hosts() const { return hosts_; }
+
+ private:
+  const RuleSet& set_;
+  std::vector<FieldId> tracked_;  // every field a rule reads
+  FieldId host_, category_, type_, code_, provider_;
+  std::map<std::string, HostProfile> hosts_;
+};
+
+enum class CoverageStatus { Ready, Degraded, Blind };
+std::string_view status_name(CoverageStatus s);
+
+struct Verdict {
+  CoverageStatus status = CoverageStatus::Ready;
+  std::vector<std::string> reasons;
+};
+
+Verdict judge(const RuleSet& set, const RuleNeeds& needs, const HostProfile& host);
+
+}  // namespace vigil
