@@ -6,12 +6,14 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include "cli/exit_codes.h"
 #include "cli/input_diagnostics.h"
 #include "core/timestamp.h"
 #include "core/value.h"
 #include "coverage/coverage.h"
+#include "coverage/sysmon_config.h"
 #include "ingest/event_reader.h"
 
 namespace vigil {
@@ -80,6 +82,15 @@ int run_coverage_command(const CoverageOptions& o) {
     std::fprintf(stderr, "vigil: give inputs to profile, --sysmon-config, or both\n");
     return kExitUsage;
   }
+  std::optional<SysmonConfig> config;
+  if (!o.sysmon_config.empty()) {
+    auto loaded = SysmonConfig::load(o.sysmon_config);
+    if (!loaded) {
+      std::fprintf(stderr, "vigil: %s\n", loaded.error().message.c_str());
+      return kExitUsage;
+    }
+    config = std::move(*loaded);
+  }
   std::vector<RuleNeeds> needs = rule_needs(*set);
   DataProfiler profiler(*set);
   ReaderOptions ropts;
@@ -105,7 +116,10 @@ int run_coverage_command(const CoverageOptions& o) {
     for (const auto& [name, profile] : hosts) verdicts[r][name] = judge(*set, needs[r], profile);
   }
   auto techniques = techniques_of(*set);
-  const std::vector<std::string> no_config;
+  std::vector<Verdict> config_verdicts;
+  if (config) {
+    for (const RuleNeeds& n : needs) config_verdicts.push_back(judge_sysmon_config(*set, n, *config));
+  }
   if (o.json) {
     std::string out = "{\"hosts\":{";
     bool first_host = true;
@@ -169,7 +183,19 @@ int run_coverage_command(const CoverageOptions& o) {
       }
       out += "}}";
     }
-    out += "],\"techniques\":[";
+    out += "]";
+    if (config) {
+      out += fmt::format(",\"sysmon_config\":{{\"file\":{},\"schema\":{},\"rules\":[", json_string(o.sysmon_config),
+                         json_string(config->schema_version()));
+      for (std::size_t r = 0; r < needs.size(); ++r) {
+        const Rule& rule = *set->compiled[needs[r].rule].rule;
+        out += fmt::format("{}{{\"rule_id\":{},\"name\":{},\"status\":\"{}\",\"reasons\":{}}}", r ? "," : "",
+                           json_string(rule.rule_id), json_string(rule.name), status_name(config_verdicts[r].status),
+                           json_list(config_verdicts[r].reasons));
+      }
+      out += "]}";
+    }
+    out += ",\"techniques\":[";
     bool first = true;
     for (const auto& [id, row] : techniques) {
       std::map<std::string, std::size_t> counts;
@@ -190,6 +216,20 @@ int run_coverage_command(const CoverageOptions& o) {
   }
   // The table.
   std::printf("vigil coverage: %zu rule(s) over %zu host(s)\n", needs.size(), hosts.size());
+  if (config) {
+    std::size_t counts[3] = {0, 0, 0};
+    for (const Verdict& v : config_verdicts) ++counts[static_cast<int>(v.status)];
+    std::printf("\nSysmon configuration %s (schema %s): %zu ready, %zu degraded, %zu blind\n", o.sysmon_config.c_str(),
+                config->schema_version().c_str(), counts[0], counts[1], counts[2]);
+    for (int status = 2; status >= (o.all ? 0 : 1); --status) {
+      for (std::size_t r = 0; r < needs.size(); ++r) {
+        const Verdict& v = config_verdicts[r];
+        if (static_cast<int>(v.status) != status) continue;
+        std::printf("  %-9s %s\n", std::string(status_name(v.status)).c_str(), set->compiled[r].rule->name.c_str());
+        for (const auto& reason : v.reasons) std::printf("            - %s\n", reason.c_str());
+      }
+    }
+  }
   for (const auto& [name, p] : hosts) {
     double hours = p.last > p.first ? static_cast<double>(p.last - p.first) / 3.6e12 : 0.0;
     std::printf("\nhost %s: %llu events, %s – %s%s\n", name.c_str(), static_cast<unsigned long long>(p.events),
@@ -238,7 +278,6 @@ int run_coverage_command(const CoverageOptions& o) {
     }
   }
   print_diagnostics(stats);
-  (void)no_config;
   return kExitOk;
 }
 

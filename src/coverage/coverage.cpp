@@ -187,14 +187,21 @@ void DataProfiler::observe(const Event& e) {
   std::vector<std::string_view> cats;
   each(e.get(category_), [&](std::string_view c) { cats.push_back(c); });
   if (cats.empty()) cats.push_back("");
+  // Fill is counted per category and per category/type: a term's base is
+  // the events it could match.
+  std::vector<std::string> keys;
   for (std::string_view c : cats) {
-    std::string key(c);
+    keys.emplace_back(c);
+    each(e.get(type_), [&](std::string_view t) { keys.push_back(std::string(c) + "/" + std::string(t)); });
+  }
+  std::vector<FieldId> present;
+  for (FieldId f : tracked_) {
+    if (filled_value(e.get(f))) present.push_back(f);
+  }
+  for (const auto& key : keys) {
     ++host.categories[key];
-    each(e.get(type_), [&](std::string_view t) { ++host.categories[key + "/" + std::string(t)]; });
     auto& filled = host.filled[key];
-    for (FieldId f : tracked_) {
-      if (filled_value(e.get(f))) ++filled[f];
-    }
+    for (FieldId f : present) ++filled[f];
   }
   const Value& code = e.get(code_);
   const Value& provider = e.get(provider_);
@@ -244,24 +251,30 @@ Verdict judge(const RuleSet& set, const RuleNeeds& needs, const HostProfile& hos
                                           : fmt::format(" (they come from {})", fmt::join(t.sources, ", "))));
       continue;
     }
-    auto fill = [&](const std::string& field) -> std::uint64_t {
-      auto cat = host.filled.find(t.category);
-      if (cat == host.filled.end()) {
-        // `any` terms: count the field over every category.
-        if (!t.category.empty()) return 0;
-        std::uint64_t n = 0;
-        auto id = set.fields.find(field);
-        for (const auto& [c, m] : host.filled) {
-          auto it = id ? m.find(*id) : m.end();
-          if (it != m.end()) n += it->second;
-        }
-        return n;
+    // The keys of the events the term could match, and how many have `field`.
+    std::vector<std::string> keys;
+    if (!t.category.empty() && t.types.empty()) {
+      keys.push_back(t.category);
+    } else if (!t.category.empty()) {
+      for (const auto& ty : t.types) keys.push_back(t.category + "/" + ty);
+    } else {
+      for (const auto& [c, n] : host.categories) {
+        if (c.find('/') == std::string::npos) keys.push_back(c);
       }
+    }
+    auto fill = [&](const std::string& field) -> std::uint64_t {
       auto id = set.fields.find(field);
-      auto it = id ? cat->second.find(*id) : cat->second.end();
-      return it == cat->second.end() ? 0 : it->second;
+      if (!id) return 0;
+      std::uint64_t n = 0;
+      for (const auto& k : keys) {
+        auto cat = host.filled.find(k);
+        if (cat == host.filled.end()) continue;
+        auto it = cat->second.find(*id);
+        if (it != cat->second.end()) n += it->second;
+      }
+      return std::min(n, events);  // an event in two categories counts once
     };
-    const std::uint64_t base = t.category.empty() ? host.events : host.categories.at(t.category);
+    const std::uint64_t base = events;
     for (const auto& clause : t.required) {
       std::uint64_t best = 0;
       for (const auto& f : clause) best = std::max(best, fill(f));

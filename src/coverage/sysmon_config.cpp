@@ -1,0 +1,366 @@
+// Sysmon configuration: XML (pugixml) → filters; judging rule terms with
+// probe values derived from what the terms require.
+#include "coverage/sysmon_config.h"
+
+#include <fmt/format.h>
+#include <pugixml.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+
+#include "core/text.h"
+#include "core/wildcard.h"
+#include "detect/rule_index.h"
+#include "ingest/ecs_mapping.h"
+
+namespace vigil {
+namespace {
+
+struct TagIds {
+  std::string_view tag;
+  int ids[3];
+};
+constexpr TagIds kTags[] = {
+    {"ProcessCreate", {1, 0, 0}},        {"FileCreateTime", {2, 0, 0}},   {"NetworkConnect", {3, 0, 0}},
+    {"ProcessTerminate", {5, 0, 0}},     {"DriverLoad", {6, 0, 0}},       {"ImageLoad", {7, 0, 0}},
+    {"CreateRemoteThread", {8, 0, 0}},   {"RawAccessRead", {9, 0, 0}},    {"ProcessAccess", {10, 0, 0}},
+    {"FileCreate", {11, 0, 0}},          {"RegistryEvent", {12, 13, 14}}, {"FileCreateStreamHash", {15, 0, 0}},
+    {"PipeEvent", {17, 18, 0}},          {"WmiEvent", {19, 20, 21}},      {"DnsQuery", {22, 0, 0}},
+    {"FileDelete", {23, 0, 0}},          {"ClipboardChange", {24, 0, 0}}, {"ProcessTampering", {25, 0, 0}},
+    {"FileDeleteDetected", {26, 0, 0}},  {"FileBlockExecutable", {27, 0, 0}},
+    {"FileBlockShredding", {28, 0, 0}},  {"FileExecutableDetected", {29, 0, 0}},
+};
+
+enum class Tri { False, True, Unknown };
+
+// A value the rule's events are known to carry in one EventData field.
+struct Probe {
+  std::string value;
+  bool suffix_only = false;  // only the end is known (a file name for an Image path)
+};
+using Probes = std::map<std::string, Probe>;  // EventData name → probe
+
+std::vector<std::string> split_any(std::string_view v) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= v.size()) {
+    std::size_t semi = v.find(';', start);
+    std::string part(v.substr(start, semi == std::string_view::npos ? std::string_view::npos : semi - start));
+    if (!part.empty()) out.push_back(fold_case(part));
+    if (semi == std::string_view::npos) break;
+    start = semi + 1;
+  }
+  return out;
+}
+
+Tri condition_holds(const SysmonCondition& c, const Probes& probes) {
+  auto it = probes.find(c.field);
+  if (it == probes.end()) return Tri::Unknown;
+  const std::string v = fold_case(it->second.value);
+  const bool partial = it->second.suffix_only;
+  const std::string want = fold_case(c.value);
+  auto tri = [](bool b) { return b ? Tri::True : Tri::False; };
+  auto has = [&](const std::string& s) { return v.find(s) != std::string::npos; };
+  const std::string& op = c.op;
+  if (op == "is" || op.empty()) return partial ? (v.ends_with(want) ? Tri::Unknown : Tri::False) : tri(v == want);
+  if (op == "is not") return partial ? Tri::Unknown : tri(v != want);
+  if (op == "is any") {
+    auto any = split_any(c.value);
+    if (partial) return std::any_of(any.begin(), any.end(), [&](const std::string& a) { return a.ends_with(v); }) ? Tri::Unknown : Tri::False;
+    return tri(std::find(any.begin(), any.end(), v) != any.end());
+  }
+  if (op == "contains") return has(want) ? Tri::True : partial ? Tri::Unknown : Tri::False;
+  if (op == "contains any") {
+    auto any = split_any(c.value);
+    return std::any_of(any.begin(), any.end(), has) ? Tri::True : partial ? Tri::Unknown : Tri::False;
+  }
+  if (op == "contains all") {
+    auto all = split_any(c.value);
+    return std::all_of(all.begin(), all.end(), has) ? Tri::True : partial ? Tri::Unknown : Tri::False;
+  }
+  if (op == "excludes") return has(want) ? Tri::False : partial ? Tri::Unknown : Tri::True;
+  if (op == "excludes any") {
+    auto any = split_any(c.value);
+    return std::any_of(any.begin(), any.end(), has) ? Tri::False : partial ? Tri::Unknown : Tri::True;
+  }
+  if (op == "excludes all") {
+    auto all = split_any(c.value);
+    return std::all_of(all.begin(), all.end(), has) ? Tri::False : partial ? Tri::Unknown : Tri::True;
+  }
+  if (op == "begin with") return partial ? Tri::Unknown : tri(v.starts_with(want));
+  if (op == "not begin with") return partial ? Tri::Unknown : tri(!v.starts_with(want));
+  if (op == "end with") return tri(v.ends_with(want));
+  if (op == "not end with") return tri(!v.ends_with(want));
+  if (op == "image") {
+    std::size_t slash = v.find_last_of('\\');
+    std::string base = slash == std::string::npos ? v : v.substr(slash + 1);
+    return tri(v == want || base == want);
+  }
+  if (op == "less than" || op == "more than") {
+    char* end = nullptr;
+    double a = std::strtod(v.c_str(), &end);
+    if (end == v.c_str()) return Tri::Unknown;
+    double b = std::strtod(want.c_str(), nullptr);
+    return tri(op == "less than" ? a < b : a > b);
+  }
+  return Tri::Unknown;
+}
+
+Tri filter_holds(const SysmonFilter& f, const Probes& probes) {
+  Tri out = Tri::True;
+  for (const auto& c : f.conditions) {
+    Tri t = condition_holds(c, probes);
+    if (t == Tri::False) return Tri::False;
+    if (t == Tri::Unknown) out = Tri::Unknown;
+  }
+  return out;
+}
+
+Tri any_filter(const std::vector<SysmonFilter>& filters, const Probes& probes, const SysmonFilter** which) {
+  Tri out = Tri::False;
+  for (const auto& f : filters) {
+    Tri t = filter_holds(f, probes);
+    if (t == Tri::True) {
+      if (which) *which = &f;
+      return Tri::True;
+    }
+    if (t == Tri::Unknown) out = Tri::Unknown;
+  }
+  return out;
+}
+
+std::string describe(const SysmonFilter& f) {
+  std::string out;
+  for (const auto& c : f.conditions) {
+    out += fmt::format("{}{} {} \"{}\"", out.empty() ? "" : " and ", c.field, c.op.empty() ? "is" : c.op, c.value);
+  }
+  return f.name.empty() ? out : fmt::format("{} ({})", out, f.name);
+}
+
+// A string that matches an EQL wildcard pattern: `*` dropped, `?` as a letter.
+std::string probe_of_pattern(std::string_view pattern) {
+  std::string out;
+  for (char c : pattern) {
+    if (c == '*') continue;
+    out.push_back(c == '?' ? 'C' : c);
+  }
+  return out;
+}
+
+// Alternatives of required values per ECS field: literal sets and wildcard
+// patterns a conjunction of the term requires.
+void required_texts(const eql::Program& p, std::uint32_t index, std::map<FieldId, std::vector<std::string>>& out,
+                    int depth = 0) {
+  const eql::Instr& ins = p.instrs[index];
+  if (depth > 16) return;
+  if (ins.op == eql::OpCode::And) {
+    for (std::uint32_t k = 0; k < ins.child_count; ++k) required_texts(p, p.children[ins.first_child + k], out, depth + 1);
+    return;
+  }
+  if (ins.op == eql::OpCode::Wildcard && ins.child_count == 1) {
+    const eql::Instr& f = p.instrs[p.children[ins.first_child]];
+    if (f.op != eql::OpCode::Field) return;
+    auto& list = out[static_cast<FieldId>(f.arg)];
+    if (!list.empty()) return;
+    for (const auto& pattern : p.patterns[ins.arg]) list.push_back(probe_of_pattern(pattern.pattern()));
+  }
+}
+
+}  // namespace
+
+std::string_view sysmon_tag(int event_id) {
+  for (const auto& t : kTags) {
+    for (int id : t.ids) {
+      if (id == event_id) return t.tag;
+    }
+  }
+  return "";
+}
+
+Result<SysmonConfig> SysmonConfig::load(const std::string& path) {
+  pugi::xml_document doc;
+  pugi::xml_parse_result parsed = doc.load_file(path.c_str());
+  if (!parsed) {
+    return Error{"sysmon.config", fmt::format("{}: byte {}: {}", path, parsed.offset, parsed.description())};
+  }
+  pugi::xml_node root = doc.child("Sysmon");
+  pugi::xml_node filtering = root.child("EventFiltering");
+  if (!root || !filtering) return Error{"sysmon.config", path + ": not a Sysmon configuration (no <Sysmon><EventFiltering>)"};
+  SysmonConfig config;
+  config.schema_ = root.attribute("schemaversion").as_string();
+  auto condition_of = [](const pugi::xml_node& n) {
+    return SysmonCondition{n.name(), fold_case(n.attribute("condition").as_string()), n.child_value()};
+  };
+  auto add_section = [&](const pugi::xml_node& section, bool and_group) {
+    std::string_view tag = section.name();
+    if (std::none_of(std::begin(kTags), std::end(kTags), [&](const TagIds& t) { return t.tag == tag; })) return;
+    SysmonEventFilters& f = config.by_tag_[std::string(tag)];
+    f.tag = tag;
+    const bool include = std::string_view(section.attribute("onmatch").as_string()) == "include";
+    (include ? f.has_include : f.has_exclude) = true;
+    auto& list = include ? f.include : f.exclude;
+    SysmonFilter grouped;
+    for (pugi::xml_node c : section.children()) {
+      if (c.type() != pugi::node_element) continue;
+      if (std::string_view(c.name()) == "Rule") {
+        SysmonFilter rule{c.attribute("name").as_string(), {}};
+        const bool all = std::string_view(c.attribute("groupRelation").as_string()) == "and";
+        for (pugi::xml_node rc : c.children()) {
+          if (rc.type() != pugi::node_element) continue;
+          if (all) {
+            rule.conditions.push_back(condition_of(rc));
+          } else {
+            list.push_back({rc.attribute("name").as_string(), {condition_of(rc)}});
+          }
+        }
+        if (all && !rule.conditions.empty()) list.push_back(std::move(rule));
+      } else if (and_group) {
+        grouped.conditions.push_back(condition_of(c));
+      } else {
+        list.push_back({c.attribute("name").as_string(), {condition_of(c)}});
+      }
+    }
+    if (!grouped.conditions.empty()) list.push_back(std::move(grouped));
+  };
+  for (pugi::xml_node n : filtering.children()) {
+    if (n.type() != pugi::node_element) continue;
+    if (std::string_view(n.name()) == "RuleGroup") {
+      const bool and_group = std::string_view(n.attribute("groupRelation").as_string()) == "and";
+      for (pugi::xml_node section : n.children()) {
+        if (section.type() == pugi::node_element) add_section(section, and_group);
+      }
+    } else {
+      add_section(n, false);
+    }
+  }
+  return config;
+}
+
+const SysmonEventFilters* SysmonConfig::filters(int event_id) const {
+  auto it = by_tag_.find(std::string(sysmon_tag(event_id)));
+  return it == by_tag_.end() ? nullptr : &it->second;
+}
+
+Verdict judge_sysmon_config(const RuleSet& set, const RuleNeeds& needs, const SysmonConfig& config) {
+  Verdict v;
+  const eql::CompiledAnyQuery& q = set.compiled[needs.rule].query;
+  std::vector<const eql::Program*> programs;
+  if (q.kind == eql::Query::Kind::Event) {
+    programs.push_back(q.event.get());
+  } else {
+    const eql::SequenceProgram& sp = q.kind == eql::Query::Kind::Sequence ? *q.sequence : *q.sample;
+    const eql::Program* previous = nullptr;
+    for (const auto& stage : sp.stages) {
+      if (stage.filter.get() == previous) continue;
+      previous = stage.filter.get();
+      programs.push_back(stage.filter.get());
+    }
+    if (sp.until) programs.push_back(sp.until->filter.get());
+  }
+  auto worse = [&](CoverageStatus s, std::string reason) {
+    if (static_cast<int>(s) > static_cast<int>(v.status)) v.status = s;
+    v.reasons.push_back(std::move(reason));
+  };
+  for (std::size_t t = 0; t < needs.terms.size() && t < programs.size(); ++t) {
+    const TermNeeds& term = needs.terms[t];
+    if (term.missing) continue;
+    const std::string prefix = needs.terms.size() > 1 ? term.label + ": " : std::string();
+    std::vector<int> sysmon_ids;
+    bool other_sources = false;
+    for (const auto& s : term.sources) {
+      if (s.starts_with("Sysmon ")) {
+        sysmon_ids.push_back(std::atoi(s.c_str() + 7));
+      } else {
+        other_sources = true;
+      }
+    }
+    if (sysmon_ids.empty()) continue;  // not Sysmon's to give
+    std::map<FieldId, std::vector<std::string>> texts;
+    required_texts(*programs[t], programs[t]->root, texts);
+    CoverageStatus best = CoverageStatus::Blind;
+    std::vector<std::string> why;
+    for (int id : sysmon_ids) {
+      const SysmonEventFilters* f = config.filters(id);
+      const std::string tag(sysmon_tag(id));
+      if (!f) {
+        why.push_back(fmt::format("Sysmon {} ({}) is not in the configuration", id, tag));
+        continue;
+      }
+      if (!f->has_exclude && f->include.empty()) {
+        why.push_back(fmt::format("Sysmon {}: <{} onmatch=\"include\"> has no rules: nothing is collected", id, tag));
+        continue;
+      }
+      // Probe alternatives: each required value of each mapped field.
+      const EcsMappingEntry* entry = nullptr;
+      for (const auto& e : ecs_mapping_entries()) {
+        if (e.provider == "Microsoft-Windows-Sysmon" && e.id == id) entry = &e;
+      }
+      std::vector<Probes> alternatives;
+      std::vector<std::string> labels;
+      for (const auto& [field, values] : texts) {
+        std::string name(set.fields.name(field));
+        if (!entry) break;
+        for (const auto& [ecs, source] : entry->sources) {
+          // registry.path ← "registry" (a path transform), dll.name ← "dll",
+          // process.name ← Image (basename): a name is only the path's end.
+          if (ecs != name && ecs + ".path" != name && ecs + ".name" != name) continue;
+          const bool basename = name.ends_with(".name");
+          for (const auto& value : values) {
+            Probes p;
+            p[source] = Probe{basename ? "\\" + value : value, basename};
+            alternatives.push_back(std::move(p));
+            labels.push_back(fmt::format("{} \"{}\"", name, value));
+          }
+        }
+        if (!alternatives.empty()) break;  // one field's alternatives are enough to judge
+      }
+      if (alternatives.empty()) {
+        if (f->include.empty()) {
+          best = CoverageStatus::Ready;
+        } else {
+          best = std::min(best, CoverageStatus::Degraded);
+          why.push_back(fmt::format("Sysmon {}: only events matching one of the {} include rules of <{}> are collected",
+                                    id, f->include.size(), tag));
+        }
+        continue;
+      }
+      std::size_t collected = 0, unknown = 0;
+      std::vector<std::string> lost;
+      for (std::size_t a = 0; a < alternatives.size(); ++a) {
+        const SysmonFilter* excluded_by = nullptr;
+        Tri excluded = f->exclude.empty() ? Tri::False : any_filter(f->exclude, alternatives[a], &excluded_by);
+        Tri included = f->has_include ? any_filter(f->include, alternatives[a], nullptr) : Tri::True;
+        if (excluded == Tri::True) {
+          lost.push_back(fmt::format("{} excluded by {}", labels[a], describe(*excluded_by)));
+        } else if (included == Tri::False) {
+          lost.push_back(fmt::format("{} matches none of the {} include rules", labels[a], f->include.size()));
+        } else if (included == Tri::True) {
+          // An exclusion on other fields (a noisy process writing the same key)
+          // drops some of these events, not the kind.
+          ++collected;
+        } else {
+          ++unknown;
+        }
+      }
+      // The alternatives are or-ed (any of the values makes the term): one
+      // surely collected with none surely lost is enough.
+      if (collected > 0 && lost.empty()) {
+        best = CoverageStatus::Ready;
+      } else if (collected + unknown > 0) {
+        best = std::min(best, CoverageStatus::Degraded);
+        for (auto& l : lost) why.push_back(fmt::format("Sysmon {}: {}", id, l));
+        if (unknown) why.push_back(fmt::format("Sysmon {}: {} value(s) collected only if other fields match <{}>'s include rules", id, unknown, tag));
+      } else {
+        for (auto& l : lost) why.push_back(fmt::format("Sysmon {}: {}", id, l));
+      }
+    }
+    if (best == CoverageStatus::Ready) continue;
+    const std::string others = other_sources ? " (other sources — Windows auditing, Elastic Defend — may still provide it)" : "";
+    for (const auto& w : why) worse(best, prefix + w + others);
+    if (why.empty()) worse(best, prefix + "not collected" + others);
+  }
+  return v;
+}
+
+}  // namespace vigil

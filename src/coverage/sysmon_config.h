@@ -1,0 +1,67 @@
+// SysmonConfig: a Sysmon configuration's event filtering (the XML that
+// `sysmon -i` takes), and what it means for rules before any data exists:
+// which Sysmon event IDs it collects, and whether the events a rule term
+// needs pass its include/exclude filters. docs/coverage.md.
+//
+// Filtering semantics (as Sysmon documents them): per event type, a section
+// with onmatch="include" logs only events matching one of its filters (an
+// empty include logs nothing), onmatch="exclude" drops the events matching
+// one of its filters (an empty exclude drops nothing), and exclude wins
+// over include. A filter is one condition, or the conditions of a
+// <Rule groupRelation="and"> (or of an event section inside a RuleGroup with
+// groupRelation="and"), which must all hold. Conditions compare case-
+// insensitively: is, is not, is any, contains, contains any, contains all,
+// excludes, excludes any, excludes all, begin with, not begin with, end with,
+// not end with, less than, more than, image. An event type the configuration
+// does not mention is taken as not collected.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "coverage/coverage.h"
+
+namespace vigil {
+
+struct SysmonCondition {
+  std::string field;  // EventData name: Image, TargetObject, ...
+  std::string op;     // lower-case condition
+  std::string value;
+};
+
+struct SysmonFilter {
+  std::string name;  // the rule name, if any (RuleName)
+  std::vector<SysmonCondition> conditions;  // all must hold
+};
+
+struct SysmonEventFilters {
+  std::string tag;   // ProcessCreate, ImageLoad, ...
+  bool has_include = false;
+  bool has_exclude = false;
+  std::vector<SysmonFilter> include, exclude;
+};
+
+class SysmonConfig {
+ public:
+  static Result<SysmonConfig> load(const std::string& path);
+  // The filters for a Sysmon event ID; null when the configuration does not mention its type.
+  const SysmonEventFilters* filters(int event_id) const;
+  const std::string& schema_version() const { return schema_; }
+
+ private:
+  std::map<std::string, SysmonEventFilters> by_tag_;
+  std::string schema_;
+};
+
+// The Sysmon event type (configuration tag) of an event ID ("" if none).
+std::string_view sysmon_tag(int event_id);
+
+// How a rule fares under the configuration: blind (no term's events can be
+// collected), degraded (collected only in part, or the verdict depends on
+// values the rule does not pin down) or ready.
+Verdict judge_sysmon_config(const RuleSet& set, const RuleNeeds& needs, const SysmonConfig& config);
+
+}  // namespace vigil
