@@ -234,7 +234,7 @@ int run_coverage_command(const CoverageOptions& o) {
     double hours = p.last > p.first ? static_cast<double>(p.last - p.first) / 3.6e12 : 0.0;
     std::printf("\nhost %s: %llu events, %s – %s%s\n", name.c_str(), static_cast<unsigned long long>(p.events),
                 p.first ? format_timestamp(p.first).c_str() : "?", p.last ? format_timestamp(p.last).c_str() : "?",
-                hours > 0 ? fmt::format(" ({:.0f} events/h)", p.events / hours).c_str() : "");
+                hours > 0 ? fmt::format(" ({:.3g} events/h)", p.events / hours).c_str() : "");
     std::string cats;
     for (const auto& [c, n] : p.categories) {
       if (c.find('/') == std::string::npos) cats += fmt::format("{}{} {}", cats.empty() ? "" : ", ", c.empty() ? "(none)" : c, n);

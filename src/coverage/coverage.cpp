@@ -171,7 +171,7 @@ void DataProfiler::observe(const Event& e) {
   const Value& h = e.get(host_);
   HostProfile& host = hosts_[h.is_text() ? std::string(h.as_string()) : std::string("(no host.name)")];
   if (e.has_timestamp) {
-    host.first = host.events == 0 || e.timestamp_ns < host.first ? e.timestamp_ns : host.first;
+    if (host.first == 0 || e.timestamp_ns < host.first) host.first = e.timestamp_ns;
     host.last = std::max(host.last, e.timestamp_ns);
   }
   ++host.events;

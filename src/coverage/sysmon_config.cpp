@@ -158,6 +158,25 @@ void required_texts(const eql::Program& p, std::uint32_t index, std::map<FieldId
     for (std::uint32_t k = 0; k < ins.child_count; ++k) required_texts(p, p.children[ins.first_child + k], out, depth + 1);
     return;
   }
+  if (ins.op == eql::OpCode::InSet && ins.child_count == 1) {
+    const eql::Instr& f = p.instrs[p.children[ins.first_child]];
+    if (f.op != eql::OpCode::Field || p.sets[ins.arg].strings.empty()) return;
+    auto& list = out[static_cast<FieldId>(f.arg)];
+    if (!list.empty()) return;
+    list.assign(p.sets[ins.arg].strings.begin(), p.sets[ins.arg].strings.end());
+    std::sort(list.begin(), list.end());
+    return;
+  }
+  if (ins.op == eql::OpCode::Compare && ins.child_count == 2 &&
+      static_cast<eql::CompareOp>(ins.sub) == eql::CompareOp::Eq) {
+    const eql::Instr& f = p.instrs[p.children[ins.first_child]];
+    const eql::Instr& c = p.instrs[p.children[ins.first_child + 1]];
+    if (f.op == eql::OpCode::Field && c.op == eql::OpCode::Constant && p.constants[c.arg].is_text()) {
+      auto& list = out[static_cast<FieldId>(f.arg)];
+      if (list.empty()) list.emplace_back(p.constants[c.arg].as_string());
+    }
+    return;
+  }
   if (ins.op == eql::OpCode::Wildcard && ins.child_count == 1) {
     const eql::Instr& f = p.instrs[p.children[ins.first_child]];
     if (f.op != eql::OpCode::Field) return;
