@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <cctype>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -148,7 +150,51 @@ void read_threat(const toml::node* node, Rule& rule) {
 
 }  // namespace
 
+namespace {
+
+// toml++ (3.3) asserts instead of failing on a table header whose key starts
+// with a character no key can start with (`[[:rule.threat]]`): an abort in
+// debug builds on a rule file. Such headers are reported here first.
+std::optional<Error> bad_table_header(std::string_view text) {
+  std::uint32_t line_no = 0;
+  std::string_view open_delimiter;  // inside a multi-line string opened by this
+  static constexpr std::string_view kDelimiters[] = {"\"\"\"", "'''"};
+  for (std::size_t start = 0; start < text.size();) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(start, end - start);
+    start = end + 1;
+    ++line_no;
+    std::size_t i = line.find_first_not_of(" \t");
+    if (open_delimiter.empty() && i != std::string_view::npos && line[i] == '[') {
+      std::size_t k = i + 1;
+      if (k < line.size() && line[k] == '[') ++k;
+      while (k < line.size() && (line[k] == ' ' || line[k] == '\t')) ++k;
+      char c = k < line.size() ? line[k] : '\0';
+      // Lines of multi-line arrays start with '[' too: only characters no
+      // header key and no array element can start with are refused.
+      bool fine = std::isalnum(static_cast<unsigned char>(c)) || c == '\0' ||
+                  std::string_view("_-\"'[]{}#,+.").find(c) != std::string_view::npos;
+      if (!fine) {
+        return Error{"rule.toml", "expected a key name in the table header",
+                     {line_no, static_cast<std::uint32_t>(k + 1), 0}};
+      }
+    }
+    // Multi-line strings: an odd number of delimiters on a line opens or closes one.
+    for (std::string_view delimiter : kDelimiters) {
+      if (!open_delimiter.empty() && open_delimiter != delimiter) continue;
+      std::size_t count = 0;
+      for (std::size_t at = line.find(delimiter); at != std::string_view::npos; at = line.find(delimiter, at + 3)) ++count;
+      if (count % 2 == 1) open_delimiter = open_delimiter.empty() ? delimiter : std::string_view();
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 Result<Rule> parse_rule_toml(std::string_view text, const std::string& file) {
+  if (auto e = bad_table_header(text)) return *e;
   toml::table doc;
   try {
     doc = toml::parse(text, file);

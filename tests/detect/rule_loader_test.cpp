@@ -98,3 +98,18 @@ TEST(RuleLoader, DurationsAndFrom) {
   ASSERT_FALSE(rule);
   EXPECT_NE(rule.error().message.find("from"), std::string::npos);
 }
+
+TEST(RuleLoader, BadTableHeadersAreErrorsNotAborts) {
+  // toml++ asserts on these in debug builds; the loader reports them first.
+  for (const char* text : {"[rule]\nname = \"x\"\n[[:rule.threat]]\n", "[[ :a]]\n", "[[\xc3\xa9t]]\n"}) {
+    auto r = parse_rule_toml(text, "r.toml");
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_EQ(r.error().message, "expected a key name in the table header") << text;
+  }
+  // Lines of multi-line arrays and of multi-line strings that start with '[' are not headers.
+  auto ok = parse_rule_toml(
+      "[rule]\nrule_id = \"a\"\nname = \"n\"\ntype = \"eql\"\nlanguage = \"eql\"\n"
+      "tags = [\n  [\"a\"],\n]\nquery = '''\nsequence\n  [:inside a string]\n'''\n",
+      "r.toml");
+  EXPECT_FALSE(!ok.ok() && ok.error().message == "expected a key name in the table header");
+}

@@ -4,6 +4,10 @@
 // Seeds are fixed so failures reproduce.
 #include <gtest/gtest.h>
 
+#include "coverage/coverage.h"
+#include "coverage/sysmon_config.h"
+#include "detect/rule_set.h"
+
 #include <algorithm>
 #include <fstream>
 #include <random>
@@ -280,8 +284,9 @@ TEST(Robustness, KqlTranslatorSurvivesRandomInput) {
 }
 
 TEST(Robustness, RuleLoaderSurvivesMutatedRules) {
-  std::ifstream in(std::string(VIGIL_SOURCE_DIR) + "/rules/windows/persistence_services_registry_all_paths.toml",
-                   std::ios::binary);
+  // One plain rule and one with [[vigil.rarity]] tables.
+  for (const char* name : {"persistence_services_registry_all_paths.toml", "command_and_control_proxy_execution_network.toml"}) {
+  std::ifstream in(std::string(VIGIL_SOURCE_DIR) + "/rules/windows/" + name, std::ios::binary);
   std::string rule((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   ASSERT_TRUE(parse_rule_toml(rule, "r.toml"));
   std::mt19937_64 rng(13);
@@ -294,6 +299,27 @@ TEST(Robustness, RuleLoaderSurvivesMutatedRules) {
     }
     compile_and_run(parsed->query);
   }
+  }
+}
+
+TEST(Robustness, SysmonConfigSurvivesMutationsAndTruncations) {
+  auto set = compile_rules({std::string(VIGIL_SOURCE_DIR) + "/rules/windows"});
+  ASSERT_EQ(set->compiled.size(), 8u);
+  auto needs = rule_needs(*set);
+  std::ifstream in(std::string(VIGIL_SHARED_DIR) + "/sysmon-configs/swiftonsecurity-sysmonconfig-export.xml",
+                   std::ios::binary);
+  std::string xml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(xml.empty());
+  const std::string path = "/tmp/vigil_robustness_sysmon.xml";
+  std::mt19937_64 rng(19);
+  for (int round = 0; round < 200; ++round) {
+    std::string bad = round % 2 ? xml.substr(0, rng() % xml.size()) : mutate(rng, xml);
+    std::ofstream(path, std::ios::binary) << bad;
+    auto config = SysmonConfig::load(path);
+    if (!config) continue;
+    for (const RuleNeeds& n : needs) (void)judge_sysmon_config(*set, n, *config);
+  }
+  std::remove(path.c_str());
 }
 
 TEST(Robustness, ExceptionListsRejectBadItemsWithTheirLine) {
