@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -49,6 +50,19 @@ void add_baseline_command(CLI::App& app, BaselineOptions& o) {
       ->capture_default_str();
   suggest->add_option("--top", o.top, "At most this many items per rule")->capture_default_str();
   suggest->add_option("-o,--output", o.output, "Exception list NDJSON ('-' for stdout)")->capture_default_str();
+}
+
+std::unique_ptr<BaselineStore> open_baseline(const std::string& path, bool must_exist) {
+  if (must_exist && ::access(path.c_str(), R_OK) != 0) {
+    std::fprintf(stderr, "vigil: %s: no such baseline (create it with `vigil baseline learn`)\n", path.c_str());
+    return nullptr;
+  }
+  auto opened = BaselineStore::open(path);
+  if (!opened) {
+    std::fprintf(stderr, "vigil: %s\n", opened.error().message.c_str());
+    return nullptr;
+  }
+  return std::move(*opened);
 }
 
 namespace {
@@ -110,12 +124,9 @@ int learn(const BaselineOptions& o) {
       return kExitUsage;
     }
   }
-  auto opened = BaselineStore::open(o.baseline);
-  if (!opened) {
-    std::fprintf(stderr, "vigil: %s\n", opened.error().message.c_str());
-    return kExitUsage;
-  }
-  BaselineStore& store = **opened;
+  auto opened = open_baseline(o.baseline, /*must_exist=*/false);
+  if (!opened) return kExitUsage;
+  BaselineStore& store = *opened;
   // One transaction for the whole run: a kill leaves the baseline as it was.
   if (auto begun = store.begin(); !begun) {
     std::fprintf(stderr, "vigil: %s\n", begun.error().message.c_str());
@@ -223,16 +234,9 @@ int learn(const BaselineOptions& o) {
 }
 
 int show(const BaselineOptions& o) {
-  if (::access(o.baseline.c_str(), R_OK) != 0) {
-    std::fprintf(stderr, "vigil: %s: no such baseline\n", o.baseline.c_str());
-    return kExitUsage;
-  }
-  auto opened = BaselineStore::open(o.baseline);
-  if (!opened) {
-    std::fprintf(stderr, "vigil: %s\n", opened.error().message.c_str());
-    return kExitUsage;
-  }
-  BaselineStore& store = **opened;
+  auto opened = open_baseline(o.baseline, /*must_exist=*/true);
+  if (!opened) return kExitUsage;
+  BaselineStore& store = *opened;
   auto specs = store.specs();
   if (!specs) {
     std::fprintf(stderr, "vigil: %s\n", specs.error().message.c_str());

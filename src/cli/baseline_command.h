@@ -3,6 +3,7 @@
 // suggestions. docs/baselines.md.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,12 @@ struct BaselineOptions {
   std::size_t top = 5;
   std::string output = "-";
 };
+
+class BaselineStore;
+
+// Opens a baseline, saying on stderr why not (nullptr then). `must_exist`:
+// a missing file is an error rather than a new baseline (hunt, show).
+std::unique_ptr<BaselineStore> open_baseline(const std::string& path, bool must_exist);
 
 void add_baseline_command(CLI::App& app, BaselineOptions& options);
 int run_baseline_command(CLI::App& app, const BaselineOptions& options);

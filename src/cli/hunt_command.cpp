@@ -16,6 +16,7 @@
 #include <optional>
 #include <unordered_set>
 
+#include "cli/baseline_command.h"
 #include "cli/event_output.h"
 #include "cli/exit_codes.h"
 #include "cli/input_diagnostics.h"
@@ -120,41 +121,22 @@ void print_summary(const std::vector<AlertLine>& alerts, const RuleSet& set, con
   for (std::size_t r = 0; r < stats.size(); ++r) {
     const RuleRunStats& s = stats[r];
     const std::string& name = set.compiled[r].rule->name;
-    if (s.outside_windows) {
-      std::fprintf(stderr, "note: %s: %llu sequence(s) longer than the rule's lookback (from = %s): its schedule never sees them\n",
-                   name.c_str(), static_cast<unsigned long long>(s.outside_windows), set.compiled[r].rule->from.c_str());
-    }
-    if (s.suppressed) {
-      std::fprintf(stderr, "note: %s: %llu alert(s) folded into others by alert_suppression\n", name.c_str(),
-                   static_cast<unsigned long long>(s.suppressed));
-    }
-    if (s.excepted) {
-      std::fprintf(stderr, "note: %s: %llu match(es) covered by exceptions\n", name.c_str(),
-                   static_cast<unsigned long long>(s.excepted));
-    }
-    if (s.capped) {
-      std::fprintf(stderr, "note: %s: %llu match(es) left out by max_signals = %d in every run that held them\n",
-                   name.c_str(), static_cast<unsigned long long>(s.capped), set.compiled[r].rule->max_signals);
-    }
-    if (s.dropped) {
-      std::fprintf(stderr, "note: %s: %llu match(es) beyond --max-detections-per-rule were counted, not alerted\n",
-                   name.c_str(), static_cast<unsigned long long>(s.dropped));
-    }
-    if (s.not_rare) {
-      std::fprintf(stderr, "note: %s: %llu match(es) left out: their value was not rare (vigil.rarity)\n", name.c_str(),
-                   static_cast<unsigned long long>(s.not_rare));
-    }
-    if (s.baseline_known) {
-      std::fprintf(stderr, "note: %s: %llu term(s) known to the baseline (not new)\n", name.c_str(),
-                   static_cast<unsigned long long>(s.baseline_known));
-    }
-    if (s.terms_evicted) {
-      std::fprintf(stderr, "note: %s: %llu term(s) evicted from the new-terms history at --max-terms\n", name.c_str(),
-                   static_cast<unsigned long long>(s.terms_evicted));
-    }
-    if (s.sequences.evicted) {
-      std::fprintf(stderr, "note: %s: %llu partial sequence(s) evicted at --max-open-sequences\n", name.c_str(),
-                   static_cast<unsigned long long>(s.sequences.evicted));
+    const Rule& rule = *set.compiled[r].rule;
+    // (count, what it means) for every count worth a note.
+    const std::pair<std::uint64_t, std::string> notes[] = {
+        {s.outside_windows, fmt::format("sequence(s) longer than the rule's lookback (from = {}): its schedule never "
+                                        "sees them", rule.from)},
+        {s.suppressed, "alert(s) folded into others by alert_suppression"},
+        {s.excepted, "match(es) covered by exceptions"},
+        {s.capped, fmt::format("match(es) left out by max_signals = {} in every run that held them", rule.max_signals)},
+        {s.dropped, "match(es) beyond --max-detections-per-rule were counted, not alerted"},
+        {s.not_rare, "match(es) left out: their value was not rare (vigil.rarity)"},
+        {s.baseline_known, "term(s) known to the baseline (not new)"},
+        {s.terms_evicted, "term(s) evicted from the new-terms history at --max-terms"},
+        {s.sequences.evicted, "partial sequence(s) evicted at --max-open-sequences"},
+    };
+    for (const auto& [count, what] : notes) {
+      if (count) std::fprintf(stderr, "note: %s: %llu %s\n", name.c_str(), static_cast<unsigned long long>(count), what.c_str());
     }
   }
 }
@@ -196,16 +178,8 @@ int run_hunt_command(const HuntCommandOptions& o) {
   }
   std::unique_ptr<BaselineStore> baseline;
   if (!o.baseline.empty()) {
-    if (::access(o.baseline.c_str(), R_OK) != 0) {
-      std::fprintf(stderr, "vigil: %s: no such baseline (create it with `vigil baseline learn`)\n", o.baseline.c_str());
-      return kExitUsage;
-    }
-    auto opened = BaselineStore::open(o.baseline);
-    if (!opened) {
-      std::fprintf(stderr, "vigil: %s\n", opened.error().message.c_str());
-      return kExitUsage;
-    }
-    baseline = std::move(*opened);
+    baseline = open_baseline(o.baseline, /*must_exist=*/true);
+    if (!baseline) return kExitUsage;
     if (auto begun = baseline->begin_read(); !begun) {
       std::fprintf(stderr, "vigil: %s\n", begun.error().message.c_str());
       return kExitUsage;

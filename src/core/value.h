@@ -87,4 +87,16 @@ void append_text(std::string& out, const Value& v);
 // Appends `s` as a quoted, escaped JSON string.
 void append_json_string(std::string& out, std::string_view s);
 
+// Calls fn(std::string_view) for the text of `v`, or of each text element of an array.
+template <typename Fn>
+void for_each_text(const Value& v, Fn&& fn) {
+  if (v.kind() == ValueKind::Array) {
+    for (const Value& x : v.as_array()) {
+      if (x.is_text()) fn(x.as_string());
+    }
+  } else if (v.is_text()) {
+    fn(v.as_string());
+  }
+}
+
 }  // namespace vigil

@@ -175,24 +175,15 @@ void DataProfiler::observe(const Event& e) {
     host.last = std::max(host.last, e.timestamp_ns);
   }
   ++host.events;
-  auto each = [](const Value& v, auto&& fn) {
-    if (v.kind() == ValueKind::Array) {
-      for (const Value& x : v.as_array()) {
-        if (x.is_text()) fn(x.as_string());
-      }
-    } else if (v.is_text()) {
-      fn(v.as_string());
-    }
-  };
   std::vector<std::string_view> cats;
-  each(e.get(category_), [&](std::string_view c) { cats.push_back(c); });
+  for_each_text(e.get(category_), [&](std::string_view c) { cats.push_back(c); });
   if (cats.empty()) cats.push_back("");
   // Fill is counted per category and per category/type: a term's base is
   // the events it could match.
   std::vector<std::string> keys;
   for (std::string_view c : cats) {
     keys.emplace_back(c);
-    each(e.get(type_), [&](std::string_view t) { keys.push_back(std::string(c) + "/" + std::string(t)); });
+    for_each_text(e.get(type_), [&](std::string_view t) { keys.push_back(std::string(c) + "/" + std::string(t)); });
   }
   std::vector<FieldId> present;
   for (FieldId f : tracked_) {

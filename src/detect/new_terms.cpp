@@ -85,13 +85,7 @@ void NewTermsRunner::add(const Event& event, TimestampNs t, std::uint64_t ordina
 }
 
 void NewTermsRunner::make_room() {
-  std::vector<std::pair<TimestampNs, const std::string*>> by_age;
-  by_age.reserve(terms_.size());
-  for (const auto& [k, term] : terms_) by_age.emplace_back(term.last, &k);
-  std::size_t drop = std::max<std::size_t>(1, terms_.size() / 10);
-  std::nth_element(by_age.begin(), by_age.begin() + static_cast<std::ptrdiff_t>(drop - 1), by_age.end());
-  std::vector<std::string> victims;
-  for (std::size_t i = 0; i < drop; ++i) victims.push_back(*by_age[i].second);
+  std::vector<std::string> victims = least_recent_tenth(terms_, [](const Term& t) { return t.last; });
   for (const auto& k : victims) {
     auto it = terms_.find(k);
     for (auto& [t, c] : it->second.pending) evicted_candidates_.push_back(std::move(c.detection));

@@ -138,15 +138,7 @@ void RarityTracker::observe(const Event& event, bool with_new_terms) {
 }
 
 void RarityTracker::make_room() {
-  // Evict the least recently seen tenth in one sweep (amortized O(1) per term).
-  std::vector<std::pair<TimestampNs, const std::string*>> by_age;
-  by_age.reserve(table_.size());
-  for (const auto& [k, e] : table_) by_age.emplace_back(e.last, &k);
-  std::size_t drop = std::max<std::size_t>(1, table_.size() / 10);
-  std::nth_element(by_age.begin(), by_age.begin() + static_cast<std::ptrdiff_t>(drop - 1), by_age.end());
-  std::vector<std::string> victims;
-  victims.reserve(drop);
-  for (std::size_t i = 0; i < drop; ++i) victims.push_back(*by_age[i].second);
+  std::vector<std::string> victims = least_recent_tenth(table_, [](const Entry& e) { return e.last; });
   for (const auto& k : victims) table_.erase(k);
   evicted_ += victims.size();
 }

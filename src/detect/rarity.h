@@ -12,6 +12,7 @@
 // evicted, and counted.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -105,6 +106,21 @@ class RarityTracker {
   SpecTerms scratch_;
   std::string key_;
 };
+
+// The keys of the least recently seen tenth of a bounded table (at least
+// one): what make_room() evicts in one sweep, amortized O(1) per entry.
+template <typename Map, typename LastSeen>
+std::vector<std::string> least_recent_tenth(const Map& table, LastSeen last_seen) {
+  std::vector<std::pair<TimestampNs, const std::string*>> by_age;
+  by_age.reserve(table.size());
+  for (const auto& [k, v] : table) by_age.emplace_back(last_seen(v), &k);
+  std::size_t drop = std::max<std::size_t>(1, table.size() / 10);
+  std::nth_element(by_age.begin(), by_age.begin() + static_cast<std::ptrdiff_t>(drop - 1), by_age.end());
+  std::vector<std::string> victims;
+  victims.reserve(drop);
+  for (std::size_t i = 0; i < drop; ++i) victims.push_back(*by_age[i].second);
+  return victims;
+}
 
 // "host.name" / "user.name" / "" for a scope.
 std::string_view scope_field(RaritySpec::Scope scope);

@@ -322,24 +322,15 @@ void RuleIndex::lookup_values(const Value& v, const ValueIndex& index, std::vect
 
 void RuleIndex::candidates(const Event& event, std::vector<std::size_t>& out) const {
   for (const ValueIndex& index : fields_) lookup_values(event.get(index.field), index, out);
-  auto each = [](const Value& v, auto&& fn) {
-    if (v.kind() == ValueKind::Array) {
-      for (const Value& x : v.as_array()) {
-        if (x.is_text()) fn(x.as_string());
-      }
-    } else if (v.is_text()) {
-      fn(v.as_string());
-    }
-  };
   auto add = [&](std::string_view key) {
     auto it = by_category_.find(key);
     if (it != by_category_.end()) append_open(it->second, event, out);
   };
   const Value& types = event.get(type_field_);
   std::string key;
-  each(event.get(category_field_), [&](std::string_view category) {
+  for_each_text(event.get(category_field_), [&](std::string_view category) {
     add(category);
-    each(types, [&](std::string_view type) {
+    for_each_text(types, [&](std::string_view type) {
       key.assign(category);
       key.push_back('\x1f');
       for (char c : type) key.push_back(fold_char(c));
