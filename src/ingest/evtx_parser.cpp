@@ -6,10 +6,11 @@
 // depth limit.
 #include "ingest/evtx_parser.h"
 
+#include "core/crc32.h"
+
 #include <fmt/format.h>
 
 #include "core/text.h"
-#include <zlib.h>
 
 #include <charconv>
 #include <cstring>
@@ -902,9 +903,9 @@ bool all_zero(std::string_view bytes) {
 }
 
 bool chunk_checksums_ok(std::string_view chunk, std::string& reason) {
-  const auto* p = reinterpret_cast<const Bytef*>(chunk.data());
-  uLong header = crc32(0L, p, 120);
-  header = crc32(header, p + 128, kChunkHeaderSize - 128);
+  const auto* p = reinterpret_cast<const unsigned char*>(chunk.data());
+  std::uint32_t header = vigil::crc32(0, p, 120);
+  header = vigil::crc32(header, p + 128, kChunkHeaderSize - 128);
   if (header != u32(chunk.data() + 124)) {
     reason = "chunk header checksum mismatch";
     return false;
@@ -914,7 +915,7 @@ bool chunk_checksums_ok(std::string_view chunk, std::string& reason) {
     reason = fmt::format("chunk free-space offset {} out of range", free_offset);
     return false;
   }
-  uLong data = crc32(0L, p + kChunkHeaderSize, static_cast<uInt>(free_offset - kChunkHeaderSize));
+  std::uint32_t data = vigil::crc32(0, p + kChunkHeaderSize, free_offset - kChunkHeaderSize);
   if (data != u32(chunk.data() + 52)) {
     reason = "chunk event records checksum mismatch";
     return false;
@@ -930,7 +931,7 @@ std::vector<std::uint64_t> evtx_chunk_offsets(std::string_view file, const EvtxC
     cb.on_error(0, "not an EVTX file or truncated file header");
     return chunks;
   }
-  if (crc32(0L, reinterpret_cast<const Bytef*>(file.data()), 120) != u32(file.data() + 124)) {
+  if (vigil::crc32(0, file.data(), 120) != u32(file.data() + 124)) {
     // The header may be stale (a dirty log): report it, read the chunks anyway.
     cb.on_warning(0, "file header checksum mismatch (chunks read anyway)");
   }
