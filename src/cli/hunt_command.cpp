@@ -21,6 +21,7 @@
 #include "cli/exit_codes.h"
 #include "cli/input_diagnostics.h"
 #include "core/atomic_file.h"
+#include "coverage/coverage.h"
 #include "detect/hunt_engine.h"
 #include "detect/rule_set.h"
 #include "detect/schedule.h"
@@ -70,6 +71,8 @@ void add_hunt_command(CLI::App& app, HuntCommandOptions& o) {
                   "Rarity terms held in memory, and terms per new_terms rule; the least recently seen are evicted "
                   "(and counted) beyond it")
       ->capture_default_str();
+  cmd->add_flag("--coverage", o.coverage,
+                "Also say per host how many rules the data leaves ready, degraded or blind (details: vigil coverage)");
   cmd->footer(
       "Exit codes: 0 ok, 1 alerts found with --fail-on-alert, 2 usage or rule error,\n"
       "3 malformed/unreadable input with --strict. Alert fields: docs/alerts.md.");
@@ -159,6 +162,8 @@ int run_hunt_command(const HuntCommandOptions& o) {
     }
   }
   HostState context(set->fields);  // before the reader: its fields join the projection
+  std::optional<DataProfiler> profiler;
+  if (o.coverage) profiler.emplace(*set);
   ExceptionLists exceptions;
   for (const auto& spec : o.value_lists) {
     std::size_t eq = spec.find('=');
@@ -214,6 +219,9 @@ int run_hunt_command(const HuntCommandOptions& o) {
   for (std::size_t i = 0; i < o.inputs.size(); ++i) {
     reader.read(o.inputs[i], static_cast<std::uint32_t>(i), [&](EventBatch& batch) {
       engine.add(batch);
+      if (profiler) {
+        for (const Event& e : batch.events) profiler->observe(e);
+      }
       if (progress) show_progress(i, false);
       return true;
     }, stats);
@@ -304,6 +312,15 @@ int run_hunt_command(const HuntCommandOptions& o) {
     std::fprintf(stderr, "note: triage state evicted %llu process(es) and %llu file(s) (oldest first) to stay bounded\n",
                  static_cast<unsigned long long>(context.stats().processes_evicted),
                  static_cast<unsigned long long>(context.stats().files_evicted));
+  }
+  if (profiler && !o.quiet) {
+    auto needs = rule_needs(*set);
+    std::fprintf(stderr, "coverage (rules ready / degraded / blind per host; `vigil coverage` says why):\n");
+    for (const auto& [host, profile] : profiler->hosts()) {
+      std::size_t counts[3] = {0, 0, 0};
+      for (const RuleNeeds& n : needs) ++counts[static_cast<int>(judge(*set, n, profile).status)];
+      std::fprintf(stderr, "  %-30s %5zu / %5zu / %5zu\n", host.c_str(), counts[0], counts[1], counts[2]);
+    }
   }
   if (o.profile_rules) {
     std::vector<std::size_t> by_cost(rule_stats.size());

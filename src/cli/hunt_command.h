@@ -29,6 +29,7 @@ struct HuntCommandOptions {
   std::size_t max_open_sequences = 100000;
   std::string baseline;  // SQLite baseline (vigil baseline learn) for rarity and new_terms
   std::size_t max_terms = 1000000;
+  bool coverage = false;  // also profile the data and print the coverage verdicts per host
 };
 
 void add_hunt_command(CLI::App& app, HuntCommandOptions& options);

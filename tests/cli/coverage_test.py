@@ -85,6 +85,10 @@ def main():
         check("the table: host, counts, reasons, ATT&CK view", "host " in table and "rules: 5 ready, 2 degraded, 1 blind"
               in table and "T1574" in table and "no library events on this host" in table, table[:2000])
 
+        hunted = run(["hunt", "-o", os.devnull, "--coverage", "--rules", SEED, no7]).stderr.decode()
+        check("hunt --coverage: the verdict counts per host after the summary",
+              "coverage (rules ready / degraded / blind per host" in hunted and "5 /     2 /     1" in hunted, hunted[-600:])
+
         explained = run(["rules", "explain", "--rules", SEED, AN0052]).stdout.decode()
         check("rules explain: terms, fields, Windows events",
               "sequence term 2" in explained and "needs: dll.path" in explained and "Sysmon 7" in explained and
