@@ -110,29 +110,42 @@ Result<std::size_t> ExceptionLists::load(const std::string& path, FieldRegistry&
     std::string_view s;
     if (!obj["item_id"].get(s)) item.item_id = s;
     if (!obj["name"].get(s)) item.name = s;
-    for (auto entry : entries) {
-      std::string_view field, op, kind;
-      if (entry["field"].get(field)) return fail("an entry without a field");
+    // One entry; a nested entry's sub-entries become entries on parent.sub.
+    std::function<std::optional<Error>(simdjson::dom::element, const std::string&)> add_entry =
+        [&](simdjson::dom::element entry, const std::string& prefix) -> std::optional<Error> {
+      std::string_view field_name, op, kind, text;
+      if (entry["field"].get(field_name)) return fail("an entry without a field");
       if (entry["type"].get(kind)) return fail("an entry without a type");
       if (entry["operator"].get(op)) op = "included";
+      const std::string field = prefix + std::string(field_name);
+      if (kind == "nested") {
+        simdjson::dom::array subs;
+        if (entry["entries"].get(subs) || subs.size() == 0) {
+          return fail(fmt::format("nested entry on {}: needs a non-empty entries array", field));
+        }
+        for (auto sub : subs) {
+          if (auto e = add_entry(sub, field + ".")) return e;
+        }
+        return std::nullopt;
+      }
       ExceptionEntry e;
       e.field = fields.intern(field);
       e.excluded = op == "excluded";
       if (kind == "match" || kind == "wildcard") {
-        if (entry["value"].get(s)) return fail(fmt::format("entry on {}: value must be a string", field));
+        if (entry["value"].get(text)) return fail(fmt::format("entry on {}: value must be a string", field));
         if (kind == "wildcard") {
           e.kind = ExceptionEntry::Kind::Wildcard;
-          e.patterns.emplace_back(s, /*case_insensitive=*/false);
+          e.patterns.emplace_back(text, /*case_insensitive=*/false);
         } else {
           e.kind = ExceptionEntry::Kind::Match;
-          e.values.emplace_back(s);
+          e.values.emplace_back(text);
         }
       } else if (kind == "match_any") {
         e.kind = ExceptionEntry::Kind::MatchAny;
         simdjson::dom::array values;
         if (entry["value"].get(values)) return fail(fmt::format("entry on {}: match_any needs a value array", field));
         for (auto v : values) {
-          if (!v.get(s)) e.values.emplace_back(s);
+          if (!v.get(text)) e.values.emplace_back(text);
         }
       } else if (kind == "exists") {
         e.kind = ExceptionEntry::Kind::Exists;
@@ -146,10 +159,14 @@ Result<std::size_t> ExceptionLists::load(const std::string& path, FieldRegistry&
         }
         e.list = it->second;
       } else {
-        return fail(fmt::format("entry on {}: type {} is not supported (match, match_any, exists, wildcard, list)",
-                                field, kind));
+        return fail(fmt::format("entry on {}: type {} is not supported (match, match_any, exists, wildcard, list, "
+                                "nested)", field, kind));
       }
       item.entries.push_back(std::move(e));
+      return std::nullopt;
+    };
+    for (auto entry : entries) {
+      if (auto e = add_entry(entry, "")) return *e;
     }
     if (item.entries.empty()) return fail("an item without entries would match every event");
     lists_[item.list_id].push_back(std::move(item));

@@ -185,13 +185,18 @@ with tempfile.TemporaryDirectory() as tmp:
                                          "list": {"id": "pids", "type": "keyword"}}]}) + "\n")
         f.write(json.dumps({"list_id": "allow", "item_id": "c", "name": "not host H", "type": "simple",
                             "entries": [{"field": "host.name", "operator": "excluded", "type": "wildcard", "value": "H*"}]}) + "\n")
-        f.write(json.dumps({"exported_exception_list_count": 1, "exported_exception_list_item_count": 3}) + "\n")
+        # A nested entry: its sub-entries apply to parent.sub (process.pid and process.name).
+        f.write(json.dumps({"list_id": "allow", "item_id": "d", "name": "nested pid 2", "type": "simple",
+                            "entries": [{"field": "process", "type": "nested", "entries": [
+                                {"field": "pid", "operator": "included", "type": "match", "value": "2"},
+                                {"field": "name", "operator": "included", "type": "match", "value": "x.exe"}]}]}) + "\n")
+        f.write(json.dumps({"exported_exception_list_count": 1, "exported_exception_list_item_count": 4}) + "\n")
     pids = os.path.join(tmp, "pids.txt")
     with open(pids, "w") as f:
         f.write("4\n5\n")
     r = run(["hunt", "--no-schedule", "--rules", rules, "--exceptions", exc, "--value-list", f"pids={pids}",
              "--apply-list", "allow", events])
-    check("exceptions leave matches out", sorted(a["process"]["pid"] for a in alerts_of(r.stdout)) == [2, 3],
+    check("exceptions leave matches out", sorted(a["process"]["pid"] for a in alerts_of(r.stdout)) == [3],
           r.stdout + r.stderr)
     check("exceptions reported", b"covered by exceptions" in r.stderr, r.stderr)
     r = run(["hunt", "--no-schedule", "--rules", rules, "--exceptions", exc, "--value-list", f"pids={pids}", events])
