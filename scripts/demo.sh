@@ -31,3 +31,5 @@ echo
 echo "first alert document ($alerts):"
 head -n 1 "$alerts" | cut -c 1-1500
 echo
+echo "\$ build/vigil coverage --rules rules/windows examples/sysmon-events.xml"
+build/vigil coverage --rules rules/windows examples/sysmon-events.xml
