@@ -92,7 +92,7 @@ int run_coverage_command(const CoverageOptions& o) {
     config = std::move(*loaded);
   }
   std::vector<RuleNeeds> needs = rule_needs(*set);
-  DataProfiler profiler(*set);
+  DataProfiler profiler(*set, needs);
   ReaderOptions ropts;
   ropts.threads = o.threads;
   EventReader reader(set->fields, ropts);
@@ -171,7 +171,7 @@ int run_coverage_command(const CoverageOptions& o) {
         out += fmt::format("{}{{\"term\":{},\"category\":{},\"types\":{},\"required\":[{}],\"optional\":{},"
                            "\"sources\":{},\"missing\":{}}}",
                            t ? "," : "", json_string(term.label), json_string(term.category), json_list(term.types),
-                           fmt::join(clauses, ","), json_list(term.optional), json_list(term.sources),
+                           fmt::join(clauses, ","), json_list(term.optional), json_list(source_names(term)),
                            term.missing ? "true" : "false");
       }
       out += "],\"verdicts\":{";

@@ -162,8 +162,12 @@ int run_hunt_command(const HuntCommandOptions& o) {
     }
   }
   HostState context(set->fields);  // before the reader: its fields join the projection
+  std::vector<RuleNeeds> needs;  // --coverage
   std::optional<DataProfiler> profiler;
-  if (o.coverage) profiler.emplace(*set);
+  if (o.coverage) {
+    needs = rule_needs(*set);
+    profiler.emplace(*set, needs);
+  }
   ExceptionLists exceptions;
   for (const auto& spec : o.value_lists) {
     std::size_t eq = spec.find('=');
@@ -314,7 +318,6 @@ int run_hunt_command(const HuntCommandOptions& o) {
                  static_cast<unsigned long long>(context.stats().files_evicted));
   }
   if (profiler && !o.quiet) {
-    auto needs = rule_needs(*set);
     std::fprintf(stderr, "coverage (rules ready / degraded / blind per host; `vigil coverage` says why):\n");
     for (const auto& [host, profile] : profiler->hosts()) {
       std::size_t counts[3] = {0, 0, 0};

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <set>
 
-#include "ingest/ecs_mapping.h"
 
 namespace vigil {
 namespace {
@@ -31,8 +30,8 @@ std::string short_provider(std::string_view provider) {
 
 // The Windows events whose ECS form can satisfy the term: the category (and
 // one of the types), and for every required clause a field the event sets.
-std::vector<std::string> sources_for(const TermNeeds& t) {
-  std::vector<std::string> out;
+std::vector<const EcsMappingEntry*> sources_for(const TermNeeds& t) {
+  std::vector<const EcsMappingEntry*> out;
   for (const EcsMappingEntry& e : ecs_mapping_entries()) {
     if (!t.category.empty() && !contains(e.category, t.category)) continue;
     if (!t.types.empty() &&
@@ -44,7 +43,7 @@ std::vector<std::string> sources_for(const TermNeeds& t) {
         return ambient(f) || f.starts_with("winlog.") || std::binary_search(e.fields.begin(), e.fields.end(), f);
       });
     });
-    if (sets_all) out.push_back(fmt::format("{} {}", short_provider(e.provider), e.id));
+    if (sets_all) out.push_back(&e);
   }
   return out;
 }
@@ -61,6 +60,12 @@ bool filled_value(const Value& v) {
 
 }  // namespace
 
+std::vector<std::string> source_names(const TermNeeds& term) {
+  std::vector<std::string> out;
+  for (const EcsMappingEntry* e : term.sources) out.push_back(fmt::format("{} {}", short_provider(e->provider), e->id));
+  return out;
+}
+
 std::vector<RuleNeeds> rule_needs(const RuleSet& set) {
   const FieldId category = set.category_field;
   const FieldId type = set.fields.find("event.type").value_or(FieldId(~0u));
@@ -70,6 +75,7 @@ std::vector<RuleNeeds> rule_needs(const RuleSet& set) {
     auto add = [&](const eql::Program& p, std::string label, bool missing, const std::vector<FieldId>& keys,
                    const std::vector<bool>& key_optional) {
       TermNeeds t;
+      t.program = &p;
       t.label = std::move(label);
       t.missing = missing;
       t.category = p.category;
@@ -140,7 +146,7 @@ std::string explain_needs(const RuleSet& set, const RuleNeeds& needs) {
     out += fmt::format("    produced by: {}\n",
                        t.sources.empty() ? std::string("no Windows event vigil maps (needs another source, e.g. "
                                                         "Elastic Defend)")
-                                         : fmt::format("{}", fmt::join(t.sources, ", ")));
+                                         : fmt::format("{}", fmt::join(source_names(t), ", ")));
   }
   for (const auto& c : set.compiled[needs.rule].rarity) {
     out += fmt::format("  rarity: {} (max_count {})\n", set.rarity_specs[c.spec].description, c.max_count);
@@ -148,9 +154,9 @@ std::string explain_needs(const RuleSet& set, const RuleNeeds& needs) {
   return out;
 }
 
-DataProfiler::DataProfiler(RuleSet& set) : set_(set) {
+DataProfiler::DataProfiler(RuleSet& set, const std::vector<RuleNeeds>& needs) : set_(set) {
   std::set<FieldId> tracked;
-  for (const RuleNeeds& n : rule_needs(set)) {
+  for (const RuleNeeds& n : needs) {
     for (const TermNeeds& t : n.terms) {
       for (const auto& clause : t.required) {
         for (const auto& f : clause) tracked.insert(*set.fields.find(f));
@@ -213,10 +219,6 @@ std::string_view status_name(CoverageStatus s) {
 
 Verdict judge(const RuleSet& set, const RuleNeeds& needs, const HostProfile& host) {
   Verdict v;
-  auto worse = [&](CoverageStatus s, std::string reason) {
-    if (static_cast<int>(s) > static_cast<int>(v.status)) v.status = s;
-    v.reasons.push_back(std::move(reason));
-  };
   for (const TermNeeds& t : needs.terms) {
     if (t.missing) continue;  // a term that must not be seen needs nothing to be collected
     const std::string what = t.category.empty() ? std::string("events") : t.category + " events";
@@ -236,10 +238,10 @@ Verdict judge(const RuleSet& set, const RuleNeeds& needs, const HostProfile& hos
     const std::string prefix = needs.terms.size() > 1 ? t.label + ": " : std::string();
     if (events == 0) {
       std::string types = t.types.empty() ? "" : fmt::format(" with event.type {}", fmt::join(t.types, "/"));
-      worse(CoverageStatus::Blind,
+      v.add(CoverageStatus::Blind,
             fmt::format("{}no {}{} on this host{}", prefix, what, types,
                         t.sources.empty() ? std::string(" (no Windows event vigil maps produces them)")
-                                          : fmt::format(" (they come from {})", fmt::join(t.sources, ", "))));
+                                          : fmt::format(" (they come from {})", fmt::join(source_names(t), ", "))));
       continue;
     }
     // The keys of the events the term could match, and how many have `field`.
@@ -271,17 +273,17 @@ Verdict judge(const RuleSet& set, const RuleNeeds& needs, const HostProfile& hos
       for (const auto& f : clause) best = std::max(best, fill(f));
       const std::string fields = fmt::format("{}", fmt::join(clause, " / "));
       if (best == 0) {
-        worse(CoverageStatus::Blind, fmt::format("{}{} is never set in the {} {} (the term cannot match)", prefix,
+        v.add(CoverageStatus::Blind, fmt::format("{}{} is never set in the {} {} (the term cannot match)", prefix,
                                                  fields, base, what));
       } else if (best * 2 < base) {
-        worse(CoverageStatus::Degraded, fmt::format("{}{} is set in only {:.0f}% of the {} {}", prefix, fields,
+        v.add(CoverageStatus::Degraded, fmt::format("{}{} is set in only {:.0f}% of the {} {}", prefix, fields,
                                                     100.0 * static_cast<double>(best) / static_cast<double>(base), base,
                                                     what));
       }
     }
     for (const auto& f : t.optional) {
       if (fill(f) == 0) {
-        worse(CoverageStatus::Degraded,
+        v.add(CoverageStatus::Degraded,
               fmt::format("{}{} is never set in the {} {}: the conditions on it never hold", prefix, f, base, what));
       }
     }

@@ -16,16 +16,18 @@
 
 #include "core/event.h"
 #include "detect/rule_set.h"
+#include "ingest/ecs_mapping.h"
 
 namespace vigil {
 
 struct TermNeeds {
+  const eql::Program* program = nullptr;  // the term's compiled query (owned by the RuleSet)
   std::string label;                  // "query", "sequence term 2", "until"
   std::string category;               // "" = any
   std::vector<std::string> types;     // required event.type values (one of), empty = any
   std::vector<std::vector<std::string>> required;  // each clause: at least one of these fields
   std::vector<std::string> optional;  // read but not required
-  std::vector<std::string> sources;   // Windows events that produce such events ("Sysmon 7", "Security 4688")
+  std::vector<const EcsMappingEntry*> sources;  // the Windows events that produce such events
   bool missing = false;               // a missing-event term (![...]): its absence is the point
 };
 
@@ -35,6 +37,8 @@ struct RuleNeeds {
 };
 
 std::vector<RuleNeeds> rule_needs(const RuleSet& set);
+// "Sysmon 7", "Security 4688": a term's sources, for people.
+std::vector<std::string> source_names(const TermNeeds& term);
 // The needs as text, for `vigil rules explain`.
 std::string explain_needs(const RuleSet& set, const RuleNeeds& needs);
 
@@ -50,8 +54,9 @@ struct HostProfile {
 
 class DataProfiler {
  public:
-  // Registers the fields it reads (host.name, event.code, ...): build it before the reader.
-  explicit DataProfiler(RuleSet& set);
+  // Tracks the fill of every field `needs` reads; registers the fields it
+  // reads itself (host.name, event.code, ...): build it before the reader.
+  DataProfiler(RuleSet& set, const std::vector<RuleNeeds>& needs);
   void observe(const Event& event);
   const std::map<std::string, HostProfile>& hosts() const { return hosts_; }
 
@@ -68,6 +73,11 @@ std::string_view status_name(CoverageStatus s);
 struct Verdict {
   CoverageStatus status = CoverageStatus::Ready;
   std::vector<std::string> reasons;
+  // Adds a reason; the status becomes the worse of the two.
+  void add(CoverageStatus s, std::string reason) {
+    if (static_cast<int>(s) > static_cast<int>(status)) status = s;
+    reasons.push_back(std::move(reason));
+  }
 };
 
 Verdict judge(const RuleSet& set, const RuleNeeds& needs, const HostProfile& host);

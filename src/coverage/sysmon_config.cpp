@@ -263,43 +263,25 @@ const SysmonEventFilters* SysmonConfig::filters(int event_id) const {
 
 Verdict judge_sysmon_config(const RuleSet& set, const RuleNeeds& needs, const SysmonConfig& config) {
   Verdict v;
-  const eql::CompiledAnyQuery& q = set.compiled[needs.rule].query;
-  std::vector<const eql::Program*> programs;
-  if (q.kind == eql::Query::Kind::Event) {
-    programs.push_back(q.event.get());
-  } else {
-    const eql::SequenceProgram& sp = q.kind == eql::Query::Kind::Sequence ? *q.sequence : *q.sample;
-    const eql::Program* previous = nullptr;
-    for (const auto& stage : sp.stages) {
-      if (stage.filter.get() == previous) continue;
-      previous = stage.filter.get();
-      programs.push_back(stage.filter.get());
-    }
-    if (sp.until) programs.push_back(sp.until->filter.get());
-  }
-  auto worse = [&](CoverageStatus s, std::string reason) {
-    if (static_cast<int>(s) > static_cast<int>(v.status)) v.status = s;
-    v.reasons.push_back(std::move(reason));
-  };
-  for (std::size_t t = 0; t < needs.terms.size() && t < programs.size(); ++t) {
-    const TermNeeds& term = needs.terms[t];
+  for (const TermNeeds& term : needs.terms) {
     if (term.missing) continue;
     const std::string prefix = needs.terms.size() > 1 ? term.label + ": " : std::string();
-    std::vector<int> sysmon_ids;
+    std::vector<const EcsMappingEntry*> sysmon;
     bool other_sources = false;
-    for (const auto& s : term.sources) {
-      if (s.starts_with("Sysmon ")) {
-        sysmon_ids.push_back(std::atoi(s.c_str() + 7));
+    for (const EcsMappingEntry* e : term.sources) {
+      if (e->provider == "Microsoft-Windows-Sysmon") {
+        sysmon.push_back(e);
       } else {
         other_sources = true;
       }
     }
-    if (sysmon_ids.empty()) continue;  // not Sysmon's to give
+    if (sysmon.empty()) continue;  // not Sysmon's to give
     std::map<FieldId, std::vector<std::string>> texts;
-    required_texts(*programs[t], programs[t]->root, texts);
+    required_texts(*term.program, term.program->root, texts);
     CoverageStatus best = CoverageStatus::Blind;
     std::vector<std::string> why;
-    for (int id : sysmon_ids) {
+    for (const EcsMappingEntry* entry : sysmon) {
+      const int id = static_cast<int>(entry->id);
       const SysmonEventFilters* f = config.filters(id);
       const std::string tag(sysmon_tag(id));
       if (!f) {
@@ -311,15 +293,10 @@ Verdict judge_sysmon_config(const RuleSet& set, const RuleNeeds& needs, const Sy
         continue;
       }
       // Probe alternatives: each required value of each mapped field.
-      const EcsMappingEntry* entry = nullptr;
-      for (const auto& e : ecs_mapping_entries()) {
-        if (e.provider == "Microsoft-Windows-Sysmon" && e.id == id) entry = &e;
-      }
       std::vector<Probes> alternatives;
       std::vector<std::string> labels;
       for (const auto& [field, values] : texts) {
         std::string name(set.fields.name(field));
-        if (!entry) break;
         for (const auto& [ecs, source] : entry->sources) {
           // registry.path ← "registry" (a path transform), dll.name ← "dll",
           // process.name ← Image (basename): a name is only the path's end.
@@ -376,8 +353,8 @@ Verdict judge_sysmon_config(const RuleSet& set, const RuleNeeds& needs, const Sy
     }
     if (best == CoverageStatus::Ready) continue;
     const std::string others = other_sources ? " (other sources — Windows auditing, Elastic Defend — may still provide it)" : "";
-    for (const auto& w : why) worse(best, prefix + w + others);
-    if (why.empty()) worse(best, prefix + "not collected" + others);
+    for (const auto& w : why) v.add(best, prefix + w + others);
+    if (why.empty()) v.add(best, prefix + "not collected" + others);
   }
   return v;
 }
