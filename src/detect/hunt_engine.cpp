@@ -201,36 +201,30 @@ void HuntEngine::hit(std::size_t r, const Event& e) {
     return;
   }
   if (new_terms_[r]) {
-    Detection probe;
-    probe.first_time = e.timestamp_ns;
-    if (const auto& override_field = rules_.compiled[r].timestamp_override) {
-      const Value& t = e.get(*override_field);
-      if (t.is_text()) {
-        if (auto parsed = parse_timestamp_text(t.as_string())) probe.window_time = *parsed;
-      }
-    }
-    if (!e.has_timestamp && !probe.window_time) {
+    const std::optional<TimestampNs> window = window_time(r, e);
+    if (!e.has_timestamp && !window) {
       ++stats_[r].no_timestamp;
       return;
     }
-    new_terms_[r]->add(e, probe.window_time.value_or(e.timestamp_ns), e.ordinal,
-                       [&] { return make_detection(r, e); });
+    new_terms_[r]->add(e, window.value_or(e.timestamp_ns), e.ordinal, [&] { return make_detection(r, e); });
     return;
   }
   if (!e.has_timestamp) ++stats_[r].no_timestamp;
   keep(r, make_detection(r, e));
 }
 
+std::optional<TimestampNs> HuntEngine::window_time(std::size_t r, const Event& e) const {
+  const auto& override_field = rules_.compiled[r].timestamp_override;
+  if (!override_field) return std::nullopt;
+  const Value& t = e.get(*override_field);
+  return t.is_text() ? parse_timestamp_text(t.as_string()) : std::nullopt;
+}
+
 Detection HuntEngine::make_detection(std::size_t r, const Event& e) {
   Detection d;
   d.rule = r;
   d.first_time = d.last_time = e.timestamp_ns;
-  if (const auto& override_field = rules_.compiled[r].timestamp_override) {
-    const Value& t = e.get(*override_field);
-    if (t.is_text()) {
-      if (auto parsed = parse_timestamp_text(t.as_string())) d.window_time = *parsed;
-    }
-  }
+  d.window_time = window_time(r, e);
   d.ordinal = e.ordinal;
   d.events.emplace_back();
   append_event_json(d.events.back(), e);

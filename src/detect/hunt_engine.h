@@ -94,6 +94,8 @@ class HuntEngine {
     std::vector<std::uint64_t> excepted;     // per rule
   };
   void match_lane(Lane& lane, const EventBatch& batch, std::size_t lane_index, std::size_t lanes);
+  // rule.timestamp_override's time for the event, if the rule has one and the event a valid value.
+  std::optional<TimestampNs> window_time(std::size_t rule, const Event& e) const;
   Detection make_detection(std::size_t rule, const Event& e);
   void hit(std::size_t rule, const Event& e);
   bool rare(std::size_t rule, const Event& e);

@@ -47,7 +47,8 @@ void NewTermsRunner::insert_time(Term& term, TimestampNs t) {
 
 void NewTermsRunner::add(const Event& event, TimestampNs t, std::uint64_t ordinal,
                          const std::function<Detection()>& make) {
-  if (!terms_of(spec_, event, FieldId(~0u), context_, scratch_)) return;
+  // The event matched the rule's query, which is the spec's population.
+  if (!terms_of_member(spec_, event, FieldId(~0u), scratch_)) return;
   std::optional<Detection> rendered;
   for (const auto& key : scratch_.terms) {
     auto [it, inserted] = terms_.try_emplace(key);

@@ -68,7 +68,6 @@ class NewTermsRunner {
   std::optional<std::int64_t> baseline_spec_;
   std::unordered_map<std::string, Term> terms_;
   std::vector<Detection> evicted_candidates_;  // pending detections of evicted terms (still new)
-  eql::EvalContext context_;
   SpecTerms scratch_;
   std::uint64_t evicted_ = 0;
   std::uint64_t known_in_baseline_ = 0;

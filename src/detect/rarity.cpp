@@ -55,6 +55,10 @@ bool terms_of(const RaritySpec& spec, const Event& event, FieldId entity_field, 
     if (event.get(f).is_null()) return false;
   }
   if (spec.population && !eql::matches(*spec.population, event, context)) return false;
+  return terms_of_member(spec, event, entity_field, out);
+}
+
+bool terms_of_member(const RaritySpec& spec, const Event& event, FieldId entity_field, SpecTerms& out) {
   out.terms.assign(1, std::string());
   std::vector<std::string> values;
   for (std::size_t i = 0; i < spec.fields.size(); ++i) {

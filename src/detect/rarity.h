@@ -48,6 +48,9 @@ struct SpecTerms {
 };
 bool terms_of(const RaritySpec& spec, const Event& event, FieldId entity_field, eql::EvalContext& context,
               SpecTerms& out);
+// The same for an event already known to be in the population (a new_terms
+// rule's match: its population is the rule's own query).
+bool terms_of_member(const RaritySpec& spec, const Event& event, FieldId entity_field, SpecTerms& out);
 
 class RarityTracker {
  public:

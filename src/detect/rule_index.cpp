@@ -264,8 +264,8 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
     return g != category_field_ && g != type_field_ && !common_field(fields.name(g)) && !low_cardinality(fields.name(g));
   };
   Entry entry{rule, {}};
-  for (Clause& c : required_fields(program, program.root, useful)) {
-    if (entry.gates.size() < kMaxGates && std::all_of(c.begin(), c.end(), useful)) entry.gates.push_back(std::move(c));
+  for (Clause& c : required_field_clauses(program, useful)) {
+    if (entry.gates.size() < kMaxGates) entry.gates.push_back(std::move(c));
   }
   ++by_category_count_;
   std::vector<std::string> cats;
