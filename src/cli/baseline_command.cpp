@@ -23,6 +23,7 @@
 #include "detect/rarity.h"
 #include "detect/rule_set.h"
 #include "ingest/event_reader.h"
+#include "output/json_lookup.h"
 #include "store/baseline_store.h"
 
 namespace vigil {
@@ -66,12 +67,6 @@ std::unique_ptr<BaselineStore> open_baseline(const std::string& path, bool must_
 }
 
 namespace {
-
-std::string joined(const std::vector<std::string>& items, std::string_view sep) {
-  std::string out;
-  for (const auto& s : items) out += (out.empty() ? "" : std::string(sep)) + s;
-  return out;
-}
 
 // Identifies an input's content cheaply: its path, size and modification
 // time (for a directory: of every file under it).
@@ -139,7 +134,7 @@ int learn(const BaselineOptions& o) {
   };
   std::vector<std::int64_t> numbers;
   for (const RaritySpec& spec : set->rarity_specs) {
-    auto n = store.spec_number(spec.id, spec.description, joined(spec.rules, "; "));
+    auto n = store.spec_number(spec.id, spec.description, fmt::format("{}", fmt::join(spec.rules, "; ")));
     if (!n) return fail(n.error());
     numbers.push_back(*n);
   }
@@ -281,24 +276,12 @@ constexpr std::string_view kSuggestFields[] = {
     "destination.ip", "dns.question.name", "process.name", "user.name",
 };
 
+// The text of a string member (nested or dotted), if the alert has one.
 std::optional<std::string> text_at(simdjson::dom::object doc, std::string_view path) {
-  // Alert documents carry dotted keys and nested objects: try the whole
-  // dotted name first, then descend by components.
-  simdjson::dom::element e;
-  if (!doc[path].get(e)) {
-    std::string_view s;
-    if (!e.get(s)) return std::string(s);
-    return std::nullopt;
-  }
-  std::size_t dot = path.find('.');
-  while (dot != std::string_view::npos) {
-    simdjson::dom::object child;
-    if (!doc[path.substr(0, dot)].get(child)) {
-      if (auto v = text_at(child, path.substr(dot + 1))) return v;
-    }
-    dot = path.find('.', dot + 1);
-  }
-  return std::nullopt;
+  std::string_view s;
+  auto e = find_member(doc, path);
+  if (!e || e->get(s)) return std::nullopt;
+  return std::string(s);
 }
 
 int suggest(const BaselineOptions& o) {

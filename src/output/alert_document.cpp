@@ -3,6 +3,8 @@
 // kibana.alert.* members written from the rule and the detection.
 #include "output/alert_document.h"
 
+#include "output/json_lookup.h"
+
 #include <simdjson.h>
 
 #include <fmt/format.h>
@@ -16,21 +18,8 @@ namespace dom = simdjson::dom;
 
 namespace {
 
-// A member lookup that treats nested objects and dotted keys alike.
-std::optional<dom::element> lookup(dom::object obj, std::string_view path, int depth = 0) {
-  if (depth > 16) return std::nullopt;
-  for (auto field : obj) {
-    std::string_view key = field.key;
-    if (key == path) return field.value;
-    if (path.size() > key.size() && path.starts_with(key) && path[key.size()] == '.') {
-      dom::object inner;
-      if (!field.value.get_object().get(inner)) {
-        if (auto found = lookup(inner, path.substr(key.size() + 1), depth + 1)) return found;
-      }
-    }
-  }
-  return std::nullopt;
-}
+// A member by dotted path (nested objects or dotted keys).
+std::optional<dom::element> lookup(dom::object obj, std::string_view path) { return find_member(obj, path); }
 
 // Every leaf (non-object value) of an object as (dotted path, JSON).
 void flatten_leaves(dom::object obj, const std::string& prefix, std::vector<std::pair<std::string, std::string>>& out,
