@@ -7,7 +7,7 @@ PACKAGES=(
   # toolchain
   build-essential cmake ninja-build pkg-config git
   # libraries vigil links
-  libsimdjson-dev libre2-dev libfmt-dev libcli11-dev libtomlplusplus-dev
+  libsimdjson-dev libre2-dev libvectorscan-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   zlib1g-dev libzstd-dev libarchive-dev libpugixml-dev libsqlite3-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev

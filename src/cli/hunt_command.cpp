@@ -57,7 +57,7 @@ void add_hunt_command(CLI::App& app, HuntCommandOptions& o) {
   cmd->add_flag("--strict", o.strict, "Exit 3 if any record is malformed or any input unreadable");
   cmd->add_flag("--quiet,-q", o.quiet, "No summary on stderr");
   cmd->add_flag("--profile-rules", o.profile_rules,
-                "Print the rules that ran on the most events (what the rule index could not rule out)");
+                "Print the rules that took the most matching time, with the events each ran on (what the rule index could not rule out)");
   cmd->add_option("--threads", o.threads, "Threads for rule matching and EVTX decoding (0 = one per core)")->capture_default_str();
   cmd->add_option("--max-detections-per-rule", o.max_detections_per_rule,
                   "Matches kept per rule for scheduling; more are counted and reported")
@@ -203,6 +203,7 @@ int run_hunt_command(const HuntCommandOptions& o) {
   hopts.max_detections_per_rule = o.max_detections_per_rule;
   hopts.sequence_limits.max_open = o.max_open_sequences;
   hopts.threads = o.threads;
+  hopts.profile = o.profile_rules;
   HuntEngine engine(*set, hopts);
   ReaderOptions ropts;
   ropts.threads = o.threads;
@@ -328,11 +329,25 @@ int run_hunt_command(const HuntCommandOptions& o) {
   if (o.profile_rules) {
     std::vector<std::size_t> by_cost(rule_stats.size());
     for (std::size_t i = 0; i < by_cost.size(); ++i) by_cost[i] = i;
-    std::sort(by_cost.begin(), by_cost.end(),
-              [&](std::size_t a, std::size_t b) { return rule_stats[a].evaluations > rule_stats[b].evaluations; });
-    std::fprintf(stderr, "rules by events evaluated (of %llu events):\n", static_cast<unsigned long long>(engine.events()));
-    for (std::size_t n = 0; n < std::min<std::size_t>(20, by_cost.size()); ++n) {
-      std::fprintf(stderr, "  %10llu  %s\n", static_cast<unsigned long long>(rule_stats[by_cost[n]].evaluations),
+    std::sort(by_cost.begin(), by_cost.end(), [&](std::size_t a, std::size_t b) {
+      if (rule_stats[a].eval_ns != rule_stats[b].eval_ns) return rule_stats[a].eval_ns > rule_stats[b].eval_ns;
+      return rule_stats[a].evaluations > rule_stats[b].evaluations;
+    });
+    std::uint64_t total_ns = 0, total_evaluations = 0;
+    for (const RuleRunStats& s : rule_stats) {
+      total_ns += s.eval_ns;
+      total_evaluations += s.evaluations;
+    }
+    const auto events = static_cast<double>(std::max<std::uint64_t>(1, engine.events()));
+    std::fprintf(stderr, "rule matching: %llu evaluations over %llu events (%.1f per event), %.0f ms (all threads)\n",
+                 static_cast<unsigned long long>(total_evaluations), static_cast<unsigned long long>(engine.events()),
+                 static_cast<double>(total_evaluations) / events, static_cast<double>(total_ns) / 1e6);
+    std::fprintf(stderr, "  %9s %6s %11s %9s  %s\n", "ms", "share", "evaluated", "detected", "rule");
+    for (std::size_t n = 0; n < std::min<std::size_t>(25, by_cost.size()); ++n) {
+      const RuleRunStats& s = rule_stats[by_cost[n]];
+      std::fprintf(stderr, "  %9.1f %5.1f%% %11llu %9llu  %s\n", static_cast<double>(s.eval_ns) / 1e6,
+                   total_ns ? 100.0 * static_cast<double>(s.eval_ns) / static_cast<double>(total_ns) : 0.0,
+                   static_cast<unsigned long long>(s.evaluations), static_cast<unsigned long long>(s.detections),
                    set->compiled[by_cost[n]].rule->name.c_str());
     }
   }

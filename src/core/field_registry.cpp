@@ -2,9 +2,109 @@
 // decide, per object key, whether to descend (prefix), read (field) or skip.
 #include "core/field_registry.h"
 
-namespace vigil {
+#include <cstring>
 
-FieldRegistry::FieldRegistry() { intern("@timestamp"); }
+namespace vigil {
+namespace {
+
+// Fast hash of a short key segment and its parent node. Only registered
+// segments are in the table, so keys an attacker writes can make a lookup
+// probe at most the longest run of registered entries.
+std::uint64_t load64(const char* p) {
+  std::uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+std::uint64_t load32(const char* p) {
+  std::uint32_t w;
+  std::memcpy(&w, p, 4);
+  return w;
+}
+
+std::uint64_t segment_hash(std::uint32_t parent, std::string_view s) {
+  const char* p = s.data();
+  const std::size_t n = s.size();
+  std::uint64_t h = 0x9E3779B97F4A7C15ull ^ (std::uint64_t{parent} * 0xff51afd7ed558ccdull) ^ n;
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    h = (h ^ load64(p + i)) * 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 31;
+  }
+  // The last 0-7 bytes by whole loads (overlapping when they must): no
+  // byte-by-byte copy to the stack that the wide read then stalls on.
+  const std::size_t rest = n - i;
+  std::uint64_t w = 0;
+  if (rest >= 4) {
+    w = (load32(p + i) << 32) | load32(p + n - 4);
+  } else if (rest > 0) {
+    w = (std::uint64_t{static_cast<unsigned char>(p[i])} << 16) |
+        (std::uint64_t{static_cast<unsigned char>(p[i + rest / 2])} << 8) | static_cast<unsigned char>(p[n - 1]);
+  }
+  h = (h ^ w) * 0x94d049bb133111ebull;
+  return h ^ (h >> 29);
+}
+
+}  // namespace
+
+FieldRegistry::FieldRegistry() {
+  rehash(64);
+  intern("@timestamp");
+}
+
+namespace {
+// A slot's tag: high hash bits, never 0 (0 marks a free slot).
+std::uint16_t tag_of(std::uint64_t hash) { return static_cast<std::uint16_t>((hash >> 48) | 1); }
+}  // namespace
+
+FieldRegistry::PathNode FieldRegistry::child(PathNode parent, std::string_view segment) const {
+  // Most keys a document holds lead nowhere: the probe walks the 2-byte tags
+  // (a few cache lines for all registered names) and reads an edge only when
+  // its tag agrees.
+  const std::uint64_t h = segment_hash(parent, segment);
+  const std::uint16_t tag = tag_of(h);
+  const std::size_t mask = tags_.size() - 1;
+  for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+    if (tags_[i] == 0) return kNoNode;
+    if (tags_[i] != tag) continue;
+    const Edge& e = edges_[i];
+    if (e.parent == parent && e.length == segment.size() &&
+        std::memcmp(segment_text_.data() + e.offset, segment.data(), segment.size()) == 0) {
+      return e.node;
+    }
+  }
+}
+
+FieldRegistry::PathNode FieldRegistry::add_child(PathNode parent, std::string_view segment) {
+  if (PathNode existing = child(parent, segment); existing != kNoNode) return existing;
+  if (2 * (edge_count_ + 1) > edges_.size()) rehash(edges_.size() * 2);
+  auto node = static_cast<PathNode>(nodes_.size());
+  nodes_.emplace_back();
+  ++nodes_[parent].children;
+  Edge e{segment_hash(parent, segment), parent, node, static_cast<std::uint32_t>(segment_text_.size()),
+         static_cast<std::uint32_t>(segment.size())};
+  segment_text_.append(segment);
+  place(e);
+  ++edge_count_;
+  return node;
+}
+
+void FieldRegistry::place(const Edge& e) {
+  const std::size_t mask = edges_.size() - 1;
+  std::size_t i = e.hash & mask;
+  while (tags_[i] != 0) i = (i + 1) & mask;
+  edges_[i] = e;
+  tags_[i] = tag_of(e.hash);
+}
+
+void FieldRegistry::rehash(std::size_t capacity) {
+  std::vector<Edge> old = std::move(edges_);
+  std::vector<std::uint16_t> old_tags = std::move(tags_);
+  edges_.assign(capacity, Edge{});
+  tags_.assign(capacity, 0);
+  for (std::size_t i = 0; i < old.size(); ++i) {
+    if (old_tags[i] != 0) place(old[i]);
+  }
+}
 
 FieldId FieldRegistry::intern(std::string_view name) {
   if (auto it = ids_.find(name); it != ids_.end()) return it->second;
@@ -13,6 +113,15 @@ FieldId FieldRegistry::intern(std::string_view name) {
   if (!name.empty()) first_chars_.set(static_cast<unsigned char>(name[0]));
   length_mask_ |= std::uint64_t{1} << std::min<std::size_t>(name.size(), 63);
   ids_.emplace(std::string(name), id);
+  ip_.push_back(name == "ip" || name.ends_with(".ip"));
+  PathNode node = kRoot;
+  for (std::size_t start = 0;;) {
+    std::size_t dot = name.find('.', start);
+    node = add_child(node, name.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  nodes_[node].field = id;
   for (std::size_t dot = name.find('.'); dot != std::string_view::npos; dot = name.find('.', dot + 1)) {
     prefixes_.emplace(name.substr(0, dot));
   }

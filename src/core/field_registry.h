@@ -41,6 +41,32 @@ class FieldRegistry {
   // True when some registered field starts with `prefix` followed by '.'.
   bool is_prefix(std::string_view prefix) const;
 
+  // The registered names as a tree of dot-separated segments, for readers
+  // that walk nested documents: a node per registered name and per prefix
+  // of one. Walking costs one small hash probe per key, and builds no
+  // dotted path.
+  using PathNode = std::uint32_t;
+  static constexpr PathNode kRoot = 0;
+  static constexpr PathNode kNoNode = ~PathNode{0};
+  static constexpr FieldId kNoField = ~FieldId{0};
+  // The node `key` leads to from `node` (a key may hold dots: "process.name"
+  // at the top level is the same node as "name" inside "process"), or kNoNode.
+  PathNode descend(PathNode node, std::string_view key) const {
+    std::size_t start = 0;
+    while (node != kNoNode) {
+      std::size_t dot = key.find('.', start);
+      if (dot == std::string_view::npos) return child(node, key.substr(start));
+      node = child(node, key.substr(start, dot - start));
+      start = dot + 1;
+    }
+    return node;
+  }
+  // The field `node` names (kNoField if it is only a prefix).
+  FieldId node_field(PathNode node) const { return nodes_[node].field; }
+  bool node_has_children(PathNode node) const { return nodes_[node].children > 0; }
+  // Fields named "ip" or "*.ip" hold IP addresses.
+  bool is_ip(FieldId id) const { return ip_[id]; }
+
   std::string_view name(FieldId id) const { return names_[id]; }
   std::size_t size() const { return names_.size(); }
 
@@ -49,6 +75,28 @@ class FieldRegistry {
 
  private:
   std::optional<FieldId> find_hashed(std::string_view name) const;
+  PathNode child(PathNode parent, std::string_view segment) const;
+  PathNode add_child(PathNode parent, std::string_view segment);
+  void rehash(std::size_t capacity);
+
+  struct Node {
+    FieldId field = kNoField;
+    std::uint32_t children = 0;
+  };
+  struct Edge {  // parent --segment--> node
+    std::uint64_t hash = 0;
+    PathNode parent = 0;
+    PathNode node = kNoNode;
+    std::uint32_t offset = 0;  // segment text in segment_text_
+    std::uint32_t length = 0;
+  };
+  std::vector<Node> nodes_{1};
+  void place(const Edge& e);
+  std::vector<Edge> edges_;  // open addressing, power-of-two size, at most half full
+  std::vector<std::uint16_t> tags_;  // per slot of edges_: 0 free, else high bits of its hash
+  std::size_t edge_count_ = 0;
+  std::string segment_text_;
+  std::vector<bool> ip_;
 
   std::bitset<256> first_chars_;
   std::uint64_t length_mask_ = 0;  // bit min(length, 63) set for every registered name

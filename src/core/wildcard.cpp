@@ -1,4 +1,6 @@
-// Wildcard matching over segments; `?` consumes one UTF-8 code point.
+// Wildcard matching over segments; `?` consumes one UTF-8 code point. The
+// answer is the regular-expression one (some way to split the input fits),
+// which WildcardSet relies on: both must agree on every input.
 #include "core/wildcard.h"
 
 #include "core/text.h"
@@ -72,11 +74,20 @@ std::size_t WildcardPattern::match_segment_at(std::string_view input, std::size_
   return pos;
 }
 
-std::size_t WildcardPattern::find_segment(std::string_view input, std::size_t from, std::string_view segment) const {
-  for (std::size_t i = from; i < input.size() || (segment.empty() && i == input.size()); ++i) {
-    if (match_segment_at(input, i, segment) != std::string_view::npos) return i;
+std::size_t WildcardPattern::earliest_end(std::string_view input, std::size_t from, std::string_view segment) const {
+  // Later segments only need room after this one, so the match that ends
+  // first is the one to take. Without '?' that is the leftmost; with '?' a
+  // later start can end sooner (the length of a code point depends on its
+  // lead byte), so keep looking while a later start still could.
+  const bool variable = segment.find('?') != std::string_view::npos;
+  std::size_t best = std::string_view::npos;
+  for (std::size_t i = from; i < input.size() && i < best; ++i) {
+    std::size_t end = match_segment_at(input, i, segment);
+    if (end == std::string_view::npos) continue;
+    if (!variable) return end;
+    best = std::min(best, end);
   }
-  return std::string_view::npos;
+  return best;
 }
 
 bool WildcardPattern::matches(std::string_view input) const {
@@ -106,9 +117,8 @@ bool WildcardPattern::matches(std::string_view input) const {
   }
   if (!trailing_star_) --last;  // the final segment must end the input
   for (std::size_t i = first; i < last; ++i) {
-    std::size_t at = find_segment(input, pos, segments_[i]);
-    if (at == std::string_view::npos) return false;
-    pos = match_segment_at(input, at, segments_[i]);
+    pos = earliest_end(input, pos, segments_[i]);
+    if (pos == std::string_view::npos) return false;
   }
   if (trailing_star_) return true;
   // The last segment must match at the end. With '?' a segment's byte length

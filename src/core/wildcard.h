@@ -1,8 +1,8 @@
 // WildcardPattern: EQL's `*` (any run of characters) and `?` (exactly one
-// character) patterns, compiled once into segments. Matching is greedy
-// leftmost per segment, which is exact for `*` globs and runs in
-// O(len(input) * len(pattern)) at worst: no backtracking blow-up on
-// attacker-controlled values.
+// character) patterns, compiled once into segments. Each segment between
+// stars takes its earliest-ending match, which is exact (later segments only
+// need room after it) and runs in O(len(input) * len(pattern)) at worst: no
+// backtracking blow-up on attacker-controlled values.
 #pragma once
 
 #include <string>
@@ -30,7 +30,8 @@ class WildcardPattern {
  private:
   // Match `segment` (may contain '?') at input[pos]; returns the end or npos.
   std::size_t match_segment_at(std::string_view input, std::size_t pos, std::string_view segment) const;
-  std::size_t find_segment(std::string_view input, std::size_t from, std::string_view segment) const;
+  // The smallest end of a match of `segment` starting at or after `from`, or npos.
+  std::size_t earliest_end(std::string_view input, std::size_t from, std::string_view segment) const;
 
   std::string pattern_;  // folded when fold_
   bool fold_;

@@ -2,6 +2,7 @@
 #include "detect/hunt_engine.h"
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -28,6 +29,7 @@ HuntEngine::HuntEngine(const RuleSet& rules, HuntOptions options)
     lane->tested_at.assign(rules.compiled.size(), ~std::uint64_t{0});
     lane->evaluations.assign(rules.compiled.size(), 0);
     lane->excepted.assign(rules.compiled.size(), 0);
+    lane->nanos.assign(rules.compiled.size(), 0);
     lanes_.push_back(std::move(lane));
   }
   if (lanes > 1) workers_ = std::make_unique<WorkerPool>(lanes - 1);
@@ -115,23 +117,32 @@ void HuntEngine::match_lane(Lane& lane, const EventBatch& batch, std::size_t lan
         if (lane.tested_at[r] == serial) continue;
         lane.tested_at[r] = serial;
         ++lane.evaluations[r];
-        const auto event_index = static_cast<std::uint32_t>(i);
-        const auto rule = static_cast<std::uint32_t>(r);
-        if (runners_[r] || samplers_[r]) {
-          // An event an exception covers takes no part in the rule's sequences
-          // (Elastic adds exceptions to every term's query).
-          if (exceptions_[r].empty() || !excepted(r, e)) lane.feeds.emplace_back(event_index, rule);
+        if (!options_.profile) {
+          test_rule(lane, r, e, static_cast<std::uint32_t>(i));
           continue;
         }
-        if (!eql::matches(*rules_.compiled[r].query.event, e, lane.context)) continue;
-        if (!exceptions_[r].empty() && excepted(r, e)) {
-          ++lane.excepted[r];
-          continue;
-        }
-        lane.hits.emplace_back(event_index, rule);
+        auto start = std::chrono::steady_clock::now();
+        test_rule(lane, r, e, static_cast<std::uint32_t>(i));
+        lane.nanos[r] += static_cast<std::uint64_t>((std::chrono::steady_clock::now() - start).count());
       }
     }
   }
+}
+
+void HuntEngine::test_rule(Lane& lane, std::size_t r, const Event& e, std::uint32_t i) {
+  const auto rule = static_cast<std::uint32_t>(r);
+  if (runners_[r] || samplers_[r]) {
+    // An event an exception covers takes no part in the rule's sequences
+    // (Elastic adds exceptions to every term's query).
+    if (exceptions_[r].empty() || !excepted(r, e)) lane.feeds.emplace_back(i, rule);
+    return;
+  }
+  if (!eql::matches(*rules_.compiled[r].query.event, e, lane.context)) return;
+  if (!exceptions_[r].empty() && excepted(r, e)) {
+    ++lane.excepted[r];
+    return;
+  }
+  lane.hits.emplace_back(i, rule);
 }
 
 void HuntEngine::add(const EventBatch& batch) {
@@ -172,10 +183,14 @@ void HuntEngine::add(const EventBatch& batch) {
     for (; f < lane.feeds.size() && lane.feeds[f].first == i; ++f) {
       std::size_t r = lane.feeds[f].second;
       if (!rare(r, e)) continue;  // a term event whose value is not rare takes no part
+      auto start = options_.profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
       if (runners_[r]) {
         runners_[r]->add(e, context_);
       } else {
         samplers_[r]->add(e, context_);
+      }
+      if (options_.profile) {
+        stats_[r].eval_ns += static_cast<std::uint64_t>((std::chrono::steady_clock::now() - start).count());
       }
     }
     for (; h < lane.hits.size() && lane.hits[h].first == i; ++h) hit(lane.hits[h].second, e);
@@ -243,7 +258,8 @@ std::vector<std::vector<Detection>> HuntEngine::finish(std::vector<RuleRunStats>
     for (std::size_t r = 0; r < rules_.compiled.size(); ++r) {
       stats_[r].evaluations += lane->evaluations[r];
       stats_[r].excepted += lane->excepted[r];
-      lane->evaluations[r] = lane->excepted[r] = 0;
+      stats_[r].eval_ns += lane->nanos[r];
+      lane->evaluations[r] = lane->excepted[r] = lane->nanos[r] = 0;
     }
   }
   for (std::size_t r = 0; r < rules_.compiled.size(); ++r) {

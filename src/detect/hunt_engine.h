@@ -43,6 +43,7 @@ struct Detection {
 
 struct RuleRunStats {
   std::uint64_t evaluations = 0;    // events the rule's program ran on (the index let the others pass)
+  std::uint64_t eval_ns = 0;        // with HuntOptions::profile: time spent evaluating (and feeding sequences)
   std::uint64_t detections = 0;
   std::uint64_t dropped = 0;        // detections beyond max_detections_per_rule (counted, not kept)
   std::uint64_t no_timestamp = 0;   // matching events without a timestamp (no schedule can find them)
@@ -66,6 +67,7 @@ struct HuntOptions {
   unsigned threads = 0;  // matching lanes (0 = one per core)
   BaselineStore* baseline = nullptr;  // known terms for rarity conditions and new_terms rules
   std::size_t max_terms = 1000000;    // terms held in memory per tracker (rarity) and per new_terms rule
+  bool profile = false;               // time every rule evaluation (RuleRunStats::eval_ns)
 };
 
 class NewTermsRunner;
@@ -92,7 +94,10 @@ class HuntEngine {
     std::vector<std::pair<std::uint32_t, std::uint32_t>> feeds;  // (event in batch, rule): for a sequence/sample
     std::vector<std::uint64_t> evaluations;  // per rule
     std::vector<std::uint64_t> excepted;     // per rule
+    std::vector<std::uint64_t> nanos;        // per rule, when profiling
   };
+  // Tests event `i` of the batch against rule `r` (a candidate): notes a hit or a sequence feed.
+  void test_rule(Lane& lane, std::size_t r, const Event& e, std::uint32_t i);
   void match_lane(Lane& lane, const EventBatch& batch, std::size_t lane_index, std::size_t lanes);
   // rule.timestamp_override's time for the event, if the rule has one and the event a valid value.
   std::optional<TimestampNs> window_time(std::size_t rule, const Event& e) const;

@@ -33,6 +33,14 @@ bool low_cardinality(std::string_view field) {
   return false;
 }
 
+// Fields with one value on (nearly) every event of a source: filing a rule
+// under their value is no better than filing it under "any".
+bool everywhere(std::string_view field) {
+  static constexpr std::string_view kPrefixes[] = {"host.", "agent.", "ecs.", "data_stream.", "event.kind",
+                                                   "event.outcome", "event.module", "event.dataset"};
+  return std::any_of(std::begin(kPrefixes), std::end(kPrefixes), [&](std::string_view p) { return field.starts_with(p); });
+}
+
 std::string category_type_key(std::string_view category, std::string_view type) {
   std::string key(category);
   key.push_back('\x1f');
@@ -242,6 +250,14 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
       if (!types || r.values.size() < types->values.size()) types = &r;
     } else if (!low_cardinality(fields.name(r.field)) && (!best || r.values.size() < best->values.size())) {
       best = &r;
+    }
+  }
+  if (!best && category.empty() && !categories) {
+    // No category to file under: any literal requirement narrows more than
+    // none (`any where event.action : "service-installed"`).
+    for (const Requirement& r : reqs) {
+      if (everywhere(fields.name(r.field))) continue;
+      if (!best || r.values.size() < best->values.size()) best = &r;
     }
   }
   if (best) {

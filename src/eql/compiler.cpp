@@ -13,6 +13,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <optional>
 
 #include "core/text.h"
 #include "eql/parser.h"
@@ -69,7 +71,7 @@ class Compiler {
         parts.push_back(i);
       }
     }
-    order_by_cost(parts);
+    order_conjuncts(parts);
     return emit({OpCode::And, 0, 0, 0, 0, 0, pos}, parts);
   }
 
@@ -98,12 +100,94 @@ class Compiler {
 
   static bool is_field(const Node& n) { return n.kind == NodeKind::Field; }
 
+  // One field tested against constants: `f : (...)`, `f like (...)`, or
+  // `f == "text"` (a `like` without wildcards, for fields that hold no IP
+  // addresses: IP equality compares addresses, not text).
+  struct FieldTest {
+    const Node* target;
+    MatchOp op;
+    std::vector<const Node*> values;
+  };
+  std::optional<FieldTest> field_test(const Node& c, bool negated) const {
+    const Node* m = &c;
+    if (negated && c.kind == NodeKind::Not) m = c.children[0].get();
+    if (m->kind == NodeKind::Match && is_field(*m->children[0]) && m->negated == (negated && m == &c) &&
+        m->match != MatchOp::Regex && m->match != MatchOp::RegexInsensitive) {
+      FieldTest t{m->children[0].get(), m->match, {}};
+      for (std::size_t i = 1; i < m->children.size(); ++i) t.values.push_back(m->children[i].get());
+      return t;
+    }
+    if (!negated && c.kind == NodeKind::Compare && c.compare == CompareOp::Eq) {
+      for (int k = 0; k < 2; ++k) {
+        const Node& f = *c.children[k];
+        const Node& v = *c.children[1 - k];
+        if (is_field(f) && !f.optional && v.kind == NodeKind::String && !WildcardPattern::has_wildcard(v.text) &&
+            f.text != "ip" && !std::string_view(f.text).ends_with(".ip")) {
+          return FieldTest{&f, MatchOp::Like, {&v}};
+        }
+      }
+    }
+    return std::nullopt;
+  }
+
+  // `f : "a" or f : "b"` is `f : ("a", "b")`, and `not f : "a" and not f :
+  // "b"` is `not f : ("a", "b")` (also in three-valued logic): one set
+  // lookup or one pattern scan instead of one test per value. KQL and
+  // exception lists write long chains like these.
+  std::vector<std::uint32_t> compile_merged(const std::vector<const Node*>& flat, bool conjunction, bool query_context) {
+    std::vector<std::uint32_t> parts;
+    struct Group {
+      FieldTest test;
+      const Node* first;  // compiled as written when it stays alone
+      std::size_t members;
+    };
+    std::vector<Group> groups;
+    std::vector<const Node*> order;  // nullptr: the next group, where its first member stood
+    for (const Node* c : flat) {
+      std::optional<FieldTest> t = field_test(*c, conjunction);
+      if (!t) {
+        order.push_back(c);
+        continue;
+      }
+      auto same = [&](const Group& g) {
+        return g.test.op == t->op && g.test.target->text == t->target->text &&
+               g.test.target->optional == t->target->optional;
+      };
+      if (auto it = std::find_if(groups.begin(), groups.end(), same); it != groups.end()) {
+        it->test.values.insert(it->test.values.end(), t->values.begin(), t->values.end());
+        ++it->members;
+      } else {
+        groups.push_back({std::move(*t), c, 1});
+        order.push_back(nullptr);
+      }
+    }
+    std::size_t next = 0;
+    for (const Node* c : order) {
+      if (c) {
+        parts.push_back(compile(*c, query_context));
+        continue;
+      }
+      const Group& group = groups[next++];
+      if (group.members == 1) {
+        parts.push_back(compile(*group.first, query_context));
+        continue;
+      }
+      const FieldTest& t = group.test;
+      std::uint32_t merged = match_values(*t.target, t.values, t.op, t.target->pos, query_context);
+      parts.push_back(conjunction ? emit({OpCode::Not, 0, 0, 0, 0, 0, t.target->pos}, {merged}) : merged);
+    }
+    return parts;
+  }
+
   std::uint32_t logical(const Node& n, bool query_context) {
     std::vector<const Node*> flat;
     collect(n, n.kind, flat);
-    std::vector<std::uint32_t> parts;
-    for (const Node* c : flat) parts.push_back(compile(*c, query_context));
-    order_by_cost(parts);
+    std::vector<std::uint32_t> parts = compile_merged(flat, n.kind == NodeKind::And, query_context);
+    if (n.kind == NodeKind::And) {
+      order_conjuncts(parts);
+    } else {
+      order_by_cost(parts);
+    }
     return emit({n.kind == NodeKind::And ? OpCode::And : OpCode::Or, 0, 0, 0, 0, 0, n.pos}, parts);
   }
 
@@ -125,12 +209,24 @@ class Compiler {
       case OpCode::IsNull: return 1 + sum;
       case OpCode::InSet: return 2 + sum;
       case OpCode::Compare: return 2 + sum;
-      case OpCode::Wildcard: return 3 + sum + static_cast<std::uint32_t>(p_.patterns[ins.arg].size() / 4);
+      case OpCode::Wildcard:
+        return 3 + sum + static_cast<std::uint32_t>(std::min<std::size_t>(p_.patterns[ins.arg].size(), 16) / 4);
       case OpCode::Regex: return 30 + sum;
       case OpCode::Call: return 10 + sum;
       case OpCode::InList: return 5 + sum;
       default: return 1 + sum;
     }
+  }
+
+  // A conjunction stops at its first false part: negations (`not (exception)`),
+  // which almost every event passes, go after the positive conditions, which
+  // most events fail; within each group, cheapest first.
+  void order_conjuncts(std::vector<std::uint32_t>& parts) const {
+    std::stable_sort(parts.begin(), parts.end(), [&](std::uint32_t a, std::uint32_t b) {
+      bool na = p_.instrs[a].op == OpCode::Not, nb = p_.instrs[b].op == OpCode::Not;
+      if (na != nb) return nb;
+      return cost(a) < cost(b);
+    });
   }
 
   void order_by_cost(std::vector<std::uint32_t>& parts) const {
@@ -193,32 +289,41 @@ class Compiler {
   }
 
   std::uint32_t match(const Node& n, bool query_context) {
-    const Node& target = *n.children[0];
+    std::vector<const Node*> values;
+    for (std::size_t i = 1; i < n.children.size(); ++i) values.push_back(n.children[i].get());
+    std::uint32_t result = match_values(*n.children[0], values, n.match, n.pos, query_context);
+    return n.negated ? negate(result, n) : result;
+  }
+
+  // `target <op> (values...)`: exact values join a set, wildcard patterns a
+  // pattern list, regexes a regex list.
+  std::uint32_t match_values(const Node& target, const std::vector<const Node*>& values, MatchOp op, SourcePos pos,
+                             bool query_context) {
     std::uint32_t operand = compile(target, false);
     std::uint8_t two = (query_context && is_field(target)) ? kTwoValued : 0;
     std::vector<std::uint32_t> alternatives;
-    if (n.match == MatchOp::Regex || n.match == MatchOp::RegexInsensitive) {
-      bool insensitive = n.match == MatchOp::RegexInsensitive || ci();
+    if (op == MatchOp::Regex || op == MatchOp::RegexInsensitive) {
+      bool insensitive = op == MatchOp::RegexInsensitive || ci();
       std::vector<std::unique_ptr<RE2>> res;
-      for (std::size_t i = 1; i < n.children.size(); ++i) {
+      for (const Node* value : values) {
         RE2::Options opts;
         opts.set_log_errors(false);
         opts.set_case_sensitive(!insensitive);
         opts.set_dot_nl(true);
-        res.push_back(std::make_unique<RE2>(n.children[i]->text, opts));
+        res.push_back(std::make_unique<RE2>(value->text, opts));
       }
       p_.regexes.push_back(std::move(res));
       alternatives.push_back(emit({OpCode::Regex, static_cast<std::uint8_t>(two | (insensitive ? kInsensitive : 0)), 0,
-                                   static_cast<std::uint32_t>(p_.regexes.size() - 1), 0, 0, n.pos},
+                                   static_cast<std::uint32_t>(p_.regexes.size() - 1), 0, 0, pos},
                                   {operand}));
     } else {
-      bool insensitive = n.match != MatchOp::Like || ci();
+      bool insensitive = op != MatchOp::Like || ci();
       ConstantSet exact;
       bool any_exact = false;
       bool null_alternative = false;
       std::vector<WildcardPattern> patterns;
-      for (std::size_t i = 1; i < n.children.size(); ++i) {
-        const Node& c = *n.children[i];
+      for (const Node* value : values) {
+        const Node& c = *value;
         if (c.kind == NodeKind::Null) {
           null_alternative = true;
         } else if (c.kind == NodeKind::String && WildcardPattern::has_wildcard(c.text)) {
@@ -232,20 +337,21 @@ class Compiler {
       if (any_exact) {
         p_.sets.push_back(std::move(exact));
         alternatives.push_back(emit({OpCode::InSet, static_cast<std::uint8_t>(two | fold), 0,
-                                     static_cast<std::uint32_t>(p_.sets.size() - 1), 0, 0, n.pos},
+                                     static_cast<std::uint32_t>(p_.sets.size() - 1), 0, 0, pos},
                                     {operand}));
       }
       if (!patterns.empty()) {
+        p_.wildcard_scans.push_back(std::make_unique<AdaptiveWildcards>());
         p_.patterns.push_back(std::move(patterns));
         alternatives.push_back(emit({OpCode::Wildcard, static_cast<std::uint8_t>(two | fold), 0,
-                                     static_cast<std::uint32_t>(p_.patterns.size() - 1), 0, 0, n.pos},
+                                     static_cast<std::uint32_t>(p_.patterns.size() - 1), 0, 0, pos},
                                     {operand}));
       }
-      if (null_alternative) alternatives.push_back(emit({OpCode::IsNull, kTwoValued, 0, 0, 0, 0, n.pos}, {operand}));
+      if (null_alternative) alternatives.push_back(emit({OpCode::IsNull, kTwoValued, 0, 0, 0, 0, pos}, {operand}));
     }
     std::uint32_t result =
-        alternatives.size() == 1 ? alternatives[0] : emit({OpCode::Or, 0, 0, 0, 0, 0, n.pos}, alternatives);
-    return n.negated ? negate(result, n) : result;
+        alternatives.size() == 1 ? alternatives[0] : emit({OpCode::Or, 0, 0, 0, 0, 0, pos}, alternatives);
+    return result;
   }
 
   std::uint32_t call(const Node& n, bool query_context) {

@@ -208,13 +208,10 @@ Value evaluate(const Program& p, std::uint32_t index, const Event& event, EvalCo
     case OpCode::Wildcard: {
       Value v = evaluate(p, kids[0], event, ctx);
       const auto& patterns = p.patterns[ins.arg];
+      const AdaptiveWildcards& scan = *p.wildcard_scans[ins.arg];
       Truth t = any_of_values(v, [&](const Value& x) {
         if (x.is_null()) return Truth::Null;
-        std::string_view s = text_for_match(x, ctx.scratch);
-        for (const WildcardPattern& pat : patterns) {
-          if (pat.matches(s)) return Truth::True;
-        }
-        return Truth::False;
+        return scan.matches_any(patterns, text_for_match(x, ctx.scratch), ctx.wildcards) ? Truth::True : Truth::False;
       });
       return settle(t);
     }

@@ -18,6 +18,7 @@
 #include "core/event.h"
 #include "core/field_registry.h"
 #include "core/wildcard.h"
+#include "core/wildcard_set.h"
 #include "eql/ast.h"
 #include "eql/functions.h"
 
@@ -79,6 +80,7 @@ struct Program {
   std::vector<Value> constants;
   std::deque<std::string> strings;  // owns the text of constants
   std::vector<std::vector<WildcardPattern>> patterns;
+  std::vector<std::unique_ptr<AdaptiveWildcards>> wildcard_scans;  // per patterns[i]: how to test them
   std::vector<std::vector<std::unique_ptr<RE2>>> regexes;
   std::vector<ConstantSet> sets;
   std::vector<const FunctionSpec*> functions;
@@ -92,6 +94,7 @@ struct Program {
 // build; it is reset for every event.
 struct EvalContext {
   Arena scratch{4096};
+  WildcardScratch wildcards;
 };
 
 // True when the event satisfies the query's condition (category included).

@@ -33,7 +33,7 @@ struct NdjsonReader::Impl {
   ReaderOptions options;
   od::parser parser;
   od::parser array_parser;  // walks JSON array files while `parser` decodes elements
-  std::string path;         // dotted path of the key being visited
+  bool stable_input = false;  // the document being decoded stays where it is until its batch is flushed
   std::vector<PendingField> pending;
   std::string scratch;  // padded copy for documents that cannot be parsed in place
   std::uint64_t& next_ordinal;
@@ -50,16 +50,35 @@ struct NdjsonReader::Impl {
 
   // ---- decoding one document ----
 
-  simdjson::error_code materialize(od::value value, FieldId id, Arena& arena, bool in_array, std::size_t depth) {
+  // A string value as a view: straight into the input when it has no escapes
+  // and the input outlives the batch, else unescaped and copied to the arena.
+  simdjson::error_code string_of(od::value& value, Arena& arena, std::string_view& out) {
+    if (stable_input) {
+      std::string_view raw = value.raw_json_token();
+      while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\t' || raw.back() == '\r' || raw.back() == '\n')) {
+        raw.remove_suffix(1);
+      }
+      if (raw.size() >= 2 && raw.front() == '"' && raw.back() == '"' &&
+          std::memchr(raw.data() + 1, '\\', raw.size() - 2) == nullptr) {
+        out = raw.substr(1, raw.size() - 2);
+        return simdjson::SUCCESS;
+      }
+    }
+    std::string_view s;
+    if (auto err = value.get_string().get(s)) return err;
+    out = arena.copy(s);
+    return simdjson::SUCCESS;
+  }
+
+  simdjson::error_code materialize(od::value value, FieldId id, FieldRegistry::PathNode node, Arena& arena,
+                                   bool in_array, std::size_t depth) {
     od::json_type type;
     if (auto err = value.type().get(type)) return err;
     switch (type) {
       case od::json_type::string: {
         std::string_view s;
-        if (auto err = value.get_string().get(s)) return err;
-        std::string_view name = fields.name(id);
-        bool ip_field = name == "ip" || name.ends_with(".ip");
-        pending.push_back({id, ip_field ? Value::ip(arena.copy(s)) : Value::string(arena.copy(s)), in_array});
+        if (auto err = string_of(value, arena, s)) return err;
+        pending.push_back({id, fields.is_ip(id) ? Value::ip(s) : Value::string(s), in_array});
         return simdjson::SUCCESS;
       }
       case od::json_type::number: {
@@ -101,7 +120,7 @@ struct NdjsonReader::Impl {
         for (auto element : arr) {
           od::value v;
           if (auto err = element.get(v)) return err;
-          if (auto err = materialize(v, id, arena, true, depth + 1)) return err;
+          if (auto err = materialize(v, id, node, arena, true, depth + 1)) return err;
         }
         if (pending.size() == before) {
           // An empty array is a present field with no values: mark it so the
@@ -114,22 +133,24 @@ struct NdjsonReader::Impl {
         // The field itself is an object: its sub-fields may be wanted.
         od::object obj;
         if (auto err = value.get_object().get(obj)) return err;
-        return walk_object(obj, arena, depth + 1);
+        return walk_object(obj, node, arena, depth + 1);
       }
     }
     return simdjson::SUCCESS;
   }
 
-  simdjson::error_code visit(od::value value, Arena& arena, std::size_t depth) {
-    // `path` names this value. Read it, descend into it, or leave it unparsed.
-    if (auto id = fields.find(path)) return materialize(value, *id, arena, false, depth);
-    if (!fields.is_prefix(path)) return simdjson::SUCCESS;
+  simdjson::error_code visit(od::value value, FieldRegistry::PathNode node, Arena& arena, std::size_t depth) {
+    // `node` names this value. Read it, descend into it, or leave it unparsed.
+    if (FieldId id = fields.node_field(node); id != FieldRegistry::kNoField) {
+      return materialize(value, id, node, arena, false, depth);
+    }
+    if (!fields.node_has_children(node)) return simdjson::SUCCESS;
     od::json_type type;
     if (auto err = value.type().get(type)) return err;
     if (type == od::json_type::object) {
       od::object obj;
       if (auto err = value.get_object().get(obj)) return err;
-      return walk_object(obj, arena, depth + 1);
+      return walk_object(obj, node, arena, depth + 1);
     }
     if (type == od::json_type::array) {
       // Arrays of objects: every element contributes values to the same fields.
@@ -139,26 +160,27 @@ struct NdjsonReader::Impl {
       for (auto element : arr) {
         od::value v;
         if (auto err = element.get(v)) return err;
-        if (auto err = visit(v, arena, depth + 1)) return err;
+        if (auto err = visit(v, node, arena, depth + 1)) return err;
       }
     }
     return simdjson::SUCCESS;
   }
 
-  simdjson::error_code walk_object(od::object obj, Arena& arena, std::size_t depth) {
+  simdjson::error_code walk_object(od::object obj, FieldRegistry::PathNode node, Arena& arena, std::size_t depth) {
     if (depth >= kMaxDepth) return simdjson::DEPTH_ERROR;
-    std::size_t base = path.size();
     for (auto field : obj) {
-      std::string_view key;
-      if (auto err = field.unescaped_key().get(key)) return err;
-      path.resize(base);
-      if (base != 0) path.push_back('.');
-      path.append(key);
-      od::value v;
-      if (auto err = field.value().get(v)) return err;
-      if (auto err = visit(v, arena, depth)) return err;
+      // Keys rarely hold escapes: read them in place up to the closing quote.
+      od::field f;
+      if (auto err = std::move(field).get(f)) return err;
+      const char* raw = f.key().raw();
+      std::size_t n = 0;
+      while (raw[n] != '"' && raw[n] != '\\') ++n;
+      std::string_view key(raw, n);
+      if (raw[n] == '\\' && f.unescaped_key().get(key)) return simdjson::STRING_ERROR;
+      FieldRegistry::PathNode next = fields.descend(node, key);
+      if (next == FieldRegistry::kNoNode) continue;
+      if (auto err = visit(f.value(), next, arena, depth)) return err;
     }
-    path.resize(base);
     return simdjson::SUCCESS;
   }
 
@@ -171,7 +193,6 @@ struct NdjsonReader::Impl {
   bool decode(const char* data, std::size_t len, std::size_t capacity, Event& event, Arena& arena,
               std::string& reason) {
     pending.clear();
-    path.clear();
     // On-Demand stops reading at the end of the root object, so check the
     // framing here: one object, nothing after it.
     std::string_view text(data, len);
@@ -199,16 +220,20 @@ struct NdjsonReader::Impl {
       }
       return fail(err);
     }
-    if (auto err = walk_object(obj, arena, 0)) return fail(err);
+    if (auto err = walk_object(obj, FieldRegistry::kRoot, arena, 0)) return fail(err);
     finish_event(event, arena);
     return true;
   }
 
+  // `stable`: `text` stays in place until its batch is flushed, so string
+  // values may point into it.
   bool decode_padded(std::string_view text, Event& event, Arena& arena, std::string& reason,
-                     std::size_t available) {
+                     std::size_t available, bool stable) {
     if (available >= text.size() + simdjson::SIMDJSON_PADDING) {
+      stable_input = stable;
       return decode(text.data(), text.size(), available, event, arena, reason);
     }
+    stable_input = false;
     scratch.assign(text);
     scratch.resize(text.size() + simdjson::SIMDJSON_PADDING, ' ');
     return decode(scratch.data(), text.size(), scratch.size(), event, arena, reason);
@@ -305,7 +330,7 @@ struct NdjsonReader::Impl {
       available = line.size();
       copy_source = true;
     }
-    if (!decode_padded(line, event, batch.arena, reason, available)) {
+    if (!decode_padded(line, event, batch.arena, reason, available, !copy_source)) {
       report.skipped(file, line_no, offset, std::move(reason));
       return true;
     }
@@ -477,7 +502,7 @@ NdjsonReader::NdjsonReader(const FieldRegistry& fields, const ReaderOptions& opt
 NdjsonReader::~NdjsonReader() = default;
 
 bool NdjsonReader::decode_one(std::string_view text, Event& event, Arena& arena, std::string& reason) {
-  return impl_->decode_padded(text, event, arena, reason, text.size());
+  return impl_->decode_padded(text, event, arena, reason, text.size(), false);
 }
 
 bool NdjsonReader::read_contiguous(ByteSource* source, std::string_view data, std::size_t capacity,

@@ -1,10 +1,15 @@
-// WildcardPattern: shapes, case folding, '?' on UTF-8, and the
-// no-blow-up guarantee on adversarial inputs.
+// WildcardPattern: shapes, case folding, '?' on UTF-8, the no-blow-up
+// guarantee on adversarial inputs, exact agreement with the definition;
+// WildcardSet (vectorscan) agreeing with the patterns one by one.
 #include "core/wildcard.h"
+#include "core/wildcard_set.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
 #include <string>
+#include <vector>
 
 using vigil::WildcardPattern;
 
@@ -57,4 +62,128 @@ TEST(Wildcard, AdversarialInputFinishes) {
   EXPECT_FALSE(p.matches(input));
   input.back() = 'b';
   EXPECT_TRUE(p.matches(input));
+}
+
+// ---- exact semantics, and WildcardSet agreeing with WildcardPattern ----
+
+namespace {
+
+std::size_t code_point_bytes(unsigned char lead) {
+  if (lead < 0x80) return 1;
+  if ((lead >> 5) == 0x6) return 2;
+  if ((lead >> 4) == 0xe) return 3;
+  if ((lead >> 3) == 0x1e) return 4;
+  return 1;
+}
+
+// The definition, by exhaustive search: some way to split the input fits.
+bool reference_match(std::string_view pattern, std::string_view input, bool fold) {
+  if (pattern.empty()) return input.empty();
+  char pc = pattern[0];
+  if (pc == '*') {
+    for (std::size_t k = 0; k <= input.size(); ++k) {
+      if (reference_match(pattern.substr(1), input.substr(k), fold)) return true;
+    }
+    return false;
+  }
+  if (input.empty()) return false;
+  if (pc == '?') {
+    std::size_t n = code_point_bytes(static_cast<unsigned char>(input[0]));
+    return n <= input.size() && reference_match(pattern.substr(1), input.substr(n), fold);
+  }
+  auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; };
+  bool same = fold ? lower(pc) == lower(input[0]) : pc == input[0];
+  return same && reference_match(pattern.substr(1), input.substr(1), fold);
+}
+
+std::string random_text(std::mt19937& rng, std::string_view alphabet, std::size_t max_len) {
+  std::string s;
+  std::size_t n = rng() % (max_len + 1);
+  for (std::size_t i = 0; i < n; ++i) s += alphabet[rng() % alphabet.size()];
+  return s;
+}
+
+}  // namespace
+
+TEST(Wildcard, QuestionMarkBeforeALaterSegmentTakesTheEarliestEnd) {
+  // "*?b*?b*" on F0 62 62 80 62: the leftmost "?b" starts at 0, where the
+  // 4-byte lead F0 makes '?' end at 4 and the segment at 5, leaving nothing
+  // for the second "?b"; starting at 1 it ends at 3, and "\x80b" follows.
+  std::string input = "\xf0\x62\x62\x80\x62";
+  EXPECT_TRUE(reference_match("*?b*?b*", input, false));
+  EXPECT_TRUE(WildcardPattern("*?b*?b*", false).matches(input));
+}
+
+TEST(Wildcard, PatternsMatchExactlyWhatTheDefinitionSays) {
+  std::mt19937 rng(7);
+  // Letters, separators, a two-byte and a four-byte character, stray bytes.
+  const std::string input_alphabet = std::string("aAbB\\.x") + "\xc3\xa9" + "\xf0\x9f\x98\x80" + "\x80\xff";
+  const std::string pattern_alphabet = "aAbB\\.**??";
+  for (int i = 0; i < 20000; ++i) {
+    std::string pattern = random_text(rng, pattern_alphabet, 7);
+    std::string input = random_text(rng, input_alphabet, 10);
+    bool fold = (rng() & 1) != 0;
+    WildcardPattern p(pattern, fold);
+    ASSERT_EQ(p.matches(input), reference_match(p.pattern(), input, fold))
+        << "pattern '" << pattern << "' input '" << input << "' fold " << fold;
+  }
+}
+
+TEST(WildcardSet, OneScanAgreesWithEachPatternAlone) {
+  std::mt19937 rng(11);
+  const std::string input_alphabet = std::string("aAbB\\.x\n") + "\xc3\xa9" + "\xf0\x9f\x98\x80" + "\x80\xff";
+  const std::string pattern_alphabet = "aAbB\\.x\n**??";
+  vigil::WildcardScratch scratch;
+  int matched = 0;
+  for (int round = 0; round < 300; ++round) {
+    std::vector<WildcardPattern> patterns;
+    bool fold = (rng() & 1) != 0;
+    std::size_t count = 1 + rng() % 8;
+    for (std::size_t k = 0; k < count; ++k) patterns.emplace_back(random_text(rng, pattern_alphabet, 6), fold);
+    auto set = vigil::WildcardSet::compile(patterns);
+    ASSERT_NE(set, nullptr);
+    for (int j = 0; j < 100; ++j) {
+      std::string input = random_text(rng, input_alphabet, 9);
+      bool expected = std::any_of(patterns.begin(), patterns.end(), [&](const WildcardPattern& p) { return p.matches(input); });
+      matched += expected;
+      ASSERT_EQ(set->matches_any(input, scratch), expected) << "input '" << input << "'";
+    }
+  }
+  EXPECT_GT(matched, 1000);  // the random cases are not all misses
+}
+
+TEST(WildcardSet, AnchoredAtBothEndsAndCaseFoldedOnlyWhenAsked) {
+  std::vector<WildcardPattern> folded{{"?:\\windows\\*.exe", true}, {"*\\temp\\*", true}, {"cmd.exe", true}};
+  auto set = vigil::WildcardSet::compile(folded);
+  vigil::WildcardScratch scratch;
+  EXPECT_TRUE(set->matches_any("C:\\Windows\\System32\\CMD.EXE", scratch));
+  EXPECT_TRUE(set->matches_any("CMD.exe", scratch));
+  EXPECT_FALSE(set->matches_any("C:\\Windows\\cmd.exe\n", scratch));  // no match before a final newline
+  EXPECT_FALSE(set->matches_any("xcmd.exe", scratch));
+  EXPECT_TRUE(set->matches_any("D:\\Users\\x\\TEMP\\a.dll", scratch));
+  std::vector<WildcardPattern> exact{{"*.EXE", false}, {"A?", false}};
+  auto strict = vigil::WildcardSet::compile(exact);
+  EXPECT_FALSE(strict->matches_any("cmd.exe", scratch));
+  EXPECT_TRUE(strict->matches_any("cmd.EXE", scratch));
+  EXPECT_TRUE(strict->matches_any("A\xc3\xa9", scratch));
+  EXPECT_FALSE(strict->matches_any("a\xc3\xa9", scratch));
+}
+
+TEST(WildcardSet, AdaptiveListGivesTheSameAnswersBeforeAndAfterCompiling) {
+  std::vector<WildcardPattern> patterns;
+  for (const char* p : {"*\\run\\*", "*\\runonce\\*", "?:\\users\\*\\startup\\*", "*.lnk", "*\\winlogon\\shell"}) {
+    patterns.emplace_back(p, true);
+  }
+  const std::vector<std::pair<std::string, bool>> inputs = {
+      {"HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\evil", true},
+      {"C:\\Users\\bob\\Startup\\x.exe", true},
+      {"C:\\Users\\bob\\Desktop\\x.LNK", true},
+      {"HKLM\\Software\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon\\Shell", true},
+      {"HKLM\\Software\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon\\Userinit", false},
+      {"", false}};
+  vigil::AdaptiveWildcards adaptive;
+  vigil::WildcardScratch scratch;
+  for (std::uint32_t round = 0; round < vigil::AdaptiveWildcards::kCompileAfter / inputs.size() + 10; ++round) {
+    for (const auto& [input, expected] : inputs) ASSERT_EQ(adaptive.matches_any(patterns, input, scratch), expected) << input;
+  }
 }

@@ -142,3 +142,35 @@ TEST(Eval, ExplainShowsThePlan) {
   EXPECT_NE(plan.find("wildcard[1] \"*.dll\" (suffix)"), std::string::npos) << plan;
   EXPECT_NE(plan.find("field event.category"), std::string::npos) << plan;
 }
+
+// `f : a or f : b` compiles to one test of f against (a, b), and `not f : a
+// and not f : b` to `not f : (a, b)`; answers are those of the chain as written.
+TEST(Eval, ChainsOfTestsOnOneFieldBecomeOneTest) {
+  FieldRegistry fields;
+  auto chain = compile_query(
+      R"(process where process.name : "a*" or process.name : "pow*" or process.name : "c*" or )"
+      R"(process.name == "x" or process.name == "y" or process.pid == 42)", fields);
+  ASSERT_TRUE(chain.ok());
+  std::size_t wildcards = 0, compares = 0;
+  for (const Instr& ins : chain->program->instrs) {
+    wildcards += ins.op == OpCode::Wildcard;
+    compares += ins.op == OpCode::Compare;
+  }
+  EXPECT_EQ(wildcards, 1u);  // the three `:` patterns
+  EXPECT_EQ(compares, 1u);   // pid == 42; "x" and "y" became one set
+  const std::vector<std::pair<std::string, bool>> cases = {
+      {R"(process where process.name : "a*" or process.name : "pow*")", true},
+      {R"(process where process.name : "a*" or process.name : "b*")", false},
+      {R"(process where process.name == "powershell.exe" or process.name == "PowerShell.EXE")", true},
+      {R"(process where process.name == "powershell.exe" or process.name == "pwsh.exe")", false},
+      {R"(process where process.name like "Power*" or process.name like "x")", true},
+      {R"(process where not process.name : "a*" and not process.name : "pow*")", false},
+      {R"(process where not process.name : "a*" and not process.name : "b*")", true},
+      {R"(process where not process.name : "a*" and not process.name : "b*" and not process.name == "PowerShell.EXE")", false},
+      {R"(process where not user.domain : "a*" and not user.domain : "b*")", true},  // missing field: not false is true
+      {R"(process where user.domain : "a*" or user.domain : "b*")", false},
+      {R"(process where destination.ip == "10.1.2.3" or destination.ip == "10.0.0.1")", true},
+      {R"(process where process.args : "-e*" or process.args : "x")", true},  // any value of an array
+  };
+  for (const auto& [query, expected] : cases) EXPECT_EQ(matches_doc(query, kProc), expected) << query;
+}

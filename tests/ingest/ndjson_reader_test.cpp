@@ -218,3 +218,24 @@ TEST(NdjsonReader, MissingFileIsReportedNotFatal) {
   EXPECT_EQ(stats.failed_inputs, 1u);
   EXPECT_EQ(stats.events, 0u);
 }
+
+TEST(NdjsonReader, StringValuesSurviveTheirBatchWhereverTheLineWasParsed) {
+  // Values without escapes point into the input; the last lines of a file
+  // (closer to its end than simdjson's padding) are parsed from a reused
+  // copy, so theirs must be copied. Escaped values and keys are unescaped.
+  std::string content;
+  for (int i = 0; i < 50; ++i) content += R"({"process":{"name":"long-line-)" + std::to_string(i) + R"(.exe"},"pad":"0123456789012345678901234567890123456789"})" "\n";
+  content += R"({"process":{"name":"tab\there"}})" "\n";
+  content += R"({"proc\u0065ss":{"name":"escaped-key"}})" "\n";
+  for (int i = 0; i < 6; ++i) content += R"({"process":{"name":"s)" + std::to_string(i) + R"("}})" "\n";
+  TempFile file(content);
+  FieldRegistry fields;
+  FieldId name = fields.intern("process.name");
+  Collected c = read_all(file.path, fields, name);
+  ASSERT_EQ(c.names.size(), 58u);
+  EXPECT_EQ(c.names[0], "\"long-line-0.exe\"");
+  EXPECT_EQ(c.names[49], "\"long-line-49.exe\"");
+  EXPECT_EQ(c.names[50], "\"tab\\there\"");
+  EXPECT_EQ(c.names[51], "\"escaped-key\"");
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(c.names[52 + i], "\"s" + std::to_string(i) + "\"");
+}

@@ -1,0 +1,139 @@
+// WildcardSet: wildcard patterns as anchored vectorscan expressions, one
+// database per set, block mode, stopping at the first match.
+#include "core/wildcard_set.h"
+
+#include <hs/hs.h>
+
+#include <atomic>
+#include <new>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace vigil {
+namespace {
+
+// Every live database, so a scratch can be sized for all of them at once.
+struct Registry {
+  std::mutex mutex;
+  std::vector<const hs_database_t*> databases;
+  std::atomic<std::uint64_t> generation{1};
+};
+
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+// `?`: one code point as WildcardPattern counts it (the lead byte decides the
+// length; a stray continuation or invalid byte is one character).
+constexpr std::string_view kOneCodePoint =
+    "(?:[\\x00-\\x7f\\x80-\\xbf\\xf8-\\xff]|[\\xc0-\\xdf][\\x00-\\xff]|[\\xe0-\\xef][\\x00-\\xff]{2}|"
+    "[\\xf0-\\xf7][\\x00-\\xff]{3})";
+
+int stop_at_first(unsigned int, unsigned long long, unsigned long long, unsigned int, void* matched) {
+  *static_cast<bool*>(matched) = true;
+  return 1;  // terminate the scan
+}
+
+}  // namespace
+
+std::string WildcardSet::to_regex(const WildcardPattern& pattern) {
+  std::string re = "\\A";
+  for (char c : pattern.pattern()) {
+    auto b = static_cast<unsigned char>(c);
+    if (c == '*') {
+      re += ".*";
+    } else if (c == '?') {
+      re += kOneCodePoint;
+    } else if ((b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z')) {
+      re.push_back(c);
+    } else {
+      re += fmt::format("\\x{:02x}", b);
+    }
+  }
+  re += "\\z";
+  return re;
+}
+
+std::unique_ptr<WildcardSet> WildcardSet::compile(std::span<const WildcardPattern> patterns) {
+  if (patterns.empty()) return nullptr;
+  std::vector<std::string> expressions;
+  std::vector<const char*> pointers;
+  std::vector<unsigned> flags;
+  std::vector<unsigned> ids;
+  for (const WildcardPattern& p : patterns) {
+    expressions.push_back(to_regex(p));
+    flags.push_back(HS_FLAG_DOTALL | HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY |
+                    (p.case_insensitive() ? HS_FLAG_CASELESS : 0u));
+    ids.push_back(static_cast<unsigned>(ids.size()));
+  }
+  for (const auto& e : expressions) pointers.push_back(e.c_str());
+  hs_database_t* db = nullptr;
+  hs_compile_error_t* error = nullptr;
+  if (hs_compile_multi(pointers.data(), flags.data(), ids.data(), static_cast<unsigned>(pointers.size()), HS_MODE_BLOCK,
+                       nullptr, &db, &error) != HS_SUCCESS) {
+    hs_free_compile_error(error);
+    return nullptr;
+  }
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  r.databases.push_back(db);
+  r.generation.fetch_add(1, std::memory_order_release);
+  return std::unique_ptr<WildcardSet>(new WildcardSet(db));
+}
+
+WildcardSet::~WildcardSet() {
+  Registry& r = registry();
+  {
+    std::lock_guard lock(r.mutex);
+    std::erase(r.databases, db_);
+  }
+  hs_free_database(db_);
+}
+
+WildcardScratch::~WildcardScratch() {
+  if (scratch_) hs_free_scratch(scratch_);
+}
+
+bool WildcardSet::matches_any(std::string_view text, WildcardScratch& scratch) const {
+  Registry& r = registry();
+  if (scratch.generation_ != r.generation.load(std::memory_order_acquire)) {
+    std::lock_guard lock(r.mutex);
+    for (const hs_database_t* db : r.databases) {
+      if (hs_alloc_scratch(db, &scratch.scratch_) != HS_SUCCESS) throw std::bad_alloc();
+    }
+    scratch.generation_ = r.generation.load(std::memory_order_relaxed);
+  }
+  bool matched = false;
+  const char* data = text.empty() ? "" : text.data();
+  hs_scan(db_, data, static_cast<unsigned>(text.size()), 0, scratch.scratch_, stop_at_first, &matched);
+  return matched;
+}
+
+AdaptiveWildcards::~AdaptiveWildcards() { delete set_.load(); }
+
+bool AdaptiveWildcards::matches_any(std::span<const WildcardPattern> patterns, std::string_view text,
+                                    WildcardScratch& scratch) const {
+  const WildcardSet* set = set_.load(std::memory_order_acquire);
+  if (!set && patterns.size() >= kMinPatterns) {
+    // Counted loosely (threads may lose an increment); exactly one thread
+    // moves the count past the threshold and compiles.
+    std::uint32_t uses = uses_.load(std::memory_order_relaxed);
+    if (uses < kCompileAfter) {
+      uses_.store(uses + 1, std::memory_order_relaxed);
+    } else if (uses == kCompileAfter && uses_.compare_exchange_strong(uses, uses + 1)) {
+      set = WildcardSet::compile(patterns).release();  // stays null if vectorscan refuses: keep looping
+      set_.store(const_cast<WildcardSet*>(set), std::memory_order_release);
+    }
+  }
+  if (set && text.size() <= WildcardSet::kMaxText) return set->matches_any(text, scratch);
+  for (const WildcardPattern& p : patterns) {
+    if (p.matches(text)) return true;
+  }
+  return false;
+}
+
+}  // namespace vigil

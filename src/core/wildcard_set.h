@@ -1,0 +1,82 @@
+// WildcardSet: many wildcard patterns tested in one scan (vectorscan). A
+// `field : ("a*", "*b*", ...)` list of dozens of patterns — registry paths,
+// PowerShell function names in script blocks — costs one pass over the value
+// instead of one per pattern. Matching is what the patterns say one by one
+// (WildcardPattern): `*` any run of bytes, `?` one UTF-8 code point (a lead
+// byte and the continuation bytes it announces), ASCII case folding for `:`.
+//
+// Each thread scans with its own WildcardScratch; a scratch grows to fit
+// every set compiled so far the first time it meets one it does not fit.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <span>
+#include <string_view>
+
+#include "core/wildcard.h"
+
+struct hs_database;
+struct hs_scratch;
+
+namespace vigil {
+
+class WildcardScratch {
+ public:
+  WildcardScratch() = default;
+  WildcardScratch(const WildcardScratch&) = delete;
+  WildcardScratch& operator=(const WildcardScratch&) = delete;
+  ~WildcardScratch();
+
+ private:
+  friend class WildcardSet;
+  hs_scratch* scratch_ = nullptr;
+  std::uint64_t generation_ = 0;  // the sets compiled when it was last sized
+};
+
+class WildcardSet {
+ public:
+  // Null when the patterns cannot be compiled (the caller tests them one by one).
+  static std::unique_ptr<WildcardSet> compile(std::span<const WildcardPattern> patterns);
+  WildcardSet(const WildcardSet&) = delete;
+  WildcardSet& operator=(const WildcardSet&) = delete;
+  ~WildcardSet();
+
+  // Longest text a scan takes (block mode counts in unsigned int); test longer ones pattern by pattern.
+  static constexpr std::size_t kMaxText = 1u << 31;
+  // True when any pattern matches all of `text` (at most kMaxText bytes).
+  bool matches_any(std::string_view text, WildcardScratch& scratch) const;
+
+  // The pattern as the regular expression vectorscan compiles (exposed for tests).
+  static std::string to_regex(const WildcardPattern& pattern);
+
+ private:
+  explicit WildcardSet(hs_database* db) : db_(db) {}
+  hs_database* db_;
+};
+
+// A list of patterns that is tested one by one until it has been used often
+// enough to repay compiling it (a few milliseconds for vectorscan), then in
+// one scan. Both give the same answers; only the cost differs. Safe to use
+// from several threads at once.
+class AdaptiveWildcards {
+ public:
+  // Uses before compiling, and the fewest patterns worth compiling.
+  static constexpr std::uint32_t kCompileAfter = 4096;
+  static constexpr std::size_t kMinPatterns = 4;
+
+  AdaptiveWildcards() = default;
+  AdaptiveWildcards(const AdaptiveWildcards&) = delete;
+  AdaptiveWildcards& operator=(const AdaptiveWildcards&) = delete;
+  ~AdaptiveWildcards();
+
+  bool matches_any(std::span<const WildcardPattern> patterns, std::string_view text, WildcardScratch& scratch) const;
+
+ private:
+  mutable std::atomic<std::uint32_t> uses_{0};
+  mutable std::atomic<WildcardSet*> set_{nullptr};  // owned once compiled
+};
+
+}  // namespace vigil
