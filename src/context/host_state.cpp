@@ -2,6 +2,8 @@
 // rings of modules and connections.
 #include "context/host_state.h"
 
+#include <array>
+#include <charconv>
 #include <deque>
 
 #include "core/text.h"
@@ -11,12 +13,33 @@
 namespace vigil {
 namespace {
 
+// The text of a value (the first of an array; numbers as integers), as a
+// view into the event or into `buf` (numbers).
+std::string_view view_of(const Value& v, std::array<char, 24>& buf) {
+  if (v.kind() == ValueKind::Array) return v.as_array().empty() ? std::string_view() : view_of(v.as_array()[0], buf);
+  if (v.is_text()) return v.as_string();
+  std::int64_t n;
+  if (v.kind() == ValueKind::Int) {
+    n = v.as_int();
+  } else if (v.kind() == ValueKind::Float) {
+    n = static_cast<std::int64_t>(v.as_float());
+  } else {
+    return {};
+  }
+  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), n);
+  return ec == std::errc() ? std::string_view(buf.data(), static_cast<std::size_t>(end - buf.data())) : std::string_view();
+}
+
 std::string text_of(const Value& v) {
-  if (v.kind() == ValueKind::Array) return v.as_array().empty() ? std::string() : text_of(v.as_array()[0]);
-  if (v.is_text()) return std::string(v.as_string());
-  if (v.kind() == ValueKind::Int) return std::to_string(v.as_int());
-  if (v.kind() == ValueKind::Float) return std::to_string(static_cast<std::int64_t>(v.as_float()));
-  return {};
+  std::array<char, 24> buf;
+  return std::string(view_of(v, buf));
+}
+
+// Sets `field` to the value's text unless it already has one.
+void fill(std::string& field, const Value& v) {
+  if (!field.empty()) return;
+  std::array<char, 24> buf;
+  field.assign(view_of(v, buf));
 }
 
 bool has_text(const Value& v, std::string_view wanted) {
@@ -66,17 +89,17 @@ template <typename T>
 class LruMap {
  public:
   explicit LruMap(std::size_t cap) : cap_(cap) {}
-  T* find(const std::string& key) {
+  T* find(std::string_view key) {
     auto it = index_.find(key);
     if (it == index_.end()) return nullptr;
     order_.splice(order_.begin(), order_, it->second);
     return &*it->second;
   }
-  const T* peek(const std::string& key) const {
+  const T* peek(std::string_view key) const {
     auto it = index_.find(key);
     return it == index_.end() ? nullptr : &*it->second;
   }
-  T& insert(const std::string& key, std::uint64_t& evicted) {
+  T& insert(std::string_view key, std::uint64_t& evicted) {
     if (T* existing = find(key)) return *existing;
     if (index_.size() >= cap_ && !order_.empty()) {
       index_.erase(order_.back().key);
@@ -85,14 +108,14 @@ class LruMap {
     }
     order_.emplace_front();
     order_.front().key = key;
-    index_[key] = order_.begin();
+    index_.emplace(order_.front().key, order_.begin());
     return order_.front();
   }
 
  private:
   std::size_t cap_;
   std::list<T> order_;
-  std::unordered_map<std::string, typename std::list<T>::iterator> index_;
+  std::unordered_map<std::string, typename std::list<T>::iterator, StringHash, std::equal_to<>> index_;
 };
 
 }  // namespace
@@ -118,17 +141,30 @@ struct HostState::Impl {
         file_path(f.intern("file.path")), dest_ip(f.intern("destination.ip")), dest_port(f.intern("destination.port")),
         processes(l.max_processes), files(l.max_files) {}
 
-  // "host|guid" or "host|pid:N"; "" when the event names no process.
-  static std::string key_of(const std::string& host_name, const Value& guid, const Value& pid_value) {
-    std::string id = text_of(guid);
-    if (!id.empty()) return host_name + "|" + fold_case(id);
-    std::string p = text_of(pid_value);
-    if (!p.empty()) return host_name + "|pid:" + p;
-    return {};
+  std::string key_buf, parent_buf;  // observe()'s keys, reused
+
+  // "host|guid" (folded) or "host|pid:N" into `out`; empty when the event names no process.
+  static void key_of(std::string& out, std::string_view host_name, const Value& guid, const Value& pid_value) {
+    out.clear();
+    std::array<char, 24> buf;
+    if (std::string_view id = view_of(guid, buf); !id.empty()) {
+      out.append(host_name).push_back('|');
+      for (char c : id) out.push_back(fold_char(c));
+    } else if (std::string_view p = view_of(pid_value, buf); !p.empty()) {
+      out.append(host_name).append("|pid:").append(p);
+    }
+  }
+  static std::string key_of(std::string_view host_name, const Value& guid, const Value& pid_value) {
+    std::string out;
+    key_of(out, host_name, guid, pid_value);
+    return out;
   }
 
-  static std::string file_key(const std::string& host_name, const std::string& path) {
-    return host_name + "|" + fold_case(path);
+  static std::string file_key(std::string_view host_name, std::string_view path) {
+    std::string key(host_name);
+    key.push_back('|');
+    for (char c : path) key.push_back(fold_char(c));
+    return key;
   }
 };
 
@@ -137,19 +173,23 @@ HostState::~HostState() = default;
 
 void HostState::observe(const Event& e) {
   Impl& s = *impl_;
-  std::string host = text_of(e.get(s.host));
-  std::string key = Impl::key_of(host, e.get(s.entity_id), e.get(s.pid));
+  std::array<char, 24> host_buf;
+  const std::string_view host = view_of(e.get(s.host), host_buf);
+  std::string& key = s.key_buf;
+  Impl::key_of(key, host, e.get(s.entity_id), e.get(s.pid));
   const Value& category = e.get(s.category);
   const bool process_start = has_text(category, "process") && has_text(e.get(s.type), "start");
-  std::string parent_key = Impl::key_of(host, e.get(s.parent_entity_id), e.get(s.parent_pid));
-  if (!parent_key.empty() && process_start) {
+  std::string& parent_key = s.parent_buf;
+  parent_key.clear();
+  if (process_start) Impl::key_of(parent_key, host, e.get(s.parent_entity_id), e.get(s.parent_pid));
+  if (!parent_key.empty()) {
     // The parent as this event describes it: one generation even when its own start was not seen.
     Process& parent = s.processes.insert(parent_key, stats_.processes_evicted);
-    if (parent.name.empty()) parent.name = text_of(e.get(s.parent_name));
-    if (parent.executable.empty()) parent.executable = text_of(e.get(s.parent_executable));
-    if (parent.command_line.empty()) parent.command_line = text_of(e.get(s.parent_command_line));
-    if (parent.pid.empty()) parent.pid = text_of(e.get(s.parent_pid));
-    if (parent.entity_id.empty()) parent.entity_id = text_of(e.get(s.parent_entity_id));
+    fill(parent.name, e.get(s.parent_name));
+    fill(parent.executable, e.get(s.parent_executable));
+    fill(parent.command_line, e.get(s.parent_command_line));
+    fill(parent.pid, e.get(s.parent_pid));
+    fill(parent.entity_id, e.get(s.parent_entity_id));
   }
   if (key.empty()) return;
   Process& p = s.processes.insert(key, stats_.processes_evicted);
@@ -160,25 +200,26 @@ void HostState::observe(const Event& e) {
     p.command_line = text_of(e.get(s.command_line));
     p.user = text_of(e.get(s.user));
   }
-  if (p.name.empty()) p.name = text_of(e.get(s.name));
-  if (p.executable.empty()) p.executable = text_of(e.get(s.executable));
-  if (p.pid.empty()) p.pid = text_of(e.get(s.pid));
-  if (p.entity_id.empty()) p.entity_id = text_of(e.get(s.entity_id));
-  if (p.user.empty()) p.user = text_of(e.get(s.user));
-  if (std::string dll = text_of(e.get(s.dll_path)); !dll.empty()) {
-    p.modules.push_back({dll, text_of(e.get(s.dll_signer)), text_of(e.get(s.dll_status)), e.timestamp_ns});
+  fill(p.name, e.get(s.name));
+  fill(p.executable, e.get(s.executable));
+  fill(p.pid, e.get(s.pid));
+  fill(p.entity_id, e.get(s.entity_id));
+  fill(p.user, e.get(s.user));
+  std::array<char, 24> buf;
+  if (std::string_view dll = view_of(e.get(s.dll_path), buf); !dll.empty()) {
+    p.modules.push_back({std::string(dll), text_of(e.get(s.dll_signer)), text_of(e.get(s.dll_status)), e.timestamp_ns});
     if (p.modules.size() > s.limits.modules_per_process) p.modules.pop_front();
   }
   if (has_text(category, "network")) {
-    if (std::string ip = text_of(e.get(s.dest_ip)); !ip.empty()) {
-      p.connections.push_back({ip, text_of(e.get(s.dest_port)), e.timestamp_ns});
+    if (std::string_view ip = view_of(e.get(s.dest_ip), buf); !ip.empty()) {
+      p.connections.push_back({std::string(ip), text_of(e.get(s.dest_port)), e.timestamp_ns});
       if (p.connections.size() > s.limits.connections_per_process) p.connections.pop_front();
     }
   }
   if (has_text(category, "file")) {
     const Value& type = e.get(s.type);
     if (has_text(type, "creation") || has_text(type, "change")) {
-      if (std::string path = text_of(e.get(s.file_path)); !path.empty()) {
+      if (std::string_view path = view_of(e.get(s.file_path), buf); !path.empty()) {
         FileWrite& f = s.files.insert(s.file_key(host, path), stats_.files_evicted);
         f.path = path;
         f.process_name = p.name;

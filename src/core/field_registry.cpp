@@ -4,45 +4,14 @@
 
 #include <cstring>
 
+#include "core/hash.h"
+
 namespace vigil {
 namespace {
 
-// Fast hash of a short key segment and its parent node. Only registered
-// segments are in the table, so keys an attacker writes can make a lookup
-// probe at most the longest run of registered entries.
-std::uint64_t load64(const char* p) {
-  std::uint64_t w;
-  std::memcpy(&w, p, 8);
-  return w;
-}
-std::uint64_t load32(const char* p) {
-  std::uint32_t w;
-  std::memcpy(&w, p, 4);
-  return w;
-}
-
-std::uint64_t segment_hash(std::uint32_t parent, std::string_view s) {
-  const char* p = s.data();
-  const std::size_t n = s.size();
-  std::uint64_t h = 0x9E3779B97F4A7C15ull ^ (std::uint64_t{parent} * 0xff51afd7ed558ccdull) ^ n;
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    h = (h ^ load64(p + i)) * 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 31;
-  }
-  // The last 0-7 bytes by whole loads (overlapping when they must): no
-  // byte-by-byte copy to the stack that the wide read then stalls on.
-  const std::size_t rest = n - i;
-  std::uint64_t w = 0;
-  if (rest >= 4) {
-    w = (load32(p + i) << 32) | load32(p + n - 4);
-  } else if (rest > 0) {
-    w = (std::uint64_t{static_cast<unsigned char>(p[i])} << 16) |
-        (std::uint64_t{static_cast<unsigned char>(p[i + rest / 2])} << 8) | static_cast<unsigned char>(p[n - 1]);
-  }
-  h = (h ^ w) * 0x94d049bb133111ebull;
-  return h ^ (h >> 29);
-}
+// Only registered segments are in the table, so keys an attacker writes can
+// make a lookup probe at most the longest run of registered entries.
+std::uint64_t segment_hash(std::uint32_t parent, std::string_view s) { return fast_hash(s, parent); }
 
 }  // namespace
 

@@ -14,13 +14,15 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/hash.h"
+
 namespace vigil {
 
 using FieldId = std::uint32_t;
 
 struct StringHash {
   using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  std::size_t operator()(std::string_view s) const noexcept { return fast_hash(s); }
 };
 
 class FieldRegistry {
