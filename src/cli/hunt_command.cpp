@@ -207,6 +207,9 @@ int run_hunt_command(const HuntCommandOptions& o) {
   HuntEngine engine(*set, hopts);
   ReaderOptions ropts;
   ropts.threads = o.threads;
+  // Small batches: an event's decoded fields are still in the CPU cache when
+  // the rules read them (4096-event batches took a quarter longer).
+  ropts.batch_size = 512;
   EventReader reader(set->fields, ropts);
   ReadStats stats;
   // A progress line on a terminal: input, events, events/s, MB/s (bytes as the readers account them).
