@@ -38,6 +38,11 @@ int stop_at_first(unsigned int, unsigned long long, unsigned long long, unsigned
   return 1;  // terminate the scan
 }
 
+int note_id(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* ids) {
+  static_cast<std::vector<unsigned>*>(ids)->push_back(id);
+  return 0;  // go on: every pattern that matches
+}
+
 }  // namespace
 
 std::string WildcardSet::to_regex(const WildcardPattern& pattern) {
@@ -78,11 +83,37 @@ std::unique_ptr<WildcardSet> WildcardSet::compile(std::span<const WildcardPatter
     hs_free_compile_error(error);
     return nullptr;
   }
+  return adopt(db);
+}
+
+std::unique_ptr<WildcardSet> WildcardSet::adopt(hs_database* db) {
   Registry& r = registry();
   std::lock_guard lock(r.mutex);
   r.databases.push_back(db);
   r.generation.fetch_add(1, std::memory_order_release);
   return std::unique_ptr<WildcardSet>(new WildcardSet(db));
+}
+
+std::unique_ptr<WildcardSet> WildcardSet::compile_literals(std::span<const std::string> literals) {
+  if (literals.empty()) return nullptr;
+  std::vector<const char*> pointers;
+  std::vector<std::size_t> lengths;
+  std::vector<unsigned> flags(literals.size(), HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
+  std::vector<unsigned> ids;
+  for (const std::string& l : literals) {
+    if (l.empty()) return nullptr;  // an empty literal is everywhere: the caller has no prefilter
+    pointers.push_back(l.data());
+    lengths.push_back(l.size());
+    ids.push_back(static_cast<unsigned>(ids.size()));
+  }
+  hs_database_t* db = nullptr;
+  hs_compile_error_t* error = nullptr;
+  if (hs_compile_lit_multi(pointers.data(), flags.data(), ids.data(), lengths.data(), static_cast<unsigned>(pointers.size()),
+                           HS_MODE_BLOCK, nullptr, &db, &error) != HS_SUCCESS) {
+    hs_free_compile_error(error);
+    return nullptr;
+  }
+  return adopt(db);
 }
 
 WildcardSet::~WildcardSet() {
@@ -98,42 +129,69 @@ WildcardScratch::~WildcardScratch() {
   if (scratch_) hs_free_scratch(scratch_);
 }
 
-bool WildcardSet::matches_any(std::string_view text, WildcardScratch& scratch) const {
+namespace {
+const char* data_of(std::string_view text) { return text.empty() ? "" : text.data(); }
+}  // namespace
+
+void WildcardSet::prepare(WildcardScratch& scratch) {
   Registry& r = registry();
-  if (scratch.generation_ != r.generation.load(std::memory_order_acquire)) {
-    std::lock_guard lock(r.mutex);
-    for (const hs_database_t* db : r.databases) {
-      if (hs_alloc_scratch(db, &scratch.scratch_) != HS_SUCCESS) throw std::bad_alloc();
-    }
-    scratch.generation_ = r.generation.load(std::memory_order_relaxed);
+  if (scratch.generation_ == r.generation.load(std::memory_order_acquire)) return;
+  std::lock_guard lock(r.mutex);
+  for (const hs_database_t* db : r.databases) {
+    if (hs_alloc_scratch(db, &scratch.scratch_) != HS_SUCCESS) throw std::bad_alloc();
   }
+  scratch.generation_ = r.generation.load(std::memory_order_relaxed);
+}
+
+bool WildcardSet::matches_any(std::string_view text, WildcardScratch& scratch) const {
+  prepare(scratch);
   bool matched = false;
-  const char* data = text.empty() ? "" : text.data();
-  hs_scan(db_, data, static_cast<unsigned>(text.size()), 0, scratch.scratch_, stop_at_first, &matched);
+  hs_scan(db_, data_of(text), static_cast<unsigned>(text.size()), 0, scratch.scratch_, stop_at_first, &matched);
   return matched;
+}
+
+void WildcardSet::matching(std::string_view text, WildcardScratch& scratch, std::vector<unsigned>& out) const {
+  prepare(scratch);
+  hs_scan(db_, data_of(text), static_cast<unsigned>(text.size()), 0, scratch.scratch_, note_id, &out);
 }
 
 AdaptiveWildcards::~AdaptiveWildcards() { delete set_.load(); }
 
+const WildcardSet* AdaptiveWildcards::compiled(std::span<const WildcardPattern> patterns) const {
+  const WildcardSet* set = set_.load(std::memory_order_acquire);
+  if (set || patterns.size() < min_patterns_) return set;
+  // Counted loosely (threads may lose an increment); exactly one thread
+  // moves the count past the threshold and compiles.
+  std::uint32_t uses = uses_.load(std::memory_order_relaxed);
+  if (uses < compile_after_) {
+    uses_.store(uses + 1, std::memory_order_relaxed);
+  } else if (uses == compile_after_ && uses_.compare_exchange_strong(uses, uses + 1)) {
+    set = WildcardSet::compile(patterns).release();  // stays null if vectorscan refuses: keep looping
+    set_.store(const_cast<WildcardSet*>(set), std::memory_order_release);
+  }
+  return set;
+}
+
 bool AdaptiveWildcards::matches_any(std::span<const WildcardPattern> patterns, std::string_view text,
                                     WildcardScratch& scratch) const {
-  const WildcardSet* set = set_.load(std::memory_order_acquire);
-  if (!set && patterns.size() >= kMinPatterns) {
-    // Counted loosely (threads may lose an increment); exactly one thread
-    // moves the count past the threshold and compiles.
-    std::uint32_t uses = uses_.load(std::memory_order_relaxed);
-    if (uses < kCompileAfter) {
-      uses_.store(uses + 1, std::memory_order_relaxed);
-    } else if (uses == kCompileAfter && uses_.compare_exchange_strong(uses, uses + 1)) {
-      set = WildcardSet::compile(patterns).release();  // stays null if vectorscan refuses: keep looping
-      set_.store(const_cast<WildcardSet*>(set), std::memory_order_release);
-    }
-  }
+  const WildcardSet* set = compiled(patterns);
   if (set && text.size() <= WildcardSet::kMaxText) return set->matches_any(text, scratch);
   for (const WildcardPattern& p : patterns) {
     if (p.matches(text)) return true;
   }
   return false;
+}
+
+void AdaptiveWildcards::matching(std::span<const WildcardPattern> patterns, std::string_view text,
+                                 WildcardScratch& scratch, std::vector<unsigned>& out) const {
+  const WildcardSet* set = compiled(patterns);
+  if (set && text.size() <= WildcardSet::kMaxText) {
+    set->matching(text, scratch, out);
+    return;
+  }
+  for (std::size_t i = 0; i < patterns.size(); ++i) {
+    if (patterns[i].matches(text)) out.push_back(static_cast<unsigned>(i));
+  }
 }
 
 }  // namespace vigil

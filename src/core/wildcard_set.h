@@ -15,6 +15,7 @@
 #include <string>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "core/wildcard.h"
 
@@ -40,6 +41,9 @@ class WildcardSet {
  public:
   // Null when the patterns cannot be compiled (the caller tests them one by one).
   static std::unique_ptr<WildcardSet> compile(std::span<const WildcardPattern> patterns);
+  // Plain strings found anywhere in the text, ASCII case folded: matching()
+  // then names every literal the text contains (a cheap prefilter).
+  static std::unique_ptr<WildcardSet> compile_literals(std::span<const std::string> literals);
   WildcardSet(const WildcardSet&) = delete;
   WildcardSet& operator=(const WildcardSet&) = delete;
   ~WildcardSet();
@@ -48,12 +52,17 @@ class WildcardSet {
   static constexpr std::size_t kMaxText = 1u << 31;
   // True when any pattern matches all of `text` (at most kMaxText bytes).
   bool matches_any(std::string_view text, WildcardScratch& scratch) const;
+  // Appends the index of every pattern that matches all of `text` (in no particular order).
+  void matching(std::string_view text, WildcardScratch& scratch, std::vector<unsigned>& out) const;
 
   // The pattern as the regular expression vectorscan compiles (exposed for tests).
   static std::string to_regex(const WildcardPattern& pattern);
 
  private:
   explicit WildcardSet(hs_database* db) : db_(db) {}
+  static std::unique_ptr<WildcardSet> adopt(hs_database* db);
+  // Sizes the scratch for every set compiled so far, if it is not yet.
+  static void prepare(WildcardScratch& scratch);
   hs_database* db_;
 };
 
@@ -67,14 +76,23 @@ class AdaptiveWildcards {
   static constexpr std::uint32_t kCompileAfter = 4096;
   static constexpr std::size_t kMinPatterns = 4;
 
-  AdaptiveWildcards() = default;
+  explicit AdaptiveWildcards(std::uint32_t compile_after = kCompileAfter, std::size_t min_patterns = kMinPatterns)
+      : compile_after_(compile_after), min_patterns_(min_patterns) {}
   AdaptiveWildcards(const AdaptiveWildcards&) = delete;
   AdaptiveWildcards& operator=(const AdaptiveWildcards&) = delete;
   ~AdaptiveWildcards();
 
   bool matches_any(std::span<const WildcardPattern> patterns, std::string_view text, WildcardScratch& scratch) const;
+  // Appends the index of every pattern that matches all of `text` (in no particular order).
+  void matching(std::span<const WildcardPattern> patterns, std::string_view text, WildcardScratch& scratch,
+                std::vector<unsigned>& out) const;
 
  private:
+  // The compiled set once it is worth having (counting this use), else null.
+  const WildcardSet* compiled(std::span<const WildcardPattern> patterns) const;
+
+  const std::uint32_t compile_after_;
+  const std::size_t min_patterns_;
   mutable std::atomic<std::uint32_t> uses_{0};
   mutable std::atomic<WildcardSet*> set_{nullptr};  // owned once compiled
 };

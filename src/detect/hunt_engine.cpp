@@ -110,7 +110,7 @@ void HuntEngine::match_lane(Lane& lane, const EventBatch& batch, std::size_t lan
     for (std::size_t i = stripe; i < std::min(n, stripe + kStripe); ++i) {
       const Event& e = batch.events[i];
       lane.candidates.clear();
-      rules_.index->candidates(e, lane.candidates);
+      rules_.index->candidates(e, lane.candidates, lane.index_scratch);
       const std::uint64_t serial = events_ + i;
       for (std::size_t r : lane.candidates) {
         // A rule can come twice (two matching values, two categories): test it once.

@@ -89,6 +89,7 @@ class HuntEngine {
   struct Lane {
     eql::EvalContext context;
     std::vector<std::size_t> candidates;
+    RuleIndex::Scratch index_scratch;
     std::vector<std::uint64_t> tested_at;  // per rule: last event it was tested on (dedup across index keys)
     std::vector<std::pair<std::uint32_t, std::uint32_t>> hits;   // (event in batch, rule): an event rule matched
     std::vector<std::pair<std::uint32_t, std::uint32_t>> feeds;  // (event in batch, rule): for a sequence/sample

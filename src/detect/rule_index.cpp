@@ -12,7 +12,8 @@ namespace {
 
 struct Requirement {
   FieldId field;
-  std::vector<std::string> values;  // folded
+  std::vector<std::string> values;    // folded
+  std::vector<std::string> patterns;  // folded wildcard patterns: the value is one of `values` or matches one of these
 };
 
 // Fields whose values most events share: filing rules under them narrows
@@ -60,8 +61,15 @@ std::optional<Requirement> leaf_requirement(const eql::Program& p, std::uint32_t
     auto field = field_child(0);
     const eql::ConstantSet& set = p.sets[ins.arg];
     if (!field || set.strings.empty() || !set.numbers.empty() || !set.bools.empty() || set.has_null) return std::nullopt;
-    Requirement r{*field, {}};
+    Requirement r{*field, {}, {}};
     for (const auto& s : set.strings) r.values.push_back(fold_case(s));
+    return r;
+  }
+  if (ins.op == eql::OpCode::Wildcard && ins.child_count == 1) {
+    auto field = field_child(0);
+    if (!field) return std::nullopt;
+    Requirement r{*field, {}, {}};
+    for (const WildcardPattern& w : p.patterns[ins.arg]) r.patterns.push_back(fold_case(w.pattern()));
     return r;
   }
   if (ins.op == eql::OpCode::Compare && ins.child_count == 2 &&
@@ -70,11 +78,31 @@ std::optional<Requirement> leaf_requirement(const eql::Program& p, std::uint32_t
       auto field = field_child(k);
       const eql::Instr& other = p.instrs[p.children[ins.first_child + 1 - k]];
       if (field && other.op == eql::OpCode::Constant && p.constants[other.arg].is_text()) {
-        return Requirement{*field, {fold_case(p.constants[other.arg].as_string())}};
+        return Requirement{*field, {fold_case(p.constants[other.arg].as_string())}, {}};
       }
     }
   }
   return std::nullopt;
+}
+
+// The longest run of a wildcard pattern without '*' or '?': any value the
+// pattern matches contains it.
+std::string longest_literal(std::string_view pattern) {
+  std::string_view best;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= pattern.size(); ++i) {
+    if (i == pattern.size() || pattern[i] == '*' || pattern[i] == '?') {
+      if (i - start > best.size()) best = pattern.substr(start, i - start);
+      start = i + 1;
+    }
+  }
+  return std::string(best);
+}
+
+// Exact values narrow more than patterns; fewer narrow more than more.
+bool narrower(const Requirement& a, const Requirement& b) {
+  if (a.patterns.empty() != b.patterns.empty()) return a.patterns.empty();
+  return a.values.size() + a.patterns.size() < b.values.size() + b.patterns.size();
 }
 
 // Every requirement an expression implies (any one of them must hold when it
@@ -96,22 +124,26 @@ std::vector<Requirement> requirements(const eql::Program& p, std::uint32_t index
     for (std::uint32_t k = 0; k < ins.child_count; ++k) branches.push_back(requirements(p, p.children[ins.first_child + k], depth + 1));
     if (branches.empty()) return out;
     for (const Requirement& candidate : branches.front()) {
-      Requirement merged{candidate.field, {}};
+      Requirement merged{candidate.field, {}, {}};
       bool everywhere = true;
       for (const auto& branch : branches) {
+        // Per branch, the narrowest requirement on the field: exact values before patterns.
         const Requirement* smallest = nullptr;
         for (const Requirement& r : branch) {
-          if (r.field == candidate.field && (!smallest || r.values.size() < smallest->values.size())) smallest = &r;
+          if (r.field == candidate.field && (!smallest || narrower(r, *smallest))) smallest = &r;
         }
         if (!smallest) {
           everywhere = false;
           break;
         }
         merged.values.insert(merged.values.end(), smallest->values.begin(), smallest->values.end());
+        merged.patterns.insert(merged.patterns.end(), smallest->patterns.begin(), smallest->patterns.end());
       }
       if (everywhere && std::none_of(out.begin(), out.end(), [&](const Requirement& r) { return r.field == merged.field; })) {
-        std::sort(merged.values.begin(), merged.values.end());
-        merged.values.erase(std::unique(merged.values.begin(), merged.values.end()), merged.values.end());
+        for (auto* list : {&merged.values, &merged.patterns}) {
+          std::sort(list->begin(), list->end());
+          list->erase(std::unique(list->begin(), list->end()), list->end());
+        }
         out.push_back(std::move(merged));
       }
     }
@@ -216,7 +248,7 @@ std::vector<std::vector<FieldId>> required_field_clauses(const eql::Program& pro
 std::optional<std::vector<std::string>> required_values(const eql::Program& program, FieldId field) {
   std::optional<std::vector<std::string>> best;
   for (Requirement& r : requirements(program, program.root)) {
-    if (r.field == field && (!best || r.values.size() < best->size())) best = std::move(r.values);
+    if (r.field == field && r.patterns.empty() && (!best || r.values.size() < best->size())) best = std::move(r.values);
   }
   return best;
 }
@@ -243,8 +275,14 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
   const Requirement* best = nullptr;
   const Requirement* categories = nullptr;
   const Requirement* types = nullptr;
+  const Requirement* patterns = nullptr;
   for (const Requirement& r : reqs) {
-    if (r.field == category_field_) {
+    if (!r.patterns.empty()) {
+      // A pattern list that lets everything through narrows nothing.
+      bool match_all = std::any_of(r.patterns.begin(), r.patterns.end(),
+                                   [](const std::string& p) { return p.find_first_not_of('*') == std::string::npos; });
+      if (!match_all && !low_cardinality(fields.name(r.field)) && (!patterns || narrower(r, *patterns))) patterns = &r;
+    } else if (r.field == category_field_) {
       if (!categories || r.values.size() < categories->values.size()) categories = &r;
     } else if (r.field == type_field_) {
       if (!types || r.values.size() < types->values.size()) types = &r;
@@ -252,11 +290,11 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
       best = &r;
     }
   }
-  if (!best && category.empty() && !categories) {
+  if (!best && !patterns && category.empty() && !categories) {
     // No category to file under: any literal requirement narrows more than
     // none (`any where event.action : "service-installed"`).
     for (const Requirement& r : reqs) {
-      if (everywhere(fields.name(r.field))) continue;
+      if (!r.patterns.empty() || everywhere(fields.name(r.field))) continue;
       if (!best || r.values.size() < best->values.size()) best = &r;
     }
   }
@@ -273,9 +311,8 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
     ++by_value_count_;
     return;
   }
-  // Second level: categories (the query's own, or an event.category
-  // condition of an `any` query), refined by required event.type values,
-  // gated by the fields the query needs.
+  // Rules filed under patterns or categories are also gated by the fields
+  // the query needs.
   auto useful = [&](FieldId g) {
     return g != category_field_ && g != type_field_ && !common_field(fields.name(g)) && !low_cardinality(fields.name(g));
   };
@@ -283,6 +320,53 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
   for (Clause& c : required_field_clauses(program, useful)) {
     if (entry.gates.size() < kMaxGates) entry.gates.push_back(std::move(c));
   }
+  if (patterns) {
+    // Second level: the patterns a field must match (one scan per event
+    // for all the rules filed under the field); exact values join as
+    // patterns without wildcards.
+    auto it = std::find_if(pattern_fields_.begin(), pattern_fields_.end(),
+                           [&](const std::unique_ptr<PatternIndex>& v) { return v->field == patterns->field; });
+    if (it == pattern_fields_.end()) {
+      pattern_fields_.push_back(std::make_unique<PatternIndex>());
+      pattern_fields_.back()->field = patterns->field;
+      it = pattern_fields_.end() - 1;
+    }
+    PatternIndex& index = **it;
+    // Filed with the categories it requires: a broad pattern
+    // ("C:\\Windows\\*") then still only brings the rule to its own events.
+    std::vector<std::string> cats;
+    if (!category.empty()) {
+      cats.push_back(category);
+    } else if (categories) {
+      cats = categories->values;
+    }
+    const std::size_t filed = index.filed.size();
+    index.filed.push_back({entry, std::move(cats)});
+    auto add = [&](std::vector<std::size_t>& list) {
+      if (list.empty() || list.back() != filed) list.push_back(filed);
+    };
+    add(index.all_rules);
+    for (const auto* list : {&patterns->values, &patterns->patterns}) {
+      for (const std::string& text : *list) {
+        std::string piece = longest_literal(text);
+        if (piece.empty()) {
+          add(index.unconditional);
+          continue;
+        }
+        auto [slot, added] = index.slots.emplace(piece, index.literals.size());
+        if (added) {
+          index.literals.push_back(piece);
+          index.rules.emplace_back();
+        }
+        add(index.rules[slot->second]);
+      }
+    }
+    ++by_pattern_count_;
+    return;
+  }
+  // Third level: categories (the query's own, or an event.category
+  // condition of an `any` query), refined by required event.type values,
+  // gated by the fields the query needs.
   ++by_category_count_;
   std::vector<std::string> cats;
   if (!category.empty()) {
@@ -303,12 +387,15 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
   }
 }
 
+bool RuleIndex::open(const Entry& e, const Event& event) {
+  return std::all_of(e.gates.begin(), e.gates.end(), [&](const std::vector<FieldId>& clause) {
+    return std::any_of(clause.begin(), clause.end(), [&](FieldId f) { return !event.get(f).is_null(); });
+  });
+}
+
 void RuleIndex::append_open(const std::vector<Entry>& entries, const Event& event, std::vector<std::size_t>& out) const {
   for (const Entry& e : entries) {
-    bool open = std::all_of(e.gates.begin(), e.gates.end(), [&](const std::vector<FieldId>& clause) {
-      return std::any_of(clause.begin(), clause.end(), [&](FieldId f) { return !event.get(f).is_null(); });
-    });
-    if (open) out.push_back(e.rule);
+    if (open(e, event)) out.push_back(e.rule);
   }
 }
 
@@ -336,8 +423,60 @@ void RuleIndex::lookup_values(const Value& v, const ValueIndex& index, std::vect
   }
 }
 
-void RuleIndex::candidates(const Event& event, std::vector<std::size_t>& out) const {
+void RuleIndex::lookup_patterns(const Event& event, const Value& v, PatternIndex& index, std::vector<std::size_t>& out,
+                                Scratch& scratch) const {
+  if (v.is_null() || (v.kind() == ValueKind::Array && v.as_array().empty())) return;
+  std::call_once(index.compile_once, [&] { index.scan = WildcardSet::compile_literals(index.literals); });
+  auto emit = [&](const std::vector<std::size_t>& filed) {
+    for (std::size_t f : filed) {
+      const auto& [entry, cats] = index.filed[f];
+      bool in_category = cats.empty() || std::any_of(scratch.categories.begin(), scratch.categories.end(),
+                                                      [&](std::string_view c) {
+                                                        return std::any_of(cats.begin(), cats.end(), [&](const std::string& w) {
+                                                          return equals_folded(c, w);
+                                                        });
+                                                      });
+      if (in_category && open(entry, event)) out.push_back(entry.rule);
+    }
+  };
+  if (!index.scan) {
+    emit(index.all_rules);
+    return;
+  }
+  emit(index.unconditional);
+  auto scan = [&](const Value& x) {
+    if (x.is_null() || x.kind() == ValueKind::Array) return;
+    // Numbers and booleans are matched as text, as the rules' own tests do.
+    std::string_view text;
+    if (x.is_text()) {
+      text = x.as_string();
+    } else {
+      scratch.text.clear();
+      append_text(scratch.text, x);
+      text = scratch.text;
+    }
+    if (text.size() > WildcardSet::kMaxText) {
+      emit(index.all_rules);
+      return;
+    }
+    scratch.matched.clear();
+    index.scan->matching(text, scratch.wildcards, scratch.matched);
+    for (unsigned m : scratch.matched) emit(index.rules[m]);
+  };
+  if (v.kind() == ValueKind::Array) {
+    for (const Value& x : v.as_array()) scan(x);
+  } else {
+    scan(v);
+  }
+}
+
+void RuleIndex::candidates(const Event& event, std::vector<std::size_t>& out, Scratch& scratch) const {
   for (const ValueIndex& index : fields_) lookup_values(event.get(index.field), index, out);
+  if (!pattern_fields_.empty()) {
+    scratch.categories.clear();
+    for_each_text(event.get(category_field_), [&](std::string_view c) { scratch.categories.push_back(c); });
+    for (const auto& index : pattern_fields_) lookup_patterns(event, event.get(index->field), *index, out, scratch);
+  }
   auto add = [&](std::string_view key) {
     auto it = by_category_.find(key);
     if (it != by_category_.end()) append_open(it->second, event, out);

@@ -19,6 +19,8 @@
 #pragma once
 
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -26,6 +28,7 @@
 
 #include "core/event.h"
 #include "core/field_registry.h"
+#include "core/wildcard_set.h"
 #include "eql/program.h"
 
 namespace vigil {
@@ -50,11 +53,19 @@ class RuleIndex {
   void add_event_rule(std::size_t rule, const eql::Program& program, const std::string& category,
                       const FieldRegistry& fields);
 
+  // Per-thread working space of candidates().
+  struct Scratch {
+    WildcardScratch wildcards;
+    std::vector<unsigned> matched;
+    std::string text;  // a number rendered for matching
+    std::vector<std::string_view> categories;  // the event's
+  };
   // Appends the candidate rules for `event` (a rule may appear twice when an
   // event has several matching values; callers dedupe).
-  void candidates(const Event& event, std::vector<std::size_t>& out) const;
+  void candidates(const Event& event, std::vector<std::size_t>& out, Scratch& scratch) const;
 
   std::size_t rules_by_value() const { return by_value_count_; }
+  std::size_t rules_by_pattern() const { return by_pattern_count_; }
   std::size_t rules_by_category() const { return by_category_count_; }
   std::size_t indexed_fields() const { return fields_.size(); }
 
@@ -73,12 +84,34 @@ class RuleIndex {
   };
   void lookup_values(const Value& v, const ValueIndex& index, std::vector<std::size_t>& out) const;
 
+  // Rules filed under wildcard patterns of one field, by a literal piece of
+  // each pattern (its longest run without wildcards, folded): a value can
+  // only match the pattern if it contains the piece. One literal scan per
+  // value finds them all.
+  struct PatternIndex {
+    FieldId field = 0;
+    std::vector<std::string> literals;
+    std::vector<std::vector<std::size_t>> rules;           // per literal (indexes into filed)
+    std::unordered_map<std::string, std::size_t> slots;    // literal -> index
+    std::vector<std::size_t> unconditional;                // patterns without a literal piece ("*", "?")
+    std::once_flag compile_once;
+    std::unique_ptr<WildcardSet> scan;                     // null: every rule here is a candidate
+    std::vector<std::size_t> all_rules;
+    // Per filed rule: the event.category values it requires (empty: any).
+    std::vector<std::pair<Entry, std::vector<std::string>>> filed;
+  };
+  void lookup_patterns(const Event& event, const Value& v, PatternIndex& index, std::vector<std::size_t>& out,
+                       Scratch& scratch) const;
+  static bool open(const Entry& e, const Event& event);  // every gate has a field the event holds
+
   FieldId category_field_;
   FieldId type_field_;
   std::vector<ValueIndex> fields_;
+  std::vector<std::unique_ptr<PatternIndex>> pattern_fields_;
   std::unordered_map<std::string, std::vector<Entry>, StringHash, std::equal_to<>> by_category_;
   std::vector<Entry> any_;
   std::size_t by_value_count_ = 0;
+  std::size_t by_pattern_count_ = 0;
   std::size_t by_category_count_ = 0;
 };
 

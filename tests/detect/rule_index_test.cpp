@@ -31,7 +31,8 @@ class Index {
     std::string reason;
     EXPECT_TRUE(reader.decode_one(doc, event, arena_, reason)) << reason;
     std::vector<std::size_t> out;
-    index_.candidates(event, out);
+    RuleIndex::Scratch scratch;
+    index_.candidates(event, out, scratch);
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
     eql::EvalContext ctx;
@@ -68,16 +69,41 @@ TEST(RuleIndex, LiteralValuesFileRulesUnderTheValue) {
 
 TEST(RuleIndex, CategoryEntriesAreGatedByTheFieldsTheQueryNeeds) {
   Index index({R"(process where powershell.file.script_block_text : "*mimikatz*")",  // needs the script block
-               R"(process where process.name : "*r*")",                            // common field: no gate
+               R"(process where process.name : "*r*")",                            // filed under its pattern
                R"(any where dll.path : "*.dll" or file.path : "*.dll")",           // needs dll.path or file.path
                R"(process where not powershell.file.script_block_text : "*a*")",   // a negation needs nothing
                R"(any where ?dll.name == null or dll.name : "a")",                 // null-safe: needs nothing
                R"(process where event.type == "start" and registry.path : "*")"});
   EXPECT_EQ(index.candidates(kStart), (Rules{1, 3, 4}));
-  EXPECT_EQ(index.candidates(kScript), (Rules{0, 1, 3, 4}));
+  EXPECT_EQ(index.candidates(kScript), (Rules{0, 3, 4}));  // no process.name: rule 1 cannot match
   EXPECT_EQ(index.candidates(R"({"event":{"category":"file"},"file":{"path":"C:\\a.dll"}})"), (Rules{2, 4}));
   EXPECT_EQ(index.candidates(R"({"event":{"category":"library"},"dll":{"path":"C:\\a.dll","name":"a"}})"),
             (Rules{2, 4}));
   EXPECT_EQ(index.candidates(R"({"event":{"category":"process","type":"start"},"registry":{"path":"k"}})"),
-            (Rules{1, 3, 4, 5}));
+            (Rules{3, 4, 5}));
+}
+
+TEST(RuleIndex, PatternsFileRulesUnderALiteralPieceOfEachPattern) {
+  Index index({R"(registry where registry.path : ("*\\CurrentVersion\\Run\\*", "HKLM\\*\\Winlogon\\Shell"))",
+               R"(registry where registry.path : "*\\Services\\*\\ImagePath" or registry.path == "x")",
+               R"(library where dll.path : "C:\\Windows\\*" and dll.name : ("a.dll", "b*"))",  // broad pattern, own category
+               R"(process where process.pid : "4*")",                                         // numbers match as text
+               R"(file where file.path : ("?:\\*", "*"))"});                                // "*" narrows nothing
+  auto reg = [](std::string_view path) {
+    return R"({"event":{"category":"registry"},"registry":{"path":")" + std::string(path) + R"("}})";
+  };
+  EXPECT_EQ(index.candidates(reg(R"(HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\RUN\\evil)")), Rules{0});
+  EXPECT_EQ(index.candidates(reg(R"(HKLM\\Software\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon\\Shell)")), Rules{0});
+  EXPECT_EQ(index.candidates(reg(R"(HKLM\\System\\ControlSet001\\Services\\x\\ImagePath)")), Rules{1});
+  EXPECT_EQ(index.candidates(reg("x")), Rules{1});
+  EXPECT_EQ(index.candidates(reg(R"(HKLM\\Software\\Classes\\abc)")), Rules{});
+  // The broad dll.path pattern brings rule 2 to library events only.
+  EXPECT_EQ(index.candidates(R"({"event":{"category":"library"},"dll":{"path":"C:\\Windows\\x.dll","name":"b.dll"}})"),
+            Rules{2});
+  EXPECT_EQ(index.candidates(R"({"event":{"category":"process"},"dll":{"path":"C:\\Windows\\x.dll","name":"b.dll"}})"),
+            Rules{});
+  EXPECT_EQ(index.candidates(R"({"event":{"category":"process"},"process":{"pid":42}})"), Rules{3});
+  EXPECT_EQ(index.candidates(R"({"event":{"category":"process"},"process":{"pid":24}})"), Rules{3});  // holds a "4"
+  EXPECT_EQ(index.candidates(R"({"event":{"category":"process"},"process":{"pid":15}})"), Rules{});
+  EXPECT_EQ(index.candidates(R"({"event":{"category":"file"},"file":{"path":"relative"}})"), Rules{4});
 }
