@@ -72,9 +72,7 @@ int run_convert_command(const ConvertOptions& o) {
       return true;
     };
     ReadStats stats;
-    for (std::size_t i = 0; i < o.inputs.size(); ++i) {
-      reader.read(o.inputs[i], static_cast<std::uint32_t>(i), sink, stats);
-    }
+    reader.read_all(o.inputs, sink, stats);
     out.flush();
     print_diagnostics(stats);
     std::fprintf(stderr, "vigil: %llu event(s) written", static_cast<unsigned long long>(written));

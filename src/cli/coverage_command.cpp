@@ -97,12 +97,10 @@ int run_coverage_command(const CoverageOptions& o) {
   ropts.threads = o.threads;
   EventReader reader(set->fields, ropts);
   ReadStats stats;
-  for (std::size_t i = 0; i < o.inputs.size(); ++i) {
-    reader.read(o.inputs[i], static_cast<std::uint32_t>(i), [&](EventBatch& batch) {
-      for (const Event& e : batch.events) profiler.observe(e);
-      return true;
-    }, stats);
-  }
+  reader.read_all(o.inputs, [&](EventBatch& batch) {
+    for (const Event& e : batch.events) profiler.observe(e);
+    return true;
+  }, stats);
   std::map<std::string, HostProfile> hosts = profiler.hosts();
   if (!o.host.empty()) {
     auto it = hosts.find(o.host);

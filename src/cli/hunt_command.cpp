@@ -224,16 +224,14 @@ int run_hunt_command(const HuntCommandOptions& o) {
                  static_cast<unsigned long long>(engine.events()), engine.events() / secs, stats.bytes / secs / 1e6);
     if (done) std::fputs("\r\033[K", stderr);
   };
-  for (std::size_t i = 0; i < o.inputs.size(); ++i) {
-    reader.read(o.inputs[i], static_cast<std::uint32_t>(i), [&](EventBatch& batch) {
-      engine.add(batch);
-      if (profiler) {
-        for (const Event& e : batch.events) profiler->observe(e);
-      }
-      if (progress) show_progress(i, false);
-      return true;
-    }, stats);
-  }
+  reader.read_all(o.inputs, [&](EventBatch& batch) {
+    engine.add(batch);
+    if (profiler) {
+      for (const Event& e : batch.events) profiler->observe(e);
+    }
+    if (progress && !batch.events.empty()) show_progress(batch.events.back().input_index, false);
+    return true;
+  }, stats);
   if (progress) show_progress(o.inputs.size() - 1, true);
   std::vector<RuleRunStats> rule_stats;
   auto detections = engine.finish(rule_stats);

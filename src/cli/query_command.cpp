@@ -135,7 +135,7 @@ int run_correlation(const QueryOptions& o, const eql::SequenceProgram& program, 
     }
     return true;
   };
-  for (std::size_t i = 0; i < o.inputs.size(); ++i) reader.read(o.inputs[i], static_cast<std::uint32_t>(i), sink, stats);
+  reader.read_all(o.inputs, sink, stats);
   std::vector<eql::SequenceMatch> matches = seq ? seq->finish() : smp->finish();
   OutputBuffer out(stdout);
   if (o.count) {
@@ -250,9 +250,7 @@ int run_query_command(const QueryOptions& o) {
     }
     return true;
   };
-  for (std::size_t i = 0; i < o.inputs.size() && !stop; ++i) {
-    if (!reader.read(o.inputs[i], static_cast<std::uint32_t>(i), sink, stats)) break;
-  }
+  reader.read_all(o.inputs, sink, stats);
   if (hold) {
     std::vector<HeldMatch> rows(std::make_move_iterator(held.begin()), std::make_move_iterator(held.end()));
     if (ordered) std::stable_sort(rows.begin(), rows.end(), held_before);

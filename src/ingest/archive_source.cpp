@@ -1,6 +1,9 @@
 // libarchive-backed archive reading and directory expansion.
 #include "ingest/archive_source.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <fmt/format.h>
@@ -21,8 +24,48 @@ constexpr std::size_t kMaxEntryBytes = std::size_t{4} << 30;  // an entry larger
 
 }  // namespace
 
+bool may_be_archive(std::string_view head) {
+  auto starts = [&](std::string_view magic) { return head.substr(0, magic.size()) == magic; };
+  using namespace std::string_view_literals;
+  // Containers, then the compressions libarchive unwraps (a compressed tar).
+  for (std::string_view magic : {"PK\x03\x04"sv, "PK\x05\x06"sv, "PK\x07\x08"sv, "7z\xbc\xaf\x27\x1c"sv, "Rar!\x1a\x07"sv,
+                                 "\x1f\x8b"sv, "\x1f\x9d"sv, "BZh"sv, "\xfd" "7zXZ\x00"sv, "\x28\xb5\x2f\xfd"sv,
+                                 "\x04\x22\x4d\x18"sv, "LZIP"sv, "\x5d\x00\x00"sv, "\x89LZO"sv}) {
+    if (starts(magic)) return true;
+  }
+  if (head.size() < 512) return false;
+  if (head.substr(257, 5) == "ustar") return true;
+  // Old (v7) tar headers have no magic: their checksum (octal, at 148) is
+  // the byte sum of the header with the checksum field read as spaces.
+  unsigned sum = 0;
+  for (std::size_t i = 0; i < 512; ++i) sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(head[i]);
+  unsigned stored = 0;
+  bool digits = false;
+  for (std::size_t i = 148; i < 156; ++i) {
+    char c = head[i];
+    if (c >= '0' && c <= '7') {
+      stored = stored * 8 + static_cast<unsigned>(c - '0');
+      digits = true;
+    } else if (c != ' ' && c != '\0') {
+      return false;
+    }
+  }
+  return digits && stored == sum;
+}
+
 bool read_archive(const std::string& path, const std::function<bool(const std::string& name, std::string& data)>& entry,
                   const std::function<void(std::string reason)>& error) {
+  {
+    // Most inputs are plain EVTX or JSON: a look at their first bytes spares
+    // them libarchive's probing (dozens of reads and seeks per file).
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      char head[512];
+      ssize_t n = ::pread(fd, head, sizeof(head), 0);
+      ::close(fd);
+      if (n >= 0 && !may_be_archive({head, static_cast<std::size_t>(n)})) return false;
+    }
+  }
   std::unique_ptr<archive, ArchiveCloser> a(archive_read_new());
   archive_read_support_filter_all(a.get());
   // Container formats only: "raw" would make any compressed file an archive,

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace vigil {
@@ -15,6 +16,10 @@ namespace vigil {
 // reported through `error` (entry name and reason); reading stops there.
 bool read_archive(const std::string& path, const std::function<bool(const std::string& name, std::string& data)>& entry,
                   const std::function<void(std::string reason)>& error);
+
+// True when `head` (a file's first 512 bytes, or all of a shorter file)
+// starts like an archive or a compressed file libarchive would open.
+bool may_be_archive(std::string_view head);
 
 // Files of a directory, recursively, sorted, that look like event data by
 // their extension (.json .ndjson .jsonl .evtx .gz .zst .zip .tar .tgz ...).

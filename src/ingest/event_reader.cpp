@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -157,17 +158,15 @@ struct EventReader::Impl {
     };
     unsigned threads = std::min<std::size_t>(thread_count(), groups);
     if (threads <= 1) {
-      ChunkGroup group;  // reused: its arena's pages stay mapped
-      EvtxScratch scratch;
       for (std::size_t g = 0; g < groups; ++g) {
-        decode_group(data, chunks_of(g), input_index, group, scratch);
-        if (!emit_group(group, file, sink, report)) return false;
+        decode_group(data, chunks_of(g), input_index, serial_group, serial_scratch);
+        if (!emit_group(serial_group, file, sink, report)) return false;
       }
       return true;
     }
     WorkerPool& workers = pool(threads);
     std::vector<std::unique_ptr<ChunkGroup>> results(groups);
-    std::vector<std::unique_ptr<ChunkGroup>> spare;  // emitted groups, reused
+    std::vector<std::unique_ptr<ChunkGroup>>& spare = spare_groups;
     std::mutex mutex;
     std::condition_variable changed;
     std::size_t in_flight = 0;
@@ -222,6 +221,11 @@ struct EventReader::Impl {
     return *workers_;
   }
   std::unique_ptr<WorkerPool> workers_;  // started on the first parallel input, kept for the next
+  // Kept from file to file: their arenas' pages stay mapped (hundreds of
+  // small files otherwise pay for mapping and unmapping them each time).
+  ChunkGroup serial_group;
+  EvtxScratch serial_scratch;
+  std::vector<std::unique_ptr<ChunkGroup>> spare_groups;  // emitted groups, reused
 
   bool read_xml(std::string_view data, std::uint32_t input_index, const std::string& file, const BatchSink& sink,
                 InputReport& report) {
@@ -314,6 +318,168 @@ struct EventReader::Impl {
     return read_buffer(all, input_index, path, sink, report);
   }
 };
+
+// ---- many inputs: EVTX files decoded ahead, across file boundaries ----
+
+namespace {
+// An EVTX file whose chunk groups are in the pipeline; kept mapped until the
+// last of them is emitted.
+struct PipelinedFile {
+  std::unique_ptr<ByteSource> source;
+  std::string path;
+  std::uint32_t input_index = 0;
+  std::vector<std::uint64_t> chunks;
+  std::vector<ChunkGroup::Issue> file_issues;  // from the file header, reported before its records
+};
+struct PipelineSlot {
+  std::shared_ptr<PipelinedFile> file;
+  std::size_t group = 0;  // which kChunksPerGroup chunks of the file
+  std::unique_ptr<ChunkGroup> result;
+};
+}  // namespace
+
+bool EventReader::read_all(const std::vector<std::string>& inputs, const BatchSink& sink, ReadStats& stats) {
+  Impl& impl = *impl_;
+  const unsigned threads = impl.thread_count();
+  if (threads <= 1) {
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      if (!read(inputs[i], static_cast<std::uint32_t>(i), sink, stats)) return false;
+    }
+    return true;
+  }
+  // Hundreds of small EVTX files (one chunk each, as collected logs often
+  // are) leave nothing to split inside a file: decode the next files while
+  // this one is handed over. Output order is input order, as with read().
+  InputReport report(stats, impl.options.max_diagnostics);
+  WorkerPool& workers = impl.pool(threads);
+  std::deque<std::unique_ptr<PipelineSlot>> slots;  // in output order
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::size_t in_flight = 0;
+  std::size_t next_launch = 0;  // index into slots of the first not yet launched
+  std::vector<std::unique_ptr<ChunkGroup>>& spare = impl.spare_groups;
+  const std::size_t ahead = 4 * static_cast<std::size_t>(threads);
+  bool go_on = true;
+
+  auto launch_some = [&] {  // with mutex held
+    while (next_launch < slots.size() && in_flight < ahead) {
+      PipelineSlot* slot = slots[next_launch++].get();
+      std::unique_ptr<ChunkGroup> group;
+      if (!spare.empty()) {
+        group = std::move(spare.back());
+        spare.pop_back();
+      } else {
+        group = std::make_unique<ChunkGroup>();
+      }
+      ++in_flight;
+      workers.submit([&, slot, raw = group.release()] {
+        std::unique_ptr<ChunkGroup> owned(raw);
+        thread_local EvtxScratch scratch;
+        const PipelinedFile& f = *slot->file;
+        std::size_t first = slot->group * kChunksPerGroup;
+        auto chunks = std::span<const std::uint64_t>(f.chunks).subspan(first, std::min(kChunksPerGroup, f.chunks.size() - first));
+        impl.decode_group(f.source->contiguous(), chunks, f.input_index, *owned, scratch);
+        std::lock_guard lock(mutex);
+        slot->result = std::move(owned);
+        --in_flight;
+        changed.notify_all();
+      });
+    }
+  };
+  // Hands over the front slot once decoded; false when there is none.
+  auto emit_front = [&]() -> bool {
+    std::unique_ptr<PipelineSlot> slot;
+    {
+      std::unique_lock lock(mutex);
+      if (slots.empty()) return false;
+      if (next_launch == 0) {  // never launched: the sink asked to stop
+        slots.pop_front();
+        return true;
+      }
+      changed.wait(lock, [&] { return slots.front()->result != nullptr; });
+      slot = std::move(slots.front());
+      slots.pop_front();
+      --next_launch;
+    }
+    if (slot->group == 0) {
+      for (auto& issue : slot->file->file_issues) {
+        if (issue.warning) {
+          report.warning(slot->file->path, issue.offset, std::move(issue.reason));
+        } else {
+          report.skipped(slot->file->path, 0, issue.offset, std::move(issue.reason));
+        }
+      }
+    }
+    if (go_on) go_on = impl.emit_group(*slot->result, slot->file->path, sink, report);
+    std::lock_guard lock(mutex);
+    spare.push_back(std::move(slot->result));
+    if (go_on) launch_some();
+    return true;
+  };
+  auto drain = [&] {
+    while (emit_front()) {
+    }
+  };
+  auto finish = [&] {
+    drain();
+    std::unique_lock lock(mutex);
+    changed.wait(lock, [&] { return in_flight == 0; });
+  };
+
+  std::vector<std::pair<std::string, std::uint32_t>> files;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    std::error_code ec;
+    if (inputs[i] != "-" && std::filesystem::is_directory(inputs[i], ec)) {
+      for (auto& f : list_input_files(inputs[i])) files.emplace_back(std::move(f), static_cast<std::uint32_t>(i));
+    } else {
+      files.emplace_back(inputs[i], static_cast<std::uint32_t>(i));
+    }
+  }
+  for (const auto& [path, index] : files) {
+    if (!go_on) break;
+    std::unique_ptr<ByteSource> source;
+    std::string_view whole;
+    if (path != "-") {
+      if (auto opened = open_byte_source(path)) {
+        source = std::move(*opened);
+        whole = source->contiguous();
+      }
+    }
+    if (whole.empty() || detect(whole) != InputKind::Evtx) {
+      // Anything but a mapped EVTX file: in order, after what is pending.
+      finish();
+      source.reset();
+      if (go_on) go_on = read(path, index, sink, stats);
+      continue;
+    }
+    auto file = std::make_shared<PipelinedFile>();
+    file->path = path;
+    file->input_index = index;
+    report.stats().bytes += whole.size();
+    EvtxCallbacks file_cb;
+    file_cb.on_error = [&](std::uint64_t offset, std::string reason) {
+      file->file_issues.push_back({offset, std::move(reason), false});
+    };
+    file_cb.on_warning = [&](std::uint64_t offset, std::string reason) {
+      file->file_issues.push_back({offset, std::move(reason), true});
+    };
+    file->chunks = evtx_chunk_offsets(whole, file_cb);
+    file->source = std::move(source);
+    const std::size_t groups = std::max<std::size_t>(1, (file->chunks.size() + kChunksPerGroup - 1) / kChunksPerGroup);
+    for (std::size_t g = 0; g < groups; ++g) {
+      auto slot = std::make_unique<PipelineSlot>();
+      slot->file = file;
+      slot->group = g;
+      std::lock_guard lock(mutex);
+      slots.push_back(std::move(slot));
+      launch_some();
+    }
+    // Keep at most `ahead` groups decoded or decoding beyond the front.
+    while (go_on && slots.size() > ahead) emit_front();
+  }
+  finish();
+  return go_on;
+}
 
 EventReader::EventReader(const FieldRegistry& fields, ReaderOptions options)
     : impl_(std::make_unique<Impl>(fields, options)) {}

@@ -1,0 +1,84 @@
+// EventReader::read_all: many inputs, EVTX files decoded ahead across file
+// boundaries on several threads, give exactly what one thread reading them
+// one by one gives (events, their order and input index, diagnostics), and
+// stopping early stops.
+#include "ingest/event_reader.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "core/document.h"
+
+using namespace vigil;
+
+namespace {
+
+struct Seen {
+  std::vector<std::string> events;  // input index, ordinal, document
+  ReadStats stats;
+};
+
+Seen read_with(unsigned threads, const std::vector<std::string>& inputs, std::size_t stop_after = 0) {
+  FieldRegistry fields;
+  fields.intern("event.code");
+  ReaderOptions options;
+  options.threads = threads;
+  EventReader reader(fields, options);
+  Seen seen;
+  reader.read_all(inputs, [&](EventBatch& batch) {
+    for (const Event& e : batch.events) {
+      std::string line = std::to_string(e.input_index) + " " + std::to_string(e.ordinal) + " ";
+      append_event_json(line, e);
+      seen.events.push_back(std::move(line));
+    }
+    return stop_after == 0 || seen.events.size() < stop_after;
+  }, seen.stats);
+  return seen;
+}
+
+std::vector<std::string> inputs() {
+  // Small one-chunk logs, a damaged one, a directory, and JSON in between.
+  const std::string data = std::string(VIGIL_SHARED_DIR) + "/data";
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(data + "/evtx-edge-cases")) {
+    if (entry.path().extension() == ".evtx") files.push_back(entry.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  files.resize(std::min<std::size_t>(files.size(), 12));
+  const std::string json = std::filesystem::temp_directory_path() / "vigil_read_all.ndjson";
+  std::ofstream(json) << R"({"event":{"code":"1"}})" "\n" "not json\n" R"({"event":{"code":"2"}})" "\n";
+  files.insert(files.begin() + 3, json);
+  files.push_back(data + "/evtx-attack-samples/AutomatedTestingTools");
+  return files;
+}
+
+}  // namespace
+
+TEST(EventReader, ReadAllOnThreadsGivesWhatOneThreadGives) {
+  const auto in = inputs();
+  Seen one = read_with(1, in);
+  Seen many = read_with(3, in);
+  ASSERT_GT(one.events.size(), 1000u);
+  ASSERT_EQ(one.events.size(), many.events.size());
+  for (std::size_t i = 0; i < one.events.size(); ++i) ASSERT_EQ(one.events[i], many.events[i]) << "event " << i;
+  EXPECT_EQ(one.stats.skipped, many.stats.skipped);
+  EXPECT_GT(one.stats.skipped, 0u);  // the JSON line and damaged EVTX records
+  EXPECT_EQ(one.stats.bytes, many.stats.bytes);
+  ASSERT_EQ(one.stats.diagnostics.size(), many.stats.diagnostics.size());
+  for (std::size_t i = 0; i < one.stats.diagnostics.size(); ++i) {
+    EXPECT_EQ(one.stats.diagnostics[i].file, many.stats.diagnostics[i].file);
+    EXPECT_EQ(one.stats.diagnostics[i].offset, many.stats.diagnostics[i].offset);
+    EXPECT_EQ(one.stats.diagnostics[i].reason, many.stats.diagnostics[i].reason);
+  }
+}
+
+TEST(EventReader, ReadAllStopsWhenTheSinkSaysSo) {
+  Seen some = read_with(3, inputs(), 10);
+  EXPECT_GE(some.events.size(), 10u);
+  EXPECT_LT(some.events.size(), 10u + 4096u);  // at most the batch that said stop
+}
