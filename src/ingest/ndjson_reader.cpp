@@ -10,6 +10,10 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
 #include <cstring>
 #include <filesystem>
 #include <optional>
@@ -17,6 +21,7 @@
 #include <fmt/format.h>
 
 #include "core/document.h"
+#include "core/worker_pool.h"
 #include "ingest/windows_event.h"
 
 namespace vigil {
@@ -316,31 +321,139 @@ struct NdjsonReader::Impl {
     return out;
   }
 
-  // Decodes one line into the batch; returns false if the sink stopped us.
-  bool take_line(std::string_view line, std::size_t available, std::uint64_t line_no, std::uint64_t offset,
-                 std::uint32_t input_index, const std::string& file, EventBatch& batch, const BatchSink& sink,
-                 InputReport& report, bool copy_source) {
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (blank(line)) return true;
-    Event event;
-    std::string reason;
+  // Decodes one line (not blank) into `event`, its values and, when it has
+  // to be copied, its source in `arena`. False with `reason` when the line
+  // is not a valid document. Touches only this object's decoding state.
+  bool decode_line(std::string_view line, std::size_t available, bool copy_source, Event& event, Arena& arena,
+                   std::string& reason) {
     std::optional<std::string> normalized = normalize_flat_windows(line);
     if (normalized) {
       line = *normalized;
       available = line.size();
       copy_source = true;
     }
-    if (!decode_padded(line, event, batch.arena, reason, available, !copy_source)) {
+    if (!decode_padded(line, event, arena, reason, available, !copy_source)) return false;
+    event.source = copy_source ? arena.copy(line) : line;
+    return true;
+  }
+
+  static std::string_view trim_cr(std::string_view line) {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    return line;
+  }
+
+  // Decodes one line into the batch; returns false if the sink stopped us.
+  bool take_line(std::string_view line, std::size_t available, std::uint64_t line_no, std::uint64_t offset,
+                 std::uint32_t input_index, const std::string& file, EventBatch& batch, const BatchSink& sink,
+                 InputReport& report, bool copy_source) {
+    line = trim_cr(line);
+    if (blank(line)) return true;
+    Event event;
+    std::string reason;
+    if (!decode_line(line, available, copy_source, event, batch.arena, reason)) {
       report.skipped(file, line_no, offset, std::move(reason));
       return true;
     }
-    event.source = copy_source ? batch.arena.copy(line) : line;
     event.input_index = input_index;
     event.line = line_no;
     event.ordinal = next_ordinal++;
     batch.events.push_back(event);
     ++report.stats().events;
     if (batch.events.size() >= options.batch_size) return flush(batch, sink);
+    return true;
+  }
+
+  // ---- decoding a mapped file's lines on several threads ----
+
+  struct Line {
+    std::string_view text;
+    std::size_t available;
+    std::uint64_t line_no;
+    std::uint64_t offset;
+    Event event;
+    std::string reason;
+    bool ok;
+  };
+  // Per extra thread: a decoder of its own and the arena its values go to
+  // (this object's own arena for the calling thread).
+  std::vector<std::unique_ptr<Impl>> helpers;
+  std::vector<std::unique_ptr<Arena>> arenas;
+  std::unique_ptr<WorkerPool> workers;
+  std::vector<Line> lines;
+
+  unsigned decode_threads() const {
+    unsigned n = options.threads ? options.threads : std::thread::hardware_concurrency();
+    return std::max(1u, n);
+  }
+
+  // Decodes `lines` on all threads: thread k takes the k-th slice.
+  void decode_lines() {
+    const unsigned threads = static_cast<unsigned>(helpers.size()) + 1;
+    for (auto& a : arenas) a->reset();
+    for (auto& h : helpers) h->flat_windows_input = flat_windows_input;
+    auto work = [&](unsigned k) {
+      Impl& decoder = k == 0 ? *this : *helpers[k - 1];
+      const std::size_t begin = lines.size() * k / threads, end = lines.size() * (k + 1) / threads;
+      for (std::size_t i = begin; i < end; ++i) {
+        Line& l = lines[i];
+        l.event = Event();
+        l.ok = decoder.decode_line(l.text, l.available, false, l.event, *arenas[k], l.reason);
+      }
+    };
+    std::mutex mutex;
+    std::condition_variable done;
+    unsigned running = threads - 1;
+    for (unsigned k = 1; k < threads; ++k) {
+      workers->submit([&, k] {
+        work(k);
+        std::lock_guard lock(mutex);
+        if (--running == 0) done.notify_one();
+      });
+    }
+    work(0);
+    std::unique_lock lock(mutex);
+    done.wait(lock, [&] { return running == 0; });
+  }
+
+  bool read_lines_parallel(ByteSource* source, std::string_view data, std::uint32_t input_index,
+                           const std::string& file, EventBatch& batch, const BatchSink& sink, InputReport& report) {
+    const unsigned threads = decode_threads();
+    while (helpers.size() + 1 < threads) helpers.push_back(std::make_unique<Impl>(fields, options, next_ordinal));
+    while (arenas.size() < threads) arenas.push_back(std::make_unique<Arena>(1 << 20));
+    if (!workers) workers = std::make_unique<WorkerPool>(threads - 1);
+    std::uint64_t line_no = 0;
+    std::size_t pos = 0;
+    while (pos < data.size()) {
+      // Gather a batch of lines, then decode them together.
+      lines.clear();
+      std::size_t end = pos;
+      while (pos < data.size() && lines.size() < options.batch_size) {
+        const char* nl = static_cast<const char*>(std::memchr(data.data() + pos, '\n', data.size() - pos));
+        end = nl ? static_cast<std::size_t>(nl - data.data()) : data.size();
+        ++line_no;
+        std::string_view line = trim_cr(data.substr(pos, end - pos));
+        if (!blank(line)) {
+          // The shape of the input is decided here, on its first document, before any thread decodes.
+          if (flat_windows_input < 0) flat_windows_input = looks_flat_windows(line) ? 1 : 0;
+          lines.push_back({line, data.size() - pos, line_no, pos, {}, {}, false});
+        }
+        pos = end + 1;
+      }
+      decode_lines();
+      for (Line& l : lines) {
+        if (!l.ok) {
+          report.skipped(file, l.line_no, l.offset, std::move(l.reason));
+          continue;
+        }
+        l.event.input_index = input_index;
+        l.event.line = l.line_no;
+        l.event.ordinal = next_ordinal++;
+        batch.events.push_back(l.event);
+        ++report.stats().events;
+      }
+      if (!flush(batch, sink)) return false;
+      if (source) source->release_before(std::min(end, data.size()));
+    }
     return true;
   }
 
@@ -354,6 +467,10 @@ struct NdjsonReader::Impl {
 
   bool read_lines_contiguous(ByteSource* source, std::string_view data, std::uint32_t input_index,
                              const std::string& file, EventBatch& batch, const BatchSink& sink, InputReport& report) {
+    // Large inputs on several threads: decoding is most of reading.
+    if (decode_threads() > 1 && data.size() > (1u << 20)) {
+      return read_lines_parallel(source, data, input_index, file, batch, sink, report);
+    }
     std::uint64_t line_no = 0;
     std::size_t pos = 0;
     while (pos < data.size()) {

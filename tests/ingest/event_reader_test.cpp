@@ -82,3 +82,34 @@ TEST(EventReader, ReadAllStopsWhenTheSinkSaysSo) {
   EXPECT_GE(some.events.size(), 10u);
   EXPECT_LT(some.events.size(), 10u + 4096u);  // at most the batch that said stop
 }
+
+TEST(EventReader, LargeNdjsonDecodedOnThreadsMatchesOneThread) {
+  // Over 1 MB (decoded on all threads): good lines, malformed ones, blank
+  // and CRLF lines, a flat Windows export line, values with escapes.
+  const std::string path = std::filesystem::temp_directory_path() / "vigil_parallel.ndjson";
+  {
+    std::ofstream out(path, std::ios::binary);
+    for (int i = 0; i < 60000; ++i) {
+      switch (i % 7) {
+        case 0: out << "{\"event\":{\"code\":\"" << i << "\"},\"pad\":\"" << std::string(40, 'x') << "\"}\n"; break;
+        case 1: out << "{\"event\":{\"code\":" << i << "}\r\n"; break;  // truncated
+        case 2: out << "\n"; break;
+        case 3: out << "{\"event\":{\"code\":\"a\\tb" << i << "\"}}\r\n"; break;
+        case 4: out << "[1,2]\n"; break;  // not an object
+        default: out << "{\"event\":{\"code\":[\"" << i << "\",\"x\"]}}\n"; break;
+      }
+    }
+  }
+  ASSERT_GT(std::filesystem::file_size(path), 1u << 20);  // decoded on all threads above 1 MB
+  Seen one = read_with(1, {path});
+  Seen many = read_with(2, {path});
+  ASSERT_GT(one.events.size(), 30000u);
+  EXPECT_EQ(one.events, many.events);
+  EXPECT_EQ(one.stats.skipped, many.stats.skipped);
+  ASSERT_EQ(one.stats.diagnostics.size(), many.stats.diagnostics.size());
+  for (std::size_t i = 0; i < one.stats.diagnostics.size(); ++i) {
+    EXPECT_EQ(one.stats.diagnostics[i].line, many.stats.diagnostics[i].line);
+    EXPECT_EQ(one.stats.diagnostics[i].reason, many.stats.diagnostics[i].reason);
+  }
+  std::filesystem::remove(path);
+}
