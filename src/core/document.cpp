@@ -165,28 +165,44 @@ void assemble_event_fields(std::vector<PendingField>& pending, std::size_t field
     slots[p.id] = p.value;
   }
   if (simple) return;
-  std::stable_sort(pending.begin(), pending.end(),
-                   [](const PendingField& a, const PendingField& b) { return a.id < b.id; });
-  for (std::size_t i = 0; i < pending.size();) {
-    std::size_t j = i;
+  // Arrays or repeated keys: count per field, then place every value in
+  // document order (no sort; per-thread tables sized by the registry).
+  struct Slot {
+    std::uint32_t count = 0;
+    std::uint32_t filled = 0;
     bool multi = false;
-    std::size_t count = 0;
-    while (j < pending.size() && pending[j].id == pending[i].id) {
-      multi |= pending[j].from_array;
-      if (!(pending[j].from_array && pending[j].value.is_null())) ++count;  // empty-array placeholders add nothing
-      ++j;
+    bool seen = false;
+    Value* items = nullptr;
+  };
+  thread_local std::vector<Slot> table;
+  thread_local std::vector<FieldId> touched;
+  if (table.size() < field_count) table.resize(field_count);
+  touched.clear();
+  for (const auto& p : pending) {
+    Slot& t = table[p.id];
+    if (!t.seen) {
+      t.seen = true;
+      touched.push_back(p.id);
     }
-    if (!multi && count == 1) {
-      slots[pending[i].id] = pending[i].value;
-    } else {
-      auto* items = arena.allocate_array<Value>(count ? count : 1);
-      std::size_t n = 0;
-      for (std::size_t k = i; k < j; ++k) {
-        if (!(pending[k].from_array && pending[k].value.is_null())) items[n++] = pending[k].value;
-      }
-      slots[pending[i].id] = Value::array({items, n});
+    t.multi |= p.from_array;
+    if (!(p.from_array && p.value.is_null())) ++t.count;  // empty-array placeholders add nothing
+  }
+  for (FieldId id : touched) {
+    Slot& t = table[id];
+    if (t.multi || t.count != 1) t.items = arena.allocate_array<Value>(t.count ? t.count : 1);
+  }
+  for (const auto& p : pending) {
+    Slot& t = table[p.id];
+    if (!t.items) {
+      slots[p.id] = p.value;
+    } else if (!(p.from_array && p.value.is_null())) {
+      t.items[t.filled++] = p.value;
     }
-    i = j;
+  }
+  for (FieldId id : touched) {
+    Slot& t = table[id];
+    if (t.items) slots[id] = Value::array({t.items, t.count});
+    t = Slot{};
   }
 }
 
