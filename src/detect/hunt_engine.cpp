@@ -134,7 +134,13 @@ void HuntEngine::test_rule(Lane& lane, std::size_t r, const Event& e, std::uint3
   if (runners_[r] || samplers_[r]) {
     // An event an exception covers takes no part in the rule's sequences
     // (Elastic adds exceptions to every term's query).
-    if (exceptions_[r].empty() || !excepted(r, e)) lane.feeds.emplace_back(i, rule);
+    if (!exceptions_[r].empty() && excepted(r, e)) return;
+    if (runners_[r]) {
+      std::vector<eql::TermHit> hits = runners_[r]->terms(e, lane.context);
+      if (!hits.empty()) lane.feeds.push_back({i, rule, std::move(hits)});
+    } else {
+      lane.feeds.push_back({i, rule, {}});
+    }
     return;
   }
   if (!eql::matches(*rules_.compiled[r].query.event, e, lane.context)) return;
@@ -178,14 +184,14 @@ void HuntEngine::add(const EventBatch& batch) {
     const Event& e = batch.events[i];
     if (options_.context) options_.context->observe(e);
     const std::size_t l = (i / kStripe) % lanes;
-    const Lane& lane = *lanes_[l];
+    Lane& lane = *lanes_[l];
     auto& [h, f] = next[l];
-    for (; f < lane.feeds.size() && lane.feeds[f].first == i; ++f) {
-      std::size_t r = lane.feeds[f].second;
+    for (; f < lane.feeds.size() && lane.feeds[f].event == i; ++f) {
+      std::size_t r = lane.feeds[f].rule;
       if (!rare(r, e)) continue;  // a term event whose value is not rare takes no part
       auto start = options_.profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
       if (runners_[r]) {
-        runners_[r]->add(e, context_);
+        runners_[r]->add_hits(e, std::move(lane.feeds[f].hits));
       } else {
         samplers_[r]->add(e, context_);
       }

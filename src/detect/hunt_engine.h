@@ -92,7 +92,12 @@ class HuntEngine {
     RuleIndex::Scratch index_scratch;
     std::vector<std::uint64_t> tested_at;  // per rule: last event it was tested on (dedup across index keys)
     std::vector<std::pair<std::uint32_t, std::uint32_t>> hits;   // (event in batch, rule): an event rule matched
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> feeds;  // (event in batch, rule): for a sequence/sample
+    struct Feed {
+      std::uint32_t event;  // in the batch
+      std::uint32_t rule;
+      std::vector<eql::TermHit> hits;  // sequences: the terms it satisfies (found here, on the lane's thread)
+    };
+    std::vector<Feed> feeds;  // events for sequence and sample rules
     std::vector<std::uint64_t> evaluations;  // per rule
     std::vector<std::uint64_t> excepted;     // per rule
     std::vector<std::uint64_t> nanos;        // per rule, when profiling

@@ -25,7 +25,7 @@ std::optional<std::string> join_key(const StageProgram& stage, const Event& even
 SequenceRunner::SequenceRunner(const SequenceProgram& program, RunnerOptions options, RenderEvent render)
     : program_(program), options_(options), render_(std::move(render)), matcher_(program, options.limits) {}
 
-void SequenceRunner::add(const Event& event, EvalContext& context) {
+std::vector<TermHit> SequenceRunner::terms(const Event& event, EvalContext& context) const {
   std::vector<TermHit> hits;
   // Terms repeated by `with runs=N` share one filter: evaluate it once.
   const Program* last_filter = nullptr;
@@ -44,6 +44,10 @@ void SequenceRunner::add(const Event& event, EvalContext& context) {
   };
   for (std::uint32_t t = 0; t < program_.stages.size(); ++t) consider(program_.stages[t], t);
   if (program_.until) consider(*program_.until, static_cast<std::uint32_t>(program_.stages.size()));
+  return hits;
+}
+
+void SequenceRunner::add_hits(const Event& event, std::vector<TermHit> hits) {
   if (hits.empty()) return;
   auto me = std::make_shared<MatcherEvent>();
   me->timestamp = event.timestamp_ns;

@@ -28,7 +28,12 @@ class SequenceRunner {
   SequenceRunner(const SequenceProgram& program, RunnerOptions options, RenderEvent render);
 
   // Evaluates the terms against one event (call for every event, any order).
-  void add(const Event& event, EvalContext& context);
+  void add(const Event& event, EvalContext& context) { add_hits(event, terms(event, context)); }
+  // The two halves of add(): which terms the event satisfies, with its join
+  // keys (const: threads may ask at once, each with its own context), and
+  // taking the event in with those terms (one thread, in input order).
+  std::vector<TermHit> terms(const Event& event, EvalContext& context) const;
+  void add_hits(const Event& event, std::vector<TermHit> hits);
   // Runs (or finishes) matching and returns the sequences, head/tail applied.
   std::vector<SequenceMatch> finish();
   const MatcherStats& stats() const { return matcher_.stats(); }
