@@ -77,6 +77,7 @@ class WindowsEventSink {
 // One group of EVTX chunks, decoded by a worker.
 struct ChunkGroup {
   EventBatch batch;
+  std::unique_ptr<WindowsEventSink> sink;  // made on first use, then kept with the group
   struct Issue {
     std::uint64_t offset;
     std::string reason;
@@ -112,7 +113,8 @@ struct EventReader::Impl {
 
   void decode_group(std::string_view data, std::span<const std::uint64_t> chunks, std::uint32_t input_index,
                     ChunkGroup& group, EvtxScratch& scratch) {
-    WindowsEventSink out(fields, options);
+    if (!group.sink) group.sink = std::make_unique<WindowsEventSink>(fields, options);
+    WindowsEventSink& out = *group.sink;
     EvtxCallbacks cb;
     cb.on_record = [&](const WindowsEvent& e, std::uint64_t record_id, std::uint64_t) {
       out.add(e, input_index, record_id, group.batch, /*values_in_batch=*/true);
