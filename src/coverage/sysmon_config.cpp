@@ -163,7 +163,8 @@ void required_texts(const eql::Program& p, std::uint32_t index, std::map<FieldId
     if (f.op != eql::OpCode::Field || p.sets[ins.arg].strings.empty()) return;
     auto& list = out[static_cast<FieldId>(f.arg)];
     if (!list.empty()) return;
-    list.assign(p.sets[ins.arg].strings.begin(), p.sets[ins.arg].strings.end());
+    list.clear();
+    for (const std::string& v : p.sets[ins.arg].strings) list.push_back(v);
     std::sort(list.begin(), list.end());
     return;
   }

@@ -413,8 +413,7 @@ void RuleIndex::lookup_values(const Value& v, const ValueIndex& index, std::vect
       folded = fold_case(s);
       key = folded;
     }
-    auto it = index.rules.find(key);
-    if (it != index.rules.end()) out.insert(out.end(), it->second.begin(), it->second.end());
+    if (const auto* rules = index.rules.find(key)) out.insert(out.end(), rules->begin(), rules->end());
   };
   if (v.kind() == ValueKind::Array) {
     for (const Value& x : v.as_array()) one(x);

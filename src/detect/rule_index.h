@@ -28,6 +28,7 @@
 
 #include "core/event.h"
 #include "core/field_registry.h"
+#include "core/string_table.h"
 #include "core/wildcard_set.h"
 #include "eql/program.h"
 
@@ -80,7 +81,7 @@ class RuleIndex {
 
   struct ValueIndex {
     FieldId field;
-    std::unordered_map<std::string, std::vector<std::size_t>, StringHash, std::equal_to<>> rules;
+    StringTable<std::vector<std::size_t>> rules;
   };
   void lookup_values(const Value& v, const ValueIndex& index, std::vector<std::size_t>& out) const;
 

@@ -82,14 +82,14 @@ Truth in_set(const Value& v, const ConstantSet& set, bool fold) {
       case ValueKind::Ip: {
         if (set.strings.empty()) return Truth::False;
         std::string_view s = x.as_string();
-        if (!fold) return set.strings.find(s) != set.strings.end() ? Truth::True : Truth::False;
+        if (!fold) return set.strings.contains(s) ? Truth::True : Truth::False;
         // Fold into a stack buffer: no allocation for typical field lengths.
         char buf[256];
         if (s.size() <= sizeof(buf)) {
           for (std::size_t i = 0; i < s.size(); ++i) buf[i] = fold_char(s[i]);
-          return set.strings.find(std::string_view(buf, s.size())) != set.strings.end() ? Truth::True : Truth::False;
+          return set.strings.contains(std::string_view(buf, s.size())) ? Truth::True : Truth::False;
         }
-        return set.strings.find(fold_case(s)) != set.strings.end() ? Truth::True : Truth::False;
+        return set.strings.contains(fold_case(s)) ? Truth::True : Truth::False;
       }
       case ValueKind::Int:
       case ValueKind::Float: {

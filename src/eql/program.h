@@ -17,6 +17,7 @@
 #include "core/arena.h"
 #include "core/event.h"
 #include "core/field_registry.h"
+#include "core/string_table.h"
 #include "core/wildcard.h"
 #include "core/wildcard_set.h"
 #include "eql/ast.h"
@@ -60,7 +61,7 @@ struct Instr {
 
 // Constant set for `in`: exact strings (folded when insensitive) and numbers.
 struct ConstantSet {
-  std::unordered_set<std::string, StringHash, std::equal_to<>> strings;
+  StringSet strings;
   std::vector<double> numbers;
   std::vector<bool> bools;
   bool has_null = false;
