@@ -144,79 +144,7 @@ struct EventReader::Impl {
   }
 
   bool read_evtx(std::string_view data, std::uint32_t input_index, const std::string& file, const BatchSink& sink,
-                 InputReport& report) {
-    EvtxCallbacks file_cb;
-    file_cb.on_error = [&](std::uint64_t offset, std::string reason) {
-      report.skipped(file, 0, offset, std::move(reason));
-    };
-    file_cb.on_warning = [&](std::uint64_t offset, std::string reason) {
-      report.warning(file, offset, std::move(reason));
-    };
-    std::vector<std::uint64_t> chunks = evtx_chunk_offsets(data, file_cb);
-    std::size_t groups = (chunks.size() + kChunksPerGroup - 1) / kChunksPerGroup;
-    auto chunks_of = [&](std::size_t g) {
-      std::size_t first = g * kChunksPerGroup;
-      return std::span<const std::uint64_t>(chunks).subspan(first, std::min(kChunksPerGroup, chunks.size() - first));
-    };
-    unsigned threads = std::min<std::size_t>(thread_count(), groups);
-    if (threads <= 1) {
-      for (std::size_t g = 0; g < groups; ++g) {
-        decode_group(data, chunks_of(g), input_index, serial_group, serial_scratch);
-        if (!emit_group(serial_group, file, sink, report)) return false;
-      }
-      return true;
-    }
-    WorkerPool& workers = pool(threads);
-    std::vector<std::unique_ptr<ChunkGroup>> results(groups);
-    std::vector<std::unique_ptr<ChunkGroup>>& spare = spare_groups;
-    std::mutex mutex;
-    std::condition_variable changed;
-    std::size_t in_flight = 0;
-    auto launch = [&](std::size_t g) {
-      std::unique_ptr<ChunkGroup> group;
-      if (!spare.empty()) {
-        group = std::move(spare.back());
-        spare.pop_back();
-      } else {
-        group = std::make_unique<ChunkGroup>();
-      }
-      ++in_flight;
-      workers.submit([&, g, raw = group.release()] {
-        std::unique_ptr<ChunkGroup> owned(raw);
-        thread_local EvtxScratch scratch;  // per decoding thread, kept across files
-        decode_group(data, chunks_of(g), input_index, *owned, scratch);
-        std::lock_guard lock(mutex);
-        results[g] = std::move(owned);
-        --in_flight;
-        changed.notify_all();
-      });
-    };
-    // At most `ahead` groups are decoded ahead of the sink: memory stays
-    // bounded whatever the file size.
-    const std::size_t ahead = 2 * static_cast<std::size_t>(threads);
-    std::size_t launched = 0;
-    {
-      std::lock_guard lock(mutex);
-      for (; launched < std::min(ahead, groups); ++launched) launch(launched);
-    }
-    bool go_on = true;
-    for (std::size_t g = 0; g < groups && go_on; ++g) {
-      std::unique_ptr<ChunkGroup> group;
-      {
-        std::unique_lock lock(mutex);
-        changed.wait(lock, [&] { return results[g] != nullptr; });
-        group = std::move(results[g]);
-      }
-      go_on = emit_group(*group, file, sink, report);
-      std::lock_guard lock(mutex);
-      spare.push_back(std::move(group));
-      if (go_on && launched < groups) launch(launched++);
-    }
-    // Jobs still running point at this frame: wait for them.
-    std::unique_lock lock(mutex);
-    changed.wait(lock, [&] { return in_flight == 0; });
-    return go_on;
-  }
+                 InputReport& report);
 
   WorkerPool& pool(unsigned threads) {
     if (!workers_ || workers_->size() != threads) workers_ = std::make_unique<WorkerPool>(threads);
@@ -321,29 +249,178 @@ struct EventReader::Impl {
   }
 };
 
-// ---- many inputs: EVTX files decoded ahead, across file boundaries ----
+// ---- EVTX chunk groups decoded ahead on worker threads ----
 
 namespace {
-// An EVTX file whose chunk groups are in the pipeline; kept mapped until the
-// last of them is emitted.
+// An EVTX file whose chunk groups are in a pipeline; its bytes (and the
+// mapping, when the pipeline owns it) stay until the last group is handed on.
 struct PipelinedFile {
-  std::unique_ptr<ByteSource> source;
+  std::unique_ptr<ByteSource> source;  // may be null: `data` then belongs to the caller
+  std::string_view data;
   std::string path;
   std::uint32_t input_index = 0;
   std::vector<std::uint64_t> chunks;
   std::vector<ChunkGroup::Issue> file_issues;  // from the file header, reported before its records
 };
-struct PipelineSlot {
-  std::shared_ptr<PipelinedFile> file;
-  std::size_t group = 0;  // which kChunksPerGroup chunks of the file
-  std::unique_ptr<ChunkGroup> result;
-};
 }  // namespace
+
+// Chunk groups of one or more files, decoded on the reader's workers (at
+// most `ahead` in flight or done) and handed to the sink strictly in the
+// order they were added: results never depend on the thread count.
+class EvtxPipeline {
+ public:
+  EvtxPipeline(EventReader::Impl& impl, const BatchSink& sink, InputReport& report, unsigned threads)
+      : impl_(impl), sink_(sink), report_(report), workers_(impl.pool(threads)), ahead_(4 * std::size_t{threads}) {}
+  EvtxPipeline(const EvtxPipeline&) = delete;
+  EvtxPipeline& operator=(const EvtxPipeline&) = delete;
+  ~EvtxPipeline() { finish(); }
+
+  // Queues every chunk group of `file`, handing on what is due.
+  void add(const std::shared_ptr<PipelinedFile>& file) {
+    const std::size_t groups = std::max<std::size_t>(1, (file->chunks.size() + kChunksPerGroup - 1) / kChunksPerGroup);
+    for (std::size_t g = 0; g < groups && go_on_; ++g) {
+      {
+        std::lock_guard lock(mutex_);
+        slots_.push_back(std::make_unique<Slot>(Slot{file, g, nullptr}));
+        launch_some();
+      }
+      while (go_on_ && slots_.size() > ahead_) emit_front();
+    }
+  }
+  // Hands on everything queued and waits for the workers; false when the sink asked to stop.
+  bool finish() {
+    while (emit_front()) {
+    }
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return in_flight_ == 0; });
+    return go_on_;
+  }
+  bool go_on() const { return go_on_; }
+
+ private:
+  struct Slot {
+    std::shared_ptr<PipelinedFile> file;
+    std::size_t group;  // which kChunksPerGroup chunks of the file
+    std::unique_ptr<ChunkGroup> result;
+  };
+
+  void launch_some() {  // with mutex_ held
+    while (next_launch_ < slots_.size() && in_flight_ < ahead_) {
+      Slot* slot = slots_[next_launch_++].get();
+      std::unique_ptr<ChunkGroup> group;
+      if (!impl_.spare_groups.empty()) {
+        group = std::move(impl_.spare_groups.back());
+        impl_.spare_groups.pop_back();
+      } else {
+        group = std::make_unique<ChunkGroup>();
+      }
+      ++in_flight_;
+      workers_.submit([this, slot, raw = group.release()] {
+        std::unique_ptr<ChunkGroup> owned(raw);
+        thread_local EvtxScratch scratch;  // per decoding thread, kept across files
+        const PipelinedFile& f = *slot->file;
+        const std::size_t first = std::min(slot->group * kChunksPerGroup, f.chunks.size());
+        auto chunks = std::span<const std::uint64_t>(f.chunks).subspan(first, std::min(kChunksPerGroup, f.chunks.size() - first));
+        impl_.decode_group(f.data, chunks, f.input_index, *owned, scratch);
+        std::lock_guard lock(mutex_);
+        slot->result = std::move(owned);
+        --in_flight_;
+        changed_.notify_all();
+      });
+    }
+  }
+
+  // Hands on the front slot once decoded; false when there is none.
+  bool emit_front() {
+    std::unique_ptr<Slot> slot;
+    {
+      std::unique_lock lock(mutex_);
+      if (slots_.empty()) return false;
+      if (next_launch_ == 0) {  // never launched: the sink asked to stop
+        slots_.pop_front();
+        return true;
+      }
+      changed_.wait(lock, [&] { return slots_.front()->result != nullptr; });
+      slot = std::move(slots_.front());
+      slots_.pop_front();
+      --next_launch_;
+    }
+    PipelinedFile& file = *slot->file;
+    if (slot->group == 0) {
+      for (auto& issue : file.file_issues) {
+        if (issue.warning) {
+          report_.warning(file.path, issue.offset, std::move(issue.reason));
+        } else {
+          report_.skipped(file.path, 0, issue.offset, std::move(issue.reason));
+        }
+      }
+    }
+    if (go_on_) go_on_ = impl_.emit_group(*slot->result, file.path, sink_, report_);
+    std::lock_guard lock(mutex_);
+    impl_.spare_groups.push_back(std::move(slot->result));
+    if (go_on_) launch_some();
+    return true;
+  }
+
+  EventReader::Impl& impl_;
+  const BatchSink& sink_;
+  InputReport& report_;
+  WorkerPool& workers_;
+  const std::size_t ahead_;
+  std::deque<std::unique_ptr<Slot>> slots_;  // in output order
+  std::size_t next_launch_ = 0;              // index into slots_ of the first not yet launched
+  std::size_t in_flight_ = 0;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool go_on_ = true;
+};
+
+namespace {
+// The chunks of an EVTX file; damage in its header goes to the file's issues.
+std::shared_ptr<PipelinedFile> pipelined_file(std::string_view data, std::string path, std::uint32_t input_index) {
+  auto file = std::make_shared<PipelinedFile>();
+  file->data = data;
+  file->path = std::move(path);
+  file->input_index = input_index;
+  EvtxCallbacks cb;
+  cb.on_error = [&](std::uint64_t offset, std::string reason) {
+    file->file_issues.push_back({offset, std::move(reason), false});
+  };
+  cb.on_warning = [&](std::uint64_t offset, std::string reason) {
+    file->file_issues.push_back({offset, std::move(reason), true});
+  };
+  file->chunks = evtx_chunk_offsets(data, cb);
+  return file;
+}
+}  // namespace
+
+bool EventReader::Impl::read_evtx(std::string_view data, std::uint32_t input_index, const std::string& file,
+                                  const BatchSink& sink, InputReport& report) {
+  std::shared_ptr<PipelinedFile> f = pipelined_file(data, file, input_index);
+  if (thread_count() <= 1 || f->chunks.size() <= kChunksPerGroup) {
+    // One group (or one thread): decode on this thread, reusing one group.
+    for (auto& issue : f->file_issues) {
+      if (issue.warning) {
+        report.warning(file, issue.offset, std::move(issue.reason));
+      } else {
+        report.skipped(file, 0, issue.offset, std::move(issue.reason));
+      }
+    }
+    for (std::size_t first = 0; first < f->chunks.size(); first += kChunksPerGroup) {
+      auto chunks = std::span<const std::uint64_t>(f->chunks).subspan(first, std::min(kChunksPerGroup, f->chunks.size() - first));
+      decode_group(data, chunks, input_index, serial_group, serial_scratch);
+      if (!emit_group(serial_group, file, sink, report)) return false;
+    }
+    return true;
+  }
+  EvtxPipeline pipeline(*this, sink, report, thread_count());
+  pipeline.add(f);
+  return pipeline.finish();
+}
 
 bool EventReader::read_all(const std::vector<std::string>& inputs, const BatchSink& sink, ReadStats& stats) {
   Impl& impl = *impl_;
-  const unsigned threads = impl.thread_count();
-  if (threads <= 1) {
+  if (impl.thread_count() <= 1) {
     for (std::size_t i = 0; i < inputs.size(); ++i) {
       if (!read(inputs[i], static_cast<std::uint32_t>(i), sink, stats)) return false;
     }
@@ -353,81 +430,7 @@ bool EventReader::read_all(const std::vector<std::string>& inputs, const BatchSi
   // are) leave nothing to split inside a file: decode the next files while
   // this one is handed over. Output order is input order, as with read().
   InputReport report(stats, impl.options.max_diagnostics);
-  WorkerPool& workers = impl.pool(threads);
-  std::deque<std::unique_ptr<PipelineSlot>> slots;  // in output order
-  std::mutex mutex;
-  std::condition_variable changed;
-  std::size_t in_flight = 0;
-  std::size_t next_launch = 0;  // index into slots of the first not yet launched
-  std::vector<std::unique_ptr<ChunkGroup>>& spare = impl.spare_groups;
-  const std::size_t ahead = 4 * static_cast<std::size_t>(threads);
-  bool go_on = true;
-
-  auto launch_some = [&] {  // with mutex held
-    while (next_launch < slots.size() && in_flight < ahead) {
-      PipelineSlot* slot = slots[next_launch++].get();
-      std::unique_ptr<ChunkGroup> group;
-      if (!spare.empty()) {
-        group = std::move(spare.back());
-        spare.pop_back();
-      } else {
-        group = std::make_unique<ChunkGroup>();
-      }
-      ++in_flight;
-      workers.submit([&, slot, raw = group.release()] {
-        std::unique_ptr<ChunkGroup> owned(raw);
-        thread_local EvtxScratch scratch;
-        const PipelinedFile& f = *slot->file;
-        std::size_t first = slot->group * kChunksPerGroup;
-        auto chunks = std::span<const std::uint64_t>(f.chunks).subspan(first, std::min(kChunksPerGroup, f.chunks.size() - first));
-        impl.decode_group(f.source->contiguous(), chunks, f.input_index, *owned, scratch);
-        std::lock_guard lock(mutex);
-        slot->result = std::move(owned);
-        --in_flight;
-        changed.notify_all();
-      });
-    }
-  };
-  // Hands over the front slot once decoded; false when there is none.
-  auto emit_front = [&]() -> bool {
-    std::unique_ptr<PipelineSlot> slot;
-    {
-      std::unique_lock lock(mutex);
-      if (slots.empty()) return false;
-      if (next_launch == 0) {  // never launched: the sink asked to stop
-        slots.pop_front();
-        return true;
-      }
-      changed.wait(lock, [&] { return slots.front()->result != nullptr; });
-      slot = std::move(slots.front());
-      slots.pop_front();
-      --next_launch;
-    }
-    if (slot->group == 0) {
-      for (auto& issue : slot->file->file_issues) {
-        if (issue.warning) {
-          report.warning(slot->file->path, issue.offset, std::move(issue.reason));
-        } else {
-          report.skipped(slot->file->path, 0, issue.offset, std::move(issue.reason));
-        }
-      }
-    }
-    if (go_on) go_on = impl.emit_group(*slot->result, slot->file->path, sink, report);
-    std::lock_guard lock(mutex);
-    spare.push_back(std::move(slot->result));
-    if (go_on) launch_some();
-    return true;
-  };
-  auto drain = [&] {
-    while (emit_front()) {
-    }
-  };
-  auto finish = [&] {
-    drain();
-    std::unique_lock lock(mutex);
-    changed.wait(lock, [&] { return in_flight == 0; });
-  };
-
+  EvtxPipeline pipeline(impl, sink, report, impl.thread_count());
   std::vector<std::pair<std::string, std::uint32_t>> files;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     std::error_code ec;
@@ -437,8 +440,8 @@ bool EventReader::read_all(const std::vector<std::string>& inputs, const BatchSi
       files.emplace_back(inputs[i], static_cast<std::uint32_t>(i));
     }
   }
+  bool go_on = true;
   for (const auto& [path, index] : files) {
-    if (!go_on) break;
     std::unique_ptr<ByteSource> source;
     std::string_view whole;
     if (path != "-") {
@@ -449,38 +452,18 @@ bool EventReader::read_all(const std::vector<std::string>& inputs, const BatchSi
     }
     if (whole.empty() || detect(whole) != InputKind::Evtx) {
       // Anything but a mapped EVTX file: in order, after what is pending.
-      finish();
       source.reset();
-      if (go_on) go_on = read(path, index, sink, stats);
-      continue;
+      go_on = pipeline.finish() && read(path, index, sink, stats);
+    } else {
+      report.stats().bytes += whole.size();
+      std::shared_ptr<PipelinedFile> file = pipelined_file(whole, path, index);
+      file->source = std::move(source);
+      pipeline.add(file);
+      go_on = pipeline.go_on();
     }
-    auto file = std::make_shared<PipelinedFile>();
-    file->path = path;
-    file->input_index = index;
-    report.stats().bytes += whole.size();
-    EvtxCallbacks file_cb;
-    file_cb.on_error = [&](std::uint64_t offset, std::string reason) {
-      file->file_issues.push_back({offset, std::move(reason), false});
-    };
-    file_cb.on_warning = [&](std::uint64_t offset, std::string reason) {
-      file->file_issues.push_back({offset, std::move(reason), true});
-    };
-    file->chunks = evtx_chunk_offsets(whole, file_cb);
-    file->source = std::move(source);
-    const std::size_t groups = std::max<std::size_t>(1, (file->chunks.size() + kChunksPerGroup - 1) / kChunksPerGroup);
-    for (std::size_t g = 0; g < groups; ++g) {
-      auto slot = std::make_unique<PipelineSlot>();
-      slot->file = file;
-      slot->group = g;
-      std::lock_guard lock(mutex);
-      slots.push_back(std::move(slot));
-      launch_some();
-    }
-    // Keep at most `ahead` groups decoded or decoding beyond the front.
-    while (go_on && slots.size() > ahead) emit_front();
+    if (!go_on) break;
   }
-  finish();
-  return go_on;
+  return pipeline.finish() && go_on;
 }
 
 EventReader::EventReader(const FieldRegistry& fields, ReaderOptions options)

@@ -39,6 +39,7 @@ class EventReader {
 
  private:
   struct Impl;
+  friend class EvtxPipeline;  // decodes EVTX chunk groups with the reader's state (event_reader.cpp)
   std::unique_ptr<Impl> impl_;
 };
 
