@@ -38,7 +38,7 @@ void add_baseline_command(CLI::App& app, BaselineOptions& o) {
   learn->add_option("--max-age", o.max_age, "Drop terms not seen for this long before the newest one (e.g. 90d)");
   learn->add_option("--max-terms", o.max_terms, "Keep at most this many terms (least recently seen go first); 0 = no cap")
       ->capture_default_str();
-  learn->add_option("--threads", o.threads, "EVTX decoding threads (0 = one per core)");
+  learn->add_option("--threads", o.threads, "Decoding threads: EVTX chunks and files, NDJSON lines (0 = one per core)");
   learn->add_flag("--quiet,-q", o.quiet, "No summary on stderr");
   auto* show = cmd->add_subcommand("show", "What a baseline knows: specs, most frequent and rarest terms");
   show->add_option("--baseline,-b", o.baseline, "Baseline file")->capture_default_str();

@@ -28,7 +28,7 @@ void add_convert_command(CLI::App& app, ConvertOptions& o) {
       ->required();
   cmd->add_option("-o,--output", o.output, "Output file ('-' for stdout); written atomically")->capture_default_str();
   cmd->add_flag("--strict", o.strict, "Exit 3 if any record is malformed or any input unreadable");
-  cmd->add_option("--threads", o.threads, "Decoding threads for EVTX inputs (0 = one per core)")->capture_default_str();
+  cmd->add_option("--threads", o.threads, "Decoding threads: EVTX chunks and files, NDJSON lines (0 = one per core)")->capture_default_str();
   cmd->footer("Exit codes: 0 ok, 2 usage error or unwritable output, 3 malformed/unreadable input with --strict.");
 }
 

@@ -26,7 +26,7 @@ void add_coverage_command(CLI::App& app, CoverageOptions& o) {
   cmd->add_option("--host", o.host, "Only this host (host.name)");
   cmd->add_flag("--json", o.json, "One JSON document: hosts (profile), rules (needs, verdict per host), techniques");
   cmd->add_flag("--all", o.all, "List ready rules too (the table lists degraded and blind ones)");
-  cmd->add_option("--threads", o.threads, "EVTX decoding threads (0 = one per core)");
+  cmd->add_option("--threads", o.threads, "Decoding threads: EVTX chunks and files, NDJSON lines (0 = one per core)");
   cmd->footer("Exit codes: 0 ok, 2 usage or rule error. Details: docs/coverage.md.");
 }
 

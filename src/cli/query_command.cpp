@@ -84,7 +84,7 @@ void add_query_command(CLI::App& app, QueryOptions& o) {
   cmd->add_option("--max-open-sequences", o.max_open_sequences,
                   "Sequences: partial matches held at once; the oldest are evicted (and counted) beyond it")
       ->capture_default_str();
-  cmd->add_option("--threads", o.threads, "Decoding threads for EVTX inputs (0 = one per core)")->capture_default_str();
+  cmd->add_option("--threads", o.threads, "Decoding threads: EVTX chunks and files, NDJSON lines (0 = one per core)")->capture_default_str();
   cmd->footer(
       "Exit codes: 0 ok, 2 usage or query error, 3 malformed/unreadable input with --strict.\n"
       "Output: one JSON document per line, in input order unless --order-by-time/--tiebreaker.");
