@@ -379,80 +379,120 @@ struct NdjsonReader::Impl {
   std::vector<std::unique_ptr<Impl>> helpers;
   std::vector<std::unique_ptr<Arena>> arenas;
   std::unique_ptr<WorkerPool> workers;
-  std::vector<Line> lines;
 
   unsigned decode_threads() const {
     unsigned n = options.threads ? options.threads : std::thread::hardware_concurrency();
     return std::max(1u, n);
   }
 
-  // Decodes `lines` on all threads: thread k takes the k-th slice.
-  void decode_lines() {
+  // One thread's share of a block: whole lines from `begin` to `end`, found
+  // and decoded by that thread; line numbers relative to the part.
+  struct Part {
+    std::size_t begin = 0, end = 0;
+    std::uint64_t line_count = 0;
+    std::vector<Line> lines;
+  };
+  std::vector<Part> parts;
+
+  void decode_part(Impl& decoder, std::string_view data, Part& part, Arena& arena) {
+    part.lines.clear();
+    part.line_count = 0;
+    std::size_t at = part.begin;
+    while (at < part.end) {
+      const char* nl = static_cast<const char*>(std::memchr(data.data() + at, '\n', part.end - at));
+      const std::size_t line_end = nl ? static_cast<std::size_t>(nl - data.data()) : part.end;
+      ++part.line_count;
+      std::string_view line = trim_cr(data.substr(at, line_end - at));
+      if (!blank(line)) {
+        Line l{line, data.size() - at, part.line_count, at, {}, {}, false};
+        l.ok = decoder.decode_line(l.text, l.available, false, l.event, arena, l.reason);
+        part.lines.push_back(std::move(l));
+      }
+      at = line_end + 1;
+    }
+  }
+
+  // Splits [begin, end) at line starts into one part per thread and decodes
+  // the parts at once.
+  void decode_block(std::string_view data, std::size_t begin, std::size_t end) {
     const unsigned threads = static_cast<unsigned>(helpers.size()) + 1;
+    parts.resize(threads);
+    std::size_t cut = begin;
+    for (unsigned k = 0; k < threads; ++k) {
+      parts[k].begin = cut;
+      std::size_t target = k + 1 == threads ? end : std::max(cut, begin + (end - begin) * (k + 1) / threads);
+      if (target < end && target > begin) {
+        const char* nl = static_cast<const char*>(std::memchr(data.data() + target - 1, '\n', end - (target - 1)));
+        target = nl ? static_cast<std::size_t>(nl - data.data()) + 1 : end;
+      }
+      parts[k].end = cut = target;
+    }
     for (auto& a : arenas) a->reset();
     for (auto& h : helpers) h->flat_windows_input = flat_windows_input;
-    auto work = [&](unsigned k) {
-      Impl& decoder = k == 0 ? *this : *helpers[k - 1];
-      const std::size_t begin = lines.size() * k / threads, end = lines.size() * (k + 1) / threads;
-      for (std::size_t i = begin; i < end; ++i) {
-        Line& l = lines[i];
-        l.event = Event();
-        l.ok = decoder.decode_line(l.text, l.available, false, l.event, *arenas[k], l.reason);
-      }
-    };
     std::mutex mutex;
     std::condition_variable done;
     unsigned running = threads - 1;
     for (unsigned k = 1; k < threads; ++k) {
       workers->submit([&, k] {
-        work(k);
+        decode_part(*helpers[k - 1], data, parts[k], *arenas[k]);
         std::lock_guard lock(mutex);
         if (--running == 0) done.notify_one();
       });
     }
-    work(0);
+    decode_part(*this, data, parts[0], *arenas[0]);
     std::unique_lock lock(mutex);
     done.wait(lock, [&] { return running == 0; });
   }
 
+  // Mapped input on all threads: blocks of about a batch of lines, each
+  // split at line starts among the threads, which find and decode their
+  // lines; events and diagnostics are then handed on in input order.
   bool read_lines_parallel(ByteSource* source, std::string_view data, std::uint32_t input_index,
                            const std::string& file, EventBatch& batch, const BatchSink& sink, InputReport& report) {
     const unsigned threads = decode_threads();
     while (helpers.size() + 1 < threads) helpers.push_back(std::make_unique<Impl>(fields, options, next_ordinal));
     while (arenas.size() < threads) arenas.push_back(std::make_unique<Arena>(1 << 20));
     if (!workers) workers = std::make_unique<WorkerPool>(threads - 1);
+    // The shape of the input is decided on its first document, before any thread decodes.
+    for (std::size_t at = 0; at < data.size() && flat_windows_input < 0;) {
+      const char* nl = static_cast<const char*>(std::memchr(data.data() + at, '\n', data.size() - at));
+      const std::size_t line_end = nl ? static_cast<std::size_t>(nl - data.data()) : data.size();
+      std::string_view line = trim_cr(data.substr(at, line_end - at));
+      if (!blank(line)) flat_windows_input = looks_flat_windows(line) ? 1 : 0;
+      at = line_end + 1;
+    }
     std::uint64_t line_no = 0;
+    std::uint64_t block_lines = 0, block_bytes = 0;  // so far: sizes blocks to about a batch of lines
     std::size_t pos = 0;
     while (pos < data.size()) {
-      // Gather a batch of lines, then decode them together.
-      lines.clear();
-      std::size_t end = pos;
-      while (pos < data.size() && lines.size() < options.batch_size) {
-        const char* nl = static_cast<const char*>(std::memchr(data.data() + pos, '\n', data.size() - pos));
-        end = nl ? static_cast<std::size_t>(nl - data.data()) : data.size();
-        ++line_no;
-        std::string_view line = trim_cr(data.substr(pos, end - pos));
-        if (!blank(line)) {
-          // The shape of the input is decided here, on its first document, before any thread decodes.
-          if (flat_windows_input < 0) flat_windows_input = looks_flat_windows(line) ? 1 : 0;
-          lines.push_back({line, data.size() - pos, line_no, pos, {}, {}, false});
-        }
-        pos = end + 1;
+      const std::size_t want =
+          block_lines ? options.batch_size * (block_bytes / block_lines + 1) : std::size_t{1} << 20;
+      std::size_t end = data.size();
+      if (pos + want < data.size()) {
+        const char* nl = static_cast<const char*>(std::memchr(data.data() + pos + want, '\n', data.size() - pos - want));
+        end = nl ? static_cast<std::size_t>(nl - data.data()) + 1 : data.size();
       }
-      decode_lines();
-      for (Line& l : lines) {
-        if (!l.ok) {
-          report.skipped(file, l.line_no, l.offset, std::move(l.reason));
-          continue;
+      decode_block(data, pos, end);
+      for (Part& part : parts) {
+        for (Line& l : part.lines) {
+          l.line_no += line_no;
+          if (!l.ok) {
+            report.skipped(file, l.line_no, l.offset, std::move(l.reason));
+            continue;
+          }
+          l.event.input_index = input_index;
+          l.event.line = l.line_no;
+          l.event.ordinal = next_ordinal++;
+          batch.events.push_back(l.event);
+          ++report.stats().events;
         }
-        l.event.input_index = input_index;
-        l.event.line = l.line_no;
-        l.event.ordinal = next_ordinal++;
-        batch.events.push_back(l.event);
-        ++report.stats().events;
+        line_no += part.line_count;
+        block_lines += part.line_count;
       }
+      block_bytes += end - pos;
       if (!flush(batch, sink)) return false;
-      if (source) source->release_before(std::min(end, data.size()));
+      if (source) source->release_before(end);
+      pos = end;
     }
     return true;
   }
