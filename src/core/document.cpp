@@ -101,8 +101,6 @@ void write_nested(std::string& out, std::span<const DocMember> members, bool com
   for (std::size_t k = 0; k < open.size(); ++k) out.push_back('}');
 }
 
-bool is_ip_key(std::string_view key) { return key == "ip" || key.ends_with(".ip"); }
-
 }  // namespace
 
 void append_document_json(std::string& out, std::span<const DocMember> members) {
@@ -212,7 +210,7 @@ void fill_event_fields(std::span<const DocMember> members, const FieldRegistry& 
   for (const auto& m : members) {
     auto id = fields.find(m.key);
     if (!id) continue;
-    bool ip = is_ip_key(m.key);
+    bool ip = FieldRegistry::is_ip_name(m.key);
     if (m.value.kind() == ValueKind::Array) {
       for (const Value& item : m.value.as_array()) {
         scratch.push_back({*id, ip && item.is_text() ? Value::ip(item.as_string()) : item, true});

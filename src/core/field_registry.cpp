@@ -13,17 +13,15 @@ namespace {
 // make a lookup probe at most the longest run of registered entries.
 std::uint64_t segment_hash(std::uint32_t parent, std::string_view s) { return fast_hash(s, parent); }
 
+// A slot's tag: high hash bits, never 0 (0 marks a free slot).
+std::uint16_t tag_of(std::uint64_t hash) { return static_cast<std::uint16_t>((hash >> 48) | 1); }
+
 }  // namespace
 
 FieldRegistry::FieldRegistry() {
   rehash(64);
   intern("@timestamp");
 }
-
-namespace {
-// A slot's tag: high hash bits, never 0 (0 marks a free slot).
-std::uint16_t tag_of(std::uint64_t hash) { return static_cast<std::uint16_t>((hash >> 48) | 1); }
-}  // namespace
 
 FieldRegistry::PathNode FieldRegistry::child(PathNode parent, std::string_view segment) const {
   // Most keys a document holds lead nowhere: the probe walks the 2-byte tags
@@ -82,7 +80,7 @@ FieldId FieldRegistry::intern(std::string_view name) {
   if (!name.empty()) first_chars_.set(static_cast<unsigned char>(name[0]));
   length_mask_ |= std::uint64_t{1} << std::min<std::size_t>(name.size(), 63);
   ids_.emplace(std::string(name), id);
-  ip_.push_back(name == "ip" || name.ends_with(".ip"));
+  ip_.push_back(is_ip_name(name));
   PathNode node = kRoot;
   for (std::size_t start = 0;;) {
     std::size_t dot = name.find('.', start);
@@ -91,9 +89,6 @@ FieldId FieldRegistry::intern(std::string_view name) {
     start = dot + 1;
   }
   nodes_[node].field = id;
-  for (std::size_t dot = name.find('.'); dot != std::string_view::npos; dot = name.find('.', dot + 1)) {
-    prefixes_.emplace(name.substr(0, dot));
-  }
   return id;
 }
 
@@ -102,6 +97,5 @@ std::optional<FieldId> FieldRegistry::find_hashed(std::string_view name) const {
   return std::nullopt;
 }
 
-bool FieldRegistry::is_prefix(std::string_view prefix) const { return prefixes_.find(prefix) != prefixes_.end(); }
 
 }  // namespace vigil

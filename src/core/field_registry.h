@@ -11,7 +11,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "core/hash.h"
@@ -40,8 +39,6 @@ class FieldRegistry {
     }
     return find_hashed(name);
   }
-  // True when some registered field starts with `prefix` followed by '.'.
-  bool is_prefix(std::string_view prefix) const;
 
   // The registered names as a tree of dot-separated segments, for readers
   // that walk nested documents: a node per registered name and per prefix
@@ -67,6 +64,7 @@ class FieldRegistry {
   FieldId node_field(PathNode node) const { return nodes_[node].field; }
   bool node_has_children(PathNode node) const { return nodes_[node].children > 0; }
   // Fields named "ip" or "*.ip" hold IP addresses.
+  static bool is_ip_name(std::string_view name) { return name == "ip" || name.ends_with(".ip"); }
   bool is_ip(FieldId id) const { return ip_[id]; }
 
   std::string_view name(FieldId id) const { return names_[id]; }
@@ -104,7 +102,6 @@ class FieldRegistry {
   std::uint64_t length_mask_ = 0;  // bit min(length, 63) set for every registered name
   std::vector<std::string> names_;
   std::unordered_map<std::string, FieldId, StringHash, std::equal_to<>> ids_;
-  std::unordered_set<std::string, StringHash, std::equal_to<>> prefixes_;
 };
 
 }  // namespace vigil

@@ -43,6 +43,8 @@ int note_id(unsigned int id, unsigned long long, unsigned long long, unsigned in
   return 0;  // go on: every pattern that matches
 }
 
+const char* data_of(std::string_view text) { return text.empty() ? "" : text.data(); }
+
 }  // namespace
 
 std::string WildcardSet::to_regex(const WildcardPattern& pattern) {
@@ -129,10 +131,6 @@ WildcardScratch::~WildcardScratch() {
   if (scratch_) hs_free_scratch(scratch_);
 }
 
-namespace {
-const char* data_of(std::string_view text) { return text.empty() ? "" : text.data(); }
-}  // namespace
-
 void WildcardSet::prepare(WildcardScratch& scratch) {
   Registry& r = registry();
   if (scratch.generation_ == r.generation.load(std::memory_order_acquire)) return;
@@ -159,13 +157,13 @@ AdaptiveWildcards::~AdaptiveWildcards() { delete set_.load(); }
 
 const WildcardSet* AdaptiveWildcards::compiled(std::span<const WildcardPattern> patterns) const {
   const WildcardSet* set = set_.load(std::memory_order_acquire);
-  if (set || patterns.size() < min_patterns_) return set;
+  if (set || patterns.size() < kMinPatterns) return set;
   // Counted loosely (threads may lose an increment); exactly one thread
   // moves the count past the threshold and compiles.
   std::uint32_t uses = uses_.load(std::memory_order_relaxed);
-  if (uses < compile_after_) {
+  if (uses < kCompileAfter) {
     uses_.store(uses + 1, std::memory_order_relaxed);
-  } else if (uses == compile_after_ && uses_.compare_exchange_strong(uses, uses + 1)) {
+  } else if (uses == kCompileAfter && uses_.compare_exchange_strong(uses, uses + 1)) {
     set = WildcardSet::compile(patterns).release();  // stays null if vectorscan refuses: keep looping
     set_.store(const_cast<WildcardSet*>(set), std::memory_order_release);
   }
@@ -180,18 +178,6 @@ bool AdaptiveWildcards::matches_any(std::span<const WildcardPattern> patterns, s
     if (p.matches(text)) return true;
   }
   return false;
-}
-
-void AdaptiveWildcards::matching(std::span<const WildcardPattern> patterns, std::string_view text,
-                                 WildcardScratch& scratch, std::vector<unsigned>& out) const {
-  const WildcardSet* set = compiled(patterns);
-  if (set && text.size() <= WildcardSet::kMaxText) {
-    set->matching(text, scratch, out);
-    return;
-  }
-  for (std::size_t i = 0; i < patterns.size(); ++i) {
-    if (patterns[i].matches(text)) out.push_back(static_cast<unsigned>(i));
-  }
 }
 
 }  // namespace vigil

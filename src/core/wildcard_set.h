@@ -76,23 +76,17 @@ class AdaptiveWildcards {
   static constexpr std::uint32_t kCompileAfter = 4096;
   static constexpr std::size_t kMinPatterns = 4;
 
-  explicit AdaptiveWildcards(std::uint32_t compile_after = kCompileAfter, std::size_t min_patterns = kMinPatterns)
-      : compile_after_(compile_after), min_patterns_(min_patterns) {}
+  AdaptiveWildcards() = default;
   AdaptiveWildcards(const AdaptiveWildcards&) = delete;
   AdaptiveWildcards& operator=(const AdaptiveWildcards&) = delete;
   ~AdaptiveWildcards();
 
   bool matches_any(std::span<const WildcardPattern> patterns, std::string_view text, WildcardScratch& scratch) const;
-  // Appends the index of every pattern that matches all of `text` (in no particular order).
-  void matching(std::span<const WildcardPattern> patterns, std::string_view text, WildcardScratch& scratch,
-                std::vector<unsigned>& out) const;
 
  private:
   // The compiled set once it is worth having (counting this use), else null.
   const WildcardSet* compiled(std::span<const WildcardPattern> patterns) const;
 
-  const std::uint32_t compile_after_;
-  const std::size_t min_patterns_;
   mutable std::atomic<std::uint32_t> uses_{0};
   mutable std::atomic<WildcardSet*> set_{nullptr};  // owned once compiled
 };

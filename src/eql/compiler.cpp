@@ -121,7 +121,7 @@ class Compiler {
         const Node& f = *c.children[k];
         const Node& v = *c.children[1 - k];
         if (is_field(f) && !f.optional && v.kind == NodeKind::String && !WildcardPattern::has_wildcard(v.text) &&
-            f.text != "ip" && !std::string_view(f.text).ends_with(".ip")) {
+            !FieldRegistry::is_ip_name(f.text)) {
           return FieldTest{&f, MatchOp::Like, {&v}};
         }
       }
