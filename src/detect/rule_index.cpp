@@ -320,6 +320,14 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
   for (Clause& c : required_field_clauses(program, useful)) {
     if (entry.gates.size() < kMaxGates) entry.gates.push_back(std::move(c));
   }
+  // The categories it requires: the query's own, or an event.category
+  // condition of an `any` query.
+  std::vector<std::string> cats;
+  if (!category.empty()) {
+    cats.push_back(category);
+  } else if (categories) {
+    cats = categories->values;
+  }
   if (patterns) {
     // Second level: the patterns a field must match (one scan per event
     // for all the rules filed under the field); exact values join as
@@ -334,46 +342,22 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
     PatternIndex& index = **it;
     // Filed with the categories it requires: a broad pattern
     // ("C:\\Windows\\*") then still only brings the rule to its own events.
-    std::vector<std::string> cats;
-    if (!category.empty()) {
-      cats.push_back(category);
-    } else if (categories) {
-      cats = categories->values;
-    }
     const std::size_t filed = index.filed.size();
-    index.filed.push_back({entry, std::move(cats)});
+    index.filed.push_back({entry, cats});
     auto add = [&](std::vector<std::size_t>& list) {
       if (list.empty() || list.back() != filed) list.push_back(filed);
     };
-    add(index.all_rules);
     for (const auto* list : {&patterns->values, &patterns->patterns}) {
       for (const std::string& text : *list) {
         std::string piece = longest_literal(text);
-        if (piece.empty()) {
-          add(index.unconditional);
-          continue;
-        }
-        auto [slot, added] = index.slots.emplace(piece, index.literals.size());
-        if (added) {
-          index.literals.push_back(piece);
-          index.rules.emplace_back();
-        }
-        add(index.rules[slot->second]);
+        add(piece.empty() ? index.unconditional : index.by_literal[piece]);
       }
     }
     ++by_pattern_count_;
     return;
   }
-  // Third level: categories (the query's own, or an event.category
-  // condition of an `any` query), refined by required event.type values,
-  // gated by the fields the query needs.
+  // Third level: categories, refined by required event.type values.
   ++by_category_count_;
-  std::vector<std::string> cats;
-  if (!category.empty()) {
-    cats.push_back(category);
-  } else if (categories) {
-    cats = categories->values;
-  }
   if (cats.empty()) {
     file("", entry);
     return;
@@ -425,21 +409,29 @@ void RuleIndex::lookup_values(const Value& v, const ValueIndex& index, std::vect
 void RuleIndex::lookup_patterns(const Event& event, const Value& v, PatternIndex& index, std::vector<std::size_t>& out,
                                 Scratch& scratch) const {
   if (v.is_null() || (v.kind() == ValueKind::Array && v.as_array().empty())) return;
-  std::call_once(index.compile_once, [&] { index.scan = WildcardSet::compile_literals(index.literals); });
-  auto emit = [&](const std::vector<std::size_t>& filed) {
-    for (std::size_t f : filed) {
-      const auto& [entry, cats] = index.filed[f];
-      bool in_category = cats.empty() || std::any_of(scratch.categories.begin(), scratch.categories.end(),
-                                                      [&](std::string_view c) {
-                                                        return std::any_of(cats.begin(), cats.end(), [&](const std::string& w) {
-                                                          return equals_folded(c, w);
-                                                        });
+  std::call_once(index.compile_once, [&] {
+    std::vector<std::string> literals;
+    for (const auto& e : index.by_literal) literals.push_back(e.key);
+    index.scan = WildcardSet::compile_literals(literals);
+  });
+  auto emit_one = [&](std::size_t f) {
+    const auto& [entry, cats] = index.filed[f];
+    bool in_category = cats.empty() || std::any_of(scratch.categories.begin(), scratch.categories.end(),
+                                                    [&](std::string_view c) {
+                                                      return std::any_of(cats.begin(), cats.end(), [&](const std::string& w) {
+                                                        return equals_folded(c, w);
                                                       });
-      if (in_category && open(entry, event)) out.push_back(entry.rule);
-    }
+                                                    });
+    if (in_category && open(entry, event)) out.push_back(entry.rule);
+  };
+  auto emit = [&](const std::vector<std::size_t>& filed) {
+    for (std::size_t f : filed) emit_one(f);
+  };
+  auto emit_all = [&] {
+    for (std::size_t f = 0; f < index.filed.size(); ++f) emit_one(f);
   };
   if (!index.scan) {
-    emit(index.all_rules);
+    emit_all();
     return;
   }
   emit(index.unconditional);
@@ -455,12 +447,12 @@ void RuleIndex::lookup_patterns(const Event& event, const Value& v, PatternIndex
       text = scratch.text;
     }
     if (text.size() > WildcardSet::kMaxText) {
-      emit(index.all_rules);
+      emit_all();
       return;
     }
     scratch.matched.clear();
     index.scan->matching(text, scratch.wildcards, scratch.matched);
-    for (unsigned m : scratch.matched) emit(index.rules[m]);
+    for (unsigned m : scratch.matched) emit(index.by_literal.begin()[m].value);
   };
   if (v.kind() == ValueKind::Array) {
     for (const Value& x : v.as_array()) scan(x);

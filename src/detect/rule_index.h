@@ -91,13 +91,10 @@ class RuleIndex {
   // value finds them all.
   struct PatternIndex {
     FieldId field = 0;
-    std::vector<std::string> literals;
-    std::vector<std::vector<std::size_t>> rules;           // per literal (indexes into filed)
-    std::unordered_map<std::string, std::size_t> slots;    // literal -> index
+    StringTable<std::vector<std::size_t>> by_literal;    // literal -> indexes into filed; scan ids are its order
     std::vector<std::size_t> unconditional;                // patterns without a literal piece ("*", "?")
     std::once_flag compile_once;
     std::unique_ptr<WildcardSet> scan;                     // null: every rule here is a candidate
-    std::vector<std::size_t> all_rules;
     // Per filed rule: the event.category values it requires (empty: any).
     std::vector<std::pair<Entry, std::vector<std::string>>> filed;
   };
