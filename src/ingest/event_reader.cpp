@@ -75,15 +75,34 @@ class WindowsEventSink {
 };
 
 // One group of EVTX chunks, decoded by a worker.
+// Damage found while decoding, reported with its file once handed on.
+struct ChunkIssue {
+  std::uint64_t offset;
+  std::string reason;
+  bool warning;
+};
+
+void report_issues(std::vector<ChunkIssue>& issues, const std::string& file, InputReport& report) {
+  for (auto& issue : issues) {
+    if (issue.warning) {
+      report.warning(file, issue.offset, std::move(issue.reason));
+    } else {
+      report.skipped(file, 0, issue.offset, std::move(issue.reason));
+    }
+  }
+  issues.clear();
+}
+
+// The chunks of group `g` (kChunksPerGroup of them, fewer at the end).
+std::span<const std::uint64_t> chunks_of(const std::vector<std::uint64_t>& chunks, std::size_t g) {
+  const std::size_t first = std::min(g * kChunksPerGroup, chunks.size());
+  return std::span<const std::uint64_t>(chunks).subspan(first, std::min(kChunksPerGroup, chunks.size() - first));
+}
+
 struct ChunkGroup {
   EventBatch batch;
   std::unique_ptr<WindowsEventSink> sink;  // made on first use, then kept with the group
-  struct Issue {
-    std::uint64_t offset;
-    std::string reason;
-    bool warning;
-  };
-  std::vector<Issue> issues;
+  std::vector<ChunkIssue> issues;
 };
 
 }  // namespace
@@ -132,14 +151,7 @@ struct EventReader::Impl {
   }
 
   bool emit_group(ChunkGroup& group, const std::string& file, const BatchSink& sink, InputReport& report) {
-    for (auto& issue : group.issues) {
-      if (issue.warning) {
-        report.warning(file, issue.offset, std::move(issue.reason));
-      } else {
-        report.skipped(file, 0, issue.offset, std::move(issue.reason));
-      }
-    }
-    group.issues.clear();
+    report_issues(group.issues, file, report);
     return emit(group.batch, sink, report.stats());
   }
 
@@ -260,7 +272,7 @@ struct PipelinedFile {
   std::string path;
   std::uint32_t input_index = 0;
   std::vector<std::uint64_t> chunks;
-  std::vector<ChunkGroup::Issue> file_issues;  // from the file header, reported before its records
+  std::vector<ChunkIssue> file_issues;  // from the file header, reported before its records
 };
 }  // namespace
 
@@ -319,9 +331,7 @@ class EvtxPipeline {
         std::unique_ptr<ChunkGroup> owned(raw);
         thread_local EvtxScratch scratch;  // per decoding thread, kept across files
         const PipelinedFile& f = *slot->file;
-        const std::size_t first = std::min(slot->group * kChunksPerGroup, f.chunks.size());
-        auto chunks = std::span<const std::uint64_t>(f.chunks).subspan(first, std::min(kChunksPerGroup, f.chunks.size() - first));
-        impl_.decode_group(f.data, chunks, f.input_index, *owned, scratch);
+        impl_.decode_group(f.data, chunks_of(f.chunks, slot->group), f.input_index, *owned, scratch);
         std::lock_guard lock(mutex_);
         slot->result = std::move(owned);
         --in_flight_;
@@ -346,15 +356,7 @@ class EvtxPipeline {
       --next_launch_;
     }
     PipelinedFile& file = *slot->file;
-    if (slot->group == 0) {
-      for (auto& issue : file.file_issues) {
-        if (issue.warning) {
-          report_.warning(file.path, issue.offset, std::move(issue.reason));
-        } else {
-          report_.skipped(file.path, 0, issue.offset, std::move(issue.reason));
-        }
-      }
-    }
+    if (slot->group == 0) report_issues(file.file_issues, file.path, report_);
     if (go_on_) go_on_ = impl_.emit_group(*slot->result, file.path, sink_, report_);
     std::lock_guard lock(mutex_);
     impl_.spare_groups.push_back(std::move(slot->result));
@@ -399,16 +401,9 @@ bool EventReader::Impl::read_evtx(std::string_view data, std::uint32_t input_ind
   std::shared_ptr<PipelinedFile> f = pipelined_file(data, file, input_index);
   if (thread_count() <= 1 || f->chunks.size() <= kChunksPerGroup) {
     // One group (or one thread): decode on this thread, reusing one group.
-    for (auto& issue : f->file_issues) {
-      if (issue.warning) {
-        report.warning(file, issue.offset, std::move(issue.reason));
-      } else {
-        report.skipped(file, 0, issue.offset, std::move(issue.reason));
-      }
-    }
-    for (std::size_t first = 0; first < f->chunks.size(); first += kChunksPerGroup) {
-      auto chunks = std::span<const std::uint64_t>(f->chunks).subspan(first, std::min(kChunksPerGroup, f->chunks.size() - first));
-      decode_group(data, chunks, input_index, serial_group, serial_scratch);
+    report_issues(f->file_issues, file, report);
+    for (std::size_t g = 0; g * kChunksPerGroup < f->chunks.size(); ++g) {
+      decode_group(data, chunks_of(f->chunks, g), input_index, serial_group, serial_scratch);
       if (!emit_group(serial_group, file, sink, report)) return false;
     }
     return true;
