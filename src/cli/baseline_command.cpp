@@ -18,8 +18,9 @@
 #include "cli/event_output.h"
 #include "cli/exit_codes.h"
 #include "cli/input_diagnostics.h"
-#include "core/value.h"
 #include "core/hash.h"
+#include "core/text.h"
+#include "core/value.h"
 #include "detect/rarity.h"
 #include "detect/rule_set.h"
 #include "ingest/event_reader.h"
@@ -299,28 +300,25 @@ int suggest(const BaselineOptions& o) {
   std::map<std::string, RuleAlerts> by_rule;  // rule_id →
   std::string_view all(text.data(), text.size());
   std::size_t line_no = 0, bad = 0;
-  for (std::size_t start = 0; start < all.size();) {
-    std::size_t end = all.find('\n', start);
-    if (end == std::string_view::npos) end = all.size();
-    std::string_view line = all.substr(start, end - start);
-    start = end + 1;
+  for_each_line(all, [&](std::string_view line, std::size_t) {
     ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) return true;
     simdjson::dom::object doc;
     if (parser.parse(line).get_object().get(doc)) {
       ++bad;
-      continue;
+      return true;
     }
-    if (text_at(doc, "kibana.alert.building_block_type")) continue;
+    if (text_at(doc, "kibana.alert.building_block_type")) return true;
     auto rule_id = text_at(doc, "kibana.alert.rule.rule_id");
-    if (!rule_id) continue;
+    if (!rule_id) return true;
     RuleAlerts& r = by_rule[*rule_id];
     r.name = text_at(doc, "kibana.alert.rule.name").value_or(*rule_id);
     ++r.alerts;
     for (std::string_view f : kSuggestFields) {
       if (auto v = text_at(doc, f)) ++r.values[{std::string(f), *v}];
     }
-  }
+    return true;
+  });
   std::optional<AtomicFile> file;
   if (!open_output(o.output, file)) return kExitUsage;
   std::string out;

@@ -5,9 +5,11 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace vigil {
 
@@ -21,6 +23,24 @@ bool equals_folded(std::string_view a, std::string_view b);
 int compare_folded(std::string_view a, std::string_view b);
 // Position of `needle` in `haystack` from `from`, or npos; optionally folded.
 std::size_t find_text(std::string_view haystack, std::string_view needle, std::size_t from, bool fold);
+
+// Calls fn(line, offset) for every '\n'-separated line of text[begin, end)
+// (the last one also without a '\n'; a '\r' before it is kept), in order,
+// until fn returns false. Returns false when fn stopped it.
+template <typename Fn>
+bool for_each_line(std::string_view text, std::size_t begin, std::size_t end, Fn&& fn) {
+  while (begin < end) {
+    const char* nl = static_cast<const char*>(std::memchr(text.data() + begin, '\n', end - begin));
+    const std::size_t line_end = nl ? static_cast<std::size_t>(nl - text.data()) : end;
+    if (!fn(text.substr(begin, line_end - begin), begin)) return false;
+    begin = line_end + 1;
+  }
+  return true;
+}
+template <typename Fn>
+bool for_each_line(std::string_view text, Fn&& fn) {
+  return for_each_line(text, 0, text.size(), std::forward<Fn>(fn));
+}
 
 struct IpAddress {
   std::array<std::uint8_t, 16> bytes{};  // IPv4 stored as IPv4-mapped IPv6

@@ -11,16 +11,17 @@
 
 #include <algorithm>
 #include <condition_variable>
-#include <memory>
-#include <mutex>
-#include <thread>
 #include <cstring>
 #include <filesystem>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 #include <fmt/format.h>
 
 #include "core/document.h"
+#include "core/text.h"
 #include "core/worker_pool.h"
 #include "ingest/windows_event.h"
 
@@ -397,19 +398,16 @@ struct NdjsonReader::Impl {
   void decode_part(Impl& decoder, std::string_view data, Part& part, Arena& arena) {
     part.lines.clear();
     part.line_count = 0;
-    std::size_t at = part.begin;
-    while (at < part.end) {
-      const char* nl = static_cast<const char*>(std::memchr(data.data() + at, '\n', part.end - at));
-      const std::size_t line_end = nl ? static_cast<std::size_t>(nl - data.data()) : part.end;
+    for_each_line(data, part.begin, part.end, [&](std::string_view raw, std::size_t at) {
       ++part.line_count;
-      std::string_view line = trim_cr(data.substr(at, line_end - at));
+      std::string_view line = trim_cr(raw);
       if (!blank(line)) {
         Line l{line, data.size() - at, part.line_count, at, {}, {}, false};
         l.ok = decoder.decode_line(l.text, l.available, false, l.event, arena, l.reason);
         part.lines.push_back(std::move(l));
       }
-      at = line_end + 1;
-    }
+      return true;
+    });
   }
 
   // Splits [begin, end) at line starts into one part per thread and decodes
@@ -454,13 +452,12 @@ struct NdjsonReader::Impl {
     while (arenas.size() < threads) arenas.push_back(std::make_unique<Arena>(1 << 20));
     if (!workers) workers = std::make_unique<WorkerPool>(threads - 1);
     // The shape of the input is decided on its first document, before any thread decodes.
-    for (std::size_t at = 0; at < data.size() && flat_windows_input < 0;) {
-      const char* nl = static_cast<const char*>(std::memchr(data.data() + at, '\n', data.size() - at));
-      const std::size_t line_end = nl ? static_cast<std::size_t>(nl - data.data()) : data.size();
-      std::string_view line = trim_cr(data.substr(at, line_end - at));
-      if (!blank(line)) flat_windows_input = looks_flat_windows(line) ? 1 : 0;
-      at = line_end + 1;
-    }
+    for_each_line(data, [&](std::string_view raw, std::size_t) {
+      std::string_view line = trim_cr(raw);
+      if (blank(line)) return true;
+      if (flat_windows_input < 0) flat_windows_input = looks_flat_windows(line) ? 1 : 0;
+      return false;
+    });
     std::uint64_t line_no = 0;
     std::uint64_t block_lines = 0, block_bytes = 0;  // so far: sizes blocks to about a batch of lines
     std::size_t pos = 0;
@@ -512,18 +509,15 @@ struct NdjsonReader::Impl {
       return read_lines_parallel(source, data, input_index, file, batch, sink, report);
     }
     std::uint64_t line_no = 0;
-    std::size_t pos = 0;
-    while (pos < data.size()) {
-      const char* nl = static_cast<const char*>(std::memchr(data.data() + pos, '\n', data.size() - pos));
-      std::size_t end = nl ? static_cast<std::size_t>(nl - data.data()) : data.size();
+    bool go_on = for_each_line(data, [&](std::string_view line, std::size_t pos) {
       ++line_no;
-      std::string_view line = data.substr(pos, end - pos);
       std::uint64_t flushed = flushes;
       if (!take_line(line, data.size() - pos, line_no, pos, input_index, file, batch, sink, report, false)) return false;
-      if (source && flushes != flushed) source->release_before(end);  // every event before `end` was handed over
-      pos = end + 1;
-    }
-    return flush(batch, sink);
+      // Every event before the end of this line was handed over.
+      if (source && flushes != flushed) source->release_before(pos + line.size());
+      return true;
+    });
+    return go_on && flush(batch, sink);
   }
 
   bool read_lines_stream(ByteSource& source, std::string_view head, std::uint32_t input_index,

@@ -12,6 +12,8 @@
 #include <set>
 #include <sstream>
 
+#include "core/text.h"
+
 namespace vigil {
 
 std::optional<std::int64_t> parse_rule_duration(std::string_view text) {
@@ -159,11 +161,8 @@ std::optional<Error> bad_table_header(std::string_view text) {
   std::uint32_t line_no = 0;
   std::string_view open_delimiter;  // inside a multi-line string opened by this
   static constexpr std::string_view kDelimiters[] = {"\"\"\"", "'''"};
-  for (std::size_t start = 0; start < text.size();) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(start, end - start);
-    start = end + 1;
+  std::optional<Error> error;
+  for_each_line(text, [&](std::string_view line, std::size_t) {
     ++line_no;
     std::size_t i = line.find_first_not_of(" \t");
     if (open_delimiter.empty() && i != std::string_view::npos && line[i] == '[') {
@@ -176,8 +175,9 @@ std::optional<Error> bad_table_header(std::string_view text) {
       bool fine = std::isalnum(static_cast<unsigned char>(c)) || c == '\0' ||
                   std::string_view("_-\"'[]{}#,+.").find(c) != std::string_view::npos;
       if (!fine) {
-        return Error{"rule.toml", "expected a key name in the table header",
-                     {line_no, static_cast<std::uint32_t>(k + 1), 0}};
+        error = Error{"rule.toml", "expected a key name in the table header",
+                      {line_no, static_cast<std::uint32_t>(k + 1), 0}};
+        return false;
       }
     }
     // Multi-line strings: an odd number of delimiters on a line opens or closes one.
@@ -187,8 +187,9 @@ std::optional<Error> bad_table_header(std::string_view text) {
       for (std::size_t at = line.find(delimiter); at != std::string_view::npos; at = line.find(delimiter, at + 3)) ++count;
       if (count % 2 == 1) open_delimiter = open_delimiter.empty() ? delimiter : std::string_view();
     }
-  }
-  return std::nullopt;
+    return true;
+  });
+  return error;
 }
 
 }  // namespace
