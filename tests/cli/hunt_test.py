@@ -137,6 +137,19 @@ with tempfile.TemporaryDirectory() as tmp:
     three = run(["hunt", "-q", "--threads", "3", "--rules", ELASTIC] + samples)
     check("deterministic alerts", one.stdout == three.stdout and len(one.stdout) > 1000, len(one.stdout))
 
+    # --profile-rules: every rule timed, the costliest listed with the events
+    # it ran on; the alerts do not change.
+    prof = run(["hunt", "--profile-rules", "--threads", "3", "--rules", ELASTIC] + samples)
+    err = prof.stderr.decode()
+    head = re.search(r"rule matching: (\d+) evaluations over (\d+) events \(([\d.]+) per event\), (\d+) ms", err)
+    rows = re.findall(r"^ +([\d.]+) +([\d.]+)% +(\d+) +(\d+)  (.+)$", err, re.M)
+    check("profile: totals", head is not None and int(head.group(2)) > 10000 and
+          int(head.group(1)) >= int(head.group(2)), err[-600:])
+    check("profile: costliest rules first, each with its evaluations",
+          len(rows) == 25 and all(float(a[0]) >= float(b[0]) for a, b in zip(rows, rows[1:])) and
+          float(rows[0][0]) > 0 and all(int(r[2]) > 0 for r in rows[:5]), rows[:5])
+    check("profile: same alerts", prof.stdout == one.stdout, len(prof.stdout))
+
     # Schedule emulation: 5 matching events within one run's window and
     # max_signals = 2 → 2 alerts (the others are left out, as Elastic would);
     # events 20 minutes apart are found by separate runs.
