@@ -34,6 +34,10 @@ bool low_cardinality(std::string_view field) {
   return false;
 }
 
+// Fields that say which kind of event it is (`event.code == "10"`): they
+// narrow, but a pattern on a field of the event's content narrows more.
+bool event_kind(std::string_view field) { return field == "event.code" || field == "winlog.event_id"; }
+
 // Fields with one value on (nearly) every event of a source: filing a rule
 // under their value is no better than filing it under "any".
 bool everywhere(std::string_view field) {
@@ -298,21 +302,8 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
       if (!best || r.values.size() < best->values.size()) best = &r;
     }
   }
-  if (best) {
-    auto it = std::find_if(fields_.begin(), fields_.end(), [&](const ValueIndex& v) { return v.field == best->field; });
-    if (it == fields_.end()) {
-      fields_.push_back({best->field, {}});
-      it = fields_.end() - 1;
-    }
-    for (const auto& v : best->values) {
-      auto& list = it->rules[v];
-      if (list.empty() || list.back() != rule) list.push_back(rule);
-    }
-    ++by_value_count_;
-    return;
-  }
-  // Rules filed under patterns or categories are also gated by the fields
-  // the query needs.
+  if (best && patterns && event_kind(fields.name(best->field))) best = nullptr;
+  // Every entry is gated by the fields the query needs.
   auto useful = [&](FieldId g) {
     return g != category_field_ && g != type_field_ && !common_field(fields.name(g)) && !low_cardinality(fields.name(g));
   };
@@ -327,6 +318,29 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
     cats.push_back(category);
   } else if (categories) {
     cats = categories->values;
+  }
+  if (best || patterns) {
+    // Filed under a value or a pattern, a rule still only comes to events of
+    // the categories and types it requires (a process-start rule filed under
+    // process.name does not run on that process's other events).
+    entry.categories = category_names_.bits_of(cats);
+    if (types) entry.types = type_names_.bits_of(types->values);
+  }
+  if (best) {
+    auto it = std::find_if(fields_.begin(), fields_.end(), [&](const ValueIndex& v) { return v.field == best->field; });
+    if (it == fields_.end()) {
+      fields_.push_back({best->field, {}});
+      it = fields_.end() - 1;
+    }
+    for (const auto& v : best->values) {
+      auto& list = it->rules[v];
+      // The terms of one sequence come one by one, each with its own categories.
+      bool same = !list.empty() && list.back().rule == rule && list.back().categories == entry.categories &&
+                  list.back().types == entry.types && list.back().gates == entry.gates;
+      if (!same) list.push_back(entry);
+    }
+    ++by_value_count_;
+    return;
   }
   if (patterns) {
     // Second level: the patterns a field must match (one scan per event
@@ -343,7 +357,9 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
     // Filed with the categories it requires: a broad pattern
     // ("C:\\Windows\\*") then still only brings the rule to its own events.
     const std::size_t filed = index.filed.size();
-    index.filed.push_back({entry, cats});
+    index.categories |= entry.categories;
+    index.some_take_any |= entry.categories == 0;
+    index.filed.push_back(entry);
     auto add = [&](std::vector<std::size_t>& list) {
       if (list.empty() || list.back() != filed) list.push_back(filed);
     };
@@ -371,6 +387,31 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
   }
 }
 
+std::uint64_t RuleIndex::Names::bits_of(const std::vector<std::string>& values) {
+  std::uint64_t bits = 0;
+  for (const std::string& v : values) {
+    std::string f = fold_case(v);
+    auto it = std::find(folded.begin(), folded.end(), f);
+    if (it == folded.end()) {
+      if (folded.size() == 64) return 0;
+      folded.push_back(std::move(f));
+      it = folded.end() - 1;
+    }
+    bits |= std::uint64_t{1} << (it - folded.begin());
+  }
+  return bits;
+}
+
+std::uint64_t RuleIndex::Names::bits_of(const Value& v) const {
+  std::uint64_t bits = 0;
+  for_each_text(v, [&](std::string_view text) {
+    for (std::size_t i = 0; i < folded.size(); ++i) {
+      if (equals_folded(text, folded[i])) bits |= std::uint64_t{1} << i;
+    }
+  });
+  return bits;
+}
+
 bool RuleIndex::open(const Entry& e, const Event& event) {
   return std::all_of(e.gates.begin(), e.gates.end(), [&](const std::vector<FieldId>& clause) {
     return std::any_of(clause.begin(), clause.end(), [&](FieldId f) { return !event.get(f).is_null(); });
@@ -383,7 +424,9 @@ void RuleIndex::append_open(const std::vector<Entry>& entries, const Event& even
   }
 }
 
-void RuleIndex::lookup_values(const Value& v, const ValueIndex& index, std::vector<std::size_t>& out) const {
+void RuleIndex::lookup_values(const Event& event, const ValueIndex& index, std::vector<std::size_t>& out,
+                              const Scratch& scratch) const {
+  const Value& v = event.get(index.field);
   auto one = [&](const Value& x) {
     if (!x.is_text()) return;
     std::string_view s = x.as_string();
@@ -397,7 +440,11 @@ void RuleIndex::lookup_values(const Value& v, const ValueIndex& index, std::vect
       folded = fold_case(s);
       key = folded;
     }
-    if (const auto* rules = index.rules.find(key)) out.insert(out.end(), rules->begin(), rules->end());
+    if (const auto* entries = index.rules.find(key)) {
+      for (const Entry& e : *entries) {
+        if (admits(e, event, scratch)) out.push_back(e.rule);
+      }
+    }
   };
   if (v.kind() == ValueKind::Array) {
     for (const Value& x : v.as_array()) one(x);
@@ -415,14 +462,7 @@ void RuleIndex::lookup_patterns(const Event& event, const Value& v, PatternIndex
     index.scan = WildcardSet::compile_literals(literals);
   });
   auto emit_one = [&](std::size_t f) {
-    const auto& [entry, cats] = index.filed[f];
-    bool in_category = cats.empty() || std::any_of(scratch.categories.begin(), scratch.categories.end(),
-                                                    [&](std::string_view c) {
-                                                      return std::any_of(cats.begin(), cats.end(), [&](const std::string& w) {
-                                                        return equals_folded(c, w);
-                                                      });
-                                                    });
-    if (in_category && open(entry, event)) out.push_back(entry.rule);
+    if (admits(index.filed[f], event, scratch)) out.push_back(index.filed[f].rule);
   };
   auto emit = [&](const std::vector<std::size_t>& filed) {
     for (std::size_t f : filed) emit_one(f);
@@ -462,11 +502,13 @@ void RuleIndex::lookup_patterns(const Event& event, const Value& v, PatternIndex
 }
 
 void RuleIndex::candidates(const Event& event, std::vector<std::size_t>& out, Scratch& scratch) const {
-  for (const ValueIndex& index : fields_) lookup_values(event.get(index.field), index, out);
-  if (!pattern_fields_.empty()) {
-    scratch.categories.clear();
-    for_each_text(event.get(category_field_), [&](std::string_view c) { scratch.categories.push_back(c); });
-    for (const auto& index : pattern_fields_) lookup_patterns(event, event.get(index->field), *index, out, scratch);
+  scratch.categories = category_names_.bits_of(event.get(category_field_));
+  scratch.types = type_names_.bits_of(event.get(type_field_));
+  for (const ValueIndex& index : fields_) lookup_values(event, index, out, scratch);
+  for (const auto& index : pattern_fields_) {
+    // No rule filed here takes this event's categories: no scan.
+    if (!index->some_take_any && !(index->categories & scratch.categories)) continue;
+    lookup_patterns(event, event.get(index->field), *index, out, scratch);
   }
   auto add = [&](std::string_view key) {
     auto it = by_category_.find(key);

@@ -13,6 +13,11 @@
 //     needs that field; `a : "x" or b : "y"` needs a or b): it is a candidate
 //     only for events that satisfy them, so script-block rules filed under
 //     `process` skip process starts.
+// Whatever it is filed under, a rule only comes to events of the categories
+// (and event.type values) it requires, as bit masks the event computes once;
+// a pattern field is not even scanned when none of its rules takes the
+// event's category. `event.code == "10"` narrows less than a pattern on the
+// event's content, so a rule with both is filed under the pattern.
 // The index only narrows: every candidate still runs its whole program, so
 // a rule filed by a case-sensitive value may be a false candidate, never a
 // missed one.
@@ -59,7 +64,8 @@ class RuleIndex {
     WildcardScratch wildcards;
     std::vector<unsigned> matched;
     std::string text;  // a number rendered for matching
-    std::vector<std::string_view> categories;  // the event's
+    std::uint64_t categories = 0;  // the event's event.category values, one bit per name rules require
+    std::uint64_t types = 0;       // the same for event.type
   };
   // Appends the candidate rules for `event` (a rule may appear twice when an
   // event has several matching values; callers dedupe).
@@ -69,21 +75,37 @@ class RuleIndex {
   std::size_t rules_by_pattern() const { return by_pattern_count_; }
   std::size_t rules_by_category() const { return by_category_count_; }
   std::size_t indexed_fields() const { return fields_.size(); }
+  std::size_t pattern_fields() const { return pattern_fields_.size(); }
 
  private:
   static constexpr std::size_t kMaxGates = 3;
   struct Entry {
     std::size_t rule;
     std::vector<std::vector<FieldId>> gates;  // per gate: the event must have one of these fields
+    std::uint64_t categories = 0;  // the event must have one of these categories (Names bits; 0: any)
+    std::uint64_t types = 0;       // and one of these event.type values (0: any)
+  };
+  // Category or type names rules require, one bit each (up to 64; a rule
+  // naming one beyond that is not narrowed by it).
+  struct Names {
+    std::vector<std::string> folded;
+    std::uint64_t bits_of(const std::vector<std::string>& values);  // 0 when any value has no bit
+    std::uint64_t bits_of(const Value& v) const;                    // the event's
   };
   void file(const std::string& key, const Entry& entry);
+  // Entries the event can reach: its categories and types, then its gates.
+  static bool admits(const Entry& e, const Event& event, const Scratch& scratch) {
+    return (!e.categories || (e.categories & scratch.categories)) && (!e.types || (e.types & scratch.types)) &&
+           open(e, event);
+  }
   void append_open(const std::vector<Entry>& entries, const Event& event, std::vector<std::size_t>& out) const;
 
   struct ValueIndex {
     FieldId field;
-    StringTable<std::vector<std::size_t>> rules;
+    StringTable<std::vector<Entry>> rules;
   };
-  void lookup_values(const Value& v, const ValueIndex& index, std::vector<std::size_t>& out) const;
+  void lookup_values(const Event& event, const ValueIndex& index, std::vector<std::size_t>& out,
+                     const Scratch& scratch) const;
 
   // Rules filed under wildcard patterns of one field, by a literal piece of
   // each pattern (its longest run without wildcards, folded): a value can
@@ -95,8 +117,9 @@ class RuleIndex {
     std::vector<std::size_t> unconditional;                // patterns without a literal piece ("*", "?")
     std::once_flag compile_once;
     std::unique_ptr<WildcardSet> scan;                     // null: every rule here is a candidate
-    // Per filed rule: the event.category values it requires (empty: any).
-    std::vector<std::pair<Entry, std::vector<std::string>>> filed;
+    std::vector<Entry> filed;
+    std::uint64_t categories = 0;  // the union of the filed entries' categories
+    bool some_take_any = false;    // some filed entry takes any category
   };
   void lookup_patterns(const Event& event, const Value& v, PatternIndex& index, std::vector<std::size_t>& out,
                        Scratch& scratch) const;
@@ -104,6 +127,8 @@ class RuleIndex {
 
   FieldId category_field_;
   FieldId type_field_;
+  Names category_names_;
+  Names type_names_;
   std::vector<ValueIndex> fields_;
   std::vector<std::unique_ptr<PatternIndex>> pattern_fields_;
   std::unordered_map<std::string, std::vector<Entry>, StringHash, std::equal_to<>> by_category_;

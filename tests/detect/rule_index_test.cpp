@@ -15,13 +15,15 @@ namespace {
 
 class Index {
  public:
-  explicit Index(const std::vector<std::string>& queries)
-      : index_(fields_.intern("event.category"), fields_.intern("event.type")) {
+  // Rule i is queries[i]; `rule_of` (when given) files query i as rule rule_of[i] instead, as the terms
+  // of one sequence are filed.
+  explicit Index(const std::vector<std::string>& queries, std::vector<std::size_t> rule_of = {})
+      : index_(fields_.intern("event.category"), fields_.intern("event.type")), rule_of_(std::move(rule_of)) {
     for (const auto& q : queries) {
       auto compiled = eql::compile_query(q, fields_);
       EXPECT_TRUE(compiled.ok()) << q;
       programs_.push_back(std::move(compiled->program));
-      index_.add_event_rule(programs_.size() - 1, *programs_.back(), programs_.back()->category, fields_);
+      index_.add_event_rule(rule(programs_.size() - 1), *programs_.back(), programs_.back()->category, fields_);
     }
   }
   // The candidates for `doc`, and (checked here) every rule that matches it is one of them.
@@ -36,19 +38,22 @@ class Index {
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
     eql::EvalContext ctx;
-    for (std::size_t r = 0; r < programs_.size(); ++r) {
-      if (eql::matches(*programs_[r], event, ctx)) {
-        EXPECT_TRUE(std::binary_search(out.begin(), out.end(), r)) << "rule " << r << " matches " << doc;
+    for (std::size_t q = 0; q < programs_.size(); ++q) {
+      if (eql::matches(*programs_[q], event, ctx)) {
+        EXPECT_TRUE(std::binary_search(out.begin(), out.end(), rule(q))) << "query " << q << " matches " << doc;
       }
     }
     return out;
   }
 
  private:
+  std::size_t rule(std::size_t query) const { return rule_of_.empty() ? query : rule_of_[query]; }
+
   FieldRegistry fields_;
   Arena arena_;
   RuleIndex index_;
   std::vector<std::unique_ptr<eql::Program>> programs_;
+  std::vector<std::size_t> rule_of_;
 };
 
 using Rules = std::vector<std::size_t>;
@@ -106,4 +111,42 @@ TEST(RuleIndex, PatternsFileRulesUnderALiteralPieceOfEachPattern) {
   EXPECT_EQ(index.candidates(R"({"event":{"category":"process"},"process":{"pid":24}})"), Rules{3});  // holds a "4"
   EXPECT_EQ(index.candidates(R"({"event":{"category":"process"},"process":{"pid":15}})"), Rules{});
   EXPECT_EQ(index.candidates(R"({"event":{"category":"file"},"file":{"path":"relative"}})"), Rules{4});
+}
+
+TEST(RuleIndex, FiledRulesComeOnlyToEventsOfTheirCategoriesAndTypes) {
+  Index index({R"(process where event.type == "start" and process.name : "installutil.exe")",
+               R"(network where process.name : "installutil.exe" and network.direction : "egress")",
+               R"(any where event.category == "file" and process.name : "installutil.exe")",
+               R"(registry where registry.path : "*\\Run\\*")"});
+  auto event = [](std::string_view category, std::string_view type) {
+    return R"({"event":{"category":")" + std::string(category) + R"(","type":")" + std::string(type) +
+           R"("},"process":{"name":"InstallUtil.exe"},"registry":{"path":"HKLM\\Run\\x"}})";
+  };
+  EXPECT_EQ(index.candidates(event("process", "start")), Rules{0});
+  EXPECT_EQ(index.candidates(event("process", "end")), Rules{});  // same process, not a start
+  EXPECT_EQ(index.candidates(event("network", "connection")), Rules{1});
+  EXPECT_EQ(index.candidates(event("File", "creation")), Rules{2});  // categories compare folded
+  EXPECT_EQ(index.candidates(event("registry", "change")), Rules{3});
+  EXPECT_EQ(index.candidates(R"({"event":{"category":["network","process"],"type":["start"]},"process":{"name":"installutil.exe"}})"),
+            (Rules{0, 1}));
+}
+
+TEST(RuleIndex, TheTermsOfOneSequenceAreFiledEachWithItsOwnCategory) {
+  // Both terms require the same process.name value: filed under it twice, once per category.
+  Index index({R"(process where event.type == "start" and process.name : "installutil.exe")",
+               R"(network where process.name : "installutil.exe")"},
+              {0, 0});
+  EXPECT_EQ(index.candidates(R"({"event":{"category":"process","type":"start"},"process":{"name":"installutil.exe"}})"),
+            Rules{0});
+  EXPECT_EQ(index.candidates(R"({"event":{"category":"network"},"process":{"name":"installutil.exe"}})"), Rules{0});
+  EXPECT_EQ(index.candidates(R"({"event":{"category":"file"},"process":{"name":"installutil.exe"}})"), Rules{});
+}
+
+TEST(RuleIndex, APatternOnTheEventsContentIsPreferredToItsEventCode) {
+  // `event.code == "10"` holds for every process-access event; the lsass pattern for few.
+  Index index({R"(process where event.code == "10" and winlog.event_data.TargetImage : "?:\\Windows\\system32\\lsass.exe")"});
+  EXPECT_EQ(index.candidates(R"({"event":{"category":"process","code":"10"},"winlog":{"event_data":{"TargetImage":"C:\\Windows\\system32\\lsass.exe"}}})"),
+            Rules{0});
+  EXPECT_EQ(index.candidates(R"({"event":{"category":"process","code":"10"},"winlog":{"event_data":{"TargetImage":"C:\\Windows\\explorer.exe"}}})"),
+            Rules{});
 }
