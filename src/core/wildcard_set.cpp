@@ -159,11 +159,9 @@ const WildcardSet* AdaptiveWildcards::compiled(std::span<const WildcardPattern> 
   const WildcardSet* set = set_.load(std::memory_order_acquire);
   if (set || patterns.size() < kMinPatterns) return set;
   // Counted loosely (threads may lose an increment); exactly one thread
-  // moves the count past the threshold and compiles.
-  std::uint32_t uses = uses_.load(std::memory_order_relaxed);
-  if (uses < kCompileAfter) {
-    uses_.store(uses + 1, std::memory_order_relaxed);
-  } else if (uses == kCompileAfter && uses_.compare_exchange_strong(uses, uses + 1)) {
+  // claims the compilation.
+  if (tests_.load(std::memory_order_relaxed) >= kTestsPerPattern * patterns.size() &&
+      !claimed_.exchange(true, std::memory_order_acq_rel)) {
     set = WildcardSet::compile(patterns).release();  // stays null if vectorscan refuses: keep looping
     set_.store(const_cast<WildcardSet*>(set), std::memory_order_release);
   }
@@ -174,10 +172,19 @@ bool AdaptiveWildcards::matches_any(std::span<const WildcardPattern> patterns, s
                                     WildcardScratch& scratch) const {
   const WildcardSet* set = compiled(patterns);
   if (set && text.size() <= WildcardSet::kMaxText) return set->matches_any(text, scratch);
+  std::size_t tested = 0;
+  bool found = false;
   for (const WildcardPattern& p : patterns) {
-    if (p.matches(text)) return true;
+    ++tested;
+    if (p.matches(text)) {
+      found = true;
+      break;
+    }
   }
-  return false;
+  if (!set && patterns.size() >= kMinPatterns) {
+    tests_.store(tests_.load(std::memory_order_relaxed) + tested, std::memory_order_relaxed);
+  }
+  return found;
 }
 
 }  // namespace vigil

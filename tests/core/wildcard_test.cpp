@@ -183,7 +183,15 @@ TEST(WildcardSet, AdaptiveListGivesTheSameAnswersBeforeAndAfterCompiling) {
       {"", false}};
   vigil::AdaptiveWildcards adaptive;
   vigil::WildcardScratch scratch;
-  for (std::uint32_t round = 0; round < vigil::AdaptiveWildcards::kCompileAfter / inputs.size() + 10; ++round) {
+  // Every round tests at least one pattern per input: the list is compiled within this many rounds.
+  const std::uint64_t bound = vigil::AdaptiveWildcards::kTestsPerPattern * patterns.size() / inputs.size() + 1;
+  std::uint64_t round = 0;
+  for (; round < bound && !adaptive.is_compiled(); ++round) {
+    for (const auto& [input, expected] : inputs) ASSERT_EQ(adaptive.matches_any(patterns, input, scratch), expected) << input;
+  }
+  ASSERT_TRUE(adaptive.is_compiled()) << "after " << round << " rounds";
+  EXPECT_GT(round, 1000u);  // not before one-by-one testing has cost about what compiling does
+  for (int more = 0; more < 10; ++more) {
     for (const auto& [input, expected] : inputs) ASSERT_EQ(adaptive.matches_any(patterns, input, scratch), expected) << input;
   }
 }
