@@ -346,9 +346,9 @@ int run_hunt_command(const HuntCommandOptions& o) {
     const RuleIndex& index = *set->index;
     std::fprintf(stderr,
                  "rule index: %zu term(s) filed by a required value (%zu fields), %zu by a pattern literal (%zu fields), "
-                 "%zu by category; %zu fields decoded per event\n",
+                 "%zu by each branch's, %zu by category; %zu fields decoded per event\n",
                  index.rules_by_value(), index.indexed_fields(), index.rules_by_pattern(), index.pattern_fields(),
-                 index.rules_by_category(), set->fields.size());
+                 index.rules_by_branch(), index.rules_by_category(), set->fields.size());
     std::fprintf(stderr, "  %9s %6s %11s %9s  %s\n", "ms", "share", "evaluated", "detected", "rule");
     for (std::size_t n = 0; n < std::min<std::size_t>(25, by_cost.size()); ++n) {
       const RuleRunStats& s = rule_stats[by_cost[n]];

@@ -3,6 +3,7 @@
 #include "detect/rule_index.h"
 
 #include <algorithm>
+#include <charconv>
 #include <optional>
 
 #include "core/text.h"
@@ -157,6 +158,42 @@ std::vector<Requirement> requirements(const eql::Program& p, std::uint32_t index
   return out;
 }
 
+// Requirements of which at least one holds whenever the expression is true,
+// each on a field worth filing under (`indexable`): a conjunction takes the
+// cheapest of its conjuncts' sets, a disjunction needs one set per branch
+// (`(file.path : "*\\remcos\\*") or (registry.value : "Remcos")` gives both).
+template <typename Indexable>
+std::optional<std::vector<Requirement>> alternatives(const eql::Program& p, std::uint32_t index, const Indexable& indexable,
+                                                     int depth = 0) {
+  const eql::Instr& ins = p.instrs[index];
+  if (depth > 32) return std::nullopt;
+  auto cost = [](const std::vector<Requirement>& set) {
+    std::size_t c = 0;
+    for (const Requirement& r : set) c += r.values.size() + 2 * r.patterns.size();
+    return c;
+  };
+  if (ins.op == eql::OpCode::And) {
+    std::optional<std::vector<Requirement>> best;
+    for (std::uint32_t k = 0; k < ins.child_count; ++k) {
+      auto set = alternatives(p, p.children[ins.first_child + k], indexable, depth + 1);
+      if (set && (!best || cost(*set) < cost(*best))) best = std::move(set);
+    }
+    return best;
+  }
+  if (ins.op == eql::OpCode::Or) {
+    std::vector<Requirement> all;
+    for (std::uint32_t k = 0; k < ins.child_count; ++k) {
+      auto set = alternatives(p, p.children[ins.first_child + k], indexable, depth + 1);
+      if (!set) return std::nullopt;
+      all.insert(all.end(), std::make_move_iterator(set->begin()), std::make_move_iterator(set->end()));
+    }
+    return all;
+  }
+  auto r = leaf_requirement(p, index);
+  if (!r || !indexable(*r)) return std::nullopt;
+  return std::vector<Requirement>{std::move(*r)};
+}
+
 bool field_of(const eql::Program& p, const eql::Instr& ins, std::uint32_t k, FieldId& field) {
   const eql::Instr& c = p.instrs[p.children[ins.first_child + k]];
   if (c.op != eql::OpCode::Field) return false;
@@ -272,29 +309,81 @@ void RuleIndex::file(const std::string& key, const Entry& entry) {
   list.push_back(entry);
 }
 
+void RuleIndex::file_values(FieldId field, const std::vector<std::string>& values, const Entry& entry) {
+  auto it = std::find_if(fields_.begin(), fields_.end(), [&](const ValueIndex& v) { return v.field == field; });
+  if (it == fields_.end()) {
+    fields_.push_back({field, {}, {}});
+    it = fields_.end() - 1;
+  }
+  it->kinds.add(entry);
+  for (const auto& v : values) {
+    auto& list = it->rules[v];
+    // The terms of one sequence come one by one, each with its own kinds.
+    if (list.empty() || !(list.back() == entry)) list.push_back(entry);
+  }
+}
+
+void RuleIndex::file_patterns(FieldId field, const std::vector<std::string>& values,
+                              const std::vector<std::string>& patterns, const Entry& entry) {
+  // The patterns a field must match (one scan per event for all the rules
+  // filed under the field); exact values join as patterns without wildcards.
+  auto it = std::find_if(pattern_fields_.begin(), pattern_fields_.end(),
+                         [&](const std::unique_ptr<PatternIndex>& v) { return v->field == field; });
+  if (it == pattern_fields_.end()) {
+    pattern_fields_.push_back(std::make_unique<PatternIndex>());
+    pattern_fields_.back()->field = field;
+    it = pattern_fields_.end() - 1;
+  }
+  PatternIndex& index = **it;
+  // Filed with the kinds it requires: a broad pattern ("C:\\Windows\\*")
+  // then still only brings the rule to its own events.
+  const std::size_t filed = index.filed.size();
+  index.kinds.add(entry);
+  index.filed.push_back(entry);
+  auto add = [&](std::vector<std::size_t>& list) {
+    if (list.empty() || list.back() != filed) list.push_back(filed);
+  };
+  for (const auto* list : {&values, &patterns}) {
+    for (const std::string& text : *list) {
+      std::string piece = longest_literal(text);
+      add(piece.empty() ? index.unconditional : index.by_literal[piece]);
+    }
+  }
+}
+
 void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, const std::string& category,
                                const FieldRegistry& fields) {
+  // The kind fields a query reads are registered: find the ones not known yet.
+  static constexpr std::string_view kKindNames[kKinds] = {"", "", "event.action", "event.code"};
+  for (std::size_t k = kAction; k < kKinds; ++k) {
+    if (kind_fields_[k] == FieldRegistry::kNoField) {
+      if (auto id = fields.find(kKindNames[k])) kind_fields_[k] = *id;
+    }
+  }
+  auto kind_of = [&](FieldId f) {
+    return static_cast<std::size_t>(std::find(kind_fields_.begin(), kind_fields_.end(), f) - kind_fields_.begin());
+  };
   std::vector<Requirement> reqs = requirements(program, program.root);
   // First level: the most selective literal requirement (the smallest set).
   const Requirement* best = nullptr;
-  const Requirement* categories = nullptr;
-  const Requirement* types = nullptr;
   const Requirement* patterns = nullptr;
+  std::array<const Requirement*, kKinds> kinds{};  // per kind field: its smallest required set
   for (const Requirement& r : reqs) {
+    const std::size_t k = kind_of(r.field);
     if (!r.patterns.empty()) {
       // A pattern list that lets everything through narrows nothing.
       bool match_all = std::any_of(r.patterns.begin(), r.patterns.end(),
                                    [](const std::string& p) { return p.find_first_not_of('*') == std::string::npos; });
       if (!match_all && !low_cardinality(fields.name(r.field)) && (!patterns || narrower(r, *patterns))) patterns = &r;
-    } else if (r.field == category_field_) {
-      if (!categories || r.values.size() < categories->values.size()) categories = &r;
-    } else if (r.field == type_field_) {
-      if (!types || r.values.size() < types->values.size()) types = &r;
-    } else if (!low_cardinality(fields.name(r.field)) && (!best || r.values.size() < best->values.size())) {
+      continue;
+    }
+    if (k < kKinds && (!kinds[k] || r.values.size() < kinds[k]->values.size())) kinds[k] = &r;
+    if (k != kCategory && k != kType && !low_cardinality(fields.name(r.field)) &&
+        (!best || r.values.size() < best->values.size())) {
       best = &r;
     }
   }
-  if (!best && !patterns && category.empty() && !categories) {
+  if (!best && !patterns && category.empty() && !kinds[kCategory]) {
     // No category to file under: any literal requirement narrows more than
     // none (`any where event.action : "service-installed"`).
     for (const Requirement& r : reqs) {
@@ -305,9 +394,10 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
   if (best && patterns && event_kind(fields.name(best->field))) best = nullptr;
   // Every entry is gated by the fields the query needs.
   auto useful = [&](FieldId g) {
-    return g != category_field_ && g != type_field_ && !common_field(fields.name(g)) && !low_cardinality(fields.name(g));
+    return g != kind_fields_[kCategory] && g != kind_fields_[kType] && !common_field(fields.name(g)) &&
+           !low_cardinality(fields.name(g));
   };
-  Entry entry{rule, {}};
+  Entry entry{rule, {}, {}};
   for (Clause& c : required_field_clauses(program, useful)) {
     if (entry.gates.size() < kMaxGates) entry.gates.push_back(std::move(c));
   }
@@ -316,60 +406,42 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
   std::vector<std::string> cats;
   if (!category.empty()) {
     cats.push_back(category);
-  } else if (categories) {
-    cats = categories->values;
+  } else if (kinds[kCategory]) {
+    cats = kinds[kCategory]->values;
   }
-  if (best || patterns) {
-    // Filed under a value or a pattern, a rule still only comes to events of
-    // the categories and types it requires (a process-start rule filed under
-    // process.name does not run on that process's other events).
-    entry.categories = category_names_.bits_of(cats);
-    if (types) entry.types = type_names_.bits_of(types->values);
+  // Wherever it is filed, a rule only comes to events of the kinds it
+  // requires (a process-start rule filed under process.name does not run on
+  // that process's other events).
+  entry.kinds[kCategory] = kind_names_[kCategory].bits_of(cats);
+  for (std::size_t k = kType; k < kKinds; ++k) {
+    if (kinds[k]) entry.kinds[k] = kind_names_[k].bits_of(kinds[k]->values);
   }
   if (best) {
-    auto it = std::find_if(fields_.begin(), fields_.end(), [&](const ValueIndex& v) { return v.field == best->field; });
-    if (it == fields_.end()) {
-      fields_.push_back({best->field, {}});
-      it = fields_.end() - 1;
-    }
-    for (const auto& v : best->values) {
-      auto& list = it->rules[v];
-      // The terms of one sequence come one by one, each with its own categories.
-      bool same = !list.empty() && list.back().rule == rule && list.back().categories == entry.categories &&
-                  list.back().types == entry.types && list.back().gates == entry.gates;
-      if (!same) list.push_back(entry);
-    }
+    file_values(best->field, best->values, entry);
     ++by_value_count_;
     return;
   }
   if (patterns) {
-    // Second level: the patterns a field must match (one scan per event
-    // for all the rules filed under the field); exact values join as
-    // patterns without wildcards.
-    auto it = std::find_if(pattern_fields_.begin(), pattern_fields_.end(),
-                           [&](const std::unique_ptr<PatternIndex>& v) { return v->field == patterns->field; });
-    if (it == pattern_fields_.end()) {
-      pattern_fields_.push_back(std::make_unique<PatternIndex>());
-      pattern_fields_.back()->field = patterns->field;
-      it = pattern_fields_.end() - 1;
-    }
-    PatternIndex& index = **it;
-    // Filed with the categories it requires: a broad pattern
-    // ("C:\\Windows\\*") then still only brings the rule to its own events.
-    const std::size_t filed = index.filed.size();
-    index.categories |= entry.categories;
-    index.some_take_any |= entry.categories == 0;
-    index.filed.push_back(entry);
-    auto add = [&](std::vector<std::size_t>& list) {
-      if (list.empty() || list.back() != filed) list.push_back(filed);
-    };
-    for (const auto* list : {&patterns->values, &patterns->patterns}) {
-      for (const std::string& text : *list) {
-        std::string piece = longest_literal(text);
-        add(piece.empty() ? index.unconditional : index.by_literal[piece]);
+    file_patterns(patterns->field, patterns->values, patterns->patterns, entry);
+    ++by_pattern_count_;
+    return;
+  }
+  // A disjunction whose every branch requires a literal or pattern (of
+  // different fields): filed under each branch's.
+  auto indexable = [&](const Requirement& r) {
+    if (kind_of(r.field) < kKinds || low_cardinality(fields.name(r.field)) || event_kind(fields.name(r.field))) return false;
+    return std::none_of(r.patterns.begin(), r.patterns.end(),
+                        [](const std::string& p) { return p.find_first_not_of('*') == std::string::npos; });
+  };
+  if (auto branches = alternatives(program, program.root, indexable)) {
+    for (const Requirement& r : *branches) {
+      if (r.patterns.empty()) {
+        file_values(r.field, r.values, entry);
+      } else {
+        file_patterns(r.field, r.values, r.patterns, entry);
       }
     }
-    ++by_pattern_count_;
+    ++by_branch_count_;
     return;
   }
   // Third level: categories, refined by required event.type values.
@@ -379,8 +451,8 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
     return;
   }
   for (const auto& c : cats) {
-    if (types) {
-      for (const auto& t : types->values) file(category_type_key(c, t), entry);
+    if (kinds[kType]) {
+      for (const auto& t : kinds[kType]->values) file(category_type_key(c, t), entry);
     } else {
       file(c, entry);
     }
@@ -390,25 +462,38 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
 std::uint64_t RuleIndex::Names::bits_of(const std::vector<std::string>& values) {
   std::uint64_t bits = 0;
   for (const std::string& v : values) {
-    std::string f = fold_case(v);
-    auto it = std::find(folded.begin(), folded.end(), f);
-    if (it == folded.end()) {
-      if (folded.size() == 64) return 0;
-      folded.push_back(std::move(f));
-      it = folded.end() - 1;
+    std::uint8_t& b = bit[fold_case(v)];
+    if (b == 0) {
+      if (bit.size() > 64) return 0;  // this value was one too many: it narrows nothing
+      b = static_cast<std::uint8_t>(bit.size());
     }
-    bits |= std::uint64_t{1} << (it - folded.begin());
+    bits |= std::uint64_t{1} << (b - 1);
   }
   return bits;
 }
 
 std::uint64_t RuleIndex::Names::bits_of(const Value& v) const {
+  if (bit.empty()) return 0;
   std::uint64_t bits = 0;
-  for_each_text(v, [&](std::string_view text) {
-    for (std::size_t i = 0; i < folded.size(); ++i) {
-      if (equals_folded(text, folded[i])) bits |= std::uint64_t{1} << i;
+  auto one = [&](const Value& x) {
+    char buf[64];
+    std::size_t n = 0;
+    if (x.is_text()) {
+      std::string_view s = x.as_string();
+      if (s.size() > sizeof(buf)) return;  // longer than any value a rule names here
+      for (char c : s) buf[n++] = fold_char(c);
+    } else if (x.kind() == ValueKind::Int) {
+      n = static_cast<std::size_t>(std::to_chars(buf, buf + sizeof(buf), x.as_int()).ptr - buf);
+    } else {
+      return;
     }
-  });
+    if (const std::uint8_t* b = bit.find({buf, n})) bits |= std::uint64_t{1} << (*b - 1);
+  };
+  if (v.kind() == ValueKind::Array) {
+    for (const Value& x : v.as_array()) one(x);
+  } else {
+    one(v);
+  }
   return bits;
 }
 
@@ -418,9 +503,10 @@ bool RuleIndex::open(const Entry& e, const Event& event) {
   });
 }
 
-void RuleIndex::append_open(const std::vector<Entry>& entries, const Event& event, std::vector<std::size_t>& out) const {
+void RuleIndex::append_open(const std::vector<Entry>& entries, const Event& event, const Scratch& scratch,
+                            std::vector<std::size_t>& out) const {
   for (const Entry& e : entries) {
-    if (open(e, event)) out.push_back(e.rule);
+    if (admits(e, event, scratch)) out.push_back(e.rule);
   }
 }
 
@@ -502,21 +588,23 @@ void RuleIndex::lookup_patterns(const Event& event, const Value& v, PatternIndex
 }
 
 void RuleIndex::candidates(const Event& event, std::vector<std::size_t>& out, Scratch& scratch) const {
-  scratch.categories = category_names_.bits_of(event.get(category_field_));
-  scratch.types = type_names_.bits_of(event.get(type_field_));
-  for (const ValueIndex& index : fields_) lookup_values(event, index, out, scratch);
+  for (std::size_t k = 0; k < kKinds; ++k) {
+    scratch.kinds[k] = kind_fields_[k] == FieldRegistry::kNoField ? 0 : kind_names_[k].bits_of(event.get(kind_fields_[k]));
+  }
+  // A field none of whose rules takes this kind of event is not looked at.
+  for (const ValueIndex& index : fields_) {
+    if (!index.kinds.excludes(scratch.kinds)) lookup_values(event, index, out, scratch);
+  }
   for (const auto& index : pattern_fields_) {
-    // No rule filed here takes this event's categories: no scan.
-    if (!index->some_take_any && !(index->categories & scratch.categories)) continue;
-    lookup_patterns(event, event.get(index->field), *index, out, scratch);
+    if (!index->kinds.excludes(scratch.kinds)) lookup_patterns(event, event.get(index->field), *index, out, scratch);
   }
   auto add = [&](std::string_view key) {
     auto it = by_category_.find(key);
-    if (it != by_category_.end()) append_open(it->second, event, out);
+    if (it != by_category_.end()) append_open(it->second, event, scratch, out);
   };
-  const Value& types = event.get(type_field_);
+  const Value& types = event.get(kind_fields_[kType]);
   std::string key;
-  for_each_text(event.get(category_field_), [&](std::string_view category) {
+  for_each_text(event.get(kind_fields_[kCategory]), [&](std::string_view category) {
     add(category);
     for_each_text(types, [&](std::string_view type) {
       key.assign(category);
@@ -525,7 +613,7 @@ void RuleIndex::candidates(const Event& event, std::vector<std::size_t>& out, Sc
       add(key);
     });
   });
-  append_open(any_, event, out);
+  append_open(any_, event, scratch, out);
 }
 
 }  // namespace vigil

@@ -23,6 +23,7 @@
 // missed one.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -52,20 +53,25 @@ std::vector<FieldId> fields_read(const eql::Program& program);
 
 class RuleIndex {
  public:
-  RuleIndex(FieldId category_field, FieldId type_field) : category_field_(category_field), type_field_(type_field) {}
+  RuleIndex(FieldId category_field, FieldId type_field)
+      : kind_fields_{category_field, type_field, FieldRegistry::kNoField, FieldRegistry::kNoField} {}
 
   // Files rule `rule` (an event query): under a required literal set when its
   // program has one, else under `category` ("" = any).
   void add_event_rule(std::size_t rule, const eql::Program& program, const std::string& category,
                       const FieldRegistry& fields);
 
+  // The fields that say what kind of event it is. A rule that requires
+  // values of one only comes to events holding one of them.
+  enum Kind : std::size_t { kCategory, kType, kAction, kCode, kKinds };
+  using KindBits = std::array<std::uint64_t, kKinds>;  // per kind field: one bit per value rules require
+
   // Per-thread working space of candidates().
   struct Scratch {
     WildcardScratch wildcards;
     std::vector<unsigned> matched;
     std::string text;  // a number rendered for matching
-    std::uint64_t categories = 0;  // the event's event.category values, one bit per name rules require
-    std::uint64_t types = 0;       // the same for event.type
+    KindBits kinds{};  // the event's
   };
   // Appends the candidate rules for `event` (a rule may appear twice when an
   // event has several matching values; callers dedupe).
@@ -73,6 +79,7 @@ class RuleIndex {
 
   std::size_t rules_by_value() const { return by_value_count_; }
   std::size_t rules_by_pattern() const { return by_pattern_count_; }
+  std::size_t rules_by_branch() const { return by_branch_count_; }
   std::size_t rules_by_category() const { return by_category_count_; }
   std::size_t indexed_fields() const { return fields_.size(); }
   std::size_t pattern_fields() const { return pattern_fields_.size(); }
@@ -82,27 +89,52 @@ class RuleIndex {
   struct Entry {
     std::size_t rule;
     std::vector<std::vector<FieldId>> gates;  // per gate: the event must have one of these fields
-    std::uint64_t categories = 0;  // the event must have one of these categories (Names bits; 0: any)
-    std::uint64_t types = 0;       // and one of these event.type values (0: any)
+    KindBits kinds{};  // per kind field: the event must hold one of these values (0: any)
+    bool operator==(const Entry&) const = default;
   };
-  // Category or type names rules require, one bit each (up to 64; a rule
-  // naming one beyond that is not narrowed by it).
+  // The values of one kind field that rules require, one bit each (up to
+  // 64; a rule naming one beyond that is not narrowed by it).
   struct Names {
-    std::vector<std::string> folded;
+    StringTable<std::uint8_t> bit;  // folded value -> bit + 1
     std::uint64_t bits_of(const std::vector<std::string>& values);  // 0 when any value has no bit
-    std::uint64_t bits_of(const Value& v) const;                    // the event's
+    std::uint64_t bits_of(const Value& v) const;                    // the event's (numbers as text)
+  };
+  // Whether any entry of a list can take an event of these kinds.
+  struct KindUnion {
+    KindBits bits{};
+    std::array<bool, kKinds> any{};  // some entry takes any value
+    void add(const Entry& e) {
+      for (std::size_t k = 0; k < kKinds; ++k) {
+        bits[k] |= e.kinds[k];
+        any[k] = any[k] || e.kinds[k] == 0;
+      }
+    }
+    bool excludes(const KindBits& event) const {
+      for (std::size_t k = 0; k < kKinds; ++k) {
+        if (!any[k] && !(bits[k] & event[k])) return true;
+      }
+      return false;
+    }
   };
   void file(const std::string& key, const Entry& entry);
-  // Entries the event can reach: its categories and types, then its gates.
+  void file_values(FieldId field, const std::vector<std::string>& values, const Entry& entry);
+  // `values` are matched as patterns without wildcards.
+  void file_patterns(FieldId field, const std::vector<std::string>& values, const std::vector<std::string>& patterns,
+                     const Entry& entry);
+  // Entries the event can reach: its kinds, then its gates.
   static bool admits(const Entry& e, const Event& event, const Scratch& scratch) {
-    return (!e.categories || (e.categories & scratch.categories)) && (!e.types || (e.types & scratch.types)) &&
-           open(e, event);
+    for (std::size_t k = 0; k < kKinds; ++k) {
+      if (e.kinds[k] && !(e.kinds[k] & scratch.kinds[k])) return false;
+    }
+    return open(e, event);
   }
-  void append_open(const std::vector<Entry>& entries, const Event& event, std::vector<std::size_t>& out) const;
+  void append_open(const std::vector<Entry>& entries, const Event& event, const Scratch& scratch,
+                   std::vector<std::size_t>& out) const;
 
   struct ValueIndex {
     FieldId field;
     StringTable<std::vector<Entry>> rules;
+    KindUnion kinds;
   };
   void lookup_values(const Event& event, const ValueIndex& index, std::vector<std::size_t>& out,
                      const Scratch& scratch) const;
@@ -118,23 +150,21 @@ class RuleIndex {
     std::once_flag compile_once;
     std::unique_ptr<WildcardSet> scan;                     // null: every rule here is a candidate
     std::vector<Entry> filed;
-    std::uint64_t categories = 0;  // the union of the filed entries' categories
-    bool some_take_any = false;    // some filed entry takes any category
+    KindUnion kinds;
   };
   void lookup_patterns(const Event& event, const Value& v, PatternIndex& index, std::vector<std::size_t>& out,
                        Scratch& scratch) const;
   static bool open(const Entry& e, const Event& event);  // every gate has a field the event holds
 
-  FieldId category_field_;
-  FieldId type_field_;
-  Names category_names_;
-  Names type_names_;
+  std::array<FieldId, kKinds> kind_fields_;  // kNoField: no rule reads it
+  std::array<Names, kKinds> kind_names_;
   std::vector<ValueIndex> fields_;
   std::vector<std::unique_ptr<PatternIndex>> pattern_fields_;
   std::unordered_map<std::string, std::vector<Entry>, StringHash, std::equal_to<>> by_category_;
   std::vector<Entry> any_;
   std::size_t by_value_count_ = 0;
   std::size_t by_pattern_count_ = 0;
+  std::size_t by_branch_count_ = 0;
   std::size_t by_category_count_ = 0;
 };
 

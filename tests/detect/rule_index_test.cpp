@@ -150,3 +150,18 @@ TEST(RuleIndex, APatternOnTheEventsContentIsPreferredToItsEventCode) {
   EXPECT_EQ(index.candidates(R"({"event":{"category":"process","code":"10"},"winlog":{"event_data":{"TargetImage":"C:\\Windows\\explorer.exe"}}})"),
             Rules{});
 }
+
+TEST(RuleIndex, ADisjunctionIsFiledUnderALiteralOfEachBranch) {
+  Index index({R"(any where (event.category == "file" and file.path : "?:\\Users\\*\\remcos\\logs.dat") or
+                            (event.category == "registry" and registry.value : ("Remcos", "licence")))",
+               // one branch without a literal: the rule stays under its categories
+               R"(process where process.name : "cmd.exe" or process.args_count > 20)"});
+  EXPECT_EQ(index.candidates(R"({"event":{"category":"file"},"file":{"path":"C:\\Users\\a\\AppData\\Roaming\\remcos\\logs.dat"}})"),
+            Rules{0});
+  EXPECT_EQ(index.candidates(R"({"event":{"category":"file"},"file":{"path":"C:\\Users\\a\\x.txt"}})"), Rules{});
+  EXPECT_EQ(index.candidates(R"({"event":{"category":"registry"},"registry":{"value":"REMCOS"}})"), Rules{0});
+  EXPECT_EQ(index.candidates(R"({"event":{"category":"registry"},"registry":{"value":"Run"}})"), Rules{});
+  // A literal of one branch on an event of the other kind: the rule's categories still hold it back.
+  EXPECT_EQ(index.candidates(R"({"event":{"category":"process"},"registry":{"value":"Remcos"}})"), Rules{1});
+  EXPECT_EQ(index.candidates(R"({"event":{"category":"process"},"process":{"name":"x","args_count":30}})"), Rules{1});
+}
