@@ -194,6 +194,9 @@ std::optional<std::vector<Requirement>> alternatives(const eql::Program& p, std:
   return std::vector<Requirement>{std::move(*r)};
 }
 
+// Texts longer than this are scanned every time rather than remembered.
+constexpr std::size_t kMaxMemoText = 4096;
+
 bool field_of(const eql::Program& p, const eql::Instr& ins, std::uint32_t k, FieldId& field) {
   const eql::Instr& c = p.instrs[p.children[ins.first_child + k]];
   if (c.op != eql::OpCode::Field) return false;
@@ -540,7 +543,7 @@ void RuleIndex::lookup_values(const Event& event, const ValueIndex& index, std::
 }
 
 void RuleIndex::lookup_patterns(const Event& event, const Value& v, PatternIndex& index, std::vector<std::size_t>& out,
-                                Scratch& scratch) const {
+                                Scratch& scratch, Scratch::Memo& memo) const {
   if (v.is_null() || (v.kind() == ValueKind::Array && v.as_array().empty())) return;
   std::call_once(index.compile_once, [&] {
     std::vector<std::string> literals;
@@ -576,9 +579,16 @@ void RuleIndex::lookup_patterns(const Event& event, const Value& v, PatternIndex
       emit_all();
       return;
     }
-    scratch.matched.clear();
-    index.scan->matching(text, scratch.wildcards, scratch.matched);
-    for (unsigned m : scratch.matched) emit(index.by_literal.begin()[m].value);
+    if (!memo.holds(text)) {
+      memo.matched.clear();
+      index.scan->matching(text, scratch.wildcards, memo.matched);
+      if (text.size() <= kMaxMemoText) {
+        memo.remember(text);
+      } else {
+        memo.valid = false;
+      }
+    }
+    for (unsigned m : memo.matched) emit(index.by_literal.begin()[m].value);
   };
   if (v.kind() == ValueKind::Array) {
     for (const Value& x : v.as_array()) scan(x);
@@ -589,14 +599,30 @@ void RuleIndex::lookup_patterns(const Event& event, const Value& v, PatternIndex
 
 void RuleIndex::candidates(const Event& event, std::vector<std::size_t>& out, Scratch& scratch) const {
   for (std::size_t k = 0; k < kKinds; ++k) {
-    scratch.kinds[k] = kind_fields_[k] == FieldRegistry::kNoField ? 0 : kind_names_[k].bits_of(event.get(kind_fields_[k]));
+    if (kind_fields_[k] == FieldRegistry::kNoField) {
+      scratch.kinds[k] = 0;
+      continue;
+    }
+    const Value& v = event.get(kind_fields_[k]);
+    Scratch::Memo& memo = scratch.kind_memo[k];
+    if (!v.is_text()) {
+      scratch.kinds[k] = kind_names_[k].bits_of(v);
+    } else if (memo.holds(v.as_string())) {
+      scratch.kinds[k] = memo.bits;
+    } else {
+      scratch.kinds[k] = memo.bits = kind_names_[k].bits_of(v);
+      memo.remember(v.as_string());
+    }
   }
   // A field none of whose rules takes this kind of event is not looked at.
   for (const ValueIndex& index : fields_) {
     if (!index.kinds.excludes(scratch.kinds)) lookup_values(event, index, out, scratch);
   }
-  for (const auto& index : pattern_fields_) {
-    if (!index->kinds.excludes(scratch.kinds)) lookup_patterns(event, event.get(index->field), *index, out, scratch);
+  if (scratch.pattern_memo.size() < pattern_fields_.size()) scratch.pattern_memo.resize(pattern_fields_.size());
+  for (std::size_t i = 0; i < pattern_fields_.size(); ++i) {
+    PatternIndex& index = *pattern_fields_[i];
+    if (index.kinds.excludes(scratch.kinds)) continue;
+    lookup_patterns(event, event.get(index.field), index, out, scratch, scratch.pattern_memo[i]);
   }
   auto add = [&](std::string_view key) {
     auto it = by_category_.find(key);

@@ -69,9 +69,24 @@ class RuleIndex {
   // Per-thread working space of candidates().
   struct Scratch {
     WildcardScratch wildcards;
-    std::vector<unsigned> matched;
     std::string text;  // a number rendered for matching
     KindBits kinds{};  // the event's
+    // The last text looked up per kind field and per pattern field, with its
+    // answer: events come in runs of one kind and one process, so the next
+    // event often holds the same text and skips the lookup.
+    struct Memo {
+      std::string text;
+      bool valid = false;
+      std::uint64_t bits = 0;         // kind fields: the text's bits
+      std::vector<unsigned> matched;  // pattern fields: the literals the text contains
+      bool holds(std::string_view t) const { return valid && text == t; }
+      void remember(std::string_view t) {
+        text.assign(t);
+        valid = true;
+      }
+    };
+    std::array<Memo, kKinds> kind_memo;
+    std::vector<Memo> pattern_memo;  // per pattern field
   };
   // Appends the candidate rules for `event` (a rule may appear twice when an
   // event has several matching values; callers dedupe).
@@ -153,7 +168,7 @@ class RuleIndex {
     KindUnion kinds;
   };
   void lookup_patterns(const Event& event, const Value& v, PatternIndex& index, std::vector<std::size_t>& out,
-                       Scratch& scratch) const;
+                       Scratch& scratch, Scratch::Memo& memo) const;
   static bool open(const Entry& e, const Event& event);  // every gate has a field the event holds
 
   std::array<FieldId, kKinds> kind_fields_;  // kNoField: no rule reads it
