@@ -172,18 +172,54 @@ struct NdjsonReader::Impl {
     return simdjson::SUCCESS;
   }
 
+  // The key last seen at each position of each object node, and where it
+  // led: documents of one source repeat their keys in the same order, so a
+  // key is usually recognised by one comparison instead of being scanned
+  // and looked up.
+  struct KeyMemo {
+    static constexpr std::size_t kMaxKey = 30;
+    char text[kMaxKey];
+    std::uint8_t length = 0;
+    bool valid = false;
+    FieldRegistry::PathNode next = FieldRegistry::kNoNode;
+  };
+  static constexpr std::size_t kMemoPositions = 64;  // per object
+  std::vector<std::vector<KeyMemo>> key_memo;     // by PathNode, then position
+
+  KeyMemo* memo_for(FieldRegistry::PathNode node, std::size_t position) {
+    if (position >= kMemoPositions) return nullptr;
+    if (key_memo.size() <= node) key_memo.resize(node + 1);
+    auto& row = key_memo[node];
+    if (row.size() <= position) row.resize(position + 1);
+    return &row[position];
+  }
+
   simdjson::error_code walk_object(od::object obj, FieldRegistry::PathNode node, Arena& arena, std::size_t depth) {
     if (depth >= kMaxDepth) return simdjson::DEPTH_ERROR;
+    std::size_t position = 0;
     for (auto field : obj) {
-      // Keys rarely hold escapes: read them in place up to the closing quote.
       od::field f;
       if (auto err = std::move(field).get(f)) return err;
       const char* raw = f.key().raw();
-      std::size_t n = 0;
-      while (raw[n] != '"' && raw[n] != '\\') ++n;
-      std::string_view key(raw, n);
-      if (raw[n] == '\\' && f.unescaped_key().get(key)) return simdjson::STRING_ERROR;
-      FieldRegistry::PathNode next = fields.descend(node, key);
+      KeyMemo* memo = memo_for(node, position++);
+      FieldRegistry::PathNode next;
+      if (memo && memo->valid && raw[memo->length] == '"' && std::memcmp(raw, memo->text, memo->length) == 0) {
+        next = memo->next;  // raw holds no quote before its end, so the key is exactly the remembered one
+      } else {
+        // Keys rarely hold escapes: read them in place up to the closing quote.
+        std::size_t n = 0;
+        while (raw[n] != '"' && raw[n] != '\\') ++n;
+        std::string_view key(raw, n);
+        const bool escaped = raw[n] == '\\';
+        if (escaped && f.unescaped_key().get(key)) return simdjson::STRING_ERROR;
+        next = fields.descend(node, key);
+        if (memo && !escaped && n <= KeyMemo::kMaxKey) {
+          std::memcpy(memo->text, raw, n);
+          memo->length = static_cast<std::uint8_t>(n);
+          memo->valid = true;
+          memo->next = next;
+        }
+      }
       if (next == FieldRegistry::kNoNode) continue;
       if (auto err = visit(f.value(), next, arena, depth)) return err;
     }
