@@ -58,7 +58,7 @@ void add_hunt_command(CLI::App& app, HuntCommandOptions& o) {
   cmd->add_flag("--quiet,-q", o.quiet, "No summary on stderr");
   cmd->add_flag("--profile-rules", o.profile_rules,
                 "Print the rules that took the most matching time, with the events each ran on (what the rule index could not rule out)");
-  cmd->add_option("--threads", o.threads, "Threads for decoding (EVTX chunks and files, NDJSON lines) and rule matching (0 = one per core)")->capture_default_str();
+  cmd->add_option("--threads", o.threads, "Threads for parsing rule files, decoding (EVTX chunks and files, NDJSON lines) and rule matching (0 = one per core)")->capture_default_str();
   cmd->add_option("--max-detections-per-rule", o.max_detections_per_rule,
                   "Matches kept per rule for scheduling; more are counted and reported")
       ->capture_default_str();
@@ -148,7 +148,7 @@ void print_summary(const std::vector<AlertLine>& alerts, const RuleSet& set, con
 
 int run_hunt_command(const HuntCommandOptions& o) {
   auto started = std::chrono::steady_clock::now();
-  auto set = compile_rules(o.rules);
+  auto set = compile_rules(o.rules, {}, o.threads);
   for (const auto& d : set->diagnostics) std::fputs(format_rule_diagnostic(d).c_str(), stderr);
   if (set->compiled.empty()) {
     std::fprintf(stderr, "vigil: no runnable rule in the given rule paths\n");

@@ -58,7 +58,9 @@ struct RuleSet {
 
 // Loads and compiles every rule under `paths`. Problems go to diagnostics,
 // with positions in the rule file (EQL errors point into the query there).
-std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, const eql::CompileOptions& options = {});
+// Rule files are parsed on `threads` threads (0: one per core).
+std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, const eql::CompileOptions& options = {},
+                                       unsigned threads = 0);
 
 // A diagnostic in the compiler format ("error:" or "warning:"), with its caret line.
 std::string format_rule_diagnostic(const RuleDiagnostic& d);

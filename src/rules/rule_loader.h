@@ -26,7 +26,8 @@ struct LoadedRules {
 };
 
 // Loads every rule under `paths` (files or directories), in path order.
-LoadedRules load_rules(const std::vector<std::string>& paths);
+// Files are parsed on `threads` threads (0: one per core).
+LoadedRules load_rules(const std::vector<std::string>& paths, unsigned threads = 0);
 
 // Parses one rule from TOML text (`file` names it in positions).
 Result<Rule> parse_rule_toml(std::string_view text, const std::string& file);
