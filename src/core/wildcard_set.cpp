@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include "core/text.h"
+
 namespace vigil {
 namespace {
 
@@ -185,6 +187,25 @@ bool AdaptiveWildcards::matches_any(std::span<const WildcardPattern> patterns, s
     tests_.store(tests_.load(std::memory_order_relaxed) + tested, std::memory_order_relaxed);
   }
   return found;
+}
+
+AdaptiveLiterals::~AdaptiveLiterals() { delete set_.load(); }
+
+void AdaptiveLiterals::matching(std::string_view text, WildcardScratch& scratch, std::vector<unsigned>& out) const {
+  const WildcardSet* set = set_.load(std::memory_order_acquire);
+  if (!set && searches_.load(std::memory_order_relaxed) >= kSearchesBeforeCompiling &&
+      !claimed_.exchange(true, std::memory_order_acq_rel)) {
+    set = WildcardSet::compile_literals(literals_).release();  // stays null if vectorscan refuses
+    set_.store(const_cast<WildcardSet*>(set), std::memory_order_release);
+  }
+  if (set && text.size() <= WildcardSet::kMaxText) {
+    set->matching(text, scratch, out);
+    return;
+  }
+  for (std::size_t i = 0; i < literals_.size(); ++i) {
+    if (find_text(text, literals_[i], 0, true) != std::string_view::npos) out.push_back(static_cast<unsigned>(i));
+  }
+  if (!set) searches_.store(searches_.load(std::memory_order_relaxed) + literals_.size(), std::memory_order_relaxed);
 }
 
 }  // namespace vigil

@@ -545,10 +545,10 @@ void RuleIndex::lookup_values(const Event& event, const ValueIndex& index, std::
 void RuleIndex::lookup_patterns(const Event& event, const Value& v, PatternIndex& index, std::vector<std::size_t>& out,
                                 Scratch& scratch, Scratch::Memo& memo) const {
   if (v.is_null() || (v.kind() == ValueKind::Array && v.as_array().empty())) return;
-  std::call_once(index.compile_once, [&] {
+  std::call_once(index.scan_once, [&] {
     std::vector<std::string> literals;
     for (const auto& e : index.by_literal) literals.push_back(e.key);
-    index.scan = WildcardSet::compile_literals(literals);
+    if (!literals.empty()) index.scan = std::make_unique<AdaptiveLiterals>(std::move(literals));
   });
   auto emit_one = [&](std::size_t f) {
     if (admits(index.filed[f], event, scratch)) out.push_back(index.filed[f].rule);
@@ -574,10 +574,6 @@ void RuleIndex::lookup_patterns(const Event& event, const Value& v, PatternIndex
       scratch.text.clear();
       append_text(scratch.text, x);
       text = scratch.text;
-    }
-    if (text.size() > WildcardSet::kMaxText) {
-      emit_all();
-      return;
     }
     if (!memo.holds(text)) {
       memo.matched.clear();

@@ -162,8 +162,8 @@ class RuleIndex {
     FieldId field = 0;
     StringTable<std::vector<std::size_t>> by_literal;    // literal -> indexes into filed; scan ids are its order
     std::vector<std::size_t> unconditional;                // patterns without a literal piece ("*", "?")
-    std::once_flag compile_once;
-    std::unique_ptr<WildcardSet> scan;                     // null: every rule here is a candidate
+    std::once_flag scan_once;
+    std::unique_ptr<AdaptiveLiterals> scan;                // null: no literals (every rule here is unconditional)
     std::vector<Entry> filed;
     KindUnion kinds;
   };

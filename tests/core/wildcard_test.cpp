@@ -195,3 +195,29 @@ TEST(WildcardSet, AdaptiveListGivesTheSameAnswersBeforeAndAfterCompiling) {
     for (const auto& [input, expected] : inputs) ASSERT_EQ(adaptive.matches_any(patterns, input, scratch), expected) << input;
   }
 }
+
+TEST(WildcardSet, AdaptiveLiteralsNameTheSameLiteralsBeforeAndAfterCompiling) {
+  const std::vector<std::string> literals = {"\\run\\", "mimikatz", "lsass.exe", "\\temp\\", ".dll", "a"};
+  const std::vector<std::pair<std::string, std::vector<unsigned>>> inputs = {
+      {"HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\RUN\\evil", {0, 5}},
+      {"Invoke-MimiKatz -DumpCreds", {1, 5}},
+      {"C:\\Windows\\System32\\LSASS.EXE", {2, 5}},
+      {"C:\\Users\\bob\\AppData\\Local\\Temp\\x.DLL", {3, 4, 5}},
+      {"", {}},
+      {"nothing here", {}}};
+  vigil::AdaptiveLiterals adaptive(literals);
+  vigil::WildcardScratch scratch;
+  auto check = [&] {
+    for (const auto& [input, expected] : inputs) {
+      std::vector<unsigned> got;
+      adaptive.matching(input, scratch, got);
+      std::sort(got.begin(), got.end());
+      ASSERT_EQ(got, expected) << input << (adaptive.is_compiled() ? " (compiled)" : " (one by one)");
+    }
+  };
+  std::uint64_t rounds = 0;
+  for (; !adaptive.is_compiled() && rounds < vigil::AdaptiveLiterals::kSearchesBeforeCompiling; ++rounds) check();
+  ASSERT_TRUE(adaptive.is_compiled());
+  EXPECT_GT(rounds, 1000u);  // searched one by one until that cost about what compiling does
+  check();
+}
