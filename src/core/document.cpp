@@ -1,6 +1,9 @@
 // Document members: building, JSON rendering and field extraction.
 #include "core/document.h"
 
+#include <cstring>
+#include <deque>
+
 #include <algorithm>
 #include <cstring>
 
@@ -147,6 +150,129 @@ void append_event_json(std::string& out, const Event& event) {
   } else {
     out += event.source;
   }
+}
+
+namespace {
+
+// Kept documents: 'J' + JSON text, or 'M' + members, each as
+// key (u32 length, bytes) and value (kind byte, then: text as u32 length and
+// bytes; int and float as 8 bytes; bool as 1 byte; array as u32 count and
+// its values).
+constexpr char kKeptJson = 'J';
+constexpr char kKeptMembers = 'M';
+
+void put_u32(std::string& out, std::size_t n) {
+  const auto v = static_cast<std::uint32_t>(n);
+  out.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+
+void put_value(std::string& out, const Value& v) {
+  out.push_back(static_cast<char>(v.kind()));
+  switch (v.kind()) {
+    case ValueKind::Null: break;
+    case ValueKind::Bool: out.push_back(v.as_bool() ? 1 : 0); break;
+    case ValueKind::Int: {
+      const std::int64_t i = v.as_int();
+      out.append(reinterpret_cast<const char*>(&i), sizeof i);
+      break;
+    }
+    case ValueKind::Float: {
+      const double d = v.as_float();
+      out.append(reinterpret_cast<const char*>(&d), sizeof d);
+      break;
+    }
+    case ValueKind::String:
+    case ValueKind::Ip:
+      put_u32(out, v.as_string().size());
+      out += v.as_string();
+      break;
+    case ValueKind::Array:
+      put_u32(out, v.as_array().size());
+      for (const Value& x : v.as_array()) put_value(out, x);
+      break;
+  }
+}
+
+// Reads what put_value wrote; arrays are stored in `arrays` (stable addresses).
+class KeptReader {
+ public:
+  explicit KeptReader(std::string_view data) : data_(data) {}
+  bool done() const { return at_ >= data_.size(); }
+  std::uint32_t u32() {
+    std::uint32_t v = 0;
+    std::memcpy(&v, data_.data() + at_, sizeof v);
+    at_ += sizeof v;
+    return v;
+  }
+  std::string_view bytes(std::size_t n) {
+    std::string_view s = data_.substr(at_, n);
+    at_ += n;
+    return s;
+  }
+  Value value(std::deque<std::vector<Value>>& arrays) {
+    const auto kind = static_cast<ValueKind>(data_[at_++]);
+    switch (kind) {
+      case ValueKind::Null: return Value::null();
+      case ValueKind::Bool: return Value::boolean(data_[at_++] != 0);
+      case ValueKind::Int: {
+        std::int64_t i = 0;
+        std::memcpy(&i, data_.data() + at_, sizeof i);
+        at_ += sizeof i;
+        return Value::integer(i);
+      }
+      case ValueKind::Float: {
+        double d = 0;
+        std::memcpy(&d, data_.data() + at_, sizeof d);
+        at_ += sizeof d;
+        return Value::floating(d);
+      }
+      case ValueKind::String: return Value::string(bytes(u32()));
+      case ValueKind::Ip: return Value::ip(bytes(u32()));
+      case ValueKind::Array: {
+        const std::uint32_t n = u32();
+        auto& items = arrays.emplace_back();
+        for (std::uint32_t k = 0; k < n; ++k) items.push_back(value(arrays));
+        return Value::array(items);
+      }
+    }
+    return Value::null();
+  }
+
+ private:
+  std::string_view data_;
+  std::size_t at_ = 0;
+};
+
+}  // namespace
+
+void append_event_kept(std::string& out, const Event& event) {
+  if (event.document.empty()) {
+    out.push_back(kKeptJson);
+    append_event_json(out, event);
+    return;
+  }
+  out.push_back(kKeptMembers);
+  for (const DocMember& m : event.document) {
+    put_u32(out, m.key.size());
+    out += m.key;
+    put_value(out, m.value);
+  }
+}
+
+void append_kept_json(std::string& out, std::string_view kept) {
+  if (kept.empty()) return;
+  if (kept.front() == kKeptJson) {
+    out += kept.substr(1);
+    return;
+  }
+  KeptReader reader(kept.substr(1));
+  std::deque<std::vector<Value>> arrays;
+  std::vector<DocMember> members;
+  while (!reader.done()) {
+    std::string_view key = reader.bytes(reader.u32());
+    members.push_back({key, reader.value(arrays)});
+  }
+  append_document_json(out, members);
 }
 
 void assemble_event_fields(std::vector<PendingField>& pending, std::size_t field_count, Arena& arena, Event& event) {

@@ -74,6 +74,14 @@ void append_document_members(std::string& out, std::span<const DocMember> member
 // The event's document as JSON text: its source text, or its members rendered.
 void append_event_json(std::string& out, const Event& event);
 
+// The event's document kept for later at the cost of a copy: its JSON source
+// as it is, decoded members (EVTX, XML) in a compact binary form instead of
+// being rendered (JSON escaping costs more than copying, and most kept
+// events, sequence terms that never complete, are never printed).
+void append_event_kept(std::string& out, const Event& event);
+// The JSON text of a document kept by append_event_kept.
+void append_kept_json(std::string& out, std::string_view kept);
+
 // One value found for a registered field while decoding an event.
 struct PendingField {
   FieldId id;

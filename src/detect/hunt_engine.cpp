@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -15,10 +16,26 @@
 namespace vigil {
 
 namespace {
-// Sequence terms keep their event's triage context with the document:
-// "context \x1e document". 0x1E never occurs raw in a JSON document (control
-// characters in strings must be escaped; the reader rejects them otherwise).
-constexpr char kContextSeparator = '\x1e';
+// Sequence terms keep their event's triage context with the document: the
+// context's length (4 bytes), the context JSON, then the document as
+// append_event_kept keeps it (rendered only if the sequence completes).
+void keep_term_event(std::string& out, std::string_view context, const Event& e) {
+  const auto n = static_cast<std::uint32_t>(context.size());
+  out.append(reinterpret_cast<const char*>(&n), sizeof n);
+  out += context;
+  append_event_kept(out, e);
+}
+
+// The context and the document JSON of a kept term event.
+std::pair<std::string, std::string> term_event(std::string_view payload) {
+  std::uint32_t n = 0;
+  if (payload.size() < sizeof n) return {};
+  std::memcpy(&n, payload.data(), sizeof n);
+  payload.remove_prefix(sizeof n);
+  std::string document;
+  append_kept_json(document, payload.substr(n));
+  return {std::string(payload.substr(0, n)), std::move(document)};
+}
 }  // namespace
 
 HuntEngine::HuntEngine(const RuleSet& rules, HuntOptions options)
@@ -45,14 +62,8 @@ HuntEngine::HuntEngine(const RuleSet& rules, HuntOptions options)
     }
   }
   auto render = [this](std::string& out, const Event& e) {
-    if (options_.context) {
-      std::string context = options_.context->context_json(e);
-      if (context.size() > 2) {
-        out += context;
-        out.push_back(kContextSeparator);
-      }
-    }
-    append_event_json(out, e);
+    std::string context = options_.context ? options_.context->context_json(e) : std::string();
+    keep_term_event(out, context.size() > 2 ? std::string_view(context) : std::string_view(), e);
   };
   for (std::size_t i = 0; i < rules.compiled.size(); ++i) {
     const eql::CompiledAnyQuery& q = rules.compiled[i].query;
@@ -279,13 +290,8 @@ std::vector<std::vector<Detection>> HuntEngine::finish(std::vector<RuleRunStats>
       d.ordinal = m.last_ordinal;
       bool first = true;
       for (const auto& ev : m.events) {
-        std::string payload = ev ? ev->payload : std::string();
-        std::string context;
-        if (std::size_t sep = payload.find(kContextSeparator); sep != std::string::npos) {
-          context = payload.substr(0, sep);
-          payload.erase(0, sep + 1);
-        }
-        d.events.push_back(std::move(payload));
+        auto [context, document] = ev ? term_event(ev->payload) : std::pair<std::string, std::string>();
+        d.events.push_back(std::move(document));
         d.event_contexts.push_back(std::move(context));
         if (!ev) continue;
         d.first_time = first ? ev->timestamp : std::min(d.first_time, ev->timestamp);

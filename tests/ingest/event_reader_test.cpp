@@ -113,3 +113,45 @@ TEST(EventReader, LargeNdjsonDecodedOnThreadsMatchesOneThread) {
   }
   std::filesystem::remove(path);
 }
+
+TEST(EventReader, AKeptDocumentRendersAsTheEventItself) {
+  // Every event of real EVTX recordings and JSON lines: kept (members copied in binary), then rendered.
+  FieldRegistry fields;
+  fields.intern("event.code");
+  EventReader reader(fields, ReaderOptions{});
+  ReadStats stats;
+  std::size_t documents = 0, events = 0;
+  reader.read_all(inputs(), [&](EventBatch& batch) {
+    for (const Event& e : batch.events) {
+      std::string direct, kept, rendered;
+      append_event_json(direct, e);
+      append_event_kept(kept, e);
+      append_kept_json(rendered, kept);
+      EXPECT_EQ(rendered, direct) << "event " << e.ordinal;
+      documents += !e.document.empty();
+      ++events;
+    }
+    return true;
+  }, stats);
+  EXPECT_GT(documents, 1000u);
+  EXPECT_GT(events, documents);
+  // Every kind of value, and bytes a binary form must not trip over.
+  const std::string odd = std::string("a\x1e\"b\\") + '\0' + "\xc3\xa9";
+  const Value items[] = {Value::integer(-3), Value::string("x"), Value::boolean(false)};
+  const DocMember members[] = {{"winlog.event_data.X", Value::string(odd)},
+                               {"n", Value::integer(-9007199254740993)},
+                               {"f", Value::floating(0.25)},
+                               {"b", Value::boolean(true)},
+                               {"z", Value::null()},
+                               {"source.ip", Value::ip("10.0.0.1")},
+                               {"list", Value::array(items)},
+                               {"empty", Value::array({})}};
+  Event e;
+  e.document = members;
+  std::string direct, kept, rendered;
+  append_event_json(direct, e);
+  append_event_kept(kept, e);
+  append_kept_json(rendered, kept);
+  EXPECT_EQ(rendered, direct);
+  EXPECT_NE(direct.find("\\u001e"), std::string::npos);
+}
