@@ -10,6 +10,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstring>
 #include <filesystem>
@@ -411,10 +412,8 @@ struct NdjsonReader::Impl {
     std::string reason;
     bool ok;
   };
-  // Per extra thread: a decoder of its own and the arena its values go to
-  // (this object's own arena for the calling thread).
+  // Per extra thread: a decoder of its own (this object for the calling thread).
   std::vector<std::unique_ptr<Impl>> helpers;
-  std::vector<std::unique_ptr<Arena>> arenas;
   std::unique_ptr<WorkerPool> workers;
 
   unsigned decode_threads() const {
@@ -422,14 +421,13 @@ struct NdjsonReader::Impl {
     return std::max(1u, n);
   }
 
-  // One thread's share of a block: whole lines from `begin` to `end`, found
-  // and decoded by that thread; line numbers relative to the part.
+  // A piece of a block: whole lines from `begin` to `end`, found and decoded
+  // by whichever thread takes it; line numbers relative to the part.
   struct Part {
     std::size_t begin = 0, end = 0;
     std::uint64_t line_count = 0;
     std::vector<Line> lines;
   };
-  std::vector<Part> parts;
 
   void decode_part(Impl& decoder, std::string_view data, Part& part, Arena& arena) {
     part.lines.clear();
@@ -446,46 +444,77 @@ struct NdjsonReader::Impl {
     });
   }
 
-  // Splits [begin, end) at line starts into one part per thread and decodes
-  // the parts at once.
-  void decode_block(std::string_view data, std::size_t begin, std::size_t end) {
+  // One block being decoded: its parts, taken one at a time by the threads,
+  // and per thread the arena its values go to. Two of them alternate, so a
+  // block is decoded while the sink still holds the one before.
+  struct Block {
+    std::vector<Part> parts;
+    std::vector<std::unique_ptr<Arena>> arenas;  // per thread (0: the calling thread)
+    std::atomic<std::size_t> next{0};            // the next part to take
+    std::size_t finished = 0;                    // parts decoded (under mutex)
+    unsigned working = 0;                        // helper jobs not yet returned (under mutex)
+    std::mutex mutex;
+    std::condition_variable done;
+  };
+  Block blocks[2];
+  static constexpr unsigned kPartsPerThread = 4;  // small parts even out the threads' shares
+
+  // Decodes parts of `block` with `decoder` (thread `k`) until none is left.
+  void take_parts(Block& block, std::string_view data, Impl& decoder, unsigned k) {
+    for (std::size_t i; (i = block.next.fetch_add(1)) < block.parts.size();) {
+      decode_part(decoder, data, block.parts[i], *block.arenas[k]);
+      std::lock_guard lock(block.mutex);
+      if (++block.finished == block.parts.size()) block.done.notify_all();
+    }
+  }
+
+  // Splits [begin, end) at line starts into parts and sets the helper
+  // threads decoding them; the calling thread joins with finish_block().
+  void start_block(Block& block, std::string_view data, std::size_t begin, std::size_t end) {
     const unsigned threads = static_cast<unsigned>(helpers.size()) + 1;
-    parts.resize(threads);
+    const std::size_t count = std::size_t{threads} * kPartsPerThread;
+    block.parts.resize(count);
     std::size_t cut = begin;
-    for (unsigned k = 0; k < threads; ++k) {
-      parts[k].begin = cut;
-      std::size_t target = k + 1 == threads ? end : std::max(cut, begin + (end - begin) * (k + 1) / threads);
+    for (std::size_t k = 0; k < count; ++k) {
+      block.parts[k].begin = cut;
+      std::size_t target = k + 1 == count ? end : std::max(cut, begin + (end - begin) * (k + 1) / count);
       if (target < end && target > begin) {
         const char* nl = static_cast<const char*>(std::memchr(data.data() + target - 1, '\n', end - (target - 1)));
         target = nl ? static_cast<std::size_t>(nl - data.data()) + 1 : end;
       }
-      parts[k].end = cut = target;
+      block.parts[k].end = cut = target;
     }
-    for (auto& a : arenas) a->reset();
+    while (block.arenas.size() < threads) block.arenas.push_back(std::make_unique<Arena>(1 << 20));
+    for (auto& a : block.arenas) a->reset();
     for (auto& h : helpers) h->flat_windows_input = flat_windows_input;
-    std::mutex mutex;
-    std::condition_variable done;
-    unsigned running = threads - 1;
+    block.next = 0;
+    block.finished = 0;
+    block.working = threads - 1;
     for (unsigned k = 1; k < threads; ++k) {
-      workers->submit([&, k] {
-        decode_part(*helpers[k - 1], data, parts[k], *arenas[k]);
-        std::lock_guard lock(mutex);
-        if (--running == 0) done.notify_one();
+      workers->submit([this, &block, data, k] {
+        take_parts(block, data, *helpers[k - 1], k);
+        std::lock_guard lock(block.mutex);
+        if (--block.working == 0) block.done.notify_all();
       });
     }
-    decode_part(*this, data, parts[0], *arenas[0]);
-    std::unique_lock lock(mutex);
-    done.wait(lock, [&] { return running == 0; });
+  }
+
+  // Decodes what is left of the block on the calling thread, then waits for
+  // the helpers: once it returns, no helper touches the block (or the input).
+  void finish_block(Block& block, std::string_view data) {
+    take_parts(block, data, *this, 0);
+    std::unique_lock lock(block.mutex);
+    block.done.wait(lock, [&] { return block.finished == block.parts.size() && block.working == 0; });
   }
 
   // Mapped input on all threads: blocks of about a batch of lines, each
-  // split at line starts among the threads, which find and decode their
-  // lines; events and diagnostics are then handed on in input order.
+  // split at line starts into parts that the threads find and decode; while
+  // the sink takes one block, the helper threads decode the next. Events and
+  // diagnostics are handed on in input order.
   bool read_lines_parallel(ByteSource* source, std::string_view data, std::uint32_t input_index,
                            const std::string& file, EventBatch& batch, const BatchSink& sink, InputReport& report) {
     const unsigned threads = decode_threads();
     while (helpers.size() + 1 < threads) helpers.push_back(std::make_unique<Impl>(fields, options, next_ordinal));
-    while (arenas.size() < threads) arenas.push_back(std::make_unique<Arena>(1 << 20));
     if (!workers) workers = std::make_unique<WorkerPool>(threads - 1);
     // The shape of the input is decided on its first document, before any thread decodes.
     for_each_line(data, [&](std::string_view raw, std::size_t) {
@@ -496,17 +525,23 @@ struct NdjsonReader::Impl {
     });
     std::uint64_t line_no = 0;
     std::uint64_t block_lines = 0, block_bytes = 0;  // so far: sizes blocks to about a batch of lines
-    std::size_t pos = 0;
-    while (pos < data.size()) {
+    // The end of the block after [pos, ...): about a batch of lines.
+    auto block_end = [&](std::size_t pos) {
       const std::size_t want =
           block_lines ? options.batch_size * (block_bytes / block_lines + 1) : std::size_t{1} << 20;
-      std::size_t end = data.size();
-      if (pos + want < data.size()) {
-        const char* nl = static_cast<const char*>(std::memchr(data.data() + pos + want, '\n', data.size() - pos - want));
-        end = nl ? static_cast<std::size_t>(nl - data.data()) + 1 : data.size();
-      }
-      decode_block(data, pos, end);
-      for (Part& part : parts) {
+      if (pos + want >= data.size()) return data.size();
+      const char* nl = static_cast<const char*>(std::memchr(data.data() + pos + want, '\n', data.size() - pos - want));
+      return nl ? static_cast<std::size_t>(nl - data.data()) + 1 : data.size();
+    };
+    std::size_t pos = 0;
+    std::size_t end = block_end(pos);
+    unsigned current = 0;
+    start_block(blocks[current], data, pos, end);
+    bool go_on = true;
+    while (true) {
+      Block& block = blocks[current];
+      finish_block(block, data);
+      for (Part& part : block.parts) {
         for (Line& l : part.lines) {
           l.line_no += line_no;
           if (!l.ok) {
@@ -523,11 +558,21 @@ struct NdjsonReader::Impl {
         block_lines += part.line_count;
       }
       block_bytes += end - pos;
-      if (!flush(batch, sink)) return false;
-      if (source) source->release_before(end);
-      pos = end;
+      const std::size_t next_pos = end;
+      const std::size_t next_end = next_pos < data.size() ? block_end(next_pos) : next_pos;
+      // The helpers start on the next block while the sink takes this one.
+      if (next_pos < data.size()) start_block(blocks[1 - current], data, next_pos, next_end);
+      go_on = flush(batch, sink);
+      if (!go_on || next_pos >= data.size()) {
+        if (next_pos < data.size()) finish_block(blocks[1 - current], data);  // no helper may outlive the input
+        break;
+      }
+      if (source) source->release_before(next_pos);
+      pos = next_pos;
+      end = next_end;
+      current = 1 - current;
     }
-    return true;
+    return go_on;
   }
 
   bool flush(EventBatch& batch, const BatchSink& sink) {

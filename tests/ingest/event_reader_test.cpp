@@ -105,6 +105,11 @@ TEST(EventReader, LargeNdjsonDecodedOnThreadsMatchesOneThread) {
   Seen many = read_with(2, {path});
   ASSERT_GT(one.events.size(), 30000u);
   EXPECT_EQ(one.events, many.events);
+  // Three threads (several parts per thread and block, blocks decoded ahead), and stopping early.
+  EXPECT_EQ(one.events, read_with(3, {path}).events);
+  Seen stopped = read_with(3, {path}, 10);
+  EXPECT_GE(stopped.events.size(), 10u);
+  EXPECT_LT(stopped.events.size(), one.events.size());
   EXPECT_EQ(one.stats.skipped, many.stats.skipped);
   ASSERT_EQ(one.stats.diagnostics.size(), many.stats.diagnostics.size());
   for (std::size_t i = 0; i < one.stats.diagnostics.size(); ++i) {
