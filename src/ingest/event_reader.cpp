@@ -207,7 +207,12 @@ struct EventReader::Impl {
       report.failed_input(path, 0, source.error().message);
       return true;
     }
-    ByteSource& src = **source;
+    return read_source(path, **source, input_index, sink, report);
+  }
+
+  // An input already opened (not an archive).
+  bool read_source(const std::string& path, ByteSource& src, std::uint32_t input_index, const BatchSink& sink,
+                   InputReport& report) {
     std::string_view whole = src.contiguous();
     if (!whole.empty()) {  // mapped
       report.stats().bytes += whole.size();
@@ -446,9 +451,16 @@ bool EventReader::read_all(const std::vector<std::string>& inputs, const BatchSi
       }
     }
     if (whole.empty() || detect(whole) != InputKind::Evtx) {
-      // Anything but a mapped EVTX file: in order, after what is pending.
-      source.reset();
-      go_on = pipeline.finish() && read(path, index, sink, stats);
+      // Anything but a mapped EVTX file: in order, after what is pending. A
+      // mapped file that cannot be an archive is read as it was opened.
+      go_on = pipeline.finish();
+      if (go_on && source && !whole.empty() && !may_be_archive(whole)) {
+        InputReport file_report(stats, impl.options.max_diagnostics);
+        go_on = impl.read_source(path, *source, index, sink, file_report);
+      } else if (go_on) {
+        source.reset();
+        go_on = read(path, index, sink, stats);
+      }
     } else {
       report.stats().bytes += whole.size();
       std::shared_ptr<PipelinedFile> file = pipelined_file(whole, path, index);
