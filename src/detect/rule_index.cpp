@@ -514,31 +514,37 @@ void RuleIndex::append_open(const std::vector<Entry>& entries, const Event& even
 }
 
 void RuleIndex::lookup_values(const Event& event, const ValueIndex& index, std::vector<std::size_t>& out,
-                              const Scratch& scratch) const {
+                              const Scratch& scratch, Scratch::Memo& memo) const {
   const Value& v = event.get(index.field);
-  auto one = [&](const Value& x) {
-    if (!x.is_text()) return;
-    std::string_view s = x.as_string();
+  auto find = [&](std::string_view s) {
     char buf[256];
-    std::string folded;
-    std::string_view key;
     if (s.size() <= sizeof(buf)) {
       for (std::size_t i = 0; i < s.size(); ++i) buf[i] = fold_char(s[i]);
-      key = {buf, s.size()};
-    } else {
-      folded = fold_case(s);
-      key = folded;
+      return index.rules.find({buf, s.size()});
     }
-    if (const auto* entries = index.rules.find(key)) {
-      for (const Entry& e : *entries) {
-        if (admits(e, event, scratch)) out.push_back(e.rule);
-      }
+    return index.rules.find(fold_case(s));
+  };
+  auto emit = [&](const std::vector<Entry>* entries) {
+    if (!entries) return;
+    for (const Entry& e : *entries) {
+      if (admits(e, event, scratch)) out.push_back(e.rule);
     }
   };
   if (v.kind() == ValueKind::Array) {
-    for (const Value& x : v.as_array()) one(x);
-  } else {
-    one(v);
+    for (const Value& x : v.as_array()) {
+      if (x.is_text()) emit(find(x.as_string()));
+    }
+  } else if (v.is_text()) {
+    std::string_view s = v.as_string();
+    if (!memo.holds(s)) {
+      memo.entries = find(s);
+      if (s.size() <= kMaxMemoText) {
+        memo.remember(s);
+      } else {
+        memo.valid = false;
+      }
+    }
+    emit(memo.entries);
   }
 }
 
@@ -611,8 +617,9 @@ void RuleIndex::candidates(const Event& event, std::vector<std::size_t>& out, Sc
     }
   }
   // A field none of whose rules takes this kind of event is not looked at.
-  for (const ValueIndex& index : fields_) {
-    if (!index.kinds.excludes(scratch.kinds)) lookup_values(event, index, out, scratch);
+  if (scratch.value_memo.size() < fields_.size()) scratch.value_memo.resize(fields_.size());
+  for (std::size_t i = 0; i < fields_.size(); ++i) {
+    if (!fields_[i].kinds.excludes(scratch.kinds)) lookup_values(event, fields_[i], out, scratch, scratch.value_memo[i]);
   }
   if (scratch.pattern_memo.size() < pattern_fields_.size()) scratch.pattern_memo.resize(pattern_fields_.size());
   for (std::size_t i = 0; i < pattern_fields_.size(); ++i) {

@@ -52,6 +52,8 @@ std::optional<std::vector<std::string>> required_values(const eql::Program& prog
 std::vector<FieldId> fields_read(const eql::Program& program);
 
 class RuleIndex {
+  struct Entry;  // a filed rule (below)
+
  public:
   RuleIndex(FieldId category_field, FieldId type_field)
       : kind_fields_{category_field, type_field, FieldRegistry::kNoField, FieldRegistry::kNoField} {}
@@ -79,6 +81,7 @@ class RuleIndex {
       bool valid = false;
       std::uint64_t bits = 0;         // kind fields: the text's bits
       std::vector<unsigned> matched;  // pattern fields: the literals the text contains
+      const std::vector<Entry>* entries = nullptr;  // value fields: the rules filed under the text
       bool holds(std::string_view t) const { return valid && text == t; }
       void remember(std::string_view t) {
         text.assign(t);
@@ -86,6 +89,7 @@ class RuleIndex {
       }
     };
     std::array<Memo, kKinds> kind_memo;
+    std::vector<Memo> value_memo;    // per value field
     std::vector<Memo> pattern_memo;  // per pattern field
   };
   // Appends the candidate rules for `event` (a rule may appear twice when an
@@ -151,8 +155,8 @@ class RuleIndex {
     StringTable<std::vector<Entry>> rules;
     KindUnion kinds;
   };
-  void lookup_values(const Event& event, const ValueIndex& index, std::vector<std::size_t>& out,
-                     const Scratch& scratch) const;
+  void lookup_values(const Event& event, const ValueIndex& index, std::vector<std::size_t>& out, const Scratch& scratch,
+                     Scratch::Memo& memo) const;
 
   // Rules filed under wildcard patterns of one field, by a literal piece of
   // each pattern (its longest run without wildcards, folded): a value can
