@@ -490,7 +490,8 @@ std::uint64_t RuleIndex::Names::bits_of(const Value& v) const {
     } else {
       return;
     }
-    if (const std::uint8_t* b = bit.find({buf, n})) bits |= std::uint64_t{1} << (*b - 1);
+    const std::uint8_t* b = bit.find({buf, n});
+    if (b && *b) bits |= std::uint64_t{1} << (*b - 1);  // 0: a value past the 64th (no bit)
   };
   if (v.kind() == ValueKind::Array) {
     for (const Value& x : v.as_array()) one(x);

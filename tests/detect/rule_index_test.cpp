@@ -165,3 +165,20 @@ TEST(RuleIndex, ADisjunctionIsFiledUnderALiteralOfEachBranch) {
   EXPECT_EQ(index.candidates(R"({"event":{"category":"process"},"registry":{"value":"Remcos"}})"), Rules{1});
   EXPECT_EQ(index.candidates(R"({"event":{"category":"process"},"process":{"name":"x","args_count":30}})"), Rules{1});
 }
+
+TEST(RuleIndex, KindValuesPastTheSixtyFourthNarrowNothingAndMissNothing) {
+  std::vector<std::string> queries;
+  for (int i = 0; i < 70; ++i) {
+    queries.push_back("process where event.action == \"a" + std::to_string(i) + "\" and process.name : \"p.exe\"");
+  }
+  Index index(queries);
+  for (int i : {0, 63, 64, 69}) {
+    auto event = R"({"event":{"category":"process","action":"a)" + std::to_string(i) +
+                 R"("},"process":{"name":"p.exe"}})";
+    Rules got = index.candidates(event);  // the harness checks that rule i (which matches) is among them
+    EXPECT_TRUE(std::binary_search(got.begin(), got.end(), static_cast<std::size_t>(i))) << i;
+    if (i < 64) {
+      EXPECT_LT(got.size(), 10u) << i;  // narrowed by its action's bit
+    }
+  }
+}
