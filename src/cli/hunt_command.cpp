@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <thread>
 #include <map>
 #include <optional>
 #include <unordered_set>
@@ -22,6 +21,7 @@
 #include "cli/exit_codes.h"
 #include "cli/input_diagnostics.h"
 #include "core/atomic_file.h"
+#include "core/worker_pool.h"
 #include "coverage/coverage.h"
 #include "detect/hunt_engine.h"
 #include "detect/rule_set.h"
@@ -207,7 +207,7 @@ int run_hunt_command(const HuntCommandOptions& o) {
   // one, so matching gets half the threads (one of two cores: the other
   // decodes) and decoding all of them: on the OTRF benchmark, 1.97 -> 1.8 s
   // on two cores against matching on both.
-  const unsigned cores = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned cores = resolve_threads(o.threads);
   hopts.threads = std::max(1u, cores / 2);
   hopts.profile = o.profile_rules;
   HuntEngine engine(*set, hopts);

@@ -3,6 +3,7 @@
 // than decoding a small file); destroyed after every job has run.
 #pragma once
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -11,6 +12,11 @@
 #include <vector>
 
 namespace vigil {
+
+// The threads to use when `wanted` were asked for: 0 means one per core.
+inline unsigned resolve_threads(unsigned wanted) {
+  return wanted ? wanted : std::max(1u, std::thread::hardware_concurrency());
+}
 
 class WorkerPool {
  public:

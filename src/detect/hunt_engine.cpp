@@ -40,7 +40,7 @@ std::pair<std::string, std::string> term_event(std::string_view payload) {
 
 HuntEngine::HuntEngine(const RuleSet& rules, HuntOptions options)
     : rules_(rules), options_(options), detections_(rules.compiled.size()), stats_(rules.compiled.size()) {
-  unsigned lanes = options_.threads ? options_.threads : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned lanes = resolve_threads(options_.threads);
   for (unsigned i = 0; i < lanes; ++i) {
     auto lane = std::make_unique<Lane>();
     lane->tested_at.assign(rules.compiled.size(), ~std::uint64_t{0});

@@ -115,10 +115,7 @@ struct EventReader::Impl {
 
   Impl(const FieldRegistry& f, ReaderOptions o) : fields(f), options(o), ndjson(fields, options, next_ordinal) {}
 
-  unsigned thread_count() const {
-    unsigned n = options.threads ? options.threads : std::thread::hardware_concurrency();
-    return std::max(1u, n);
-  }
+  unsigned thread_count() const { return resolve_threads(options.threads); }
 
   // Hands a batch of Windows events to the sink, numbering them in order.
   bool emit(EventBatch& batch, const BatchSink& sink, ReadStats& stats) {

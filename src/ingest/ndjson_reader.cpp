@@ -416,10 +416,7 @@ struct NdjsonReader::Impl {
   std::vector<std::unique_ptr<Impl>> helpers;
   std::unique_ptr<WorkerPool> workers;
 
-  unsigned decode_threads() const {
-    unsigned n = options.threads ? options.threads : std::thread::hardware_concurrency();
-    return std::max(1u, n);
-  }
+  unsigned decode_threads() const { return resolve_threads(options.threads); }
 
   // A piece of a block: whole lines from `begin` to `end`, found and decoded
   // by whichever thread takes it; line numbers relative to the part.

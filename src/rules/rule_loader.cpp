@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "core/text.h"
+#include "core/worker_pool.h"
 
 namespace vigil {
 
@@ -426,8 +427,8 @@ LoadedRules load_rules(const std::vector<std::string>& paths, unsigned threads_w
     parsed[i].rule = std::move(*rule);
   };
   constexpr std::size_t kFilesPerThread = 32;
-  const unsigned cores = threads_wanted ? threads_wanted : std::max(1u, std::thread::hardware_concurrency());
-  const std::size_t threads = std::min<std::size_t>(cores, (files.size() + kFilesPerThread - 1) / kFilesPerThread);
+  const std::size_t threads =
+      std::min<std::size_t>(resolve_threads(threads_wanted), (files.size() + kFilesPerThread - 1) / kFilesPerThread);
   std::atomic<std::size_t> next{0};
   auto work = [&] {
     for (std::size_t i; (i = next.fetch_add(1)) < files.size();) parse_one(i);
