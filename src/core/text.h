@@ -16,6 +16,18 @@ namespace vigil {
 inline char fold_char(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
 std::string fold_case(std::string_view s);
+// fn(the text ASCII-folded): folded in a stack buffer when it is short (no
+// allocation on the hot path), else in a string.
+template <typename Fn>
+decltype(auto) with_folded(std::string_view text, Fn&& fn) {
+  char buf[256];
+  if (text.size() <= sizeof(buf)) {
+    for (std::size_t i = 0; i < text.size(); ++i) buf[i] = fold_char(text[i]);
+    return fn(std::string_view(buf, text.size()));
+  }
+  const std::string folded = fold_case(text);
+  return fn(std::string_view(folded));
+}
 // Appends code point `cp` encoded as UTF-8.
 void append_utf8(std::string& out, std::uint32_t cp);
 bool equals_folded(std::string_view a, std::string_view b);

@@ -517,14 +517,7 @@ void RuleIndex::append_open(const std::vector<Entry>& entries, const Event& even
 void RuleIndex::lookup_values(const Event& event, const ValueIndex& index, std::vector<std::size_t>& out,
                               const Scratch& scratch, Scratch::Memo& memo) const {
   const Value& v = event.get(index.field);
-  auto find = [&](std::string_view s) {
-    char buf[256];
-    if (s.size() <= sizeof(buf)) {
-      for (std::size_t i = 0; i < s.size(); ++i) buf[i] = fold_char(s[i]);
-      return index.rules.find({buf, s.size()});
-    }
-    return index.rules.find(fold_case(s));
-  };
+  auto find = [&](std::string_view s) { return with_folded(s, [&](std::string_view f) { return index.rules.find(f); }); };
   auto emit = [&](const std::vector<Entry>* entries) {
     if (!entries) return;
     for (const Entry& e : *entries) {

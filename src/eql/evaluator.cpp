@@ -83,13 +83,7 @@ Truth in_set(const Value& v, const ConstantSet& set, bool fold) {
         if (set.strings.empty()) return Truth::False;
         std::string_view s = x.as_string();
         if (!fold) return set.strings.contains(s) ? Truth::True : Truth::False;
-        // Fold into a stack buffer: no allocation for typical field lengths.
-        char buf[256];
-        if (s.size() <= sizeof(buf)) {
-          for (std::size_t i = 0; i < s.size(); ++i) buf[i] = fold_char(s[i]);
-          return set.strings.contains(std::string_view(buf, s.size())) ? Truth::True : Truth::False;
-        }
-        return set.strings.contains(fold_case(s)) ? Truth::True : Truth::False;
+        return with_folded(s, [&](std::string_view f) { return set.strings.contains(f); }) ? Truth::True : Truth::False;
       }
       case ValueKind::Int:
       case ValueKind::Float: {
