@@ -478,20 +478,17 @@ std::uint64_t RuleIndex::Names::bits_of(const std::vector<std::string>& values) 
 std::uint64_t RuleIndex::Names::bits_of(const Value& v) const {
   if (bit.empty()) return 0;
   std::uint64_t bits = 0;
-  auto one = [&](const Value& x) {
-    char buf[64];
-    std::size_t n = 0;
-    if (x.is_text()) {
-      std::string_view s = x.as_string();
-      if (s.size() > sizeof(buf)) return;  // longer than any value a rule names here
-      for (char c : s) buf[n++] = fold_char(c);
-    } else if (x.kind() == ValueKind::Int) {
-      n = static_cast<std::size_t>(std::to_chars(buf, buf + sizeof(buf), x.as_int()).ptr - buf);
-    } else {
-      return;
-    }
-    const std::uint8_t* b = bit.find({buf, n});
+  auto add = [&](std::string_view folded) {
+    const std::uint8_t* b = bit.find(folded);
     if (b && *b) bits |= std::uint64_t{1} << (*b - 1);  // 0: a value past the 64th (no bit)
+  };
+  auto one = [&](const Value& x) {
+    if (x.is_text()) {
+      with_folded(x.as_string(), add);
+    } else if (x.kind() == ValueKind::Int) {
+      char buf[24];
+      add({buf, static_cast<std::size_t>(std::to_chars(buf, buf + sizeof(buf), x.as_int()).ptr - buf)});
+    }
   };
   if (v.kind() == ValueKind::Array) {
     for (const Value& x : v.as_array()) one(x);

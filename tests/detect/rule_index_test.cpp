@@ -182,3 +182,14 @@ TEST(RuleIndex, KindValuesPastTheSixtyFourthNarrowNothingAndMissNothing) {
     }
   }
 }
+
+TEST(RuleIndex, LongKindValuesNarrowLikeShortOnes) {
+  // event.action values can be long sentences ("Process Create (rule: ProcessCreate)" and longer).
+  const std::string action(100, 'x');
+  Index index({"process where event.action == \"" + action + "\" and process.name : \"p.exe\""});
+  EXPECT_EQ(index.candidates(R"({"event":{"category":"process","action":")" + action +
+                             R"("},"process":{"name":"p.exe"}})"),
+            Rules{0});
+  EXPECT_EQ(index.candidates(R"({"event":{"category":"process","action":"short"},"process":{"name":"p.exe"}})"),
+            Rules{});
+}
