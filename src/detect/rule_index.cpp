@@ -104,6 +104,12 @@ std::string longest_literal(std::string_view pattern) {
   return std::string(best);
 }
 
+// A pattern list with a pattern of only `*` lets every value through: it narrows nothing.
+bool lets_everything_through(const Requirement& r) {
+  return std::any_of(r.patterns.begin(), r.patterns.end(),
+                     [](const std::string& p) { return p.find_first_not_of('*') == std::string::npos; });
+}
+
 // Exact values narrow more than patterns; fewer narrow more than more.
 bool narrower(const Requirement& a, const Requirement& b) {
   if (a.patterns.empty() != b.patterns.empty()) return a.patterns.empty();
@@ -193,9 +199,6 @@ std::optional<std::vector<Requirement>> alternatives(const eql::Program& p, std:
   if (!r || !indexable(*r)) return std::nullopt;
   return std::vector<Requirement>{std::move(*r)};
 }
-
-// Texts longer than this are scanned every time rather than remembered.
-constexpr std::size_t kMaxMemoText = 4096;
 
 bool field_of(const eql::Program& p, const eql::Instr& ins, std::uint32_t k, FieldId& field) {
   const eql::Instr& c = p.instrs[p.children[ins.first_child + k]];
@@ -374,10 +377,9 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
   for (const Requirement& r : reqs) {
     const std::size_t k = kind_of(r.field);
     if (!r.patterns.empty()) {
-      // A pattern list that lets everything through narrows nothing.
-      bool match_all = std::any_of(r.patterns.begin(), r.patterns.end(),
-                                   [](const std::string& p) { return p.find_first_not_of('*') == std::string::npos; });
-      if (!match_all && !low_cardinality(fields.name(r.field)) && (!patterns || narrower(r, *patterns))) patterns = &r;
+      if (!lets_everything_through(r) && !low_cardinality(fields.name(r.field)) && (!patterns || narrower(r, *patterns))) {
+        patterns = &r;
+      }
       continue;
     }
     if (k < kKinds && (!kinds[k] || r.values.size() < kinds[k]->values.size())) kinds[k] = &r;
@@ -432,9 +434,8 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
   // A disjunction whose every branch requires a literal or pattern (of
   // different fields): filed under each branch's.
   auto indexable = [&](const Requirement& r) {
-    if (kind_of(r.field) < kKinds || low_cardinality(fields.name(r.field)) || event_kind(fields.name(r.field))) return false;
-    return std::none_of(r.patterns.begin(), r.patterns.end(),
-                        [](const std::string& p) { return p.find_first_not_of('*') == std::string::npos; });
+    return kind_of(r.field) == kKinds && !low_cardinality(fields.name(r.field)) && !event_kind(fields.name(r.field)) &&
+           !lets_everything_through(r);
   };
   if (auto branches = alternatives(program, program.root, indexable)) {
     for (const Requirement& r : *branches) {
@@ -529,11 +530,7 @@ void RuleIndex::lookup_values(const Event& event, const ValueIndex& index, std::
     std::string_view s = v.as_string();
     if (!memo.holds(s)) {
       memo.entries = find(s);
-      if (s.size() <= kMaxMemoText) {
-        memo.remember(s);
-      } else {
-        memo.valid = false;
-      }
+      memo.remember(s);
     }
     emit(memo.entries);
   }
@@ -547,20 +544,13 @@ void RuleIndex::lookup_patterns(const Event& event, const Value& v, PatternIndex
     for (const auto& e : index.by_literal) literals.push_back(e.key);
     if (!literals.empty()) index.scan = std::make_unique<AdaptiveLiterals>(std::move(literals));
   });
-  auto emit_one = [&](std::size_t f) {
-    if (admits(index.filed[f], event, scratch)) out.push_back(index.filed[f].rule);
-  };
   auto emit = [&](const std::vector<std::size_t>& filed) {
-    for (std::size_t f : filed) emit_one(f);
+    for (std::size_t f : filed) {
+      if (admits(index.filed[f], event, scratch)) out.push_back(index.filed[f].rule);
+    }
   };
-  auto emit_all = [&] {
-    for (std::size_t f = 0; f < index.filed.size(); ++f) emit_one(f);
-  };
-  if (!index.scan) {
-    emit_all();
-    return;
-  }
   emit(index.unconditional);
+  if (!index.scan) return;  // no literals: every rule here is unconditional
   auto scan = [&](const Value& x) {
     if (x.is_null() || x.kind() == ValueKind::Array) return;
     // Numbers and booleans are matched as text, as the rules' own tests do.
@@ -575,11 +565,7 @@ void RuleIndex::lookup_patterns(const Event& event, const Value& v, PatternIndex
     if (!memo.holds(text)) {
       memo.matched.clear();
       index.scan->matching(text, scratch.wildcards, memo.matched);
-      if (text.size() <= kMaxMemoText) {
-        memo.remember(text);
-      } else {
-        memo.valid = false;
-      }
+      memo.remember(text);
     }
     for (unsigned m : memo.matched) emit(index.by_literal.begin()[m].value);
   };

@@ -83,10 +83,11 @@ class RuleIndex {
       std::uint64_t bits = 0;         // kind fields: the text's bits
       std::vector<unsigned> matched;  // pattern fields: the literals the text contains
       const std::vector<Entry>* entries = nullptr;  // value fields: the rules filed under the text
+      static constexpr std::size_t kMaxText = 4096;  // longer texts are looked up every time
       bool holds(std::string_view t) const { return valid && text == t; }
       void remember(std::string_view t) {
-        text.assign(t);
-        valid = true;
+        valid = t.size() <= kMaxText;
+        if (valid) text.assign(t);
       }
     };
     std::array<Memo, kKinds> kind_memo;
