@@ -448,7 +448,6 @@ struct NdjsonReader::Impl {
     std::vector<Part> parts;
     std::vector<std::unique_ptr<Arena>> arenas;  // per thread (0: the calling thread)
     std::atomic<std::size_t> next{0};            // the next part to take
-    std::size_t finished = 0;                    // parts decoded (under mutex)
     unsigned working = 0;                        // helper jobs not yet returned (under mutex)
     std::mutex mutex;
     std::condition_variable done;
@@ -460,9 +459,13 @@ struct NdjsonReader::Impl {
   void take_parts(Block& block, std::string_view data, Impl& decoder, unsigned k) {
     for (std::size_t i; (i = block.next.fetch_add(1)) < block.parts.size();) {
       decode_part(decoder, data, block.parts[i], *block.arenas[k]);
-      std::lock_guard lock(block.mutex);
-      if (++block.finished == block.parts.size()) block.done.notify_all();
     }
+  }
+
+  // Where the line holding data[at] ends: just after its '\n' before `end`, else `end`.
+  static std::size_t next_line_start(std::string_view data, std::size_t at, std::size_t end) {
+    const char* nl = static_cast<const char*>(std::memchr(data.data() + at, '\n', end - at));
+    return nl ? static_cast<std::size_t>(nl - data.data()) + 1 : end;
   }
 
   // Splits [begin, end) at line starts into parts and sets the helper
@@ -475,17 +478,13 @@ struct NdjsonReader::Impl {
     for (std::size_t k = 0; k < count; ++k) {
       block.parts[k].begin = cut;
       std::size_t target = k + 1 == count ? end : std::max(cut, begin + (end - begin) * (k + 1) / count);
-      if (target < end && target > begin) {
-        const char* nl = static_cast<const char*>(std::memchr(data.data() + target - 1, '\n', end - (target - 1)));
-        target = nl ? static_cast<std::size_t>(nl - data.data()) + 1 : end;
-      }
+      if (target < end && target > begin) target = next_line_start(data, target - 1, end);
       block.parts[k].end = cut = target;
     }
     while (block.arenas.size() < threads) block.arenas.push_back(std::make_unique<Arena>(1 << 20));
     for (auto& a : block.arenas) a->reset();
     for (auto& h : helpers) h->flat_windows_input = flat_windows_input;
     block.next = 0;
-    block.finished = 0;
     block.working = threads - 1;
     for (unsigned k = 1; k < threads; ++k) {
       workers->submit([this, &block, data, k] {
@@ -497,11 +496,13 @@ struct NdjsonReader::Impl {
   }
 
   // Decodes what is left of the block on the calling thread, then waits for
-  // the helpers: once it returns, no helper touches the block (or the input).
+  // the helpers: every part has been taken, and a helper returns only once
+  // its parts are decoded, so when none is working the block is done and no
+  // helper touches it (or the input) any more.
   void finish_block(Block& block, std::string_view data) {
     take_parts(block, data, *this, 0);
     std::unique_lock lock(block.mutex);
-    block.done.wait(lock, [&] { return block.finished == block.parts.size() && block.working == 0; });
+    block.done.wait(lock, [&] { return block.working == 0; });
   }
 
   // Mapped input on all threads: blocks of about a batch of lines, each
@@ -526,9 +527,7 @@ struct NdjsonReader::Impl {
     auto block_end = [&](std::size_t pos) {
       const std::size_t want =
           block_lines ? options.batch_size * (block_bytes / block_lines + 1) : std::size_t{1} << 20;
-      if (pos + want >= data.size()) return data.size();
-      const char* nl = static_cast<const char*>(std::memchr(data.data() + pos + want, '\n', data.size() - pos - want));
-      return nl ? static_cast<std::size_t>(nl - data.data()) + 1 : data.size();
+      return pos + want >= data.size() ? data.size() : next_line_start(data, pos + want, data.size());
     };
     std::size_t pos = 0;
     std::size_t end = block_end(pos);
