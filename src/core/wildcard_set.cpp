@@ -155,24 +155,12 @@ void WildcardSet::matching(std::string_view text, WildcardScratch& scratch, std:
   hs_scan(db_, data_of(text), static_cast<unsigned>(text.size()), 0, scratch.scratch_, note_id, &out);
 }
 
-AdaptiveWildcards::~AdaptiveWildcards() { delete set_.load(); }
-
-const WildcardSet* AdaptiveWildcards::compiled(std::span<const WildcardPattern> patterns) const {
-  const WildcardSet* set = set_.load(std::memory_order_acquire);
-  if (set || patterns.size() < kMinPatterns) return set;
-  // Counted loosely (threads may lose an increment); exactly one thread
-  // claims the compilation.
-  if (tests_.load(std::memory_order_relaxed) >= kTestsPerPattern * patterns.size() &&
-      !claimed_.exchange(true, std::memory_order_acq_rel)) {
-    set = WildcardSet::compile(patterns).release();  // stays null if vectorscan refuses: keep looping
-    set_.store(const_cast<WildcardSet*>(set), std::memory_order_release);
-  }
-  return set;
-}
-
 bool AdaptiveWildcards::matches_any(std::span<const WildcardPattern> patterns, std::string_view text,
                                     WildcardScratch& scratch) const {
-  const WildcardSet* set = compiled(patterns);
+  const bool worth_compiling = patterns.size() >= kMinPatterns;
+  const WildcardSet* set =
+      worth_compiling ? set_.get(kTestsPerPattern * patterns.size(), [&] { return WildcardSet::compile(patterns); })
+                      : nullptr;
   if (set && text.size() <= WildcardSet::kMaxText) return set->matches_any(text, scratch);
   std::size_t tested = 0;
   bool found = false;
@@ -183,21 +171,12 @@ bool AdaptiveWildcards::matches_any(std::span<const WildcardPattern> patterns, s
       break;
     }
   }
-  if (!set && patterns.size() >= kMinPatterns) {
-    tests_.store(tests_.load(std::memory_order_relaxed) + tested, std::memory_order_relaxed);
-  }
+  if (!set && worth_compiling) set_.count(tested);
   return found;
 }
 
-AdaptiveLiterals::~AdaptiveLiterals() { delete set_.load(); }
-
 void AdaptiveLiterals::matching(std::string_view text, WildcardScratch& scratch, std::vector<unsigned>& out) const {
-  const WildcardSet* set = set_.load(std::memory_order_acquire);
-  if (!set && searches_.load(std::memory_order_relaxed) >= kSearchesBeforeCompiling &&
-      !claimed_.exchange(true, std::memory_order_acq_rel)) {
-    set = WildcardSet::compile_literals(literals_).release();  // stays null if vectorscan refuses
-    set_.store(const_cast<WildcardSet*>(set), std::memory_order_release);
-  }
+  const WildcardSet* set = set_.get(kSearchesBeforeCompiling, [&] { return WildcardSet::compile_literals(literals_); });
   if (set && text.size() <= WildcardSet::kMaxText) {
     set->matching(text, scratch, out);
     return;
@@ -205,7 +184,7 @@ void AdaptiveLiterals::matching(std::string_view text, WildcardScratch& scratch,
   for (std::size_t i = 0; i < literals_.size(); ++i) {
     if (find_text(text, literals_[i], 0, true) != std::string_view::npos) out.push_back(static_cast<unsigned>(i));
   }
-  if (!set) searches_.store(searches_.load(std::memory_order_relaxed) + literals_.size(), std::memory_order_relaxed);
+  if (!set) set_.count(literals_.size());
 }
 
 }  // namespace vigil

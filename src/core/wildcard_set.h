@@ -66,11 +66,45 @@ class WildcardSet {
   hs_database* db_;
 };
 
-// A list of patterns that is tested one by one until that has cost about
-// what compiling it would (vectorscan: 0.4-1.8 ms per glob, measured on the
-// Elastic rules' lists), then in one scan: the rent-or-buy rule, never more
-// than twice the cheaper of the two. Both give the same answers; only the
-// cost differs. Safe to use from several threads at once.
+// A WildcardSet compiled once testing without it has cost about what
+// compiling it would: the rent-or-buy rule, never more than twice the
+// cheaper of the two. Callers count their one-by-one tests; get() hands the
+// set out once it exists, and the one thread that finds the count past the
+// threshold compiles it (null until then, and if vectorscan refuses). Safe
+// to use from several threads at once.
+class DeferredSet {
+ public:
+  DeferredSet() = default;
+  DeferredSet(const DeferredSet&) = delete;
+  DeferredSet& operator=(const DeferredSet&) = delete;
+  ~DeferredSet() { delete set_.load(); }
+
+  template <typename Compile>
+  const WildcardSet* get(std::uint64_t threshold, Compile&& compile) const {
+    const WildcardSet* set = set_.load(std::memory_order_acquire);
+    if (set || tests_.load(std::memory_order_relaxed) < threshold || claimed_.exchange(true, std::memory_order_acq_rel)) {
+      return set;
+    }
+    set = compile().release();
+    set_.store(const_cast<WildcardSet*>(set), std::memory_order_release);
+    return set;
+  }
+  // Counted loosely: threads may lose an increment.
+  void count(std::uint64_t tests) const {
+    tests_.store(tests_.load(std::memory_order_relaxed) + tests, std::memory_order_relaxed);
+  }
+  bool is_compiled() const { return set_.load(std::memory_order_acquire) != nullptr; }
+
+ private:
+  mutable std::atomic<std::uint64_t> tests_{0};     // tested one by one so far
+  mutable std::atomic<bool> claimed_{false};        // a thread has taken on compiling
+  mutable std::atomic<WildcardSet*> set_{nullptr};  // owned once compiled
+};
+
+// A list of patterns tested one by one until that has cost about what
+// compiling it would (vectorscan: 0.4-1.8 ms per glob, measured on the
+// Elastic rules' lists), then in one scan. Both give the same answers; only
+// the cost differs.
 class AdaptiveWildcards {
  public:
   // One-by-one pattern tests per pattern of the list before compiling (a
@@ -79,47 +113,32 @@ class AdaptiveWildcards {
   static constexpr std::uint64_t kTestsPerPattern = 50'000;
   static constexpr std::size_t kMinPatterns = 4;
 
-  AdaptiveWildcards() = default;
-  AdaptiveWildcards(const AdaptiveWildcards&) = delete;
-  AdaptiveWildcards& operator=(const AdaptiveWildcards&) = delete;
-  ~AdaptiveWildcards();
-
   bool matches_any(std::span<const WildcardPattern> patterns, std::string_view text, WildcardScratch& scratch) const;
-  bool is_compiled() const { return set_.load(std::memory_order_acquire) != nullptr; }
+  bool is_compiled() const { return set_.is_compiled(); }
 
  private:
-  // The compiled set once it is worth having, else null.
-  const WildcardSet* compiled(std::span<const WildcardPattern> patterns) const;
-
-  mutable std::atomic<std::uint64_t> tests_{0};  // patterns tested one by one so far
-  mutable std::atomic<bool> claimed_{false};     // a thread has taken on compiling
-  mutable std::atomic<WildcardSet*> set_{nullptr};  // owned once compiled
+  DeferredSet set_;
 };
 
 // Plain strings (ASCII case folded) searched for in texts: matching() names
 // every literal a text contains. Searched one by one (a SIMD substring
 // search each) until that has cost about what compiling them into one
 // vectorscan literal database would (~1 ms a set), then scanned in one
-// pass. Both give the same answers. Safe to use from several threads.
+// pass. Both give the same answers.
 class AdaptiveLiterals {
  public:
   // One-by-one searches before compiling.
   static constexpr std::uint64_t kSearchesBeforeCompiling = 50'000;
 
   explicit AdaptiveLiterals(std::vector<std::string> literals) : literals_(std::move(literals)) {}
-  AdaptiveLiterals(const AdaptiveLiterals&) = delete;
-  AdaptiveLiterals& operator=(const AdaptiveLiterals&) = delete;
-  ~AdaptiveLiterals();
 
   // Appends the index of every literal `text` contains (in no particular order).
   void matching(std::string_view text, WildcardScratch& scratch, std::vector<unsigned>& out) const;
-  bool is_compiled() const { return set_.load(std::memory_order_acquire) != nullptr; }
+  bool is_compiled() const { return set_.is_compiled(); }
 
  private:
   std::vector<std::string> literals_;  // folded, none empty
-  mutable std::atomic<std::uint64_t> searches_{0};
-  mutable std::atomic<bool> claimed_{false};
-  mutable std::atomic<WildcardSet*> set_{nullptr};  // owned once compiled
+  DeferredSet set_;
 };
 
 }  // namespace vigil
