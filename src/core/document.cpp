@@ -152,17 +152,35 @@ void append_event_json(std::string& out, const Event& event) {
   }
 }
 
+void append_framed(std::string& out, std::string_view text) {
+  const auto n = static_cast<std::uint32_t>(text.size());
+  out.append(reinterpret_cast<const char*>(&n), sizeof n);
+  out += text;
+}
+
+std::string_view take_framed(std::string_view& in) {
+  std::uint32_t n = 0;
+  if (in.size() < sizeof n) {
+    in = {};
+    return {};
+  }
+  std::memcpy(&n, in.data(), sizeof n);
+  in.remove_prefix(sizeof n);
+  std::string_view text = in.substr(0, n);
+  in.remove_prefix(text.size());
+  return text;
+}
+
 namespace {
 
-// Kept documents: 'J' + JSON text, or 'M' + members, each as
-// key (u32 length, bytes) and value (kind byte, then: text as u32 length and
-// bytes; int and float as 8 bytes; bool as 1 byte; array as u32 count and
-// its values).
+// Kept documents: 'J' + JSON text, or 'M' + members, each as framed key
+// and value (kind byte, then: text framed; int and float as 8 bytes; bool as
+// 1 byte; array as u32 count and its values).
 constexpr char kKeptJson = 'J';
 constexpr char kKeptMembers = 'M';
 
-void put_u32(std::string& out, std::size_t n) {
-  const auto v = static_cast<std::uint32_t>(n);
+template <typename T>
+void put(std::string& out, T v) {
   out.append(reinterpret_cast<const char*>(&v), sizeof v);
 }
 
@@ -171,23 +189,12 @@ void put_value(std::string& out, const Value& v) {
   switch (v.kind()) {
     case ValueKind::Null: break;
     case ValueKind::Bool: out.push_back(v.as_bool() ? 1 : 0); break;
-    case ValueKind::Int: {
-      const std::int64_t i = v.as_int();
-      out.append(reinterpret_cast<const char*>(&i), sizeof i);
-      break;
-    }
-    case ValueKind::Float: {
-      const double d = v.as_float();
-      out.append(reinterpret_cast<const char*>(&d), sizeof d);
-      break;
-    }
+    case ValueKind::Int: put(out, v.as_int()); break;
+    case ValueKind::Float: put(out, v.as_float()); break;
     case ValueKind::String:
-    case ValueKind::Ip:
-      put_u32(out, v.as_string().size());
-      out += v.as_string();
-      break;
+    case ValueKind::Ip: append_framed(out, v.as_string()); break;
     case ValueKind::Array:
-      put_u32(out, v.as_array().size());
+      put(out, static_cast<std::uint32_t>(v.as_array().size()));
       for (const Value& x : v.as_array()) put_value(out, x);
       break;
   }
@@ -196,40 +203,20 @@ void put_value(std::string& out, const Value& v) {
 // Reads what put_value wrote; arrays are stored in `arrays` (stable addresses).
 class KeptReader {
  public:
-  explicit KeptReader(std::string_view data) : data_(data) {}
-  bool done() const { return at_ >= data_.size(); }
-  std::uint32_t u32() {
-    std::uint32_t v = 0;
-    std::memcpy(&v, data_.data() + at_, sizeof v);
-    at_ += sizeof v;
-    return v;
-  }
-  std::string_view bytes(std::size_t n) {
-    std::string_view s = data_.substr(at_, n);
-    at_ += n;
-    return s;
-  }
+  explicit KeptReader(std::string_view data) : rest_(data) {}
+  bool done() const { return rest_.empty(); }
+  std::string_view framed() { return take_framed(rest_); }
   Value value(std::deque<std::vector<Value>>& arrays) {
-    const auto kind = static_cast<ValueKind>(data_[at_++]);
+    const auto kind = static_cast<ValueKind>(take<char>());
     switch (kind) {
       case ValueKind::Null: return Value::null();
-      case ValueKind::Bool: return Value::boolean(data_[at_++] != 0);
-      case ValueKind::Int: {
-        std::int64_t i = 0;
-        std::memcpy(&i, data_.data() + at_, sizeof i);
-        at_ += sizeof i;
-        return Value::integer(i);
-      }
-      case ValueKind::Float: {
-        double d = 0;
-        std::memcpy(&d, data_.data() + at_, sizeof d);
-        at_ += sizeof d;
-        return Value::floating(d);
-      }
-      case ValueKind::String: return Value::string(bytes(u32()));
-      case ValueKind::Ip: return Value::ip(bytes(u32()));
+      case ValueKind::Bool: return Value::boolean(take<char>() != 0);
+      case ValueKind::Int: return Value::integer(take<std::int64_t>());
+      case ValueKind::Float: return Value::floating(take<double>());
+      case ValueKind::String: return Value::string(framed());
+      case ValueKind::Ip: return Value::ip(framed());
       case ValueKind::Array: {
-        const std::uint32_t n = u32();
+        const auto n = take<std::uint32_t>();
         auto& items = arrays.emplace_back();
         for (std::uint32_t k = 0; k < n; ++k) items.push_back(value(arrays));
         return Value::array(items);
@@ -239,8 +226,14 @@ class KeptReader {
   }
 
  private:
-  std::string_view data_;
-  std::size_t at_ = 0;
+  template <typename T>
+  T take() {
+    T v{};
+    std::memcpy(&v, rest_.data(), sizeof v);
+    rest_.remove_prefix(sizeof v);
+    return v;
+  }
+  std::string_view rest_;
 };
 
 }  // namespace
@@ -253,8 +246,7 @@ void append_event_kept(std::string& out, const Event& event) {
   }
   out.push_back(kKeptMembers);
   for (const DocMember& m : event.document) {
-    put_u32(out, m.key.size());
-    out += m.key;
+    append_framed(out, m.key);
     put_value(out, m.value);
   }
 }
@@ -269,7 +261,7 @@ void append_kept_json(std::string& out, std::string_view kept) {
   std::deque<std::vector<Value>> arrays;
   std::vector<DocMember> members;
   while (!reader.done()) {
-    std::string_view key = reader.bytes(reader.u32());
+    std::string_view key = reader.framed();
     members.push_back({key, reader.value(arrays)});
   }
   append_document_json(out, members);

@@ -81,6 +81,10 @@ void append_event_json(std::string& out, const Event& event);
 void append_event_kept(std::string& out, const Event& event);
 // The JSON text of a document kept by append_event_kept.
 void append_kept_json(std::string& out, std::string_view kept);
+// Text preceded by its length (4 bytes), for data kept in memory; take_framed
+// takes one off the front of `in` (empty when `in` is too short).
+void append_framed(std::string& out, std::string_view text);
+std::string_view take_framed(std::string_view& in);
 
 // One value found for a registered field while decoding an event.
 struct PendingField {

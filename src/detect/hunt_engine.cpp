@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -16,25 +15,20 @@
 namespace vigil {
 
 namespace {
-// Sequence terms keep their event's triage context with the document: the
-// context's length (4 bytes), the context JSON, then the document as
-// append_event_kept keeps it (rendered only if the sequence completes).
+// Sequence terms keep their event's triage context (framed) with the
+// document as append_event_kept keeps it (rendered only if the sequence
+// completes).
 void keep_term_event(std::string& out, std::string_view context, const Event& e) {
-  const auto n = static_cast<std::uint32_t>(context.size());
-  out.append(reinterpret_cast<const char*>(&n), sizeof n);
-  out += context;
+  append_framed(out, context);
   append_event_kept(out, e);
 }
 
 // The context and the document JSON of a kept term event.
 std::pair<std::string, std::string> term_event(std::string_view payload) {
-  std::uint32_t n = 0;
-  if (payload.size() < sizeof n) return {};
-  std::memcpy(&n, payload.data(), sizeof n);
-  payload.remove_prefix(sizeof n);
+  std::string context(take_framed(payload));
   std::string document;
-  append_kept_json(document, payload.substr(n));
-  return {std::string(payload.substr(0, n)), std::move(document)};
+  append_kept_json(document, payload);
+  return {std::move(context), std::move(document)};
 }
 }  // namespace
 
