@@ -166,15 +166,9 @@ std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, co
     if (!rule.timestamp_override.empty()) c.timestamp_override = set->fields.intern(rule.timestamp_override);
     if (!add_rarity(*set, rule, c, options)) continue;
     std::size_t index = set->compiled.size();
-    if (c.query.kind == eql::Query::Kind::Event) {
-      set->index->add_event_rule(index, *c.query.event, c.query.event->category, set->fields);
-    } else {
-      // A sequence needs the events of every term (missing and `until` terms included).
-      const eql::SequenceProgram& sp = c.query.kind == eql::Query::Kind::Sequence ? *c.query.sequence : *c.query.sample;
-      for (const auto& stage : sp.stages) {
-        set->index->add_event_rule(index, *stage.filter, stage.filter->category, set->fields);
-      }
-      if (sp.until) set->index->add_event_rule(index, *sp.until->filter, sp.until->filter->category, set->fields);
+    // A sequence needs the events of every term (missing and `until` terms included).
+    for (const eql::Program* term : eql::term_programs(c.query)) {
+      set->index->add_event_rule(index, *term, term->category, set->fields);
     }
     set->compiled.push_back(std::move(c));
   }

@@ -517,4 +517,13 @@ Result<CompiledQuery> compile_expression(std::string_view text, FieldRegistry& f
   return out;
 }
 
+std::vector<const Program*> term_programs(const CompiledAnyQuery& query) {
+  if (query.kind == Query::Kind::Event) return {query.event.get()};
+  const SequenceProgram& sp = query.kind == Query::Kind::Sequence ? *query.sequence : *query.sample;
+  std::vector<const Program*> out;
+  for (const auto& stage : sp.stages) out.push_back(stage.filter.get());
+  if (sp.until) out.push_back(sp.until->filter.get());
+  return out;
+}
+
 }  // namespace vigil::eql

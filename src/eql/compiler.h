@@ -46,6 +46,10 @@ struct CompiledAnyQuery {
   Analysis analysis;
 };
 
+// The event programs of a query: the query itself, or every term of a
+// sequence or sample (missing and `until` terms included), in order.
+std::vector<const Program*> term_programs(const CompiledAnyQuery& query);
+
 // Compiles an event query, a sequence or a sample.
 Result<CompiledAnyQuery> compile_any_query(std::string_view text, FieldRegistry& fields,
                                            const CompileOptions& options = {});

@@ -18,17 +18,8 @@ TEST(RuleIndexOnRealData, NoRuleThatMatchesAnEventIsLeftOutOfItsCandidates) {
   auto set = compile_rules({shared + "/rules/elastic/windows"});
   ASSERT_EQ(set->failed(), 0u);
   // Per rule: the programs an event is tested with (a sequence's terms, `until` included).
-  std::vector<std::vector<const eql::Program*>> programs(set->compiled.size());
-  for (std::size_t r = 0; r < set->compiled.size(); ++r) {
-    const eql::CompiledAnyQuery& q = set->compiled[r].query;
-    if (q.kind == eql::Query::Kind::Event) {
-      programs[r].push_back(q.event.get());
-      continue;
-    }
-    const eql::SequenceProgram& sp = q.kind == eql::Query::Kind::Sequence ? *q.sequence : *q.sample;
-    for (const auto& stage : sp.stages) programs[r].push_back(stage.filter.get());
-    if (sp.until) programs[r].push_back(sp.until->filter.get());
-  }
+  std::vector<std::vector<const eql::Program*>> programs;
+  for (const CompiledRule& c : set->compiled) programs.push_back(eql::term_programs(c.query));
   ReaderOptions options;
   options.batch_size = 512;
   EventReader reader(set->fields, options);
