@@ -268,17 +268,22 @@ void append_kept_json(std::string& out, std::string_view kept) {
 }
 
 void assemble_event_fields(std::vector<PendingField>& pending, std::size_t field_count, Arena& arena, Event& event) {
-  auto* slots = arena.allocate_array<Value>(field_count);
-  for (std::size_t i = 0; i < field_count; ++i) new (&slots[i]) Value();
-  event.fields = {slots, field_count};
+  auto* slots = arena.allocate_array<std::uint32_t>(field_count);
+  std::memset(slots, 0, field_count * sizeof(std::uint32_t));
+  auto* values = arena.allocate_array<Value>(pending.size());
+  event.field_slots = slots;
+  event.field_values = values;
+  event.field_count = static_cast<std::uint32_t>(field_count);
   // Fast path: each field seen once and no arrays.
+  std::uint32_t placed = 0;
   bool simple = true;
   for (const auto& p : pending) {
-    if (p.from_array || !slots[p.id].is_null()) {
+    if (p.from_array || slots[p.id] != 0) {
       simple = false;
       break;
     }
-    slots[p.id] = p.value;
+    values[placed++] = p.value;
+    slots[p.id] = placed;
   }
   if (simple) return;
   // Arrays or repeated keys: count per field, then place every value in
@@ -293,6 +298,7 @@ void assemble_event_fields(std::vector<PendingField>& pending, std::size_t field
   thread_local std::vector<Slot> table;
   thread_local std::vector<FieldId> touched;
   if (table.size() < field_count) table.resize(field_count);
+  std::memset(slots, 0, field_count * sizeof(std::uint32_t));
   touched.clear();
   for (const auto& p : pending) {
     Slot& t = table[p.id];
@@ -307,17 +313,22 @@ void assemble_event_fields(std::vector<PendingField>& pending, std::size_t field
     Slot& t = table[id];
     if (t.multi || t.count != 1) t.items = arena.allocate_array<Value>(t.count ? t.count : 1);
   }
+  placed = 0;
   for (const auto& p : pending) {
     Slot& t = table[p.id];
     if (!t.items) {
-      slots[p.id] = p.value;
+      values[placed++] = p.value;
+      slots[p.id] = placed;
     } else if (!(p.from_array && p.value.is_null())) {
       t.items[t.filled++] = p.value;
     }
   }
   for (FieldId id : touched) {
     Slot& t = table[id];
-    if (t.items) slots[id] = Value::array({t.items, t.count});
+    if (t.items) {
+      values[placed++] = Value::array({t.items, t.count});
+      slots[id] = placed;
+    }
     t = Slot{};
   }
 }

@@ -93,13 +93,13 @@ struct PendingField {
   bool from_array;  // the source held an array here: the field stays multi-valued
 };
 
-// Sets event.fields (fields.size() slots in the arena) from the values found:
-// a field seen once keeps its value, a repeated field or one from an array
-// becomes an Array; an empty array placeholder (null, from_array) is a
-// present field with no values. Sorts `pending`.
+// Sets the event's fields (a slot per registered field and a Value per present
+// one, in the arena) from the values found: a field seen once keeps its
+// value, a repeated field or one from an array becomes an Array; an empty
+// array placeholder (null, from_array) is a present field with no values.
 void assemble_event_fields(std::vector<PendingField>& pending, std::size_t field_count, Arena& arena, Event& event);
 
-// Sets event.fields from the members whose keys are registered ("*.ip"
+// Sets the event's fields from the members whose keys are registered ("*.ip"
 // strings become IPs). `scratch` is reused between calls.
 void fill_event_fields(std::span<const DocMember> members, const FieldRegistry& fields, Arena& arena, Event& event,
                        std::vector<PendingField>& scratch);

@@ -22,7 +22,13 @@ struct DocMember {
 };
 
 struct Event {
-  std::span<const Value> fields;  // indexed by FieldId; shorter spans mean null
+  // The values of the registered fields the document holds: field_slots has
+  // one entry per FieldId below field_count, 0 for none, else 1 + the value's
+  // position in field_values (only present fields take a Value; a batch of
+  // events touches a fraction of the memory a slot per field would).
+  const std::uint32_t* field_slots = nullptr;
+  const Value* field_values = nullptr;
+  std::uint32_t field_count = 0;
   // The document for output: raw JSON text (JSON inputs) or decoded members
   // rendered on demand (EVTX, XML). Both are valid for the batch only; use
   // append_event_json() (core/document.h) to print either.
@@ -36,7 +42,9 @@ struct Event {
 
   const Value& get(FieldId id) const {
     static constexpr Value kNull;
-    return id < fields.size() ? fields[id] : kNull;
+    if (id >= field_count) return kNull;
+    const std::uint32_t slot = field_slots[id];
+    return slot != 0 ? field_values[slot - 1] : kNull;
   }
 };
 

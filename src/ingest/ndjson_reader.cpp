@@ -176,35 +176,61 @@ struct NdjsonReader::Impl {
   // The key last seen at each position of each object node, and where it
   // led: documents of one source repeat their keys in the same order, so a
   // key is usually recognised by one comparison instead of being scanned
-  // and looked up.
+  // and looked up. The comparison covers the key and its closing quote in
+  // four masked 8-byte words: simdjson's padding keeps the 32 bytes after
+  // a key's start readable.
   struct KeyMemo {
-    static constexpr std::size_t kMaxKey = 30;
-    char text[kMaxKey];
-    std::uint8_t length = 0;
+    static constexpr std::size_t kMaxKey = 31;  // with its closing quote, 32 bytes
+    std::uint64_t text[4] = {};
+    std::uint64_t mask[4] = {};
     bool valid = false;
     FieldRegistry::PathNode next = FieldRegistry::kNoNode;
+
+    static std::uint64_t word(const char* p) {
+      std::uint64_t w;
+      std::memcpy(&w, p, sizeof w);
+      return w;
+    }
+    bool holds(const char* raw) const {
+      return valid && (((word(raw) ^ text[0]) & mask[0]) | ((word(raw + 8) ^ text[1]) & mask[1]) |
+                       ((word(raw + 16) ^ text[2]) & mask[2]) | ((word(raw + 24) ^ text[3]) & mask[3])) == 0;
+    }
+    void remember(std::string_view key, FieldRegistry::PathNode to) {
+      char bytes[32] = {};
+      char ones[32] = {};
+      std::memcpy(bytes, key.data(), key.size());
+      bytes[key.size()] = '"';
+      std::memset(ones, 0xff, key.size() + 1);
+      for (std::size_t w = 0; w < 4; ++w) {
+        text[w] = word(bytes + 8 * w);
+        mask[w] = word(ones + 8 * w);
+      }
+      valid = true;
+      next = to;
+    }
   };
   static constexpr std::size_t kMemoPositions = 64;  // per object
-  std::vector<std::vector<KeyMemo>> key_memo;     // by PathNode, then position
+  std::vector<std::unique_ptr<KeyMemo[]>> key_memo;  // by PathNode: kMemoPositions entries
 
-  KeyMemo* memo_for(FieldRegistry::PathNode node, std::size_t position) {
-    if (position >= kMemoPositions) return nullptr;
+  KeyMemo* memo_row(FieldRegistry::PathNode node) {
     if (key_memo.size() <= node) key_memo.resize(node + 1);
     auto& row = key_memo[node];
-    if (row.size() <= position) row.resize(position + 1);
-    return &row[position];
+    if (!row) row = std::make_unique<KeyMemo[]>(kMemoPositions);
+    return row.get();
   }
 
   simdjson::error_code walk_object(od::object obj, FieldRegistry::PathNode node, Arena& arena, std::size_t depth) {
     if (depth >= kMaxDepth) return simdjson::DEPTH_ERROR;
+    KeyMemo* row = memo_row(node);
     std::size_t position = 0;
     for (auto field : obj) {
       od::field f;
       if (auto err = std::move(field).get(f)) return err;
       const char* raw = f.key().raw();
-      KeyMemo* memo = memo_for(node, position++);
+      KeyMemo* memo = position < kMemoPositions ? &row[position] : nullptr;
+      ++position;
       FieldRegistry::PathNode next;
-      if (memo && memo->valid && raw[memo->length] == '"' && std::memcmp(raw, memo->text, memo->length) == 0) {
+      if (memo && memo->holds(raw)) {
         next = memo->next;  // raw holds no quote before its end, so the key is exactly the remembered one
       } else {
         // Keys rarely hold escapes: read them in place up to the closing quote.
@@ -214,12 +240,7 @@ struct NdjsonReader::Impl {
         const bool escaped = raw[n] == '\\';
         if (escaped && f.unescaped_key().get(key)) return simdjson::STRING_ERROR;
         next = fields.descend(node, key);
-        if (memo && !escaped && n <= KeyMemo::kMaxKey) {
-          std::memcpy(memo->text, raw, n);
-          memo->length = static_cast<std::uint8_t>(n);
-          memo->valid = true;
-          memo->next = next;
-        }
+        if (memo && !escaped && n <= KeyMemo::kMaxKey) memo->remember(key, next);
       }
       if (next == FieldRegistry::kNoNode) continue;
       if (auto err = visit(f.value(), next, arena, depth)) return err;
