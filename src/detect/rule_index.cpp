@@ -10,6 +10,14 @@
 
 namespace vigil {
 namespace {
+// The one text an event value holds: the value itself or a one-element
+// array's element (nullptr for anything else).
+const Value* single_text(const Value& v) {
+  if (v.is_text()) return &v;
+  if (v.kind() == ValueKind::Array && v.as_array().size() == 1 && v.as_array()[0].is_text()) return &v.as_array()[0];
+  return nullptr;
+}
+
 
 struct Requirement {
   FieldId field;
@@ -522,17 +530,17 @@ void RuleIndex::lookup_values(const Event& event, const ValueIndex& index, std::
       if (admits(e, event, scratch)) out.push_back(e.rule);
     }
   };
-  if (v.kind() == ValueKind::Array) {
-    for (const Value& x : v.as_array()) {
-      if (x.is_text()) emit(find(x.as_string()));
-    }
-  } else if (v.is_text()) {
-    std::string_view s = v.as_string();
+  if (const Value* text = single_text(v)) {
+    std::string_view s = text->as_string();
     if (!memo.holds(s)) {
       memo.entries = find(s);
       memo.remember(s);
     }
     emit(memo.entries);
+  } else if (v.kind() == ValueKind::Array) {
+    for (const Value& x : v.as_array()) {
+      if (x.is_text()) emit(find(x.as_string()));
+    }
   }
 }
 
@@ -584,13 +592,14 @@ void RuleIndex::candidates(const Event& event, std::vector<std::size_t>& out, Sc
     }
     const Value& v = event.get(kind_fields_[k]);
     Scratch::Memo& memo = scratch.kind_memo[k];
-    if (!v.is_text()) {
+    const Value* text = single_text(v);  // ECS kinds are mostly one-value arrays: ["process"]
+    if (!text) {
       scratch.kinds[k] = kind_names_[k].bits_of(v);
-    } else if (memo.holds(v.as_string())) {
+    } else if (memo.holds(text->as_string())) {
       scratch.kinds[k] = memo.bits;
     } else {
-      scratch.kinds[k] = memo.bits = kind_names_[k].bits_of(v);
-      memo.remember(v.as_string());
+      scratch.kinds[k] = memo.bits = kind_names_[k].bits_of(*text);
+      memo.remember(text->as_string());
     }
   }
   // A field none of whose rules takes this kind of event is not looked at.

@@ -77,7 +77,7 @@ struct NdjsonReader::Impl {
     return simdjson::SUCCESS;
   }
 
-  simdjson::error_code materialize(od::value value, FieldId id, FieldRegistry::PathNode node, Arena& arena,
+  simdjson::error_code materialize(od::value& value, FieldId id, FieldRegistry::PathNode node, Arena& arena,
                                    bool in_array, std::size_t depth) {
     od::json_type type;
     if (auto err = value.type().get(type)) return err;
@@ -125,9 +125,8 @@ struct NdjsonReader::Impl {
         if (auto err = value.get_array().get(arr)) return err;
         std::size_t before = pending.size();
         for (auto element : arr) {
-          od::value v;
-          if (auto err = element.get(v)) return err;
-          if (auto err = materialize(v, id, node, arena, true, depth + 1)) return err;
+          if (auto err = element.error()) return err;
+          if (auto err = materialize(element.value_unsafe(), id, node, arena, true, depth + 1)) return err;
         }
         if (pending.size() == before) {
           // An empty array is a present field with no values: mark it so the
@@ -146,7 +145,7 @@ struct NdjsonReader::Impl {
     return simdjson::SUCCESS;
   }
 
-  simdjson::error_code visit(od::value value, FieldRegistry::PathNode node, Arena& arena, std::size_t depth) {
+  simdjson::error_code visit(od::value& value, FieldRegistry::PathNode node, Arena& arena, std::size_t depth) {
     // `node` names this value. Read it, descend into it, or leave it unparsed.
     if (FieldId id = fields.node_field(node); id != FieldRegistry::kNoField) {
       return materialize(value, id, node, arena, false, depth);
@@ -165,9 +164,8 @@ struct NdjsonReader::Impl {
       od::array arr;
       if (auto err = value.get_array().get(arr)) return err;
       for (auto element : arr) {
-        od::value v;
-        if (auto err = element.get(v)) return err;
-        if (auto err = visit(v, node, arena, depth + 1)) return err;
+        if (auto err = element.error()) return err;
+        if (auto err = visit(element.value_unsafe(), node, arena, depth + 1)) return err;
       }
     }
     return simdjson::SUCCESS;
@@ -219,13 +217,15 @@ struct NdjsonReader::Impl {
     return row.get();
   }
 
-  simdjson::error_code walk_object(od::object obj, FieldRegistry::PathNode node, Arena& arena, std::size_t depth) {
+  simdjson::error_code walk_object(od::object& obj, FieldRegistry::PathNode node, Arena& arena, std::size_t depth) {
     if (depth >= kMaxDepth) return simdjson::DEPTH_ERROR;
     KeyMemo* row = memo_row(node);
     std::size_t position = 0;
     for (auto field : obj) {
-      od::field f;
-      if (auto err = std::move(field).get(f)) return err;
+      // By reference: copies of simdjson's iterator structs cost a stalled
+      // store-to-load forward per key.
+      if (auto err = field.error()) return err;
+      od::field& f = field.value_unsafe();
       const char* raw = f.key().raw();
       KeyMemo* memo = position < kMemoPositions ? &row[position] : nullptr;
       ++position;
