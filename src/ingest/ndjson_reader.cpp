@@ -10,6 +10,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
@@ -22,6 +23,7 @@
 #include <fmt/format.h>
 
 #include "core/document.h"
+#include "core/hash.h"
 #include "core/text.h"
 #include "core/worker_pool.h"
 #include "ingest/windows_event.h"
@@ -171,29 +173,32 @@ struct NdjsonReader::Impl {
     return simdjson::SUCCESS;
   }
 
-  // The key last seen at each position of each object node, and where it
-  // led: documents of one source repeat their keys in the same order, so a
-  // key is usually recognised by one comparison instead of being scanned
-  // and looked up. The comparison covers the key and its closing quote in
-  // four masked 8-byte words: simdjson's padding keeps the 32 bytes after
-  // a key's start readable.
+  // Object keys are recognised by prediction: per object node, the keys seen
+  // in it and, per key, the key that followed it last time. Documents of one
+  // kind repeat their keys in one order, so most keys are confirmed by one
+  // comparison against the predicted one instead of being scanned, hashed
+  // and looked up; a miss (another kind of document) costs the lookup.
+  // The comparison covers the key and its closing quote in four masked
+  // 8-byte words: simdjson's padding keeps the 32 bytes after a key's start
+  // readable.
   struct KeyMemo {
     static constexpr std::size_t kMaxKey = 31;  // with its closing quote, 32 bytes
     std::uint64_t text[4] = {};
     std::uint64_t mask[4] = {};
-    bool valid = false;
     FieldRegistry::PathNode next = FieldRegistry::kNoNode;
+    std::uint16_t successor = 0xffff;  // the key that followed this one last time
 
     static std::uint64_t word(const char* p) {
       std::uint64_t w;
       std::memcpy(&w, p, sizeof w);
       return w;
     }
+    // `raw`: a key's text in the document, followed by its closing quote.
     bool holds(const char* raw) const {
-      return valid && (((word(raw) ^ text[0]) & mask[0]) | ((word(raw + 8) ^ text[1]) & mask[1]) |
-                       ((word(raw + 16) ^ text[2]) & mask[2]) | ((word(raw + 24) ^ text[3]) & mask[3])) == 0;
+      return (((word(raw) ^ text[0]) & mask[0]) | ((word(raw + 8) ^ text[1]) & mask[1]) |
+              ((word(raw + 16) ^ text[2]) & mask[2]) | ((word(raw + 24) ^ text[3]) & mask[3])) == 0;
     }
-    void remember(std::string_view key, FieldRegistry::PathNode to) {
+    KeyMemo(std::string_view key, FieldRegistry::PathNode to) : next(to) {
       char bytes[32] = {};
       char ones[32] = {};
       std::memcpy(bytes, key.data(), key.size());
@@ -203,35 +208,67 @@ struct NdjsonReader::Impl {
         text[w] = word(bytes + 8 * w);
         mask[w] = word(ones + 8 * w);
       }
-      valid = true;
-      next = to;
     }
   };
-  static constexpr std::size_t kMemoPositions = 64;  // per object
-  std::vector<std::unique_ptr<KeyMemo[]>> key_memo;  // by PathNode: kMemoPositions entries
+  // Bounded against documents with endless distinct keys: past kMaxKeys a
+  // node's new keys are looked up every time, and a lookup probes at most
+  // kMaxProbe slots.
+  struct KeyTable {
+    static constexpr std::uint16_t kNone = 0xffff;
+    static constexpr std::size_t kMaxKeys = 256;  // below kNone - 1, the walk's own marker
+    static constexpr std::size_t kSlots = 512;
+    static constexpr std::size_t kMaxProbe = 8;
+    std::vector<KeyMemo> keys;
+    std::array<std::uint16_t, kSlots> slots;
+    std::uint16_t first = kNone;  // the key that began the object last time
+    KeyTable() { slots.fill(kNone); }
 
-  KeyMemo* memo_row(FieldRegistry::PathNode node) {
-    if (key_memo.size() <= node) key_memo.resize(node + 1);
-    auto& row = key_memo[node];
-    if (!row) row = std::make_unique<KeyMemo[]>(kMemoPositions);
-    return row.get();
+    // The entry of `key` (a view into the document, unescaped, at most
+    // KeyMemo::kMaxKey bytes), added with `descend()`'s node if new; kNone
+    // when the table is full or the probe too long.
+    template <typename Descend>
+    std::uint16_t entry(std::string_view key, Descend&& descend) {
+      const std::uint64_t h = fast_hash(key);
+      for (std::size_t i = 0; i < kMaxProbe; ++i) {
+        std::uint16_t& slot = slots[(h + i) & (kSlots - 1)];
+        if (slot == kNone) {
+          if (keys.size() >= kMaxKeys) return kNone;
+          slot = static_cast<std::uint16_t>(keys.size());
+          keys.emplace_back(key, descend());
+          return slot;
+        }
+        if (keys[slot].holds(key.data())) return slot;
+      }
+      return kNone;
+    }
+  };
+  std::vector<std::unique_ptr<KeyTable>> key_tables;  // by PathNode
+
+  KeyTable& key_table(FieldRegistry::PathNode node) {
+    if (key_tables.size() <= node) key_tables.resize(node + 1);
+    auto& table = key_tables[node];
+    if (!table) table = std::make_unique<KeyTable>();
+    return *table;
   }
 
   simdjson::error_code walk_object(od::object& obj, FieldRegistry::PathNode node, Arena& arena, std::size_t depth) {
     if (depth >= kMaxDepth) return simdjson::DEPTH_ERROR;
-    KeyMemo* row = memo_row(node);
-    std::size_t position = 0;
+    KeyTable& table = key_table(node);
+    // The previous key's entry, whose successor the next key is recorded as
+    // (kStart: the object's first key; kNone: not recorded).
+    constexpr std::uint16_t kStart = KeyTable::kNone - 1;
+    std::uint16_t previous = kStart;
+    std::uint16_t guess = table.first;
     for (auto field : obj) {
       // By reference: copies of simdjson's iterator structs cost a stalled
       // store-to-load forward per key.
       if (auto err = field.error()) return err;
       od::field& f = field.value_unsafe();
       const char* raw = f.key().raw();
-      KeyMemo* memo = position < kMemoPositions ? &row[position] : nullptr;
-      ++position;
       FieldRegistry::PathNode next;
-      if (memo && memo->holds(raw)) {
-        next = memo->next;  // raw holds no quote before its end, so the key is exactly the remembered one
+      std::uint16_t found = guess;
+      if (guess != KeyTable::kNone && table.keys[guess].holds(raw)) {
+        next = table.keys[guess].next;  // raw holds no quote before its end: exactly the predicted key
       } else {
         // Keys rarely hold escapes: read them in place up to the closing quote.
         std::size_t n = 0;
@@ -239,9 +276,21 @@ struct NdjsonReader::Impl {
         std::string_view key(raw, n);
         const bool escaped = raw[n] == '\\';
         if (escaped && f.unescaped_key().get(key)) return simdjson::STRING_ERROR;
-        next = fields.descend(node, key);
-        if (memo && !escaped && n <= KeyMemo::kMaxKey) memo->remember(key, next);
+        if (!escaped && n <= KeyMemo::kMaxKey) {
+          found = table.entry(key, [&] { return fields.descend(node, key); });
+          next = found != KeyTable::kNone ? table.keys[found].next : fields.descend(node, key);
+        } else {
+          found = KeyTable::kNone;
+          next = fields.descend(node, key);
+        }
+        if (previous == kStart) {
+          table.first = found;
+        } else if (previous != KeyTable::kNone) {
+          table.keys[previous].successor = found;
+        }
       }
+      previous = found;
+      guess = found != KeyTable::kNone ? table.keys[found].successor : KeyTable::kNone;
       if (next == FieldRegistry::kNoNode) continue;
       if (auto err = visit(f.value(), next, arena, depth)) return err;
     }
