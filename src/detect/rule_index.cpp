@@ -324,14 +324,9 @@ void RuleIndex::file(const std::string& key, const Entry& entry) {
 }
 
 void RuleIndex::file_values(FieldId field, const std::vector<std::string>& values, const Entry& entry) {
-  auto it = std::find_if(fields_.begin(), fields_.end(), [&](const ValueIndex& v) { return v.field == field; });
-  if (it == fields_.end()) {
-    fields_.push_back({field, {}, {}});
-    it = fields_.end() - 1;
-  }
-  it->kinds.add(entry);
+  ValueIndex& index = value_fields_[gate_position(value_gates_, value_fields_, field, entry, [] { return ValueIndex{}; })];
   for (const auto& v : values) {
-    auto& list = it->rules[v];
+    auto& list = index.rules[v];
     // The terms of one sequence come one by one, each with its own kinds.
     if (list.empty() || !(list.back() == entry)) list.push_back(entry);
   }
@@ -341,18 +336,11 @@ void RuleIndex::file_patterns(FieldId field, const std::vector<std::string>& val
                               const std::vector<std::string>& patterns, const Entry& entry) {
   // The patterns a field must match (one scan per event for all the rules
   // filed under the field); exact values join as patterns without wildcards.
-  auto it = std::find_if(pattern_fields_.begin(), pattern_fields_.end(),
-                         [&](const std::unique_ptr<PatternIndex>& v) { return v->field == field; });
-  if (it == pattern_fields_.end()) {
-    pattern_fields_.push_back(std::make_unique<PatternIndex>());
-    pattern_fields_.back()->field = field;
-    it = pattern_fields_.end() - 1;
-  }
-  PatternIndex& index = **it;
+  PatternIndex& index = *pattern_fields_[gate_position(pattern_gates_, pattern_fields_, field, entry,
+                                                        [] { return std::make_unique<PatternIndex>(); })];
   // Filed with the kinds it requires: a broad pattern ("C:\\Windows\\*")
   // then still only brings the rule to its own events.
   const std::size_t filed = index.filed.size();
-  index.kinds.add(entry);
   index.filed.push_back(entry);
   auto add = [&](std::vector<std::size_t>& list) {
     if (list.empty() || list.back() != filed) list.push_back(filed);
@@ -520,9 +508,8 @@ void RuleIndex::append_open(const std::vector<Entry>& entries, const Event& even
   }
 }
 
-void RuleIndex::lookup_values(const Event& event, const ValueIndex& index, std::vector<std::size_t>& out,
+void RuleIndex::lookup_values(const Event& event, const Value& v, const ValueIndex& index, std::vector<std::size_t>& out,
                               const Scratch& scratch, Scratch::Memo& memo) const {
-  const Value& v = event.get(index.field);
   auto find = [&](std::string_view s) { return with_folded(s, [&](std::string_view f) { return index.rules.find(f); }); };
   auto emit = [&](const std::vector<Entry>* entries) {
     if (!entries) return;
@@ -602,16 +589,19 @@ void RuleIndex::candidates(const Event& event, std::vector<std::size_t>& out, Sc
       memo.remember(text->as_string());
     }
   }
-  // A field none of whose rules takes this kind of event is not looked at.
-  if (scratch.value_memo.size() < fields_.size()) scratch.value_memo.resize(fields_.size());
-  for (std::size_t i = 0; i < fields_.size(); ++i) {
-    if (!fields_[i].kinds.excludes(scratch.kinds)) lookup_values(event, fields_[i], out, scratch, scratch.value_memo[i]);
+  // A field the event lacks, or none of whose rules takes this kind of
+  // event, is not looked at.
+  if (scratch.value_memo.size() < value_fields_.size()) scratch.value_memo.resize(value_fields_.size());
+  for (std::size_t i = 0; i < value_gates_.size(); ++i) {
+    const FieldGate& gate = value_gates_[i];
+    if (gate.shut(event, scratch.kinds)) continue;
+    lookup_values(event, event.get(gate.field), value_fields_[i], out, scratch, scratch.value_memo[i]);
   }
   if (scratch.pattern_memo.size() < pattern_fields_.size()) scratch.pattern_memo.resize(pattern_fields_.size());
-  for (std::size_t i = 0; i < pattern_fields_.size(); ++i) {
-    PatternIndex& index = *pattern_fields_[i];
-    if (index.kinds.excludes(scratch.kinds)) continue;
-    lookup_patterns(event, event.get(index.field), index, out, scratch, scratch.pattern_memo[i]);
+  for (std::size_t i = 0; i < pattern_gates_.size(); ++i) {
+    const FieldGate& gate = pattern_gates_[i];
+    if (gate.shut(event, scratch.kinds)) continue;
+    lookup_patterns(event, event.get(gate.field), *pattern_fields_[i], out, scratch, scratch.pattern_memo[i]);
   }
   auto add = [&](std::string_view key) {
     auto it = by_category_.find(key);

@@ -24,6 +24,7 @@
 // against brute force on the OTRF recordings).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <functional>
 #include <memory>
@@ -102,7 +103,7 @@ class RuleIndex {
   std::size_t rules_by_pattern() const { return by_pattern_count_; }
   std::size_t rules_by_branch() const { return by_branch_count_; }
   std::size_t rules_by_category() const { return by_category_count_; }
-  std::size_t indexed_fields() const { return fields_.size(); }
+  std::size_t indexed_fields() const { return value_fields_.size(); }
   std::size_t pattern_fields() const { return pattern_fields_.size(); }
 
  private:
@@ -152,26 +153,48 @@ class RuleIndex {
   void append_open(const std::vector<Entry>& entries, const Event& event, const Scratch& scratch,
                    std::vector<std::size_t>& out) const;
 
-  struct ValueIndex {
+  // Whether an indexed field is looked at for an event: the event holds it
+  // and some rule filed under it takes the event's kinds. Kept apart from
+  // the (large) indexes, so the pass over all indexed fields reads a few
+  // cache lines.
+  struct FieldGate {
     FieldId field;
-    StringTable<std::vector<Entry>> rules;
     KindUnion kinds;
+    bool shut(const Event& event, const KindBits& event_kinds) const {
+      return event.get(field).is_null() || kinds.excludes(event_kinds);
+    }
   };
-  void lookup_values(const Event& event, const ValueIndex& index, std::vector<std::size_t>& out, const Scratch& scratch,
-                     Scratch::Memo& memo) const;
+  // Filing under `field` in `indexes` (gated by `gates`, in step): its
+  // position, appended with `make` when new; the gate takes the entry's kinds.
+  template <typename Index, typename Make>
+  static std::size_t gate_position(std::vector<FieldGate>& gates, std::vector<Index>& indexes, FieldId field,
+                                   const Entry& entry, Make&& make) {
+    auto it = std::find_if(gates.begin(), gates.end(), [&](const FieldGate& g) { return g.field == field; });
+    if (it == gates.end()) {
+      gates.push_back({field, {}});
+      indexes.push_back(make());
+      it = gates.end() - 1;
+    }
+    it->kinds.add(entry);
+    return static_cast<std::size_t>(it - gates.begin());
+  }
+
+  struct ValueIndex {
+    StringTable<std::vector<Entry>> rules;
+  };
+  void lookup_values(const Event& event, const Value& v, const ValueIndex& index, std::vector<std::size_t>& out,
+                     const Scratch& scratch, Scratch::Memo& memo) const;
 
   // Rules filed under wildcard patterns of one field, by a literal piece of
   // each pattern (its longest run without wildcards, folded): a value can
   // only match the pattern if it contains the piece. One literal scan per
   // value finds them all.
   struct PatternIndex {
-    FieldId field = 0;
     StringTable<std::vector<std::size_t>> by_literal;    // literal -> indexes into filed; scan ids are its order
     std::vector<std::size_t> unconditional;                // patterns without a literal piece ("*", "?")
     std::once_flag scan_once;
     std::unique_ptr<AdaptiveLiterals> scan;                // null: no literals (every rule here is unconditional)
     std::vector<Entry> filed;
-    KindUnion kinds;
   };
   void lookup_patterns(const Event& event, const Value& v, PatternIndex& index, std::vector<std::size_t>& out,
                        Scratch& scratch, Scratch::Memo& memo) const;
@@ -179,7 +202,9 @@ class RuleIndex {
 
   std::array<FieldId, kKinds> kind_fields_;  // kNoField: no rule reads it
   std::array<Names, kKinds> kind_names_;
-  std::vector<ValueIndex> fields_;
+  std::vector<FieldGate> value_gates_;  // in step with value_fields_
+  std::vector<ValueIndex> value_fields_;
+  std::vector<FieldGate> pattern_gates_;  // in step with pattern_fields_
   std::vector<std::unique_ptr<PatternIndex>> pattern_fields_;
   std::unordered_map<std::string, std::vector<Entry>, StringHash, std::equal_to<>> by_category_;
   std::vector<Entry> any_;
