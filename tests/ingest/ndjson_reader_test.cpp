@@ -242,3 +242,66 @@ TEST(NdjsonReader, StringValuesSurviveTheirBatchWhereverTheLineWasParsed) {
   EXPECT_EQ(c.names[51], "\"escaped-key\"");
   for (int i = 0; i < 6; ++i) EXPECT_EQ(c.names[52 + i], "\"s" + std::to_string(i) + "\"");
 }
+
+TEST(NdjsonReader, KeysAreRecognisedWhateverTheirOrderLengthAndNumber) {
+  // Keys are predicted from the documents before (per object, the key that
+  // followed each key last time), so documents of several shapes are
+  // interleaved here, with keys that agree with a registered one up to
+  // their last byte, are a prefix of one, extend one past the 31 bytes a
+  // prediction holds, are escaped, or come after more distinct keys than an
+  // object's table keeps.
+  const std::string k31 = "k234567890123456789012345678901";  // 31 bytes: the longest predicted key
+  ASSERT_EQ(k31.size(), 31u);
+  std::string many;
+  for (int i = 0; i < 300; ++i) many += "\"u" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+  const std::vector<std::string> lines = {
+      R"({"a":1,"process":{"name":"A1","pid":1},"zz":"x"})",
+      R"({"process":{"pid":2,"name":"B2"},"a":2})",
+      R"({"a":3,"process":{"name":"A3","pid":3},"zz":"x"})",
+      // Each predicted to be the key before it at its place:
+      "{\"" + k31 + "\":\"exact\",\"process\":{\"name\":\"C4\"}}",
+      "{\"" + k31 + "Y\":\"one byte longer\",\"process\":{\"name\":\"C5\"}}",
+      "{\"" + k31 + "\":\"exact again\",\"proc\":{\"name\":\"prefix\"},\"process\":{\"n\\u0061me\":\"C6\"}}",
+      "{\"" + k31.substr(0, 30) + "X\":\"last byte differs\",\"process\":{\"name\":\"C7\"}}",
+      "{" + many + "\"process\":{\"name\":\"D8\"},\"a\":8}",
+      R"({"process":{"pid":9,"name":"B9"},"a":9})",
+      "{" + many + "\"a\":10,\"process\":{\"name\":\"D10\"}}",
+      R"({"a":11,"process":{"name":"A11","pid":11},"zz":"x"})",
+  };
+  std::string content;
+  for (const auto& l : lines) content += l + "\n";
+  TempFile file(content);
+  FieldRegistry fields;
+  const FieldId name = fields.intern("process.name");
+  const FieldId pid = fields.intern("process.pid");
+  const FieldId a = fields.intern("a");
+  const FieldId k = fields.intern(k31);
+  std::vector<std::string> seen;
+  ReadStats stats;
+  EventReader reader(fields);
+  reader.read(file.path, 0, [&](EventBatch& batch) {
+    for (const Event& e : batch.events) {
+      std::string row;
+      for (FieldId f : {name, pid, a, k}) {
+        append_json(row, e.get(f));
+        row += ' ';
+      }
+      seen.push_back(row);
+    }
+    return true;
+  }, stats);
+  const std::vector<std::string> expected = {
+      R"("A1" 1 1 null )",
+      R"("B2" 2 2 null )",
+      R"("A3" 3 3 null )",
+      R"("C4" null null "exact" )",
+      R"("C5" null null null )",
+      R"("C6" null null "exact again" )",
+      R"("C7" null null null )",
+      R"("D8" null 8 null )",
+      R"("B9" 9 9 null )",
+      R"("D10" null 10 null )",
+      R"("A11" 11 11 null )",
+  };
+  EXPECT_EQ(seen, expected);
+}
