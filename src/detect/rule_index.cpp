@@ -18,7 +18,6 @@ const Value* single_text(const Value& v) {
   return nullptr;
 }
 
-
 struct Requirement {
   FieldId field;
   std::vector<std::string> values;    // folded
