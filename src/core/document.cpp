@@ -1,11 +1,9 @@
 // Document members: building, JSON rendering and field extraction.
 #include "core/document.h"
 
-#include <cstring>
-#include <deque>
-
 #include <algorithm>
 #include <cstring>
+#include <deque>
 
 namespace vigil {
 

@@ -181,12 +181,13 @@ struct NdjsonReader::Impl {
   // The comparison covers the key and its closing quote in four masked
   // 8-byte words: simdjson's padding keeps the 32 bytes after a key's start
   // readable.
+  static constexpr std::uint16_t kNoKey = 0xffff;  // no key entry (KeyTable::keys index)
   struct KeyMemo {
     static constexpr std::size_t kMaxKey = 31;  // with its closing quote, 32 bytes
     std::uint64_t text[4] = {};
     std::uint64_t mask[4] = {};
     FieldRegistry::PathNode next = FieldRegistry::kNoNode;
-    std::uint16_t successor = 0xffff;  // the key that followed this one last time
+    std::uint16_t successor = kNoKey;  // the key that followed this one last time
 
     static std::uint64_t word(const char* p) {
       std::uint64_t w;
@@ -214,32 +215,31 @@ struct NdjsonReader::Impl {
   // node's new keys are looked up every time, and a lookup probes at most
   // kMaxProbe slots.
   struct KeyTable {
-    static constexpr std::uint16_t kNone = 0xffff;
-    static constexpr std::size_t kMaxKeys = 256;  // below kNone - 1, the walk's own marker
+    static constexpr std::size_t kMaxKeys = 256;  // below kNoKey - 1, the walk's own marker
     static constexpr std::size_t kSlots = 512;
     static constexpr std::size_t kMaxProbe = 8;
     std::vector<KeyMemo> keys;
     std::array<std::uint16_t, kSlots> slots;
-    std::uint16_t first = kNone;  // the key that began the object last time
-    KeyTable() { slots.fill(kNone); }
+    std::uint16_t first = kNoKey;  // the key that began the object last time
+    KeyTable() { slots.fill(kNoKey); }
 
     // The entry of `key` (a view into the document, unescaped, at most
-    // KeyMemo::kMaxKey bytes), added with `descend()`'s node if new; kNone
+    // KeyMemo::kMaxKey bytes), added with `descend()`'s node if new; kNoKey
     // when the table is full or the probe too long.
     template <typename Descend>
     std::uint16_t entry(std::string_view key, Descend&& descend) {
       const std::uint64_t h = fast_hash(key);
       for (std::size_t i = 0; i < kMaxProbe; ++i) {
         std::uint16_t& slot = slots[(h + i) & (kSlots - 1)];
-        if (slot == kNone) {
-          if (keys.size() >= kMaxKeys) return kNone;
+        if (slot == kNoKey) {
+          if (keys.size() >= kMaxKeys) return kNoKey;
           slot = static_cast<std::uint16_t>(keys.size());
           keys.emplace_back(key, descend());
           return slot;
         }
         if (keys[slot].holds(key.data())) return slot;
       }
-      return kNone;
+      return kNoKey;
     }
   };
   std::vector<std::unique_ptr<KeyTable>> key_tables;  // by PathNode
@@ -255,8 +255,8 @@ struct NdjsonReader::Impl {
     if (depth >= kMaxDepth) return simdjson::DEPTH_ERROR;
     KeyTable& table = key_table(node);
     // The previous key's entry, whose successor the next key is recorded as
-    // (kStart: the object's first key; kNone: not recorded).
-    constexpr std::uint16_t kStart = KeyTable::kNone - 1;
+    // (kStart: the object's first key; kNoKey: not recorded).
+    constexpr std::uint16_t kStart = kNoKey - 1;
     std::uint16_t previous = kStart;
     std::uint16_t guess = table.first;
     for (auto field : obj) {
@@ -267,7 +267,7 @@ struct NdjsonReader::Impl {
       const char* raw = f.key().raw();
       FieldRegistry::PathNode next;
       std::uint16_t found = guess;
-      if (guess != KeyTable::kNone && table.keys[guess].holds(raw)) {
+      if (guess != kNoKey && table.keys[guess].holds(raw)) {
         next = table.keys[guess].next;  // raw holds no quote before its end: exactly the predicted key
       } else {
         // Keys rarely hold escapes: read them in place up to the closing quote.
@@ -276,21 +276,17 @@ struct NdjsonReader::Impl {
         std::string_view key(raw, n);
         const bool escaped = raw[n] == '\\';
         if (escaped && f.unescaped_key().get(key)) return simdjson::STRING_ERROR;
-        if (!escaped && n <= KeyMemo::kMaxKey) {
-          found = table.entry(key, [&] { return fields.descend(node, key); });
-          next = found != KeyTable::kNone ? table.keys[found].next : fields.descend(node, key);
-        } else {
-          found = KeyTable::kNone;
-          next = fields.descend(node, key);
-        }
+        const bool memoizable = !escaped && n <= KeyMemo::kMaxKey;
+        found = memoizable ? table.entry(key, [&] { return fields.descend(node, key); }) : kNoKey;
+        next = found != kNoKey ? table.keys[found].next : fields.descend(node, key);
         if (previous == kStart) {
           table.first = found;
-        } else if (previous != KeyTable::kNone) {
+        } else if (previous != kNoKey) {
           table.keys[previous].successor = found;
         }
       }
       previous = found;
-      guess = found != KeyTable::kNone ? table.keys[found].successor : KeyTable::kNone;
+      guess = found != kNoKey ? table.keys[found].successor : kNoKey;
       if (next == FieldRegistry::kNoNode) continue;
       if (auto err = visit(f.value(), next, arena, depth)) return err;
     }
