@@ -358,12 +358,13 @@ void set_event_timestamp(Event& event, FieldId timestamp_field) {
       event.timestamp_ns = *t;
       event.has_timestamp = true;
     }
-  } else if (ts.kind() == ValueKind::Int && ts.as_int() > -9000000000000000LL && ts.as_int() < 9000000000000000LL) {
-    event.timestamp_ns = ts.as_int() * 1000000LL;  // epoch milliseconds, exact
-    event.has_timestamp = true;
   } else if (ts.is_numeric()) {
-    event.timestamp_ns = from_epoch_millis(ts.as_double());
-    event.has_timestamp = true;
+    // Epoch milliseconds (integers exact); beyond what nanoseconds hold, no time.
+    auto t = ts.kind() == ValueKind::Int ? from_epoch_millis(ts.as_int()) : from_epoch_millis(ts.as_double());
+    if (t) {
+      event.timestamp_ns = *t;
+      event.has_timestamp = true;
+    }
   }
 }
 

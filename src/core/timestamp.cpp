@@ -102,9 +102,17 @@ std::optional<TimestampNs> parse_iso8601(std::string_view s) {
   return ns;
 }
 
-TimestampNs from_epoch_millis(double millis) {
-  if (!std::isfinite(millis) || std::fabs(millis) > 9.0e15) return 0;
-  return static_cast<TimestampNs>(std::llround(millis * 1e6));
+std::optional<TimestampNs> from_epoch_millis(std::int64_t millis) {
+  if (millis > kMaxEpochMillis || millis < -kMaxEpochMillis) return std::nullopt;
+  return millis * 1'000'000;
+}
+
+std::optional<TimestampNs> from_epoch_millis(double millis) {
+  if (!std::isfinite(millis) || std::fabs(millis) >= static_cast<double>(kMaxEpochMillis)) return std::nullopt;
+  // Whole milliseconds exactly, the fraction rounded to nanoseconds: the
+  // product of the whole value by 1e6 would round to 53 bits.
+  const double whole = std::trunc(millis);
+  return static_cast<TimestampNs>(whole) * 1'000'000 + std::llround((millis - whole) * 1e6);
 }
 
 std::optional<TimestampNs> parse_timestamp_text(std::string_view text) {
@@ -114,8 +122,7 @@ std::optional<TimestampNs> parse_timestamp_text(std::string_view text) {
     if (all_digits && text.find('-', 1) == std::string_view::npos) {
       std::int64_t ms = 0;
       auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
-      if (ec == std::errc() && p == text.data() + text.size() && ms > -9000000000000000LL && ms < 9000000000000000LL)
-        return ms * 1000000LL;
+      if (ec == std::errc() && p == text.data() + text.size()) return from_epoch_millis(ms);
     }
   }
   return parse_iso8601(text);
@@ -123,7 +130,11 @@ std::optional<TimestampNs> parse_timestamp_text(std::string_view text) {
 
 TimestampNs from_filetime(std::int64_t ticks) {
   constexpr std::int64_t kEpochDelta = 116444736000000000LL;  // 1601 → 1970 in 100 ns ticks
-  return (ticks - kEpochDelta) * 100;
+  std::int64_t ns = 0;
+  if (__builtin_sub_overflow(ticks, kEpochDelta, &ns) || __builtin_mul_overflow(ns, 100, &ns)) {
+    return ticks < kEpochDelta ? INT64_MIN : INT64_MAX;
+  }
+  return ns;
 }
 
 std::string format_filetime_text(std::uint64_t ticks) {

@@ -16,8 +16,13 @@ using TimestampNs = std::int64_t;
 std::optional<TimestampNs> parse_iso8601(std::string_view text);
 // Accepts ISO-8601 or a string of digits (epoch milliseconds).
 std::optional<TimestampNs> parse_timestamp_text(std::string_view text);
-TimestampNs from_epoch_millis(double millis);
-// Windows FILETIME (100 ns ticks since 1601-01-01) to Unix nanoseconds.
+// Epoch milliseconds a TimestampNs can hold (years 1677 to 2262).
+inline constexpr std::int64_t kMaxEpochMillis = INT64_MAX / 1'000'000;
+// Epoch milliseconds to nanoseconds; nullopt beyond ±kMaxEpochMillis or not finite.
+std::optional<TimestampNs> from_epoch_millis(std::int64_t millis);
+std::optional<TimestampNs> from_epoch_millis(double millis);
+// Windows FILETIME (100 ns ticks since 1601-01-01) to Unix nanoseconds,
+// saturated at the ends of the range.
 TimestampNs from_filetime(std::int64_t ticks);
 // RFC 3339 UTC with nanosecond precision trimmed to milliseconds when exact.
 std::string format_timestamp(TimestampNs ns);

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdint>
+
 using namespace vigil;
 
 TEST(Timestamp, IsoWithFractionAndZ) {
@@ -39,9 +42,28 @@ TEST(Timestamp, EpochMillisAsText) {
   EXPECT_EQ(*parse_timestamp_text("100"), 100LL * 1000000LL);
 }
 
+TEST(Timestamp, EpochMillisBeyondNanosecondsAreNoTime) {
+  // 2262-04-11T23:47:16.854Z is the last millisecond int64 nanoseconds hold.
+  EXPECT_EQ(*parse_timestamp_text("9223372036854"), 9223372036854LL * 1000000LL);
+  EXPECT_EQ(*parse_timestamp_text("-9223372036854"), -9223372036854LL * 1000000LL);
+  EXPECT_FALSE(parse_timestamp_text("9223372036855"));
+  EXPECT_FALSE(parse_timestamp_text("6666666666666666"));  // found by fuzz/fuzz_ndjson: overflowed
+  EXPECT_FALSE(parse_timestamp_text("-6666666666666666"));
+  EXPECT_EQ(*from_epoch_millis(std::int64_t{1602510312123}), 1602510312123000000LL);
+  EXPECT_FALSE(from_epoch_millis(std::int64_t{9223372036855}));
+  EXPECT_FALSE(from_epoch_millis(INT64_MIN));
+  EXPECT_EQ(*from_epoch_millis(1602510312123.5), 1602510312123500000LL);
+  EXPECT_FALSE(from_epoch_millis(6.6e15));
+  EXPECT_FALSE(from_epoch_millis(1e300));
+  EXPECT_FALSE(from_epoch_millis(std::nan("")));
+}
+
 TEST(Timestamp, FiletimeConversion) {
   EXPECT_EQ(from_filetime(116444736000000000LL), 0);
   EXPECT_EQ(from_filetime(131485996510000000LL), 1504126051000000000LL);
+  // Ticks beyond what nanoseconds hold saturate instead of overflowing.
+  EXPECT_EQ(from_filetime(INT64_MAX), INT64_MAX);
+  EXPECT_EQ(from_filetime(INT64_MIN), INT64_MIN);
 }
 
 TEST(Timestamp, FormatRoundTrips) {

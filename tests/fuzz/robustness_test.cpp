@@ -302,6 +302,31 @@ TEST(Robustness, RuleLoaderSurvivesMutatedRules) {
   }
 }
 
+// toml++ 3.3 (Debian 12) reaches __builtin_unreachable() when it asks
+// whether some non-ASCII code points are whitespace (marzer/tomlplusplus#190,
+// #295; found here by fuzz/fuzz_rule). What that compiles to decides what a
+// user sees: these inputs must give an ordinary rule error with a position.
+TEST(Robustness, RuleLoaderReportsTomlPlusPlusUnreachableInputs) {
+  struct Case {
+    std::string text;
+    const char* message;  // part of the error
+    std::size_t line;
+  };
+  const Case cases[] = {
+      {"\xcc\xaa", "saw", 1},                                            // #295: U+032A where a key may start
+      {"[rule]\nname = \"x\"\n[[rule.threat.technique\xce\x8cubtechnique]]\n", "expected ']'", 3},  // U+038C in a header
+      {"s = \"\"\"\\\n\xc2\xa7\"\"\"\n", "no [rule] table", 1},  // #190: U+00A7 after a line-ending backslash
+      {"[rule]\nname = \"x\" \xe2\xb4\x80\n", "saw", 2},            // U+2D00 after a value
+  };
+  for (const Case& c : cases) {
+    auto parsed = parse_rule_toml(c.text, "r.toml");
+    ASSERT_FALSE(parsed) << c.text;
+    EXPECT_NE(parsed.error().message.find(c.message), std::string::npos) << parsed.error().message;
+    EXPECT_EQ(parsed.error().pos.line, c.line) << parsed.error().message;
+    EXPECT_NE(format_error(parsed.error(), "r.toml", c.text).find("r.toml:"), std::string::npos);
+  }
+}
+
 TEST(Robustness, SysmonConfigSurvivesMutationsAndTruncations) {
   auto set = compile_rules({std::string(VIGIL_SOURCE_DIR) + "/rules/windows"});
   ASSERT_EQ(set->compiled.size(), 8u);

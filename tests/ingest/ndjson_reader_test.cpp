@@ -141,6 +141,26 @@ TEST(NdjsonReader, TypedValuesAndTimestamp) {
   }, stats);
 }
 
+TEST(NdjsonReader, NumericTimestampsAreEpochMillisWithinNanosecondRange) {
+  // Beyond year 2262 nanoseconds overflow: such an event has no time (the
+  // fuzzer's 6666666666666666 overflowed before), never a wrapped one.
+  TempFile f("{\"@timestamp\":1602510312123}\n{\"@timestamp\":1602510312123.5}\n"
+             "{\"@timestamp\":6666666666666666}\n{\"@timestamp\":-6666666666666666}\n"
+             "{\"@timestamp\":1e300}\n{\"@timestamp\":\"6666666666666666\"}\n{\"@timestamp\":9223372036854}\n");
+  FieldRegistry fields;
+  EventReader reader(fields);
+  ReadStats stats;
+  std::vector<std::pair<bool, std::int64_t>> got;
+  reader.read(f.path, 0, [&](EventBatch& batch) {
+    for (const Event& e : batch.events) got.emplace_back(e.has_timestamp, e.has_timestamp ? e.timestamp_ns : 0);
+    return true;
+  }, stats);
+  const std::vector<std::pair<bool, std::int64_t>> want = {
+      {true, 1602510312123000000LL}, {true, 1602510312123500000LL}, {false, 0}, {false, 0}, {false, 0}, {false, 0},
+      {true, 9223372036854000000LL}};
+  EXPECT_EQ(got, want);
+}
+
 TEST(NdjsonReader, MalformedLinesAreSkippedCountedAndReported) {
   TempFile f("{\"x\":\"ok1\"}\n{\"x\": \n\n[1,2]\n{\"x\":\"ok2\"}\n{\"x\":\"bad\\q\"}\n\"just a string\"\n{\"x\":\"ok3\"}");
   FieldRegistry fields;

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing (libFuzzer + ASan + UBSan) of the parsers that read
+# attacker-controlled input: NDJSON documents, EQL text, rule TOML, EVTX.
+# Builds build-fuzz/ with Clang, seeds each target from examples/, rules/
+# and ../shared (or $VIGIL_SHARED), then runs each for SECONDS (default 60).
+# A crash, leak, hang (> 10 s) or sanitizer report stops with the input
+# saved as build-fuzz/crash-*; the script then exits 1.
+# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (targets: ndjson eql rule evtx)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+shift || true
+targets=("$@")
+((${#targets[@]})) || targets=(ndjson eql rule evtx)
+shared=${VIGIL_SHARED:-../shared}
+
+scripts/install-deps.sh
+command -v clang++-14 >/dev/null || apt-get install -y -qq --no-install-recommends clang-14
+CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVIGIL_FUZZ=ON \
+  -DVIGIL_BUILD_TESTS=OFF -DVIGIL_BUILD_BENCH=OFF -DVIGIL_WERROR=OFF >/dev/null
+cmake --build build-fuzz --parallel "$(nproc)" --target "${targets[@]/#/fuzz_}"
+
+corpus=build-fuzz/corpus
+seed() {  # seed TARGET NAME < bytes
+  mkdir -p "$corpus/$1"
+  cat > "$corpus/$1/seed-$2"
+}
+n=0
+while IFS= read -r line; do seed ndjson "example-$((n++))" <<< "$line"; done < examples/windows-ecs.ndjson
+n=0
+grep -v '^//' examples/hunt-queries.eql | while IFS= read -r q; do seed eql "example-$((n++))" <<< "$q"; done
+for f in rules/windows/*.toml; do seed rule "$(basename "$f")" < "$f"; done
+if [[ -d "$shared" ]]; then
+  for f in "$shared"/rules/elastic/windows/*.toml; do
+    [[ $((RANDOM % 20)) == 0 ]] && seed rule "$(basename "$f")" < "$f"
+  done
+  # The file header and first chunk of a Sysmon log.
+  head -c 69632 "$shared/data/evtx-edge-cases/sysmon.evtx" | seed evtx sysmon
+fi
+
+declare -A max_len=([ndjson]=8192 [eql]=2048 [rule]=16384 [evtx]=69632)
+status=0
+for t in "${targets[@]}"; do
+  mkdir -p "$corpus/$t"
+  echo "== fuzz_$t: $seconds s"
+  if ! (cd build-fuzz && fuzz/fuzz_"$t" -max_total_time="$seconds" -max_len="${max_len[$t]}" -timeout=10 \
+        -rss_limit_mb=2048 -print_final_stats=1 "corpus/$t" 2>&1 | tail -12); then
+    status=1
+  fi
+done
+exit $status
