@@ -15,7 +15,13 @@ targets=("$@")
 shared=${VIGIL_SHARED:-../shared}
 
 scripts/install-deps.sh
-command -v clang++-14 >/dev/null || apt-get install -y -qq --no-install-recommends clang-14
+for p in clang-14 libclang-rt-14-dev; do  # the compiler; libFuzzer and the sanitizer runtimes
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    SUDO=""
+    [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$p"
+  fi
+done
 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVIGIL_FUZZ=ON \
   -DVIGIL_BUILD_TESTS=OFF -DVIGIL_BUILD_BENCH=OFF -DVIGIL_WERROR=OFF >/dev/null
 cmake --build build-fuzz --parallel "$(nproc)" --target "${targets[@]/#/fuzz_}"
