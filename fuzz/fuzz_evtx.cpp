@@ -1,6 +1,7 @@
 // libFuzzer target: bytes as an EVTX file — file header, chunk framing,
 // records, binary XML templates and substitutions. Every decoded event's
-// strings are read so ASan checks the views.
+// strings are read so ASan checks the views, and the event goes through the
+// ECS mapping and the JSON rendering.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -8,6 +9,7 @@
 
 #include "ingest/ecs_mapping.h"
 #include "ingest/evtx_parser.h"
+#include "windows_document.h"
 
 using namespace vigil;
 
@@ -29,6 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& array : event.arrays) {
       for (std::string_view item : array.items) read(item);
     }
+    fuzz::render_windows_event(event);
     return true;
   };
   callbacks.on_error = [&](std::uint64_t, std::string reason) { sum += reason.size(); };
