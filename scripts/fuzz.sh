@@ -33,6 +33,10 @@ seed() {  # seed TARGET NAME < bytes
   mkdir -p "$corpus/$1"
   cat > "$corpus/$1/seed-$2"
 }
+# What fuzzing found before and the hand-written seeds (CTest replays both).
+for dir in fuzz/regressions/* fuzz/seeds/*; do
+  for f in "$dir"/*; do seed "$(basename "$dir")" "$(basename "$f")" < "$f"; done
+done
 n=0
 while IFS= read -r line; do seed ndjson "example-$((n++))" <<< "$line"; done < examples/windows-ecs.ndjson
 n=0

@@ -340,11 +340,11 @@ void fill_event_fields(std::span<const DocMember> members, const FieldRegistry& 
     bool ip = FieldRegistry::is_ip_name(m.key);
     if (m.value.kind() == ValueKind::Array) {
       for (const Value& item : m.value.as_array()) {
-        scratch.push_back({*id, ip && item.is_text() ? Value::ip(item.as_string()) : item, true});
+        add_pending(scratch, *id, ip && item.is_text() ? Value::ip(item.as_string()) : item, true);
       }
-      if (m.value.as_array().empty()) scratch.push_back({*id, Value::null(), true});
+      if (m.value.as_array().empty()) add_pending(scratch, *id, Value::null(), true);
     } else {
-      scratch.push_back({*id, ip && m.value.is_text() ? Value::ip(m.value.as_string()) : m.value, false});
+      add_pending(scratch, *id, ip && m.value.is_text() ? Value::ip(m.value.as_string()) : m.value, false);
     }
   }
   assemble_event_fields(scratch, fields.size(), arena, event);

@@ -87,7 +87,7 @@ struct NdjsonReader::Impl {
       case od::json_type::string: {
         std::string_view s;
         if (auto err = string_of(value, arena, s)) return err;
-        pending.push_back({id, fields.is_ip(id) ? Value::ip(s) : Value::string(s), in_array});
+        add_pending(pending, id, fields.is_ip(id) ? Value::ip(s) : Value::string(s), in_array);
         return simdjson::SUCCESS;
       }
       case od::json_type::number: {
@@ -96,29 +96,29 @@ struct NdjsonReader::Impl {
         if (nt == od::number_type::signed_integer) {
           std::int64_t i;
           if (auto err = value.get_int64().get(i)) return err;
-          pending.push_back({id, Value::integer(i), in_array});
+          add_pending(pending, id, Value::integer(i), in_array);
         } else if (nt == od::number_type::unsigned_integer) {
           std::uint64_t u;
           if (auto err = value.get_uint64().get(u)) return err;
-          pending.push_back({id, Value::floating(static_cast<double>(u)), in_array});
+          add_pending(pending, id, Value::floating(static_cast<double>(u)), in_array);
         } else {
           double d;
           if (auto err = value.get_double().get(d)) return err;
-          pending.push_back({id, Value::floating(d), in_array});
+          add_pending(pending, id, Value::floating(d), in_array);
         }
         return simdjson::SUCCESS;
       }
       case od::json_type::boolean: {
         bool b;
         if (auto err = value.get_bool().get(b)) return err;
-        pending.push_back({id, Value::boolean(b), in_array});
+        add_pending(pending, id, Value::boolean(b), in_array);
         return simdjson::SUCCESS;
       }
       case od::json_type::null: {
         bool is_null = false;
         if (auto err = value.is_null().get(is_null)) return err;
         if (!is_null) return simdjson::INCORRECT_TYPE;
-        if (!in_array) pending.push_back({id, Value::null(), false});
+        if (!in_array) add_pending(pending, id, Value::null(), false);
         return simdjson::SUCCESS;
       }
       case od::json_type::array: {
@@ -133,7 +133,7 @@ struct NdjsonReader::Impl {
         if (pending.size() == before) {
           // An empty array is a present field with no values: mark it so the
           // event shows an empty array rather than null.
-          pending.push_back({id, Value::null(), true});
+          add_pending(pending, id, Value::null(), true);
         }
         return simdjson::SUCCESS;
       }
