@@ -1,0 +1,56 @@
+// libFuzzer target: NDJSON events through the whole `vigil hunt` pipeline —
+// the seed pack's rules (event queries, sequences, rarity), the rule index,
+// exceptions, the triage state, the schedule emulation and the alert
+// documents. Every alert written must be valid JSON.
+#include <simdjson.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "cli/hunt_command.h"
+
+using namespace vigil;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  static const std::string dir = std::string("/tmp/vigil-fuzz-hunt-") + std::to_string(::getpid());
+  static const bool made = [] {
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    });
+    return std::filesystem::create_directories(dir);
+  }();
+  if (!made) __builtin_trap();
+  const std::string input = dir + "/events.ndjson", output = dir + "/alerts.ndjson";
+  std::ofstream(input, std::ios::binary).write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
+  HuntCommandOptions options;
+  options.rules = {VIGIL_SOURCE_DIR "/rules/windows"};
+  options.inputs = {input};
+  options.output = output;
+  options.quiet = true;
+  options.threads = 1;
+  std::FILE* saved = std::freopen("/dev/null", "w", stderr);  // the run's summary and diagnostics
+  const int rc = run_hunt_command(options);
+  (void)saved;
+  if (rc != 0 && rc != 1) __builtin_trap();  // neither usage nor input errors are possible here
+  std::ifstream in(output, std::ios::binary);
+  const std::string alerts((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  simdjson::ondemand::parser parser;
+  simdjson::padded_string padded(alerts);
+  simdjson::ondemand::document_stream stream;
+  if (parser.iterate_many(padded).get(stream) != simdjson::SUCCESS) __builtin_trap();
+  for (auto doc : stream) {
+    simdjson::ondemand::object alert;
+    if (doc.get_object().get(alert) != simdjson::SUCCESS) __builtin_trap();
+    std::string_view raw;
+    if (alert.raw_json().get(raw) != simdjson::SUCCESS) __builtin_trap();  // walks the whole alert
+  }
+  return 0;
+}
