@@ -1,6 +1,7 @@
 // `vigil alerts`: list (a table, or the documents with --json) and summary
 // (counts by rule, host or severity) over the SQLite alert store.
 #include "cli/alerts_command.h"
+#include "core/text.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -66,7 +67,7 @@ int run_alerts_command(CLI::App& app, const AlertsOptions& o) {
     std::printf("  %7s  %-9s %s\n", "alerts", o.by == "severity" ? "severity" : "highest", o.by.c_str());
     for (const auto& c : *counts) {
       std::printf("  %7llu  %-9s %s\n", static_cast<unsigned long long>(c.count), c.severity.c_str(),
-                  c.key.empty() ? "(none)" : c.key.c_str());
+                  c.key.empty() ? "(none)" : printable(c.key).c_str());
     }
     return kExitOk;
   }
@@ -80,7 +81,8 @@ int run_alerts_command(CLI::App& app, const AlertsOptions& o) {
       std::printf("%s\n", r.summary.document.c_str());
     } else {
       std::printf("%s  %-8s  %-28s  %s\n", format_timestamp(r.summary.original_time).c_str(),
-                  r.summary.severity.c_str(), r.summary.host.c_str(), r.summary.reason.c_str());
+                  printable(r.summary.severity).c_str(), printable(r.summary.host).c_str(),
+                  printable(r.summary.reason).c_str());
     }
   }
   return kExitOk;

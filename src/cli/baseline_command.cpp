@@ -100,7 +100,7 @@ std::string format_time(TimestampNs t) { return t ? format_timestamp(t) : std::s
 
 std::string readable_term(std::string term) {
   std::replace(term.begin(), term.end(), '\x1f', '|');
-  return term;
+  return printable(term);
 }
 
 int learn(const BaselineOptions& o) {
@@ -260,7 +260,7 @@ int show(const BaselineOptions& o) {
       for (const auto& r : *rows) {
         std::printf("  %8lld  %-24s  %-24s  %-20s  %s\n", static_cast<long long>(r.stats.count),
                     format_time(r.stats.first_seen).c_str(), format_time(r.stats.last_seen).c_str(),
-                    r.entity.empty() ? "(fleet)" : r.entity.c_str(), readable_term(r.term).c_str());
+                    r.entity.empty() ? "(fleet)" : printable(r.entity).c_str(), readable_term(r.term).c_str());
       }
     }
   }

@@ -5,6 +5,7 @@
 // how many events had no ECS mapping, per provider and event ID, so nothing
 // is left unmapped silently.
 #include "cli/convert_command.h"
+#include "core/text.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -84,7 +85,7 @@ int run_convert_command(const ConvertOptions& o) {
       std::fprintf(stderr, "; %llu Windows event(s) kept with winlog.* fields only (no ECS mapping for them):\n",
                    static_cast<unsigned long long>(total_unmapped));
       for (const auto& [k, n] : unmapped) {
-        std::fprintf(stderr, "  %8llu  %s\n", static_cast<unsigned long long>(n), k.c_str());
+        std::fprintf(stderr, "  %8llu  %s\n", static_cast<unsigned long long>(n), printable(k).c_str());
       }
     }
     if (o.strict && input_had_errors(stats)) return kExitInput;  // the temporary file is removed

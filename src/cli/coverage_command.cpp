@@ -1,5 +1,6 @@
 // `vigil coverage`: rule needs × data profile → verdicts, as a table or JSON.
 #include "cli/coverage_command.h"
+#include "core/text.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -230,14 +231,14 @@ int run_coverage_command(const CoverageOptions& o) {
   }
   for (const auto& [name, p] : hosts) {
     double hours = p.last > p.first ? static_cast<double>(p.last - p.first) / 3.6e12 : 0.0;
-    std::printf("\nhost %s: %llu events, %s – %s%s\n", name.c_str(), static_cast<unsigned long long>(p.events),
+    std::printf("\nhost %s: %llu events, %s – %s%s\n", printable(name).c_str(), static_cast<unsigned long long>(p.events),
                 p.first ? format_timestamp(p.first).c_str() : "?", p.last ? format_timestamp(p.last).c_str() : "?",
                 hours > 0 ? fmt::format(" ({:.3g} events/h)", p.events / hours).c_str() : "");
     std::string cats;
     for (const auto& [c, n] : p.categories) {
       if (c.find('/') == std::string::npos) cats += fmt::format("{}{} {}", cats.empty() ? "" : ", ", c.empty() ? "(none)" : c, n);
     }
-    std::printf("  categories: %s\n", cats.c_str());
+    std::printf("  categories: %s\n", printable(cats).c_str());
     std::vector<std::pair<std::uint64_t, std::string>> top;
     for (const auto& [s, n] : p.sources) top.emplace_back(n, s);
     std::sort(top.rbegin(), top.rend());
@@ -246,7 +247,7 @@ int run_coverage_command(const CoverageOptions& o) {
       sources += fmt::format("{}{} ({})", i ? ", " : "", top[i].second, top[i].first);
     }
     if (top.size() > 12) sources += fmt::format(", … {} more", top.size() - 12);
-    std::printf("  sources: %s\n", sources.c_str());
+    std::printf("  sources: %s\n", printable(sources).c_str());
     std::size_t counts[3] = {0, 0, 0};
     for (std::size_t r = 0; r < needs.size(); ++r) ++counts[static_cast<int>(verdicts[r].at(name).status)];
     std::printf("  rules: %zu ready, %zu degraded, %zu blind\n", counts[0], counts[1], counts[2]);

@@ -4,6 +4,7 @@
 // an atomically written file) in a deterministic order, and summarize on
 // stderr: alerts per rule, per severity, per host.
 #include "cli/hunt_command.h"
+#include "core/text.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -118,9 +119,9 @@ void print_summary(const std::vector<AlertLine>& alerts, const RuleSet& set, con
       return a.first.second < b.first.second;
     });
     std::fprintf(stderr, "  %-9s %7s  %s\n", "severity", "alerts", "rule");
-    for (const auto& [k, n] : rows) std::fprintf(stderr, "  %-9s %7zu  %s\n", k.first.c_str(), n, k.second.c_str());
+    for (const auto& [k, n] : rows) std::fprintf(stderr, "  %-9s %7zu  %s\n", k.first.c_str(), n, printable(k.second).c_str());
     std::fprintf(stderr, "  %-30s %7s\n", "host", "alerts");
-    for (const auto& [h, n] : by_host) std::fprintf(stderr, "  %-30s %7zu\n", h.c_str(), n);
+    for (const auto& [h, n] : by_host) std::fprintf(stderr, "  %-30s %7zu\n", printable(h).c_str(), n);
   }
   for (std::size_t r = 0; r < stats.size(); ++r) {
     const RuleRunStats& s = stats[r];
@@ -330,7 +331,7 @@ int run_hunt_command(const HuntCommandOptions& o) {
     for (const auto& [host, profile] : profiler->hosts()) {
       std::size_t counts[3] = {0, 0, 0};
       for (const RuleNeeds& n : needs) ++counts[static_cast<int>(judge(*set, n, profile).status)];
-      std::fprintf(stderr, "  %-30s %5zu / %5zu / %5zu\n", host.c_str(), counts[0], counts[1], counts[2]);
+      std::fprintf(stderr, "  %-30s %5zu / %5zu / %5zu\n", printable(host).c_str(), counts[0], counts[1], counts[2]);
     }
   }
   if (o.profile_rules) {
@@ -361,7 +362,7 @@ int run_hunt_command(const HuntCommandOptions& o) {
       std::fprintf(stderr, "  %9.1f %5.1f%% %11llu %9llu  %s\n", static_cast<double>(s.eval_ns) / 1e6,
                    total_ns ? 100.0 * static_cast<double>(s.eval_ns) / static_cast<double>(total_ns) : 0.0,
                    static_cast<unsigned long long>(s.evaluations), static_cast<unsigned long long>(s.detections),
-                   set->compiled[by_cost[n]].rule->name.c_str());
+                   printable(set->compiled[by_cost[n]].rule->name).c_str());
     }
   }
   if (o.strict && input_had_errors(stats)) return kExitInput;

@@ -1,5 +1,6 @@
 // Diagnostics printing (see input_diagnostics.h).
 #include "cli/input_diagnostics.h"
+#include "core/text.h"
 
 #include <cstdio>
 
@@ -12,11 +13,12 @@ void print_diagnostics(const ReadStats& stats) {
                static_cast<unsigned long long>(stats.warnings));
   for (const auto& d : stats.diagnostics) {
     if (d.line > 0) {
-      std::fprintf(stderr, "  %s:%llu (byte %llu): %s\n", d.file.c_str(), static_cast<unsigned long long>(d.line),
-                   static_cast<unsigned long long>(d.offset), d.reason.c_str());
+      std::fprintf(stderr, "  %s:%llu (byte %llu): %s\n", printable(d.file).c_str(),
+                   static_cast<unsigned long long>(d.line), static_cast<unsigned long long>(d.offset),
+                   printable(d.reason).c_str());
     } else {
-      std::fprintf(stderr, "  %s (byte %llu): %s\n", d.file.c_str(), static_cast<unsigned long long>(d.offset),
-                   d.reason.c_str());
+      std::fprintf(stderr, "  %s (byte %llu): %s\n", printable(d.file).c_str(), static_cast<unsigned long long>(d.offset),
+                   printable(d.reason).c_str());
     }
   }
   if (stats.diagnostics_dropped > 0) {

@@ -1,6 +1,8 @@
 // Case folding, IP and CIDR parsing.
 #include "core/text.h"
 
+#include <fmt/format.h>
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -153,6 +155,50 @@ std::optional<CidrBlock> parse_cidr(std::string_view text) {
   if (bits < 0 || bits > max_bits) return std::nullopt;
   block.prefix_bits = addr->v4 ? bits + 96 : bits;
   return block;
+}
+
+std::size_t utf8_sequence(std::string_view s) {
+  auto at = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+  auto tail = [&](std::size_t i) { return i < s.size() && (at(i) & 0xC0) == 0x80; };
+  const unsigned char b = at(0);
+  if (b >= 0xC2 && b <= 0xDF) return tail(1) ? 2 : 0;
+  if (b >= 0xE0 && b <= 0xEF) {
+    if (!tail(1) || !tail(2)) return 0;
+    if (b == 0xE0 && at(1) < 0xA0) return 0;   // overlong
+    if (b == 0xED && at(1) >= 0xA0) return 0;  // UTF-16 surrogate
+    return 3;
+  }
+  if (b >= 0xF0 && b <= 0xF4) {
+    if (!tail(1) || !tail(2) || !tail(3)) return 0;
+    if (b == 0xF0 && at(1) < 0x90) return 0;   // overlong
+    if (b == 0xF4 && at(1) >= 0x90) return 0;  // past U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+
+std::string printable(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const auto u = static_cast<unsigned char>(text[i]);
+    std::size_t n = 1;
+    bool shown = u >= 0x20 && u < 0x7f;
+    if (u >= 0x80) {
+      n = utf8_sequence(text.substr(i));
+      // C1 controls are U+0080-U+009F: 0xC2 0x80-0x9F.
+      shown = n > 0 && !(n == 2 && u == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0);
+      if (!shown) n = 1;
+    }
+    if (shown) {
+      out.append(text.data() + i, n);
+    } else {
+      out += fmt::format("\\x{:02x}", u);
+    }
+    i += n;
+  }
+  return out;
 }
 
 }  // namespace vigil

@@ -30,6 +30,14 @@ decltype(auto) with_folded(std::string_view text, Fn&& fn) {
 }
 // Appends code point `cp` encoded as UTF-8.
 void append_utf8(std::string& out, std::uint32_t cp);
+// Length of the well-formed UTF-8 sequence (RFC 3629: no overlong forms, no
+// surrogates, nothing past U+10FFFF) at the start of `s`, or 0.
+std::size_t utf8_sequence(std::string_view s);
+// Text from logs made safe to show on a terminal: control characters (C0,
+// DEL and the C1 range U+0080-U+009F) and bytes that are not well-formed
+// UTF-8 are written as \xHH, so a host or file name cannot move the cursor,
+// retitle the window or clear the screen. Everything else is kept.
+std::string printable(std::string_view text);
 bool equals_folded(std::string_view a, std::string_view b);
 // Three-way comparison of a and b after folding both.
 int compare_folded(std::string_view a, std::string_view b);

@@ -1,6 +1,8 @@
 // Value rendering: JSON for output, plain text for EQL's string().
 #include "core/value.h"
 
+#include "core/text.h"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -20,31 +22,6 @@ std::string_view kind_name(ValueKind kind) {
   return "unknown";
 }
 
-namespace {
-
-// Length of the well-formed UTF-8 sequence (RFC 3629: no overlong forms, no
-// surrogates, nothing past U+10FFFF) at the start of `s`, or 0.
-std::size_t utf8_sequence(std::string_view s) {
-  auto at = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  auto tail = [&](std::size_t i) { return i < s.size() && (at(i) & 0xC0) == 0x80; };
-  const unsigned char b = at(0);
-  if (b >= 0xC2 && b <= 0xDF) return tail(1) ? 2 : 0;
-  if (b >= 0xE0 && b <= 0xEF) {
-    if (!tail(1) || !tail(2)) return 0;
-    if (b == 0xE0 && at(1) < 0xA0) return 0;   // overlong
-    if (b == 0xED && at(1) >= 0xA0) return 0;  // UTF-16 surrogate
-    return 3;
-  }
-  if (b >= 0xF0 && b <= 0xF4) {
-    if (!tail(1) || !tail(2) || !tail(3)) return 0;
-    if (b == 0xF0 && at(1) < 0x90) return 0;   // overlong
-    if (b == 0xF4 && at(1) >= 0x90) return 0;  // past U+10FFFF
-    return 4;
-  }
-  return 0;
-}
-
-}  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');

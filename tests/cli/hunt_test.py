@@ -235,4 +235,23 @@ with tempfile.TemporaryDirectory() as tmp:
           {b["kibana.alert.group.id"] for b in blocks} == {shells[0]["kibana.alert.group.id"]} and
           shells[0].get("host.name") == "H", got)
 
+# Host names from a compromised machine reach the terminal summary: control
+# characters (ESC, BEL, C1 CSI) and invalid UTF-8 are shown as \xHH, never
+# written raw; the alert documents hold them JSON-escaped and stay valid UTF-8.
+with tempfile.TemporaryDirectory() as tmp:
+    with open(os.path.join(SEED, "..", "tests", "persistence_services_registry", "events.ndjson"), "rb") as f:
+        event = json.loads(f.readline())
+    event["host"]["name"] = "EVIL\x1b[2J\x1b]0;pwned\x07\u009b31m"
+    events = os.path.join(tmp, "esc.ndjson")
+    with open(events, "wb") as f:
+        f.write(json.dumps(event).encode() + b"\n" + b'{"host":{"name":"bad\xff"}}\n')
+    r = run(["hunt", "--rules", SEED, events])
+    check("terminal summary escapes control characters", b"\x1b" not in r.stderr and b"\x07" not in r.stderr and
+          b"\xc2\x9b" not in r.stderr and b"EVIL\\x1b[2J\\x1b]0;pwned\\x07\\xc2\\x9b31m" in r.stderr, r.stderr)
+    check("invalid UTF-8 input line reported, not echoed", b"\xff" not in r.stderr and b"not valid UTF-8" in r.stderr,
+          r.stderr)
+    got = alerts_of(r.stdout)
+    check("alerts keep the host name as it was", got and all(a["host"]["name"] == event["host"]["name"] for a in got),
+          got)
+
 checks.finish()

@@ -62,3 +62,14 @@ TEST(Text, FindTextFoldedAgreesWithTheNaiveSearch) {
   EXPECT_EQ(vigil::find_text("abc", "", 2, true), 2u);
   EXPECT_EQ(vigil::find_text("ab", "abc", 0, true), std::string_view::npos);
 }
+
+TEST(Printable, ShowsControlCharactersAndInvalidUtf8AsHexEscapes) {
+  EXPECT_EQ(printable("WKS-01.corp.example"), "WKS-01.corp.example");
+  EXPECT_EQ(printable("C:\\Users\\été\\😀.exe"), "C:\\Users\\été\\😀.exe");  // backslashes and UTF-8 kept
+  EXPECT_EQ(printable("a\x1b[2Jb"), "a\\x1b[2Jb");                            // ESC: cursor and screen control
+  EXPECT_EQ(printable("\x1b]0;title\x07"), "\\x1b]0;title\\x07");             // OSC retitle, BEL
+  EXPECT_EQ(printable(std::string("\0\t\n\r\x7f", 5)), "\\x00\\x09\\x0a\\x0d\\x7f");
+  EXPECT_EQ(printable("\xC2\x9B" "31m"), "\\xc2\\x9b31m");                    // C1 CSI (U+009B)
+  EXPECT_EQ(printable("\xC2\xA0"), "\xC2\xA0");                               // U+00A0 is not a control
+  EXPECT_EQ(printable("bad\xFF\xC0\xAF"), "bad\\xff\\xc0\\xaf");              // not UTF-8
+}
