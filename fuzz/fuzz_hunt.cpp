@@ -3,6 +3,7 @@
 // exceptions, the triage state, the schedule emulation and the alert
 // documents. Every alert written must be valid JSON.
 #include <simdjson.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstddef>
@@ -36,9 +37,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   options.output = output;
   options.quiet = true;
   options.threads = 1;
-  std::FILE* saved = std::freopen("/dev/null", "w", stderr);  // the run's summary and diagnostics
+  // The run's diagnostics go to /dev/null; stderr comes back for the
+  // sanitizers' reports (a crash inside the run is reproduced from its saved
+  // input with fuzz_hunt_replay).
+  std::fflush(stderr);
+  const int saved = ::dup(STDERR_FILENO);
+  const int null = ::open("/dev/null", O_WRONLY);
+  ::dup2(null, STDERR_FILENO);
   const int rc = run_hunt_command(options);
-  (void)saved;
+  std::fflush(stderr);
+  ::dup2(saved, STDERR_FILENO);
+  ::close(saved);
+  ::close(null);
   if (rc != 0 && rc != 1) __builtin_trap();  // neither usage nor input errors are possible here
   std::ifstream in(output, std::ios::binary);
   const std::string alerts((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

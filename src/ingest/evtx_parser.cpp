@@ -426,7 +426,9 @@ class ChunkDecoder {
 
   // Name string at `offset`: next offset (4), hash (2), char count (2), UTF-16, NUL.
   bool name_at(std::uint32_t offset, std::string& name, std::size_t& size) {
-    if (offset + 8 > chunk_.size()) return fail(offset, "name offset outside the chunk");
+    // In size_t: a 32-bit offset near 4 GiB plus 8 wraps to a small number
+    // (found by fuzz/fuzz_evtx: the check passed and the read went 4 GiB out).
+    if (static_cast<std::size_t>(offset) + 8 > chunk_.size()) return fail(offset, "name offset outside the chunk");
     std::uint16_t chars = u16(at(offset + 6));
     size = 8 + 2 * static_cast<std::size_t>(chars) + 2;
     if (offset + size > chunk_.size()) return fail(offset, "name runs past the chunk");
@@ -639,7 +641,7 @@ class ChunkDecoder {
     if (!template_at(def_offset, tmpl)) return false;
     if (def_offset == pos) {  // defined inline: skip its header (24 bytes) and data
       if (!need(pos, 24, end)) return false;
-      pos += 24 + u32(at(pos + 20));
+      pos += 24 + static_cast<std::size_t>(u32(at(pos + 20)));
     }
     if (!need(pos, 4, end)) return false;
     std::uint32_t count = u32(at(pos));

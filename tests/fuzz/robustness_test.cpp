@@ -232,6 +232,23 @@ TEST(Robustness, EvtxSurvivesFlippedBytesAndBadOffsets) {
   }
 }
 
+// A name offset of 0xFFFFFFFF in a record's template (found by
+// fuzz/fuzz_evtx): offset + 8 wrapped around in 32 bits, the bounds check
+// passed and the name was read 4 GiB past the chunk. Now the record fails
+// alone, reported, and the rest of the file still decodes.
+TEST(Robustness, EvtxNameOffsetNear4GiBIsReportedNotRead) {
+  std::string bytes = read_binary(kEvtxSample);
+  ASSERT_GT(bytes.size(), 4096u + 65536u);
+  ReadStats clean;
+  const std::uint64_t full = decode_evtx_bytes(bytes, clean);
+  bytes.replace(4853, 4, "\xff\xff\xff\xff");  // the first record's template: an element's name offset
+  ReadStats stats;
+  const std::uint64_t n = decode_evtx_bytes(bytes, stats);
+  EXPECT_LT(n, full);
+  EXPECT_GT(n, full / 2);
+  EXPECT_GE(stats.skipped, 1u);
+}
+
 // ---- the parsers added with Windows XML input and detection rules ----
 
 TEST(Robustness, EventXmlSurvivesMutationsAndTruncations) {
