@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing (libFuzzer + ASan + UBSan) of the parsers that read
 # attacker-controlled input: NDJSON documents, EQL text, rule TOML, KQL,
-# EVTX files and Windows event XML.
+# EVTX files and Windows event XML; and events through the whole hunt.
 # Builds build-fuzz/ with Clang, seeds each target from examples/, rules/
 # and ../shared (or $VIGIL_SHARED), then runs each for SECONDS (default 60).
 # A crash, leak, hang (> 10 s) or sanitizer report stops with the input
 # saved as build-fuzz/crash-*; the script then exits 1.
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
-#   (targets: ndjson eql rule kql evtx event_xml; default all)
+#   (targets: ndjson eql rule kql evtx event_xml hunt; default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(ndjson eql rule kql evtx event_xml)
+((${#targets[@]})) || targets=(ndjson eql rule kql evtx event_xml hunt)
 shared=${VIGIL_SHARED:-../shared}
 
 scripts/install-deps.sh
@@ -43,6 +43,8 @@ n=0
 grep -v '^//' examples/hunt-queries.eql | while IFS= read -r q; do seed eql "example-$((n++))" <<< "$q"; done
 for f in rules/windows/*.toml; do seed rule "$(basename "$f")" < "$f"; done
 seed event_xml example < examples/sysmon-events.xml
+for f in rules/tests/*/events.ndjson; do seed hunt "$(basename "$(dirname "$f")")" < "$f"; done
+seed hunt example < examples/windows-ecs.ndjson
 seed kql example <<< 'event.category:process and process.name:(cmd.exe or "power shell.exe" or pw*) and not user.id:"S-1-5-18"'
 if [[ -d "$shared" ]]; then
   for f in "$shared"/rules/elastic/windows/*.toml; do
@@ -55,7 +57,7 @@ if [[ -d "$shared" ]]; then
   head -c 69632 "$shared/data/evtx-edge-cases/sysmon.evtx" | seed evtx sysmon
 fi
 
-declare -A max_len=([ndjson]=8192 [eql]=2048 [rule]=16384 [kql]=2048 [evtx]=69632 [event_xml]=32768)
+declare -A max_len=([ndjson]=8192 [eql]=2048 [rule]=16384 [kql]=2048 [evtx]=69632 [event_xml]=32768 [hunt]=16384)
 status=0
 for t in "${targets[@]}"; do
   mkdir -p "$corpus/$t"
