@@ -36,6 +36,10 @@ void append_json_string(std::string& out, std::string_view s) {
       if (n == 0) {
         out += "\xEF\xBF\xBD";
         ++i;
+      } else if (n == 2 && u == 0xC2 && static_cast<unsigned char>(s[i + 1]) < 0xA0) {
+        // C1 controls (U+0080-U+009F) escaped like C0: some terminals act on them.
+        out += fmt::format("\\u{:04x}", static_cast<unsigned char>(s[i + 1]));
+        i += 2;
       } else {
         out.append(s.data() + i, n);
         i += n;
@@ -49,7 +53,7 @@ void append_json_string(std::string& out, std::string_view s) {
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
       default:
-        if (u < 0x20) {
+        if (u < 0x20 || u == 0x7f) {
           out += fmt::format("\\u{:04x}", u);
         } else {
           out.push_back(c);

@@ -23,12 +23,14 @@ const std::string kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 TEST(JsonString, EscapesQuotesBackslashesAndControlCharacters) {
   EXPECT_EQ(json("a\"b\\c"), R"("a\"b\\c")");
   EXPECT_EQ(json("\n\r\t"), R"("\n\r\t")");
-  EXPECT_EQ(json(std::string("\x00\x01\x1f\x7f", 4)), "\"\\u0000\\u0001\\u001f\x7f\"");
+  EXPECT_EQ(json(std::string("\x00\x01\x1f\x7f", 4)), R"("\u0000\u0001\u001f\u007f")");
+  // C1 controls too (U+009B is a CSI some terminals act on); U+00A0 is text.
+  EXPECT_EQ(json("\xC2\x80\xC2\x9B" "1J\xC2\xA0"), "\"\\u0080\\u009b1J\xC2\xA0\"");
 }
 
 TEST(JsonString, KeepsWellFormedUtf8) {
-  // 2, 3 and 4 bytes, the first and last code points of each length.
-  const std::string text = "\xC2\x80 \xDF\xBF \xE0\xA0\x80 \xEF\xBF\xBF \xF0\x90\x80\x80 \xF4\x8F\xBF\xBF é € 😀";
+  // 2, 3 and 4 bytes, the first (past the C1 controls) and last code points of each length.
+  const std::string text = "\xC2\xA0 \xDF\xBF \xE0\xA0\x80 \xEF\xBF\xBF \xF0\x90\x80\x80 \xF4\x8F\xBF\xBF é € 😀";
   EXPECT_EQ(json(text), "\"" + text + "\"");
 }
 
