@@ -229,7 +229,9 @@ int run_coverage_command(const CoverageOptions& o) {
       }
     }
   }
-  for (const auto& [name, p] : hosts) {
+  for (const auto& host : hosts) {
+    const std::string& name = host.first;  // a plain reference: lambdas below capture it (Clang 14 cannot capture bindings)
+    const auto& p = host.second;
     double hours = p.last > p.first ? static_cast<double>(p.last - p.first) / 3.6e12 : 0.0;
     std::printf("\nhost %s: %llu events, %s – %s%s\n", printable(name).c_str(), static_cast<unsigned long long>(p.events),
                 p.first ? format_timestamp(p.first).c_str() : "?", p.last ? format_timestamp(p.last).c_str() : "?",
