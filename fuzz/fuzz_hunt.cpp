@@ -26,7 +26,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::error_code ec;
       std::filesystem::remove_all(dir, ec);
     });
-    return std::filesystem::create_directories(dir);
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);  // a stale one from an earlier process with this pid will do
+    return std::filesystem::is_directory(dir, ec);
   }();
   if (!made) __builtin_trap();
   const std::string input = dir + "/events.ndjson", output = dir + "/alerts.ndjson";
