@@ -94,8 +94,9 @@ struct PendingField {
 };
 // Appends one, member by member. A braced PendingField pushed back is built
 // on the stack and copied as one 32-byte vector load right after the narrower
-// stores that wrote it, which the CPU cannot forward: a stall per field
-// (perf put 14 % of the NDJSON key walk's samples on that load).
+// stores that wrote it, which the CPU cannot forward (perf put 14 % of the
+// PGO build's key-walk samples on that load; the total time did not move
+// beyond the noise: BENCHMARKS.md, session 7).
 inline void add_pending(std::vector<PendingField>& pending, FieldId id, Value value, bool from_array) {
   PendingField& p = pending.emplace_back();
   p.id = id;

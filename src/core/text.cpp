@@ -177,7 +177,6 @@ std::size_t utf8_sequence(std::string_view s) {
   return 0;
 }
 
-
 std::string printable(std::string_view text) {
   std::string out;
   out.reserve(text.size());
@@ -187,8 +186,7 @@ std::string printable(std::string_view text) {
     bool shown = u >= 0x20 && u < 0x7f;
     if (u >= 0x80) {
       n = utf8_sequence(text.substr(i));
-      // C1 controls are U+0080-U+009F: 0xC2 0x80-0x9F.
-      shown = n > 0 && !(n == 2 && u == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0);
+      shown = n > 0 && !is_c1_control(text.substr(i, n));
       if (!shown) n = 1;
     }
     if (shown) {

@@ -33,6 +33,11 @@ void append_utf8(std::string& out, std::uint32_t cp);
 // Length of the well-formed UTF-8 sequence (RFC 3629: no overlong forms, no
 // surrogates, nothing past U+10FFFF) at the start of `s`, or 0.
 std::size_t utf8_sequence(std::string_view s);
+// Whether the well-formed sequence `seq` (as utf8_sequence measured it) is a
+// C1 control, U+0080-U+009F: 0xC2 followed by 0x80-0x9F.
+inline bool is_c1_control(std::string_view seq) {
+  return seq.size() == 2 && static_cast<unsigned char>(seq[0]) == 0xC2 && static_cast<unsigned char>(seq[1]) < 0xA0;
+}
 // Text from logs made safe to show on a terminal: control characters (C0,
 // DEL and the C1 range U+0080-U+009F) and bytes that are not well-formed
 // UTF-8 are written as \xHH, so a host or file name cannot move the cursor,

@@ -22,7 +22,6 @@ std::string_view kind_name(ValueKind kind) {
   return "unknown";
 }
 
-
 void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
   for (std::size_t i = 0; i < s.size();) {
@@ -36,7 +35,7 @@ void append_json_string(std::string& out, std::string_view s) {
       if (n == 0) {
         out += "\xEF\xBF\xBD";
         ++i;
-      } else if (n == 2 && u == 0xC2 && static_cast<unsigned char>(s[i + 1]) < 0xA0) {
+      } else if (is_c1_control(s.substr(i, n))) {
         // C1 controls (U+0080-U+009F) escaped like C0: some terminals act on them.
         out += fmt::format("\\u{:04x}", static_cast<unsigned char>(s[i + 1]));
         i += 2;
