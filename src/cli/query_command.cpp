@@ -115,8 +115,10 @@ int run_correlation(const QueryOptions& o, const eql::SequenceProgram& program, 
   ropts.tiebreaker = tiebreaker;
   ropts.assume_sorted = o.assume_sorted;
   ropts.limits.max_open = o.max_open_sequences;
-  auto render = [&](std::string& out, const Event& e) {
-    if (!o.count) render_event(out, e, fields, projection);  // --count keeps no event text
+  auto render = [&](const Event& e) {
+    auto out = std::make_shared<std::string>();
+    if (!o.count) render_event(*out, e, fields, projection);  // --count keeps no event text
+    return std::shared_ptr<const std::string>(std::move(out));
   };
   std::unique_ptr<eql::SequenceRunner> seq;
   std::unique_ptr<eql::SampleRunner> smp;
@@ -149,7 +151,7 @@ int run_correlation(const QueryOptions& o, const eql::SequenceProgram& program, 
       line += ",\"events\":[";
       for (std::size_t i = 0; i < m.events.size(); ++i) {
         if (i) line.push_back(',');
-        line += m.events[i] ? m.events[i]->payload : std::string("{\"missing\":true}");
+        line += m.events[i] ? m.events[i]->text() : std::string_view("{\"missing\":true}");
       }
       line += "]}";
       out.line_done();

@@ -184,7 +184,7 @@ void AdaptiveLiterals::matching(std::string_view text, WildcardScratch& scratch,
   for (std::size_t i = 0; i < literals_.size(); ++i) {
     if (find_text(text, literals_[i], 0, true) != std::string_view::npos) out.push_back(static_cast<unsigned>(i));
   }
-  if (!set) set_.count(literals_.size());
+  if (!set) set_.count(literals_.size() * (1 + text.size() / kBytesPerSearch));
 }
 
 }  // namespace vigil

@@ -55,9 +55,17 @@ HuntEngine::HuntEngine(const RuleSet& rules, HuntOptions options)
       exceptions_[i] = options_.exceptions->items_for(ids);
     }
   }
-  auto render = [this](std::string& out, const Event& e) {
-    std::string context = options_.context ? options_.context->context_json(e) : std::string();
-    keep_term_event(out, context.size() > 2 ? std::string_view(context) : std::string_view(), e);
+  // Called in input order (the merge in add()): an event several rules keep
+  // is rendered once, with the context of its moment, and shared.
+  auto render = [this](const Event& e) {
+    if (!rendered_ || rendered_ordinal_ != e.ordinal) {
+      auto out = std::make_shared<std::string>();
+      std::string context = options_.context ? options_.context->context_json(e) : std::string();
+      keep_term_event(*out, context.size() > 2 ? std::string_view(context) : std::string_view(), e);
+      rendered_ = std::move(out);
+      rendered_ordinal_ = e.ordinal;
+    }
+    return rendered_;
   };
   for (std::size_t i = 0; i < rules.compiled.size(); ++i) {
     const eql::CompiledAnyQuery& q = rules.compiled[i].query;
@@ -284,7 +292,7 @@ std::vector<std::vector<Detection>> HuntEngine::finish(std::vector<RuleRunStats>
       d.ordinal = m.last_ordinal;
       bool first = true;
       for (const auto& ev : m.events) {
-        auto [context, document] = ev ? term_event(ev->payload) : std::pair<std::string, std::string>();
+        auto [context, document] = ev ? term_event(ev->text()) : std::pair<std::string, std::string>();
         d.events.push_back(std::move(document));
         d.event_contexts.push_back(std::move(context));
         if (!ev) continue;

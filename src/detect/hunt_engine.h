@@ -118,6 +118,8 @@ class HuntEngine {
   std::vector<std::unique_ptr<Lane>> lanes_;
   std::unique_ptr<WorkerPool> workers_;
   std::vector<std::pair<std::size_t, std::size_t>> merge_positions_;  // scratch for add()
+  std::shared_ptr<const std::string> rendered_;  // the last term event rendered, for the next rule keeping it
+  std::uint64_t rendered_ordinal_ = 0;
   std::vector<std::unique_ptr<eql::SequenceRunner>> runners_;  // per compiled rule; null for event rules
   std::vector<std::unique_ptr<eql::SampleRunner>> samplers_;
   std::vector<std::unique_ptr<NewTermsRunner>> new_terms_;

@@ -45,7 +45,7 @@ void SampleRunner::add(const Event& event, EvalContext& context) {
       auto me = std::make_shared<MatcherEvent>();
       me->timestamp = event.timestamp_ns;
       me->ordinal = event.ordinal;
-      render_(me->payload, event);
+      me->payload = render_(event);
       shared = std::move(me);
     }
     list.push_back(shared);

@@ -38,7 +38,9 @@ struct MatcherEvent {
   TimestampNs timestamp = 0;
   std::uint64_t ordinal = 0;
   std::vector<TermHit> hits;
-  std::string payload;  // the rendered event
+  // The rendered event; one event kept by several rules shares one copy.
+  std::shared_ptr<const std::string> payload;
+  std::string_view text() const { return payload ? std::string_view(*payload) : std::string_view(); }
 };
 
 using MatcherEventPtr = std::shared_ptr<const MatcherEvent>;

@@ -53,7 +53,7 @@ void SequenceRunner::add_hits(const Event& event, std::vector<TermHit> hits) {
   me->timestamp = event.timestamp_ns;
   me->ordinal = event.ordinal;
   me->hits = std::move(hits);
-  render_(me->payload, event);
+  me->payload = render_(event);
   if (options_.assume_sorted) {
     matcher_.process(me);
     return;

@@ -20,8 +20,9 @@ struct RunnerOptions {
   bool assume_sorted = false;
 };
 
-// Renders an event into the payload kept for output.
-using RenderEvent = std::function<void(std::string& out, const Event& event)>;
+// Renders an event into the payload kept for output. The caller may hand
+// out one payload for every runner that keeps the same event.
+using RenderEvent = std::function<std::shared_ptr<const std::string>(const Event& event)>;
 
 class SequenceRunner {
  public:

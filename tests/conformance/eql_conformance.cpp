@@ -132,7 +132,7 @@ std::vector<std::int64_t> run_correlation(Runner& runner, FieldRegistry& fields,
   }
   std::vector<std::int64_t> ids;
   for (const auto& m : runner.finish()) {
-    for (const auto& ev : m.events) ids.push_back(ev ? std::stoll(ev->payload) : -1);
+    for (const auto& ev : m.events) ids.push_back(ev ? std::stoll(std::string(ev->text())) : -1);
   }
   return ids;
 }
@@ -252,9 +252,9 @@ void run_suite(const Suite& suite, const std::string& dir, const std::set<std::s
       if (ts_field && e.get(*ts_field).kind() == ValueKind::Int) return from_filetime(e.get(*ts_field).as_int());
       return e.timestamp_ns;
     };
-    auto render_id = [&](std::string& text, const Event& e) {
+    auto render_id = [&](const Event& e) {
       const Value& id = e.get(id_field);
-      text = std::to_string(id.kind() == ValueKind::Int ? id.as_int() : -1);
+      return std::make_shared<const std::string>(std::to_string(id.kind() == ValueKind::Int ? id.as_int() : -1));
     };
     std::vector<Row> rows;
     eql::EvalContext ctx;

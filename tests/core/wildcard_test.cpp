@@ -221,3 +221,26 @@ TEST(WildcardSet, AdaptiveLiteralsNameTheSameLiteralsBeforeAndAfterCompiling) {
   EXPECT_GT(rounds, 1000u);  // searched one by one until that cost about what compiling does
   check();
 }
+
+TEST(WildcardSet, AdaptiveLiteralsCompileSoonerForLongTexts) {
+  // Script blocks run to kilobytes: a search of one costs what hundreds of
+  // searches of a path do, and counts so.
+  const std::vector<std::string> literals = {"invoke-mimikatz", "sekurlsa", "-encodedcommand", "downloadstring"};
+  std::string block(64 * 1024, 'x');
+  block.replace(40000, 8, "SekurLSA");
+  vigil::AdaptiveLiterals adaptive(literals);
+  vigil::WildcardScratch scratch;
+  const std::uint64_t per_round = literals.size() * (1 + block.size() / vigil::AdaptiveLiterals::kBytesPerSearch);
+  const std::uint64_t bound = vigil::AdaptiveLiterals::kSearchesBeforeCompiling / per_round + 2;
+  std::uint64_t rounds = 0;
+  for (; !adaptive.is_compiled() && rounds <= bound; ++rounds) {
+    std::vector<unsigned> got;
+    adaptive.matching(block, scratch, got);
+    ASSERT_EQ(got, std::vector<unsigned>{1});
+  }
+  EXPECT_TRUE(adaptive.is_compiled()) << "after " << rounds << " rounds";
+  EXPECT_LE(rounds, bound);
+  std::vector<unsigned> got;
+  adaptive.matching(block, scratch, got);
+  EXPECT_EQ(got, std::vector<unsigned>{1});
+}

@@ -34,7 +34,7 @@ MatcherEventPtr event(std::int64_t ms, std::uint64_t ordinal, std::vector<std::u
   e->timestamp = ms * 1000000;
   e->ordinal = ordinal;
   for (auto t : terms) e->hits.push_back({t, key});
-  e->payload = payload.empty() ? std::to_string(ordinal) : payload;
+  e->payload = std::make_shared<const std::string>(payload.empty() ? std::to_string(ordinal) : payload);
   return e;
 }
 
@@ -42,7 +42,7 @@ std::vector<std::string> ids(const std::vector<SequenceMatch>& matches) {
   std::vector<std::string> out;
   for (const auto& m : matches) {
     std::string s;
-    for (const auto& e : m.events) s += (s.empty() ? "" : ",") + (e ? e->payload : std::string("-"));
+    for (const auto& e : m.events) s += (s.empty() ? "" : ",") + (e ? std::string(e->text()) : std::string("-"));
     out.push_back(s);
   }
   return out;
@@ -161,8 +161,8 @@ TEST(Sequence, RunnerOrdersByTimestampThenTiebreaker) {
   FieldId serial = c->fields.intern("serial");
   RunnerOptions options;
   options.tiebreaker = serial;
-  SequenceRunner runner(*c->program, options, [&](std::string& out, const Event& e) {
-    out = std::to_string(e.get(serial).as_int());
+  SequenceRunner runner(*c->program, options, [&](const Event& e) {
+    return std::make_shared<const std::string>(std::to_string(e.get(serial).as_int()));
   });
   EventReader reader(c->fields);
   const char* docs[] = {
