@@ -26,6 +26,7 @@
 #include "ingest/event_reader.h"
 #include "output/json_lookup.h"
 #include "store/baseline_store.h"
+#include "store/rule_cache.h"
 
 namespace vigil {
 
@@ -105,7 +106,8 @@ std::string readable_term(std::string term) {
 
 int learn(const BaselineOptions& o) {
   auto started = std::chrono::steady_clock::now();
-  auto set = compile_rules(o.rules);
+  auto rule_cache = RuleCache::open_default();
+  auto set = compile_rules(o.rules, {}, 0, rule_cache.get());
   for (const auto& d : set->diagnostics) std::fputs(format_rule_diagnostic(d).c_str(), stderr);
   if (set->failed() > 0) return kExitUsage;
   if (set->rarity_specs.empty()) {

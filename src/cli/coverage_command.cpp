@@ -16,6 +16,7 @@
 #include "coverage/coverage.h"
 #include "coverage/sysmon_config.h"
 #include "ingest/event_reader.h"
+#include "store/rule_cache.h"
 
 namespace vigil {
 
@@ -73,7 +74,8 @@ std::map<std::string, TechniqueRow> techniques_of(const RuleSet& set) {
 }  // namespace
 
 int run_coverage_command(const CoverageOptions& o) {
-  auto set = compile_rules(o.rules);
+  auto rule_cache = RuleCache::open_default();
+  auto set = compile_rules(o.rules, {}, 0, rule_cache.get());
   for (const auto& d : set->diagnostics) std::fputs(format_rule_diagnostic(d).c_str(), stderr);
   if (set->compiled.empty()) {
     std::fprintf(stderr, "vigil: no runnable rule in the given rule paths\n");

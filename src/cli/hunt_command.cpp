@@ -32,6 +32,7 @@
 #include "output/alert_document.h"
 #include "output/alert_store.h"
 #include "store/baseline_store.h"
+#include "store/rule_cache.h"
 
 namespace vigil {
 
@@ -56,6 +57,8 @@ void add_hunt_command(CLI::App& app, HuntCommandOptions& o) {
   cmd->add_flag("--no-schedule", o.no_schedule,
                 "Alert on every match once, ignoring the rules' interval/from/max_signals schedule");
   cmd->add_flag("--fail-on-alert", o.fail_on_alert, "Exit 1 when any alert was produced");
+  cmd->add_flag("--no-rule-cache", o.no_rule_cache,
+                "Parse every rule file, neither reading nor filling the parsed-rule cache (docs/rules.md)");
   cmd->add_flag("--strict", o.strict, "Exit 3 if any record is malformed or any input unreadable");
   cmd->add_flag("--quiet,-q", o.quiet, "No summary on stderr");
   cmd->add_flag("--profile-rules", o.profile_rules,
@@ -150,7 +153,8 @@ void print_summary(const std::vector<AlertLine>& alerts, const RuleSet& set, con
 
 int run_hunt_command(const HuntCommandOptions& o) {
   auto started = std::chrono::steady_clock::now();
-  auto set = compile_rules(o.rules, {}, o.threads);
+  auto rule_cache = RuleCache::open_default(o.no_rule_cache);
+  auto set = compile_rules(o.rules, {}, o.threads, rule_cache.get());
   for (const auto& d : set->diagnostics) std::fputs(format_rule_diagnostic(d).c_str(), stderr);
   if (set->compiled.empty()) {
     std::fprintf(stderr, "vigil: no runnable rule in the given rule paths\n");

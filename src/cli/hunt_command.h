@@ -20,6 +20,7 @@ struct HuntCommandOptions {
   std::vector<std::string> value_lists;  // ID=FILE
   std::vector<std::string> lists_for_all_rules;
   bool no_schedule = false;
+  bool no_rule_cache = false;
   bool fail_on_alert = false;
   bool strict = false;
   bool quiet = false;

@@ -9,6 +9,7 @@
 #include "cli/exit_codes.h"
 #include "coverage/coverage.h"
 #include "detect/rule_set.h"
+#include "store/rule_cache.h"
 
 namespace vigil {
 
@@ -17,6 +18,8 @@ void add_rules_command(CLI::App& app, RulesOptions& o) {
   rules->require_subcommand(1);
   auto* check = rules->add_subcommand("check", "Validate rule files and directories (Elastic detection-rules TOML)");
   check->add_option("paths", o.paths, "Rule files or directories (*.toml, recursively)")->required();
+  check->add_flag("--no-rule-cache", o.no_rule_cache,
+                  "Parse every rule file, neither reading nor filling the parsed-rule cache (docs/rules.md)");
   check->footer(
       "Prints one error per rule that fails (file:line:col, with a caret), then a summary.\n"
       "Exit codes: 0 every runnable rule compiled, 2 some rule failed to load or compile.");
@@ -28,7 +31,8 @@ void add_rules_command(CLI::App& app, RulesOptions& o) {
 namespace {
 
 int run_rules_explain(const RulesOptions& o) {
-  auto set = compile_rules(o.rules);
+  auto rule_cache = RuleCache::open_default();
+  auto set = compile_rules(o.rules, {}, 0, rule_cache.get());
   auto needs = rule_needs(*set);
   std::size_t shown = 0;
   for (const RuleNeeds& n : needs) {
@@ -49,7 +53,8 @@ int run_rules_explain(const RulesOptions& o) {
 }
 
 int run_rules_check(const RulesOptions& o) {
-  auto set = compile_rules(o.paths);
+  auto rule_cache = RuleCache::open_default(o.no_rule_cache);
+  auto set = compile_rules(o.paths, {}, 0, rule_cache.get());
   for (const auto& d : set->diagnostics) {
     std::fputs(format_rule_diagnostic(d).c_str(), stdout);
   }

@@ -16,6 +16,7 @@ struct RulesOptions {
   std::vector<std::string> paths;
   std::vector<std::string> rules;  // explain: rule paths
   std::string which;               // explain: rule name, rule_id or file
+  bool no_rule_cache = false;
 };
 
 void add_rules_command(CLI::App& app, RulesOptions& options);

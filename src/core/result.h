@@ -14,6 +14,7 @@ struct SourcePos {
   std::uint32_t line = 1;    // 1-based
   std::uint32_t column = 1;  // 1-based, in bytes
   std::uint32_t offset = 0;  // byte offset from the start of the text
+  bool operator==(const SourcePos&) const = default;
 };
 
 struct Error {

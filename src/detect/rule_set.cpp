@@ -121,11 +121,11 @@ bool add_rarity(RuleSet& set, const Rule& rule, CompiledRule& c, const eql::Comp
 }  // namespace
 
 std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, const eql::CompileOptions& options,
-                                       unsigned threads) {
+                                       unsigned threads, ParsedRuleCache* cache) {
   auto set = std::make_unique<RuleSet>();
   set->category_field = set->fields.intern(options.event_category_field);
   set->index = std::make_unique<RuleIndex>(set->category_field, set->fields.intern("event.type"));
-  LoadedRules loaded = load_rules(paths, threads);
+  LoadedRules loaded = load_rules(paths, threads, cache);
   set->files = loaded.files;
   set->diagnostics = std::move(loaded.diagnostics);
   for (auto& d : set->diagnostics) d.error.pos.offset = offset_of(d.text, d.error.pos.line, d.error.pos.column);

@@ -58,9 +58,10 @@ struct RuleSet {
 
 // Loads and compiles every rule under `paths`. Problems go to diagnostics,
 // with positions in the rule file (EQL errors point into the query there).
-// Rule files are parsed on `threads` threads (0: one per core).
+// Rule files are parsed on `threads` threads (0: one per core), unless
+// `cache` holds them already.
 std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, const eql::CompileOptions& options = {},
-                                       unsigned threads = 0);
+                                       unsigned threads = 0, ParsedRuleCache* cache = nullptr);
 
 // A diagnostic in the compiler format ("error:" or "warning:"), with its caret line.
 std::string format_rule_diagnostic(const RuleDiagnostic& d);

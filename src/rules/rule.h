@@ -18,23 +18,27 @@ struct ThreatEntry {  // one ATT&CK reference: tactic, technique or sub-techniqu
   std::string id;
   std::string name;
   std::string reference;
+  bool operator==(const ThreatEntry&) const = default;
 };
 
 struct ThreatTechnique {
   ThreatEntry technique;
   std::vector<ThreatEntry> subtechniques;
+  bool operator==(const ThreatTechnique&) const = default;
 };
 
 struct Threat {
   std::string framework = "MITRE ATT&CK";
   ThreatEntry tactic;
   std::vector<ThreatTechnique> techniques;
+  bool operator==(const Threat&) const = default;
 };
 
 struct AlertSuppression {
   std::vector<std::string> group_by;
   std::int64_t duration_ns = 0;  // 0: per rule execution
   std::string missing_fields_strategy = "suppress";  // or "doNotSuppress"
+  bool operator==(const AlertSuppression&) const = default;
 };
 
 // A rarity condition (vigil's `[[vigil.rarity]]` tables, docs/baselines.md):
@@ -48,6 +52,7 @@ struct RarityCondition {
   std::string population;           // optional EQL event query: which events count and are tested
   int max_count = 0;                // 0: first time seen
   SourcePos pos;                    // the [[vigil.rarity]] table in the rule file
+  bool operator==(const RarityCondition&) const = default;
 };
 
 struct Rule {
@@ -90,6 +95,8 @@ struct Rule {
 
   // [metadata] and every key not interpreted above: dotted key → JSON value.
   std::map<std::string, std::string> extra;
+
+  bool operator==(const Rule&) const = default;
 };
 
 // "5m", "30s", "1h", "2d" → nanoseconds.

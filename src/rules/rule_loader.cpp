@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/hash.h"
 #include "core/text.h"
 #include "core/worker_pool.h"
 
@@ -386,7 +387,14 @@ Result<Rule> parse_rule_toml(std::string_view text, const std::string& file) {
   return rule;
 }
 
-LoadedRules load_rules(const std::vector<std::string>& paths, unsigned threads_wanted) {
+std::string rule_cache_key(const std::string& path, std::string_view text) {
+  // Two differently seeded 64-bit hashes of the text, its length and the
+  // path: another text under the same key would take a 128-bit collision.
+  return fmt::format("{:016x}{:016x}:{}:{}", fast_hash(text, 0x9e3779b97f4a7c15ull), fast_hash(text, 0xc2b2ae3d27d4eb4full),
+                     text.size(), path);
+}
+
+LoadedRules load_rules(const std::vector<std::string>& paths, unsigned threads_wanted, ParsedRuleCache* cache) {
   LoadedRules out;
   std::vector<std::string> files;
   for (const auto& p : paths) {
@@ -406,37 +414,66 @@ LoadedRules load_rules(const std::vector<std::string>& paths, unsigned threads_w
   }
   // Files parse independently: on every core, each into its own slot, then
   // taken in file order (TOML parsing is most of loading a rule directory).
+  // Files the cache holds (same path, same text) are not parsed.
   struct Parsed {
+    std::string text;
+    std::string key;
+    bool readable = false;
     std::optional<Rule> rule;
     std::optional<RuleDiagnostic> diagnostic;
   };
   std::vector<Parsed> parsed(files.size());
-  auto parse_one = [&](std::size_t i) {
-    const std::string& file = files[i];
-    std::ifstream in(file, std::ios::binary);
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    std::ifstream in(files[i], std::ios::binary);
     if (!in) {
-      parsed[i].diagnostic = RuleDiagnostic{file, Error{"rule.io", "cannot read the file", {1, 1, 0}}, {}};
-      return;
+      parsed[i].diagnostic = RuleDiagnostic{files[i], Error{"rule.io", "cannot read the file", {1, 1, 0}}, {}};
+      continue;
     }
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto rule = parse_rule_toml(text, file);
+    parsed[i].text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    parsed[i].readable = true;
+    if (cache) parsed[i].key = rule_cache_key(files[i], parsed[i].text);
+  }
+  if (cache) {
+    std::vector<std::string> keys;
+    std::vector<std::size_t> asked;
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      if (!parsed[i].readable) continue;
+      keys.push_back(parsed[i].key);
+      asked.push_back(i);
+    }
+    std::vector<std::optional<Rule>> found = cache->find(keys);
+    for (std::size_t k = 0; k < found.size() && k < asked.size(); ++k) parsed[asked[k]].rule = std::move(found[k]);
+  }
+  std::vector<std::size_t> to_parse;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    if (parsed[i].readable && !parsed[i].rule) to_parse.push_back(i);
+  }
+  auto parse_one = [&](std::size_t i) {
+    auto rule = parse_rule_toml(parsed[i].text, files[i]);
     if (!rule) {
-      parsed[i].diagnostic = RuleDiagnostic{file, rule.error(), std::move(text)};
+      parsed[i].diagnostic = RuleDiagnostic{files[i], rule.error(), std::move(parsed[i].text)};
       return;
     }
     parsed[i].rule = std::move(*rule);
   };
   constexpr std::size_t kFilesPerThread = 32;
   const std::size_t threads =
-      std::min<std::size_t>(resolve_threads(threads_wanted), (files.size() + kFilesPerThread - 1) / kFilesPerThread);
+      std::min<std::size_t>(resolve_threads(threads_wanted), (to_parse.size() + kFilesPerThread - 1) / kFilesPerThread);
   std::atomic<std::size_t> next{0};
   auto work = [&] {
-    for (std::size_t i; (i = next.fetch_add(1)) < files.size();) parse_one(i);
+    for (std::size_t k; (k = next.fetch_add(1)) < to_parse.size();) parse_one(to_parse[k]);
   };
   std::vector<std::thread> helpers;
   for (std::size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
   work();
   for (auto& h : helpers) h.join();
+  if (cache) {
+    std::vector<std::pair<std::string, const Rule*>> fresh;
+    for (std::size_t i : to_parse) {
+      if (parsed[i].rule) fresh.emplace_back(parsed[i].key, &*parsed[i].rule);
+    }
+    if (!fresh.empty()) cache->store(fresh);
+  }
   for (Parsed& p : parsed) {
     ++out.files;
     if (p.rule) {

@@ -4,7 +4,9 @@
 // and loading goes on with the other files.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/result.h"
@@ -25,9 +27,25 @@ struct LoadedRules {
   std::size_t files = 0;
 };
 
+// Rules parsed before, each under a key that names its file's path and
+// text (store/rule_cache.h keeps them on disk). Only rules that loaded
+// without a diagnostic are stored: a file with an error is parsed every
+// time, so its message and caret come from the parser.
+class ParsedRuleCache {
+ public:
+  virtual ~ParsedRuleCache() = default;
+  // The rules stored under `keys`, in the same order (nothing where none).
+  virtual std::vector<std::optional<Rule>> find(const std::vector<std::string>& keys) = 0;
+  virtual void store(const std::vector<std::pair<std::string, const Rule*>>& rules) = 0;
+};
+
 // Loads every rule under `paths` (files or directories), in path order.
-// Files are parsed on `threads` threads (0: one per core).
-LoadedRules load_rules(const std::vector<std::string>& paths, unsigned threads = 0);
+// Files are parsed on `threads` threads (0: one per core); with a cache, a
+// file whose path and text were parsed before is taken from it.
+LoadedRules load_rules(const std::vector<std::string>& paths, unsigned threads = 0, ParsedRuleCache* cache = nullptr);
+
+// The cache key of the rule file `path` holding `text`.
+std::string rule_cache_key(const std::string& path, std::string_view text);
 
 // Parses one rule from TOML text (`file` names it in positions).
 Result<Rule> parse_rule_toml(std::string_view text, const std::string& file);

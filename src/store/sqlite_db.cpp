@@ -55,6 +55,10 @@ void Statement::bind(int i, std::string_view s) {
 
 void Statement::bind(int i, std::int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
 
+void Statement::bind_blob(int i, std::string_view bytes) {
+  sqlite3_bind_blob64(stmt_, i, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
+}
+
 bool Statement::step() {
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
@@ -71,6 +75,12 @@ std::string Statement::text(int col) const {
   const unsigned char* t = sqlite3_column_text(stmt_, col);
   return t ? std::string(reinterpret_cast<const char*>(t), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
            : std::string();
+}
+
+std::string_view Statement::blob(int col) const {
+  const void* b = sqlite3_column_blob(stmt_, col);
+  return b ? std::string_view(static_cast<const char*>(b), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+           : std::string_view();
 }
 
 std::int64_t Statement::integer(int col) const { return sqlite3_column_int64(stmt_, col); }

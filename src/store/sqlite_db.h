@@ -46,11 +46,13 @@ class Statement {
   bool ok() const { return stmt_ != nullptr; }
   void bind(int i, std::string_view s);
   void bind(int i, std::int64_t v);
+  void bind_blob(int i, std::string_view bytes);
   // SQLITE_ROW → true; SQLITE_DONE → false; anything else → false and failed().
   bool step();
   bool failed() const { return failed_; }
   void reset();
   std::string text(int col) const;
+  std::string_view blob(int col) const;  // valid until the next step() or reset()
   std::int64_t integer(int col) const;
 
  private:

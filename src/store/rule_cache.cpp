@@ -1,0 +1,133 @@
+// RuleCache implementation.
+#include "store/rule_cache.h"
+
+#include <elf.h>
+#include <link.h>
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "rules/rule_codec.h"
+
+namespace vigil {
+namespace {
+
+constexpr std::int64_t kKeepSeconds = 30LL * 24 * 3600;
+// A cache another vigil holds locked is skipped after this long, not waited for.
+constexpr int kBusyMillis = 200;
+
+std::int64_t now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+int find_build_id(struct dl_phdr_info* info, std::size_t, void* out) {
+  // The first object listed is the program itself.
+  auto* id = static_cast<std::string*>(out);
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_NOTE) continue;
+    const char* p = reinterpret_cast<const char*>(info->dlpi_addr + ph.p_vaddr);
+    const char* end = p + ph.p_memsz;
+    while (p + sizeof(ElfW(Nhdr)) <= end) {
+      ElfW(Nhdr) note;
+      std::memcpy(&note, p, sizeof note);
+      const char* name = p + sizeof note;
+      const char* desc = name + ((note.n_namesz + 3) & ~3u);
+      const char* next = desc + ((note.n_descsz + 3) & ~3u);
+      if (next > end) break;
+      if (note.n_type == NT_GNU_BUILD_ID && note.n_namesz == 4 && std::memcmp(name, "GNU", 4) == 0) {
+        for (std::size_t k = 0; k < note.n_descsz; ++k) *id += fmt::format("{:02x}", static_cast<unsigned char>(desc[k]));
+        return 1;
+      }
+      p = next;
+    }
+  }
+  return 1;  // only the program: stop after the first object
+}
+
+}  // namespace
+
+std::string program_build_id() {
+  std::string id;
+  dl_iterate_phdr(find_build_id, &id);
+  return id;
+}
+
+std::optional<std::string> RuleCache::default_dir() {
+  if (const char* dir = std::getenv("VIGIL_CACHE_DIR")) {
+    if (*dir == '\0') return std::nullopt;
+    return std::string(dir);
+  }
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return std::string(xdg) + "/vigil";
+  if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.cache/vigil";
+  return std::nullopt;
+}
+
+std::unique_ptr<RuleCache> RuleCache::open_default(bool disabled) {
+  if (disabled) return nullptr;
+  std::optional<std::string> dir = default_dir();
+  return dir ? open(*dir) : nullptr;
+}
+
+std::unique_ptr<RuleCache> RuleCache::open(const std::string& dir) {
+  std::string build = program_build_id();
+  if (build.empty()) return nullptr;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return nullptr;
+  auto db = SqliteDb::open(dir + "/rules.sqlite",
+                           "CREATE TABLE IF NOT EXISTS parsed_rules ("
+                           "  key TEXT PRIMARY KEY,"  // build id, then rule_cache_key()
+                           "  rule BLOB NOT NULL,"
+                           "  stored INTEGER NOT NULL);");
+  if (!db) return nullptr;
+  sqlite3_busy_timeout((*db)->get(), kBusyMillis);
+  return std::unique_ptr<RuleCache>(new RuleCache(std::move(*db), std::move(build)));
+}
+
+std::vector<std::optional<Rule>> RuleCache::find(const std::vector<std::string>& keys) {
+  std::vector<std::optional<Rule>> out(keys.size());
+  Statement select(*db_, "SELECT rule FROM parsed_rules WHERE key = ?");
+  if (!select.ok() || !db_->exec("BEGIN")) return out;  // one read transaction for every lookup
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    select.reset();
+    select.bind(1, build_ + ":" + keys[i]);
+    if (!select.step()) continue;
+    out[i] = decode_rule(select.blob(0));
+    if (out[i]) ++hits_;
+  }
+  select.reset();
+  (void)db_->exec("COMMIT");
+  return out;
+}
+
+void RuleCache::store(const std::vector<std::pair<std::string, const Rule*>>& rules) {
+  if (!db_->exec("BEGIN IMMEDIATE")) return;
+  const std::int64_t now = now_seconds();
+  Statement insert(*db_, "INSERT OR REPLACE INTO parsed_rules (key, rule, stored) VALUES (?, ?, ?)");
+  bool ok = insert.ok();
+  for (const auto& [key, rule] : rules) {
+    if (!ok) break;
+    insert.reset();
+    insert.bind(1, build_ + ":" + key);
+    insert.bind_blob(2, encode_rule(*rule));
+    insert.bind(3, now);
+    insert.step();
+    ok = !insert.failed();
+  }
+  insert.reset();
+  Statement prune(*db_, "DELETE FROM parsed_rules WHERE stored < ?");
+  if (ok && prune.ok()) {
+    prune.bind(1, now - kKeepSeconds);
+    prune.step();
+    ok = !prune.failed();
+  }
+  (void)db_->exec(ok ? "COMMIT" : "ROLLBACK");
+}
+
+}  // namespace vigil

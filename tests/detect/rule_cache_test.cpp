@@ -1,0 +1,183 @@
+// The parsed-rule cache: the binary form of a rule gives back the same rule
+// for every Elastic rule; a rule directory loaded twice comes the second time
+// from the cache, unchanged, with the same diagnostics; changed files and
+// files with errors are parsed; an unusable cache is ignored.
+#include "store/rule_cache.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "detect/rule_set.h"
+#include "rules/rule_codec.h"
+
+using namespace vigil;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<fs::path> rule_files(const fs::path& dir) {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.path().extension() == ".toml") out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    path_ = fs::temp_directory_path() / ("vigil-rule-cache-" + std::to_string(::getpid()) + "-" +
+                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// A directory of `n` Elastic Windows rules (copies: the test changes them).
+fs::path copy_rules(const TempDir& dir, std::size_t n) {
+  fs::path rules = dir.path() / "rules";
+  fs::create_directories(rules);
+  auto files = rule_files(fs::path(VIGIL_SHARED_DIR) / "rules/elastic/windows");
+  for (std::size_t i = 0; i < n && i < files.size(); ++i) fs::copy_file(files[i], rules / files[i].filename());
+  return rules;
+}
+
+}  // namespace
+
+TEST(RuleCodec, EveryElasticAndSeedRuleDecodesToTheSameRule) {
+  std::size_t checked = 0;
+  for (const fs::path& dir : {fs::path(VIGIL_SHARED_DIR) / "rules/elastic", fs::path(VIGIL_SOURCE_DIR) / "rules"}) {
+    for (const fs::path& file : rule_files(dir)) {
+      auto rule = parse_rule_toml(slurp(file), file.string());
+      if (!rule) continue;
+      std::string bytes = encode_rule(*rule);
+      std::optional<Rule> back = decode_rule(bytes);
+      ASSERT_TRUE(back) << file;
+      EXPECT_TRUE(*back == *rule) << file;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 480u);
+}
+
+TEST(RuleCodec, DamagedBytesDecodeToNothing) {
+  auto file = rule_files(fs::path(VIGIL_SHARED_DIR) / "rules/elastic/windows").front();
+  auto rule = parse_rule_toml(slurp(file), file.string());
+  ASSERT_TRUE(rule);
+  const std::string bytes = encode_rule(*rule);
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_FALSE(decode_rule(std::string_view(bytes).substr(0, n))) << "a prefix of " << n << " bytes";
+  }
+  EXPECT_FALSE(decode_rule(bytes + "x")) << "trailing bytes";
+  std::string other_format = bytes;
+  other_format[0] = static_cast<char>(other_format[0] + 1);
+  EXPECT_FALSE(decode_rule(other_format));
+  // Any single damaged byte: nothing, or some rule — never a crash or a hang.
+  for (std::size_t i = 1; i < bytes.size(); i += 7) {
+    std::string damaged = bytes;
+    damaged[i] = static_cast<char>(damaged[i] ^ 0xff);
+    (void)decode_rule(damaged);
+  }
+}
+
+TEST(RuleCache, SecondLoadTakesEveryRuleFromTheCacheUnchanged) {
+  TempDir dir;
+  fs::path rules = copy_rules(dir, 20);
+  LoadedRules parsed = load_rules({rules.string()}, 1);
+  ASSERT_EQ(parsed.rules.size(), 20u);
+  {
+    auto cache = RuleCache::open((dir.path() / "cache").string());
+    ASSERT_TRUE(cache);
+    LoadedRules first = load_rules({rules.string()}, 1, cache.get());
+    EXPECT_EQ(cache->hits(), 0u);
+    EXPECT_TRUE(first.rules == parsed.rules);
+  }
+  auto cache = RuleCache::open((dir.path() / "cache").string());  // as the next run opens it
+  ASSERT_TRUE(cache);
+  LoadedRules second = load_rules({rules.string()}, 2, cache.get());
+  EXPECT_EQ(cache->hits(), 20u);
+  EXPECT_TRUE(second.rules == parsed.rules);
+  EXPECT_TRUE(second.diagnostics.empty());
+}
+
+TEST(RuleCache, ChangedFileIsParsedAgain) {
+  TempDir dir;
+  fs::path rules = copy_rules(dir, 5);
+  const fs::path cache_dir = dir.path() / "cache";
+  {
+    auto cache = RuleCache::open(cache_dir.string());
+    load_rules({rules.string()}, 1, cache.get());
+  }
+  const fs::path changed = rule_files(rules).front();
+  std::string text = slurp(changed);
+  const std::size_t at = text.find("\nname = \"");
+  ASSERT_NE(at, std::string::npos);
+  text.insert(at + 9, "Renamed ");
+  std::ofstream(changed, std::ios::binary | std::ios::trunc) << text;
+  auto cache = RuleCache::open(cache_dir.string());
+  LoadedRules loaded = load_rules({rules.string()}, 1, cache.get());
+  EXPECT_EQ(cache->hits(), 4u);
+  ASSERT_EQ(loaded.rules.size(), 5u);
+  EXPECT_TRUE(loaded.rules.front().name.starts_with("Renamed ")) << loaded.rules.front().name;
+}
+
+TEST(RuleCache, DiagnosticsAreTheSameFromTheCache) {
+  TempDir dir;
+  fs::path rules = dir.path() / "rules";
+  fs::create_directories(rules);
+  // A TOML error (never cached) and an EQL error (the rule is cached; the
+  // query's position in the file must come back with it).
+  std::ofstream(rules / "bad_toml.toml") << "[rule]\nname = \"x\nrule_id = \"y\"\n";
+  std::ofstream(rules / "bad_eql.toml") << "[rule]\nname = \"n\"\nrule_id = \"r\"\ntype = \"eql\"\nlanguage = \"eql\"\n"
+                                           "description = \"d\"\nrisk_score = 21\nseverity = \"low\"\n"
+                                           "query = '''\nprocess where process.name == \"x\" and )\n'''\n";
+  auto diagnostics = [&](ParsedRuleCache* cache) {
+    auto set = compile_rules({rules.string()}, {}, 1, cache);
+    std::string out;
+    for (const auto& d : set->diagnostics) out += format_rule_diagnostic(d);
+    return out;
+  };
+  const std::string expected = diagnostics(nullptr);
+  ASSERT_NE(expected.find("bad_toml.toml:2:"), std::string::npos) << expected;
+  ASSERT_NE(expected.find("bad_eql.toml:10:39:"), std::string::npos) << expected;
+  for (int run = 0; run < 2; ++run) {
+    auto cache = RuleCache::open((dir.path() / "cache").string());
+    ASSERT_TRUE(cache);
+    EXPECT_EQ(diagnostics(cache.get()), expected) << "run " << run;
+    EXPECT_EQ(cache->hits(), run == 0 ? 0u : 1u);  // only the rule that parsed
+  }
+}
+
+TEST(RuleCache, UnusableCacheIsIgnored) {
+  TempDir dir;
+  fs::path rules = copy_rules(dir, 3);
+  // Not a database.
+  fs::create_directories(dir.path() / "garbage");
+  std::ofstream(dir.path() / "garbage" / "rules.sqlite") << std::string(8192, 'x');
+  EXPECT_FALSE(RuleCache::open((dir.path() / "garbage").string()));
+  // A file where the directory should be.
+  std::ofstream(dir.path() / "plain-file") << "x";
+  EXPECT_FALSE(RuleCache::open((dir.path() / "plain-file").string()));
+  EXPECT_EQ(load_rules({rules.string()}, 1, nullptr).rules.size(), 3u);
+}
+
+TEST(RuleCache, KeyedByTheBuildOfThisProgram) {
+  // Another binary (another build id) never reads this one's entries.
+  EXPECT_EQ(program_build_id().size(), 40u) << "GNU build ids are 20 bytes (SHA-1)";
+}
