@@ -4,7 +4,10 @@ to ECS NDJSON (real telemetry, 2.4 GB): MB/s, events/s and peak memory, on one
 thread and on all, for the 391 EQL rules (the Hunt issue's target set) and
 for every rule vigil runs (EQL, KQL and new_terms: 457), next to the bare
 read of the same file (`vigil query` with a query that matches nothing) to
-separate reading from matching.
+separate reading from matching, and the start alone (rules loaded, no input)
+with the parsed-rule cache filled and without it. The hunt rows run with the
+cache filled (an untimed `vigil rules check` fills it first), as every run
+after the first does; one row shows a run that parses every rule file.
 
 usage: run_hunt_bench.py VIGIL SHARED_DIR
 """
@@ -46,6 +49,15 @@ def main():
             with open(path, encoding="utf-8") as f:
                 if re.search(r'^language = "eql"', f.read(), re.M):
                     os.symlink(os.path.abspath(path), os.path.join(eql_only, os.path.basename(path)))
+        for rule_dir in (eql_only, rules):
+            subprocess.run([vigil, "rules", "check", rule_dir], check=True, capture_output=True)
+        for cache, flags in (("cached", []), ("--no-rule-cache", ["--no-rule-cache"])):
+            secs, rss, _, _ = min((timed([vigil, "hunt", "-q", "--threads", "1", *flags, "--rules", rules, "-o",
+                                          "/dev/null", os.devnull]) for _ in range(3)), key=lambda r: r[0])
+            print(f"{'start only: all rules loaded, no input, ' + cache:52} {secs:8.2f} {'':>7} {'':>10} {rss / 1024:8.0f}M")
+        secs, rss, _, _ = min((timed([vigil, "hunt", "--threads", "1", "--no-rule-cache", "--rules", rules, "-o",
+                                      "/dev/null", data]) for _ in range(2)), key=lambda r: r[0])
+        row("vigil hunt, all rules, 1 thread, --no-rule-cache", secs, rss)
         for label, rule_dir in ((f"{len(os.listdir(eql_only))} EQL rules", eql_only), ("all rules", rules)):
             for threads in ("1", "0"):
                 secs, rss, _, err = min((timed([vigil, "hunt", "--threads", threads, "--rules", rule_dir, "-o",

@@ -272,16 +272,34 @@ void assemble_event_fields(std::vector<PendingField>& pending, std::size_t field
   event.field_slots = slots;
   event.field_values = values;
   event.field_count = static_cast<std::uint32_t>(field_count);
-  // Fast path: each field seen once and no arrays.
+  // Fast path: each field seen once, an array's values in one run (ECS
+  // documents: `"category":["process"]`, `"type":["start"]`).
   std::uint32_t placed = 0;
   bool simple = true;
-  for (const auto& p : pending) {
-    if (p.from_array || slots[p.id] != 0) {
+  for (std::size_t i = 0; i < pending.size();) {
+    const PendingField& p = pending[i];
+    if (slots[p.id] != 0) {
       simple = false;
       break;
     }
-    values[placed++] = p.value;
+    if (!p.from_array) {
+      values[placed++] = p.value;
+      slots[p.id] = placed;
+      ++i;
+      continue;
+    }
+    std::size_t end = i + 1;
+    while (end < pending.size() && pending[end].id == p.id && pending[end].from_array) ++end;
+    std::uint32_t count = 0;
+    for (std::size_t k = i; k < end; ++k) count += !pending[k].value.is_null();  // empty-array placeholders add nothing
+    Value* items = arena.allocate_array<Value>(count ? count : 1);
+    std::uint32_t filled = 0;
+    for (std::size_t k = i; k < end; ++k) {
+      if (!pending[k].value.is_null()) items[filled++] = pending[k].value;
+    }
+    values[placed++] = Value::array({items, count});
     slots[p.id] = placed;
+    i = end;
   }
   if (simple) return;
   // Arrays or repeated keys: count per field, then place every value in
