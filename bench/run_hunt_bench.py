@@ -54,7 +54,7 @@ def main():
         for cache, flags in (("cached", []), ("--no-rule-cache", ["--no-rule-cache"])):
             secs, rss, _, _ = min((timed([vigil, "hunt", "-q", "--threads", "1", *flags, "--rules", rules, "-o",
                                           "/dev/null", os.devnull]) for _ in range(3)), key=lambda r: r[0])
-            print(f"{'start only: all rules loaded, no input, ' + cache:52} {secs:8.2f} {'':>7} {'':>10} {rss / 1024:8.0f}M")
+            print(f"{'start only (all rules, no input), ' + cache:52} {secs:8.2f} {'':>7} {'':>10} {rss / 1024:8.0f}M")
         secs, rss, _, _ = min((timed([vigil, "hunt", "--threads", "1", "--no-rule-cache", "--rules", rules, "-o",
                                       "/dev/null", data]) for _ in range(2)), key=lambda r: r[0])
         row("vigil hunt, all rules, 1 thread, --no-rule-cache", secs, rss)
