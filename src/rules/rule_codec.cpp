@@ -1,10 +1,11 @@
 // Rule codec. Every member of Rule (and of the structs it holds) is named
-// once, in the visit functions below; encoding and decoding walk the same
+// once, in the members() lists below; encoding and decoding walk the same
 // list. Integers are zigzag varints, strings and lists are length-prefixed.
 #include "rules/rule_codec.h"
 
 #include <cstdint>
 #include <map>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -15,9 +16,9 @@ namespace {
 constexpr std::uint8_t kFormat = 1;
 
 // A member added to Rule changes its size: this fails until the member is
-// added to visit(Rule) below (and kFormat is raised), so no rule loaded from
+// added to members(Rule) below (and kFormat is raised), so no rule loaded from
 // the cache silently lacks it. Sizes as libstdc++ on x86-64 lays them out.
-static_assert(sizeof(Rule) == 872, "Rule changed: add the new member to visit() in rule_codec.cpp, raise kFormat");
+static_assert(sizeof(Rule) == 872, "Rule changed: add the new member to members() in rule_codec.cpp, raise kFormat");
 
 template <typename T>
 struct is_vector : std::false_type {};
@@ -28,99 +29,27 @@ struct is_optional : std::false_type {};
 template <typename T>
 struct is_optional<std::optional<T>> : std::true_type {};
 
-template <typename Io, typename E>
-void visit(Io& io, E& e)
-  requires std::is_same_v<std::remove_const_t<E>, ThreatEntry>
-{
-  io(e.id);
-  io(e.name);
-  io(e.reference);
-}
+template <typename T, typename U>
+concept Unqualified = std::is_same_v<std::remove_const_t<T>, U>;
 
-template <typename Io, typename T>
-void visit(Io& io, T& t)
-  requires std::is_same_v<std::remove_const_t<T>, ThreatTechnique>
-{
-  io(t.technique);
-  io(t.subtechniques);
+// The members of each struct, in their encoded order.
+auto members(Unqualified<ThreatEntry> auto& e) { return std::tie(e.id, e.name, e.reference); }
+auto members(Unqualified<ThreatTechnique> auto& t) { return std::tie(t.technique, t.subtechniques); }
+auto members(Unqualified<Threat> auto& t) { return std::tie(t.framework, t.tactic, t.techniques); }
+auto members(Unqualified<AlertSuppression> auto& s) {
+  return std::tie(s.group_by, s.duration_ns, s.missing_fields_strategy);
 }
-
-template <typename Io, typename T>
-void visit(Io& io, T& t)
-  requires std::is_same_v<std::remove_const_t<T>, Threat>
-{
-  io(t.framework);
-  io(t.tactic);
-  io(t.techniques);
+auto members(Unqualified<SourcePos> auto& p) { return std::tie(p.line, p.column, p.offset); }
+auto members(Unqualified<RarityCondition> auto& c) {
+  return std::tie(c.fields, c.scope, c.population, c.max_count, c.pos);
 }
-
-template <typename Io, typename S>
-void visit(Io& io, S& s)
-  requires std::is_same_v<std::remove_const_t<S>, AlertSuppression>
-{
-  io(s.group_by);
-  io(s.duration_ns);
-  io(s.missing_fields_strategy);
-}
-
-template <typename Io, typename P>
-void visit(Io& io, P& p)
-  requires std::is_same_v<std::remove_const_t<P>, SourcePos>
-{
-  io(p.line);
-  io(p.column);
-  io(p.offset);
-}
-
-template <typename Io, typename C>
-void visit(Io& io, C& c)
-  requires std::is_same_v<std::remove_const_t<C>, RarityCondition>
-{
-  io(c.fields);
-  io(c.scope);
-  io(c.population);
-  io(c.max_count);
-  io(c.pos);
-}
-
-template <typename Io, typename R>
-void visit(Io& io, R& r)
-  requires std::is_same_v<std::remove_const_t<R>, Rule>
-{
-  io(r.file);
-  io(r.query_pos);
-  io(r.query_multiline_literal);
-  io(r.rule_id);
-  io(r.name);
-  io(r.description);
-  io(r.severity);
-  io(r.risk_score);
-  io(r.type);
-  io(r.language);
-  io(r.query);
-  io(r.interval_ns);
-  io(r.lookback_ns);
-  io(r.from);
-  io(r.interval);
-  io(r.max_signals);
-  io(r.version);
-  io(r.tags);
-  io(r.index);
-  io(r.references);
-  io(r.false_positives);
-  io(r.author);
-  io(r.license);
-  io(r.note);
-  io(r.building_block_type);
-  io(r.timestamp_override);
-  io(r.threat);
-  io(r.exceptions_list);
-  io(r.alert_suppression);
-  io(r.new_terms_fields);
-  io(r.new_terms_history_window_start);
-  io(r.new_terms_history_ns);
-  io(r.rarity);
-  io(r.extra);
+auto members(Unqualified<Rule> auto& r) {
+  return std::tie(r.file, r.query_pos, r.query_multiline_literal, r.rule_id, r.name, r.description, r.severity,
+                  r.risk_score, r.type, r.language, r.query, r.interval_ns, r.lookback_ns, r.from, r.interval,
+                  r.max_signals, r.version, r.tags, r.index, r.references, r.false_positives, r.author, r.license,
+                  r.note, r.building_block_type, r.timestamp_override, r.threat, r.exceptions_list,
+                  r.alert_suppression, r.new_terms_fields, r.new_terms_history_window_start, r.new_terms_history_ns,
+                  r.rarity, r.extra);
 }
 
 class Encoder {
@@ -150,7 +79,7 @@ class Encoder {
         (*this)(value);
       }
     } else {
-      visit(*this, v);
+      std::apply([this](const auto&... m) { ((*this)(m), ...); }, members(v));
     }
   }
 
@@ -213,7 +142,7 @@ class Decoder {
         v.emplace(std::move(key), std::move(value));
       }
     } else {
-      visit(*this, v);
+      std::apply([this](auto&... m) { ((*this)(m), ...); }, members(v));
     }
   }
 
