@@ -91,10 +91,15 @@ struct AlertLine {
 };
 
 void print_summary(const std::vector<AlertLine>& alerts, const RuleSet& set, const std::vector<RuleRunStats>& stats,
-                   std::uint64_t events, std::uint64_t bytes, double seconds, std::size_t inputs) {
+                   std::uint64_t events, std::uint64_t bytes, double seconds, std::size_t inputs,
+                   std::size_t cached_files) {
   std::fprintf(stderr, "vigil hunt: %zu rules over %llu events (%.1f MB) from %zu input(s) in %.2f s (%.0f events/s)\n",
                set.compiled.size(), static_cast<unsigned long long>(events), bytes / 1e6, inputs, seconds,
                seconds > 0 ? events / seconds : 0.0);
+  if (cached_files > 0) {
+    std::fprintf(stderr, "  %zu of %zu rule files from the parsed-rule cache (--no-rule-cache parses them all)\n",
+                 cached_files, set.files);
+  }
   std::map<std::string, std::size_t> by_severity;
   std::map<std::pair<std::string, std::string>, std::size_t> by_rule;  // (severity, name)
   std::map<std::string, std::size_t> by_host;
@@ -315,7 +320,8 @@ int run_hunt_command(const HuntCommandOptions& o) {
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   print_diagnostics(stats);
   if (!o.quiet) {
-    print_summary(alerts, *set, rule_stats, engine.events(), stats.bytes, seconds, o.inputs.size());
+    print_summary(alerts, *set, rule_stats, engine.events(), stats.bytes, seconds, o.inputs.size(),
+                  rule_cache ? rule_cache->hits() : 0);
     if (duplicates) {
       std::fprintf(stderr, "note: %llu alert(s) for events read more than once were written once\n",
                    static_cast<unsigned long long>(duplicates));

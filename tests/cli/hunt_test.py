@@ -254,4 +254,41 @@ with tempfile.TemporaryDirectory() as tmp:
     check("alerts keep the host name as it was", got and all(a["host"]["name"] == event["host"]["name"] for a in got),
           got)
 
+with tempfile.TemporaryDirectory() as tmp:
+    # The parsed-rule cache: a second run takes every rule file from it and
+    # writes the same alerts; an edited file is parsed again; --no-rule-cache
+    # and VIGIL_CACHE_DIR= (empty) parse everything.
+    import shutil
+    import subprocess
+    rules = os.path.join(tmp, "rules")
+    shutil.copytree(SEED, rules)
+    data = [os.path.join(REPO, "examples", "sysmon-events.xml"), os.path.join(REPO, "examples", "windows-ecs.ndjson")]
+    env = dict(os.environ, VIGIL_CACHE_DIR=os.path.join(tmp, "cache"))
+
+    def hunt(*flags, environment=env):
+        return subprocess.run([VIGIL, "hunt", *flags, "--rules", rules, *data], capture_output=True, env=environment)
+
+    n = len([f for f in os.listdir(rules) if f.endswith(".toml")])
+    first, second = hunt(), hunt()
+    check("rule cache: first run parses", b"from the parsed-rule cache" not in first.stderr, first.stderr)
+    check("rule cache: second run takes every file from it",
+          f"{n} of {n} rule files from the parsed-rule cache".encode() in second.stderr, second.stderr)
+    check("rule cache: same alerts", first.stdout and first.stdout == second.stdout)
+    check("rule cache file", os.path.exists(os.path.join(tmp, "cache", "rules.sqlite")))
+    off = hunt("--no-rule-cache")
+    check("--no-rule-cache parses every file", b"parsed-rule cache" not in off.stderr and off.stdout == first.stdout,
+          off.stderr)
+    empty = hunt(environment=dict(os.environ, VIGIL_CACHE_DIR=""))
+    check("VIGIL_CACHE_DIR= turns the cache off", b"parsed-rule cache" not in empty.stderr, empty.stderr)
+    edited = sorted(f for f in os.listdir(rules) if f.endswith(".toml"))[0]
+    with open(os.path.join(rules, edited)) as f:
+        text = f.read()
+    with open(os.path.join(rules, edited), "w") as f:
+        f.write(re.sub(r'^name = "', 'name = "Edited ', text, count=1, flags=re.M))
+    third = hunt()
+    check("rule cache: an edited file is parsed again",
+          f"{n - 1} of {n} rule files from the parsed-rule cache".encode() in third.stderr, third.stderr)
+    r = subprocess.run([VIGIL, "rules", "check", rules], capture_output=True, env=env)
+    check("rules check with the cache", r.returncode == 0 and b"0 failed" in r.stdout, r.stdout)
+
 checks.finish()
