@@ -74,30 +74,57 @@ std::unique_ptr<RuleCache> RuleCache::open_default(bool disabled) {
   return dir ? open(*dir) : nullptr;
 }
 
+std::unique_ptr<SqliteDb> RuleCache::open_file(const std::string& path) {
+  auto open_once = [&] {
+    return SqliteDb::open(path,
+                          "CREATE TABLE IF NOT EXISTS parsed_rules ("
+                          "  key TEXT PRIMARY KEY,"  // build id, then rule_cache_key()
+                          "  rule BLOB NOT NULL,"
+                          "  stored INTEGER NOT NULL);");
+  };
+  auto db = open_once();
+  if (!db && db.error().code == "store.damaged") {
+    // A damaged cache is only lost work: start it again.
+    remove_files(path);
+    db = open_once();
+  }
+  if (!db) return nullptr;
+  sqlite3_busy_timeout((*db)->get(), kBusyMillis);
+  return std::move(*db);
+}
+
+void RuleCache::remove_files(const std::string& path) {
+  std::error_code ec;
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix, ec);
+}
+
 std::unique_ptr<RuleCache> RuleCache::open(const std::string& dir) {
   std::string build = program_build_id();
   if (build.empty()) return nullptr;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return nullptr;
-  auto db = SqliteDb::open(dir + "/rules.sqlite",
-                           "CREATE TABLE IF NOT EXISTS parsed_rules ("
-                           "  key TEXT PRIMARY KEY,"  // build id, then rule_cache_key()
-                           "  rule BLOB NOT NULL,"
-                           "  stored INTEGER NOT NULL);");
+  std::string path = dir + "/rules.sqlite";
+  auto db = open_file(path);
   if (!db) return nullptr;
-  sqlite3_busy_timeout((*db)->get(), kBusyMillis);
-  return std::unique_ptr<RuleCache>(new RuleCache(std::move(*db), std::move(build)));
+  return std::unique_ptr<RuleCache>(new RuleCache(std::move(db), std::move(path), std::move(build)));
 }
 
 std::vector<std::optional<Rule>> RuleCache::find(const std::vector<std::string>& keys) {
   std::vector<std::optional<Rule>> out(keys.size());
+  if (!db_) return out;
   Statement select(*db_, "SELECT rule FROM parsed_rules WHERE key = ?");
   if (!select.ok() || !db_->exec("BEGIN")) return out;  // one read transaction for every lookup
   for (std::size_t i = 0; i < keys.size(); ++i) {
     select.reset();
     select.bind(1, build_ + ":" + keys[i]);
-    if (!select.step()) continue;
+    if (!select.step()) {
+      if (select.failed() && db_->damaged()) {
+        damaged_ = true;  // store() starts the file again
+        break;
+      }
+      continue;
+    }
     out[i] = decode_rule(select.blob(0));
     if (out[i]) ++hits_;
   }
@@ -106,8 +133,15 @@ std::vector<std::optional<Rule>> RuleCache::find(const std::vector<std::string>&
   return out;
 }
 
-void RuleCache::store(const std::vector<std::pair<std::string, const Rule*>>& rules) {
-  if (!db_->exec("BEGIN IMMEDIATE")) return;
+void RuleCache::start_again() {
+  db_.reset();
+  remove_files(path_);
+  db_ = open_file(path_);
+  damaged_ = false;
+}
+
+bool RuleCache::write(const std::vector<std::pair<std::string, const Rule*>>& rules) {
+  if (!db_ || !db_->exec("BEGIN IMMEDIATE")) return false;
   const std::int64_t now = now_seconds();
   Statement insert(*db_, "INSERT OR REPLACE INTO parsed_rules (key, rule, stored) VALUES (?, ?, ?)");
   bool ok = insert.ok();
@@ -127,7 +161,16 @@ void RuleCache::store(const std::vector<std::pair<std::string, const Rule*>>& ru
     prune.step();
     ok = !prune.failed();
   }
+  damaged_ = damaged_ || (!ok && db_->damaged());
   (void)db_->exec(ok ? "COMMIT" : "ROLLBACK");
+  return ok;
+}
+
+void RuleCache::store(const std::vector<std::pair<std::string, const Rule*>>& rules) {
+  if (damaged_) start_again();
+  if (write(rules) || !damaged_) return;
+  start_again();  // a corrupt page met while writing: once more in a new file
+  (void)write(rules);
 }
 
 }  // namespace vigil

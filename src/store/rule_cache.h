@@ -5,7 +5,8 @@
 // in binary form (rules/rule_codec.h): a changed file, a moved file or
 // another vigil binary misses and is parsed again. The cache is only ever
 // an optimisation: if it cannot be opened, read or written, rules load as
-// they would without it; entries unused for 30 days are dropped.
+// they would without it; a damaged file is replaced by a new one; entries
+// stored more than 30 days ago are dropped.
 #pragma once
 
 #include <memory>
@@ -35,10 +36,18 @@ class RuleCache final : public ParsedRuleCache {
   std::size_t hits() const { return hits_; }
 
  private:
-  RuleCache(std::unique_ptr<SqliteDb> db, std::string build) : db_(std::move(db)), build_(std::move(build)) {}
-  std::unique_ptr<SqliteDb> db_;
+  RuleCache(std::unique_ptr<SqliteDb> db, std::string path, std::string build)
+      : db_(std::move(db)), path_(std::move(path)), build_(std::move(build)) {}
+  // Opens (or creates) the file; a damaged one is removed and created anew.
+  static std::unique_ptr<SqliteDb> open_file(const std::string& path);
+  static void remove_files(const std::string& path);  // the database and its WAL files
+  void start_again();  // replaces a damaged file by a new, empty one
+  bool write(const std::vector<std::pair<std::string, const Rule*>>& rules);
+  std::unique_ptr<SqliteDb> db_;  // null after a damaged file could not be created anew
+  std::string path_;
   std::string build_;  // this binary's build id (hex)
   std::size_t hits_ = 0;
+  bool damaged_ = false;  // a lookup met a corrupt page: store() starts the file again
 };
 
 // The GNU build id of the running program, in hex; empty if it has none.

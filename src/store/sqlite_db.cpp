@@ -20,7 +20,8 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path, std::s
   sql += schema;
   char* message = nullptr;
   if (sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
-    Error e{"store.sqlite", fmt::format("{}: {}", path, message ? message : "cannot create the schema")};
+    Error e{db->damaged() ? "store.damaged" : "store.sqlite",
+            fmt::format("{}: {}", path, message ? message : "cannot create the schema")};
     sqlite3_free(message);
     return e;
   }
@@ -39,6 +40,11 @@ Error SqliteDb::error(std::string_view what) const {
 }
 
 std::int64_t SqliteDb::changes() const { return sqlite3_changes(db_); }
+
+bool SqliteDb::damaged() const {
+  const int code = sqlite3_errcode(db_);
+  return code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
+}
 
 Statement::Statement(const SqliteDb& db, std::string_view sql) {
   if (sqlite3_prepare_v2(db.get(), sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr) != SQLITE_OK) {

@@ -29,6 +29,9 @@ class SqliteDb {
   // An error carrying SQLite's message for the last call.
   Error error(std::string_view what) const;
   std::int64_t changes() const;
+  // The last call failed because the file is not a database or is corrupt
+  // (open() reports that as error code "store.damaged").
+  bool damaged() const;
 
  private:
   explicit SqliteDb(sqlite3* db) : db_(db) {}

@@ -1,7 +1,8 @@
 // The parsed-rule cache: the binary form of a rule gives back the same rule
 // for every Elastic rule; a rule directory loaded twice comes the second time
 // from the cache, unchanged, with the same diagnostics; changed files and
-// files with errors are parsed; an unusable cache is ignored.
+// files with errors are parsed; a damaged cache is started again and an
+// unusable one ignored.
 #include "store/rule_cache.h"
 
 #include <gtest/gtest.h>
@@ -164,15 +165,46 @@ TEST(RuleCache, DiagnosticsAreTheSameFromTheCache) {
   }
 }
 
-TEST(RuleCache, UnusableCacheIsIgnored) {
+TEST(RuleCache, DamagedCacheIsStartedAgain) {
   TempDir dir;
-  fs::path rules = copy_rules(dir, 3);
-  // Not a database.
+  fs::path rules = copy_rules(dir, 30);
+  const LoadedRules parsed = load_rules({rules.string()}, 1);
+  auto load_twice = [&](const fs::path& cache_dir) {
+    std::size_t hits = 0;
+    for (int run = 0; run < 2; ++run) {
+      auto cache = RuleCache::open(cache_dir.string());
+      if (!cache) return std::size_t{999};
+      LoadedRules loaded = load_rules({rules.string()}, 1, cache.get());
+      EXPECT_TRUE(loaded.rules == parsed.rules) << cache_dir << " run " << run;
+      hits = cache->hits();
+    }
+    return hits;  // of the second run
+  };
+  // Not a database at all.
   fs::create_directories(dir.path() / "garbage");
   std::ofstream(dir.path() / "garbage" / "rules.sqlite") << std::string(8192, 'x');
-  EXPECT_FALSE(RuleCache::open((dir.path() / "garbage").string()));
-  // A file where the directory should be.
-  std::ofstream(dir.path() / "plain-file") << "x";
+  EXPECT_EQ(load_twice(dir.path() / "garbage"), 30u);
+  // A database whose pages were overwritten: whatever SQLite or the codec
+  // notices is parsed again and the file repaired or started again.
+  const fs::path damaged = dir.path() / "damaged";
+  EXPECT_EQ(load_twice(damaged), 30u);
+  const fs::path file = damaged / "rules.sqlite";
+  const auto size = fs::file_size(file);
+  ASSERT_GT(size, 4096u);
+  {
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    for (std::uintmax_t at = 4096; at < size; at += 3000) {
+      f.seekp(static_cast<std::streamoff>(at));
+      f.write("\xde\xad\xbe\xef\xde\xad\xbe\xef", 8);
+    }
+  }
+  EXPECT_EQ(load_twice(damaged), 30u);
+}
+
+TEST(RuleCache, UnusableDirectoryIsIgnored) {
+  TempDir dir;
+  fs::path rules = copy_rules(dir, 3);
+  std::ofstream(dir.path() / "plain-file") << "x";  // a file where the directory should be
   EXPECT_FALSE(RuleCache::open((dir.path() / "plain-file").string()));
   EXPECT_EQ(load_rules({rules.string()}, 1, nullptr).rules.size(), 3u);
 }
