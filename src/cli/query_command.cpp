@@ -115,10 +115,11 @@ int run_correlation(const QueryOptions& o, const eql::SequenceProgram& program, 
   ropts.tiebreaker = tiebreaker;
   ropts.assume_sorted = o.assume_sorted;
   ropts.limits.max_open = o.max_open_sequences;
-  auto render = [&](const Event& e) {
+  auto render = [&](const Event& e) -> std::shared_ptr<const std::string> {
+    if (o.count) return nullptr;  // --count keeps no event text
     auto out = std::make_shared<std::string>();
-    if (!o.count) render_event(*out, e, fields, projection);  // --count keeps no event text
-    return std::shared_ptr<const std::string>(std::move(out));
+    render_event(*out, e, fields, projection);
+    return out;
   };
   std::unique_ptr<eql::SequenceRunner> seq;
   std::unique_ptr<eql::SampleRunner> smp;

@@ -390,6 +390,8 @@ Result<Rule> parse_rule_toml(std::string_view text, const std::string& file) {
 std::string rule_cache_key(const std::string& path, std::string_view text) {
   // Two differently seeded 64-bit hashes of the text, its length and the
   // path: another text under the same key would take a 128-bit collision.
+  // Not Hash128 (alert ids): it goes byte by byte, 10 ms over Elastic's
+  // 4.9 MB of rules against 2 ms for these two.
   return fmt::format("{:016x}{:016x}:{}:{}", fast_hash(text, 0x9e3779b97f4a7c15ull), fast_hash(text, 0xc2b2ae3d27d4eb4full),
                      text.size(), path);
 }
@@ -417,12 +419,11 @@ LoadedRules load_rules(const std::vector<std::string>& paths, unsigned threads_w
   // Files the cache holds (same path, same text) are not parsed.
   struct Parsed {
     std::string text;
-    std::string key;
-    bool readable = false;
     std::optional<Rule> rule;
     std::optional<RuleDiagnostic> diagnostic;
   };
   std::vector<Parsed> parsed(files.size());
+  std::vector<std::string> keys(cache ? files.size() : 0);  // an unreadable file's stays empty: no entry has it
   for (std::size_t i = 0; i < files.size(); ++i) {
     std::ifstream in(files[i], std::ios::binary);
     if (!in) {
@@ -430,23 +431,17 @@ LoadedRules load_rules(const std::vector<std::string>& paths, unsigned threads_w
       continue;
     }
     parsed[i].text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    parsed[i].readable = true;
-    if (cache) parsed[i].key = rule_cache_key(files[i], parsed[i].text);
+    if (cache) keys[i] = rule_cache_key(files[i], parsed[i].text);
   }
   if (cache) {
-    std::vector<std::string> keys;
-    std::vector<std::size_t> asked;
-    for (std::size_t i = 0; i < files.size(); ++i) {
-      if (!parsed[i].readable) continue;
-      keys.push_back(parsed[i].key);
-      asked.push_back(i);
-    }
     std::vector<std::optional<Rule>> found = cache->find(keys);
-    for (std::size_t k = 0; k < found.size() && k < asked.size(); ++k) parsed[asked[k]].rule = std::move(found[k]);
+    for (std::size_t i = 0; i < found.size(); ++i) {
+      if (!parsed[i].diagnostic) parsed[i].rule = std::move(found[i]);
+    }
   }
   std::vector<std::size_t> to_parse;
   for (std::size_t i = 0; i < files.size(); ++i) {
-    if (parsed[i].readable && !parsed[i].rule) to_parse.push_back(i);
+    if (!parsed[i].diagnostic && !parsed[i].rule) to_parse.push_back(i);
   }
   auto parse_one = [&](std::size_t i) {
     auto rule = parse_rule_toml(parsed[i].text, files[i]);
@@ -470,7 +465,7 @@ LoadedRules load_rules(const std::vector<std::string>& paths, unsigned threads_w
   if (cache) {
     std::vector<std::pair<std::string, const Rule*>> fresh;
     for (std::size_t i : to_parse) {
-      if (parsed[i].rule) fresh.emplace_back(parsed[i].key, &*parsed[i].rule);
+      if (parsed[i].rule) fresh.emplace_back(keys[i], &*parsed[i].rule);
     }
     if (!fresh.empty()) cache->store(fresh);
   }
