@@ -86,7 +86,8 @@ class MappedFile final : public ByteSource {
   void populate_ahead(std::size_t offset) {
     constexpr std::size_t kAhead = 16u << 20;
     if (offset + kAhead / 2 < populated_ || populated_ >= size_) return;
-    std::size_t from = std::max(populated_, offset / 4096 * 4096);
+    // madvise wants a page-aligned start; `populated_` ends wherever the last range did.
+    std::size_t from = std::max(populated_, offset) / 4096 * 4096;
     std::size_t to = std::min(size_, offset + kAhead);
     ::madvise(static_cast<char*>(const_cast<void*>(data_)) + from, to - from, MADV_POPULATE_READ);
     populated_ = to;

@@ -23,6 +23,10 @@ struct ReaderOptions {
   // Decoding threads for inputs that decode in parallel (EVTX chunks);
   // 0 = one per core. Output order never depends on it.
   unsigned threads = 0;
+  // NDJSON lines are decoded in one scan where they can be (ndjson_reader.cpp);
+  // false sends every line through simdjson. The events are the same either
+  // way: the switch exists so tests and fuzzers can compare the two.
+  bool single_pass = true;
 };
 
 struct InputDiagnostic {
@@ -38,6 +42,7 @@ struct ReadStats {
   std::uint64_t skipped = 0;            // documents that could not be decoded
   std::uint64_t failed_inputs = 0;      // inputs that could not be opened or ended in an I/O error
   std::uint64_t warnings = 0;           // damage that cost no events (e.g. stale EVTX checksums)
+  std::uint64_t single_pass = 0;        // NDJSON events decoded by the single pass (the rest: by simdjson)
   std::vector<InputDiagnostic> diagnostics;
   std::uint64_t diagnostics_dropped = 0;
 };

@@ -26,6 +26,7 @@
 #include "core/hash.h"
 #include "core/text.h"
 #include "core/worker_pool.h"
+#include "ingest/json_scan.h"
 #include "ingest/windows_event.h"
 
 namespace vigil {
@@ -174,20 +175,33 @@ struct NdjsonReader::Impl {
   }
 
   // Object keys are recognised by prediction: per object node, the keys seen
-  // in it and, per key, the key that followed it last time. Documents of one
-  // kind repeat their keys in one order, so most keys are confirmed by one
-  // comparison against the predicted one instead of being scanned, hashed
-  // and looked up; a miss (another kind of document) costs the lookup.
+  // in it and, per key, the two different keys that followed it last.
+  // Documents of one kind repeat their keys in one order, so most keys are
+  // confirmed by one comparison against a predicted one instead of being
+  // scanned, hashed and looked up; the second prediction catches inputs that
+  // interleave kinds (OTRF NDJSON: 88 % of keys confirmed by the first, 96 %
+  // by either); a miss costs the lookup.
   // The comparison covers the key and its closing quote in four masked
   // 8-byte words: simdjson's padding keeps the 32 bytes after a key's start
   // readable.
   static constexpr std::uint16_t kNoKey = 0xffff;  // no key entry (KeyTable::keys index)
+  static constexpr std::uint16_t kStart = kNoKey - 1;  // "before the first key" as a previous key
+  struct Successors {
+    std::uint16_t recent = kNoKey;  // the key that followed last time
+    std::uint16_t older = kNoKey;   // the different one before it
+    void record(std::uint16_t key) {
+      if (key == recent) return;
+      older = recent;
+      recent = key;
+    }
+  };
   struct KeyMemo {
     static constexpr std::size_t kMaxKey = 31;  // with its closing quote, 32 bytes
     std::uint64_t text[4] = {};
     std::uint64_t mask[4] = {};
     FieldRegistry::PathNode next = FieldRegistry::kNoNode;
-    std::uint16_t successor = kNoKey;  // the key that followed this one last time
+    Successors successors;
+    std::uint8_t size = 0;             // of the key, without its quote
 
     static std::uint64_t word(const char* p) {
       std::uint64_t w;
@@ -199,7 +213,7 @@ struct NdjsonReader::Impl {
       return (((word(raw) ^ text[0]) & mask[0]) | ((word(raw + 8) ^ text[1]) & mask[1]) |
               ((word(raw + 16) ^ text[2]) & mask[2]) | ((word(raw + 24) ^ text[3]) & mask[3])) == 0;
     }
-    KeyMemo(std::string_view key, FieldRegistry::PathNode to) : next(to) {
+    KeyMemo(std::string_view key, FieldRegistry::PathNode to) : next(to), size(static_cast<std::uint8_t>(key.size())) {
       char bytes[32] = {};
       char ones[32] = {};
       std::memcpy(bytes, key.data(), key.size());
@@ -220,8 +234,29 @@ struct NdjsonReader::Impl {
     static constexpr std::size_t kMaxProbe = 8;
     std::vector<KeyMemo> keys;
     std::array<std::uint16_t, kSlots> slots;
-    std::uint16_t first = kNoKey;  // the key that began the object last time
+    Successors first;  // the keys that began the object last
     KeyTable() { slots.fill(kNoKey); }
+
+    // What followed `previous` (a key entry or kStart).
+    Successors& after(std::uint16_t previous) { return previous == kStart ? first : keys[previous].successors; }
+
+    // The entry of the key at `raw` if it is one of those that followed
+    // `previous` (kNoKey: nothing recorded), else kNoKey. `raw` holds no
+    // quote before the end of a key it matches: that key exactly.
+    std::uint16_t predict(std::uint16_t previous, const char* raw) {
+      if (previous == kNoKey) return kNoKey;
+      Successors& s = after(previous);
+      if (s.recent != kNoKey && keys[s.recent].holds(raw)) return s.recent;
+      if (s.older != kNoKey && keys[s.older].holds(raw)) {
+        std::swap(s.recent, s.older);
+        return s.recent;
+      }
+      return kNoKey;
+    }
+    // After a missed prediction: `found` followed `previous`.
+    void record(std::uint16_t previous, std::uint16_t found) {
+      if (previous != kNoKey && found != kNoKey) after(previous).record(found);
+    }
 
     // The entry of `key` (a view into the document, unescaped, at most
     // KeyMemo::kMaxKey bytes), added with `descend()`'s node if new; kNoKey
@@ -254,11 +289,9 @@ struct NdjsonReader::Impl {
   simdjson::error_code walk_object(od::object& obj, FieldRegistry::PathNode node, Arena& arena, std::size_t depth) {
     if (depth >= kMaxDepth) return simdjson::DEPTH_ERROR;
     KeyTable& table = key_table(node);
-    // The previous key's entry, whose successor the next key is recorded as
-    // (kStart: the object's first key; kNoKey: not recorded).
-    constexpr std::uint16_t kStart = kNoKey - 1;
+    // The previous key's entry, whose successors the next key is predicted
+    // from and recorded in (kStart: the object's first key; kNoKey: none).
     std::uint16_t previous = kStart;
-    std::uint16_t guess = table.first;
     for (auto field : obj) {
       // By reference: copies of simdjson's iterator structs cost a stalled
       // store-to-load forward per key.
@@ -266,9 +299,9 @@ struct NdjsonReader::Impl {
       od::field& f = field.value_unsafe();
       const char* raw = f.key().raw();
       FieldRegistry::PathNode next;
-      std::uint16_t found = guess;
-      if (guess != kNoKey && table.keys[guess].holds(raw)) {
-        next = table.keys[guess].next;  // raw holds no quote before its end: exactly the predicted key
+      std::uint16_t found = table.predict(previous, raw);
+      if (found != kNoKey) {
+        next = table.keys[found].next;
       } else {
         // Keys rarely hold escapes: read them in place up to the closing quote.
         std::size_t n = 0;
@@ -279,18 +312,261 @@ struct NdjsonReader::Impl {
         const bool memoizable = !escaped && n <= KeyMemo::kMaxKey;
         found = memoizable ? table.entry(key, [&] { return fields.descend(node, key); }) : kNoKey;
         next = found != kNoKey ? table.keys[found].next : fields.descend(node, key);
-        if (previous == kStart) {
-          table.first = found;
-        } else if (previous != kNoKey) {
-          table.keys[previous].successor = found;
-        }
+        table.record(previous, found);
       }
       previous = found;
-      guess = found != kNoKey ? table.keys[found].successor : kNoKey;
       if (next == FieldRegistry::kNoNode) continue;
       if (auto err = visit(f.value(), next, arena, depth)) return err;
     }
     return simdjson::SUCCESS;
+  }
+
+  // ---- the single-pass path ----
+  // A line is indexed (its end and its quotes, json_scan::LineIndex), then
+  // walked once left to right: wanted values are read as decode() reads
+  // them, the rest is crossed by its grammar without looking inside
+  // strings. Any step that is not sure returns false and the line is
+  // decoded by simdjson instead (decode()), which also words the errors; so
+  // this path only accepts documents simdjson accepts, with the same event
+  // (tests/ingest/ndjson_reader_test.cpp and fuzz/fuzz_ndjson.cpp compare
+  // both paths). The walk never passes the line's '\n': nothing in the
+  // grammar accepts it, and LineIndex lets no other control byte through.
+  json_scan::LineIndex line_index;
+  static constexpr std::size_t kMaxSkipDepth = 256;  // nesting crossed in values nobody wants
+
+  static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+  static void skip_space(const char*& p) {
+    while (is_space(*p)) ++p;
+  }
+  // After a member or an element: past the ',' and any space (true, more
+  // follow) or past the closer (true with `done`); false for anything else.
+  static bool next_item(const char*& p, char closer, bool& done) {
+    skip_space(p);
+    if (*p == ',') {
+      ++p;
+      skip_space(p);
+      return true;
+    }
+    if (*p != closer) return false;
+    ++p;
+    done = true;
+    return true;
+  }
+
+  // Crosses the value at p (not wanted by any rule), checking its grammar.
+  bool scan_skip(const char*& p, std::size_t depth) {
+    switch (*p) {
+      case '"': {
+        const char* close = line_index.string_close(p);
+        if (!close) return false;
+        p = close + 1;
+        return true;
+      }
+      case '{':
+      case '[': {
+        if (depth >= kMaxSkipDepth) return false;
+        const bool object = *p == '{';
+        const char closer = object ? '}' : ']';
+        ++p;
+        skip_space(p);
+        if (*p == closer) {
+          ++p;
+          return true;
+        }
+        for (bool done = false; !done;) {
+          if (object) {
+            const char* close = *p == '"' ? line_index.string_close(p) : nullptr;
+            if (!close) return false;
+            p = close + 1;
+            skip_space(p);
+            if (*p != ':') return false;
+            ++p;
+            skip_space(p);
+          }
+          if (!scan_skip(p, depth + 1) || !next_item(p, closer, done)) return false;
+        }
+        return true;
+      }
+      case 't':
+      case 'f':
+      case 'n': {
+        const char* end = json_scan::literal_end(p);
+        if (!end) return false;
+        p = end;
+        return true;
+      }
+      default: {
+        bool integer = false;
+        const char* end = json_scan::number_end(p, integer);
+        if (!end) return false;
+        p = end;
+        return true;
+      }
+    }
+  }
+
+  // materialize() on the walk.
+  bool scan_materialize(const char*& p, FieldId id, FieldRegistry::PathNode node, Arena& arena, bool in_array,
+                        std::size_t depth) {
+    switch (*p) {
+      case '"': {
+        const char* text = p + 1;
+        const char* close = line_index.string_close(p);
+        if (!close) return false;
+        std::string_view s(text, static_cast<std::size_t>(close - text));
+        if (std::memchr(text, '\\', s.size()) != nullptr) {
+          char* out = static_cast<char*>(arena.allocate(s.size(), 1));
+          const char* end = json_scan::unescape(text, close, out);
+          if (!end) return false;
+          s = std::string_view(out, static_cast<std::size_t>(end - out));
+        }
+        add_pending(pending, id, fields.is_ip(id) ? Value::ip(s) : Value::string(s), in_array);
+        p = close + 1;
+        return true;
+      }
+      case 't':
+      case 'f': {
+        const char* end = json_scan::literal_end(p);
+        if (!end) return false;
+        add_pending(pending, id, Value::boolean(*p == 't'), in_array);
+        p = end;
+        return true;
+      }
+      case 'n': {
+        const char* end = json_scan::literal_end(p);
+        if (!end) return false;
+        if (!in_array) add_pending(pending, id, Value::null(), false);
+        p = end;
+        return true;
+      }
+      case '[': {
+        if (depth >= kMaxDepth) return false;
+        ++p;
+        skip_space(p);
+        const std::size_t before = pending.size();
+        if (*p == ']') {
+          ++p;
+        } else {
+          for (bool done = false; !done;) {
+            if (!scan_materialize(p, id, node, arena, true, depth + 1) || !next_item(p, ']', done)) return false;
+          }
+        }
+        if (pending.size() == before) add_pending(pending, id, Value::null(), true);
+        return true;
+      }
+      case '{':
+        return scan_object(p, node, arena, depth + 1);
+      default: {
+        // Integers as simdjson reads them; other numbers are left to it.
+        bool integer = false;
+        const char* end = json_scan::number_end(p, integer);
+        std::int64_t i = 0;
+        if (!end || !integer || !json_scan::small_integer(p, end, i)) return false;
+        add_pending(pending, id, Value::integer(i), in_array);
+        p = end;
+        return true;
+      }
+    }
+  }
+
+  // visit() on the walk.
+  bool scan_visit(const char*& p, FieldRegistry::PathNode node, Arena& arena, std::size_t depth) {
+    if (FieldId id = fields.node_field(node); id != FieldRegistry::kNoField) {
+      return scan_materialize(p, id, node, arena, false, depth);
+    }
+    if (*p == '{' && fields.node_has_children(node)) return scan_object(p, node, arena, depth + 1);
+    if (*p == '[' && fields.node_has_children(node)) {
+      if (depth >= kMaxDepth) return false;
+      ++p;
+      skip_space(p);
+      if (*p == ']') {
+        ++p;
+        return true;
+      }
+      for (bool done = false; !done;) {
+        if (!scan_visit(p, node, arena, depth + 1) || !next_item(p, ']', done)) return false;
+      }
+      return true;
+    }
+    return scan_skip(p, depth);
+  }
+
+  // walk_object() on the walk, with the same key prediction; p is at '{'.
+  bool scan_object(const char*& p, FieldRegistry::PathNode node, Arena& arena, std::size_t depth) {
+    if (depth >= kMaxDepth) return false;
+    ++p;
+    skip_space(p);
+    if (*p == '}') {
+      ++p;
+      return true;
+    }
+    KeyTable& table = key_table(node);
+    std::uint16_t previous = kStart;
+    for (bool done = false; !done;) {
+      if (*p != '"') return false;
+      // A predicted key is confirmed with its closing quote, and holds no
+      // backslash: that quote is the key's end.
+      const char* raw = p + 1;
+      FieldRegistry::PathNode next;
+      std::uint16_t found = table.predict(previous, raw);
+      if (found != kNoKey) {
+        next = table.keys[found].next;
+        p = raw + table.keys[found].size + 1;
+      } else {
+        const char* close = line_index.string_close(p);
+        if (!close) return false;
+        std::string_view key(raw, static_cast<std::size_t>(close - raw));
+        if (key.find('\\') != std::string_view::npos) return false;  // escaped keys: simdjson unescapes them
+        found = key.size() <= KeyMemo::kMaxKey ? table.entry(key, [&] { return fields.descend(node, key); }) : kNoKey;
+        next = found != kNoKey ? table.keys[found].next : fields.descend(node, key);
+        table.record(previous, found);
+        p = close + 1;
+      }
+      previous = found;
+      skip_space(p);
+      if (*p != ':') return false;
+      ++p;
+      skip_space(p);
+      bool ok;
+      if (next != FieldRegistry::kNoNode) {
+        ok = scan_visit(p, next, arena, depth);
+      } else if (*p == '"') {
+        // The most common member of all: a string nobody wants, crossed here rather than in scan_skip().
+        const char* close = line_index.string_close(p);
+        if (!close) return false;
+        p = close + 1;
+        ok = true;
+      } else {
+        ok = scan_skip(p, depth);
+      }
+      if (!ok || !next_item(p, '}', done)) return false;
+    }
+    return true;
+  }
+
+  // Decodes the line starting at data[at] in one walk. Returns the offset
+  // of its '\n', or npos with nothing decoded when the line is left to
+  // decode_line(): blank, not one object, malformed, without a '\n' at least
+  // 64 bytes before the end of the data, or holding something only
+  // simdjson reads (floats, integers of 19 digits and more, escaped keys,
+  // surrogate escapes, tabs).
+  std::size_t scan_line(std::string_view data, std::size_t at, Event& event, Arena& arena) {
+    if (data.size() < 64 || at >= data.size() - 64) return std::string_view::npos;
+    const char* const begin = data.data() + at;
+    const char* const line_end = line_index.index(begin, data.data() + data.size() - 64);
+    if (!line_end) return std::string_view::npos;
+    pending.clear();
+    const char* p = begin;
+    skip_space(p);
+    if (*p != '{' || !scan_object(p, FieldRegistry::kRoot, arena, 0)) return std::string_view::npos;
+    skip_space(p);
+    if (p != line_end) return std::string_view::npos;
+    if (line_index.high() && !simdjson::validate_utf8(begin, static_cast<std::size_t>(line_end - begin))) {
+      return std::string_view::npos;
+    }
+    finish_event(event, arena);
+    event.source = trim_cr(std::string_view(begin, static_cast<std::size_t>(line_end - begin)));
+    return static_cast<std::size_t>(line_end - data.data());
   }
 
   void finish_event(Event& event, Arena& arena) {
@@ -458,6 +734,12 @@ struct NdjsonReader::Impl {
       report.skipped(file, line_no, offset, std::move(reason));
       return true;
     }
+    return add_event(event, line_no, input_index, batch, sink, report);
+  }
+
+  // Appends a decoded event to the batch; returns false if the sink stopped us.
+  bool add_event(Event& event, std::uint64_t line_no, std::uint32_t input_index, EventBatch& batch,
+                 const BatchSink& sink, InputReport& report) {
     event.input_index = input_index;
     event.line = line_no;
     event.ordinal = next_ordinal++;
@@ -465,6 +747,17 @@ struct NdjsonReader::Impl {
     ++report.stats().events;
     if (batch.events.size() >= options.batch_size) return flush(batch, sink);
     return true;
+  }
+
+  // Whether lines of this input may take the single-pass path: ordinary ECS
+  // documents (flat Windows exports are rewritten first), once the shape of
+  // the input is known.
+  bool scannable() const { return options.single_pass && flat_windows_input == 0; }
+
+  // The end of the line holding data[at]: its '\n' before `end`, else `end`.
+  static std::size_t line_end_of(std::string_view data, std::size_t at, std::size_t end) {
+    const char* nl = static_cast<const char*>(std::memchr(data.data() + at, '\n', end - at));
+    return nl ? static_cast<std::size_t>(nl - data.data()) : end;
   }
 
   // ---- decoding a mapped file's lines on several threads ----
@@ -489,22 +782,33 @@ struct NdjsonReader::Impl {
   struct Part {
     std::size_t begin = 0, end = 0;
     std::uint64_t line_count = 0;
+    std::uint64_t single_pass = 0;  // lines decoded by scan_line()
     std::vector<Line> lines;
   };
 
   void decode_part(Impl& decoder, std::string_view data, Part& part, Arena& arena) {
     part.lines.clear();
     part.line_count = 0;
-    for_each_line(data, part.begin, part.end, [&](std::string_view raw, std::size_t at) {
+    part.single_pass = 0;
+    for (std::size_t at = part.begin; at < part.end;) {
       ++part.line_count;
-      std::string_view line = trim_cr(raw);
-      if (!blank(line)) {
-        Line l{line, data.size() - at, part.line_count, at, {}, {}, false};
-        l.ok = decoder.decode_line(l.text, l.available, false, l.event, arena, l.reason);
+      Line l{{}, data.size() - at, part.line_count, at, {}, {}, false};
+      std::size_t end = decoder.scannable() ? decoder.scan_line(data, at, l.event, arena) : std::string_view::npos;
+      if (end != std::string_view::npos) {
+        l.text = l.event.source;
+        l.ok = true;
+        ++part.single_pass;
         part.lines.push_back(std::move(l));
+      } else {
+        end = line_end_of(data, at, part.end);
+        l.text = trim_cr(data.substr(at, end - at));
+        if (!blank(l.text)) {
+          l.ok = decoder.decode_line(l.text, l.available, false, l.event, arena, l.reason);
+          part.lines.push_back(std::move(l));
+        }
       }
-      return true;
-    });
+      at = end + 1;
+    }
   }
 
   // One block being decoded: its parts, taken one at a time by the threads,
@@ -618,6 +922,7 @@ struct NdjsonReader::Impl {
         }
         line_no += part.line_count;
         block_lines += part.line_count;
+        report.stats().single_pass += part.single_pass;
       }
       block_bytes += end - pos;
       const std::size_t next_pos = end;
@@ -652,15 +957,26 @@ struct NdjsonReader::Impl {
       return read_lines_parallel(source, data, input_index, file, batch, sink, report);
     }
     std::uint64_t line_no = 0;
-    bool go_on = for_each_line(data, [&](std::string_view line, std::size_t pos) {
+    for (std::size_t pos = 0; pos < data.size();) {
       ++line_no;
-      std::uint64_t flushed = flushes;
-      if (!take_line(line, data.size() - pos, line_no, pos, input_index, file, batch, sink, report, false)) return false;
+      const std::uint64_t flushed = flushes;
+      Event event;
+      std::size_t end = scannable() ? scan_line(data, pos, event, batch.arena) : std::string_view::npos;
+      bool go_on;
+      if (end != std::string_view::npos) {
+        ++report.stats().single_pass;
+        go_on = add_event(event, line_no, input_index, batch, sink, report);
+      } else {
+        end = line_end_of(data, pos, data.size());
+        go_on = take_line(data.substr(pos, end - pos), data.size() - pos, line_no, pos, input_index, file, batch, sink,
+                          report, false);
+      }
+      if (!go_on) return false;
       // Every event before the end of this line was handed over.
-      if (source && flushes != flushed) source->release_before(pos + line.size());
-      return true;
-    });
-    return go_on && flush(batch, sink);
+      if (source && flushes != flushed) source->release_before(end);
+      pos = end + 1;
+    }
+    return flush(batch, sink);
   }
 
   bool read_lines_stream(ByteSource& source, std::string_view head, std::uint32_t input_index,

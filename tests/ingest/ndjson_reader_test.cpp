@@ -10,8 +10,12 @@
 #include <zstd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <random>
 #include <string>
+#include <vector>
 
 using namespace vigil;
 
@@ -324,4 +328,166 @@ TEST(NdjsonReader, KeysAreRecognisedWhateverTheirOrderLengthAndNumber) {
       R"("A11" 11 11 null )",
   };
   EXPECT_EQ(seen, expected);
+}
+
+namespace {
+
+// Every event of an NDJSON file as text: line, source, time and each field
+// of `fields`; then every diagnostic. Two reads agree when the texts do.
+std::vector<std::string> read_rendered(const std::string& path, const FieldRegistry& fields, bool single_pass,
+                                       ReadStats& stats) {
+  ReaderOptions options;
+  options.single_pass = single_pass;
+  options.threads = 1;
+  EventReader reader(fields, options);
+  std::vector<std::string> out;
+  reader.read(path, 0, [&](EventBatch& batch) {
+    for (const Event& e : batch.events) {
+      std::string row = std::to_string(e.line) + " " + std::to_string(e.timestamp_ns) + " " + std::string(e.source);
+      for (FieldId f = 0; f < fields.size(); ++f) {
+        row += " ";
+        append_json(row, e.get(f));
+      }
+      out.push_back(std::move(row));
+    }
+    return true;
+  }, stats);
+  for (const auto& d : stats.diagnostics) {
+    out.push_back("diagnostic " + std::to_string(d.line) + " " + std::to_string(d.offset) + " " + d.reason);
+  }
+  return out;
+}
+
+// The fields of Elastic's Windows rules that OTRF documents hold, nested,
+// flat, arrays, numbers and long texts.
+FieldRegistry comparison_fields() {
+  FieldRegistry fields;
+  for (const char* name :
+       {"@timestamp", "event.category", "event.type", "event.code", "event.action", "event.provider", "host.name",
+        "host.os.type", "process.name", "process.pid", "process.executable", "process.command_line",
+        "process.args", "process.parent.name", "process.parent.executable", "user.name", "user.domain",
+        "registry.path", "registry.data.strings", "file.path", "file.name", "dll.path", "source.ip",
+        "destination.ip", "destination.port", "winlog.event_id", "winlog.channel", "winlog.computer_name",
+        "winlog.event_data.CommandLine", "winlog.event_data.Image", "winlog.event_data.TargetObject",
+        "winlog.event_data.ScriptBlockText", "winlog.event_data.ProcessId", "powershell.file.script_block_text",
+        "message", "Message", "EventID", "CommandLine", "Image", "ParentImage", "TargetObject", "Details",
+        "ScriptBlockText", "ProcessId", "SubjectUserName", "Hostname", "network.direction", "related.user"}) {
+    fields.intern(name);
+  }
+  return fields;
+}
+
+}  // namespace
+
+TEST(NdjsonReader, SinglePassDecodesRealAndDamagedDocumentsAsSimdjsonDoes) {
+  // ECS NDJSON from the OTRF recordings (flat Windows exports get their ECS
+  // members when read, and the event's source is the extended document),
+  // then the same lines damaged the ways hostile input is: cut short, a byte
+  // turned into a quote, backslash, control, space, tab, UTF-8 lead or
+  // digit, a float or a big integer or an escaped key put in. Read both ways,
+  // every line must give the same event or the same diagnostic.
+  const std::string recordings = std::string(VIGIL_SHARED_DIR) + "/data/otrf-security-datasets/windows";
+  std::vector<std::string> lines;
+  {
+    FieldRegistry any;
+    EventReader reader(any);
+    ReadStats stats;
+    std::vector<std::string> files;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(recordings)) {
+      if (entry.is_regular_file() && entry.path().extension() == ".zip") files.push_back(entry.path().string());
+    }
+    std::sort(files.begin(), files.end());
+    ASSERT_GE(files.size(), 10u) << recordings;
+    for (std::size_t i = 0; i < files.size() && lines.size() < 20000; i += files.size() / 10) {
+      reader.read(files[i], 0, [&](EventBatch& batch) {
+        for (const Event& e : batch.events) lines.emplace_back(e.source);
+        return true;
+      }, stats);
+    }
+  }
+  ASSERT_GE(lines.size(), 5000u);
+  std::mt19937 rng(11);
+  const std::string inserts[] = {"\"", "\\", "\t", " ", "\x01", "\xc3", "\xff", "7", "1.5e3", "12345678901234567890",
+                                 "\"k\\u0065y\":1,", "{", "]", "\\u00e9", "\\ud83d"};
+  std::string content;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const std::string& line = lines[i];
+    content += line + "\n";
+    if (i % 4 != 0 || line.size() < 8) continue;
+    std::string damaged = line;
+    const std::size_t at = 1 + rng() % (line.size() - 2);
+    switch (rng() % 3) {
+      case 0: damaged.resize(at); break;
+      case 1: damaged[at] = inserts[rng() % 8][0]; break;
+      default: damaged.insert(at, inserts[rng() % std::size(inserts)]); break;
+    }
+    content += damaged + (i % 8 == 0 ? "\r\n" : "\n");
+  }
+  TempFile file(content);
+  const FieldRegistry fields = comparison_fields();
+  ReadStats scanned, parsed;
+  const std::vector<std::string> by_scan = read_rendered(file.path, fields, true, scanned);
+  const std::vector<std::string> by_simdjson = read_rendered(file.path, fields, false, parsed);
+  EXPECT_EQ(parsed.single_pass, 0u);
+  // Most documents take the single pass, or the comparison compares simdjson with itself.
+  EXPECT_GT(scanned.single_pass, scanned.events * 9 / 10);
+  EXPECT_GT(scanned.skipped, 1000u);  // the damage is seen
+  EXPECT_EQ(scanned.events, parsed.events);
+  EXPECT_EQ(scanned.skipped, parsed.skipped);
+  ASSERT_EQ(by_scan.size(), by_simdjson.size());
+  for (std::size_t i = 0; i < by_scan.size(); ++i) ASSERT_EQ(by_scan[i], by_simdjson[i]) << "row " << i;
+}
+
+TEST(NdjsonReader, SinglePassReadsTheValuesItTakesExactly) {
+  // Lines the single pass decodes itself (escapes, unicode, nesting, arrays
+  // of objects, empty arrays, nulls, negative and 18-digit integers, CRLF),
+  // and lines it leaves to simdjson (a float, a 19-digit integer, an
+  // escaped key, a surrogate pair, a tab), checked by value. The first
+  // line of an input always goes to simdjson: it decides the input's shape.
+  const std::vector<std::string> lines = {
+      R"({"first":"line"})",
+      R"({"process":{"name":"C:\\Windows\\cmd.exe","pid":-42,"args":["a\"b","caf\u00e9",null]},"x":{"y":[{"z":1}]}})",
+      R"({"process.name":"dotted","process.pid":999999999999999999,"process.args":[],"user":{"name":null}})" "\r",
+      R"({"process":{"name":"float","pid":1.5}})",
+      R"({"process":{"name":"big","pid":1000000000000000000}})",
+      R"({"proc\u0065ss":{"name":"escaped key"}})",
+      R"({"process":{"name":"\ud83d\ude00"}})",
+      "{\"process\":{\"name\":\"tab\"},\t\"user\":{\"name\":\"u\"}}",
+  };
+  std::string content;
+  for (const auto& l : lines) content += l + "\n";
+  TempFile file(content);
+  FieldRegistry fields;
+  const FieldId name = fields.intern("process.name");
+  const FieldId pid = fields.intern("process.pid");
+  const FieldId args = fields.intern("process.args");
+  const FieldId user = fields.intern("user.name");
+  std::vector<std::string> seen;
+  ReadStats stats;
+  ReaderOptions options;
+  options.threads = 1;
+  EventReader reader(fields, options);
+  reader.read(file.path, 0, [&](EventBatch& batch) {
+    for (const Event& e : batch.events) {
+      std::string row;
+      for (FieldId f : {name, pid, args, user}) {
+        append_json(row, e.get(f));
+        row += ' ';
+      }
+      seen.push_back(row);
+    }
+    return true;
+  }, stats);
+  const std::vector<std::string> expected = {
+      R"(null null null null )",
+      R"("C:\\Windows\\cmd.exe" -42 ["a\"b","café"] null )",
+      R"("dotted" 999999999999999999 [] null )",
+      R"("float" 1.5 null null )",
+      R"("big" 1000000000000000000 null null )",
+      R"("escaped key" null null null )",
+      R"("😀" null null null )",
+      R"("tab" null null "u" )",
+  };
+  EXPECT_EQ(seen, expected);
+  EXPECT_EQ(stats.single_pass, 2u);
 }
