@@ -999,10 +999,18 @@ struct NdjsonReader::Impl {
         if (skipping_long_line) {
           skipping_long_line = false;
         } else {
-          std::string_view line(buf.data() + pos, end - pos);
-          if (!take_line(line, buf.size() - pos, line_no, base_offset + pos, input_index, file, batch, sink, report,
-                         false))
-            return false;
+          // The single pass reads up to 64 bytes past the line: the buffer's padding, or the next lines.
+          Event event;
+          const std::string_view whole(buf.data(), buf.size());
+          if (nl && scannable() && scan_line(whole, pos, event, batch.arena) == end) {
+            ++report.stats().single_pass;
+            if (!add_event(event, line_no, input_index, batch, sink, report)) return false;
+          } else {
+            std::string_view line(buf.data() + pos, end - pos);
+            if (!take_line(line, buf.size() - pos, line_no, base_offset + pos, input_index, file, batch, sink,
+                           report, false))
+              return false;
+          }
         }
         pos = end + 1;
         if (pos > filled) pos = filled;
@@ -1052,10 +1060,11 @@ struct NdjsonReader::Impl {
   bool read_array(std::string_view data, std::size_t capacity, std::uint32_t input_index, const std::string& file,
                   EventBatch& batch, const BatchSink& sink, InputReport& report) {
     od::document doc;
+    bool iterating = false;  // a document whose iterate() failed has no location to ask (null deref)
     auto fail_at = [&](std::uint64_t element, simdjson::error_code err) {
       const char* loc = nullptr;
       std::uint64_t offset = 0;
-      if (!doc.current_location().get(loc) && loc >= data.data() && loc <= data.data() + data.size())
+      if (iterating && !doc.current_location().get(loc) && loc >= data.data() && loc <= data.data() + data.size())
         offset = static_cast<std::uint64_t>(loc - data.data());
       report.skipped(file, element, offset,
              fmt::format("malformed JSON array: {}; the rest of the file was not read", simdjson::error_message(err)));
@@ -1064,6 +1073,7 @@ struct NdjsonReader::Impl {
       fail_at(0, err);
       return flush(batch, sink);
     }
+    iterating = true;
     od::array arr;
     if (auto err = doc.get_array().get(arr)) {
       fail_at(0, err);

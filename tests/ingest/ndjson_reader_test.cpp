@@ -190,6 +190,18 @@ TEST(NdjsonReader, JsonArrayFile) {
   EXPECT_EQ(c.stats.skipped, 1u);
 }
 
+TEST(NdjsonReader, ArrayFileSimdjsonRejectsUpFrontIsReportedNotFatal) {
+  // simdjson refuses the whole array before any element (invalid UTF-8):
+  // the diagnostic has no location to ask for (asking crashed, found by fuzzing).
+  TempFile file("[}\n{\"@timestamp\":66}\n\xff\xff", ".json");
+  FieldRegistry fields;
+  Collected c = read_all(file.path, fields, fields.intern("process.name"));
+  EXPECT_TRUE(c.names.empty());
+  ASSERT_EQ(c.stats.diagnostics.size(), 1u);
+  EXPECT_EQ(c.stats.diagnostics[0].offset, 0u);
+  EXPECT_NE(c.stats.diagnostics[0].reason.find("UTF-8"), std::string::npos);
+}
+
 TEST(NdjsonReader, GzipAndZstdAreDetectedFromContent) {
   std::string text;
   for (int i = 0; i < 5000; ++i) text += "{\"n\":" + std::to_string(i) + ",\"pad\":\"" + std::string(200, 'p') + "\"}\n";
@@ -436,6 +448,13 @@ TEST(NdjsonReader, SinglePassDecodesRealAndDamagedDocumentsAsSimdjsonDoes) {
   EXPECT_EQ(scanned.skipped, parsed.skipped);
   ASSERT_EQ(by_scan.size(), by_simdjson.size());
   for (std::size_t i = 0; i < by_scan.size(); ++i) ASSERT_EQ(by_scan[i], by_simdjson[i]) << "row " << i;
+  // Streams (here gzip) take the single pass from their block buffer.
+  TempFile compressed(gzip(content), ".ndjson.gz");
+  ReadStats streamed;
+  const std::vector<std::string> by_stream = read_rendered(compressed.path, fields, true, streamed);
+  EXPECT_GT(streamed.single_pass, streamed.events * 9 / 10);
+  ASSERT_EQ(by_stream.size(), by_simdjson.size());
+  for (std::size_t i = 0; i < by_stream.size(); ++i) ASSERT_EQ(by_stream[i], by_simdjson[i]) << "row " << i;
 }
 
 TEST(NdjsonReader, SinglePassReadsTheValuesItTakesExactly) {
