@@ -55,6 +55,25 @@ Collected read_all(const std::string& path, FieldRegistry& fields, FieldId field
   return c;
 }
 
+// Per event, the fields `ids` rendered, each followed by a space.
+std::vector<std::string> read_rows(const std::string& path, const FieldRegistry& fields,
+                                   const std::vector<FieldId>& ids, ReadStats& stats, ReaderOptions options = {}) {
+  std::vector<std::string> rows;
+  EventReader reader(fields, options);
+  reader.read(path, 0, [&](EventBatch& batch) {
+    for (const Event& e : batch.events) {
+      std::string row;
+      for (FieldId f : ids) {
+        append_json(row, e.get(f));
+        row += ' ';
+      }
+      rows.push_back(row);
+    }
+    return true;
+  }, stats);
+  return rows;
+}
+
 std::string gzip(const std::string& data) {
   z_stream z{};
   deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
@@ -312,20 +331,8 @@ TEST(NdjsonReader, KeysAreRecognisedWhateverTheirOrderLengthAndNumber) {
   const FieldId pid = fields.intern("process.pid");
   const FieldId a = fields.intern("a");
   const FieldId k = fields.intern(k31);
-  std::vector<std::string> seen;
   ReadStats stats;
-  EventReader reader(fields);
-  reader.read(file.path, 0, [&](EventBatch& batch) {
-    for (const Event& e : batch.events) {
-      std::string row;
-      for (FieldId f : {name, pid, a, k}) {
-        append_json(row, e.get(f));
-        row += ' ';
-      }
-      seen.push_back(row);
-    }
-    return true;
-  }, stats);
+  const std::vector<std::string> seen = read_rows(file.path, fields, {name, pid, a, k}, stats);
   const std::vector<std::string> expected = {
       R"("A1" 1 1 null )",
       R"("B2" 2 2 null )",
@@ -481,22 +488,10 @@ TEST(NdjsonReader, SinglePassReadsTheValuesItTakesExactly) {
   const FieldId pid = fields.intern("process.pid");
   const FieldId args = fields.intern("process.args");
   const FieldId user = fields.intern("user.name");
-  std::vector<std::string> seen;
   ReadStats stats;
   ReaderOptions options;
   options.threads = 1;
-  EventReader reader(fields, options);
-  reader.read(file.path, 0, [&](EventBatch& batch) {
-    for (const Event& e : batch.events) {
-      std::string row;
-      for (FieldId f : {name, pid, args, user}) {
-        append_json(row, e.get(f));
-        row += ' ';
-      }
-      seen.push_back(row);
-    }
-    return true;
-  }, stats);
+  const std::vector<std::string> seen = read_rows(file.path, fields, {name, pid, args, user}, stats, options);
   const std::vector<std::string> expected = {
       R"(null null null null )",
       R"("C:\\Windows\\cmd.exe" -42 ["a\"b","café"] null )",
