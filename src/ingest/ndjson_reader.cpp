@@ -9,6 +9,10 @@
 
 #include <simdjson.h>
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -181,9 +185,9 @@ struct NdjsonReader::Impl {
   // scanned, hashed and looked up; the second prediction catches inputs that
   // interleave kinds (OTRF NDJSON: 88 % of keys confirmed by the first, 96 %
   // by either); a miss costs the lookup.
-  // The comparison covers the key and its closing quote in four masked
-  // 8-byte words: simdjson's padding keeps the 32 bytes after a key's start
-  // readable.
+  // The comparison covers the key and its closing quote in one masked
+  // 32-byte compare: simdjson's padding, or the 64 bytes the single pass
+  // keeps after a line, keep the 32 bytes after a key's start readable.
   static constexpr std::uint16_t kNoKey = 0xffff;  // no key entry (KeyTable::keys index)
   static constexpr std::uint16_t kStart = kNoKey - 1;  // "before the first key" as a previous key
   struct Successors {
@@ -197,32 +201,29 @@ struct NdjsonReader::Impl {
   };
   struct KeyMemo {
     static constexpr std::size_t kMaxKey = 31;  // with its closing quote, 32 bytes
-    std::uint64_t text[4] = {};
-    std::uint64_t mask[4] = {};
+    alignas(32) char text[32] = {};             // the key, its closing quote, zeros
+    std::uint32_t mask = 0;                     // bit i: text[i] is compared
     FieldRegistry::PathNode next = FieldRegistry::kNoNode;
     Successors successors;
-    std::uint8_t size = 0;             // of the key, without its quote
+    std::uint8_t size = 0;  // of the key, without its quote
 
-    static std::uint64_t word(const char* p) {
-      std::uint64_t w;
-      std::memcpy(&w, p, sizeof w);
-      return w;
-    }
     // `raw`: a key's text in the document, followed by its closing quote.
+    // One vector comparison where the target has them: it runs once per key
+    // (four masked 8-byte words instead took 4 % more of a hunt's time).
     bool holds(const char* raw) const {
-      return (((word(raw) ^ text[0]) & mask[0]) | ((word(raw + 8) ^ text[1]) & mask[1]) |
-              ((word(raw + 16) ^ text[2]) & mask[2]) | ((word(raw + 24) ^ text[3]) & mask[3])) == 0;
+#if defined(__AVX2__)
+      const __m256i seen = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(raw));
+      const __m256i want = _mm256_load_si256(reinterpret_cast<const __m256i*>(text));
+      const auto equal = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(seen, want)));
+      return (equal & mask) == mask;
+#else
+      return std::memcmp(raw, text, std::size_t{size} + 1) == 0;
+#endif
     }
     KeyMemo(std::string_view key, FieldRegistry::PathNode to) : next(to), size(static_cast<std::uint8_t>(key.size())) {
-      char bytes[32] = {};
-      char ones[32] = {};
-      std::memcpy(bytes, key.data(), key.size());
-      bytes[key.size()] = '"';
-      std::memset(ones, 0xff, key.size() + 1);
-      for (std::size_t w = 0; w < 4; ++w) {
-        text[w] = word(bytes + 8 * w);
-        mask[w] = word(ones + 8 * w);
-      }
+      std::memcpy(text, key.data(), key.size());
+      text[key.size()] = '"';
+      mask = key.size() + 1 == 32 ? ~std::uint32_t{0} : (std::uint32_t{1} << (key.size() + 1)) - 1;
     }
   };
   // Bounded against documents with endless distinct keys: past kMaxKeys a
