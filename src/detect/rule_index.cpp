@@ -570,6 +570,32 @@ void RuleIndex::lookup_patterns(const Event& event, const Value& v, PatternIndex
   }
 }
 
+const RuleIndex::Scratch::OpenFields& RuleIndex::open_fields(Scratch& scratch) const {
+  for (std::size_t n = 0, k = scratch.open_fields_last; n < Scratch::kOpenFieldSets;
+       ++n, k = (k + 1) % Scratch::kOpenFieldSets) {
+    const Scratch::OpenFields& set = scratch.open_fields[k];
+    if (set.valid && set.kinds == scratch.kinds) {
+      scratch.open_fields_last = k;
+      return set;
+    }
+  }
+  const std::size_t k = scratch.open_fields_next;
+  scratch.open_fields_next = (k + 1) % Scratch::kOpenFieldSets;
+  scratch.open_fields_last = k;
+  Scratch::OpenFields& set = scratch.open_fields[k];
+  set.kinds = scratch.kinds;
+  set.valid = true;
+  set.values.clear();
+  set.patterns.clear();
+  for (std::size_t i = 0; i < value_gates_.size(); ++i) {
+    if (!value_gates_[i].kinds.excludes(scratch.kinds)) set.values.push_back(static_cast<std::uint32_t>(i));
+  }
+  for (std::size_t i = 0; i < pattern_gates_.size(); ++i) {
+    if (!pattern_gates_[i].kinds.excludes(scratch.kinds)) set.patterns.push_back(static_cast<std::uint32_t>(i));
+  }
+  return set;
+}
+
 void RuleIndex::candidates(const Event& event, std::vector<std::size_t>& out, Scratch& scratch) const {
   for (std::size_t k = 0; k < kKinds; ++k) {
     if (kind_fields_[k] == FieldRegistry::kNoField) {
@@ -591,16 +617,15 @@ void RuleIndex::candidates(const Event& event, std::vector<std::size_t>& out, Sc
   // A field the event lacks, or none of whose rules takes this kind of
   // event, is not looked at.
   if (scratch.value_memo.size() < value_fields_.size()) scratch.value_memo.resize(value_fields_.size());
-  for (std::size_t i = 0; i < value_gates_.size(); ++i) {
-    const FieldGate& gate = value_gates_[i];
-    if (gate.shut(event, scratch.kinds)) continue;
-    lookup_values(event, event.get(gate.field), value_fields_[i], out, scratch, scratch.value_memo[i]);
-  }
   if (scratch.pattern_memo.size() < pattern_fields_.size()) scratch.pattern_memo.resize(pattern_fields_.size());
-  for (std::size_t i = 0; i < pattern_gates_.size(); ++i) {
-    const FieldGate& gate = pattern_gates_[i];
-    if (gate.shut(event, scratch.kinds)) continue;
-    lookup_patterns(event, event.get(gate.field), *pattern_fields_[i], out, scratch, scratch.pattern_memo[i]);
+  const Scratch::OpenFields& open = open_fields(scratch);
+  for (std::uint32_t i : open.values) {
+    const Value& v = event.get(value_gates_[i].field);
+    if (!v.is_null()) lookup_values(event, v, value_fields_[i], out, scratch, scratch.value_memo[i]);
+  }
+  for (std::uint32_t i : open.patterns) {
+    const Value& v = event.get(pattern_gates_[i].field);
+    if (!v.is_null()) lookup_patterns(event, v, *pattern_fields_[i], out, scratch, scratch.pattern_memo[i]);
   }
   auto add = [&](std::string_view key) {
     auto it = by_category_.find(key);

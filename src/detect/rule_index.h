@@ -94,6 +94,19 @@ class RuleIndex {
     std::array<Memo, kKinds> kind_memo;
     std::vector<Memo> value_memo;    // per value field
     std::vector<Memo> pattern_memo;  // per pattern field
+    // The indexed fields whose gates an event's kinds leave open, for the
+    // last few kinds seen: most events then pass over a handful of fields
+    // instead of testing every gate. A Scratch serves one RuleIndex.
+    struct OpenFields {
+      KindBits kinds{};
+      bool valid = false;
+      std::vector<std::uint32_t> values;    // positions in the value indexes
+      std::vector<std::uint32_t> patterns;  // positions in the pattern indexes
+    };
+    static constexpr std::size_t kOpenFieldSets = 16;
+    std::array<OpenFields, kOpenFieldSets> open_fields;
+    std::size_t open_fields_last = 0;  // the set the previous event used
+    std::size_t open_fields_next = 0;  // the set replaced next (round robin)
   };
   // Appends the candidate rules for `event` (a rule may appear twice when an
   // event has several matching values; callers dedupe).
@@ -152,19 +165,15 @@ class RuleIndex {
   }
   void append_open(const std::vector<Entry>& entries, const Event& event, const Scratch& scratch,
                    std::vector<std::size_t>& out) const;
+  // The fields open to events of scratch.kinds (remembered in the scratch).
+  const Scratch::OpenFields& open_fields(Scratch& scratch) const;
 
-  // Whether an indexed field is looked at for an event: the event holds it
-  // and some rule filed under it takes the event's kinds. Kept apart from
-  // the (large) indexes, so the pass over all indexed fields reads a few
-  // cache lines.
+  // Whether an indexed field is looked at for an event: some rule filed
+  // under it takes the event's kinds (Scratch::OpenFields remembers which
+  // fields those are per kinds) and the event holds it.
   struct FieldGate {
     FieldId field;
     KindUnion kinds;
-    // The kinds first: they sit in the gate, while the event's slot for the
-    // field is a likely cache miss (a slot per registered field per event).
-    bool shut(const Event& event, const KindBits& event_kinds) const {
-      return kinds.excludes(event_kinds) || event.get(field).is_null();
-    }
   };
   // Filing under `field` in `indexes` (gated by `gates`, in step): its
   // position, appended with `make` when new; the gate takes the entry's kinds.

@@ -45,6 +45,18 @@ class Index {
     }
     return out;
   }
+  // The same through one scratch kept across calls, as a hunt keeps it.
+  std::vector<std::size_t> candidates_kept(std::string_view doc) {
+    EventReader reader(fields_);
+    Event event;
+    std::string reason;
+    EXPECT_TRUE(reader.decode_one(doc, event, arena_, reason)) << reason;
+    std::vector<std::size_t> out;
+    index_.candidates(event, out, kept_);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }
 
  private:
   std::size_t rule(std::size_t query) const { return rule_of_.empty() ? query : rule_of_[query]; }
@@ -54,6 +66,7 @@ class Index {
   RuleIndex index_;
   std::vector<std::unique_ptr<eql::Program>> programs_;
   std::vector<std::size_t> rule_of_;
+  RuleIndex::Scratch kept_;
 };
 
 using Rules = std::vector<std::size_t>;
@@ -192,4 +205,32 @@ TEST(RuleIndex, LongKindValuesNarrowLikeShortOnes) {
             Rules{0});
   EXPECT_EQ(index.candidates(R"({"event":{"category":"process","action":"short"},"process":{"name":"p.exe"}})"),
             Rules{});
+}
+
+TEST(RuleIndex, FieldsOpenPerEventKindsAreRememberedWithoutGoingStale) {
+  // The scratch remembers which indexed fields the last kinds of events
+  // leave open (16 sets). Each of 24 categories has its rules on fields of
+  // its own, and every event holds all of them: 24 categories interleaved
+  // must give what a fresh scratch gives, event after event (a set used for
+  // the wrong kinds would look at the wrong fields).
+  std::vector<std::string> queries;
+  for (int c = 0; c < 24; ++c) {
+    const std::string k = std::to_string(c);
+    queries.push_back("kind" + k + " where f" + k + R"(.name : ("a.exe", "b.exe"))");
+    queries.push_back("kind" + k + " where f" + k + R"(.command_line : "*evil*")");
+  }
+  Index index(queries);
+  std::string fields;
+  for (int c = 0; c < 24; ++c) {
+    fields += ",\"f" + std::to_string(c) + R"(":{"name":"a.exe","command_line":"run evil now"})";
+  }
+  for (int round = 0; round < 3; ++round) {
+    for (int c = 0; c < 24; ++c) {
+      const int kind = (c * 7 + round) % 24;
+      const std::string doc = R"({"event":{"category":"kind)" + std::to_string(kind) + "\"}" + fields + "}";
+      const Rules fresh = index.candidates(doc);
+      EXPECT_EQ(fresh, (Rules{static_cast<std::size_t>(2 * kind), static_cast<std::size_t>(2 * kind + 1)}));
+      EXPECT_EQ(index.candidates_kept(doc), fresh) << doc;
+    }
+  }
 }
