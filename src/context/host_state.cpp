@@ -151,7 +151,7 @@ struct HostState::Impl {
     std::array<char, 24> buf;
     if (std::string_view id = view_of(guid, buf); !id.empty()) {
       out.append(host_name).push_back('|');
-      for (char c : id) out.push_back(fold_char(c));
+      append_folded(out, id);
     } else if (std::string_view p = view_of(pid_value, buf); !p.empty()) {
       out.append(host_name).append("|pid:").append(p);
     }
@@ -165,8 +165,14 @@ struct HostState::Impl {
   static std::string file_key(std::string_view host_name, std::string_view path) {
     std::string key(host_name);
     key.push_back('|');
-    for (char c : path) key.push_back(fold_char(c));
+    append_folded(key, path);
     return key;
+  }
+  // Sized once, then written: a push_back per character checks the capacity each time.
+  static void append_folded(std::string& out, std::string_view text) {
+    const std::size_t at = out.size();
+    out.resize(at + text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) out[at + i] = fold_char(text[i]);
   }
 };
 
