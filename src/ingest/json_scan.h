@@ -151,6 +151,24 @@ class LineIndex {
   bool high_ = false;
 };
 
+// Whether [text, text + size) holds a backslash. Reads up to 31 bytes past
+// the end (the walk's strings lie 64 bytes before readable memory ends):
+// strings the walk materializes are mostly short, and a memchr call per
+// string cost more than the search.
+inline bool has_backslash(const char* text, std::size_t size) {
+#if defined(__AVX2__)
+  for (std::size_t at = 0; at < size; at += 32) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(text + at));
+    auto hits = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('\\'))));
+    if (size - at < 32) hits &= (std::uint32_t{1} << (size - at)) - 1;
+    if (hits != 0) return true;
+  }
+  return false;
+#else
+  return std::memchr(text, '\\', size) != nullptr;
+#endif
+}
+
 // The end of the number starting at `p` (RFC 8259: -?(0|[1-9]d*)(.d+)?([eE][+-]?d+)?),
 // or nullptr if there is none or it is longer than 63 bytes. Whether a
 // delimiter follows is the caller's business. Reads stop at the first byte

@@ -415,7 +415,7 @@ struct NdjsonReader::Impl {
         const char* close = line_index.string_close(p);
         if (!close) return false;
         std::string_view s(text, static_cast<std::size_t>(close - text));
-        if (std::memchr(text, '\\', s.size()) != nullptr) {
+        if (json_scan::has_backslash(text, s.size())) {
           char* out = static_cast<char*>(arena.allocate(s.size(), 1));
           const char* end = json_scan::unescape(text, close, out);
           if (!end) return false;

@@ -180,3 +180,17 @@ TEST(JsonScan, UnescapeDecodesWhatSimdjsonDecodesAndDeclinesSurrogates) {
   EXPECT_EQ(run(R"(\u00g1)"), "<declined>");
   EXPECT_EQ(run(R"(\u00)"), "<declined>");
 }
+
+TEST(JsonScan, BackslashesAreFoundInsideTheTextOnly) {
+  for (std::size_t size = 0; size <= 100; ++size) {
+    std::string buf(size + 64, 'a');
+    EXPECT_FALSE(has_backslash(buf.data(), size)) << size;
+    buf[size] = '\\';  // just past the end: not the text's
+    EXPECT_FALSE(has_backslash(buf.data(), size)) << size;
+    for (std::size_t at = 0; at < size; ++at) {
+      std::string one(size + 64, 'a');
+      one[at] = '\\';
+      EXPECT_TRUE(has_backslash(one.data(), size)) << size << " " << at;
+    }
+  }
+}
