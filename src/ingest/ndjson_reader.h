@@ -1,5 +1,7 @@
-// NdjsonReader: ECS documents from NDJSON (one per line) or a JSON array,
-// through simdjson On-Demand. Only the fields registered in the
+// NdjsonReader: ECS documents from NDJSON (one per line) or a JSON array.
+// NDJSON lines are read in one pass over json_scan's line index where the
+// pass is sure of them, else (and JSON arrays always) through simdjson
+// On-Demand; both give the same events. Only the fields registered in the
 // FieldRegistry are materialized (nested objects and dotted keys name the
 // same field; arrays of objects make multi-valued fields, as Elasticsearch
 // flattens them); everything else is skipped unparsed and the raw document

@@ -354,10 +354,10 @@ namespace {
 // Every event of an NDJSON file as text: line, source, time and each field
 // of `fields`; then every diagnostic. Two reads agree when the texts do.
 std::vector<std::string> read_rendered(const std::string& path, const FieldRegistry& fields, bool single_pass,
-                                       ReadStats& stats) {
+                                       ReadStats& stats, unsigned threads = 1) {
   ReaderOptions options;
   options.single_pass = single_pass;
-  options.threads = 1;
+  options.threads = threads;
   EventReader reader(fields, options);
   std::vector<std::string> out;
   reader.read(path, 0, [&](EventBatch& batch) {
@@ -403,8 +403,9 @@ TEST(NdjsonReader, SinglePassDecodesRealAndDamagedDocumentsAsSimdjsonDoes) {
   // members when read, and the event's source is the extended document),
   // then the same lines damaged the ways hostile input is: cut short, a byte
   // turned into a quote, backslash, control, space, tab, UTF-8 lead or
-  // digit, a float or a big integer or an escaped key put in. Read both ways,
-  // every line must give the same event or the same diagnostic.
+  // digit, a float or a big integer or an escaped key put in. Read both ways
+  // (and by the single pass on two threads, and from gzip), every line must
+  // give the same event or the same diagnostic.
   const std::string recordings = std::string(VIGIL_SHARED_DIR) + "/data/otrf-security-datasets/windows";
   std::vector<std::string> lines;
   {
@@ -455,6 +456,12 @@ TEST(NdjsonReader, SinglePassDecodesRealAndDamagedDocumentsAsSimdjsonDoes) {
   EXPECT_EQ(scanned.skipped, parsed.skipped);
   ASSERT_EQ(by_scan.size(), by_simdjson.size());
   for (std::size_t i = 0; i < by_scan.size(); ++i) ASSERT_EQ(by_scan[i], by_simdjson[i]) << "row " << i;
+  // Lines decoded on two threads (blocks split in parts) come out the same.
+  ReadStats parallel;
+  const std::vector<std::string> by_threads = read_rendered(file.path, fields, true, parallel, 2);
+  EXPECT_GT(parallel.single_pass, parallel.events * 9 / 10);
+  ASSERT_EQ(by_threads.size(), by_simdjson.size());
+  for (std::size_t i = 0; i < by_threads.size(); ++i) ASSERT_EQ(by_threads[i], by_simdjson[i]) << "row " << i;
   // Streams (here gzip) take the single pass from their block buffer.
   TempFile compressed(gzip(content), ".ndjson.gz");
   ReadStats streamed;
