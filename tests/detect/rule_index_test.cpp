@@ -28,15 +28,9 @@ class Index {
   }
   // The candidates for `doc`, and (checked here) every rule that matches it is one of them.
   std::vector<std::size_t> candidates(std::string_view doc) {
-    EventReader reader(fields_);
     Event event;
-    std::string reason;
-    EXPECT_TRUE(reader.decode_one(doc, event, arena_, reason)) << reason;
-    std::vector<std::size_t> out;
     RuleIndex::Scratch scratch;
-    index_.candidates(event, out, scratch);
-    std::sort(out.begin(), out.end());
-    out.erase(std::unique(out.begin(), out.end()), out.end());
+    std::vector<std::size_t> out = candidates_with(doc, scratch, event);
     eql::EvalContext ctx;
     for (std::size_t q = 0; q < programs_.size(); ++q) {
       if (eql::matches(*programs_[q], event, ctx)) {
@@ -47,15 +41,8 @@ class Index {
   }
   // The same through one scratch kept across calls, as a hunt keeps it.
   std::vector<std::size_t> candidates_kept(std::string_view doc) {
-    EventReader reader(fields_);
     Event event;
-    std::string reason;
-    EXPECT_TRUE(reader.decode_one(doc, event, arena_, reason)) << reason;
-    std::vector<std::size_t> out;
-    index_.candidates(event, out, kept_);
-    std::sort(out.begin(), out.end());
-    out.erase(std::unique(out.begin(), out.end()), out.end());
-    return out;
+    return candidates_with(doc, kept_, event);
   }
 
  private:
@@ -67,6 +54,18 @@ class Index {
   std::vector<std::unique_ptr<eql::Program>> programs_;
   std::vector<std::size_t> rule_of_;
   RuleIndex::Scratch kept_;
+
+  // `doc` decoded into `event`; its candidates sorted, each once.
+  std::vector<std::size_t> candidates_with(std::string_view doc, RuleIndex::Scratch& scratch, Event& event) {
+    EventReader reader(fields_);
+    std::string reason;
+    EXPECT_TRUE(reader.decode_one(doc, event, arena_, reason)) << reason;
+    std::vector<std::size_t> out;
+    index_.candidates(event, out, scratch);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }
 };
 
 using Rules = std::vector<std::size_t>;

@@ -55,6 +55,12 @@ Collected read_all(const std::string& path, FieldRegistry& fields, FieldId field
   return c;
 }
 
+std::string as_lines(const std::vector<std::string>& lines) {
+  std::string content;
+  for (const auto& l : lines) content += l + "\n";
+  return content;
+}
+
 // Per event, the fields `ids` rendered, each followed by a space.
 std::vector<std::string> read_rows(const std::string& path, const FieldRegistry& fields,
                                    const std::vector<FieldId>& ids, ReadStats& stats, ReaderOptions options = {}) {
@@ -323,9 +329,7 @@ TEST(NdjsonReader, KeysAreRecognisedWhateverTheirOrderLengthAndNumber) {
       "{" + many + "\"a\":10,\"process\":{\"name\":\"D10\"}}",
       R"({"a":11,"process":{"name":"A11","pid":11},"zz":"x"})",
   };
-  std::string content;
-  for (const auto& l : lines) content += l + "\n";
-  TempFile file(content);
+  TempFile file(as_lines(lines));
   FieldRegistry fields;
   const FieldId name = fields.intern("process.name");
   const FieldId pid = fields.intern("process.pid");
@@ -487,9 +491,7 @@ TEST(NdjsonReader, SinglePassReadsTheValuesItTakesExactly) {
       R"({"process":{"name":"\ud83d\ude00"}})",
       "{\"process\":{\"name\":\"tab\"},\t\"user\":{\"name\":\"u\"}}",
   };
-  std::string content;
-  for (const auto& l : lines) content += l + "\n";
-  TempFile file(content);
+  TempFile file(as_lines(lines));
   FieldRegistry fields;
   const FieldId name = fields.intern("process.name");
   const FieldId pid = fields.intern("process.pid");
