@@ -67,10 +67,10 @@ TEST(JsonScan, LineIndexFindsTheLineEndAndDeclinesControlBytes) {
   }
   {
     // The '\n' must lie before `safe`: the walk reads up to 64 bytes past it.
-    std::string line = "{\"a\":1}\n";
+    Buffer b("{\"a\":1}\n");
     LineIndex index;
-    EXPECT_EQ(index.index(line.data(), line.data() + 7), nullptr);
-    EXPECT_EQ(index.index(line.data(), line.data()), nullptr);
+    EXPECT_EQ(index.index(b.begin(), b.begin() + 7), nullptr);
+    EXPECT_EQ(index.index(b.begin(), b.begin()), nullptr);
   }
 }
 
