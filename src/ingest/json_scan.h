@@ -10,8 +10,8 @@
 // be exact for what they accept.
 #pragma once
 
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
