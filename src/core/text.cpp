@@ -21,22 +21,28 @@ std::string fold_case(std::string_view s) {
   return out;
 }
 
-void append_utf8(std::string& out, std::uint32_t cp) {
+char* write_utf8(char* out, std::uint32_t cp) {
   if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
+    *out++ = static_cast<char>(cp);
   } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xc0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+    *out++ = static_cast<char>(0xc0 | (cp >> 6));
+    *out++ = static_cast<char>(0x80 | (cp & 0x3f));
   } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xe0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+    *out++ = static_cast<char>(0xe0 | (cp >> 12));
+    *out++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+    *out++ = static_cast<char>(0x80 | (cp & 0x3f));
   } else {
-    out.push_back(static_cast<char>(0xf0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+    *out++ = static_cast<char>(0xf0 | (cp >> 18));
+    *out++ = static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+    *out++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+    *out++ = static_cast<char>(0x80 | (cp & 0x3f));
   }
+  return out;
+}
+
+void append_utf8(std::string& out, std::uint32_t cp) {
+  char bytes[4];
+  out.append(bytes, static_cast<std::size_t>(write_utf8(bytes, cp) - bytes));
 }
 
 bool equals_folded(std::string_view a, std::string_view b) {

@@ -30,6 +30,8 @@ decltype(auto) with_folded(std::string_view text, Fn&& fn) {
 }
 // Appends code point `cp` encoded as UTF-8.
 void append_utf8(std::string& out, std::uint32_t cp);
+// Writes code point `cp` encoded as UTF-8 (1 to 4 bytes) at `out`; returns the end.
+char* write_utf8(char* out, std::uint32_t cp);
 // Length of the well-formed UTF-8 sequence (RFC 3629: no overlong forms, no
 // surrogates, nothing past U+10FFFF) at the start of `s`, or 0.
 std::size_t utf8_sequence(std::string_view s);

@@ -19,6 +19,8 @@
 #include <immintrin.h>
 #endif
 
+#include "core/text.h"
+
 namespace vigil::json_scan {
 
 // Bit i describes byte i of a 64-byte block.
@@ -260,16 +262,7 @@ inline char* unescape(const char* text, const char* close, char* out) {
           cp = cp * 16 + static_cast<std::uint32_t>(h);
         }
         if (cp >= 0xd800 && cp <= 0xdfff) return nullptr;
-        if (cp < 0x80) {
-          *out++ = static_cast<char>(cp);
-        } else if (cp < 0x800) {
-          *out++ = static_cast<char>(0xc0 | (cp >> 6));
-          *out++ = static_cast<char>(0x80 | (cp & 0x3f));
-        } else {
-          *out++ = static_cast<char>(0xe0 | (cp >> 12));
-          *out++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-          *out++ = static_cast<char>(0x80 | (cp & 0x3f));
-        }
+        out = write_utf8(out, cp);  // at most 3 bytes for 6 escaped ones
         p = slash + 6;
         continue;
       }
