@@ -750,6 +750,25 @@ struct NdjsonReader::Impl {
     return true;
   }
 
+  // Decodes the line starting at data[at] into the batch: by the single pass
+  // when it takes the line, else by take_line(). `end`: the line's end when
+  // the caller found it, npos when not (then set here). `offset`: data[at]'s
+  // offset in the input. Returns false if the sink stopped us.
+  bool take_line_at(std::string_view data, std::size_t at, std::size_t& end, std::uint64_t line_no,
+                    std::uint64_t offset, std::uint32_t input_index, const std::string& file, EventBatch& batch,
+                    const BatchSink& sink, InputReport& report) {
+    Event event;
+    const std::size_t scanned = scannable() ? scan_line(data, at, event, batch.arena) : std::string_view::npos;
+    if (scanned != std::string_view::npos && (end == std::string_view::npos || scanned == end)) {
+      end = scanned;
+      ++report.stats().single_pass;
+      return add_event(event, line_no, input_index, batch, sink, report);
+    }
+    if (end == std::string_view::npos) end = line_end_of(data, at, data.size());
+    return take_line(data.substr(at, end - at), data.size() - at, line_no, offset, input_index, file, batch, sink,
+                     report, false);
+  }
+
   // Whether lines of this input may take the single-pass path: ordinary ECS
   // documents (flat Windows exports are rewritten first), once the shape of
   // the input is known.
@@ -961,18 +980,8 @@ struct NdjsonReader::Impl {
     for (std::size_t pos = 0; pos < data.size();) {
       ++line_no;
       const std::uint64_t flushed = flushes;
-      Event event;
-      std::size_t end = scannable() ? scan_line(data, pos, event, batch.arena) : std::string_view::npos;
-      bool go_on;
-      if (end != std::string_view::npos) {
-        ++report.stats().single_pass;
-        go_on = add_event(event, line_no, input_index, batch, sink, report);
-      } else {
-        end = line_end_of(data, pos, data.size());
-        go_on = take_line(data.substr(pos, end - pos), data.size() - pos, line_no, pos, input_index, file, batch, sink,
-                          report, false);
-      }
-      if (!go_on) return false;
+      std::size_t end = std::string_view::npos;
+      if (!take_line_at(data, pos, end, line_no, pos, input_index, file, batch, sink, report)) return false;
       // Every event before the end of this line was handed over.
       if (source && flushes != flushed) source->release_before(end);
       pos = end + 1;
@@ -1000,18 +1009,12 @@ struct NdjsonReader::Impl {
         if (skipping_long_line) {
           skipping_long_line = false;
         } else {
-          // The single pass reads up to 64 bytes past the line: the buffer's padding, or the next lines.
-          Event event;
-          const std::string_view whole(buf.data(), buf.size());
-          if (nl && scannable() && scan_line(whole, pos, event, batch.arena) == end) {
-            ++report.stats().single_pass;
-            if (!add_event(event, line_no, input_index, batch, sink, report)) return false;
-          } else {
-            std::string_view line(buf.data() + pos, end - pos);
-            if (!take_line(line, buf.size() - pos, line_no, base_offset + pos, input_index, file, batch, sink,
-                           report, false))
-              return false;
-          }
+          // What was read and the padding after it: the single pass takes a
+          // line only when its '\n' lies 64 bytes before that end, so never
+          // the last line of the input when it has no '\n'.
+          const std::string_view held(buf.data(), filled + simdjson::SIMDJSON_PADDING);
+          if (!take_line_at(held, pos, end, line_no, base_offset + pos, input_index, file, batch, sink, report))
+            return false;
         }
         pos = end + 1;
         if (pos > filled) pos = filled;
