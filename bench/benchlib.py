@@ -1,4 +1,5 @@
 """Shared helpers of the end-to-end benchmark scripts."""
+import os
 import re
 import subprocess
 import sys
@@ -17,7 +18,14 @@ def timed(cmd):
 
 
 def warm(path):
-    """Reads the file once so every contender reads it from the page cache; returns its line count."""
+    """Drops the file from the page cache, then reads it once, so every contender reads it from the page
+    cache in one defined state: that of a file read from disk (how the file came into the cache matters:
+    see BENCHMARKS.md, "page cache"). Returns its line count."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
     lines = 0
     with open(path, "rb") as f:
         while True:

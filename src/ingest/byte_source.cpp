@@ -72,8 +72,11 @@ class MappedFile final : public ByteSource {
   MappedFile& operator=(const MappedFile&) = delete;
   std::string_view contiguous() const override { return {static_cast<const char*>(data_), size_}; }
   void release_before(std::size_t offset) override {
-    constexpr std::size_t kPage = 4096;
-    std::size_t end = std::min(offset, size_) / kPage * kPage;
+    // Whole 2 MB ranges only: a file cached in 2 MB folios is mapped with one
+    // entry per 2 MB, and releasing part of one unmaps all of it, the rest to
+    // be faulted back page by page.
+    constexpr std::size_t kRelease = 2u << 20;
+    std::size_t end = std::min(offset, size_) / kRelease * kRelease;
     if (end > released_) {
       ::madvise(static_cast<char*>(const_cast<void*>(data_)) + released_, end - released_, MADV_DONTNEED);
       released_ = end;
