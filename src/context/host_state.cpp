@@ -168,12 +168,6 @@ struct HostState::Impl {
     append_folded(key, path);
     return key;
   }
-  // Sized once, then written: a push_back per character checks the capacity each time.
-  static void append_folded(std::string& out, std::string_view text) {
-    const std::size_t at = out.size();
-    out.resize(at + text.size());
-    for (std::size_t i = 0; i < text.size(); ++i) out[at + i] = fold_char(text[i]);
-  }
 };
 
 HostState::HostState(FieldRegistry& fields, HostStateLimits limits) : impl_(std::make_unique<Impl>(fields, limits)) {}

@@ -16,9 +16,15 @@
 namespace vigil {
 
 std::string fold_case(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = fold_char(c);
+  std::string out;
+  append_folded(out, s);
   return out;
+}
+
+void append_folded(std::string& out, std::string_view text) {
+  const std::size_t at = out.size();
+  out.resize(at + text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) out[at + i] = fold_char(text[i]);
 }
 
 char* write_utf8(char* out, std::uint32_t cp) {

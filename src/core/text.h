@@ -16,6 +16,8 @@ namespace vigil {
 inline char fold_char(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
 std::string fold_case(std::string_view s);
+// Appends `text` ASCII-folded to `out` (sized once, then written).
+void append_folded(std::string& out, std::string_view text);
 // fn(the text ASCII-folded): folded in a stack buffer when it is short (no
 // allocation on the hot path), else in a string.
 template <typename Fn>

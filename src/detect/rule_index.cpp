@@ -638,7 +638,7 @@ void RuleIndex::candidates(const Event& event, std::vector<std::size_t>& out, Sc
     for_each_text(types, [&](std::string_view type) {
       key.assign(category);
       key.push_back('\x1f');
-      for (char c : type) key.push_back(fold_char(c));
+      append_folded(key, type);
       add(key);
     });
   });

@@ -37,6 +37,15 @@ TEST(Text, FoldedComparisons) {
   EXPECT_EQ(find_text("C:\\Windows\\System32", "system32", 0, false), std::string_view::npos);
 }
 
+TEST(Text, FoldingAppendsOnlyAsciiLettersLowered) {
+  std::string out = "HOST|";
+  append_folded(out, "C:\\Windows\\\xc3\x89T\xc3\xa9 Z@[`{");
+  EXPECT_EQ(out, "HOST|c:\\windows\\\xc3\x89t\xc3\xa9 z@[`{");
+  append_folded(out, "");
+  EXPECT_EQ(out.size(), 27u);
+  EXPECT_EQ(fold_case("PowerShell.EXE"), "powershell.exe");
+}
+
 TEST(Text, FindTextFoldedAgreesWithTheNaiveSearch) {
   // find_text filters 16/32 positions at a time on the needle's first and
   // last characters (0x20 bit set: letters fold, '\\' and '|' or '@' and '`'
