@@ -750,23 +750,22 @@ struct NdjsonReader::Impl {
     return true;
   }
 
-  // Decodes the line starting at data[at] into the batch: by the single pass
-  // when it takes the line, else by take_line(). `end`: the line's end when
-  // the caller found it, npos when not (then set here). `offset`: data[at]'s
-  // offset in the input. Returns false if the sink stopped us.
-  bool take_line_at(std::string_view data, std::size_t at, std::size_t& end, std::uint64_t line_no,
-                    std::uint64_t offset, std::uint32_t input_index, const std::string& file, EventBatch& batch,
-                    const BatchSink& sink, InputReport& report) {
+  // The line starting at data[at] by the single pass, which finds its end
+  // itself: when it is sure of the line, adds its event to the batch and
+  // returns the line's end (its '\n', which lies 64 bytes before the end of
+  // `data` at least); npos when it declined (nothing added: the caller finds
+  // the end and hands the line to take_line()). `go_on` turns false if the
+  // sink stopped us.
+  std::size_t take_scanned(std::string_view data, std::size_t at, std::uint64_t line_no, std::uint32_t input_index,
+                           EventBatch& batch, const BatchSink& sink, InputReport& report, bool& go_on) {
+    if (!scannable()) return std::string_view::npos;
     Event event;
-    const std::size_t scanned = scannable() ? scan_line(data, at, event, batch.arena) : std::string_view::npos;
-    if (scanned != std::string_view::npos && (end == std::string_view::npos || scanned == end)) {
-      end = scanned;
+    const std::size_t end = scan_line(data, at, event, batch.arena);
+    if (end != std::string_view::npos) {
       ++report.stats().single_pass;
-      return add_event(event, line_no, input_index, batch, sink, report);
+      go_on = add_event(event, line_no, input_index, batch, sink, report);
     }
-    if (end == std::string_view::npos) end = line_end_of(data, at, data.size());
-    return take_line(data.substr(at, end - at), data.size() - at, line_no, offset, input_index, file, batch, sink,
-                     report, false);
+    return end;
   }
 
   // Whether lines of this input may take the single-pass path: ordinary ECS
@@ -980,8 +979,14 @@ struct NdjsonReader::Impl {
     for (std::size_t pos = 0; pos < data.size();) {
       ++line_no;
       const std::uint64_t flushed = flushes;
-      std::size_t end = std::string_view::npos;
-      if (!take_line_at(data, pos, end, line_no, pos, input_index, file, batch, sink, report)) return false;
+      bool go_on = true;
+      std::size_t end = take_scanned(data, pos, line_no, input_index, batch, sink, report, go_on);
+      if (end == std::string_view::npos) {
+        end = line_end_of(data, pos, data.size());
+        go_on = take_line(data.substr(pos, end - pos), data.size() - pos, line_no, pos, input_index, file, batch, sink,
+                          report, false);
+      }
+      if (!go_on) return false;
       // Every event before the end of this line was handed over.
       if (source && flushes != flushed) source->release_before(end);
       pos = end + 1;
@@ -999,23 +1004,30 @@ struct NdjsonReader::Impl {
     bool eof = false;
     bool skipping_long_line = false;
     while (true) {
-      // Decode every complete line in the buffer.
+      // Decode every complete line in the buffer. What was read and the
+      // padding after it: the single pass takes a line only when its '\n'
+      // lies 64 bytes before that end, so only whole lines that were read
+      // (never the last line of the input when it has no '\n').
+      const std::string_view held(buf.data(), filled + simdjson::SIMDJSON_PADDING);
       std::size_t pos = 0;
       while (true) {
-        const char* nl = static_cast<const char*>(std::memchr(buf.data() + pos, '\n', filled - pos));
-        if (!nl && !(eof && pos < filled)) break;
-        std::size_t end = nl ? static_cast<std::size_t>(nl - buf.data()) : filled;
-        ++line_no;
-        if (skipping_long_line) {
-          skipping_long_line = false;
-        } else {
-          // What was read and the padding after it: the single pass takes a
-          // line only when its '\n' lies 64 bytes before that end, so never
-          // the last line of the input when it has no '\n'.
-          const std::string_view held(buf.data(), filled + simdjson::SIMDJSON_PADDING);
-          if (!take_line_at(held, pos, end, line_no, base_offset + pos, input_index, file, batch, sink, report))
-            return false;
+        bool go_on = true;
+        std::size_t end = skipping_long_line
+                              ? std::string_view::npos
+                              : take_scanned(held, pos, line_no + 1, input_index, batch, sink, report, go_on);
+        if (end == std::string_view::npos) {
+          const char* nl = static_cast<const char*>(std::memchr(buf.data() + pos, '\n', filled - pos));
+          if (!nl && !(eof && pos < filled)) break;
+          end = nl ? static_cast<std::size_t>(nl - buf.data()) : filled;
+          if (skipping_long_line) {
+            skipping_long_line = false;
+          } else {
+            go_on = take_line(held.substr(pos, end - pos), held.size() - pos, line_no + 1, base_offset + pos,
+                              input_index, file, batch, sink, report, false);
+          }
         }
+        ++line_no;
+        if (!go_on) return false;
         pos = end + 1;
         if (pos > filled) pos = filled;
       }

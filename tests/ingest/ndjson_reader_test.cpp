@@ -475,6 +475,41 @@ TEST(NdjsonReader, SinglePassDecodesRealAndDamagedDocumentsAsSimdjsonDoes) {
   for (std::size_t i = 0; i < by_stream.size(); ++i) ASSERT_EQ(by_stream[i], by_simdjson[i]) << "row " << i;
 }
 
+TEST(NdjsonReader, StreamsSkipLinesOverTheLimitAndKeepTheRest) {
+  // A gzip stream: whole lines around a line longer than max_document_bytes
+  // (dropped with a diagnostic, reading resumes at the next line), and a last
+  // line without '\n'. The single pass and simdjson alone give the same.
+  std::string content;
+  for (int i = 1; i <= 8; ++i) {
+    if (i == 4) {
+      content += R"({"process":{"name":")" + std::string(6u << 20, 'x') + "\"}}\n";
+    } else {
+      content += R"({"@timestamp":"2024-05-01T10:00:0)" + std::to_string(i) + R"(Z","process":{"name":"p)" +
+                 std::to_string(i) + "\"}}" + (i < 8 ? "\n" : "");
+    }
+  }
+  TempFile compressed(gzip(content), ".ndjson.gz");
+  FieldRegistry fields;
+  const FieldId name = fields.intern("process.name");
+  for (bool single_pass : {true, false}) {
+    ReaderOptions options;
+    options.threads = 1;
+    options.single_pass = single_pass;
+    options.max_document_bytes = 1u << 20;
+    ReadStats stats;
+    const std::vector<std::string> rows = read_rows(compressed.path, fields, {name}, stats, options);
+    const std::vector<std::string> expected = {R"("p1" )", R"("p2" )", R"("p3" )", R"("p5" )",
+                                               R"("p6" )", R"("p7" )", R"("p8" )"};
+    EXPECT_EQ(rows, expected) << "single pass " << single_pass;
+    ASSERT_EQ(stats.diagnostics.size(), 1u);
+    EXPECT_EQ(stats.diagnostics[0].line, 4u);
+    EXPECT_EQ(stats.diagnostics[0].reason, "line longer than 1048576 bytes");
+    EXPECT_EQ(stats.skipped, 1u);
+    // Lines 2-3 and 5-7 (the first line decides the input's shape; the last has no '\n').
+    EXPECT_EQ(stats.single_pass, single_pass ? 5u : 0u);
+  }
+}
+
 TEST(NdjsonReader, SinglePassReadsTheValuesItTakesExactly) {
   // Lines the single pass decodes itself (escapes, unicode, nesting, arrays
   // of objects, empty arrays, nulls, negative and 18-digit integers, CRLF),
