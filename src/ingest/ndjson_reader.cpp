@@ -998,7 +998,7 @@ struct NdjsonReader::Impl {
                          const std::string& file, EventBatch& batch, const BatchSink& sink, InputReport& report) {
     std::vector<char> buf(kStreamBlock + simdjson::SIMDJSON_PADDING);
     std::size_t filled = head.size();
-    std::memcpy(buf.data(), head.data(), head.size());
+    std::copy(head.begin(), head.end(), buf.begin());  // memcpy must not see the null of an empty view
     std::uint64_t line_no = 0;
     std::uint64_t base_offset = 0;  // input offset of buf[0]
     bool eof = false;
@@ -1009,6 +1009,9 @@ struct NdjsonReader::Impl {
       // lies 64 bytes before that end, so only whole lines that were read
       // (never the last line of the input when it has no '\n').
       const std::string_view held(buf.data(), filled + simdjson::SIMDJSON_PADDING);
+      // Spaces in the padding, as a mapped file's last line gets: simdjson's
+      // wording for a cut document must not depend on stale bytes of the buffer.
+      std::memset(buf.data() + filled, ' ', simdjson::SIMDJSON_PADDING);
       std::size_t pos = 0;
       while (true) {
         bool go_on = true;

@@ -510,6 +510,22 @@ TEST(NdjsonReader, StreamsSkipLinesOverTheLimitAndKeepTheRest) {
   }
 }
 
+TEST(NdjsonReader, StreamsWordACutLastLineAsMappedFilesDo) {
+  // simdjson's message for a cut document depends on the bytes after it: a
+  // stream's last line must see the spaces a mapped file's last line gets,
+  // not whatever its buffer held (found by fuzzing a stream against a file).
+  const std::string content = "{\"\x06}\n{\x19}\n{[}";  // as the fuzzer found it
+  TempFile file(content);
+  TempFile compressed(gzip(content), ".ndjson.gz");
+  const FieldRegistry fields = comparison_fields();
+  ReadStats mapped, streamed;
+  const std::vector<std::string> by_file = read_rendered(file.path, fields, true, mapped);
+  const std::vector<std::string> by_stream = read_rendered(compressed.path, fields, true, streamed);
+  ASSERT_EQ(mapped.diagnostics.size(), 3u);  // no line is an object
+  EXPECT_EQ(mapped.diagnostics[2].line, 3u);
+  EXPECT_EQ(by_stream, by_file);
+}
+
 TEST(NdjsonReader, SinglePassReadsTheValuesItTakesExactly) {
   // Lines the single pass decodes itself (escapes, unicode, nesting, arrays
   // of objects, empty arrays, nulls, negative and 18-digit integers, CRLF),
