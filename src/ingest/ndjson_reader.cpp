@@ -607,6 +607,13 @@ struct NdjsonReader::Impl {
       return fail(err);
     }
     if (auto err = walk_object(obj, FieldRegistry::kRoot, arena, 0)) return fail(err);
+    // On-Demand stops at the root object's end: a token left after it (such
+    // as a surplus '}', which the framing check above lets through) is not JSON.
+    const char* after = nullptr;
+    if (!doc.current_location().get(after)) {
+      reason = "trailing content after the JSON object";
+      return false;
+    }
     finish_event(event, arena);
     return true;
   }

@@ -526,6 +526,31 @@ TEST(NdjsonReader, StreamsWordACutLastLineAsMappedFilesDo) {
   EXPECT_EQ(by_stream, by_file);
 }
 
+TEST(NdjsonReader, RejectsTokensAfterTheRootObject) {
+  // On-Demand stops at the end of the root object; a surplus '}' used to let
+  // `{...}}}` through as an event (the single pass declined it, simdjson took it).
+  const std::vector<std::string> lines = {
+      R"({"process":{"name":"first"}})",  R"({"process":{"name":"surplus"}}})",
+      R"({"process":{"name":"nested"},"x":{"y":[{"z":1}]}})", R"({"process":{"name":"two"}} {"a":1})",
+      R"({"process":{"name":"last"}}  )"};
+  TempFile file(as_lines(lines));
+  FieldRegistry fields;
+  const FieldId name = fields.intern("process.name");
+  for (bool single_pass : {true, false}) {
+    ReaderOptions options;
+    options.threads = 1;
+    options.single_pass = single_pass;
+    ReadStats stats;
+    const std::vector<std::string> rows = read_rows(file.path, fields, {name}, stats, options);
+    EXPECT_EQ(rows, (std::vector<std::string>{R"("first" )", R"("nested" )", R"("last" )"})) << single_pass;
+    ASSERT_EQ(stats.diagnostics.size(), 2u);
+    EXPECT_EQ(stats.diagnostics[0].line, 2u);
+    EXPECT_EQ(stats.diagnostics[0].reason, "trailing content after the JSON object");
+    EXPECT_EQ(stats.diagnostics[1].line, 4u);
+    EXPECT_EQ(stats.diagnostics[1].reason, "trailing content after the JSON object");
+  }
+}
+
 TEST(NdjsonReader, SinglePassReadsTheValuesItTakesExactly) {
   // Lines the single pass decodes itself (escapes, unicode, nesting, arrays
   // of objects, empty arrays, nulls, negative and 18-digit integers, CRLF),
