@@ -34,11 +34,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string input = dir + "/events.ndjson", output = dir + "/alerts.ndjson";
   std::ofstream(input, std::ios::binary).write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   HuntCommandOptions options;
-  options.rules = {VIGIL_SOURCE_DIR "/rules/windows"};
+  options.detection.rules = {VIGIL_SOURCE_DIR "/rules/windows"};
   options.inputs = {input};
   options.output = output;
-  options.quiet = true;
-  options.threads = 1;
+  options.detection.quiet = true;
+  options.detection.threads = 1;
   // The run's diagnostics go to /dev/null; stderr comes back for the
   // sanitizers' reports (a crash inside the run is reproduced from its saved
   // input with fuzz_hunt_replay).

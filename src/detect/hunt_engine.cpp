@@ -266,13 +266,60 @@ Detection HuntEngine::make_detection(std::size_t r, const Event& e) {
   return d;
 }
 
-std::vector<std::vector<Detection>> HuntEngine::finish(std::vector<RuleRunStats>& stats) {
+void HuntEngine::keep_sequence(std::size_t r, eql::SequenceMatch& m) {
+  Detection d;
+  d.rule = r;
+  d.join_keys = std::move(m.join_keys);
+  d.ordinal = m.last_ordinal;
+  bool first = true;
+  for (const auto& ev : m.events) {
+    auto [context, document] = ev ? term_event(ev->text()) : std::pair<std::string, std::string>();
+    d.events.push_back(std::move(document));
+    d.event_contexts.push_back(std::move(context));
+    if (!ev) continue;
+    d.first_time = first ? ev->timestamp : std::min(d.first_time, ev->timestamp);
+    d.last_time = first ? ev->timestamp : std::max(d.last_time, ev->timestamp);
+    first = false;
+  }
+  keep(r, std::move(d));
+}
+
+void HuntEngine::advance(TimestampNs watermark) {
+  for (std::size_t r = 0; r < rules_.compiled.size(); ++r) {
+    if (runners_[r]) {
+      for (auto& m : runners_[r]->advance(watermark)) keep_sequence(r, m);
+    } else if (new_terms_[r]) {
+      for (Detection& d : new_terms_[r]->release(watermark)) keep(r, std::move(d));
+    }
+  }
+}
+
+void HuntEngine::finish() {
   for (std::size_t r = 0; r < rules_.compiled.size(); ++r) {
     if (!new_terms_[r]) continue;
     for (Detection& d : new_terms_[r]->finish()) keep(r, std::move(d));
-    stats_[r].terms_evicted = new_terms_[r]->evicted();
-    stats_[r].baseline_known = new_terms_[r]->known_in_baseline();
   }
+  for (std::size_t r = 0; r < rules_.compiled.size(); ++r) {
+    if (!runners_[r] && !samplers_[r]) continue;
+    std::vector<eql::SequenceMatch> matches = runners_[r] ? runners_[r]->finish() : samplers_[r]->finish();
+    for (auto& m : matches) keep_sequence(r, m);
+  }
+}
+
+std::vector<std::vector<Detection>> HuntEngine::take() {
+  std::vector<std::vector<Detection>> out(detections_.size());
+  for (std::size_t r = 0; r < detections_.size(); ++r) {
+    std::vector<Detection>& list = detections_[r];
+    std::stable_sort(list.begin(), list.end(), [](const Detection& a, const Detection& b) {
+      if (a.first_time != b.first_time) return a.first_time < b.first_time;
+      return a.ordinal < b.ordinal;
+    });
+    out[r].swap(list);
+  }
+  return out;
+}
+
+void HuntEngine::fold_lane_counts() {
   for (auto& lane : lanes_) {
     for (std::size_t r = 0; r < rules_.compiled.size(); ++r) {
       stats_[r].evaluations += lane->evaluations[r];
@@ -281,36 +328,29 @@ std::vector<std::vector<Detection>> HuntEngine::finish(std::vector<RuleRunStats>
       lane->evaluations[r] = lane->excepted[r] = lane->nanos[r] = 0;
     }
   }
+}
+
+std::vector<RuleRunStats> HuntEngine::stats() {
+  fold_lane_counts();
   for (std::size_t r = 0; r < rules_.compiled.size(); ++r) {
-    if (!runners_[r] && !samplers_[r]) continue;
-    std::vector<eql::SequenceMatch> matches = runners_[r] ? runners_[r]->finish() : samplers_[r]->finish();
-    if (runners_[r]) stats_[r].sequences = runners_[r]->stats();
-    for (auto& m : matches) {
-      Detection d;
-      d.rule = r;
-      d.join_keys = m.join_keys;
-      d.ordinal = m.last_ordinal;
-      bool first = true;
-      for (const auto& ev : m.events) {
-        auto [context, document] = ev ? term_event(ev->text()) : std::pair<std::string, std::string>();
-        d.events.push_back(std::move(document));
-        d.event_contexts.push_back(std::move(context));
-        if (!ev) continue;
-        d.first_time = first ? ev->timestamp : std::min(d.first_time, ev->timestamp);
-        d.last_time = first ? ev->timestamp : std::max(d.last_time, ev->timestamp);
-        first = false;
-      }
-      keep(r, std::move(d));
+    if (new_terms_[r]) {
+      stats_[r].terms_evicted = new_terms_[r]->evicted();
+      stats_[r].baseline_known = new_terms_[r]->known_in_baseline();
+    }
+    if (runners_[r]) {
+      stats_[r].sequences = runners_[r]->stats();
+      stats_[r].late = runners_[r]->late();
     }
   }
-  for (auto& list : detections_) {
-    std::stable_sort(list.begin(), list.end(), [](const Detection& a, const Detection& b) {
-      if (a.first_time != b.first_time) return a.first_time < b.first_time;
-      return a.ordinal < b.ordinal;
-    });
+  return stats_;
+}
+
+std::size_t HuntEngine::open_sequences() const {
+  std::size_t n = 0;
+  for (const auto& runner : runners_) {
+    if (runner) n += runner->open() + runner->buffered();
   }
-  stats = stats_;
-  return std::move(detections_);
+  return n;
 }
 
 }  // namespace vigil

@@ -1,8 +1,11 @@
 // HuntEngine: every compiled rule over one pass of the events. An event is
 // tested only against the candidates the RuleIndex gives for it; sequence
-// rules feed their SequenceRunner. finish() returns each rule's detections
-// (matching events or sequences), which schedule.h then turns into the
-// alerts Elastic's scheduler would create.
+// rules feed their SequenceRunner. take() hands out each rule's final
+// detections (matching events or sequences), which the alerter
+// (detect/alerter.h) turns into alerts. A detection is final when nothing
+// later can change it: an event rule's at once; a sequence's or a new
+// term's once event time (the watermark given to advance()) has passed it;
+// everything at finish().
 //
 // Matching runs on all cores: each batch is dealt out in stripes of events
 // to lanes (a thread with its own scratch each), which test their events
@@ -55,6 +58,7 @@ struct RuleRunStats {
   std::uint64_t not_rare = 0;         // matching events left out by the rule's rarity conditions
   std::uint64_t terms_evicted = 0;    // new_terms: terms evicted from the bounded history
   std::uint64_t baseline_known = 0;   // new_terms: terms the baseline knew (never new)
+  std::uint64_t late = 0;             // events or detections that came after event time had passed them
   eql::MatcherStats sequences;
 };
 
@@ -79,8 +83,18 @@ class HuntEngine {
   ~HuntEngine();
 
   void add(const EventBatch& batch);
-  // Detections of every rule (sorted by time within a rule) and per-rule stats.
-  std::vector<std::vector<Detection>> finish(std::vector<RuleRunStats>& stats);
+  // Event time has reached `watermark` (no older event will come): sequences
+  // and new terms that are final become detections.
+  void advance(TimestampNs watermark);
+  // End of input: every detection is final.
+  void finish();
+  // The detections that became final since the last take, per rule (sorted
+  // by first event time, then input position, within a rule).
+  std::vector<std::vector<Detection>> take();
+  // Per-rule counts so far.
+  std::vector<RuleRunStats> stats();
+  // Partial sequences held, and events buffered for time ordering, over all rules.
+  std::size_t open_sequences() const;
   std::uint64_t events() const { return events_; }
   std::uint64_t rarity_evicted() const;
 
@@ -111,6 +125,8 @@ class HuntEngine {
   void hit(std::size_t rule, const Event& e);
   bool rare(std::size_t rule, const Event& e);
   void keep(std::size_t rule, Detection d);
+  void keep_sequence(std::size_t rule, eql::SequenceMatch& match);
+  void fold_lane_counts();
 
   const RuleSet& rules_;
   HuntOptions options_;

@@ -69,6 +69,7 @@ void NewTermsRunner::add(const Event& event, TimestampNs t, std::uint64_t ordina
           d.new_terms.push_back(key.substr(start, sep - start));
         }
         d.new_terms.push_back(key.substr(start));
+        if (at == term.pending.end()) pending_index_.emplace(t, key);
         term.pending[t] = Candidate{ordinal, std::move(d)};
       }
     }
@@ -95,12 +96,45 @@ void NewTermsRunner::make_room() {
   evicted_ += victims.size();
 }
 
+std::vector<Detection> NewTermsRunner::release(TimestampNs watermark) {
+  std::vector<Detection> out = std::move(evicted_candidates_);
+  evicted_candidates_.clear();
+  while (!pending_index_.empty() && pending_index_.begin()->first <= watermark) {
+    auto node = pending_index_.extract(pending_index_.begin());
+    auto term = terms_.find(node.mapped());
+    if (term == terms_.end()) continue;  // evicted (its candidates went out then)
+    auto at = term->second.pending.find(node.key());
+    if (at == term->second.pending.end()) continue;  // ruled out by an earlier occurrence
+    out.push_back(std::move(at->second.detection));
+    term->second.pending.erase(at);
+  }
+  // An occurrence at t >= watermark looks back to at least
+  // watermark + lookback - interval - history: older times can go, and so
+  // can a term with nothing left (seen again, it is looked up as new). Done
+  // once per interval of event time: it walks every term.
+  if (watermark != INT64_MIN && watermark != INT64_MAX && (pruned_at_ == INT64_MIN || watermark - pruned_at_ >= interval_)) {
+    pruned_at_ = watermark;
+    const TimestampNs horizon = watermark + lookback_ - interval_ - history_;
+    for (auto it = terms_.begin(); it != terms_.end();) {
+      auto& times = it->second.times;
+      times.erase(times.begin(), std::lower_bound(times.begin(), times.end(), horizon));
+      if (times.empty() && it->second.pending.empty() && !it->second.in_baseline) {
+        it = terms_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  return out;
+}
+
 std::vector<Detection> NewTermsRunner::finish() {
   std::vector<Detection> out = std::move(evicted_candidates_);
   for (auto& [key, term] : terms_) {
     for (auto& [t, c] : term.pending) out.push_back(std::move(c.detection));
   }
   terms_.clear();
+  pending_index_.clear();
   return out;
 }
 

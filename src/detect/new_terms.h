@@ -38,8 +38,13 @@ class NewTermsRunner {
   // An event that matched the rule's query, at (window) time `t`. `make`
   // renders its detection, called only if it may alert.
   void add(const Event& event, TimestampNs t, std::uint64_t ordinal, const std::function<Detection()>& make);
+  // Event time has reached `watermark` (no older event will come): the
+  // occurrences at or before it that introduced a new term are final and
+  // returned; history no run after it can look at is dropped.
+  std::vector<Detection> release(TimestampNs watermark);
   // The detections of every occurrence that introduced a new term.
   std::vector<Detection> finish();
+  std::size_t terms() const { return terms_.size(); }
 
   std::uint64_t evicted() const { return evicted_; }
   std::uint64_t known_in_baseline() const { return known_in_baseline_; }
@@ -67,6 +72,8 @@ class NewTermsRunner {
   BaselineStore* baseline_;
   std::optional<std::int64_t> baseline_spec_;
   std::unordered_map<std::string, Term> terms_;
+  std::multimap<TimestampNs, std::string> pending_index_;  // (time, term) of every pending occurrence
+  TimestampNs pruned_at_ = INT64_MIN;
   std::vector<Detection> evicted_candidates_;  // pending detections of evicted terms (still new)
   SpecTerms scratch_;
   std::uint64_t evicted_ = 0;

@@ -3,82 +3,104 @@
 #include "detect/schedule.h"
 
 #include <algorithm>
-#include <set>
 
 namespace vigil {
 namespace {
 
 std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return -floor_div(-a, b); }
+std::int64_t saturating_add(std::int64_t a, std::int64_t b) {
+  std::int64_t sum;
+  return __builtin_add_overflow(a, b, &sum) ? (b > 0 ? INT64_MAX : INT64_MIN) : sum;
+}
 
 }  // namespace
 
-std::vector<ScheduledAlert> schedule_alerts(const std::vector<Detection>& detections, const Rule& rule,
-                                            RuleRunStats& stats) {
-  const std::int64_t interval = rule.interval_ns;
-  const std::int64_t lookback = rule.lookback_ns;
-  // Runs k (at k * interval) whose window [t - lookback, t] holds detection d:
-  // t >= last_time and t - lookback <= first_time.
-  struct Range {
-    std::int64_t first_run, last_run;
-    std::size_t index;
-  };
-  std::vector<Range> ranges;
-  ranges.reserve(detections.size());
-  for (std::size_t i = 0; i < detections.size(); ++i) {
-    const Detection& d = detections[i];
-    const TimestampNs earliest = d.window_time.value_or(d.first_time);
-    const TimestampNs latest = d.window_time.value_or(d.last_time);
-    std::int64_t first = ceil_div(latest, interval);
-    std::int64_t last = floor_div(earliest + lookback, interval);
-    if (first > last) {
-      ++stats.outside_windows;
-      continue;
-    }
-    ranges.push_back({first, last, i});
+ScheduleSweep::ScheduleSweep(std::int64_t interval_ns, std::int64_t lookback_ns, int max_signals)
+    : interval_(std::max<std::int64_t>(interval_ns, 1)), lookback_(lookback_ns), max_signals_(max_signals) {}
+
+ScheduleSweep::Added ScheduleSweep::add(std::uint64_t handle, TimestampNs earliest, TimestampNs latest,
+                                        TimestampNs order_time, std::uint64_t ordinal) {
+  // Runs k (at k * interval) whose window [t - lookback, t] holds it:
+  // t >= latest and t - lookback <= earliest.
+  std::int64_t first = ceil_div(latest, interval_);
+  const std::int64_t last = floor_div(saturating_add(earliest, lookback_), interval_);
+  if (first > last) return Added::OutsideWindows;
+  if (first < next_run_) {
+    if (last < next_run_) return Added::Late;  // every run that could see it has been performed
+    first = next_run_;
   }
-  std::stable_sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) { return a.first_run < b.first_run; });
-  // Active detections of the current run, in search order (time, then input position).
-  auto order = [&](std::size_t a, std::size_t b) {
-    const Detection& x = detections[a];
-    const Detection& y = detections[b];
-    const TimestampNs tx = x.window_time.value_or(x.first_time), ty = y.window_time.value_or(y.first_time);
-    if (tx != ty) return tx < ty;
-    if (x.ordinal != y.ordinal) return x.ordinal < y.ordinal;
-    return a < b;
-  };
-  std::set<std::size_t, decltype(order)> active(order);
-  std::vector<std::int64_t> last_run(detections.size(), 0);
-  std::vector<bool> alerted(detections.size(), false);
-  std::vector<ScheduledAlert> out;
-  std::size_t next = 0;
-  std::int64_t run = 0;
-  while (next < ranges.size() || !active.empty()) {
-    if (active.empty()) run = ranges[next].first_run;
-    while (next < ranges.size() && ranges[next].first_run <= run) {
-      active.insert(ranges[next].index);
-      last_run[ranges[next].index] = ranges[next].last_run;
-      ++next;
+  pending_.emplace(first, Entry{order_time, ordinal, seq_++, handle, last, false});
+  return Added::Scheduled;
+}
+
+std::uint64_t ScheduleSweep::advance(TimestampNs until, const std::function<void(std::uint64_t, TimestampNs)>& alert,
+                                     const std::function<void(std::uint64_t, bool)>& retire) {
+  const std::int64_t last_allowed = floor_div(until, interval_);
+  std::uint64_t runs = 0;
+  while (true) {
+    std::int64_t run = next_run_;
+    if (active_.empty()) {
+      if (pending_.empty()) break;
+      run = std::max(run, pending_.begin()->first);  // no result in between: skip the empty runs
+    }
+    if (run > last_allowed) break;
+    for (auto it = pending_.begin(); it != pending_.end() && it->first <= run; it = pending_.erase(it)) {
+      active_.insert(it->second);
     }
     int taken = 0;
-    for (auto it = active.begin(); it != active.end() && taken < rule.max_signals; ++it, ++taken) {
+    for (auto it = active_.begin(); it != active_.end() && taken < max_signals_; ++it, ++taken) {
       // Already-alerted results still take a place in the run's max_signals,
       // as in Elastic, where their duplicate alerts are dropped at write.
-      if (!alerted[*it]) {
-        alerted[*it] = true;
-        out.push_back({*it, run * interval});
+      if (!it->alerted) {
+        it->alerted = true;
+        alert(it->handle, run * interval_);
       }
     }
-    for (auto it = active.begin(); it != active.end();) {
-      if (last_run[*it] <= run) {
-        if (!alerted[*it]) ++stats.capped;
-        it = active.erase(it);
+    for (auto it = active_.begin(); it != active_.end();) {
+      if (it->last_run <= run) {
+        retire(it->handle, it->alerted);
+        it = active_.erase(it);
       } else {
         ++it;
       }
     }
-    ++run;
+    next_run_ = run + 1;
+    ++runs;
   }
+  return runs;
+}
+
+std::vector<std::pair<std::int64_t, ScheduleSweep::Entry>> ScheduleSweep::entries() const {
+  std::vector<std::pair<std::int64_t, Entry>> out(pending_.begin(), pending_.end());
+  for (const Entry& e : active_) out.emplace_back(next_run_, e);  // active: already in a run's window
+  return out;
+}
+
+void ScheduleSweep::restore(std::int64_t next_run, std::uint64_t next_seq,
+                            const std::vector<std::pair<std::int64_t, Entry>>& entries) {
+  pending_.clear();
+  active_.clear();
+  next_run_ = next_run;
+  seq_ = next_seq;
+  for (const auto& [first, e] : entries) pending_.emplace(first, e);
+}
+
+std::vector<ScheduledAlert> schedule_alerts(const std::vector<Detection>& detections, const Rule& rule,
+                                            RuleRunStats& stats) {
+  ScheduleSweep sweep(rule.interval_ns, rule.lookback_ns, rule.max_signals);
+  for (std::size_t i = 0; i < detections.size(); ++i) {
+    const Detection& d = detections[i];
+    auto added = sweep.add(i, d.window_time.value_or(d.first_time), d.window_time.value_or(d.last_time),
+                           d.window_time.value_or(d.first_time), d.ordinal);
+    if (added != ScheduleSweep::Added::Scheduled) ++stats.outside_windows;
+  }
+  std::vector<ScheduledAlert> out;
+  sweep.advance(
+      INT64_MAX, [&](std::uint64_t handle, TimestampNs run) { out.push_back({handle, run}); },
+      [&](std::uint64_t, bool alerted) {
+        if (!alerted) ++stats.capped;
+      });
   stats.alerts += out.size();
   return out;
 }

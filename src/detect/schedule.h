@@ -1,4 +1,4 @@
-// Emulating Elastic's rule scheduler over historical data. A rule runs every
+// Emulating Elastic's rule scheduler over event time. A rule runs every
 // `interval`; the run at time t searches [t - lookback, t] (lookback from
 // `from = "now-9m"`) and turns at most `max_signals` results, in time order,
 // into alerts; an event (or sequence) found again by a later, overlapping
@@ -6,8 +6,17 @@
 // multiples of the interval since the Unix epoch, so the result depends only
 // on the data. A sequence that cannot fit in one lookback window is never
 // found by Elastic either: it is counted, not alerted.
+//
+// ScheduleSweep is the incremental form: detections are added as they become
+// final, and advance(t) performs every run at or before t. Runs are performed
+// once; a detection added after the runs that could see it (a late one) is
+// counted, not alerted. schedule_alerts() is the whole-input form over it.
 #pragma once
 
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
 #include <vector>
 
 #include "detect/hunt_engine.h"
@@ -18,6 +27,56 @@ namespace vigil {
 struct ScheduledAlert {
   std::size_t detection;  // index into the rule's detections
   TimestampNs time;       // the run that created it (the alert's @timestamp)
+};
+
+class ScheduleSweep {
+ public:
+  ScheduleSweep(std::int64_t interval_ns, std::int64_t lookback_ns, int max_signals);
+
+  enum class Added { Scheduled, OutsideWindows, Late };
+  // A final detection, named by `handle`, ordered in a run's results by
+  // (order_time, ordinal, order of adding). earliest/latest bound the times a
+  // run's window must hold.
+  Added add(std::uint64_t handle, TimestampNs earliest, TimestampNs latest, TimestampNs order_time,
+            std::uint64_t ordinal);
+  // Performs every run at or before `until`: `alert(handle, run_time)` for each
+  // alert created (in creation order); `retire(handle, alerted)` when a
+  // detection leaves the last window that holds it. Returns the runs performed.
+  std::uint64_t advance(TimestampNs until, const std::function<void(std::uint64_t, TimestampNs)>& alert,
+                        const std::function<void(std::uint64_t, bool)>& retire);
+  // Detections waiting for a run or still inside a window.
+  std::size_t held() const { return pending_.size() + active_.size(); }
+  // The first run not yet performed (INT64_MIN before any).
+  std::int64_t next_run() const { return next_run_; }
+
+  struct Entry {
+    TimestampNs time;
+    std::uint64_t ordinal;
+    std::uint64_t seq;
+    std::uint64_t handle;
+    std::int64_t last_run;
+    mutable bool alerted;  // not part of the order
+  };
+  // The serialized form (stream checkpoints): every held entry with its first run.
+  std::vector<std::pair<std::int64_t, Entry>> entries() const;
+  void restore(std::int64_t next_run, std::uint64_t next_seq, const std::vector<std::pair<std::int64_t, Entry>>& entries);
+  std::uint64_t next_seq() const { return seq_; }
+
+ private:
+  struct Order {
+    bool operator()(const Entry& a, const Entry& b) const {
+      if (a.time != b.time) return a.time < b.time;
+      if (a.ordinal != b.ordinal) return a.ordinal < b.ordinal;
+      return a.seq < b.seq;
+    }
+  };
+  std::int64_t interval_;
+  std::int64_t lookback_;
+  int max_signals_;
+  std::multimap<std::int64_t, Entry> pending_;  // by first run
+  std::set<Entry, Order> active_;               // the current run's results, in search order
+  std::int64_t next_run_ = INT64_MIN;
+  std::uint64_t seq_ = 0;
 };
 
 // `detections` sorted by first_time. Updates stats.alerts/outside_windows/capped.

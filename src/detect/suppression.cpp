@@ -4,7 +4,6 @@
 #include <simdjson.h>
 
 #include <algorithm>
-#include <map>
 
 #include "core/value.h"
 
@@ -30,66 +29,104 @@ std::string value_json(simdjson::dom::object obj, std::string_view path, int dep
 
 }  // namespace
 
+Suppressor::Suppressor(const Rule& rule)
+    : rule_(rule), active_(rule.alert_suppression && !rule.alert_suppression->group_by.empty()) {}
+
+Suppressor::Outcome Suppressor::add(std::uint64_t handle, const Detection& d, TimestampNs time,
+                                    std::optional<Suppression>& alone, RuleRunStats& stats, const Close& close) {
+  alone.reset();
+  if (!active_) return Outcome::Alone;
+  const AlertSuppression& sup = *rule_.alert_suppression;
+  std::string terms = "[";
+  std::string key;
+  bool missing = false;
+  const std::string* last = nullptr;
+  for (auto it = d.events.rbegin(); it != d.events.rend(); ++it) {
+    if (!it->empty()) {
+      last = &*it;
+      break;
+    }
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::object obj;
+  simdjson::padded_string padded(last ? *last : std::string());
+  const bool parsed = last && !parser.parse(padded).get_object().get(obj);
+  for (std::size_t i = 0; i < sup.group_by.size(); ++i) {
+    std::string value = parsed ? value_json(obj, sup.group_by[i]) : "null";
+    missing |= value == "null";
+    if (i) terms.push_back(',');
+    terms += "{\"field\":";
+    append_json_string(terms, sup.group_by[i]);
+    terms += ",\"value\":" + value + "}";
+    key += value;
+    key.push_back('\x1f');
+  }
+  terms.push_back(']');
+  if (missing && sup.missing_fields_strategy == "doNotSuppress") {
+    alone = Suppression{0, d.first_time, d.last_time, terms};
+    return Outcome::Alone;
+  }
+  if (sup.duration_ns == 0) key += std::to_string(time);  // per rule run
+  auto it = open_.find(key);
+  if (it != open_.end()) {
+    Group& kept = it->second;
+    if (sup.duration_ns == 0 || time <= kept.time + sup.duration_ns) {
+      Suppression& s = kept.suppression;
+      ++s.docs_count;
+      s.start = std::min(s.start, d.first_time);
+      s.end = std::max(s.end, d.last_time);
+      ++stats.suppressed;
+      return Outcome::Folded;
+    }
+    close(kept.handle, std::move(kept.suppression));
+    open_.erase(it);
+  }
+  open_.emplace(std::move(key), Group{handle, time, opened_++, Suppression{0, d.first_time, d.last_time, terms}});
+  return Outcome::Opened;
+}
+
+void Suppressor::close(TimestampNs created_until, const Close& close) {
+  if (open_.empty()) return;
+  const std::int64_t duration = rule_.alert_suppression ? rule_.alert_suppression->duration_ns : 0;
+  std::vector<std::map<std::string, Group>::iterator> done;
+  for (auto it = open_.begin(); it != open_.end(); ++it) {
+    const TimestampNs end = it->second.time > INT64_MAX - duration ? INT64_MAX : it->second.time + duration;
+    if (end <= created_until) done.push_back(it);
+  }
+  std::sort(done.begin(), done.end(), [](const auto& a, const auto& b) { return a->second.opened < b->second.opened; });
+  for (auto it : done) {
+    close(it->second.handle, std::move(it->second.suppression));
+    open_.erase(it);
+  }
+}
+
+void Suppressor::restore(std::map<std::string, Group> groups, std::uint64_t next_opened) {
+  open_ = std::move(groups);
+  opened_ = next_opened;
+}
+
 std::vector<SuppressedAlert> suppress_alerts(const Rule& rule, const std::vector<Detection>& detections,
                                              const std::vector<ScheduledAlert>& scheduled, RuleRunStats& stats) {
-  std::vector<SuppressedAlert> out;
-  if (!rule.alert_suppression || rule.alert_suppression->group_by.empty()) {
-    for (const auto& a : scheduled) out.push_back({a, std::nullopt});
-    return out;
+  Suppressor suppressor(rule);
+  // (position of creation, alert): a kept alert takes the place where it was created.
+  std::map<std::uint64_t, SuppressedAlert> out;
+  std::map<std::uint64_t, TimestampNs> times;
+  auto close = [&](std::uint64_t handle, Suppression s) {
+    out[handle] = {{scheduled[handle].detection, times[handle]}, std::move(s)};
+  };
+  std::optional<Suppression> alone;
+  for (std::size_t i = 0; i < scheduled.size(); ++i) {
+    const ScheduledAlert& a = scheduled[i];
+    times[i] = a.time;
+    if (suppressor.add(i, detections[a.detection], a.time, alone, stats, close) == Suppressor::Outcome::Alone) {
+      out[i] = {a, std::move(alone)};
+    }
   }
-  const AlertSuppression& sup = *rule.alert_suppression;
-  const bool keep_missing = sup.missing_fields_strategy == "doNotSuppress";
-  simdjson::dom::parser parser;
-  std::map<std::string, std::size_t> open;  // group key → index in `out` of the alert that absorbs it
-  for (const ScheduledAlert& a : scheduled) {
-    const Detection& d = detections[a.detection];
-    std::string terms = "[";
-    std::string key;
-    bool missing = false;
-    simdjson::dom::object obj;
-    std::string last;
-    for (auto it = d.events.rbegin(); it != d.events.rend(); ++it) {
-      if (!it->empty()) {
-        last = *it;
-        break;
-      }
-    }
-    simdjson::padded_string padded(last);
-    bool parsed = !last.empty() && !parser.parse(padded).get_object().get(obj);
-    for (std::size_t i = 0; i < sup.group_by.size(); ++i) {
-      std::string value = parsed ? value_json(obj, sup.group_by[i]) : "null";
-      missing |= value == "null";
-      if (i) terms.push_back(',');
-      terms += "{\"field\":";
-      append_json_string(terms, sup.group_by[i]);
-      terms += ",\"value\":" + value + "}";
-      key += value;
-      key.push_back('\x1f');
-    }
-    terms.push_back(']');
-    if (missing && keep_missing) {
-      out.push_back({a, Suppression{0, d.first_time, d.last_time, terms}});
-      continue;
-    }
-    if (sup.duration_ns == 0) key += std::to_string(a.time);  // per rule run
-    auto it = open.find(key);
-    if (it != open.end()) {
-      SuppressedAlert& kept = out[it->second];
-      bool inside = sup.duration_ns == 0 || a.time <= kept.alert.time + sup.duration_ns;
-      if (inside) {
-        Suppression& s = *kept.suppression;
-        ++s.docs_count;
-        s.start = std::min(s.start, d.first_time);
-        s.end = std::max(s.end, d.last_time);
-        ++stats.suppressed;
-        continue;
-      }
-    }
-    open[key] = out.size();
-    out.push_back({a, Suppression{0, d.first_time, d.last_time, terms}});
-  }
+  suppressor.close(INT64_MAX, close);
   stats.alerts -= std::min<std::uint64_t>(stats.alerts, stats.suppressed);
-  return out;
+  std::vector<SuppressedAlert> result;
+  for (auto& [position, alert] : out) result.push_back(std::move(alert));
+  return result;
 }
 
 }  // namespace vigil

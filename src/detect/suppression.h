@@ -6,8 +6,15 @@
 // counts what it absorbed (kibana.alert.suppression.docs_count) and spans
 // their event times (suppression.start / end). With missing_fields_strategy
 // "doNotSuppress", alerts missing a group_by field are never grouped.
+//
+// Suppressor is the incremental form: alerts are added as they are created,
+// and a group is closed (its alert final) once no alert created later can
+// fold into it. suppress_alerts() is the whole-input form over it.
 #pragma once
 
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,12 +32,50 @@ struct Suppression {
   std::string terms_json;        // [{"field": ..., "value": ...}, ...]
 };
 
+class Suppressor {
+ public:
+  explicit Suppressor(const Rule& rule);
+
+  enum class Outcome {
+    Alone,   // the alert stands as it is (`alone` says how, with a Suppression when the rule suppresses)
+    Folded,  // folded into an open group: the detection is no longer needed
+    Opened,  // opened a group: the alert is final when close() hands it back
+  };
+  using Close = std::function<void(std::uint64_t handle, Suppression suppression)>;
+  // An alert created at `time` for detection `d`, named by `handle`. A group
+  // of the same key that the alert falls outside of is closed first.
+  Outcome add(std::uint64_t handle, const Detection& d, TimestampNs time, std::optional<Suppression>& alone,
+              RuleRunStats& stats, const Close& close);
+  // Closes the groups that nothing created after `created_until` can fold
+  // into, in the order they were opened.
+  void close(TimestampNs created_until, const Close& close);
+  std::size_t open_groups() const { return open_.size(); }
+
+  struct Group {
+    std::uint64_t handle;
+    TimestampNs time;  // the kept alert's creation time
+    std::uint64_t opened;
+    Suppression suppression;
+  };
+  // The serialized form (stream checkpoints).
+  const std::map<std::string, Group>& groups() const { return open_; }
+  void restore(std::map<std::string, Group> groups, std::uint64_t next_opened);
+  std::uint64_t next_opened() const { return opened_; }
+
+ private:
+  const Rule& rule_;
+  bool active_ = false;
+  std::map<std::string, Group> open_;  // group key → the alert that absorbs it
+  std::uint64_t opened_ = 0;
+};
+
 struct SuppressedAlert {
   ScheduledAlert alert;
   std::optional<Suppression> suppression;  // set when the rule suppresses
 };
 
-// `scheduled` in creation order. Updates stats.suppressed.
+// `scheduled` in creation order; the result in the order the kept alerts
+// were created. Updates stats.suppressed.
 std::vector<SuppressedAlert> suppress_alerts(const Rule& rule, const std::vector<Detection>& detections,
                                              const std::vector<ScheduledAlert>& scheduled, RuleRunStats& stats);
 

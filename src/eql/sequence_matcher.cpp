@@ -352,6 +352,13 @@ void SequenceMatcher::drop_key_if_empty(const std::string& key) {
   keys_.erase(it);
 }
 
+void SequenceMatcher::advance_time(TimestampNs now) {
+  if (now <= now_) return;
+  now_ = now;
+  expire(now_);
+  release_held(now_);
+}
+
 void SequenceMatcher::finish() {
   release_held(INT64_MAX);
   // Held entries with an infinite deadline (no maxspan) are released here too.

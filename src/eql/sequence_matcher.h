@@ -76,6 +76,10 @@ class SequenceMatcher {
   explicit SequenceMatcher(const SequenceProgram& program, MatcherLimits limits = {});
 
   void process(const MatcherEventPtr& event);
+  // Event time has reached `now` (a watermark: no event older will come):
+  // partials past maxspan expire, held sequences whose trailing terms can no
+  // longer occur are released.
+  void advance_time(TimestampNs now);
   // End of input: releases sequences held for trailing missing terms.
   void finish();
   // Matches found so far, in the order they completed (or were released).

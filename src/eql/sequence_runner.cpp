@@ -67,7 +67,8 @@ void SequenceRunner::add_hits(const Event& event, std::vector<TermHit> hits) {
   buffer_.push_back(std::move(b));
 }
 
-std::vector<SequenceMatch> SequenceRunner::finish() {
+void SequenceRunner::release(TimestampNs until) {
+  if (buffer_.empty()) return;
   std::stable_sort(buffer_.begin(), buffer_.end(), [](const Buffered& a, const Buffered& b) {
     if (a.timestamp != b.timestamp) return a.timestamp < b.timestamp;
     if (a.tiebreak_number != b.tiebreak_number) return a.tiebreak_number < b.tiebreak_number;
@@ -76,19 +77,44 @@ std::vector<SequenceMatch> SequenceRunner::finish() {
   });
   // From here on an event's ordinal is its position in time order, so that
   // results sort as Elasticsearch sorts them (timestamp, then tiebreaker).
-  std::uint64_t position = 0;
-  for (auto& b : buffer_) {
-    b.event->ordinal = position++;
+  std::size_t n = 0;
+  for (; n < buffer_.size() && buffer_[n].timestamp <= until; ++n) {
+    Buffered& b = buffer_[n];
+    if (released_until_ > INT64_MIN && b.timestamp <= released_until_) ++late_;
+    b.event->ordinal = position_++;
     matcher_.process(b.event);
   }
-  buffer_.clear();
-  buffer_.shrink_to_fit();
-  matcher_.finish();
+  buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(n));
+  if (buffer_.empty()) buffer_.shrink_to_fit();
+}
+
+std::vector<SequenceMatch> SequenceRunner::take_sorted() {
   std::vector<SequenceMatch> matches = matcher_.take_matches();
   // Elasticsearch returns sequences in the order they completed: by their
   // last event (sequences held for trailing missing terms included).
   std::stable_sort(matches.begin(), matches.end(),
                    [](const SequenceMatch& a, const SequenceMatch& b) { return a.last_ordinal < b.last_ordinal; });
+  return matches;
+}
+
+std::vector<SequenceMatch> SequenceRunner::advance(TimestampNs watermark) {
+  if (watermark <= released_until_) return {};
+  release(watermark);
+  released_until_ = watermark;
+  matcher_.advance_time(watermark);
+  std::vector<SequenceMatch> matches = take_sorted();
+  if (program_.pipes.empty()) return matches;
+  // head/tail count over the whole result: final only at the end.
+  for (auto& m : matches) held_for_pipes_.push_back(std::move(m));
+  return {};
+}
+
+std::vector<SequenceMatch> SequenceRunner::finish() {
+  release(INT64_MAX);
+  matcher_.finish();
+  std::vector<SequenceMatch> matches = std::move(held_for_pipes_);
+  for (auto& m : take_sorted()) matches.push_back(std::move(m));
+  held_for_pipes_.clear();
   apply_pipes(matches, program_.pipes);
   return matches;
 }

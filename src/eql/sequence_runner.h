@@ -35,12 +35,7 @@ class SequenceRunner {
   // taking the event in with those terms (one thread, in input order).
   std::vector<TermHit> terms(const Event& event, EvalContext& context) const;
   void add_hits(const Event& event, std::vector<TermHit> hits);
-  // Runs (or finishes) matching and returns the sequences, head/tail applied.
-  std::vector<SequenceMatch> finish();
-  const MatcherStats& stats() const { return matcher_.stats(); }
-  std::size_t buffered() const { return buffer_.size(); }
-
- private:
+  // The serialized form (stream checkpoints) of what is buffered and open.
   struct Buffered {
     TimestampNs timestamp;
     double tiebreak_number;
@@ -48,12 +43,34 @@ class SequenceRunner {
     std::uint64_t ordinal;
     std::shared_ptr<MatcherEvent> event;
   };
+  // Event time has reached `watermark` (no older event will come): the
+  // buffered events up to it are matched in order, and the sequences that
+  // are final are returned. With head/tail pipes nothing is final before
+  // finish(). Events older than what was already matched are late: counted,
+  // and matched where they arrive.
+  std::vector<SequenceMatch> advance(TimestampNs watermark);
+  // Runs (or finishes) matching and returns the sequences, head/tail applied.
+  std::vector<SequenceMatch> finish();
+  std::uint64_t late() const { return late_; }
+  const MatcherStats& stats() const { return matcher_.stats(); }
+  std::size_t buffered() const { return buffer_.size(); }
+  std::size_t open() const { return matcher_.open_partials(); }
+
+ private:
+  // Matches the buffered events up to `until` in time order.
+  void release(TimestampNs until);
+  // Completed sequences in Elasticsearch's order (by their last event).
+  std::vector<SequenceMatch> take_sorted();
 
   const SequenceProgram& program_;
   RunnerOptions options_;
   RenderEvent render_;
   SequenceMatcher matcher_;
   std::vector<Buffered> buffer_;
+  std::uint64_t position_ = 0;  // matched events so far: their ordinal in time order
+  TimestampNs released_until_ = INT64_MIN;
+  std::uint64_t late_ = 0;
+  std::vector<SequenceMatch> held_for_pipes_;
 };
 
 // The join key of `event` for `stage`: a JSON array of the key values, or

@@ -1,0 +1,83 @@
+// What `vigil hunt` and `vigil run` share: the rule, tuning and limit
+// options, and loading what they name (rules, exception lists, value lists,
+// baseline, triage state) into one DetectionSetup the pipeline runs on.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "context/host_state.h"
+#include "detect/hunt_engine.h"
+#include "detect/rule_set.h"
+#include "pipeline/detection_pipeline.h"
+#include "rules/exceptions.h"
+#include "store/baseline_store.h"
+#include "store/rule_cache.h"
+
+namespace CLI {
+class App;
+}
+
+namespace vigil {
+
+struct DetectionCommandOptions {
+  std::vector<std::string> rules;
+  std::string db;  // SQLite alert store to add the alerts to
+  std::vector<std::string> exception_files;
+  std::vector<std::string> value_lists;  // ID=FILE
+  std::vector<std::string> lists_for_all_rules;
+  std::string baseline;  // SQLite baseline (vigil baseline learn) for rarity and new_terms
+  bool no_rule_cache = false;
+  bool fail_on_alert = false;
+  bool strict = false;
+  bool quiet = false;
+  unsigned threads = 0;
+  std::size_t max_detections_per_rule = 100000;
+  std::size_t max_open_sequences = 100000;
+  std::size_t max_terms = 1000000;
+};
+
+void add_detection_options(CLI::App& cmd, DetectionCommandOptions& options);
+
+struct DetectionSetup {
+  std::unique_ptr<RuleCache> rule_cache;
+  std::unique_ptr<RuleSet> set;
+  std::unique_ptr<HostState> context;
+  ExceptionLists exceptions;
+  std::unique_ptr<BaselineStore> baseline;
+  // Engine options for these resources; matching gets `matching_threads` lanes.
+  HuntOptions engine_options(const DetectionCommandOptions& o, unsigned matching_threads);
+};
+
+// Loads what the options name, printing rule diagnostics and problems. 0 on
+// success, else the exit code (no runnable rule, unreadable list or baseline).
+int prepare_detection(const DetectionCommandOptions& options, DetectionSetup& setup);
+
+// Alert counts by severity, rule and host, for the summary on stderr.
+class AlertTally {
+ public:
+  void add(const std::vector<AlertLine>& lines);
+  std::size_t total() const { return total_; }
+  void print() const;
+
+ private:
+  std::map<std::string, std::size_t> by_severity_;
+  std::map<std::pair<std::string, std::string>, std::size_t> by_rule_;  // (severity, name)
+  std::map<std::string, std::size_t> by_host_;
+  std::size_t total_ = 0;
+};
+
+// The alert counts, then a note for every count worth one: per rule (alerts
+// outside windows, suppressed, excepted, capped, late, evictions), duplicates,
+// rarity and triage-state evictions.
+void print_detection_summary(const AlertTally& tally, const RuleSet& set, const std::vector<RuleRunStats>& stats,
+                             DetectionPipeline& pipeline, const HostState& context);
+
+// Adds the alerts' documents to the SQLite alert store at `path`. Prints the
+// outcome (unless quiet) or the error; false on error.
+bool store_alerts(const std::string& path, const std::vector<AlertLine>& lines, bool quiet);
+
+}  // namespace vigil

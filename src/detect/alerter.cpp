@@ -1,0 +1,140 @@
+// Alerter implementation: per rule, a schedule sweep (Schedule timing), a
+// suppressor, and the detections they name by handle.
+#include "detect/alerter.h"
+
+namespace vigil {
+
+struct Alerter::RuleState {
+  RuleState(const Rule& rule, AlertTiming timing, std::int64_t hold)
+      : suppressor(rule), hold_ns(hold) {
+    if (timing == AlertTiming::Schedule) sweep.emplace(rule.interval_ns, rule.lookback_ns, rule.max_signals);
+  }
+  std::optional<ScheduleSweep> sweep;
+  Suppressor suppressor;
+  // Schedule timing: a sequence with trailing missing terms completes only
+  // once maxspan has passed its last event; runs wait that long for it.
+  std::int64_t hold_ns = 0;
+  std::unordered_map<std::uint64_t, Detection> waiting;  // for a run (Schedule timing)
+  struct Kept {
+    Detection detection;
+    TimestampNs time;
+  };
+  std::unordered_map<std::uint64_t, Kept> grouped;  // alerts whose suppression group is open
+  std::vector<ReadyAlert> ready;
+  std::uint64_t next_handle = 0;
+  RuleRunStats stats;  // alerts, outside_windows, capped, suppressed, late
+
+  // An alert created at `time`: through suppression into `ready` (or held).
+  void create(std::size_t rule, Detection d, TimestampNs time) {
+    const std::uint64_t handle = next_handle++;
+    std::optional<Suppression> alone;
+    auto close = [&](std::uint64_t h, Suppression s) { close_group(rule, h, std::move(s)); };
+    switch (suppressor.add(handle, d, time, alone, stats, close)) {
+      case Suppressor::Outcome::Alone:
+        ++stats.alerts;
+        ready.push_back({rule, std::move(d), time, std::move(alone)});
+        break;
+      case Suppressor::Outcome::Folded:
+        break;
+      case Suppressor::Outcome::Opened:
+        grouped.emplace(handle, Kept{std::move(d), time});
+        break;
+    }
+  }
+  void close_group(std::size_t rule, std::uint64_t handle, Suppression s) {
+    auto it = grouped.find(handle);
+    if (it == grouped.end()) return;
+    ++stats.alerts;
+    ready.push_back({rule, std::move(it->second.detection), it->second.time, std::move(s)});
+    grouped.erase(it);
+  }
+};
+
+Alerter::Alerter(const RuleSet& rules, AlertTiming timing) : rules_(rules), timing_(timing) {
+  for (const CompiledRule& c : rules.compiled) {
+    std::int64_t hold = 0;
+    const eql::SequenceProgram* seq = c.query.kind == eql::Query::Kind::Sequence ? c.query.sequence.get() : nullptr;
+    if (seq && !seq->stages.empty() && seq->stages.back().missing && seq->maxspan_ns > 0) hold = seq->maxspan_ns;
+    state_.push_back(std::make_unique<RuleState>(*c.rule, timing, hold));
+  }
+}
+
+Alerter::~Alerter() = default;
+
+void Alerter::add(std::vector<std::vector<Detection>> detections) {
+  for (std::size_t r = 0; r < detections.size() && r < state_.size(); ++r) {
+    RuleState& st = *state_[r];
+    for (Detection& d : detections[r]) {
+      if (!st.sweep) {
+        const TimestampNs time = d.last_time;
+        st.create(r, std::move(d), time);
+        continue;
+      }
+      const std::uint64_t handle = st.next_handle++;
+      const TimestampNs earliest = d.window_time.value_or(d.first_time);
+      switch (st.sweep->add(handle, earliest, d.window_time.value_or(d.last_time), earliest, d.ordinal)) {
+        case ScheduleSweep::Added::Scheduled:
+          st.waiting.emplace(handle, std::move(d));
+          break;
+        case ScheduleSweep::Added::OutsideWindows:
+          ++st.stats.outside_windows;
+          break;
+        case ScheduleSweep::Added::Late:
+          ++st.stats.late;
+          break;
+      }
+    }
+  }
+}
+
+void Alerter::advance(TimestampNs watermark, std::vector<ReadyAlert>& out) {
+  for (std::size_t r = 0; r < state_.size(); ++r) {
+    RuleState& st = *state_[r];
+    auto close = [&](std::uint64_t h, Suppression s) { st.close_group(r, h, std::move(s)); };
+    if (!st.sweep) {
+      st.suppressor.close(watermark, close);
+    } else {
+      const TimestampNs until = watermark == INT64_MAX ? INT64_MAX : watermark - st.hold_ns;
+      st.sweep->advance(
+          until,
+          [&](std::uint64_t handle, TimestampNs run) {
+            auto it = st.waiting.find(handle);
+            if (it == st.waiting.end()) return;
+            Detection d = std::move(it->second);
+            st.waiting.erase(it);
+            st.create(r, std::move(d), run);
+          },
+          [&](std::uint64_t handle, bool alerted) {
+            if (!alerted) ++st.stats.capped;
+            st.waiting.erase(handle);
+          });
+      // Every run up to the last one performed has created its alerts.
+      if (st.sweep->next_run() != INT64_MIN) {
+        const std::int64_t interval = std::max<std::int64_t>(rules_.compiled[r].rule->interval_ns, 1);
+        const TimestampNs created_until = watermark == INT64_MAX ? INT64_MAX : (st.sweep->next_run() - 1) * interval;
+        st.suppressor.close(created_until, close);
+      }
+    }
+    for (ReadyAlert& a : st.ready) out.push_back(std::move(a));
+    st.ready.clear();
+  }
+}
+
+void Alerter::count(std::vector<RuleRunStats>& stats) const {
+  for (std::size_t r = 0; r < state_.size() && r < stats.size(); ++r) {
+    const RuleRunStats& s = state_[r]->stats;
+    stats[r].alerts += s.alerts;
+    stats[r].outside_windows += s.outside_windows;
+    stats[r].capped += s.capped;
+    stats[r].suppressed += s.suppressed;
+    stats[r].late += s.late;
+  }
+}
+
+std::size_t Alerter::held() const {
+  std::size_t n = 0;
+  for (const auto& st : state_) n += st->waiting.size() + st->grouped.size();
+  return n;
+}
+
+}  // namespace vigil

@@ -1,0 +1,89 @@
+// DetectionPipeline: the one path from decoded events to alert documents,
+// shared by `vigil hunt` (finite inputs) and `vigil run` (endless ones):
+//   batch → HuntEngine (rules, sequences, new terms, triage context)
+//         → Alerter (schedule or immediate, suppression)
+//         → AlertWriter (Elastic's alert schema) → deduplicated alert lines.
+// Event time drives it: with a lateness, the watermark trails the highest
+// event time seen by that much, and whatever it makes final is handed out
+// after each batch; without one (batch mode) nothing is final before
+// finish(). Alert lines are handed out in a deterministic order (alert time,
+// first event time, rule name, id), the same for any thread count.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <deque>
+#include <vector>
+
+#include "detect/alerter.h"
+#include "detect/hunt_engine.h"
+#include "detect/rule_set.h"
+#include "output/alert_document.h"
+
+namespace vigil {
+
+struct AlertLine {
+  AlertSummary summary;
+  std::string json;  // the NDJSON lines of one alert (a sequence's building blocks follow it); empty for those
+};
+
+struct PipelineOptions {
+  HuntOptions engine;
+  AlertTiming timing = AlertTiming::Schedule;
+  // The watermark trails the highest event time seen by this much; nullopt:
+  // batch mode, nothing is final before finish().
+  std::optional<std::int64_t> lateness_ns;
+  // Alert ids remembered to drop an alert created twice (the same event read
+  // twice); the oldest are forgotten beyond it (counted).
+  std::size_t max_alert_ids = SIZE_MAX;
+};
+
+struct PipelineStats {
+  std::uint64_t duplicates = 0;           // alerts dropped: their id was written before
+  std::uint64_t alert_ids_forgotten = 0;  // beyond max_alert_ids
+  std::uint64_t alerts = 0;               // alerts handed out (building blocks not counted)
+};
+
+class DetectionPipeline {
+ public:
+  // `on_alerts` gets each group of alert lines that became final.
+  using AlertsOut = std::function<void(std::vector<AlertLine>& lines)>;
+  DetectionPipeline(const RuleSet& rules, PipelineOptions options, AlertsOut on_alerts);
+  ~DetectionPipeline();
+
+  void add(const EventBatch& batch);
+  // Moves the watermark to `watermark` if that is later (streaming only).
+  void advance(TimestampNs watermark);
+  // End of input: everything still held becomes final.
+  void finish();
+
+  // INT64_MIN until an event with a time arrives (or in batch mode).
+  TimestampNs watermark() const { return watermark_; }
+  TimestampNs max_event_time() const { return max_time_; }
+  std::vector<RuleRunStats> rule_stats();
+  const PipelineStats& stats() const { return stats_; }
+  HuntEngine& engine() { return *engine_; }
+  const Alerter& alerter() const { return *alerter_; }
+
+ private:
+  void drain(TimestampNs watermark, bool end);
+  void write(std::vector<ReadyAlert>& ready);
+
+  const RuleSet& rules_;
+  PipelineOptions options_;
+  AlertsOut on_alerts_;
+  std::unique_ptr<HuntEngine> engine_;
+  std::unique_ptr<Alerter> alerter_;
+  AlertWriter writer_;
+  std::unordered_set<std::string> written_ids_;
+  std::deque<std::string> id_order_;  // for forgetting the oldest
+  TimestampNs max_time_ = INT64_MIN;
+  TimestampNs watermark_ = INT64_MIN;
+  PipelineStats stats_;
+};
+
+}  // namespace vigil
