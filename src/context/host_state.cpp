@@ -6,6 +6,7 @@
 #include <charconv>
 #include <deque>
 
+#include "core/codec.h"
 #include "core/text.h"
 #include "core/timestamp.h"
 #include "core/value.h"
@@ -64,11 +65,13 @@ void member(std::string& out, bool& first, std::string_view key, const std::stri
 struct Module {
   std::string path, signer, status;
   TimestampNs time;
+  friend auto members(Unqualified<Module> auto& m) { return std::tie(m.path, m.signer, m.status, m.time); }
 };
 
 struct Connection {
   std::string destination, port;
   TimestampNs time;
+  friend auto members(Unqualified<Connection> auto& c) { return std::tie(c.destination, c.port, c.time); }
 };
 
 struct Process {
@@ -77,11 +80,18 @@ struct Process {
   bool started = false;
   std::deque<Module> modules;
   std::deque<Connection> connections;
+  friend auto members(Unqualified<Process> auto& p) {
+    return std::tie(p.key, p.entity_id, p.pid, p.name, p.executable, p.command_line, p.user, p.parent_key, p.start,
+                    p.started, p.modules, p.connections);
+  }
 };
 
 struct FileWrite {
   std::string key, path, process_name, process_pid, process_executable;
   TimestampNs time;
+  friend auto members(Unqualified<FileWrite> auto& f) {
+    return std::tie(f.key, f.path, f.process_name, f.process_pid, f.process_executable, f.time);
+  }
 };
 
 // A map with least-recently-used eviction beyond `cap` entries.
@@ -112,6 +122,23 @@ class LruMap {
     order_.front().key = key;
     index_.emplace(order_.front().key, order_.begin());
     return order_.front();
+  }
+
+  // Entries from least to most recently used, and back (stream checkpoints).
+  void save(Encoder& out) const {
+    out.varint(order_.size());
+    for (auto it = order_.rbegin(); it != order_.rend(); ++it) out(*it);
+  }
+  void load(Decoder& in, std::uint64_t& evicted) {
+    order_.clear();
+    index_.clear();
+    const std::uint64_t n = in.varint();
+    for (std::uint64_t i = 0; i < n && in.ok(); ++i) {
+      T entry;
+      in(entry);
+      if (!in.ok()) break;
+      insert(entry.key, evicted) = std::move(entry);
+    }
   }
 
  private:
@@ -172,6 +199,22 @@ struct HostState::Impl {
 
 HostState::HostState(FieldRegistry& fields, HostStateLimits limits) : impl_(std::make_unique<Impl>(fields, limits)) {}
 HostState::~HostState() = default;
+
+void HostState::save(Encoder& out) const {
+  impl_->processes.save(out);
+  impl_->files.save(out);
+  out(stats_.processes_evicted);
+  out(stats_.files_evicted);
+}
+
+void HostState::load(Decoder& in) {
+  std::uint64_t ignored = 0;  // a checkpoint written under larger caps: the oldest go
+  impl_->processes.load(in, ignored);
+  impl_->files.load(in, ignored);
+  in(stats_.processes_evicted);
+  in(stats_.files_evicted);
+  stats_.processes_evicted += ignored;
+}
 
 void HostState::observe(const Event& e) {
   Impl& s = *impl_;

@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/codec.h"
 #include "core/event.h"
 #include "core/field_registry.h"
 
@@ -46,6 +47,9 @@ class HostState {
   // The triage context of `event` as a JSON object ("{}" when nothing is known).
   std::string context_json(const Event& event) const;
   const HostStateStats& stats() const { return stats_; }
+  // The serialized form (stream checkpoints).
+  void save(Encoder& out) const;
+  void load(Decoder& in);
 
  private:
   struct Impl;

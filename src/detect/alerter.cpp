@@ -18,6 +18,7 @@ struct Alerter::RuleState {
   struct Kept {
     Detection detection;
     TimestampNs time;
+    friend auto members(Unqualified<Kept> auto& k) { return std::tie(k.detection, k.time); }
   };
   std::unordered_map<std::uint64_t, Kept> grouped;  // alerts whose suppression group is open
   std::vector<ReadyAlert> ready;
@@ -135,6 +136,52 @@ std::size_t Alerter::held() const {
   std::size_t n = 0;
   for (const auto& st : state_) n += st->waiting.size() + st->grouped.size();
   return n;
+}
+
+void Alerter::save(Encoder& out) const {
+  out.varint(state_.size());
+  for (const auto& st : state_) {
+    out(st->next_handle);
+    out(st->stats);
+    out(st->waiting);
+    out(st->grouped);
+    out(st->suppressor.groups());
+    out(st->suppressor.next_opened());
+    const bool sweep = st->sweep.has_value();
+    out(sweep);
+    if (sweep) {
+      out(st->sweep->next_run());
+      out(st->sweep->next_seq());
+      out(st->sweep->entries());
+    }
+  }
+}
+
+void Alerter::load(Decoder& in) {
+  if (in.varint() != state_.size()) return in.fail();
+  for (const auto& st : state_) {
+    in(st->next_handle);
+    in(st->stats);
+    in(st->waiting);
+    in(st->grouped);
+    std::map<std::string, Suppressor::Group> groups;
+    std::uint64_t next_opened = 0;
+    in(groups);
+    in(next_opened);
+    st->suppressor.restore(std::move(groups), next_opened);
+    bool sweep = false;
+    in(sweep);
+    if (sweep != st->sweep.has_value()) return in.fail();
+    if (sweep) {
+      std::int64_t next_run = 0;
+      std::uint64_t next_seq = 0;
+      std::vector<std::pair<std::int64_t, ScheduleSweep::Entry>> entries;
+      in(next_run);
+      in(next_seq);
+      in(entries);
+      st->sweep->restore(next_run, next_seq, entries);
+    }
+  }
 }
 
 }  // namespace vigil

@@ -49,6 +49,10 @@ class Alerter {
   void count(std::vector<RuleRunStats>& stats) const;
   // Detections waiting for a run, alerts waiting for their group to close.
   std::size_t held() const;
+  // The serialized form (stream checkpoints); load() wants an alerter made
+  // from the same rules and timing.
+  void save(Encoder& out) const;
+  void load(Decoder& in);
 
   struct RuleState;  // alerter.cpp; public for the checkpoint codec
 

@@ -353,4 +353,41 @@ std::size_t HuntEngine::open_sequences() const {
   return n;
 }
 
+std::string HuntEngine::save() {
+  fold_lane_counts();
+  return eql::encode_with_events([&](Encoder& out) {
+    out(events_);
+    out(stats_);
+    out(detections_);
+    for (std::size_t r = 0; r < rules_.compiled.size(); ++r) {
+      if (runners_[r]) runners_[r]->save(out);
+      if (samplers_[r]) samplers_[r]->save(out);
+      if (new_terms_[r]) new_terms_[r]->save(out);
+    }
+    if (rarity_) rarity_->save(out);
+    const bool context = options_.context != nullptr;
+    out(context);
+    if (context) options_.context->save(out);
+  });
+}
+
+bool HuntEngine::load(std::string_view bytes) {
+  return eql::decode_with_events(bytes, [&](Decoder& in) {
+    in(events_);
+    in(stats_);
+    in(detections_);
+    if (stats_.size() != rules_.compiled.size() || detections_.size() != rules_.compiled.size()) return in.fail();
+    for (std::size_t r = 0; r < rules_.compiled.size(); ++r) {
+      if (runners_[r]) runners_[r]->load(in);
+      if (samplers_[r]) samplers_[r]->load(in);
+      if (new_terms_[r]) new_terms_[r]->load(in);
+    }
+    if (rarity_) rarity_->load(in);
+    bool context = false;
+    in(context);
+    if (context != (options_.context != nullptr)) return in.fail();
+    if (context) options_.context->load(in);
+  });
+}
+
 }  // namespace vigil

@@ -44,6 +44,11 @@ struct Detection {
   std::vector<std::string> new_terms;       // new_terms rules: the value combination that was new
 };
 
+inline auto members(Unqualified<Detection> auto& d) {
+  return std::tie(d.rule, d.first_time, d.last_time, d.window_time, d.ordinal, d.events, d.join_keys, d.context,
+                  d.event_contexts, d.new_terms);
+}
+
 struct RuleRunStats {
   std::uint64_t evaluations = 0;    // events the rule's program ran on (the index let the others pass)
   std::uint64_t eval_ns = 0;        // with HuntOptions::profile: time spent evaluating (and feeding sequences)
@@ -61,6 +66,11 @@ struct RuleRunStats {
   std::uint64_t late = 0;             // events or detections that came after event time had passed them
   eql::MatcherStats sequences;
 };
+inline auto members(Unqualified<RuleRunStats> auto& s) {
+  return std::tie(s.evaluations, s.eval_ns, s.detections, s.dropped, s.no_timestamp, s.alerts, s.outside_windows,
+                  s.capped, s.excepted, s.suppressed, s.not_rare, s.terms_evicted, s.baseline_known, s.late,
+                  s.sequences);
+}
 
 struct HuntOptions {
   std::size_t max_detections_per_rule = 100000;
@@ -97,6 +107,12 @@ class HuntEngine {
   std::size_t open_sequences() const;
   std::uint64_t events() const { return events_; }
   std::uint64_t rarity_evicted() const;
+  // The serialized form of everything the engine holds (stream checkpoints):
+  // open sequences and their buffers, samples, new-terms histories, rarity
+  // counts, triage state, detections not yet taken, counts. load() wants an
+  // engine made from the same rules; false if the bytes are not its state.
+  std::string save();
+  bool load(std::string_view bytes);
 
  private:
   // One matching thread's scratch and results for its slice of a batch.

@@ -138,4 +138,22 @@ std::vector<Detection> NewTermsRunner::finish() {
   return out;
 }
 
+void NewTermsRunner::save(Encoder& out) const {
+  out(terms_);
+  out(pending_index_);
+  out(evicted_candidates_);
+  out(pruned_at_);
+  out(evicted_);
+  out(known_in_baseline_);
+}
+
+void NewTermsRunner::load(Decoder& in) {
+  in(terms_);
+  in(pending_index_);
+  in(evicted_candidates_);
+  in(pruned_at_);
+  in(evicted_);
+  in(known_in_baseline_);
+}
+
 }  // namespace vigil

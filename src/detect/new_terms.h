@@ -45,6 +45,9 @@ class NewTermsRunner {
   // The detections of every occurrence that introduced a new term.
   std::vector<Detection> finish();
   std::size_t terms() const { return terms_.size(); }
+  // The serialized form (stream checkpoints).
+  void save(Encoder& out) const;
+  void load(Decoder& in);
 
   std::uint64_t evicted() const { return evicted_; }
   std::uint64_t known_in_baseline() const { return known_in_baseline_; }
@@ -53,12 +56,14 @@ class NewTermsRunner {
   struct Candidate {
     std::uint64_t ordinal;
     Detection detection;
+    friend auto members(Unqualified<Candidate> auto& c) { return std::tie(c.ordinal, c.detection); }
   };
   struct Term {
     std::vector<TimestampNs> times;            // distinct, sorted, thinned
     std::map<TimestampNs, Candidate> pending;  // occurrences that may alert
     bool in_baseline = false;
     TimestampNs last = 0;
+    friend auto members(Unqualified<Term> auto& t) { return std::tie(t.times, t.pending, t.in_baseline, t.last); }
   };
   bool seen_in_history(const Term& term, TimestampNs t) const;
   void insert_time(Term& term, TimestampNs t);

@@ -147,4 +147,14 @@ void RarityTracker::make_room() {
   evicted_ += victims.size();
 }
 
+void RarityTracker::save(Encoder& out) const {
+  out(table_);
+  out(evicted_);
+}
+
+void RarityTracker::load(Decoder& in) {
+  in(table_);
+  in(evicted_);
+}
+
 }  // namespace vigil

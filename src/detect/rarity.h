@@ -20,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/codec.h"
 #include "core/event.h"
 #include "core/field_registry.h"
 #include "eql/program.h"
@@ -85,6 +86,9 @@ class RarityTracker {
   std::size_t size() const { return table_.size(); }
   std::uint64_t evicted() const { return evicted_; }
   const std::vector<RaritySpec>& specs() const { return specs_; }
+  // The serialized form (stream checkpoints).
+  void save(Encoder& out) const;
+  void load(Decoder& in);
 
  private:
   struct Entry {
@@ -92,6 +96,7 @@ class RarityTracker {
     std::int64_t baseline = 0;
     TimestampNs first = 0;
     TimestampNs last = 0;
+    friend auto members(Unqualified<Entry> auto& e) { return std::tie(e.count, e.baseline, e.first, e.last); }
   };
   const std::string& key(std::size_t spec, std::string_view entity, std::string_view term);
   // The term's entry, created (with the baseline's count) on first sight.

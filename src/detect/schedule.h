@@ -56,6 +56,9 @@ class ScheduleSweep {
     std::uint64_t handle;
     std::int64_t last_run;
     mutable bool alerted;  // not part of the order
+    friend auto members(Unqualified<Entry> auto& e) {
+      return std::tie(e.time, e.ordinal, e.seq, e.handle, e.last_run, e.alerted);
+    }
   };
   // The serialized form (stream checkpoints): every held entry with its first run.
   std::vector<std::pair<std::int64_t, Entry>> entries() const;

@@ -31,6 +31,7 @@ struct Suppression {
   TimestampNs end = 0;           // last event of the group
   std::string terms_json;        // [{"field": ..., "value": ...}, ...]
 };
+inline auto members(Unqualified<Suppression> auto& s) { return std::tie(s.docs_count, s.start, s.end, s.terms_json); }
 
 class Suppressor {
  public:
@@ -56,6 +57,7 @@ class Suppressor {
     TimestampNs time;  // the kept alert's creation time
     std::uint64_t opened;
     Suppression suppression;
+    friend auto members(Unqualified<Group> auto& g) { return std::tie(g.handle, g.time, g.opened, g.suppression); }
   };
   // The serialized form (stream checkpoints).
   const std::map<std::string, Group>& groups() const { return open_; }

@@ -19,6 +19,8 @@ class SampleRunner {
   void add(const Event& event, EvalContext& context);
   std::vector<SequenceMatch> finish();
   std::uint64_t keys_dropped() const { return keys_dropped_; }
+  void save(Encoder& out) const;
+  void load(Decoder& in);
 
  private:
   // Sort key of one join-key component: nulls, then numbers, then text.
@@ -31,10 +33,12 @@ class SampleRunner {
       if (number != o.number) return number < o.number;
       return text < o.text;
     }
+    friend auto members(Unqualified<KeyPart> auto& k) { return std::tie(k.rank, k.number, k.text); }
   };
   struct KeyState {
     std::vector<KeyPart> order;
     std::vector<std::vector<MatcherEventPtr>> candidates;  // per filter
+    friend auto members(Unqualified<KeyState> auto& k) { return std::tie(k.order, k.candidates); }
   };
 
   const SequenceProgram& program_;

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -22,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/codec.h"
 #include "core/timestamp.h"
 #include "eql/compiler.h"
 
@@ -33,6 +35,8 @@ struct TermHit {
   std::uint32_t term;  // index into SequenceProgram::stages; stages.size() is `until`
   std::string key;     // join key values as a JSON array, e.g. ["foo",12]
 };
+
+inline auto members(Unqualified<TermHit> auto& h) { return std::tie(h.term, h.key); }
 
 struct MatcherEvent {
   TimestampNs timestamp = 0;
@@ -53,6 +57,37 @@ struct SequenceMatch {
   std::uint64_t last_ordinal = 0;  // of the last positive event: where the sequence completed
 };
 
+inline auto members(Unqualified<SequenceMatch> auto& m) {
+  return std::tie(m.join_keys, m.events, m.first_timestamp, m.first_ordinal, m.last_ordinal);
+}
+
+// Events held by matchers are written once each, and referred to by number,
+// in a checkpoint: encode_value / decode_value of a MatcherEventPtr go
+// through the table the Encoder's / Decoder's `context` points to.
+class EventTable {
+ public:
+  // Encoding: the number of `event` (0 for none), adding it on first sight.
+  std::uint64_t ref(const MatcherEvent* event);
+  // Writes the events numbered so far.
+  void save(Encoder& out) const;
+  // Decoding: reads the events, then resolves numbers.
+  void load(Decoder& in);
+  std::shared_ptr<MatcherEvent> at(std::uint64_t ref, Decoder& in) const;
+
+ private:
+  std::unordered_map<const MatcherEvent*, std::uint64_t> numbers_;
+  std::vector<const MatcherEvent*> order_;
+  std::vector<std::shared_ptr<MatcherEvent>> loaded_;
+};
+void encode_value(Encoder& out, const MatcherEventPtr& event);
+void encode_value(Encoder& out, const std::shared_ptr<MatcherEvent>& event);
+void decode_value(Decoder& in, MatcherEventPtr& event);
+void decode_value(Decoder& in, std::shared_ptr<MatcherEvent>& event);
+// Encodes `body(encoder)` with an EventTable, the table first.
+std::string encode_with_events(const std::function<void(Encoder&)>& body);
+// Decodes what encode_with_events wrote; false if it is not that.
+bool decode_with_events(std::string_view bytes, const std::function<void(Decoder&)>& body);
+
 struct MatcherLimits {
   std::size_t max_open = 100000;          // partial sequences held at once, all keys
   std::size_t max_history_per_key = 256;  // leading missing-event timestamps kept per key and term
@@ -70,6 +105,10 @@ struct MatcherStats {
   std::size_t peak_open = 0;
   std::uint64_t completed = 0;
 };
+inline auto members(Unqualified<MatcherStats> auto& s) {
+  return std::tie(s.events, s.evicted, s.expired, s.killed_by_until, s.killed_by_missing, s.rejected_missing,
+                  s.history_dropped, s.out_of_order, s.peak_open, s.completed);
+}
 
 class SequenceMatcher {
  public:
@@ -86,16 +125,22 @@ class SequenceMatcher {
   std::vector<SequenceMatch> take_matches();
   const MatcherStats& stats() const { return stats_; }
   std::size_t open_partials() const { return open_; }
+  // The serialized form (stream checkpoints): everything held. Events are
+  // written as references into the encoder's EventTable (matcher_state.cpp).
+  void save(Encoder& out) const;
+  void load(Decoder& in);
 
  private:
   struct Partial {
     std::uint64_t id;
     std::vector<MatcherEventPtr> events;  // positive events so far
     TimestampNs start;
+    friend auto members(Unqualified<Partial> auto& p) { return std::tie(p.id, p.events, p.start); }
   };
   struct KeyState {
     std::vector<std::optional<Partial>> at;       // at[j]: matched positives 0..j, waiting for j+1
     std::vector<std::deque<TimestampNs>> leading;  // per leading missing term
+    friend auto members(Unqualified<KeyState> auto& k) { return std::tie(k.at, k.leading); }
   };
   struct Held {  // complete, waiting to see whether its trailing missing terms occur
     SequenceMatch match;
@@ -104,6 +149,9 @@ class SequenceMatcher {
     TimestampNs last_positive;
     std::size_t trailing_progress = 0;
     TimestampNs trailing_last = 0;
+    friend auto members(Unqualified<Held> auto& h) {
+      return std::tie(h.match, h.key, h.span_start, h.last_positive, h.trailing_progress, h.trailing_last);
+    }
   };
 
   void on_until(const std::string& key);

@@ -42,7 +42,12 @@ class SequenceRunner {
     std::string tiebreak_text;
     std::uint64_t ordinal;
     std::shared_ptr<MatcherEvent> event;
+    friend auto members(Unqualified<Buffered> auto& b) {
+      return std::tie(b.timestamp, b.tiebreak_number, b.tiebreak_text, b.ordinal, b.event);
+    }
   };
+  void save(Encoder& out) const;
+  void load(Decoder& in);
   // Event time has reached `watermark` (no older event will come): the
   // buffered events up to it are matched in order, and the sequences that
   // are final are returned. With head/tail pipes nothing is final before

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "core/codec.h"
+
 namespace vigil {
 
 DetectionPipeline::DetectionPipeline(const RuleSet& rules, PipelineOptions options, AlertsOut on_alerts)
@@ -100,6 +102,55 @@ std::vector<RuleRunStats> DetectionPipeline::rule_stats() {
   std::vector<RuleRunStats> stats = engine_->stats();
   alerter_->count(stats);
   return stats;
+}
+
+namespace {
+constexpr std::uint64_t kStateFormat = 1;
+}  // namespace
+
+std::string DetectionPipeline::save() {
+  std::string out;
+  Encoder e(out);
+  e(kStateFormat);
+  e(engine_->save());
+  e(max_time_);
+  e(watermark_);
+  e(id_order_);
+  if (options_.max_alert_ids == SIZE_MAX) {
+    std::vector<std::string> ids(written_ids_.begin(), written_ids_.end());
+    e(ids);
+  }
+  e(stats_.duplicates);
+  e(stats_.alert_ids_forgotten);
+  e(stats_.alerts);
+  alerter_->save(e);
+  return out;
+}
+
+bool DetectionPipeline::load(std::string_view bytes) {
+  Decoder d(bytes);
+  std::uint64_t format = 0;
+  d(format);
+  if (format != kStateFormat) return false;
+  std::string engine;
+  d(engine);
+  if (!d.ok() || !engine_->load(engine)) return false;
+  d(max_time_);
+  d(watermark_);
+  d(id_order_);
+  written_ids_.clear();
+  if (options_.max_alert_ids == SIZE_MAX) {
+    std::vector<std::string> ids;
+    d(ids);
+    written_ids_.insert(ids.begin(), ids.end());
+  } else {
+    written_ids_.insert(id_order_.begin(), id_order_.end());
+  }
+  d(stats_.duplicates);
+  d(stats_.alert_ids_forgotten);
+  d(stats_.alerts);
+  alerter_->load(d);
+  return d.ok() && d.at_end();
 }
 
 }  // namespace vigil

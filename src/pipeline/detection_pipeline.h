@@ -68,6 +68,12 @@ class DetectionPipeline {
   const PipelineStats& stats() const { return stats_; }
   HuntEngine& engine() { return *engine_; }
   const Alerter& alerter() const { return *alerter_; }
+  // Everything the pipeline holds, serialized (stream checkpoints): the
+  // engine's state, the alerter's, the watermark, the alert ids written.
+  // load() wants a pipeline made from the same rules and options; false if
+  // the bytes are not its state.
+  std::string save();
+  bool load(std::string_view bytes);
 
  private:
   void drain(TimestampNs watermark, bool end);

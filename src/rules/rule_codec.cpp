@@ -3,6 +3,8 @@
 // list. Integers are zigzag varints, strings and lists are length-prefixed.
 #include "rules/rule_codec.h"
 
+#include "core/codec.h"
+
 #include <cstdint>
 #include <map>
 #include <tuple>
@@ -12,8 +14,9 @@
 
 namespace vigil {
 namespace {
-
 constexpr std::uint8_t kFormat = 1;
+}  // namespace
+
 
 // A member added to Rule changes its size: this fails until the member is
 // added to members(Rule) below (and kFormat is raised), so no rule loaded from
@@ -22,18 +25,6 @@ constexpr std::uint8_t kFormat = 1;
 #if defined(__GLIBCXX__) && defined(__x86_64__)
 static_assert(sizeof(Rule) == 872, "Rule changed: add the new member to members() in rule_codec.cpp, raise kFormat");
 #endif
-
-template <typename T>
-struct is_vector : std::false_type {};
-template <typename T>
-struct is_vector<std::vector<T>> : std::true_type {};
-template <typename T>
-struct is_optional : std::false_type {};
-template <typename T>
-struct is_optional<std::optional<T>> : std::true_type {};
-
-template <typename T, typename U>
-concept Unqualified = std::is_same_v<std::remove_const_t<T>, U>;
 
 // The members of each struct, in their encoded order.
 auto members(Unqualified<ThreatEntry> auto& e) { return std::tie(e.id, e.name, e.reference); }
@@ -54,120 +45,6 @@ auto members(Unqualified<Rule> auto& r) {
                   r.alert_suppression, r.new_terms_fields, r.new_terms_history_window_start, r.new_terms_history_ns,
                   r.rarity, r.extra);
 }
-
-class Encoder {
- public:
-  explicit Encoder(std::string& out) : out_(out) {}
-
-  template <typename T>
-  void operator()(const T& v) {
-    if constexpr (std::is_same_v<T, std::string>) {
-      varint(v.size());
-      out_ += v;
-    } else if constexpr (std::is_same_v<T, bool>) {
-      out_.push_back(v ? 1 : 0);
-    } else if constexpr (std::is_integral_v<T>) {
-      const auto s = static_cast<std::int64_t>(v);
-      varint((static_cast<std::uint64_t>(s) << 1) ^ static_cast<std::uint64_t>(s >> 63));  // zigzag
-    } else if constexpr (is_vector<T>::value) {
-      varint(v.size());
-      for (const auto& item : v) (*this)(item);
-    } else if constexpr (is_optional<T>::value) {
-      (*this)(v.has_value());
-      if (v) (*this)(*v);
-    } else if constexpr (std::is_same_v<T, std::map<std::string, std::string>>) {
-      varint(v.size());
-      for (const auto& [key, value] : v) {
-        (*this)(key);
-        (*this)(value);
-      }
-    } else {
-      std::apply([this](const auto&... m) { ((*this)(m), ...); }, members(v));
-    }
-  }
-
- private:
-  void varint(std::uint64_t v) {
-    while (v >= 0x80) {
-      out_.push_back(static_cast<char>(v | 0x80));
-      v >>= 7;
-    }
-    out_.push_back(static_cast<char>(v));
-  }
-  std::string& out_;
-};
-
-class Decoder {
- public:
-  explicit Decoder(std::string_view in) : in_(in) {}
-  bool ok() const { return ok_; }
-  bool at_end() const { return in_.empty(); }
-
-  template <typename T>
-  void operator()(T& v) {
-    if (!ok_) return;
-    if constexpr (std::is_same_v<T, std::string>) {
-      std::uint64_t n = varint();
-      if (n > in_.size()) return fail();
-      v.assign(in_.substr(0, n));
-      in_.remove_prefix(n);
-    } else if constexpr (std::is_same_v<T, bool>) {
-      if (in_.empty() || static_cast<std::uint8_t>(in_[0]) > 1) return fail();
-      v = in_[0] == 1;
-      in_.remove_prefix(1);
-    } else if constexpr (std::is_integral_v<T>) {
-      std::uint64_t z = varint();
-      const auto s = static_cast<std::int64_t>((z >> 1) ^ (~(z & 1) + 1));
-      if (!std::in_range<T>(s)) return fail();
-      v = static_cast<T>(s);
-    } else if constexpr (is_vector<T>::value) {
-      std::uint64_t n = varint();
-      if (n > in_.size()) return fail();  // every item takes at least one byte
-      v.resize(n);
-      for (auto& item : v) (*this)(item);
-    } else if constexpr (is_optional<T>::value) {
-      bool present = false;
-      (*this)(present);
-      if (!present) {
-        v.reset();
-        return;
-      }
-      v.emplace();
-      (*this)(*v);
-    } else if constexpr (std::is_same_v<T, std::map<std::string, std::string>>) {
-      std::uint64_t n = varint();
-      if (n > in_.size()) return fail();
-      v.clear();
-      for (std::uint64_t i = 0; i < n && ok_; ++i) {
-        std::string key, value;
-        (*this)(key);
-        (*this)(value);
-        v.emplace(std::move(key), std::move(value));
-      }
-    } else {
-      std::apply([this](auto&... m) { ((*this)(m), ...); }, members(v));
-    }
-  }
-
- private:
-  void fail() { ok_ = false; }
-  std::uint64_t varint() {
-    std::uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (in_.empty()) break;
-      const auto b = static_cast<std::uint8_t>(in_[0]);
-      in_.remove_prefix(1);
-      v |= std::uint64_t{b & 0x7fu} << shift;
-      if (!(b & 0x80)) return v;
-    }
-    fail();
-    return 0;
-  }
-  std::string_view in_;
-  bool ok_ = true;
-};
-
-}  // namespace
 
 std::string encode_rule(const Rule& rule) {
   std::string out(1, static_cast<char>(kFormat));

@@ -1,0 +1,282 @@
+// `vigil run`: the DetectionPipeline over FollowedInputs, with a watermark,
+// an appending alert sink and checkpoints (src/stream/). The loop: poll the
+// inputs, hand batches to the pipeline (alerts that became final go to the
+// sinks at once), then, every --checkpoint-interval, fsync the alert file
+// and save positions + state + the file's length in one transaction.
+#include "cli/run_command.h"
+
+#include <CLI/CLI.hpp>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <ctime>
+#include <thread>
+
+#include "cli/exit_codes.h"
+#include "cli/input_diagnostics.h"
+#include "core/hash.h"
+#include "core/worker_pool.h"
+#include "output/alert_file_sink.h"
+#include "output/alert_store.h"
+#include "rules/rule_codec.h"
+#include "stream/checkpoint_store.h"
+#include "stream/followed_inputs.h"
+
+namespace vigil {
+
+void add_run_command(CLI::App& app, RunCommandOptions& o) {
+  auto* cmd = app.add_subcommand("run", "Run detection rules continuously over inputs as they grow");
+  add_detection_options(*cmd, o.detection);
+  cmd->add_option("inputs", o.inputs,
+                  "Inputs: NDJSON files (followed as they grow), directories (new files are read once complete), "
+                  "'-' for stdin")
+      ->required();
+  cmd->add_option("-o,--output", o.output, "Alert NDJSON file, appended to ('-' for stdout)")->capture_default_str();
+  cmd->add_flag("--follow,-f", o.follow,
+                "Keep reading as the inputs grow, are rotated, and new files arrive; stop with SIGTERM or SIGINT");
+  cmd->add_option("--state", o.state,
+                  "State directory: read positions and detection state are checkpointed there, and a restart "
+                  "continues from them");
+  cmd->add_option("--schedule", o.schedule,
+                  "immediate: a detection is an alert as soon as it completes; elastic: Elastic's rule schedule "
+                  "(interval, lookback, max_signals) over event time, as `vigil hunt`")
+      ->check(CLI::IsMember({"immediate", "elastic"}))
+      ->capture_default_str();
+  cmd->add_option("--lateness", o.lateness,
+                  "How far behind the newest event time an event may still arrive and be matched in order "
+                  "(the watermark's lag)")
+      ->capture_default_str();
+  cmd->add_option("--poll-interval", o.poll_interval, "How often followed inputs are checked when idle")
+      ->capture_default_str();
+  cmd->add_option("--checkpoint-interval", o.checkpoint_interval, "How often state is checkpointed (with --state)")
+      ->capture_default_str();
+  cmd->add_option("--status-interval", o.status_interval, "How often a status line is printed (not with -q)")
+      ->capture_default_str();
+  cmd->add_option("--max-alert-ids", o.max_alert_ids,
+                  "Alert ids remembered to write an alert once; the oldest are forgotten (and counted) beyond it")
+      ->capture_default_str();
+  cmd->footer(
+      "Exit codes: 0 ok (also after SIGTERM/SIGINT, with a checkpoint), 1 alerts found with --fail-on-alert,\n"
+      "2 usage or rule error, 3 malformed/unreadable input with --strict. Details: docs/streaming.md.");
+}
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+void request_stop(int) { g_stop = true; }
+
+std::optional<std::int64_t> parse_duration(const std::string& text) {
+  if (text.size() > 2 && text.ends_with("ms")) {
+    try {
+      std::size_t used = 0;
+      long long v = std::stoll(text.substr(0, text.size() - 2), &used);
+      if (used == text.size() - 2 && v >= 0) return v * 1000000LL;
+    } catch (...) {
+    }
+    return std::nullopt;
+  }
+  if (text == "0") return 0;
+  return parse_rule_duration(text);
+}
+
+std::int64_t wall_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// What the state was made with: every compiled rule and the alert timing.
+std::string rules_fingerprint(const RuleSet& set, const RunCommandOptions& o) {
+  Hash128 h;
+  h.add(o.schedule);
+  for (const CompiledRule& c : set.compiled) h.add(encode_rule(*c.rule));
+  return h.hex();
+}
+
+}  // namespace
+
+int run_run_command(const RunCommandOptions& ro) {
+  const DetectionCommandOptions& o = ro.detection;
+  auto lateness = parse_duration(ro.lateness);
+  auto poll_interval = parse_duration(ro.poll_interval);
+  auto checkpoint_interval = parse_duration(ro.checkpoint_interval);
+  auto status_interval = parse_duration(ro.status_interval);
+  if (!lateness || !poll_interval || !checkpoint_interval || !status_interval) {
+    std::fprintf(stderr, "vigil: durations are written like 30s, 5m, 200ms\n");
+    return kExitUsage;
+  }
+  for (const auto& path : ro.inputs) {
+    struct stat st {};
+    if (path != "-" && !ro.follow && ::stat(path.c_str(), &st) != 0) {
+      std::fprintf(stderr, "vigil: %s: no such file\n", path.c_str());
+      return kExitUsage;
+    }
+  }
+  DetectionSetup setup;
+  if (int rc = prepare_detection(o, setup)) return rc;
+  const RuleSet& set = *setup.set;
+  const unsigned cores = resolve_threads(o.threads);
+  PipelineOptions popts;
+  popts.engine = setup.engine_options(o, std::max(1u, cores / 2));
+  popts.timing = ro.schedule == "elastic" ? AlertTiming::Schedule : AlertTiming::Immediate;
+  popts.lateness_ns = *lateness;
+  popts.max_alert_ids = ro.max_alert_ids;
+
+  std::unique_ptr<CheckpointStore> store;
+  std::optional<Checkpoint> checkpoint;
+  const std::string fingerprint = rules_fingerprint(set, ro);
+  if (!ro.state.empty()) {
+    auto opened = CheckpointStore::open(ro.state);
+    if (!opened) {
+      std::fprintf(stderr, "vigil: %s\n", opened.error().message.c_str());
+      return kExitUsage;
+    }
+    store = std::move(*opened);
+    checkpoint = store->load();
+    if (checkpoint && checkpoint->rules_hash != fingerprint) {
+      std::fprintf(stderr,
+                   "vigil: %s holds the state of other rules or another --schedule; use another --state directory "
+                   "(or remove this one to start over)\n",
+                   ro.state.c_str());
+      return kExitUsage;
+    }
+  }
+  std::optional<std::uint64_t> sink_bytes;
+  if (checkpoint && checkpoint->sink_path == ro.output) sink_bytes = checkpoint->sink_bytes;
+  auto sink = AlertFileSink::open(ro.output, sink_bytes);
+  if (!sink) {
+    std::fprintf(stderr, "vigil: %s\n", sink.error().message.c_str());
+    return kExitUsage;
+  }
+  std::unique_ptr<AlertStore> db;
+  if (!o.db.empty()) {
+    auto opened = AlertStore::open(o.db);
+    if (!opened) {
+      std::fprintf(stderr, "vigil: %s\n", opened.error().message.c_str());
+      return kExitUsage;
+    }
+    db = std::move(*opened);
+  }
+
+  AlertTally tally;
+  std::optional<Error> sink_error;
+  DetectionPipeline pipeline(set, popts, [&](std::vector<AlertLine>& lines) {
+    tally.add(lines);
+    std::string text;
+    std::vector<AlertSummary> summaries;
+    for (const AlertLine& l : lines) {
+      text += l.json;
+      if (db) summaries.push_back(l.summary);
+    }
+    if (auto w = (*sink)->write(text); !w && !sink_error) sink_error = w.error();
+    if (db) {
+      if (auto added = db->add(summaries); !added && !sink_error) sink_error = added.error();
+    }
+  });
+  ReaderOptions ropts;
+  ropts.threads = cores;
+  ropts.batch_size = 512;
+  FollowedInputs inputs(ro.inputs, set.fields, ropts, FollowOptions{});
+  ReadStats stats;
+  if (checkpoint) {
+    if (!inputs.load(checkpoint->inputs, stats) || !pipeline.load(checkpoint->pipeline)) {
+      std::fprintf(stderr, "vigil: %s: the checkpoint cannot be read by this build; use another --state directory\n",
+                   store->path().c_str());
+      return kExitUsage;
+    }
+    if (!o.quiet) {
+      std::fprintf(stderr, "vigil run: resuming from the checkpoint in %s\n", ro.state.c_str());
+    }
+  }
+
+  std::signal(SIGTERM, request_stop);
+  std::signal(SIGINT, request_stop);
+  auto checkpoint_now = [&]() -> bool {
+    if (auto synced = (*sink)->sync(); !synced) {
+      std::fprintf(stderr, "vigil: %s\n", synced.error().message.c_str());
+      return false;
+    }
+    if (!store) return true;
+    Checkpoint c{fingerprint, inputs.save(), pipeline.save(), ro.output, (*sink)->bytes(),
+                 static_cast<std::int64_t>(std::time(nullptr))};
+    if (auto saved = store->save(c); !saved) {
+      std::fprintf(stderr, "vigil: %s: %s\n", store->path().c_str(), saved.error().message.c_str());
+      return false;
+    }
+    return true;
+  };
+  const auto started = std::chrono::steady_clock::now();
+  auto last_checkpoint = started, last_status = started;
+  std::uint64_t events_at_status = 0;
+  auto status = [&](bool force) {
+    auto now = std::chrono::steady_clock::now();
+    if (o.quiet || (!force && now - last_status < std::chrono::nanoseconds(*status_interval))) return;
+    const double secs = std::max(1e-3, std::chrono::duration<double>(now - last_status).count());
+    const std::uint64_t events = pipeline.engine().events();
+    std::uint64_t evicted = 0;
+    for (const RuleRunStats& s : pipeline.rule_stats()) evicted += s.sequences.evicted + s.terms_evicted + s.dropped;
+    std::fprintf(stderr,
+                 "vigil run: %llu events (%.0f/s), %zu file(s) followed, %zu open sequence(s), %zu alert(s), "
+                 "%llu skipped, %llu evicted, watermark %s\n",
+                 static_cast<unsigned long long>(events), static_cast<double>(events - events_at_status) / secs,
+                 inputs.files_followed(), pipeline.engine().open_sequences(), tally.total(),
+                 static_cast<unsigned long long>(stats.skipped), static_cast<unsigned long long>(evicted),
+                 pipeline.watermark() == INT64_MIN ? "-" : format_timestamp(pipeline.watermark()).c_str());
+    last_status = now;
+    events_at_status = events;
+  };
+  int rc = kExitOk;
+  while (true) {
+    const std::uint64_t read = inputs.poll(wall_ns(), [&](EventBatch& batch) {
+      pipeline.add(batch);
+      return !sink_error;
+    }, stats);
+    if (sink_error) {
+      std::fprintf(stderr, "vigil: %s\n", sink_error->message.c_str());
+      rc = kExitUsage;
+      break;
+    }
+    if (o.strict && input_had_errors(stats)) {
+      rc = kExitInput;
+      break;
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (store && now - last_checkpoint >= std::chrono::nanoseconds(*checkpoint_interval)) {
+      if (!checkpoint_now()) return kExitUsage;
+      last_checkpoint = now;
+    }
+    status(false);
+    if (g_stop) break;
+    if (!ro.follow && read == 0 && inputs.drained()) {
+      pipeline.finish();  // the end of the inputs: everything held is final
+      break;
+    }
+    if (read == 0) std::this_thread::sleep_for(std::chrono::nanoseconds(std::max<std::int64_t>(*poll_interval, 1000000)));
+  }
+  if (rc == kExitOk || rc == kExitInput) {
+    if (!checkpoint_now()) return kExitUsage;
+  }
+  if (sink_error) {
+    std::fprintf(stderr, "vigil: %s\n", sink_error->message.c_str());
+    return kExitUsage;
+  }
+  print_diagnostics(stats);
+  if (!o.quiet) {
+    status(true);
+    std::vector<RuleRunStats> rule_stats = pipeline.rule_stats();
+    print_detection_summary(tally, set, rule_stats, pipeline, *setup.context);
+    if ((*sink)->replayed()) {
+      std::fprintf(stderr, "note: %llu alert line(s) created again after the restart were already in %s\n",
+                   static_cast<unsigned long long>((*sink)->replayed()), ro.output.c_str());
+    }
+    if (g_stop) std::fprintf(stderr, "vigil run: stopped by a signal; state checkpointed\n");
+  }
+  if (rc != kExitOk) return rc;
+  if (set.failed() > 0) return kExitUsage;
+  return o.fail_on_alert && tally.total() > 0 ? kExitAlerts : kExitOk;
+}
+
+}  // namespace vigil

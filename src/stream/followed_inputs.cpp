@@ -1,0 +1,403 @@
+// FollowedInputs implementation: polling with pread/fstat, no inotify, so
+// it behaves the same on every file system (NFS and bind mounts included).
+#include "stream/followed_inputs.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+
+#include "ingest/archive_source.h"
+
+namespace vigil {
+namespace {
+
+// What a checkpoint keeps of a followed file.
+struct TailPosition {
+  std::string path;
+  std::uint64_t dev = 0, ino = 0;
+  std::uint64_t offset = 0, line = 0;
+  bool drain_only = false;
+};
+auto members(Unqualified<TailPosition> auto& p) {
+  return std::tie(p.path, p.dev, p.ino, p.offset, p.line, p.drain_only);
+}
+
+std::string identity(const struct stat& st) {
+  return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+         std::to_string(st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
+}
+
+// A plain NDJSON file: its first non-blank byte opens an object.
+bool plain_ndjson(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char head[256];
+  ssize_t n = ::read(fd, head, sizeof head);
+  ::close(fd);
+  for (ssize_t i = 0; i < n; ++i) {
+    if (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t') continue;
+    return head[i] == '{';
+  }
+  return false;
+}
+
+constexpr std::size_t kPadding = 64;
+
+}  // namespace
+
+struct FollowedInputs::Tail {
+  std::string path;
+  std::uint32_t input_index = 0;
+  bool is_stdin = false;
+  bool drain_only = false;  // a rotated file found at restart: read to its end, then dropped
+  bool done = false;
+  int fd = -1;
+  std::uint64_t dev = 0, ino = 0;  // of the file being read (0: none yet)
+  std::uint64_t offset = 0, line = 0;
+  std::size_t want = 0;  // bytes to read at once (grows for one long line)
+  bool skipping = false;  // inside a line longer than max_document_bytes
+  std::string pending;    // stdin: bytes after the last '\n'
+  ~Tail() {
+    if (fd >= 0 && !is_stdin) ::close(fd);
+  }
+};
+
+struct FollowedInputs::Directory {
+  std::string path;
+  struct Seen {
+    std::string identity;
+    std::int64_t since;
+  };
+  std::map<std::string, Seen> settling;        // path → identity and when it was first seen so
+  std::map<std::string, std::string> read_as;  // path → identity it was read with
+};
+
+FollowedInputs::FollowedInputs(std::vector<std::string> paths, const FieldRegistry& fields, ReaderOptions reader,
+                               FollowOptions options)
+    : paths_(std::move(paths)), fields_(fields), reader_options_(reader), options_(options),
+      reader_(std::make_unique<EventReader>(fields, reader)),
+      ndjson_(std::make_unique<NdjsonReader>(fields, reader_options_, scratch_ordinal_)) {
+  for (std::size_t i = 0; i < paths_.size(); ++i) {
+    const std::string& p = paths_[i];
+    std::error_code ec;
+    if (p != "-" && std::filesystem::is_directory(p, ec)) {
+      auto d = std::make_unique<Directory>();
+      d->path = p;
+      directories_.push_back(std::move(d));
+      continue;
+    }
+    auto t = std::make_unique<Tail>();
+    t->path = p;
+    t->input_index = static_cast<std::uint32_t>(i);
+    t->is_stdin = p == "-";
+    if (t->is_stdin) t->fd = STDIN_FILENO;
+    tails_.push_back(std::move(t));
+  }
+}
+
+FollowedInputs::~FollowedInputs() = default;
+
+bool FollowedInputs::forward(EventBatch& batch, const BatchSink& sink) {
+  for (Event& e : batch.events) e.ordinal = next_ordinal_++;
+  return sink(batch);
+}
+
+std::uint64_t FollowedInputs::decode_lines(Tail& t, std::string_view lines, const BatchSink& sink, ReadStats& stats) {
+  // `lines` lies in buffer_ with room after it: the padding simdjson reads
+  // holds spaces, as after a mapped file's last line.
+  const std::size_t len = lines.size();
+  std::memset(buffer_.data() + len, ' ', kPadding);
+  const std::size_t diagnostics_before = stats.diagnostics.size();
+  const std::uint64_t events_before = stats.events;
+  InputReport report(stats, reader_options_.max_diagnostics);
+  const std::uint64_t base_line = t.line;
+  ndjson_->read_contiguous(nullptr, std::string_view(buffer_.data(), len), len + kPadding, t.input_index, t.path,
+                           [&](EventBatch& batch) {
+                             for (Event& e : batch.events) e.line += base_line;
+                             return forward(batch, sink);
+                           },
+                           report);
+  for (std::size_t i = diagnostics_before; i < stats.diagnostics.size(); ++i) {
+    stats.diagnostics[i].line += base_line;
+    stats.diagnostics[i].offset += t.offset;
+  }
+  t.line += static_cast<std::uint64_t>(std::count(lines.begin(), lines.end(), '\n'));
+  t.offset += len;
+  return stats.events - events_before;
+}
+
+std::uint64_t FollowedInputs::read_tail(Tail& t, const BatchSink& sink, ReadStats& stats) {
+  if (t.done) return 0;
+  if (t.want == 0) t.want = options_.max_read_bytes;
+  std::uint64_t events = 0;
+  if (t.is_stdin) {
+    struct pollfd p {STDIN_FILENO, POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0) return 0;
+    std::string chunk(options_.max_read_bytes, '\0');
+    ssize_t n = ::read(STDIN_FILENO, chunk.data(), chunk.size());
+    if (n <= 0) {
+      t.done = true;
+      t.pending.push_back('\n');  // a last line without its '\n'
+    } else {
+      t.pending.append(chunk.data(), static_cast<std::size_t>(n));
+    }
+    std::size_t end = t.pending.rfind('\n');
+    if (end == std::string::npos) return 0;
+    buffer_.assign(t.pending, 0, end + 1);
+    buffer_.resize(end + 1 + kPadding);
+    t.pending.erase(0, end + 1);
+    return decode_lines(t, std::string_view(buffer_.data(), end + 1), sink, stats);
+  }
+  if (t.fd < 0) {
+    t.fd = ::open(t.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (t.fd < 0) return 0;  // not there (yet): rotation in progress, or never created
+    struct stat st {};
+    ::fstat(t.fd, &st);
+    if (t.dev != 0 && (t.dev != st.st_dev || t.ino != st.st_ino)) {
+      t.offset = t.line = 0;  // another file than the checkpoint's: from its start
+    }
+    t.dev = st.st_dev;
+    t.ino = st.st_ino;
+  }
+  struct stat st {};
+  if (::fstat(t.fd, &st) != 0) return 0;
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  if (size < t.offset) {
+    InputReport(stats, reader_options_.max_diagnostics)
+        .warning(t.path, t.offset, "the file shrank (truncated): reading it again from its start");
+    t.offset = t.line = 0;
+  }
+  bool partial_line = false;
+  if (size > t.offset) {
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(size - t.offset, t.want));
+    buffer_.resize(std::max(buffer_.size(), n + kPadding));
+    ssize_t got = ::pread(t.fd, buffer_.data(), n, static_cast<off_t>(t.offset));
+    if (got <= 0) return 0;
+    std::string_view data(buffer_.data(), static_cast<std::size_t>(got));
+    if (t.skipping) {
+      std::size_t nl = data.find('\n');
+      const std::size_t skip = nl == std::string_view::npos ? data.size() : nl + 1;
+      t.offset += skip;
+      if (nl != std::string_view::npos) {
+        ++t.line;
+        t.skipping = false;
+      }
+      return 0;
+    }
+    std::size_t last = data.rfind('\n');
+    if (last != std::string_view::npos) {
+      t.want = options_.max_read_bytes;
+      events += decode_lines(t, data.substr(0, last + 1), sink, stats);
+    } else if (data.size() == t.want) {
+      if (t.want > reader_options_.max_document_bytes) {
+        InputReport(stats, reader_options_.max_diagnostics)
+            .skipped(t.path, t.line + 1, t.offset, "line longer than the largest document read (64 MB): skipped");
+        t.skipping = true;
+        t.offset += data.size();
+        t.want = options_.max_read_bytes;
+      } else {
+        t.want *= 2;  // one line longer than a read: read more next time
+      }
+      return events;
+    } else {
+      partial_line = true;  // the writer has not finished this line yet
+    }
+  }
+  if (!partial_line && t.offset < size) return events;  // more to read at the next poll
+  // Everything complete is read: has the path moved on to another file?
+  struct stat now {};
+  const bool moved = ::stat(t.path.c_str(), &now) != 0 || static_cast<std::uint64_t>(now.st_dev) != t.dev ||
+                     static_cast<std::uint64_t>(now.st_ino) != t.ino;
+  if (!moved && !t.drain_only) return events;
+  if (partial_line) {
+    // The old file ends without a '\n': its last line is complete now.
+    const std::size_t rest = static_cast<std::size_t>(size - t.offset);
+    buffer_.resize(std::max(buffer_.size(), rest + 1 + kPadding));
+    if (::pread(t.fd, buffer_.data(), rest, static_cast<off_t>(t.offset)) == static_cast<ssize_t>(rest)) {
+      buffer_[rest] = '\n';
+      const std::uint64_t offset = t.offset;
+      events += decode_lines(t, std::string_view(buffer_.data(), rest + 1), sink, stats);
+      t.offset = offset + rest;
+    }
+  }
+  ::close(t.fd);
+  t.fd = -1;
+  if (t.drain_only) {
+    t.done = true;
+    return events;
+  }
+  t.dev = t.ino = 0;
+  t.offset = t.line = 0;
+  return events;
+}
+
+std::uint64_t FollowedInputs::poll_directory(Directory& d, std::int64_t now_ns, const BatchSink& sink,
+                                             ReadStats& stats) {
+  std::uint64_t events = 0;
+  for (const std::string& file : list_input_files(d.path)) {
+    if (std::any_of(tails_.begin(), tails_.end(), [&](const auto& t) { return t->path == file && !t->drain_only; })) {
+      continue;
+    }
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0) continue;
+    const std::string id = identity(st);
+    if (done_.count(id)) continue;
+    if (st.st_size > 0 && plain_ndjson(file)) {
+      auto t = std::make_unique<Tail>();
+      t->path = file;
+      t->input_index = static_cast<std::uint32_t>(paths_.size() + tails_.size());
+      tails_.push_back(std::move(t));
+      events += read_tail(*tails_.back(), sink, stats);
+      continue;
+    }
+    auto& seen = d.settling[file];
+    if (seen.identity != id) {
+      seen = {id, now_ns};
+      continue;
+    }
+    if (now_ns - seen.since < options_.settle_ns) continue;
+    // Complete: size and time unchanged for settle_ns.
+    auto previous = d.read_as.find(file);
+    if (previous != d.read_as.end()) {
+      InputReport(stats, reader_options_.max_diagnostics)
+          .warning(file, 0, "the file changed after it was read (replaced or rewritten): reading it again whole");
+    }
+    const std::uint64_t before = stats.events;
+    reader_->read(file, static_cast<std::uint32_t>(paths_.size()), [&](EventBatch& b) { return forward(b, sink); },
+                  stats);
+    events += stats.events - before;
+    done_.insert(id);
+    d.read_as[file] = id;
+    d.settling.erase(file);
+  }
+  return events;
+}
+
+std::uint64_t FollowedInputs::poll(std::int64_t now_ns, const BatchSink& sink, ReadStats& stats) {
+  std::uint64_t events = 0;
+  for (auto& t : tails_) events += read_tail(*t, sink, stats);
+  for (auto& d : directories_) events += poll_directory(*d, now_ns, sink, stats);
+  tails_.erase(std::remove_if(tails_.begin(), tails_.end(), [](const auto& t) { return t->drain_only && t->done; }),
+               tails_.end());
+  return events;
+}
+
+bool FollowedInputs::drained() const {
+  for (const auto& t : tails_) {
+    if (t->is_stdin ? !t->done : t->fd >= 0 && [&] {
+          struct stat st {};
+          return ::fstat(t->fd, &st) == 0 && static_cast<std::uint64_t>(st.st_size) > t->offset && !t->skipping;
+        }()) {
+      return false;
+    }
+  }
+  for (const auto& d : directories_) {
+    if (!d->settling.empty()) return false;
+  }
+  return true;
+}
+
+std::size_t FollowedInputs::files_followed() const {
+  std::size_t n = 0;
+  for (const auto& t : tails_) n += !t->is_stdin && !t->done;
+  return n;
+}
+
+std::string FollowedInputs::save() const {
+  std::vector<TailPosition> positions;
+  for (const auto& t : tails_) {
+    if (t->is_stdin || t->done) continue;
+    positions.push_back({t->path, t->dev, t->ino, t->offset, t->line, t->drain_only});
+  }
+  std::vector<std::string> done(done_.begin(), done_.end());
+  std::string out;
+  Encoder e(out);
+  e(next_ordinal_);
+  e(positions);
+  e(done);
+  return out;
+}
+
+bool FollowedInputs::load(std::string_view bytes, ReadStats& stats) {
+  Decoder d(bytes);
+  std::vector<TailPosition> positions;
+  std::vector<std::string> done;
+  d(next_ordinal_);
+  d(positions);
+  d(done);
+  if (!d.ok() || !d.at_end()) return false;
+  done_.insert(done.begin(), done.end());
+  InputReport report(stats, reader_options_.max_diagnostics);
+  for (const TailPosition& p : positions) {
+    if (p.dev == 0) continue;  // never opened: nothing was read
+    auto existing = std::find_if(tails_.begin(), tails_.end(), [&](const auto& t) { return t->path == p.path; });
+    Tail* t = nullptr;
+    if (existing != tails_.end() && !p.drain_only) {
+      t = existing->get();
+    } else {
+      tails_.push_back(std::make_unique<Tail>());
+      t = tails_.back().get();
+      t->path = p.path;
+      t->input_index = static_cast<std::uint32_t>(paths_.size() + tails_.size());
+      t->drain_only = p.drain_only;
+    }
+    struct stat st {};
+    const bool same = ::stat(p.path.c_str(), &st) == 0 && static_cast<std::uint64_t>(st.st_dev) == p.dev &&
+                      static_cast<std::uint64_t>(st.st_ino) == p.ino;
+    if (same) {
+      t->fd = ::open(p.path.c_str(), O_RDONLY | O_CLOEXEC);
+      t->dev = p.dev;
+      t->ino = p.ino;
+      t->offset = p.offset;
+      t->line = p.line;
+      continue;
+    }
+    // The path names another file now: the one read before was rotated (or
+    // removed) while vigil was stopped. Look for it next to its old path.
+    std::error_code ec;
+    const auto dir = std::filesystem::path(p.path).parent_path();
+    std::string found;
+    for (const auto& entry : std::filesystem::directory_iterator(dir.empty() ? "." : dir, ec)) {
+      struct stat other {};
+      if (::stat(entry.path().c_str(), &other) == 0 && static_cast<std::uint64_t>(other.st_dev) == p.dev &&
+          static_cast<std::uint64_t>(other.st_ino) == p.ino) {
+        found = entry.path().string();
+        break;
+      }
+    }
+    if (!p.drain_only) {
+      t->dev = t->ino = 0;  // the path's new file is read from its start
+      t->offset = t->line = 0;
+    }
+    if (found.empty()) {
+      report.warning(p.path, p.offset,
+                     "the file read before the restart is gone (rotated out of its directory or removed): lines "
+                     "written to it after the checkpoint were not read");
+      if (p.drain_only) t->done = true;
+      continue;
+    }
+    Tail* rest = t;
+    if (!p.drain_only) {
+      tails_.push_back(std::make_unique<Tail>());
+      rest = tails_.back().get();
+      rest->input_index = static_cast<std::uint32_t>(paths_.size() + tails_.size());
+      rest->drain_only = true;
+    }
+    rest->path = found;
+    rest->fd = ::open(found.c_str(), O_RDONLY | O_CLOEXEC);
+    rest->dev = p.dev;
+    rest->ino = p.ino;
+    rest->offset = p.offset;
+    rest->line = p.line;
+  }
+  // A file rotated away must be read before its successor: drain-only tails first.
+  std::stable_partition(tails_.begin(), tails_.end(), [](const auto& t) { return t->drain_only; });
+  return true;
+}
+
+}  // namespace vigil

@@ -1,0 +1,83 @@
+// FollowedInputs: what `vigil run` reads, polled: files followed like
+// `tail -F`, directories whose new files are read once complete, stdin.
+//  - A followed NDJSON file is read line by line as it grows (a line counts
+//    once its '\n' is written). Rotation: when the path names another file
+//    (renamed away, a new one created) the old file is read to its end
+//    first; a file that shrinks was truncated and is read from its start.
+//    Files are known by identity (device, inode), so a checkpoint taken
+//    before a rotation finds the renamed file in the same directory and
+//    reads its rest: nothing is read twice, nothing skipped.
+//  - In a followed directory, plain NDJSON files are followed as above; any
+//    other input (EVTX, event XML, archives, compressed files) is read whole
+//    once its size and modification time have stayed the same for `settle`,
+//    and once per identity (a file replaced under the same name is read
+//    again, and said so).
+//  - "-" reads stdin as it comes, to its end.
+// Positions are saved and restored with save() / load() (stream checkpoints).
+// Events are numbered across everything read, restarts included.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/codec.h"
+#include "ingest/event_reader.h"
+#include "ingest/input_report.h"
+#include "ingest/ndjson_reader.h"
+
+namespace vigil {
+
+struct FollowOptions {
+  std::int64_t settle_ns = 1'000'000'000;  // a directory's file is complete once unchanged this long
+  std::size_t max_read_bytes = 8u << 20;    // read per file and poll (more comes at the next poll)
+};
+
+class FollowedInputs {
+ public:
+  FollowedInputs(std::vector<std::string> paths, const FieldRegistry& fields, ReaderOptions reader, FollowOptions options);
+  ~FollowedInputs();
+
+  // Reads what is new. `now_ns` is the wall clock (for a directory's files
+  // to settle). Returns the number of events handed to `sink`.
+  std::uint64_t poll(std::int64_t now_ns, const BatchSink& sink, ReadStats& stats);
+  // No input can give more: every path is a regular file or stdin read to
+  // its end, or a directory whose files are all read (for a run without --follow).
+  bool drained() const;
+  std::size_t files_followed() const;
+
+  std::string save() const;
+  // Restores positions; a file rotated while vigil was stopped is found by
+  // its identity next to its old path. Problems are reported as warnings.
+  bool load(std::string_view bytes, ReadStats& stats);
+
+  struct Tail;
+  struct Directory;
+
+ private:
+  std::uint64_t read_tail(Tail& t, const BatchSink& sink, ReadStats& stats);
+  std::uint64_t decode_lines(Tail& t, std::string_view lines, const BatchSink& sink, ReadStats& stats);
+  std::uint64_t poll_directory(Directory& d, std::int64_t now_ns, const BatchSink& sink, ReadStats& stats);
+  // Numbers the events of a batch and passes it on.
+  bool forward(EventBatch& batch, const BatchSink& sink);
+
+  std::vector<std::string> paths_;
+  const FieldRegistry& fields_;
+  ReaderOptions reader_options_;
+  FollowOptions options_;
+  std::vector<std::unique_ptr<Tail>> tails_;
+  std::vector<std::unique_ptr<Directory>> directories_;
+  std::unique_ptr<EventReader> reader_;
+  std::unique_ptr<NdjsonReader> ndjson_;
+  std::uint64_t scratch_ordinal_ = 0;  // the NdjsonReader's count (events are renumbered)
+  std::uint64_t next_ordinal_ = 0;
+  std::set<std::string> done_;  // identities of whole files read
+  std::string buffer_;
+};
+
+}  // namespace vigil
