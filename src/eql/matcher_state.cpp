@@ -121,8 +121,11 @@ void SequenceMatcher::load(Decoder& in) {
   in(matches_);
   in(stats_);
   // A partial per stage of the program; anything else is not this rule's state.
+  const std::size_t slots = positive_terms_.size() > 1 ? positive_terms_.size() - 1 : 0;
   for (const auto& [key, ks] : keys_) {
-    if (ks.at.size() != positive_terms_.size() || ks.leading.size() != leading_count_) return in.fail();
+    if ((!ks.at.empty() && ks.at.size() != slots) || (!ks.leading.empty() && ks.leading.size() != leading_count_)) {
+      return in.fail();
+    }
   }
 }
 
