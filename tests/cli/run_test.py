@@ -24,6 +24,18 @@ def uuids(path):
         return [json.loads(l)["kibana.alert.uuid"] for l in f.read().decode().splitlines() if l.strip()]
 
 
+def settle(path, quiet=2.0, timeout=180):
+    """Waits until `path` has not changed for `quiet` seconds (the run has caught up)."""
+    end, last, since = time.time() + timeout, None, time.time()
+    while time.time() < end:
+        size = os.path.getsize(path) if os.path.exists(path) else -1
+        if size != last:
+            last, since = size, time.time()
+        elif time.time() - since >= quiet:
+            return
+        time.sleep(0.1)
+
+
 def wait_for(cond, timeout=60):
     end = time.time() + timeout
     while time.time() < end:
@@ -112,7 +124,7 @@ def main():
     if proc is None:
         proc = subprocess.Popen([vigil] + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     # Everything read: the checkpointed line count stops moving.
-    time.sleep(3)
+    settle(out, quiet=3.0)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     c.check("SIGTERM: exit 0 with a checkpoint", proc.returncode == 0 and b"state checkpointed" in err, err[-800:])
@@ -140,7 +152,7 @@ def main():
         f.write("\n".join(docs) + "\n")
     p2 = subprocess.Popen([vigil, "run", "-q", "--follow", "--state", state2, "-o", out2, "--poll-interval", "20ms"] + rules
                           + [os.path.join(whole, "events.ndjson")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    time.sleep(4)
+    settle(out2, quiet=3.0)
     p2.send_signal(signal.SIGTERM)
     _, err2 = p2.communicate(timeout=60)
     c.check("a malformed line in a followed file is skipped and reported with its line",
