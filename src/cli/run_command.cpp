@@ -236,7 +236,6 @@ int run_run_command(const RunCommandOptions& ro) {
       return !sink_error;
     }, stats);
     if (sink_error) {
-      std::fprintf(stderr, "vigil: %s\n", sink_error->message.c_str());
       rc = kExitUsage;
       break;
     }

@@ -208,12 +208,14 @@ void HostState::save(Encoder& out) const {
 }
 
 void HostState::load(Decoder& in) {
-  std::uint64_t ignored = 0;  // a checkpoint written under larger caps: the oldest go
-  impl_->processes.load(in, ignored);
-  impl_->files.load(in, ignored);
+  // A checkpoint written under larger caps: the oldest go, counted.
+  std::uint64_t processes_evicted = 0, files_evicted = 0;
+  impl_->processes.load(in, processes_evicted);
+  impl_->files.load(in, files_evicted);
   in(stats_.processes_evicted);
   in(stats_.files_evicted);
-  stats_.processes_evicted += ignored;
+  stats_.processes_evicted += processes_evicted;
+  stats_.files_evicted += files_evicted;
 }
 
 void HostState::observe(const Event& e) {

@@ -51,7 +51,7 @@ struct Alerter::RuleState {
   }
 };
 
-Alerter::Alerter(const RuleSet& rules, AlertTiming timing) : rules_(rules), timing_(timing) {
+Alerter::Alerter(const RuleSet& rules, AlertTiming timing) : rules_(rules) {
   for (const CompiledRule& c : rules.compiled) {
     std::int64_t hold = 0;
     const eql::SequenceProgram* seq = c.query.kind == eql::Query::Kind::Sequence ? c.query.sequence.get() : nullptr;
@@ -72,8 +72,7 @@ void Alerter::add(std::vector<std::vector<Detection>> detections) {
         continue;
       }
       const std::uint64_t handle = st.next_handle++;
-      const TimestampNs earliest = d.window_time.value_or(d.first_time);
-      switch (st.sweep->add(handle, earliest, d.window_time.value_or(d.last_time), earliest, d.ordinal)) {
+      switch (st.sweep->add(handle, d)) {
         case ScheduleSweep::Added::Scheduled:
           st.waiting.emplace(handle, std::move(d));
           break;
@@ -95,7 +94,9 @@ void Alerter::advance(TimestampNs watermark, std::vector<ReadyAlert>& out) {
     if (!st.sweep) {
       st.suppressor.close(watermark, close);
     } else {
-      const TimestampNs until = watermark == INT64_MAX ? INT64_MAX : watermark - st.hold_ns;
+      const TimestampNs until = watermark == INT64_MAX          ? INT64_MAX
+                                : watermark < INT64_MIN + st.hold_ns ? INT64_MIN
+                                                                     : watermark - st.hold_ns;
       st.sweep->advance(
           until,
           [&](std::uint64_t handle, TimestampNs run) {
@@ -130,12 +131,6 @@ void Alerter::count(std::vector<RuleRunStats>& stats) const {
     stats[r].suppressed += s.suppressed;
     stats[r].late += s.late;
   }
-}
-
-std::size_t Alerter::held() const {
-  std::size_t n = 0;
-  for (const auto& st : state_) n += st->waiting.size() + st->grouped.size();
-  return n;
 }
 
 void Alerter::save(Encoder& out) const {

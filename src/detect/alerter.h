@@ -47,8 +47,6 @@ class Alerter {
   void finish(std::vector<ReadyAlert>& out) { advance(INT64_MAX, out); }
   // Adds alerts, outside_windows, capped, suppressed and late to `stats`.
   void count(std::vector<RuleRunStats>& stats) const;
-  // Detections waiting for a run, alerts waiting for their group to close.
-  std::size_t held() const;
   // The serialized form (stream checkpoints); load() wants an alerter made
   // from the same rules and timing.
   void save(Encoder& out) const;
@@ -58,7 +56,6 @@ class Alerter {
 
  private:
   const RuleSet& rules_;
-  AlertTiming timing_;
   std::vector<std::unique_ptr<RuleState>> state_;
 };
 

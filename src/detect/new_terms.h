@@ -44,7 +44,6 @@ class NewTermsRunner {
   std::vector<Detection> release(TimestampNs watermark);
   // The detections of every occurrence that introduced a new term.
   std::vector<Detection> finish();
-  std::size_t terms() const { return terms_.size(); }
   // The serialized form (stream checkpoints).
   void save(Encoder& out) const;
   void load(Decoder& in);

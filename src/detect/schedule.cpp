@@ -19,8 +19,9 @@ std::int64_t saturating_add(std::int64_t a, std::int64_t b) {
 ScheduleSweep::ScheduleSweep(std::int64_t interval_ns, std::int64_t lookback_ns, int max_signals)
     : interval_(std::max<std::int64_t>(interval_ns, 1)), lookback_(lookback_ns), max_signals_(max_signals) {}
 
-ScheduleSweep::Added ScheduleSweep::add(std::uint64_t handle, TimestampNs earliest, TimestampNs latest,
-                                        TimestampNs order_time, std::uint64_t ordinal) {
+ScheduleSweep::Added ScheduleSweep::add(std::uint64_t handle, const Detection& d) {
+  const TimestampNs earliest = d.window_time.value_or(d.first_time);
+  const TimestampNs latest = d.window_time.value_or(d.last_time);
   // Runs k (at k * interval) whose window [t - lookback, t] holds it:
   // t >= latest and t - lookback <= earliest.
   std::int64_t first = ceil_div(latest, interval_);
@@ -30,14 +31,13 @@ ScheduleSweep::Added ScheduleSweep::add(std::uint64_t handle, TimestampNs earlie
     if (last < next_run_) return Added::Late;  // every run that could see it has been performed
     first = next_run_;
   }
-  pending_.emplace(first, Entry{order_time, ordinal, seq_++, handle, last, false});
+  pending_.emplace(first, Entry{earliest, d.ordinal, seq_++, handle, last, false});
   return Added::Scheduled;
 }
 
-std::uint64_t ScheduleSweep::advance(TimestampNs until, const std::function<void(std::uint64_t, TimestampNs)>& alert,
-                                     const std::function<void(std::uint64_t, bool)>& retire) {
+void ScheduleSweep::advance(TimestampNs until, const std::function<void(std::uint64_t, TimestampNs)>& alert,
+                            const std::function<void(std::uint64_t, bool)>& retire) {
   const std::int64_t last_allowed = floor_div(until, interval_);
-  std::uint64_t runs = 0;
   while (true) {
     std::int64_t run = next_run_;
     if (active_.empty()) {
@@ -66,9 +66,7 @@ std::uint64_t ScheduleSweep::advance(TimestampNs until, const std::function<void
       }
     }
     next_run_ = run + 1;
-    ++runs;
   }
-  return runs;
 }
 
 std::vector<std::pair<std::int64_t, ScheduleSweep::Entry>> ScheduleSweep::entries() const {
@@ -90,10 +88,7 @@ std::vector<ScheduledAlert> schedule_alerts(const std::vector<Detection>& detect
                                             RuleRunStats& stats) {
   ScheduleSweep sweep(rule.interval_ns, rule.lookback_ns, rule.max_signals);
   for (std::size_t i = 0; i < detections.size(); ++i) {
-    const Detection& d = detections[i];
-    auto added = sweep.add(i, d.window_time.value_or(d.first_time), d.window_time.value_or(d.last_time),
-                           d.window_time.value_or(d.first_time), d.ordinal);
-    if (added != ScheduleSweep::Added::Scheduled) ++stats.outside_windows;
+    if (sweep.add(i, detections[i]) != ScheduleSweep::Added::Scheduled) ++stats.outside_windows;
   }
   std::vector<ScheduledAlert> out;
   sweep.advance(

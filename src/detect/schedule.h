@@ -34,18 +34,16 @@ class ScheduleSweep {
   ScheduleSweep(std::int64_t interval_ns, std::int64_t lookback_ns, int max_signals);
 
   enum class Added { Scheduled, OutsideWindows, Late };
-  // A final detection, named by `handle`, ordered in a run's results by
-  // (order_time, ordinal, order of adding). earliest/latest bound the times a
-  // run's window must hold.
-  Added add(std::uint64_t handle, TimestampNs earliest, TimestampNs latest, TimestampNs order_time,
-            std::uint64_t ordinal);
+  // A final detection, named by `handle`. The times a run's window must hold
+  // are its window_time (rule.timestamp_override) or its first and last
+  // events' times; a run's results are ordered by the earliest of them, then
+  // input position, then order of adding.
+  Added add(std::uint64_t handle, const Detection& detection);
   // Performs every run at or before `until`: `alert(handle, run_time)` for each
   // alert created (in creation order); `retire(handle, alerted)` when a
-  // detection leaves the last window that holds it. Returns the runs performed.
-  std::uint64_t advance(TimestampNs until, const std::function<void(std::uint64_t, TimestampNs)>& alert,
-                        const std::function<void(std::uint64_t, bool)>& retire);
-  // Detections waiting for a run or still inside a window.
-  std::size_t held() const { return pending_.size() + active_.size(); }
+  // detection leaves the last window that holds it.
+  void advance(TimestampNs until, const std::function<void(std::uint64_t, TimestampNs)>& alert,
+               const std::function<void(std::uint64_t, bool)>& retire);
   // The first run not yet performed (INT64_MIN before any).
   std::int64_t next_run() const { return next_run_; }
 

@@ -50,7 +50,6 @@ class Suppressor {
   // Closes the groups that nothing created after `created_until` can fold
   // into, in the order they were opened.
   void close(TimestampNs created_until, const Close& close);
-  std::size_t open_groups() const { return open_.size(); }
 
   struct Group {
     std::uint64_t handle;

@@ -57,19 +57,6 @@ std::shared_ptr<MatcherEvent> EventTable::at(std::uint64_t ref, Decoder& in) con
   return loaded_[ref - 1];
 }
 
-void encode_value(Encoder& out, const MatcherEventPtr& event) {
-  out.varint(static_cast<EventTable*>(out.context)->ref(event.get()));
-}
-void encode_value(Encoder& out, const std::shared_ptr<MatcherEvent>& event) {
-  out.varint(static_cast<EventTable*>(out.context)->ref(event.get()));
-}
-void decode_value(Decoder& in, MatcherEventPtr& event) {
-  event = static_cast<const EventTable*>(in.context)->at(in.varint(), in);
-}
-void decode_value(Decoder& in, std::shared_ptr<MatcherEvent>& event) {
-  event = static_cast<const EventTable*>(in.context)->at(in.varint(), in);
-}
-
 std::string encode_with_events(const std::function<void(Encoder&)>& body) {
   EventTable table;
   std::string rest;

@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -79,10 +80,17 @@ class EventTable {
   std::vector<const MatcherEvent*> order_;
   std::vector<std::shared_ptr<MatcherEvent>> loaded_;
 };
-void encode_value(Encoder& out, const MatcherEventPtr& event);
-void encode_value(Encoder& out, const std::shared_ptr<MatcherEvent>& event);
-void decode_value(Decoder& in, MatcherEventPtr& event);
-void decode_value(Decoder& in, std::shared_ptr<MatcherEvent>& event);
+// (MatcherEventPtr, and the runner's buffer's shared_ptr<MatcherEvent>, alike.)
+template <typename E>
+  requires std::is_same_v<std::remove_const_t<E>, MatcherEvent>
+void encode_value(Encoder& out, const std::shared_ptr<E>& event) {
+  out.varint(static_cast<EventTable*>(out.context)->ref(event.get()));
+}
+template <typename E>
+  requires std::is_same_v<std::remove_const_t<E>, MatcherEvent>
+void decode_value(Decoder& in, std::shared_ptr<E>& event) {
+  event = static_cast<const EventTable*>(in.context)->at(in.varint(), in);
+}
 // Encodes `body(encoder)` with an EventTable, the table first.
 std::string encode_with_events(const std::function<void(Encoder&)>& body);
 // Decodes what encode_with_events wrote; false if it is not that.

@@ -47,9 +47,9 @@ Result<std::unique_ptr<AlertFileSink>> AlertFileSink::open(const std::string& pa
   }
   std::size_t complete = tail.rfind('\n');
   complete = complete == std::string::npos ? 0 : complete + 1;
-  if (complete < tail.size() && (from > 0 || complete > 0 || checkpointed_bytes)) {
-    // A line cut by a kill: written again by the replay (or lost with no
-    // checkpoint, where it was never complete).
+  if (complete < tail.size()) {
+    // A line cut by a kill: written again by the replay (with no checkpoint
+    // it was never a whole alert).
     sink->cut_bytes_ = tail.size() - complete;
     size = from + complete;
     if (::ftruncate(fd, static_cast<off_t>(size)) != 0) {

@@ -26,7 +26,7 @@ void DetectionPipeline::add(const EventBatch& batch) {
 }
 
 void DetectionPipeline::advance(TimestampNs watermark) {
-  if (!options_.lateness_ns || watermark <= watermark_) return;
+  if (watermark <= watermark_) return;
   watermark_ = watermark;
   drain(watermark, false);
 }
@@ -68,20 +68,23 @@ void DetectionPipeline::write(std::vector<ReadyAlert>& ready) {
         ++stats_.alert_ids_forgotten;
       }
     }
-    ++stats_.alerts;
     lines.push_back({std::move(summaries.front()), std::move(json)});
     for (std::size_t k = 1; k < summaries.size(); ++k) lines.push_back({std::move(summaries[k]), {}});
   }
-  // Deterministic order: alert time, first event time, rule, id (a sequence's
-  // building blocks follow its alert, in the same string, and keep their
-  // place after it here).
-  std::vector<std::size_t> heads;
+  // Deterministic order: alert time, first event time, rule, id. A sequence's
+  // building blocks are in its alert's json; their own lines (empty json)
+  // carry their summaries and stay right after it.
+  std::vector<std::pair<std::size_t, std::size_t>> groups;  // [begin, end) of each alert's lines
   for (std::size_t i = 0; i < lines.size(); ++i) {
-    if (!lines[i].json.empty() || !lines[i].summary.building_block) heads.push_back(i);
+    if (!lines[i].json.empty() || groups.empty()) {
+      groups.emplace_back(i, i + 1);
+    } else {
+      groups.back().second = i + 1;
+    }
   }
-  std::stable_sort(heads.begin(), heads.end(), [&](std::size_t x, std::size_t y) {
-    const AlertSummary& a = lines[x].summary;
-    const AlertSummary& b = lines[y].summary;
+  std::stable_sort(groups.begin(), groups.end(), [&](const auto& x, const auto& y) {
+    const AlertSummary& a = lines[x.first].summary;
+    const AlertSummary& b = lines[y.first].summary;
     if (a.time != b.time) return a.time < b.time;
     if (a.original_time != b.original_time) return a.original_time < b.original_time;
     if (a.rule_name != b.rule_name) return a.rule_name < b.rule_name;
@@ -89,11 +92,8 @@ void DetectionPipeline::write(std::vector<ReadyAlert>& ready) {
   });
   std::vector<AlertLine> ordered;
   ordered.reserve(lines.size());
-  for (std::size_t h : heads) {
-    ordered.push_back(std::move(lines[h]));
-    for (std::size_t k = h + 1; k < lines.size() && lines[k].json.empty() && lines[k].summary.building_block; ++k) {
-      ordered.push_back(std::move(lines[k]));
-    }
+  for (const auto& [begin, end] : groups) {
+    for (std::size_t k = begin; k < end; ++k) ordered.push_back(std::move(lines[k]));
   }
   if (!ordered.empty()) on_alerts_(ordered);
 }
@@ -115,14 +115,14 @@ std::string DetectionPipeline::save() {
   e(engine_->save());
   e(max_time_);
   e(watermark_);
-  e(id_order_);
-  if (options_.max_alert_ids == SIZE_MAX) {
-    std::vector<std::string> ids(written_ids_.begin(), written_ids_.end());
-    e(ids);
+  // Bounded, the ids in the order they are forgotten; unbounded, the set.
+  if (options_.max_alert_ids != SIZE_MAX) {
+    e(id_order_);
+  } else {
+    e(std::deque<std::string>(written_ids_.begin(), written_ids_.end()));
   }
   e(stats_.duplicates);
   e(stats_.alert_ids_forgotten);
-  e(stats_.alerts);
   alerter_->save(e);
   return out;
 }
@@ -137,18 +137,12 @@ bool DetectionPipeline::load(std::string_view bytes) {
   if (!d.ok() || !engine_->load(engine)) return false;
   d(max_time_);
   d(watermark_);
-  d(id_order_);
-  written_ids_.clear();
-  if (options_.max_alert_ids == SIZE_MAX) {
-    std::vector<std::string> ids;
-    d(ids);
-    written_ids_.insert(ids.begin(), ids.end());
-  } else {
-    written_ids_.insert(id_order_.begin(), id_order_.end());
-  }
+  std::deque<std::string> ids;
+  d(ids);
+  written_ids_ = std::unordered_set<std::string>(ids.begin(), ids.end());
+  if (options_.max_alert_ids != SIZE_MAX) id_order_ = std::move(ids);
   d(stats_.duplicates);
   d(stats_.alert_ids_forgotten);
-  d(stats_.alerts);
   alerter_->load(d);
   return d.ok() && d.at_end();
 }

@@ -14,9 +14,9 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <deque>
 #include <string>
 #include <unordered_set>
-#include <deque>
 #include <vector>
 
 #include "detect/alerter.h"
@@ -45,7 +45,6 @@ struct PipelineOptions {
 struct PipelineStats {
   std::uint64_t duplicates = 0;           // alerts dropped: their id was written before
   std::uint64_t alert_ids_forgotten = 0;  // beyond max_alert_ids
-  std::uint64_t alerts = 0;               // alerts handed out (building blocks not counted)
 };
 
 class DetectionPipeline {
@@ -56,18 +55,14 @@ class DetectionPipeline {
   ~DetectionPipeline();
 
   void add(const EventBatch& batch);
-  // Moves the watermark to `watermark` if that is later (streaming only).
-  void advance(TimestampNs watermark);
   // End of input: everything still held becomes final.
   void finish();
 
   // INT64_MIN until an event with a time arrives (or in batch mode).
   TimestampNs watermark() const { return watermark_; }
-  TimestampNs max_event_time() const { return max_time_; }
   std::vector<RuleRunStats> rule_stats();
   const PipelineStats& stats() const { return stats_; }
   HuntEngine& engine() { return *engine_; }
-  const Alerter& alerter() const { return *alerter_; }
   // Everything the pipeline holds, serialized (stream checkpoints): the
   // engine's state, the alerter's, the watermark, the alert ids written.
   // load() wants a pipeline made from the same rules and options; false if
@@ -76,6 +71,8 @@ class DetectionPipeline {
   bool load(std::string_view bytes);
 
  private:
+  // Moves the watermark to `watermark` if that is later.
+  void advance(TimestampNs watermark);
   void drain(TimestampNs watermark, bool end);
   void write(std::vector<ReadyAlert>& ready);
 
@@ -86,7 +83,7 @@ class DetectionPipeline {
   std::unique_ptr<Alerter> alerter_;
   AlertWriter writer_;
   std::unordered_set<std::string> written_ids_;
-  std::deque<std::string> id_order_;  // for forgetting the oldest
+  std::deque<std::string> id_order_;  // with max_alert_ids: the ids in written_ids_, oldest first
   TimestampNs max_time_ = INT64_MIN;
   TimestampNs watermark_ = INT64_MIN;
   PipelineStats stats_;

@@ -3,20 +3,15 @@
 // list. Integers are zigzag varints, strings and lists are length-prefixed.
 #include "rules/rule_codec.h"
 
-#include "core/codec.h"
-
 #include <cstdint>
-#include <map>
 #include <tuple>
-#include <type_traits>
-#include <utility>
-#include <vector>
+
+#include "core/codec.h"
 
 namespace vigil {
 namespace {
 constexpr std::uint8_t kFormat = 1;
 }  // namespace
-
 
 // A member added to Rule changes its size: this fails until the member is
 // added to members(Rule) below (and kFormat is raised), so no rule loaded from

@@ -65,6 +65,12 @@ struct FollowedInputs::Tail {
   ~Tail() {
     if (fd >= 0 && !is_stdin) ::close(fd);
   }
+  // Bytes written that are still to be read.
+  bool unread() const {
+    if (is_stdin) return !done;
+    struct stat st {};
+    return fd >= 0 && !skipping && ::fstat(fd, &st) == 0 && static_cast<std::uint64_t>(st.st_size) > offset;
+  }
 };
 
 struct FollowedInputs::Directory {
@@ -102,6 +108,15 @@ FollowedInputs::FollowedInputs(std::vector<std::string> paths, const FieldRegist
 
 FollowedInputs::~FollowedInputs() = default;
 
+FollowedInputs::Tail& FollowedInputs::add_tail(std::string path, bool drain_only) {
+  auto t = std::make_unique<Tail>();
+  t->path = std::move(path);
+  t->input_index = static_cast<std::uint32_t>(paths_.size() + tails_.size());
+  t->drain_only = drain_only;
+  tails_.push_back(std::move(t));
+  return *tails_.back();
+}
+
 bool FollowedInputs::forward(EventBatch& batch, const BatchSink& sink) {
   for (Event& e : batch.events) e.ordinal = next_ordinal_++;
   return sink(batch);
@@ -138,13 +153,13 @@ std::uint64_t FollowedInputs::read_tail(Tail& t, const BatchSink& sink, ReadStat
   if (t.is_stdin) {
     struct pollfd p {STDIN_FILENO, POLLIN, 0};
     if (::poll(&p, 1, 0) <= 0) return 0;
-    std::string chunk(options_.max_read_bytes, '\0');
-    ssize_t n = ::read(STDIN_FILENO, chunk.data(), chunk.size());
+    const std::size_t had = t.pending.size();
+    t.pending.resize(had + options_.max_read_bytes);
+    ssize_t n = ::read(STDIN_FILENO, t.pending.data() + had, options_.max_read_bytes);
+    t.pending.resize(had + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
     if (n <= 0) {
       t.done = true;
       t.pending.push_back('\n');  // a last line without its '\n'
-    } else {
-      t.pending.append(chunk.data(), static_cast<std::size_t>(n));
     }
     std::size_t end = t.pending.rfind('\n');
     if (end == std::string::npos) return 0;
@@ -248,11 +263,7 @@ std::uint64_t FollowedInputs::poll_directory(Directory& d, std::int64_t now_ns, 
     const std::string id = identity(st);
     if (done_.count(id)) continue;
     if (st.st_size > 0 && plain_ndjson(file)) {
-      auto t = std::make_unique<Tail>();
-      t->path = file;
-      t->input_index = static_cast<std::uint32_t>(paths_.size() + tails_.size());
-      tails_.push_back(std::move(t));
-      events += read_tail(*tails_.back(), sink, stats);
+      events += read_tail(add_tail(file, false), sink, stats);
       continue;
     }
     auto& seen = d.settling[file];
@@ -288,18 +299,8 @@ std::uint64_t FollowedInputs::poll(std::int64_t now_ns, const BatchSink& sink, R
 }
 
 bool FollowedInputs::drained() const {
-  for (const auto& t : tails_) {
-    if (t->is_stdin ? !t->done : t->fd >= 0 && [&] {
-          struct stat st {};
-          return ::fstat(t->fd, &st) == 0 && static_cast<std::uint64_t>(st.st_size) > t->offset && !t->skipping;
-        }()) {
-      return false;
-    }
-  }
-  for (const auto& d : directories_) {
-    if (!d->settling.empty()) return false;
-  }
-  return true;
+  if (std::any_of(tails_.begin(), tails_.end(), [](const auto& t) { return t->unread(); })) return false;
+  return std::all_of(directories_.begin(), directories_.end(), [](const auto& d) { return d->settling.empty(); });
 }
 
 std::size_t FollowedInputs::files_followed() const {
@@ -340,11 +341,7 @@ bool FollowedInputs::load(std::string_view bytes, ReadStats& stats) {
     if (existing != tails_.end() && !p.drain_only) {
       t = existing->get();
     } else {
-      tails_.push_back(std::make_unique<Tail>());
-      t = tails_.back().get();
-      t->path = p.path;
-      t->input_index = static_cast<std::uint32_t>(paths_.size() + tails_.size());
-      t->drain_only = p.drain_only;
+      t = &add_tail(p.path, p.drain_only);
     }
     struct stat st {};
     const bool same = ::stat(p.path.c_str(), &st) == 0 && static_cast<std::uint64_t>(st.st_dev) == p.dev &&
@@ -381,13 +378,7 @@ bool FollowedInputs::load(std::string_view bytes, ReadStats& stats) {
       if (p.drain_only) t->done = true;
       continue;
     }
-    Tail* rest = t;
-    if (!p.drain_only) {
-      tails_.push_back(std::make_unique<Tail>());
-      rest = tails_.back().get();
-      rest->input_index = static_cast<std::uint32_t>(paths_.size() + tails_.size());
-      rest->drain_only = true;
-    }
+    Tail* rest = p.drain_only ? t : &add_tail(found, true);
     rest->path = found;
     rest->fd = ::open(found.c_str(), O_RDONLY | O_CLOEXEC);
     rest->dev = p.dev;

@@ -65,6 +65,9 @@ class FollowedInputs {
   std::uint64_t poll_directory(Directory& d, std::int64_t now_ns, const BatchSink& sink, ReadStats& stats);
   // Numbers the events of a batch and passes it on.
   bool forward(EventBatch& batch, const BatchSink& sink);
+  // A file found after start (in a followed directory, or rotated away):
+  // followed, or with `drain_only` read to its end and dropped.
+  Tail& add_tail(std::string path, bool drain_only);
 
   std::vector<std::string> paths_;
   const FieldRegistry& fields_;
