@@ -1,8 +1,14 @@
 // Elastic schedule emulation: which run alerts on what, max_signals, dedup
-// across overlapping windows, and sequences longer than the lookback.
+// across overlapping windows, and sequences longer than the lookback; the
+// incremental sweep and suppression groups as streaming drives them.
 #include "detect/schedule.h"
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+
+#include "detect/suppression.h"
 
 using namespace vigil;
 
@@ -100,4 +106,101 @@ TEST(Schedule, TimestampOverrideMovesTheEventToItsIngestTime) {
   auto alerts = schedule_alerts(d, rule_with(100), stats);
   ASSERT_EQ(alerts.size(), 1u);
   EXPECT_EQ(alerts[0].time, 85 * kMinute);
+}
+
+// The incremental sweep, as `vigil run --schedule elastic` drives it: each
+// detection added once the watermark has passed its last event, runs
+// performed up to the watermark after every step. The alerts must be those of
+// the whole-input sweep.
+TEST(ScheduleSweep, StepwiseAdvanceEqualsTheWholeInput) {
+  std::mt19937_64 rng(11);
+  for (int round = 0; round < 50; ++round) {
+    std::vector<Detection> d;
+    const int n = 1 + static_cast<int>(rng() % 40);
+    for (int i = 0; i < n; ++i) {
+      const std::int64_t first = static_cast<std::int64_t>(rng() % (120 * kMinute));
+      const std::int64_t span = rng() % 4 == 0 ? static_cast<std::int64_t>(rng() % (12 * kMinute)) : 0;
+      d.push_back(at(first, first + span, static_cast<std::uint64_t>(i)));
+    }
+    std::stable_sort(d.begin(), d.end(), [](const Detection& a, const Detection& b) { return a.first_time < b.first_time; });
+    const Rule rule = rule_with(1 + static_cast<int>(rng() % 3));
+    RuleRunStats whole_stats;
+    auto whole = schedule_alerts(d, rule, whole_stats);
+
+    ScheduleSweep sweep(rule.interval_ns, rule.lookback_ns, rule.max_signals);
+    std::vector<ScheduledAlert> stepwise;
+    std::vector<bool> added(d.size(), false);
+    std::uint64_t capped = 0;
+    auto alert = [&](std::uint64_t h, TimestampNs t) { stepwise.push_back({h, t}); };
+    auto retire = [&](std::uint64_t, bool alerted) { capped += !alerted; };
+    for (std::int64_t w = 0; w <= 140 * kMinute; w += static_cast<std::int64_t>(1 + rng() % (3 * kMinute))) {
+      for (std::size_t i = 0; i < d.size(); ++i) {
+        if (!added[i] && d[i].last_time <= w) {
+          added[i] = true;
+          EXPECT_NE(sweep.add(i, d[i]), ScheduleSweep::Added::Late);
+        }
+      }
+      sweep.advance(w, alert, retire);
+    }
+    for (std::size_t i = 0; i < d.size(); ++i) {
+      if (!added[i]) sweep.add(i, d[i]);
+    }
+    sweep.advance(INT64_MAX, alert, retire);
+    std::sort(stepwise.begin(), stepwise.end(), [](const auto& a, const auto& b) { return a.detection < b.detection; });
+    std::sort(whole.begin(), whole.end(), [](const auto& a, const auto& b) { return a.detection < b.detection; });
+    ASSERT_EQ(stepwise.size(), whole.size()) << "round " << round;
+    for (std::size_t i = 0; i < whole.size(); ++i) {
+      EXPECT_EQ(stepwise[i].detection, whole[i].detection);
+      EXPECT_EQ(stepwise[i].time, whole[i].time);
+    }
+    EXPECT_EQ(capped, whole_stats.capped);
+  }
+}
+
+TEST(ScheduleSweep, RunsUpToAndIncludingTheGivenTime) {
+  ScheduleSweep sweep(5 * kMinute, 9 * kMinute, 100);
+  ASSERT_EQ(sweep.add(0, at(61 * kMinute, 61 * kMinute, 0)), ScheduleSweep::Added::Scheduled);
+  std::vector<TimestampNs> runs;
+  auto alert = [&](std::uint64_t, TimestampNs t) { runs.push_back(t); };
+  auto retire = [](std::uint64_t, bool) {};
+  sweep.advance(65 * kMinute - 1, alert, retire);
+  EXPECT_TRUE(runs.empty());  // the run at 65:00 has not happened yet
+  sweep.advance(65 * kMinute, alert, retire);
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0], 65 * kMinute);
+}
+
+TEST(ScheduleSweep, ADetectionAfterEveryRunThatCouldSeeItIsLate) {
+  ScheduleSweep sweep(5 * kMinute, 9 * kMinute, 100);
+  sweep.add(0, at(100 * kMinute, 100 * kMinute, 0));
+  sweep.advance(100 * kMinute, [](std::uint64_t, TimestampNs) {}, [](std::uint64_t, bool) {});
+  // 61:00 is seen by the runs at 65:00 and 70:00; the sweep is past 100:00.
+  EXPECT_EQ(sweep.add(1, at(61 * kMinute, 61 * kMinute, 1)), ScheduleSweep::Added::Late);
+  // 96:00 is still in the window of the run at 105:00 (96:00..105:00).
+  EXPECT_EQ(sweep.add(2, at(96 * kMinute, 96 * kMinute, 2)), ScheduleSweep::Added::Scheduled);
+}
+
+// A suppression group with a duration closes once nothing created later can
+// fold into it: exactly when creation has reached its time + duration.
+TEST(Suppressor, AGroupClosesWhenCreationReachesItsEnd) {
+  Rule rule = rule_with(100);
+  rule.alert_suppression = AlertSuppression{{"host.name"}, 10 * kMinute, "suppress"};
+  Suppressor s(rule);
+  RuleRunStats stats;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> closed;  // (handle, docs_count)
+  auto close = [&](std::uint64_t h, Suppression sup) { closed.emplace_back(h, sup.docs_count); };
+  auto detection = [](std::int64_t t) {
+    Detection d = at(t, t, 0);
+    d.events = {R"({"host":{"name":"pc1"}})"};
+    return d;
+  };
+  std::optional<Suppression> alone;
+  EXPECT_EQ(s.add(0, detection(60 * kMinute), 60 * kMinute, alone, stats, close), Suppressor::Outcome::Opened);
+  EXPECT_EQ(s.add(1, detection(70 * kMinute), 70 * kMinute, alone, stats, close), Suppressor::Outcome::Folded);
+  s.close(70 * kMinute - 1, close);
+  EXPECT_TRUE(closed.empty());  // an alert at 70:00 could still fold into it
+  s.close(70 * kMinute, close);
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0], (std::pair<std::uint64_t, std::uint64_t>{0, 1}));
+  EXPECT_EQ(stats.suppressed, 1u);
 }

@@ -224,3 +224,66 @@ TEST(SequenceParser, Errors) {
   ASSERT_FALSE(fork);
   EXPECT_EQ(fork.error().code, "eql.unsupported");
 }
+
+namespace {
+// A runner over `sequence by user.name with maxspan=10s [process] [file]`,
+// fed documents (time in seconds, category, serial).
+struct RunnerFixture {
+  std::unique_ptr<Compiled> c = compile_sequence(
+      "sequence by user.name with maxspan=10s [process where true] [file where true]");
+  FieldId serial = c->fields.intern("serial");
+  SequenceRunner runner{*c->program, RunnerOptions{}, [this](const Event& e) {
+                          return std::make_shared<const std::string>(std::to_string(e.get(serial).as_int()));
+                        }};
+  EventReader reader{c->fields};
+  Arena arena;
+  EvalContext ctx;
+  std::uint64_t ordinal = 0;
+  void add(int second, const char* category, int id) {
+    std::string doc = "{\"@timestamp\":\"2024-01-01T00:00:" + std::string(second < 10 ? "0" : "") +
+                      std::to_string(second) + "Z\",\"event\":{\"category\":\"" + category +
+                      "\"},\"user\":{\"name\":\"bob\"},\"serial\":" + std::to_string(id) + "}";
+    Event e;
+    std::string reason;
+    ASSERT_TRUE(reader.decode_one(doc, e, arena, reason)) << reason;
+    e.ordinal = ordinal++;
+    runner.add(e, ctx);
+  }
+};
+constexpr TimestampNs kStart = 1704067200LL * 1000000000LL;  // 2024-01-01T00:00:00Z
+constexpr TimestampNs kSecond = 1000000000LL;
+}  // namespace
+
+TEST(SequenceRunner, AdvanceMatchesInTimeOrderUpToAndIncludingTheWatermark) {
+  RunnerFixture f;
+  f.add(5, "file", 2);     // arrives first, happened after the process start
+  f.add(3, "process", 1);
+  EXPECT_TRUE(f.runner.advance(kStart + 4 * kSecond).empty());  // the file event (5 s) is not matched yet
+  auto matches = f.runner.advance(kStart + 5 * kSecond);
+  EXPECT_EQ(ids(matches), (std::vector<std::string>{"1,2"}));
+  EXPECT_EQ(f.runner.late(), 0u);
+  EXPECT_TRUE(f.runner.finish().empty());  // handed out once
+}
+
+TEST(SequenceRunner, AnEventOlderThanTheWatermarkIsLateAndStillMatched) {
+  RunnerFixture f;
+  f.add(3, "process", 1);
+  EXPECT_TRUE(f.runner.advance(kStart + 6 * kSecond).empty());
+  f.add(4, "file", 2);  // 4 s < watermark 6 s
+  auto matches = f.runner.advance(kStart + 7 * kSecond);
+  EXPECT_EQ(f.runner.late(), 1u);
+  EXPECT_EQ(ids(matches), (std::vector<std::string>{"1,2"}));
+}
+
+TEST(SequenceRunner, APartialExpiresOnlyWhenTheWatermarkPassesItsMaxspan) {
+  RunnerFixture at_span;
+  at_span.add(0, "process", 1);
+  at_span.runner.advance(kStart + 10 * kSecond);  // exactly maxspan after the start: still open
+  at_span.add(10, "file", 2);
+  EXPECT_EQ(ids(at_span.runner.advance(kStart + 10 * kSecond + 1)), (std::vector<std::string>{"1,2"}));
+
+  RunnerFixture past;
+  past.add(0, "process", 1);
+  past.runner.advance(kStart + 10 * kSecond + 1);  // past maxspan: expired
+  EXPECT_EQ(past.runner.stats().expired, 1u);
+}
