@@ -36,7 +36,9 @@ std::optional<std::int64_t> parse_rule_duration(std::string_view text) {
     if (c < '0' || c > '9' || n > 1000000000LL) return std::nullopt;
     n = n * 10 + (c - '0');
   }
-  return n * unit;
+  std::int64_t ns = 0;
+  if (__builtin_mul_overflow(n, unit, &ns)) return std::nullopt;  // beyond ~292 years
+  return ns;
 }
 
 namespace {

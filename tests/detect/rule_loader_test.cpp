@@ -92,6 +92,9 @@ TEST(RuleLoader, DurationsAndFrom) {
   EXPECT_EQ(parse_rule_duration("2h"), 2LL * 3600 * 1000000000);
   EXPECT_FALSE(parse_rule_duration("5"));
   EXPECT_FALSE(parse_rule_duration("m"));
+  // The largest duration nanoseconds hold, and one day more (no overflow).
+  EXPECT_EQ(parse_rule_duration("106751d"), 106751LL * 86400 * 1000000000);
+  EXPECT_FALSE(parse_rule_duration("106752d"));
   std::string text = kRule;
   text.replace(text.find("now-9m"), 6, "yesterday");
   auto rule = parse_rule_toml(text, "r.toml");
