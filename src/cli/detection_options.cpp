@@ -38,6 +38,11 @@ void add_detection_options(CLI::App& cmd, DetectionCommandOptions& o) {
   cmd.add_option("--max-detections-per-rule", o.max_detections_per_rule,
                  "Matches held per rule until they are final; more are counted and reported")
       ->capture_default_str();
+  cmd.add_option("--spill-after", o.spill_bytes,
+                 "Bytes of held detections, and of alerts waiting to be ordered, kept in memory (each); beyond it "
+                 "they go to temporary files in $TMPDIR (suffixes: KB, MB, GB)")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
   cmd.add_option("--max-open-sequences", o.max_open_sequences,
                  "Partial sequences held per sequence rule; the oldest are evicted (and counted) beyond it")
       ->capture_default_str();
@@ -181,25 +186,38 @@ void print_detection_summary(const AlertTally& tally, const RuleSet& set, const 
   }
 }
 
-bool store_alerts(const std::string& path, const std::vector<AlertLine>& lines, bool quiet) {
+AlertDatabase::AlertDatabase() = default;
+AlertDatabase::~AlertDatabase() = default;
+
+bool AlertDatabase::open(const std::string& path) {
+  auto opened = AlertStore::open(path);
+  if (!opened) {
+    std::fprintf(stderr, "vigil: %s\n", opened.error().message.c_str());
+    return false;
+  }
+  path_ = path;
+  store_ = std::move(*opened);
+  return true;
+}
+
+void AlertDatabase::add(const std::vector<AlertLine>& lines) {
+  if (!store_ || error_) return;
   std::vector<AlertSummary> summaries;
   summaries.reserve(lines.size());
   for (const auto& l : lines) summaries.push_back(l.summary);
-  auto store = AlertStore::open(path);
-  if (!store) {
-    std::fprintf(stderr, "vigil: %s\n", store.error().message.c_str());
-    return false;
-  }
-  auto added = (*store)->add(summaries);
+  auto added = store_->add(summaries);
   if (!added) {
-    std::fprintf(stderr, "vigil: %s\n", added.error().message.c_str());
-    return false;
+    error_ = added.error();
+    return;
   }
-  if (!quiet) {
-    std::fprintf(stderr, "alert store %s: %zu new alert document(s), %zu already there\n", path.c_str(), *added,
-                 summaries.size() - *added);
-  }
-  return true;
+  added_ += *added;
+  offered_ += summaries.size();
+}
+
+void AlertDatabase::print_outcome() const {
+  if (!store_ || error_) return;
+  std::fprintf(stderr, "alert store %s: %zu new alert document(s), %zu already there\n", path_.c_str(), added_,
+               offered_ - added_);
 }
 
 }  // namespace vigil

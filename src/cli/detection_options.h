@@ -6,10 +6,12 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "context/host_state.h"
+#include "core/result.h"
 #include "detect/hunt_engine.h"
 #include "detect/rule_set.h"
 #include "pipeline/detection_pipeline.h"
@@ -36,6 +38,7 @@ struct DetectionCommandOptions {
   bool quiet = false;
   unsigned threads = 0;
   std::size_t max_detections_per_rule = 100000;
+  std::size_t spill_bytes = kDefaultSpillBytes;
   std::size_t max_open_sequences = 100000;
   std::size_t max_terms = 1000000;
 };
@@ -76,8 +79,28 @@ class AlertTally {
 void print_detection_summary(const AlertTally& tally, const RuleSet& set, const std::vector<RuleRunStats>& stats,
                              DetectionPipeline& pipeline, const HostState& context);
 
-// Adds the alerts' documents to the SQLite alert store at `path`. Prints the
-// outcome (unless quiet) or the error; false on error.
-bool store_alerts(const std::string& path, const std::vector<AlertLine>& lines, bool quiet);
+class AlertStore;
+
+// The --db alert store, fed alert lines as they are written.
+class AlertDatabase {
+ public:
+  AlertDatabase();
+  ~AlertDatabase();
+  // Prints the error; false on error.
+  bool open(const std::string& path);
+  bool is_open() const { return store_ != nullptr; }
+  // Adds the lines' documents; the first error is kept (error()).
+  void add(const std::vector<AlertLine>& lines);
+  const std::optional<Error>& error() const { return error_; }
+  // "alert store PATH: N new alert document(s), M already there".
+  void print_outcome() const;
+
+ private:
+  std::string path_;
+  std::unique_ptr<AlertStore> store_;
+  std::optional<Error> error_;
+  std::size_t added_ = 0;
+  std::size_t offered_ = 0;
+};
 
 }  // namespace vigil

@@ -71,11 +71,25 @@ int run_hunt_command(const HuntCommandOptions& ho) {
   const unsigned cores = resolve_threads(o.threads);
   PipelineOptions popts;
   popts.engine = setup.engine_options(o, std::max(1u, cores / 2));
+  popts.spill_bytes = o.spill_bytes;
   popts.engine.profile = ho.profile_rules;
   popts.timing = ho.no_schedule ? AlertTiming::Immediate : AlertTiming::Schedule;
-  std::vector<AlertLine> alerts;
+  // Alerts are written as the pipeline hands them out (all at the end, in
+  // order, for a batch): -o is an AtomicFile, renamed into place only when
+  // the hunt succeeds.
+  std::optional<AtomicFile> file;
+  if (!open_output(ho.output, file)) return kExitUsage;
+  AlertDatabase db;
+  if (!o.db.empty() && !db.open(o.db)) return kExitUsage;
+  AlertTally tally;
+  OutputBuffer out(file ? file->stream() : stdout);
   DetectionPipeline pipeline(*set, popts, [&](std::vector<AlertLine>& lines) {
-    for (auto& l : lines) alerts.push_back(std::move(l));
+    tally.add(lines);
+    for (const AlertLine& a : lines) {
+      out.buffer() += a.json;
+      if (out.buffer().size() > (1 << 20)) out.flush();
+    }
+    db.add(lines);
   });
   HuntEngine& engine = pipeline.engine();
   ReaderOptions ropts;
@@ -109,16 +123,12 @@ int run_hunt_command(const HuntCommandOptions& ho) {
   pipeline.finish();
   std::vector<RuleRunStats> rule_stats = pipeline.rule_stats();
 
-  std::optional<AtomicFile> file;
-  if (!open_output(ho.output, file)) return kExitUsage;
-  {
-    OutputBuffer out(file ? file->stream() : stdout);
-    for (const AlertLine& a : alerts) {
-      out.buffer() += a.json;
-      if (out.buffer().size() > (1 << 20)) out.flush();
-    }
+  out.flush();
+  if (db.error()) {
+    std::fprintf(stderr, "vigil: %s\n", db.error()->message.c_str());
+    return kExitUsage;
   }
-  if (!o.db.empty() && !store_alerts(o.db, alerts, o.quiet)) return kExitUsage;
+  if (!o.quiet) db.print_outcome();
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   print_diagnostics(stats);
   if (!o.quiet) {
@@ -129,8 +139,6 @@ int run_hunt_command(const HuntCommandOptions& ho) {
       std::fprintf(stderr, "  %zu of %zu rule files from the parsed-rule cache (--no-rule-cache parses them all)\n",
                    setup.rule_cache->hits(), set->files);
     }
-    AlertTally tally;
-    tally.add(alerts);
     print_detection_summary(tally, *set, rule_stats, pipeline, *setup.context);
   }
   if (profiler && !o.quiet) {
@@ -175,8 +183,7 @@ int run_hunt_command(const HuntCommandOptions& ho) {
   if (o.strict && input_had_errors(stats)) return kExitInput;
   if (!commit_output(file)) return kExitUsage;
   if (set->failed() > 0) return kExitUsage;
-  bool any = std::any_of(alerts.begin(), alerts.end(), [](const AlertLine& a) { return !a.summary.building_block; });
-  return o.fail_on_alert && any ? kExitAlerts : kExitOk;
+  return o.fail_on_alert && tally.total() > 0 ? kExitAlerts : kExitOk;
 }
 
 }  // namespace vigil

@@ -122,6 +122,7 @@ int run_run_command(const RunCommandOptions& ro) {
   const unsigned cores = resolve_threads(o.threads);
   PipelineOptions popts;
   popts.engine = setup.engine_options(o, std::max(1u, cores / 2));
+  popts.spill_bytes = o.spill_bytes;
   popts.timing = ro.schedule == "elastic" ? AlertTiming::Schedule : AlertTiming::Immediate;
   popts.lateness_ns = *lateness;
   popts.max_alert_ids = ro.max_alert_ids;
@@ -152,30 +153,18 @@ int run_run_command(const RunCommandOptions& ro) {
     std::fprintf(stderr, "vigil: %s\n", sink.error().message.c_str());
     return kExitUsage;
   }
-  std::unique_ptr<AlertStore> db;
-  if (!o.db.empty()) {
-    auto opened = AlertStore::open(o.db);
-    if (!opened) {
-      std::fprintf(stderr, "vigil: %s\n", opened.error().message.c_str());
-      return kExitUsage;
-    }
-    db = std::move(*opened);
-  }
+  AlertDatabase db;
+  if (!o.db.empty() && !db.open(o.db)) return kExitUsage;
 
   AlertTally tally;
   std::optional<Error> sink_error;
   DetectionPipeline pipeline(set, popts, [&](std::vector<AlertLine>& lines) {
     tally.add(lines);
     std::string text;
-    std::vector<AlertSummary> summaries;
-    for (const AlertLine& l : lines) {
-      text += l.json;
-      if (db) summaries.push_back(l.summary);
-    }
+    for (const AlertLine& l : lines) text += l.json;
     if (auto w = (*sink)->write(text); !w && !sink_error) sink_error = w.error();
-    if (db) {
-      if (auto added = db->add(summaries); !added && !sink_error) sink_error = added.error();
-    }
+    db.add(lines);
+    if (db.error() && !sink_error) sink_error = db.error();
   });
   ReaderOptions ropts;
   ropts.threads = cores;

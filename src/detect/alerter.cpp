@@ -2,38 +2,47 @@
 // suppressor, and the detections they name by handle.
 #include "detect/alerter.h"
 
+#include <set>
+#include <tuple>
+
 namespace vigil {
 
 struct Alerter::RuleState {
-  RuleState(const Rule& rule, AlertTiming timing, std::int64_t hold)
-      : suppressor(rule), hold_ns(hold) {
-    if (timing == AlertTiming::Schedule) sweep.emplace(rule.interval_ns, rule.lookback_ns, rule.max_signals);
+  RuleState(const Rule& rule, const AlerterOptions& options, std::int64_t hold, DetectionSpill& spill)
+      : suppressor(rule), hold_ns(hold), waiting(spill) {
+    if (options.timing == AlertTiming::Schedule) sweep.emplace(rule.interval_ns, rule.lookback_ns, rule.max_signals);
   }
   std::optional<ScheduleSweep> sweep;
   Suppressor suppressor;
   // Schedule timing: a sequence with trailing missing terms completes only
   // once maxspan has passed its last event; runs wait that long for it.
   std::int64_t hold_ns = 0;
-  std::unordered_map<std::uint64_t, Detection> waiting;  // for a run (Schedule timing)
+  // Detections waiting for a run (Schedule) or for the next advance (Immediate).
+  HeldDetections waiting;
+  // Immediate timing: the waiting detections in the order they become alerts.
+  std::set<std::tuple<TimestampNs, std::uint64_t, std::uint64_t>> immediate;  // first time, ordinal, handle
   struct Kept {
     Detection detection;
     TimestampNs time;
     friend auto members(Unqualified<Kept> auto& k) { return std::tie(k.detection, k.time); }
   };
   std::unordered_map<std::uint64_t, Kept> grouped;  // alerts whose suppression group is open
-  std::vector<ReadyAlert> ready;
+  const AlertOut* out = nullptr;                    // during advance()
   std::uint64_t next_handle = 0;
-  RuleRunStats stats;  // alerts, outside_windows, capped, suppressed, late
+  RuleRunStats stats;  // alerts, outside_windows, capped, suppressed, late, dropped
 
-  // An alert created at `time`: through suppression into `ready` (or held).
+  void emit(ReadyAlert alert) {
+    ++stats.alerts;
+    (*out)(alert);
+  }
+  // An alert created at `time`: through suppression out (or held).
   void create(std::size_t rule, Detection d, TimestampNs time) {
     const std::uint64_t handle = next_handle++;
     std::optional<Suppression> alone;
     auto close = [&](std::uint64_t h, Suppression s) { close_group(rule, h, std::move(s)); };
     switch (suppressor.add(handle, d, time, alone, stats, close)) {
       case Suppressor::Outcome::Alone:
-        ++stats.alerts;
-        ready.push_back({rule, std::move(d), time, std::move(alone)});
+        emit({rule, std::move(d), time, std::move(alone)});
         break;
       case Suppressor::Outcome::Folded:
         break;
@@ -45,18 +54,19 @@ struct Alerter::RuleState {
   void close_group(std::size_t rule, std::uint64_t handle, Suppression s) {
     auto it = grouped.find(handle);
     if (it == grouped.end()) return;
-    ++stats.alerts;
-    ready.push_back({rule, std::move(it->second.detection), it->second.time, std::move(s)});
+    Kept kept = std::move(it->second);
     grouped.erase(it);
+    emit({rule, std::move(kept.detection), kept.time, std::move(s)});
   }
 };
 
-Alerter::Alerter(const RuleSet& rules, AlertTiming timing) : rules_(rules) {
+Alerter::Alerter(const RuleSet& rules, AlerterOptions options)
+    : rules_(rules), options_(options), spill_(options.spill_bytes) {
   for (const CompiledRule& c : rules.compiled) {
     std::int64_t hold = 0;
     const eql::SequenceProgram* seq = c.query.kind == eql::Query::Kind::Sequence ? c.query.sequence.get() : nullptr;
     if (seq && !seq->stages.empty() && seq->stages.back().missing && seq->maxspan_ns > 0) hold = seq->maxspan_ns;
-    state_.push_back(std::make_unique<RuleState>(*c.rule, timing, hold));
+    state_.push_back(std::make_unique<RuleState>(*c.rule, options_, hold, spill_));
   }
 }
 
@@ -66,15 +76,19 @@ void Alerter::add(std::vector<std::vector<Detection>> detections) {
   for (std::size_t r = 0; r < detections.size() && r < state_.size(); ++r) {
     RuleState& st = *state_[r];
     for (Detection& d : detections[r]) {
-      if (!st.sweep) {
-        const TimestampNs time = d.last_time;
-        st.create(r, std::move(d), time);
+      if (st.waiting.size() >= options_.max_held_per_rule) {
+        ++st.stats.dropped;
         continue;
       }
       const std::uint64_t handle = st.next_handle++;
+      if (!st.sweep) {
+        st.immediate.emplace(d.first_time, d.ordinal, handle);
+        st.waiting.put(handle, std::move(d));
+        continue;
+      }
       switch (st.sweep->add(handle, d)) {
         case ScheduleSweep::Added::Scheduled:
-          st.waiting.emplace(handle, std::move(d));
+          st.waiting.put(handle, std::move(d));
           break;
         case ScheduleSweep::Added::OutsideWindows:
           ++st.stats.outside_windows;
@@ -87,11 +101,19 @@ void Alerter::add(std::vector<std::vector<Detection>> detections) {
   }
 }
 
-void Alerter::advance(TimestampNs watermark, std::vector<ReadyAlert>& out) {
+void Alerter::advance(TimestampNs watermark, const AlertOut& out) {
   for (std::size_t r = 0; r < state_.size(); ++r) {
     RuleState& st = *state_[r];
+    st.out = &out;
     auto close = [&](std::uint64_t h, Suppression s) { st.close_group(r, h, std::move(s)); };
     if (!st.sweep) {
+      for (const auto& [first_time, ordinal, handle] : st.immediate) {
+        std::optional<Detection> d = st.waiting.take(handle);
+        if (!d) continue;
+        const TimestampNs time = d->last_time;
+        st.create(r, std::move(*d), time);
+      }
+      st.immediate.clear();
       st.suppressor.close(watermark, close);
     } else {
       const TimestampNs until = watermark == INT64_MAX          ? INT64_MAX
@@ -100,11 +122,8 @@ void Alerter::advance(TimestampNs watermark, std::vector<ReadyAlert>& out) {
       st.sweep->advance(
           until,
           [&](std::uint64_t handle, TimestampNs run) {
-            auto it = st.waiting.find(handle);
-            if (it == st.waiting.end()) return;
-            Detection d = std::move(it->second);
-            st.waiting.erase(it);
-            st.create(r, std::move(d), run);
+            std::optional<Detection> d = st.waiting.take(handle);
+            if (d) st.create(r, std::move(*d), run);
           },
           [&](std::uint64_t handle, bool alerted) {
             if (!alerted) ++st.stats.capped;
@@ -117,8 +136,7 @@ void Alerter::advance(TimestampNs watermark, std::vector<ReadyAlert>& out) {
         st.suppressor.close(created_until, close);
       }
     }
-    for (ReadyAlert& a : st.ready) out.push_back(std::move(a));
-    st.ready.clear();
+    st.out = nullptr;
   }
 }
 
@@ -130,6 +148,7 @@ void Alerter::count(std::vector<RuleRunStats>& stats) const {
     stats[r].capped += s.capped;
     stats[r].suppressed += s.suppressed;
     stats[r].late += s.late;
+    stats[r].dropped += s.dropped;
   }
 }
 
@@ -138,7 +157,7 @@ void Alerter::save(Encoder& out) const {
   for (const auto& st : state_) {
     out(st->next_handle);
     out(st->stats);
-    out(st->waiting);
+    st->waiting.save(out);
     out(st->grouped);
     out(st->suppressor.groups());
     out(st->suppressor.next_opened());
@@ -157,7 +176,14 @@ void Alerter::load(Decoder& in) {
   for (const auto& st : state_) {
     in(st->next_handle);
     in(st->stats);
-    in(st->waiting);
+    st->waiting.load(in);
+    st->immediate.clear();
+    if (!st->sweep) {
+      st->waiting.for_each_handle([&](std::uint64_t handle) {
+        const Detection d = st->waiting.peek(handle);
+        st->immediate.emplace(d.first_time, d.ordinal, handle);
+      });
+    }
     in(st->grouped);
     std::map<std::string, Suppressor::Group> groups;
     std::uint64_t next_opened = 0;

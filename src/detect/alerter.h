@@ -9,14 +9,20 @@
 // kept alert is handed out when its group closes. Nothing here reads a clock:
 // time is the watermark the caller passes (finish() = the end of time), so
 // the same events give the same alerts however they are batched.
+//
+// Detections wait in HeldDetections (spilled to a temporary file beyond a
+// byte budget) and alerts are handed to a callback one at a time, so a batch
+// hunt's memory does not grow with the number of detections.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <unordered_map>
 #include <vector>
 
+#include "detect/held_detections.h"
 #include "detect/hunt_engine.h"
 #include "detect/rule_set.h"
 #include "detect/schedule.h"
@@ -33,19 +39,31 @@ struct ReadyAlert {
   std::optional<Suppression> suppression;  // when the rule suppresses
 };
 
+struct AlerterOptions {
+  AlertTiming timing = AlertTiming::Schedule;
+  // Detections held per rule (waiting for their run, or for the end of a
+  // batch); more are dropped and counted.
+  std::size_t max_held_per_rule = 100000;
+  // Bytes of held detections kept in memory (all rules); the rest spill.
+  std::size_t spill_bytes = kDefaultSpillBytes;
+};
+
 class Alerter {
  public:
-  Alerter(const RuleSet& rules, AlertTiming timing);
+  using AlertOut = std::function<void(ReadyAlert&)>;
+  Alerter(const RuleSet& rules, AlerterOptions options);
   ~Alerter();
 
   // Final detections, per rule, in the order the engine hands them out.
   void add(std::vector<std::vector<Detection>> detections);
-  // Event time has reached `watermark`: appends the alerts that are final,
-  // rule by rule, each rule's in creation order.
-  void advance(TimestampNs watermark, std::vector<ReadyAlert>& out);
+  // Event time has reached `watermark`: hands out the alerts that are final,
+  // rule by rule, each rule's in creation order. Immediate timing creates
+  // the alerts of the detections added so far in (first event time, input
+  // position, order of adding) order.
+  void advance(TimestampNs watermark, const AlertOut& out);
   // End of input: every alert.
-  void finish(std::vector<ReadyAlert>& out) { advance(INT64_MAX, out); }
-  // Adds alerts, outside_windows, capped, suppressed and late to `stats`.
+  void finish(const AlertOut& out) { advance(INT64_MAX, out); }
+  // Adds alerts, outside_windows, capped, suppressed, late and dropped to `stats`.
   void count(std::vector<RuleRunStats>& stats) const;
   // The serialized form (stream checkpoints); load() wants an alerter made
   // from the same rules and timing.
@@ -56,6 +74,8 @@ class Alerter {
 
  private:
   const RuleSet& rules_;
+  AlerterOptions options_;
+  DetectionSpill spill_;
   std::vector<std::unique_ptr<RuleState>> state_;
 };
 

@@ -108,6 +108,7 @@ void HuntEngine::keep(std::size_t rule, Detection d) {
     return;
   }
   detections_[rule].push_back(std::move(d));
+  ++held_;
 }
 
 namespace {
@@ -307,6 +308,7 @@ void HuntEngine::finish() {
 }
 
 std::vector<std::vector<Detection>> HuntEngine::take() {
+  held_ = 0;
   std::vector<std::vector<Detection>> out(detections_.size());
   for (std::size_t r = 0; r < detections_.size(); ++r) {
     std::vector<Detection>& list = detections_[r];
@@ -377,6 +379,8 @@ bool HuntEngine::load(std::string_view bytes) {
     in(stats_);
     in(detections_);
     if (stats_.size() != rules_.compiled.size() || detections_.size() != rules_.compiled.size()) return in.fail();
+    held_ = 0;
+    for (const auto& list : detections_) held_ += list.size();
     for (std::size_t r = 0; r < rules_.compiled.size(); ++r) {
       if (runners_[r]) runners_[r]->load(in);
       if (samplers_[r]) samplers_[r]->load(in);

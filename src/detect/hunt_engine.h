@@ -101,6 +101,8 @@ class HuntEngine {
   // The detections that became final since the last take, per rule (sorted
   // by first event time, then input position, within a rule).
   std::vector<std::vector<Detection>> take();
+  // Detections kept since the last take().
+  std::size_t held() const { return held_; }
   // Per-rule counts so far.
   std::vector<RuleRunStats> stats();
   // Partial sequences held, and events buffered for time ordering, over all rules.
@@ -159,6 +161,7 @@ class HuntEngine {
   std::vector<std::vector<const ExceptionItem*>> exceptions_;  // per compiled rule
   bool excepted(std::size_t rule, const Event& event) const;
   std::vector<std::vector<Detection>> detections_;
+  std::size_t held_ = 0;
   std::vector<RuleRunStats> stats_;
   std::uint64_t events_ = 0;
 };

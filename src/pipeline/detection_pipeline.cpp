@@ -10,13 +10,20 @@ namespace vigil {
 DetectionPipeline::DetectionPipeline(const RuleSet& rules, PipelineOptions options, AlertsOut on_alerts)
     : rules_(rules), options_(std::move(options)), on_alerts_(std::move(on_alerts)),
       engine_(std::make_unique<HuntEngine>(rules, options_.engine)),
-      alerter_(std::make_unique<Alerter>(rules, options_.timing)) {}
+      alerter_(std::make_unique<Alerter>(
+          rules, AlerterOptions{options_.timing, options_.engine.max_detections_per_rule, options_.spill_bytes})),
+      sorter_(options_.spill_bytes) {}
 
 DetectionPipeline::~DetectionPipeline() = default;
 
 void DetectionPipeline::add(const EventBatch& batch) {
   engine_->add(batch);
-  if (!options_.lateness_ns) return;
+  if (!options_.lateness_ns) {
+    // Nothing is final yet, but the detections so far wait in the alerter
+    // (which spills) rather than in the engine (which does not).
+    if (engine_->held() > 0) alerter_->add(engine_->take());
+    return;
+  }
   for (const Event& e : batch.events) {
     if (e.has_timestamp) max_time_ = std::max(max_time_, e.timestamp_ns);
   }
@@ -39,63 +46,40 @@ void DetectionPipeline::finish() {
 void DetectionPipeline::drain(TimestampNs watermark, bool end) {
   if (!end) engine_->advance(watermark);
   alerter_->add(engine_->take());
-  std::vector<ReadyAlert> ready;
+  const Alerter::AlertOut out = [this](ReadyAlert& a) { write(a); };
   if (end) {
-    alerter_->finish(ready);
+    alerter_->finish(out);
   } else {
-    alerter_->advance(watermark, ready);
+    alerter_->advance(watermark, out);
   }
-  if (!ready.empty()) write(ready);
+  // Deterministic order: alert time, first event time, rule, id.
+  sorter_.flush(on_alerts_);
 }
 
-void DetectionPipeline::write(std::vector<ReadyAlert>& ready) {
-  std::vector<AlertLine> lines;
-  for (ReadyAlert& a : ready) {
-    const Rule& rule = *rules_.compiled[a.rule].rule;
-    std::string json;
-    auto summaries = writer_.write(rule, a.detection, a.time, json, a.suppression ? &*a.suppression : nullptr);
-    // The same event read twice (a dataset in two archives, overlapping
-    // exports) is the same alert: its id is a hash of rule and document.
-    if (!written_ids_.insert(summaries.front().id).second) {
-      ++stats_.duplicates;
-      continue;
-    }
-    if (options_.max_alert_ids != SIZE_MAX) {
-      id_order_.push_back(summaries.front().id);
-      if (id_order_.size() > options_.max_alert_ids) {
-        written_ids_.erase(id_order_.front());
-        id_order_.pop_front();
-        ++stats_.alert_ids_forgotten;
-      }
-    }
-    lines.push_back({std::move(summaries.front()), std::move(json)});
-    for (std::size_t k = 1; k < summaries.size(); ++k) lines.push_back({std::move(summaries[k]), {}});
+void DetectionPipeline::write(ReadyAlert& alert) {
+  const Rule& rule = *rules_.compiled[alert.rule].rule;
+  std::string json;
+  auto summaries = writer_.write(rule, alert.detection, alert.time, json, alert.suppression ? &*alert.suppression : nullptr);
+  // The same event read twice (a dataset in two archives, overlapping
+  // exports) is the same alert: its id is a hash of rule and document.
+  if (!written_ids_.insert(summaries.front().id).second) {
+    ++stats_.duplicates;
+    return;
   }
-  // Deterministic order: alert time, first event time, rule, id. A sequence's
-  // building blocks are in its alert's json; their own lines (empty json)
-  // carry their summaries and stay right after it.
-  std::vector<std::pair<std::size_t, std::size_t>> groups;  // [begin, end) of each alert's lines
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    if (!lines[i].json.empty() || groups.empty()) {
-      groups.emplace_back(i, i + 1);
-    } else {
-      groups.back().second = i + 1;
+  if (options_.max_alert_ids != SIZE_MAX) {
+    id_order_.push_back(summaries.front().id);
+    if (id_order_.size() > options_.max_alert_ids) {
+      written_ids_.erase(id_order_.front());
+      id_order_.pop_front();
+      ++stats_.alert_ids_forgotten;
     }
   }
-  std::stable_sort(groups.begin(), groups.end(), [&](const auto& x, const auto& y) {
-    const AlertSummary& a = lines[x.first].summary;
-    const AlertSummary& b = lines[y.first].summary;
-    if (a.time != b.time) return a.time < b.time;
-    if (a.original_time != b.original_time) return a.original_time < b.original_time;
-    if (a.rule_name != b.rule_name) return a.rule_name < b.rule_name;
-    return a.id < b.id;
-  });
-  std::vector<AlertLine> ordered;
-  ordered.reserve(lines.size());
-  for (const auto& [begin, end] : groups) {
-    for (std::size_t k = begin; k < end; ++k) ordered.push_back(std::move(lines[k]));
-  }
-  if (!ordered.empty()) on_alerts_(ordered);
+  // A sequence's building blocks are in its alert's json; their own lines
+  // (empty json) carry their summaries and stay right after it.
+  std::vector<AlertLine> group;
+  group.push_back({std::move(summaries.front()), std::move(json)});
+  for (std::size_t k = 1; k < summaries.size(); ++k) group.push_back({std::move(summaries[k]), {}});
+  sorter_.add(std::move(group));
 }
 
 std::vector<RuleRunStats> DetectionPipeline::rule_stats() {

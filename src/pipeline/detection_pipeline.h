@@ -6,7 +6,8 @@
 // Event time drives it: with a lateness, the watermark trails the highest
 // event time seen by that much, and whatever it makes final is handed out
 // after each batch; without one (batch mode) nothing is final before
-// finish(). Alert lines are handed out in a deterministic order (alert time,
+// finish() — detections still leave the engine after each batch and wait in
+// the alerter, in memory up to a budget and in a spill file beyond. Alert lines are handed out in a deterministic order (alert time,
 // first event time, rule name, id), the same for any thread count.
 #pragma once
 
@@ -23,13 +24,9 @@
 #include "detect/hunt_engine.h"
 #include "detect/rule_set.h"
 #include "output/alert_document.h"
+#include "pipeline/alert_line_sorter.h"
 
 namespace vigil {
-
-struct AlertLine {
-  AlertSummary summary;
-  std::string json;  // the NDJSON lines of one alert (a sequence's building blocks follow it); empty for those
-};
 
 struct PipelineOptions {
   HuntOptions engine;
@@ -40,6 +37,9 @@ struct PipelineOptions {
   // Alert ids remembered to drop an alert created twice (the same event read
   // twice); the oldest are forgotten beyond it (counted).
   std::size_t max_alert_ids = SIZE_MAX;
+  // Bytes of held detections, and of alert lines waiting to be ordered,
+  // each kept in memory; beyond it they go to temporary files.
+  std::size_t spill_bytes = kDefaultSpillBytes;
 };
 
 struct PipelineStats {
@@ -74,7 +74,7 @@ class DetectionPipeline {
   // Moves the watermark to `watermark` if that is later.
   void advance(TimestampNs watermark);
   void drain(TimestampNs watermark, bool end);
-  void write(std::vector<ReadyAlert>& ready);
+  void write(ReadyAlert& alert);
 
   const RuleSet& rules_;
   PipelineOptions options_;
@@ -82,6 +82,7 @@ class DetectionPipeline {
   std::unique_ptr<HuntEngine> engine_;
   std::unique_ptr<Alerter> alerter_;
   AlertWriter writer_;
+  AlertLineSorter sorter_;
   std::unordered_set<std::string> written_ids_;
   std::deque<std::string> id_order_;  // with max_alert_ids: the ids in written_ids_, oldest first
   TimestampNs max_time_ = INT64_MIN;
