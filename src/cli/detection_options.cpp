@@ -46,6 +46,14 @@ void add_detection_options(CLI::App& cmd, DetectionCommandOptions& o) {
   cmd.add_option("--max-open-sequences", o.max_open_sequences,
                  "Partial sequences held per sequence rule; the oldest are evicted (and counted) beyond it")
       ->capture_default_str();
+  cmd.add_option("--max-tracked-processes", o.context_limits.max_processes,
+                 "Processes the triage context remembers (ancestry, modules, connections), all hosts; the least "
+                 "recently seen are evicted (and counted) beyond it")
+      ->capture_default_str();
+  cmd.add_option("--max-tracked-files", o.context_limits.max_files,
+                 "Files the triage context remembers (who wrote them), all hosts; the least recently seen are "
+                 "evicted (and counted) beyond it")
+      ->capture_default_str();
   cmd.add_option("--baseline", o.baseline,
                  "Baseline from `vigil baseline learn`: terms it knows are not rare and never new");
   cmd.add_option("--max-terms", o.max_terms,
@@ -76,7 +84,7 @@ int prepare_detection(const DetectionCommandOptions& o, DetectionSetup& s) {
     return kExitUsage;
   }
   // Before the reader: the fields the triage state and exception entries read join the projection.
-  s.context = std::make_unique<HostState>(s.set->fields);
+  s.context = std::make_unique<HostState>(s.set->fields, o.context_limits);
   for (const auto& spec : o.value_lists) {
     std::size_t eq = spec.find('=');
     auto added = eq == std::string::npos ? Result<bool>(Error{"exceptions.usage", "--value-list wants ID=FILE: " + spec})

@@ -57,6 +57,11 @@ void add_run_command(CLI::App& app, RunCommandOptions& o) {
       ->capture_default_str();
   cmd->add_option("--status-interval", o.status_interval, "How often a status line is printed (not with -q)")
       ->capture_default_str();
+  cmd->add_option("--max-checkpoint-bytes", o.max_checkpoint_bytes,
+                  "A checkpoint larger than this is not written (the previous one stays; counted and reported): "
+                  "lower the caps above rather than fill the disk (suffixes: KB, MB, GB)")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
   cmd->add_option("--max-alert-ids", o.max_alert_ids,
                   "Alert ids remembered to write an alert once; the oldest are forgotten (and counted) beyond it")
       ->capture_default_str();
@@ -184,6 +189,8 @@ int run_run_command(const RunCommandOptions& ro) {
 
   std::signal(SIGTERM, request_stop);
   std::signal(SIGINT, request_stop);
+  std::uint64_t checkpoints_over_cap = 0;
+  bool last_written = true;
   auto checkpoint_now = [&]() -> bool {
     if (auto synced = (*sink)->sync(); !synced) {
       std::fprintf(stderr, "vigil: %s\n", synced.error().message.c_str());
@@ -192,6 +199,18 @@ int run_run_command(const RunCommandOptions& ro) {
     if (!store) return true;
     Checkpoint c{fingerprint, inputs.save(), pipeline.save(), ro.output, (*sink)->bytes(),
                  static_cast<std::int64_t>(std::time(nullptr))};
+    if (c.inputs.size() + c.pipeline.size() > ro.max_checkpoint_bytes) {
+      if (checkpoints_over_cap++ == 0) {
+        std::fprintf(stderr,
+                     "vigil run: warning: a checkpoint of %zu bytes is over --max-checkpoint-bytes %zu; not written "
+                     "(a restart resumes from the previous one). Lower --max-open-sequences, --max-terms or "
+                     "--max-tracked-processes, or raise the cap\n",
+                     c.inputs.size() + c.pipeline.size(), ro.max_checkpoint_bytes);
+      }
+      last_written = false;
+      return true;
+    }
+    last_written = true;
     if (auto saved = store->save(c); !saved) {
       std::fprintf(stderr, "vigil: %s: %s\n", store->path().c_str(), saved.error().message.c_str());
       return false;
@@ -219,6 +238,7 @@ int run_run_command(const RunCommandOptions& ro) {
     events_at_status = events;
   };
   int rc = kExitOk;
+  std::size_t diagnostics_shown = 0;
   while (true) {
     const std::uint64_t read = inputs.poll(wall_ns(), [&](EventBatch& batch) {
       pipeline.add(batch);
@@ -228,6 +248,7 @@ int run_run_command(const RunCommandOptions& ro) {
       rc = kExitUsage;
       break;
     }
+    if (ro.follow && !o.quiet) print_new_diagnostics(stats, "vigil run", diagnostics_shown);
     if (o.strict && input_had_errors(stats)) {
       rc = kExitInput;
       break;
@@ -261,7 +282,14 @@ int run_run_command(const RunCommandOptions& ro) {
       std::fprintf(stderr, "note: %llu alert line(s) created again after the restart were already in %s\n",
                    static_cast<unsigned long long>((*sink)->replayed()), ro.output.c_str());
     }
-    if (g_stop) std::fprintf(stderr, "vigil run: stopped by a signal; state checkpointed\n");
+    if (checkpoints_over_cap) {
+      std::fprintf(stderr, "note: %llu checkpoint(s) over --max-checkpoint-bytes were not written\n",
+                   static_cast<unsigned long long>(checkpoints_over_cap));
+    }
+    if (g_stop) {
+      std::fprintf(stderr, "vigil run: stopped by a signal; %s\n",
+                   store && !last_written ? "the last checkpoint was over the cap, not written" : "state checkpointed");
+    }
   }
   if (rc != kExitOk) return rc;
   if (set.failed() > 0) return kExitUsage;

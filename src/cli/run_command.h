@@ -28,6 +28,7 @@ struct RunCommandOptions {
   std::string checkpoint_interval = "5s";
   std::string status_interval = "5s";
   std::size_t max_alert_ids = 1000000;
+  std::size_t max_checkpoint_bytes = std::size_t{1} << 30;
 };
 
 void add_run_command(CLI::App& app, RunCommandOptions& options);

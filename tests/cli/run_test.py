@@ -223,6 +223,70 @@ def main():
     p3.wait(timeout=60)
     c.check("rotation while stopped: no more than that", re.findall(rb"vigil run: (\d+) events", open(rot_log, "rb").read())[-1] == b"3000")
 
+    # 5. A file replaced under the same name while followed (an editor's or
+    #    a log shipper's write-then-rename): what was appended to the old one
+    #    just before is still read (vigil holds it open), then the new one from
+    #    its start. A truncated EVTX dropped into a followed directory is
+    #    reported with its name and what is wrong; the run goes on.
+    rep = os.path.join(tmp, "rep")
+    os.makedirs(rep)
+    rep_file, rep_log = os.path.join(rep, "e.ndjson"), os.path.join(tmp, "rep.log")
+    rep_drop = os.path.join(tmp, "rep-drop")
+    os.makedirs(rep_drop)
+    rep_args = [vigil, "run", "--follow", "-o", os.path.join(tmp, "rep-alerts.ndjson"), "--poll-interval", "20ms",
+                "--status-interval", "100ms", "--rules", os.path.join(repo, "rules", "windows"), rep_file, rep_drop]
+    with open(rep_file, "w", encoding="utf-8") as f:
+        f.write("\n".join(docs[:1000]) + "\n")
+    p4 = subprocess.Popen(rep_args, stdout=subprocess.DEVNULL, stderr=open(rep_log, "ab"))
+    c.check("replace: the run reads the first file", wait_events(rep_log, 1000))
+    with open(rep_file, "a", encoding="utf-8") as f:
+        f.write("\n".join(docs[1000:1500]) + "\n")
+    with open(rep_file + ".tmp", "w", encoding="utf-8") as f:
+        f.write("\n".join(docs[1500:2500]) + "\n")
+    os.rename(rep_file + ".tmp", rep_file)
+    c.check("replaced under the same name: the old file's last lines and the whole new file",
+            wait_events(rep_log, 2500), open(rep_log, "rb").read()[-400:])
+    evtx = sorted(os.path.join(dp, f) for dp, _, fs in os.walk(samples) for f in fs if f.endswith(".evtx"))
+    big = max(evtx, key=os.path.getsize)
+    data = open(big, "rb").read()
+    with open(os.path.join(rep_drop, "cut.evtx.part"), "wb") as f:
+        f.write(data[: len(data) // 2 + 1234])
+    os.rename(os.path.join(rep_drop, "cut.evtx.part"), os.path.join(rep_drop, "cut.evtx"))
+    c.check("a truncated EVTX in a followed directory is reported by name",
+            wait_for(lambda: b"cut.evtx" in open(rep_log, "rb").read(), 60), open(rep_log, "rb").read()[-600:])
+    with open(rep_file, "a", encoding="utf-8") as f:
+        f.write("\n".join(docs[2500:3000]) + "\n")
+    # The EVTX's readable records count too: 3,000 NDJSON events and more.
+    c.check("after the truncated EVTX the run goes on reading", wait_for(
+        lambda: int(re.findall(rb"vigil run: (\d+) events", open(rep_log, "rb").read())[-1]) > 3000, 60))
+    p4.send_signal(signal.SIGTERM)
+    p4.wait(timeout=60)
+    c.check("replace and truncated EVTX: the run ends cleanly", p4.returncode == 0, open(rep_log, "rb").read()[-400:])
+
+    # stdin: the same alerts as the same events from a file.
+    part = os.path.join(tmp, "part.ndjson")
+    with open(part, "w", encoding="utf-8") as f:
+        f.write("\n".join(docs[:3000]) + "\n")
+    from_file = c.run(["run", "-q", "--rules", os.path.join(repo, "rules", "windows"), part])
+    with open(part, "rb") as f:
+        from_stdin = subprocess.run([vigil, "run", "-q", "--rules", os.path.join(repo, "rules", "windows"), "-"],
+                                    stdin=f, capture_output=True)
+    c.check("run reads stdin: the same alerts as from the file", from_stdin.returncode == 0 and
+            from_stdin.stdout == from_file.stdout and len(from_file.stdout) > 0, (len(from_stdin.stdout), len(from_file.stdout)))
+
+    # --max-checkpoint-bytes: a checkpoint over the cap is not written, said once and counted.
+    cap_state = os.path.join(tmp, "cap-state")
+    r = c.run(["run", "--state", cap_state, "--max-checkpoint-bytes", "1KB", "-o", os.path.join(tmp, "cap.ndjson"),
+               "--rules", os.path.join(repo, "rules", "windows"), part])
+    err = r.stderr.decode()
+    c.check("checkpoint over the cap: warned once and counted", r.returncode == 0 and
+            err.count("over --max-checkpoint-bytes 1024; not written") == 1 and
+            re.search(r"note: \d+ checkpoint\(s\) over --max-checkpoint-bytes were not written", err), err[-600:])
+    r = c.run(["run", "--state", cap_state, "-o", os.path.join(tmp, "cap.ndjson"),
+               "--rules", os.path.join(repo, "rules", "windows"), part])
+    c.check("nothing was checkpointed: the next run starts from the beginning",
+            b"resuming from the checkpoint" not in r.stderr and b"3000 events" in r.stderr, r.stderr[-400:])
+
     # Other rules, same state: refused.
     r = c.run(["run", "-q", "--state", state2, "-o", out2, "--rules", os.path.join(repo, "rules", "windows"),
                os.path.join(whole, "events.ndjson")])
