@@ -264,7 +264,7 @@ int run_run_command(const RunCommandOptions& ro) {
       pipeline.finish();  // the end of the inputs: everything held is final
       break;
     }
-    if (read == 0) std::this_thread::sleep_for(std::chrono::nanoseconds(std::max<std::int64_t>(*poll_interval, 1000000)));
+    if (read == 0) inputs.wait(std::max<std::int64_t>(*poll_interval, 1000000));
   }
   if (rc == kExitOk || rc == kExitInput) {
     if (!checkpoint_now()) return kExitUsage;

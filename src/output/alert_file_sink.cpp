@@ -98,6 +98,9 @@ Result<bool> AlertFileSink::write(std::string_view lines) {
     }
     if (!is_stdout_) bytes_ += line.size();
   }
+  // Readers of the file (a shipper, tail -f) see each batch of alerts at
+  // once; durability is sync()'s job, at checkpoints.
+  if (std::fflush(file_) != 0) return Error{"output.write", path_ + ": cannot write alerts: " + std::strerror(errno)};
   return true;
 }
 

@@ -33,7 +33,11 @@ void DetectionPipeline::add(const EventBatch& batch) {
 }
 
 void DetectionPipeline::advance(TimestampNs watermark) {
-  if (watermark <= watermark_) return;
+  if (watermark <= watermark_) {
+    // Event time stood still, but an alert due at once must not wait for it.
+    if (options_.timing == AlertTiming::Immediate && engine_->held() > 0) drain(watermark_, false);
+    return;
+  }
   watermark_ = watermark;
   drain(watermark, false);
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 
@@ -151,15 +152,23 @@ std::uint64_t FollowedInputs::read_tail(Tail& t, const BatchSink& sink, ReadStat
   if (t.want == 0) t.want = options_.max_read_bytes;
   std::uint64_t events = 0;
   if (t.is_stdin) {
-    struct pollfd p {STDIN_FILENO, POLLIN, 0};
-    if (::poll(&p, 1, 0) <= 0) return 0;
-    const std::size_t had = t.pending.size();
-    t.pending.resize(had + options_.max_read_bytes);
-    ssize_t n = ::read(STDIN_FILENO, t.pending.data() + had, options_.max_read_bytes);
-    t.pending.resize(had + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
-    if (n <= 0) {
-      t.done = true;
-      t.pending.push_back('\n');  // a last line without its '\n'
+    // Everything the pipe holds now, up to one read's worth: a pipe hands out
+    // 64 KB per read(), far less than a poll's worth at full speed.
+    std::size_t got = 0;
+    while (got < options_.max_read_bytes) {
+      struct pollfd p {STDIN_FILENO, POLLIN, 0};
+      if (::poll(&p, 1, 0) <= 0) break;
+      const std::size_t had = t.pending.size();
+      t.pending.resize(had + options_.max_read_bytes - got);
+      ssize_t n = ::read(STDIN_FILENO, t.pending.data() + had, options_.max_read_bytes - got);
+      if (n < 0 && errno == EINTR) n = 0;
+      t.pending.resize(had + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+      if (n <= 0) {
+        t.done = true;
+        t.pending.push_back('\n');  // a last line without its '\n'
+        break;
+      }
+      got += static_cast<std::size_t>(n);
     }
     std::size_t end = t.pending.rfind('\n');
     if (end == std::string::npos) return 0;
@@ -287,6 +296,18 @@ std::uint64_t FollowedInputs::poll_directory(Directory& d, std::int64_t now_ns, 
     d.settling.erase(file);
   }
   return events;
+}
+
+void FollowedInputs::wait(std::int64_t timeout_ns) const {
+  const int ms = static_cast<int>(std::clamp<std::int64_t>(timeout_ns / 1000000, 1, 60000));
+  for (const auto& t : tails_) {
+    if (t->is_stdin && !t->done) {  // wakes early when stdin has more; files wait the whole time
+      struct pollfd p {STDIN_FILENO, POLLIN, 0};
+      ::poll(&p, 1, ms);
+      return;
+    }
+  }
+  ::poll(nullptr, 0, ms);
 }
 
 std::uint64_t FollowedInputs::poll(std::int64_t now_ns, const BatchSink& sink, ReadStats& stats) {

@@ -49,6 +49,9 @@ class FollowedInputs {
   // No input can give more: every path is a regular file or stdin read to
   // its end, or a directory whose files are all read (for a run without --follow).
   bool drained() const;
+  // Idle: waits up to `timeout_ns` for more input (stdin: until it is
+  // readable; files have no such signal here and are polled after it).
+  void wait(std::int64_t timeout_ns) const;
   std::size_t files_followed() const;
 
   std::string save() const;
