@@ -98,7 +98,13 @@ std::int64_t wall_ns() {
 std::string rules_fingerprint(const RuleSet& set, const RunCommandOptions& o) {
   Hash128 h;
   h.add(o.schedule);
-  for (const CompiledRule& c : set.compiled) h.add(encode_rule(*c.rule));
+  // What the rules say, not where they were read from: `rules/` and
+  // `./rules/` (or a moved checkout) are the same rules.
+  for (const CompiledRule& c : set.compiled) {
+    Rule r = *c.rule;
+    r.file.clear();
+    h.add(encode_rule(r));
+  }
   return h.hex();
 }
 

@@ -287,6 +287,17 @@ def main():
     c.check("nothing was checkpointed: the next run starts from the beginning",
             b"resuming from the checkpoint" not in r.stderr and b"3000 events" in r.stderr, r.stderr[-400:])
 
+    # The same rules read through another path spelling (a symlink, a moved
+    # checkout) are the same rules: the state is theirs.
+    same_state = os.path.join(tmp, "same-state")
+    link = os.path.join(tmp, "rules-link")
+    os.symlink(os.path.join(repo, "rules", "windows"), link)
+    c.run(["run", "-q", "--state", same_state, "-o", os.path.join(tmp, "same.ndjson"),
+           "--rules", os.path.join(repo, "rules", "windows"), part])
+    r = c.run(["run", "--state", same_state, "-o", os.path.join(tmp, "same.ndjson"), "--rules", link + "/", part])
+    c.check("rules read through another path: the checkpoint is theirs",
+            r.returncode == 0 and b"resuming from the checkpoint" in r.stderr, r.stderr[-400:])
+
     # Other rules, same state: refused.
     r = c.run(["run", "-q", "--state", state2, "-o", out2, "--rules", os.path.join(repo, "rules", "windows"),
                os.path.join(whole, "events.ndjson")])
