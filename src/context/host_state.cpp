@@ -53,6 +53,28 @@ bool has_text(const Value& v, std::string_view wanted) {
   return v.is_text() && v.as_string() == wanted;
 }
 
+// Sysmon writes {00000000-0000-0000-0000-000000000000} for a process it has
+// not seen: not an id two processes may share.
+bool is_unknown_id(std::string_view id) {
+  bool digit = false;
+  for (char c : id) {
+    if (c == '0') {
+      digit = true;
+    } else if (c != '{' && c != '}' && c != '-') {
+      return false;
+    }
+  }
+  return digit;
+}
+
+// A link by pid holds only this close in time: pids are reused, and a host's
+// recordings may lie years apart.
+constexpr TimestampNs kPidLinkWindow = 24LL * 3600 * 1000000000LL;
+
+bool within_pid_window(TimestampNs seen, TimestampNs at) {
+  return seen != INT64_MIN && at >= seen - 60LL * 1000000000LL && at - seen <= kPidLinkWindow;
+}
+
 void member(std::string& out, bool& first, std::string_view key, const std::string& value) {
   if (value.empty()) return;
   if (!first) out.push_back(',');
@@ -74,16 +96,35 @@ struct Connection {
   friend auto members(Unqualified<Connection> auto& c) { return std::tie(c.destination, c.port, c.time); }
 };
 
+// The parent as a process start event describes it: shown when the parent
+// itself is not known (or to fill what its own events did not say).
+struct ParentDescription {
+  std::string pid, name, executable, command_line;
+  friend auto members(Unqualified<ParentDescription> auto& d) {
+    return std::tie(d.pid, d.name, d.executable, d.command_line);
+  }
+};
+
 struct Process {
   std::string key, entity_id, pid, name, executable, command_line, user, parent_key;
   TimestampNs start = 0;
+  TimestampNs last_seen = INT64_MIN;
   bool started = false;
+  bool parent_by_pid = false;  // parent_key found by pid and time, not by entity id
+  ParentDescription parent;
   std::deque<Module> modules;
   std::deque<Connection> connections;
   friend auto members(Unqualified<Process> auto& p) {
     return std::tie(p.key, p.entity_id, p.pid, p.name, p.executable, p.command_line, p.user, p.parent_key, p.start,
-                    p.started, p.modules, p.connections);
+                    p.last_seen, p.started, p.parent_by_pid, p.parent, p.modules, p.connections);
   }
+};
+
+// Where a pid on a host was last seen under an entity id (pid -> process).
+struct PidLink {
+  std::string key, process_key;
+  TimestampNs time = INT64_MIN;
+  friend auto members(Unqualified<PidLink> auto& l) { return std::tie(l.key, l.process_key, l.time); }
 };
 
 struct FileWrite {
@@ -156,6 +197,8 @@ struct HostState::Impl {
       dest_port;
   LruMap<Process> processes;
   LruMap<FileWrite> files;
+  LruMap<PidLink> pids;  // "host|pid:N" -> the entity-id keyed process last seen with it
+  std::uint64_t pid_links_evicted = 0;  // follows the process cap; not reported on its own
 
   Impl(FieldRegistry& f, HostStateLimits l)
       : limits(l),
@@ -168,21 +211,27 @@ struct HostState::Impl {
         parent_command_line(f.intern("process.parent.command_line")), dll_path(f.intern("dll.path")),
         dll_signer(f.intern("dll.code_signature.subject_name")), dll_status(f.intern("dll.code_signature.status")),
         file_path(f.intern("file.path")), dest_ip(f.intern("destination.ip")), dest_port(f.intern("destination.port")),
-        processes(l.max_processes), files(l.max_files) {}
+        processes(l.max_processes), files(l.max_files), pids(l.max_processes) {}
 
   std::string key_buf, parent_buf;  // observe()'s keys, reused
 
-  // "host|guid" (folded) or "host|pid:N" into `out`; empty when the event names no process.
+  // "host|guid" (folded) or "host|pid:N" into `out`; empty when the event
+  // names no process. An all-zero GUID (Sysmon's "parent not known") is no id.
   static void key_of(std::string& out, std::string_view host_name, const Value& guid, const Value& pid_value) {
     out.clear();
     std::array<char, 24> buf;
-    if (std::string_view id = view_of(guid, buf); !id.empty()) {
+    if (std::string_view id = view_of(guid, buf); !id.empty() && !is_unknown_id(id)) {
       out.append(host_name).push_back('|');
       append_folded(out, id);
     } else if (std::string_view p = view_of(pid_value, buf); !p.empty()) {
-      out.append(host_name).append("|pid:").append(p);
+      pid_key(out, host_name, p);
     }
   }
+  static void pid_key(std::string& out, std::string_view host_name, std::string_view pid) {
+    out.clear();
+    out.append(host_name).append("|pid:").append(pid);
+  }
+  static bool is_pid_key(std::string_view key) { return key.find("|pid:") != std::string_view::npos; }
   static std::string key_of(std::string_view host_name, const Value& guid, const Value& pid_value) {
     std::string out;
     key_of(out, host_name, guid, pid_value);
@@ -203,6 +252,7 @@ HostState::~HostState() = default;
 void HostState::save(Encoder& out) const {
   impl_->processes.save(out);
   impl_->files.save(out);
+  impl_->pids.save(out);
   out(stats_.processes_evicted);
   out(stats_.files_evicted);
 }
@@ -212,6 +262,7 @@ void HostState::load(Decoder& in) {
   std::uint64_t processes_evicted = 0, files_evicted = 0;
   impl_->processes.load(in, processes_evicted);
   impl_->files.load(in, files_evicted);
+  impl_->pids.load(in, impl_->pid_links_evicted);
   in(stats_.processes_evicted);
   in(stats_.files_evicted);
   stats_.processes_evicted += processes_evicted;
@@ -220,15 +271,34 @@ void HostState::load(Decoder& in) {
 
 void HostState::observe(const Event& e) {
   Impl& s = *impl_;
-  std::array<char, 24> host_buf;
+  std::array<char, 24> host_buf, buf;
   const std::string_view host = view_of(e.get(s.host), host_buf);
   std::string& key = s.key_buf;
   Impl::key_of(key, host, e.get(s.entity_id), e.get(s.pid));
   const Value& category = e.get(s.category);
   const bool process_start = has_text(category, "process") && has_text(e.get(s.type), "start");
+  const TimestampNs now = e.has_timestamp ? e.timestamp_ns : INT64_MIN;
   std::string& parent_key = s.parent_buf;
   parent_key.clear();
-  if (process_start) Impl::key_of(parent_key, host, e.get(s.parent_entity_id), e.get(s.parent_pid));
+  bool parent_by_pid = false;
+  if (process_start) {
+    Impl::key_of(parent_key, host, e.get(s.parent_entity_id), e.get(s.parent_pid));
+    if (Impl::is_pid_key(parent_key)) {
+      // No entity id for the parent: the process last seen with that pid on
+      // this host, if recently enough; else the event's description alone.
+      parent_by_pid = true;
+      const PidLink* link = s.pids.peek(parent_key);
+      const Process* by_pid = s.processes.peek(parent_key);
+      const bool link_ok = link && within_pid_window(link->time, now) && s.processes.peek(link->process_key);
+      const bool pid_ok = by_pid && within_pid_window(by_pid->last_seen, now);
+      if (link_ok && (!pid_ok || link->time >= by_pid->last_seen)) {
+        parent_key = link->process_key;
+      } else if (!pid_ok) {
+        // Only a pid-keyed entry this event describes (below), fresh.
+        if (by_pid) s.processes.insert(parent_key, stats_.processes_evicted) = Process{.key = parent_key};
+      }
+    }
+  }
   if (!parent_key.empty()) {
     // The parent as this event describes it: one generation even when its own start was not seen.
     Process& parent = s.processes.insert(parent_key, stats_.processes_evicted);
@@ -236,23 +306,43 @@ void HostState::observe(const Event& e) {
     fill(parent.executable, e.get(s.parent_executable));
     fill(parent.command_line, e.get(s.parent_command_line));
     fill(parent.pid, e.get(s.parent_pid));
-    fill(parent.entity_id, e.get(s.parent_entity_id));
+    if (!Impl::is_pid_key(parent_key)) fill(parent.entity_id, e.get(s.parent_entity_id));
+    parent.last_seen = std::max(parent.last_seen, now);
   }
   if (key.empty()) return;
-  Process& p = s.processes.insert(key, stats_.processes_evicted);
+  Process* existing = s.processes.find(key);
+  if (existing && Impl::is_pid_key(key) &&
+      (process_start || !within_pid_window(existing->last_seen, now))) {
+    *existing = Process{.key = key};  // a pid used again: another process
+  }
+  Process& p = existing ? *existing : s.processes.insert(key, stats_.processes_evicted);
   if (process_start) {
     p.started = true;
     p.start = e.timestamp_ns;
     p.parent_key = parent_key;
+    p.parent_by_pid = parent_by_pid;
+    p.parent.pid = text_of(e.get(s.parent_pid));
+    p.parent.name = text_of(e.get(s.parent_name));
+    p.parent.executable = text_of(e.get(s.parent_executable));
+    p.parent.command_line = text_of(e.get(s.parent_command_line));
     p.command_line = text_of(e.get(s.command_line));
     p.user = text_of(e.get(s.user));
   }
   fill(p.name, e.get(s.name));
   fill(p.executable, e.get(s.executable));
   fill(p.pid, e.get(s.pid));
-  fill(p.entity_id, e.get(s.entity_id));
+  if (!Impl::is_pid_key(key)) fill(p.entity_id, e.get(s.entity_id));
   fill(p.user, e.get(s.user));
-  std::array<char, 24> buf;
+  p.last_seen = std::max(p.last_seen, now);
+  if (!Impl::is_pid_key(key) && !p.pid.empty()) {
+    std::string pid_key;
+    Impl::pid_key(pid_key, host, p.pid);
+    PidLink& link = s.pids.insert(pid_key, s.pid_links_evicted);
+    if (now >= link.time) {
+      link.process_key = key;
+      link.time = now;
+    }
+  }
   if (std::string_view dll = view_of(e.get(s.dll_path), buf); !dll.empty()) {
     p.modules.push_back({std::string(dll), text_of(e.get(s.dll_signer)), text_of(e.get(s.dll_status)), e.timestamp_ns});
     if (p.modules.size() > s.limits.modules_per_process) p.modules.pop_front();
@@ -293,21 +383,30 @@ std::string HostState::context_json(const Event& e) const {
   const Process* p = key.empty() ? nullptr : s.processes.peek(key);
   if (p) {
     // Ancestry: parent, grandparent, ... (cycles in damaged data stop it).
+    // A generation found by pid and time says so ("linked_by": "pid"); a
+    // parent known only from its child's start event is shown as described.
     std::string ancestry;
     const Process* cur = p;
-    for (int depth = 0; depth < s.limits.ancestry_depth && cur && !cur->parent_key.empty(); ++depth) {
-      const Process* parent = s.processes.peek(cur->parent_key);
-      if (!parent || parent == p) break;
+    for (int depth = 0; depth < s.limits.ancestry_depth && cur; ++depth) {
+      const Process* parent = cur->parent_key.empty() ? nullptr : s.processes.peek(cur->parent_key);
+      if (parent == p || parent == cur) break;
+      const ParentDescription& told = cur->parent;
+      if (!parent && told.pid.empty() && told.name.empty()) break;
       if (!ancestry.empty()) ancestry.push_back(',');
       ancestry.push_back('{');
       bool first = true;
-      member(ancestry, first, "name", parent->name);
-      member(ancestry, first, "pid", parent->pid);
-      member(ancestry, first, "entity_id", parent->entity_id);
-      member(ancestry, first, "executable", parent->executable);
-      member(ancestry, first, "command_line", parent->command_line);
-      member(ancestry, first, "user", parent->user);
-      if (parent->started) member(ancestry, first, "start", format_timestamp(parent->start));
+      auto either = [](const std::string& known, const std::string& described) -> const std::string& {
+        return known.empty() ? described : known;
+      };
+      member(ancestry, first, "name", either(parent ? parent->name : told.name, told.name));
+      member(ancestry, first, "pid", either(parent ? parent->pid : told.pid, told.pid));
+      if (parent) member(ancestry, first, "entity_id", parent->entity_id);
+      member(ancestry, first, "executable", either(parent ? parent->executable : told.executable, told.executable));
+      member(ancestry, first, "command_line",
+             either(parent ? parent->command_line : told.command_line, told.command_line));
+      if (parent) member(ancestry, first, "user", parent->user);
+      if (parent && parent->started) member(ancestry, first, "start", format_timestamp(parent->start));
+      if (parent && cur->parent_by_pid) member(ancestry, first, "linked_by", std::string("pid"));
       ancestry.push_back('}');
       cur = parent;
     }

@@ -343,6 +343,19 @@ std::vector<std::string> split_command_line(std::string_view s) {
   return args;
 }
 
+// Windows writes "-" (and Sysmon "?") where it has no value, and Sysmon an
+// all-zero GUID for a process it has not seen: none of them is a value an ECS
+// field should hold (`process.parent.name != null` must not match "-"). The
+// raw winlog.event_data.* fields keep them.
+static bool is_placeholder(std::string_view value) {
+  if (value == "-" || value == "?") return true;
+  if (value.size() != 38 || value.front() != '{' || value.back() != '}') return false;
+  for (char c : value.substr(1, 36)) {
+    if (c != '0' && c != '-') return false;
+  }
+  return true;
+}
+
 void append_ecs_fields(DocBuilder& doc, std::string_view provider, std::string_view event_id,
                        std::span<const EventDataField> event_data) {
   const auto& rules = table();
@@ -372,7 +385,7 @@ void append_ecs_fields(DocBuilder& doc, std::string_view provider, std::string_v
         break;
       }
     }
-    if (found) apply(doc, f, value);
+    if (found && !is_placeholder(value)) apply(doc, f, value);
     joined.clear();
   }
 }

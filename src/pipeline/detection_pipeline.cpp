@@ -93,7 +93,7 @@ std::vector<RuleRunStats> DetectionPipeline::rule_stats() {
 }
 
 namespace {
-constexpr std::uint64_t kStateFormat = 1;
+constexpr std::uint64_t kStateFormat = 2;  // 2: triage state links pids to processes
 }  // namespace
 
 std::string DetectionPipeline::save() {
