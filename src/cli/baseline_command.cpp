@@ -109,7 +109,7 @@ int learn(const BaselineOptions& o) {
   auto rule_cache = RuleCache::open_default();
   auto set = compile_rules(o.rules, {}, 0, rule_cache.get());
   for (const auto& d : set->diagnostics) std::fputs(format_rule_diagnostic(d).c_str(), stderr);
-  if (set->failed() > 0) return kExitUsage;
+  // As every command: the rules that compiled run, the others are reported, and exit 2 at the end.
   if (set->rarity_specs.empty()) {
     std::fprintf(stderr, "vigil: the rules have no [[vigil.rarity]] conditions and no new_terms rules: nothing to learn\n");
     return kExitUsage;
@@ -228,7 +228,7 @@ int learn(const BaselineOptions& o) {
                    static_cast<unsigned long long>(evicted));
     }
   }
-  return kExitOk;
+  return set->failed() > 0 ? kExitUsage : kExitOk;
 }
 
 int show(const BaselineOptions& o) {

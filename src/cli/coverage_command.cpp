@@ -213,7 +213,7 @@ int run_coverage_command(const CoverageOptions& o) {
     out += "]}\n";
     std::fputs(out.c_str(), stdout);
     print_diagnostics(stats);
-    return kExitOk;
+    return set->failed() > 0 ? kExitUsage : kExitOk;
   }
   // The table.
   std::printf("vigil coverage: %zu rule(s) over %zu host(s)\n", needs.size(), hosts.size());
@@ -281,7 +281,7 @@ int run_coverage_command(const CoverageOptions& o) {
     }
   }
   print_diagnostics(stats);
-  return kExitOk;
+  return set->failed() > 0 ? kExitUsage : kExitOk;
 }
 
 }  // namespace vigil

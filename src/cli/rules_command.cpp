@@ -63,10 +63,13 @@ int run_rules_check(const RulesOptions& o) {
   std::string skipped;
   for (const auto& [type, n] : unsupported) skipped += fmt::format("{}{} {}", skipped.empty() ? "" : ", ", type, n);
   std::size_t total = set->compiled.size() + set->unsupported.size() + set->diagnostics.size();
-  std::fputs(fmt::format("{} rules in {} files: {} compiled, {} failed{}\n", total, set->files, set->compiled.size(),
+  std::fputs(fmt::format("{} rules in {} files: {} compiled, {} failed{}{}\n", total, set->files, set->compiled.size(),
                          set->failed(),
                          skipped.empty() ? "" : fmt::format(", {} of types this version does not run ({})",
-                                                            set->unsupported.size(), skipped))
+                                                            set->unsupported.size(), skipped),
+                         set->test_case_files ? fmt::format("; {} rule test case file(s) skipped",
+                                                            set->test_case_files)
+                                              : "")
                  .c_str(),
              stdout);
   return set->failed() == 0 ? kExitOk : kExitUsage;

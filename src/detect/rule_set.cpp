@@ -1,6 +1,8 @@
 // Compiling a rule set, with EQL error positions translated into the file.
 #include "detect/rule_set.h"
 
+#include <fmt/format.h>
+
 #include "core/hash.h"
 #include "rules/kql.h"
 
@@ -118,6 +120,25 @@ bool add_rarity(RuleSet& set, const Rule& rule, CompiledRule& c, const eql::Comp
   return true;
 }
 
+// [metadata] updated_date ("2026/05/04"), or "" when the rule has none.
+std::string updated_date(const Rule& rule) {
+  auto it = rule.extra.find("metadata");
+  if (it == rule.extra.end()) return {};
+  const std::string_view json = it->second;
+  const std::size_t at = json.find("\"updated_date\"");
+  if (at == std::string_view::npos) return {};
+  const std::size_t colon = json.find(':', at + 14);
+  const std::size_t start = colon == std::string_view::npos ? colon : json.find('"', colon);
+  if (start == std::string_view::npos) return {};
+  const std::size_t end = json.find('"', start + 1);
+  return end == std::string_view::npos ? std::string() : std::string(json.substr(start + 1, end - start - 1));
+}
+
+bool newer_than(const Rule& a, const Rule& b) {
+  if (a.version != b.version) return a.version > b.version;
+  return updated_date(a) > updated_date(b);  // "YYYY/MM/DD" orders as text
+}
+
 }  // namespace
 
 std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, const eql::CompileOptions& options,
@@ -127,14 +148,26 @@ std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, co
   set->index = std::make_unique<RuleIndex>(set->category_field, set->fields.intern("event.type"));
   LoadedRules loaded = load_rules(paths, threads, cache);
   set->files = loaded.files;
+  set->test_case_files = loaded.test_case_files;
   set->diagnostics = std::move(loaded.diagnostics);
   for (auto& d : set->diagnostics) d.error.pos.offset = offset_of(d.text, d.error.pos.line, d.error.pos.column);
   set->rules = std::move(loaded.rules);
-  std::set<std::string> seen_ids;
+  // One rule per rule_id, as Elastic keeps one installed version of a
+  // prebuilt rule: the higher `version`, then the later updated_date, then
+  // the one loaded first. Each other copy is named in a warning.
+  std::map<std::string, const Rule*> chosen;
   for (const Rule& rule : set->rules) {
-    if (!seen_ids.insert(rule.rule_id).second) {
+    auto [it, fresh] = chosen.emplace(rule.rule_id, &rule);
+    if (!fresh && newer_than(rule, *it->second)) it->second = &rule;
+  }
+  for (const Rule& rule : set->rules) {
+    const Rule& runs = *chosen.at(rule.rule_id);
+    if (&runs != &rule) {
       std::string text = read_file(rule.file);
-      Error e{"rule.duplicate_id", "another rule loaded before has rule_id " + rule.rule_id + "; this one is not run",
+      Error e{"rule.duplicate_id",
+              fmt::format("rule_id {} is also in {} (version {}, updated {}); that one runs, this one (version {}, "
+                          "updated {}) does not: the higher version, then the later update, then the first loaded",
+                          rule.rule_id, runs.file, runs.version, updated_date(runs), rule.version, updated_date(rule)),
               {1, 1, 0}};
       set->diagnostics.push_back({rule.file, e, std::move(text), /*warning=*/true});
       continue;

@@ -51,6 +51,7 @@ struct RuleSet {
   std::vector<RaritySpec> rarity_specs;
   std::vector<std::unique_ptr<eql::Program>> populations;
   std::size_t files = 0;
+  std::size_t test_case_files = 0;  // rule test cases found in the rule paths (skipped)
 
   // Which rules (indexes into `compiled`) an event can match.
   std::unique_ptr<RuleIndex> index;

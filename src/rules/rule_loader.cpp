@@ -215,7 +215,11 @@ Result<Rule> parse_rule_toml(std::string_view text, const std::string& file) {
   Rule rule;
   rule.file = file;
   const toml::table* table = doc["rule"].as_table();
-  if (!table) return Error{"rule.schema", "no [rule] table: not an Elastic detection rule", {1, 1, 0}};
+  if (!table) {
+    // A rule folder's test cases (rules/tests/*/cases.toml): [[case]] tables, no rule.
+    if (doc["case"].as_array()) return Error{"rule.test_cases", "rule test cases, not a rule", {1, 1, 0}};
+    return Error{"rule.schema", "no [rule] table: not an Elastic detection rule", {1, 1, 0}};
+  }
   RuleReader r(*table, "rule.");
   r.string("rule_id", rule.rule_id);
   r.string("name", rule.name);
@@ -472,6 +476,10 @@ LoadedRules load_rules(const std::vector<std::string>& paths, unsigned threads_w
     if (!fresh.empty()) cache->store(fresh);
   }
   for (Parsed& p : parsed) {
+    if (p.diagnostic && p.diagnostic->error.code == "rule.test_cases") {
+      ++out.test_case_files;
+      continue;
+    }
     ++out.files;
     if (p.rule) {
       out.rules.push_back(std::move(*p.rule));

@@ -25,6 +25,7 @@ struct LoadedRules {
   std::vector<Rule> rules;
   std::vector<RuleDiagnostic> diagnostics;
   std::size_t files = 0;
+  std::size_t test_case_files = 0;  // [[case]] files in the rule tree: skipped, not errors
 };
 
 // Rules parsed before, each under a key that names its file's path and

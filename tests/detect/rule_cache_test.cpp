@@ -213,3 +213,35 @@ TEST(RuleCache, KeyedByTheBuildOfThisProgram) {
   // Another binary (another build id) never reads this one's entries.
   EXPECT_EQ(program_build_id().size(), 40u) << "GNU build ids are 20 bytes (SHA-1)";
 }
+
+TEST(RuleSet, DuplicateRuleIdRunsTheHigherVersionWhateverTheOrder) {
+  TempDir dir;
+  auto rule = [](int version, const char* date, const char* name) {
+    return std::string("[metadata]\nupdated_date = \"") + date +
+           "\"\n[rule]\nname = \"" + name + "\"\nrule_id = \"same-id\"\ntype = \"eql\"\nlanguage = \"eql\"\n"
+           "description = \"d\"\nrisk_score = 21\nseverity = \"low\"\n" +
+           (version ? "version = " + std::to_string(version) + "\n" : std::string()) +
+           "query = '''\nprocess where true\n'''\n";
+  };
+  fs::path a = dir.path() / "a", b = dir.path() / "b";
+  fs::create_directories(a);
+  fs::create_directories(b);
+  std::ofstream(a / "r.toml") << rule(3, "2020/01/01", "Three");
+  std::ofstream(b / "r.toml") << rule(2, "2026/01/01", "Two");
+  for (const auto& order : {std::vector<std::string>{a.string(), b.string()}, {b.string(), a.string()}}) {
+    auto set = compile_rules(order, {}, 1, nullptr);
+    ASSERT_EQ(set->compiled.size(), 1u);
+    EXPECT_EQ(set->compiled[0].rule->name, "Three");  // the higher version, not the later date or the first loaded
+    ASSERT_EQ(set->diagnostics.size(), 1u);
+    EXPECT_EQ(set->diagnostics[0].error.code, "rule.duplicate_id");
+    EXPECT_NE(set->diagnostics[0].error.message.find("version 3"), std::string::npos);
+  }
+  // Same version (none written: 1): the later updated_date runs.
+  std::ofstream(a / "r.toml", std::ios::trunc) << rule(0, "2020/01/01", "Old");
+  std::ofstream(b / "r.toml", std::ios::trunc) << rule(0, "2026/01/01", "New");
+  for (const auto& order : {std::vector<std::string>{a.string(), b.string()}, {b.string(), a.string()}}) {
+    auto set = compile_rules(order, {}, 1, nullptr);
+    ASSERT_EQ(set->compiled.size(), 1u);
+    EXPECT_EQ(set->compiled[0].rule->name, "New");
+  }
+}
