@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include <set>
+
 #include "core/hash.h"
 #include "core/timestamp.h"
 #include "core/value.h"
@@ -76,6 +78,47 @@ void member_list(std::string& out, std::string_view name, const std::vector<std:
   out.push_back(']');
 }
 
+// The members of `obj` (the first event's) whose value is the same in every
+// other event at the same place, nested as the events nest them; each as
+// ,"key":value (an object only when something under it is common).
+void write_common_members(std::string& out, dom::object obj, const std::vector<dom::object>& others, int depth) {
+  for (auto field : obj) {
+    const std::string_view k = field.key;
+    if (depth == 0 && (k == "@timestamp" || k.starts_with("kibana") || k.starts_with("vigil") || k == "event" ||
+                       k.starts_with("event."))) {
+      continue;
+    }
+    dom::object inner;
+    if (depth < 8 && !field.value.get_object().get(inner)) {
+      std::vector<dom::object> next;
+      for (dom::object o : others) {
+        dom::object sub;
+        if (o.at_key(k).get_object().get(sub)) break;
+        next.push_back(sub);
+      }
+      if (next.size() != others.size()) continue;  // not an object in every event
+      std::string members;
+      write_common_members(members, inner, next, depth + 1);
+      if (members.empty()) continue;
+      key(out, k);
+      out.push_back('{');
+      out.append(members, 1, std::string::npos);  // without the leading ','
+      out.push_back('}');
+      continue;
+    }
+    const std::string value = simdjson::minify(field.value);
+    bool same = true;
+    for (dom::object o : others) {
+      dom::element v;
+      if (o.at_key(k).get(v) || simdjson::minify(v) != value) {
+        same = false;
+        break;
+      }
+    }
+    if (same) member_raw(out, k, value);
+  }
+}
+
 std::string entry_json(const ThreatEntry& e) {
   std::string out = "{\"id\":";
   append_json_string(out, e.id);
@@ -132,18 +175,28 @@ void write_ecs_threat(std::string& out, const Rule& rule) {
       }
     }
   }
-  member(out, "threat.framework", rule.threat.front().framework);
-  member_list(out, "threat.tactic.id", tactic_id);
-  member_list(out, "threat.tactic.name", tactic_name);
-  member_list(out, "threat.tactic.reference", tactic_ref);
-  member_list(out, "threat.technique.id", tech_id);
-  member_list(out, "threat.technique.name", tech_name);
-  member_list(out, "threat.technique.reference", tech_ref);
+  // ECS threat.*, nested like every other field of the alert.
+  auto object = [](std::string& o, std::string_view name, const std::vector<std::string>& id,
+                   const std::vector<std::string>& names, const std::vector<std::string>& ref) {
+    key(o, name);
+    std::string inner;
+    member_list(inner, "id", id);
+    member_list(inner, "name", names);
+    member_list(inner, "reference", ref);
+    return inner;
+  };
+  std::string threat;
+  member(threat, "framework", rule.threat.front().framework);
+  std::string tactic = object(threat, "tactic", tactic_id, tactic_name, tactic_ref);
+  threat += "{" + tactic.substr(1) + "}";
+  std::string technique = object(threat, "technique", tech_id, tech_name, tech_ref);
   if (!sub_id.empty()) {
-    member_list(out, "threat.technique.subtechnique.id", sub_id);
-    member_list(out, "threat.technique.subtechnique.name", sub_name);
-    member_list(out, "threat.technique.subtechnique.reference", sub_ref);
+    std::string sub = object(technique, "subtechnique", sub_id, sub_name, sub_ref);
+    technique += "{" + sub.substr(1) + "}";
   }
+  threat += "{" + technique.substr(1) + "}";
+  key(out, "threat");
+  out += "{" + threat.substr(1) + "}";
 }
 
 // The sentence Elastic puts in kibana.alert.reason, from the event's fields.
@@ -213,25 +266,55 @@ struct AlertWriter::Impl {
     member_list(out, "kibana.alert.rule.author", rule.author);
     if (!rule.license.empty()) member(out, "kibana.alert.rule.license", rule.license);
     member_raw(out, "kibana.alert.rule.threat", threat_json(rule));
-    std::string params = "{\"language\":";
-    append_json_string(params, rule.language);
-    params += ",\"query\":";
-    append_json_string(params, rule.query);
-    params += ",\"index\":[";
-    for (std::size_t i = 0; i < rule.index.size(); ++i) {
-      if (i) params.push_back(',');
-      append_json_string(params, rule.index[i]);
-    }
-    params += "]";
+    if (!rule.note.empty()) member(out, "kibana.alert.rule.note", rule.note);
+    // The rule's parameters as Elastic's alerts carry them: what the rule
+    // says, with every key vigil keeps but does not interpret (setup,
+    // investigation_fields, related_integrations, required_fields, ...).
+    std::string params;
+    auto text = [&](std::string_view k, const std::string& v) {
+      if (!v.empty()) member(params, k, v);
+    };
+    auto list = [&](std::string_view k, const std::vector<std::string>& v) { member_list(params, k, v); };
+    text("rule_id", rule.rule_id);
+    text("description", rule.description);
+    member_raw(params, "risk_score", std::to_string(rule.risk_score));
+    text("severity", rule.severity);
+    text("license", rule.license);
+    text("note", rule.note);
+    list("author", rule.author);
+    list("false_positives", rule.false_positives);
+    text("from", rule.from);
+    text("to", "now");
+    text("interval", rule.interval);
+    member_raw(params, "max_signals", std::to_string(rule.max_signals));
+    list("references", rule.references);
+    member_raw(params, "version", std::to_string(rule.version));
+    member_raw(params, "threat", threat_json(rule));
+    list("exceptions_list", rule.exceptions_list);
+    text("type", rule.type);
+    text("language", rule.language);
+    list("index", rule.index);
+    text("query", rule.query);
+    text("timestamp_override", rule.timestamp_override);
+    text("building_block_type", rule.building_block_type);
     if (new_terms) {
-      params += ",\"new_terms_fields\":[";
-      for (std::size_t i = 0; i < rule.new_terms_fields.size(); ++i) {
-        if (i) params.push_back(',');
-        append_json_string(params, rule.new_terms_fields[i]);
-      }
-      params += "],\"history_window_start\":";
-      append_json_string(params, rule.new_terms_history_window_start);
+      list("new_terms_fields", rule.new_terms_fields);
+      text("history_window_start", rule.new_terms_history_window_start);
     }
+    static const std::set<std::string_view> kWritten = {
+        "rule_id", "description", "risk_score", "severity", "license", "note", "author", "false_positives", "from",
+        "to", "interval", "max_signals", "references", "version", "threat", "exceptions_list", "type", "language",
+        "index", "query", "timestamp_override", "building_block_type", "new_terms_fields", "history_window_start"};
+    for (const auto& [k, json] : rule.extra) {
+      if (!k.starts_with("rule.") || k.find('.', 5) != std::string::npos) continue;
+      if (kWritten.contains(std::string_view(k).substr(5))) continue;
+      // The TOML's JSON rendering spans lines: one line per alert.
+      dom::parser parser;
+      dom::element value;
+      if (parser.parse(simdjson::padded_string(json)).get(value)) continue;
+      member_raw(params, k.substr(5), simdjson::minify(value));
+    }
+    params[0] = '{';
     params += "}";
     member_raw(out, "kibana.alert.rule.parameters", params);
     write_ecs_threat(out, rule);
@@ -357,6 +440,7 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
   for (const auto& e : d.events) group_hash.add(e);
   std::string group_id = group_hash.hex();
   std::string shell_id = Hash128().add(group_id).add("sequence").hex();
+  auto block_id = [&](std::size_t i) { return Hash128().add(group_id).add(std::to_string(i)).hex(); };
   const std::size_t doc_start = out.size();
   out += "{\"@timestamp\":";
   append_json_string(out, format_timestamp(alert_time));
@@ -365,28 +449,30 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
     if (sources[i]) present.push_back(i);
   }
   if (!present.empty()) {
-    // Fields (leaves, as dotted keys) whose value is identical in every event
-    // of the sequence, as Elastic's sequence alert carries them.
-    std::vector<std::pair<std::string, std::string>> common;
-    flatten_leaves(*sources[present.front()], "", common, 0);
-    for (const auto& [path, value] : common) {
-      if (path == "@timestamp" || path.starts_with("kibana") || path.starts_with("vigil") || path == "event" ||
-          path.starts_with("event.")) {
-        continue;
-      }
-      bool same = true;
-      for (std::size_t n = 1; n < present.size() && same; ++n) {
-        auto other = lookup(*sources[present[n]], path);
-        same = other && simdjson::minify(*other) == value;
-      }
-      if (same) member_raw(out, path, value);
-    }
+    // The fields whose value is the same in every event of the sequence, as
+    // Elastic's sequence alert carries them (nested, like any alert).
+    std::vector<dom::object> others;
+    for (std::size_t n = 1; n < present.size(); ++n) others.push_back(*sources[present[n]]);
+    write_common_members(out, *sources[present.front()], others, 0);
   }
   member_raw(out, "event", "{\"kind\":\"signal\"}");
   Impl::write_common(out, rule, shell_id, alert_time, d.first_time, reason);
-  member_raw(out, "kibana.alert.depth", "1");
+  // As Elastic writes a sequence: the shell is depth 2, its ancestors are the
+  // events (depth 0) and its building-block alerts (depth 1).
+  member_raw(out, "kibana.alert.depth", "2");
   member(out, "kibana.alert.group.id", group_id);
-  member_raw(out, "kibana.alert.ancestors", ancestors(present));
+  {
+    std::string a = ancestors(present);
+    a.pop_back();  // ']'
+    for (std::size_t i : present) {
+      a += ",{\"id\":\"" + block_id(i) + "\",\"type\":\"signal\",\"index\":\".alerts-security.alerts-default\",\"depth\":1,"
+           "\"rule\":";
+      append_json_string(a, rule.rule_id);
+      a += "}";
+    }
+    a += "]";
+    member_raw(out, "kibana.alert.ancestors", a);
+  }
   if (!d.join_keys.empty()) member_raw(out, "kibana.alert.rule.parameters.join_keys", d.join_keys);
   // The sequence's context is its last event's (where the behaviour completed).
   if (!present.empty() && present.back() < d.event_contexts.size() && !d.event_contexts[present.back()].empty()) {
@@ -400,7 +486,7 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
   summaries.back().document.assign(out, doc_start, out.size() - doc_start - 1);
   for (std::size_t n = 0; n < present.size(); ++n) {
     std::size_t i = present[n];
-    std::string id = Hash128().add(group_id).add(std::to_string(i)).hex();
+    std::string id = block_id(i);
     std::string bb_reason = reason_of(rule, sources[i], false);
     const std::size_t block_start = out.size();
     out += "{\"@timestamp\":";

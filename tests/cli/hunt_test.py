@@ -109,6 +109,36 @@ with tempfile.TemporaryDirectory() as tmp:
     seed_alerts = alerts_of(run(["hunt", "-q", "--rules", SEED, os.path.join(DATA, "evtx-attack-samples")]).stdout)
     check("sequence alerts carry context", any("kibana.alert.group.id" in a and "vigil.context" in a
                                                 for a in seed_alerts), len(seed_alerts))
+    # Alert schema as Elastic writes it: fields nested (no dotted keys but
+    # kibana.* and vigil.*), a sequence's shell at depth 2 with its events
+    # (depth 0) and its building blocks (depth 1) as ancestors, building
+    # blocks at depth 1 with their event; the rule's note and parameters.
+    everything = samples_alerts + seed_alerts
+    dotted = [k for a in everything for k in a if "." in k and not k.startswith(("kibana.", "vigil."))]
+    check("alerts are nested (no dotted field names outside kibana.* and vigil.*)", not dotted, dotted[:5])
+    shells = [a for a in seed_alerts if "kibana.alert.group.id" in a and "kibana.alert.building_block_type" not in a]
+    blocks = {a["kibana.alert.uuid"]: a for a in seed_alerts if a.get("kibana.alert.building_block_type") == "default"}
+    shell_ok = bool(shells)
+    for s in shells:
+        anc = s["kibana.alert.ancestors"]
+        signals = [x["id"] for x in anc if x["type"] == "signal" and x["depth"] == 1]
+        events = [x for x in anc if x["type"] == "event" and x["depth"] == 0]
+        shell_ok &= (s["kibana.alert.depth"] == 2 and len(signals) == len(events) >= 2 and
+                     all(b in blocks and blocks[b]["kibana.alert.group.id"] == s["kibana.alert.group.id"] for b in signals)
+                     and isinstance(s.get("host"), dict) and bool(s["host"].get("name")))
+    check("sequence shells: depth 2, events and building blocks as ancestors, host.name nested", shell_ok,
+          shells[:1])
+    check("building blocks: depth 1, their event as ancestor", blocks and all(
+        b["kibana.alert.depth"] == 1 and [x["depth"] for x in b["kibana.alert.ancestors"]] == [0]
+        for b in blocks.values()), len(blocks))
+    with_note = [a for a in samples_alerts if a.get("kibana.alert.rule.note")]
+    check("the rule's investigation guide: kibana.alert.rule.note", len(with_note) > 100, len(with_note))
+    params = [a["kibana.alert.rule.parameters"] for a in samples_alerts]
+    check("rule parameters as Elastic writes them (note, investigation_fields, setup, timestamp_override, to, ...)",
+          all({"rule_id", "query", "language", "index", "from", "to", "max_signals", "threat", "version"} <= p.keys()
+              for p in params) and any("investigation_fields" in p and "field_names" in p["investigation_fields"]
+                                       for p in params) and any("setup" in p for p in params) and
+          any(p.get("timestamp_override") == "event.ingested" for p in params), sorted(params[0]))
 
     # The SQLite alert store: a second run adds nothing new; list and summary
     # agree with the NDJSON; filters are bound parameters, not SQL.
@@ -243,7 +273,7 @@ with tempfile.TemporaryDirectory() as tmp:
     blocks = [a for a in got if a.get("kibana.alert.building_block_type") == "default"]
     check("sequence alert + building blocks", len(shells) == 1 and len(blocks) == 2 and
           {b["kibana.alert.group.id"] for b in blocks} == {shells[0]["kibana.alert.group.id"]} and
-          shells[0].get("host.name") == "H", got)
+          shells[0].get("host", {}).get("name") == "H", got)
 
 # Host names from a compromised machine reach the terminal summary: control
 # characters (ESC, BEL, C1 CSI) and invalid UTF-8 are shown as \xHH, never
