@@ -21,6 +21,9 @@ struct DocMember {
   Value value;           // String, Int, Bool or Array of those
 };
 
+// What Event::line counts in its file.
+enum class SourceUnit : std::uint8_t { Line, Record, Element };  // NDJSON line, EVTX record id, Nth XML/array element
+
 struct Event {
   // The values of the registered fields the document holds: field_slots has
   // one entry per FieldId below field_count, 0 for none, else 1 + the value's
@@ -37,7 +40,12 @@ struct Event {
   TimestampNs timestamp_ns = 0;
   bool has_timestamp = false;
   std::uint32_t input_index = 0;  // which input (file) it came from
-  std::uint64_t line = 0;         // 1-based line (NDJSON) or element index (array)
+  SourceUnit unit = SourceUnit::Line;
+  std::uint64_t line = 0;         // 1-based line (NDJSON), EVTX record id, or element index (XML, JSON array)
+  std::uint64_t offset = 0;       // EVTX: the record's byte offset in its file (0: not known)
+  // The file it came from ("archive.zip:entry" inside archives), valid while
+  // the batch is: alerts name it (vigil.source).
+  std::string_view file;
   std::uint64_t ordinal = 0;      // position in the whole input stream
 
   const Value& get(FieldId id) const {

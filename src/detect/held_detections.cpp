@@ -11,6 +11,7 @@ std::size_t weight(const Detection& d) {
   for (const std::string& s : d.events) bytes += sizeof(std::string) + s.size();
   for (const std::string& s : d.event_contexts) bytes += sizeof(std::string) + s.size();
   for (const std::string& s : d.new_terms) bytes += sizeof(std::string) + s.size();
+  for (const std::string& s : d.sources) bytes += sizeof(std::string) + s.size();
   return bytes;
 }
 

@@ -15,20 +15,38 @@
 namespace vigil {
 
 namespace {
+// Where an event came from, for its alert: {"path", "line" | "record_id" | "element"}.
+std::string source_json(const Event& e) {
+  if (e.file.empty()) return {};
+  std::string out = "{\"path\":";
+  append_json_string(out, e.file);
+  out += e.unit == SourceUnit::Record ? ",\"record_id\":" : e.unit == SourceUnit::Element ? ",\"element\":" : ",\"line\":";
+  out += std::to_string(e.line);
+  if (e.offset) out += ",\"offset\":" + std::to_string(e.offset);
+  out += "}";
+  return out;
+}
+
 // Sequence terms keep their event's triage context (framed) with the
 // document as append_event_kept keeps it (rendered only if the sequence
 // completes).
 void keep_term_event(std::string& out, std::string_view context, const Event& e) {
   append_framed(out, context);
+  append_framed(out, source_json(e));
   append_event_kept(out, e);
 }
 
-// The context and the document JSON of a kept term event.
-std::pair<std::string, std::string> term_event(std::string_view payload) {
-  std::string context(take_framed(payload));
-  std::string document;
-  append_kept_json(document, payload);
-  return {std::move(context), std::move(document)};
+struct TermEvent {
+  std::string context, source, document;
+};
+
+// The context, source location and document JSON of a kept term event.
+TermEvent term_event(std::string_view payload) {
+  TermEvent t;
+  t.context = take_framed(payload);
+  t.source = take_framed(payload);
+  append_kept_json(t.document, payload);
+  return t;
 }
 }  // namespace
 
@@ -263,6 +281,7 @@ Detection HuntEngine::make_detection(std::size_t r, const Event& e) {
   d.ordinal = e.ordinal;
   d.events.emplace_back();
   append_event_json(d.events.back(), e);
+  d.sources.push_back(source_json(e));
   if (options_.context) d.context = options_.context->context_json(e);
   return d;
 }
@@ -274,9 +293,10 @@ void HuntEngine::keep_sequence(std::size_t r, eql::SequenceMatch& m) {
   d.ordinal = m.last_ordinal;
   bool first = true;
   for (const auto& ev : m.events) {
-    auto [context, document] = ev ? term_event(ev->text()) : std::pair<std::string, std::string>();
-    d.events.push_back(std::move(document));
-    d.event_contexts.push_back(std::move(context));
+    TermEvent t = ev ? term_event(ev->text()) : TermEvent{};
+    d.events.push_back(std::move(t.document));
+    d.event_contexts.push_back(std::move(t.context));
+    d.sources.push_back(std::move(t.source));
     if (!ev) continue;
     d.first_time = first ? ev->timestamp : std::min(d.first_time, ev->timestamp);
     d.last_time = first ? ev->timestamp : std::max(d.last_time, ev->timestamp);

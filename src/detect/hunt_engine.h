@@ -42,11 +42,12 @@ struct Detection {
   std::string context;              // triage context at detection time (JSON object), if kept
   std::vector<std::string> event_contexts;  // sequences: each event's context when it was seen ("" if none)
   std::vector<std::string> new_terms;       // new_terms rules: the value combination that was new
+  std::vector<std::string> sources;         // each event's source location (JSON object, "" if unknown)
 };
 
 inline auto members(Unqualified<Detection> auto& d) {
   return std::tie(d.rule, d.first_time, d.last_time, d.window_time, d.ordinal, d.events, d.join_keys, d.context,
-                  d.event_contexts, d.new_terms);
+                  d.event_contexts, d.new_terms, d.sources);
 }
 
 struct RuleRunStats {

@@ -6,6 +6,8 @@
 // decoded ahead of the sink, which bounds memory whatever the file size.
 #include "ingest/event_reader.h"
 
+#include <charconv>
+
 #include <simdjson.h>
 
 #include <algorithm>
@@ -54,7 +56,7 @@ class WindowsEventSink {
 
   // `values_in_batch`: the event's strings were decoded into batch.arena.
   void add(const WindowsEvent& windows_event, std::uint32_t input_index, std::uint64_t line, EventBatch& batch,
-           bool values_in_batch = false) {
+           std::string_view file, SourceUnit unit, std::uint64_t offset = 0, bool values_in_batch = false) {
     builder_.reset(batch.arena);
     build_windows_document(windows_event, builder_, values_in_batch);
     Event event;
@@ -63,6 +65,15 @@ class WindowsEventSink {
     set_event_timestamp(event, options_.timestamp_field.value_or(FieldRegistry::kTimestamp));
     event.input_index = input_index;
     event.line = line;
+    event.unit = unit;
+    event.file = file;
+    event.offset = offset;
+    // EVTX: the EventRecordID the record states (Event Viewer's, winlog.record_id), else the header's.
+    if (unit == SourceUnit::Record) {
+      std::uint64_t id = 0;
+      const std::string_view text = windows_event.record_id;
+      if (!text.empty() && std::from_chars(text.data(), text.data() + text.size(), id).ec == std::errc()) event.line = id;
+    }
     batch.events.push_back(event);
   }
 
@@ -128,12 +139,12 @@ struct EventReader::Impl {
   }
 
   void decode_group(std::string_view data, std::span<const std::uint64_t> chunks, std::uint32_t input_index,
-                    ChunkGroup& group, EvtxScratch& scratch) {
+                    std::string_view file, ChunkGroup& group, EvtxScratch& scratch) {
     if (!group.sink) group.sink = std::make_unique<WindowsEventSink>(fields, options);
     WindowsEventSink& out = *group.sink;
     EvtxCallbacks cb;
-    cb.on_record = [&](const WindowsEvent& e, std::uint64_t record_id, std::uint64_t) {
-      out.add(e, input_index, record_id, group.batch, /*values_in_batch=*/true);
+    cb.on_record = [&](const WindowsEvent& e, std::uint64_t record_id, std::uint64_t offset) {
+      out.add(e, input_index, record_id, group.batch, file, SourceUnit::Record, offset, /*values_in_batch=*/true);
       return true;
     };
     cb.on_error = [&](std::uint64_t offset, std::string reason) {
@@ -173,7 +184,7 @@ struct EventReader::Impl {
     bool go_on = true;
     EventXmlCallbacks cb;
     cb.on_event = [&](const WindowsEvent& e, std::uint64_t number, std::uint64_t) {
-      out.add(e, input_index, number, batch);
+      out.add(e, input_index, number, batch, file, SourceUnit::Element);
       if (batch.events.size() >= options.batch_size) go_on = emit(batch, sink, report.stats());
       return go_on;
     };
@@ -333,7 +344,7 @@ class EvtxPipeline {
         std::unique_ptr<ChunkGroup> owned(raw);
         thread_local EvtxScratch scratch;  // per decoding thread, kept across files
         const PipelinedFile& f = *slot->file;
-        impl_.decode_group(f.data, chunks_of(f.chunks, slot->group), f.input_index, *owned, scratch);
+        impl_.decode_group(f.data, chunks_of(f.chunks, slot->group), f.input_index, f.path, *owned, scratch);
         std::lock_guard lock(mutex_);
         slot->result = std::move(owned);
         --in_flight_;
@@ -405,7 +416,7 @@ bool EventReader::Impl::read_evtx(std::string_view data, std::uint32_t input_ind
     // One group (or one thread): decode on this thread, reusing one group.
     report_issues(f->file_issues, file, report);
     for (std::size_t g = 0; g * kChunksPerGroup < f->chunks.size(); ++g) {
-      decode_group(data, chunks_of(f->chunks, g), input_index, serial_group, serial_scratch);
+      decode_group(data, chunks_of(f->chunks, g), input_index, file, serial_group, serial_scratch);
       if (!emit_group(serial_group, file, sink, report)) return false;
     }
     return true;

@@ -51,6 +51,9 @@ struct NdjsonReader::Impl {
   std::vector<PendingField> pending;
   std::string scratch;  // padded copy for documents that cannot be parsed in place
   std::uint64_t& next_ordinal;
+  // The file being read and what its events' line counts (events name it).
+  std::string_view current_file;
+  SourceUnit current_unit = SourceUnit::Line;
   std::uint64_t flushes = 0;  // batches handed to the sink so far
   int flat_windows_input = -1;  // per input: -1 undecided, 0 ordinary ECS, 1 flat Windows export
   simdjson::dom::parser dom_parser;  // only for flat Windows exports (normalize_flat_windows)
@@ -750,6 +753,8 @@ struct NdjsonReader::Impl {
                  const BatchSink& sink, InputReport& report) {
     event.input_index = input_index;
     event.line = line_no;
+    event.unit = current_unit;
+    event.file = current_file;
     event.ordinal = next_ordinal++;
     batch.events.push_back(event);
     ++report.stats().events;
@@ -942,6 +947,7 @@ struct NdjsonReader::Impl {
           }
           l.event.input_index = input_index;
           l.event.line = l.line_no;
+          l.event.file = current_file;
           l.event.ordinal = next_ordinal++;
           batch.events.push_back(l.event);
           ++report.stats().events;
@@ -1155,11 +1161,14 @@ bool NdjsonReader::read_contiguous(ByteSource* source, std::string_view data, st
                                    std::uint32_t input_index, const std::string& file, const BatchSink& sink,
                                    InputReport& report) {
   impl_->flat_windows_input = -1;
+  impl_->current_file = file;
+  impl_->current_unit = SourceUnit::Line;
   EventBatch batch;
   std::size_t first = data.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos || data[first] != '[') {
     return impl_->read_lines_contiguous(source, data, input_index, file, batch, sink, report);
   }
+  impl_->current_unit = SourceUnit::Element;
   if (capacity >= data.size() + simdjson::SIMDJSON_PADDING) {
     return impl_->read_array(data, capacity, input_index, file, batch, sink, report);
   }
@@ -1172,6 +1181,8 @@ bool NdjsonReader::read_contiguous(ByteSource* source, std::string_view data, st
 bool NdjsonReader::read_stream(ByteSource& source, std::string_view head, std::uint32_t input_index,
                                const std::string& file, const BatchSink& sink, InputReport& report) {
   impl_->flat_windows_input = -1;
+  impl_->current_file = file;
+  impl_->current_unit = SourceUnit::Line;
   EventBatch batch;
   return impl_->read_lines_stream(source, head, input_index, file, batch, sink, report);
 }

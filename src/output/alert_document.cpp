@@ -426,6 +426,7 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
     if (!rule.building_block_type.empty()) member(out, "kibana.alert.building_block_type", rule.building_block_type);
     if (!d.new_terms.empty()) member_list(out, "kibana.alert.new_terms", d.new_terms);
     if (d.context.size() > 2) member_raw(out, "vigil.context", d.context);
+    if (!d.sources.empty() && !d.sources[0].empty()) member_raw(out, "vigil.source", d.sources[0]);
     write_suppression();
     out += "}\n";
     summaries.push_back({id, rule.rule_id, rule.name, rule.severity, rule.risk_score, host_of(sources[0]), alert_time,
@@ -474,6 +475,15 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
     member_raw(out, "kibana.alert.ancestors", a);
   }
   if (!d.join_keys.empty()) member_raw(out, "kibana.alert.rule.parameters.join_keys", d.join_keys);
+  {
+    std::string list = "[";
+    for (std::size_t n = 0; n < present.size(); ++n) {
+      if (n) list.push_back(',');
+      const std::size_t i = present[n];
+      list += i < d.sources.size() && !d.sources[i].empty() ? d.sources[i] : "null";
+    }
+    if (present.size() > 0) member_raw(out, "vigil.sources", list + "]");
+  }
   // The sequence's context is its last event's (where the behaviour completed).
   if (!present.empty() && present.back() < d.event_contexts.size() && !d.event_contexts[present.back()].empty()) {
     member_raw(out, "vigil.context", d.event_contexts[present.back()]);
@@ -507,6 +517,7 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
     member_raw(out, "kibana.alert.group.index", std::to_string(i));
     member_raw(out, "kibana.alert.ancestors", ancestors({i}));
     if (i < d.event_contexts.size() && !d.event_contexts[i].empty()) member_raw(out, "vigil.context", d.event_contexts[i]);
+    if (i < d.sources.size() && !d.sources[i].empty()) member_raw(out, "vigil.source", d.sources[i]);
     out += "}\n";
     summaries.push_back({id, rule.rule_id, rule.name, rule.severity, rule.risk_score, host_of(sources[i]), alert_time,
                          original, bb_reason, true});

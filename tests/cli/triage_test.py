@@ -103,6 +103,35 @@ def main():
     c.check("MalSeclogon spoofing lsass.exe 636 as its parent: the ancestry says lsass.exe 636, linked by pid",
             malseclogon is not None and malseclogon[0].get("name") == "lsass.exe" and malseclogon[0].get("pid") == "636"
             and malseclogon[0].get("linked_by") == "pid", malseclogon)
+    # Every alert and building block names its source (vigil.source: file and
+    # EVTX record id); following it back to that record gives the alert's
+    # own source fields, exactly. A sequence's alert lists each event's.
+    def strip(d):
+        return {k: v for k, v in d.items() if k not in ("@timestamp", "event", "threat") and not k.startswith(("kibana", "vigil"))}
+
+    by_file = defaultdict(dict)
+    followed, wrong, unnamed, shells_named = 0, [], 0, 0
+    with open(alerts_file, encoding="utf-8") as f:
+        alerts = [json.loads(line) for line in f]
+    for a in alerts:
+        if "kibana.alert.group.id" in a and "kibana.alert.building_block_type" not in a:
+            shells_named += bool(a.get("vigil.sources")) and all(s and s.get("record_id") for s in a["vigil.sources"])
+            continue
+        src = a.get("vigil.source")
+        if not src or "record_id" not in src or not src.get("path", "").endswith(".evtx"):
+            unnamed += 1
+            continue
+        path = src["path"]
+        if path not in by_file:
+            out = subprocess.run([vigil, "convert", path, "-o", "-"], capture_output=True).stdout.decode()
+            by_file[path] = {json.loads(l)["winlog"]["record_id"]: json.loads(l) for l in out.splitlines() if l.strip()}
+        record = by_file[path].get(src["record_id"])
+        followed += 1
+        if record is None or strip(record) != strip(a):
+            wrong.append((a["kibana.alert.rule.name"], src, sorted(set(strip(a)) ^ set(strip(record or {})))[:5]))
+    c.check("every alert names its source record", unnamed == 0 and followed > 400, (unnamed, followed))
+    c.check("each source record, read again from its file, is the alert's source", not wrong, wrong[:3])
+    c.check("sequence alerts name every event's source", shells_named > 10, shells_named)
     c.finish()
 
 
