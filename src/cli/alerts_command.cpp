@@ -1,5 +1,6 @@
-// `vigil alerts`: list (a table, or the documents with --json) and summary
-// (counts by rule, host or severity) over the SQLite alert store.
+// `vigil alerts`: list (a table, or the documents with --json), summary
+// (counts by rule, host or severity) and show (one alert with its building
+// blocks, triage context and source locations) over the SQLite alert store.
 #include "cli/alerts_command.h"
 #include "core/text.h"
 
@@ -9,6 +10,11 @@
 #include "cli/exit_codes.h"
 #include "core/timestamp.h"
 #include "output/alert_store.h"
+#include "output/json_lookup.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <simdjson.h>
 
 namespace vigil {
 
@@ -18,10 +24,13 @@ void add_alerts_command(CLI::App& app, AlertsOptions& o) {
   auto filters = [&](CLI::App* cmd) {
     cmd->add_option("--db", o.db, "Alert store (SQLite)")->capture_default_str();
     cmd->add_option("--rule", o.rule, "Rule name or rule_id (% matches any text in names)");
-    cmd->add_option("--host", o.host, "host.name");
+    cmd->add_option("--host", o.host, "host.name (case-insensitive)");
     cmd->add_option("--severity", o.severity, "At least this severity: low, medium, high, critical")
         ->check(CLI::IsMember({"low", "medium", "high", "critical"}));
-    cmd->add_option("--since", o.since, "Alerts at or after this time (ISO 8601)");
+    cmd->add_option("--since", o.since,
+                    "Alerts at or after this time: ISO 8601, or a partial date (2021, 2021-03, 2021-03-05) from its start");
+    cmd->add_option("--until", o.until,
+                    "Alerts before this time; a partial date (2021, 2021-03, 2021-03-05) includes its whole span");
     cmd->add_flag("--building-blocks", o.building_blocks, "Include sequence building-block alerts");
   };
   auto* list = alerts->add_subcommand("list", "One line per alert, oldest first");
@@ -32,7 +41,192 @@ void add_alerts_command(CLI::App& app, AlertsOptions& o) {
   filters(summary);
   summary->add_option("--by", o.by, "rule, host or severity")->check(CLI::IsMember({"rule", "host", "severity"}))
       ->capture_default_str();
+  auto* show = alerts->add_subcommand("show", "One alert: rule, reason, process and its ancestry, modules, network, "
+                                              "file provenance, where each event came from, and a sequence's building blocks");
+  show->add_option("--db", o.db, "Alert store (SQLite)")->capture_default_str();
+  show->add_option("id", o.id, "kibana.alert.uuid, or its first characters (as `alerts list` shows them)")->required();
+  show->add_flag("--json", o.json, "Print the alert document and its building blocks' (NDJSON)");
 }
+
+namespace {
+
+// "2021" -> [2021-01-01, 2022-01-01); "2021-03" -> its month; "2021-03-05" -> its day;
+// anything else: that instant (ISO 8601), both ends.
+std::optional<std::pair<TimestampNs, TimestampNs>> parse_time_span(const std::string& text) {
+  auto digits = [&](std::size_t from, std::size_t n) {
+    if (text.size() < from + n) return false;
+    for (std::size_t i = from; i < from + n; ++i) {
+      if (text[i] < '0' || text[i] > '9') return false;
+    }
+    return true;
+  };
+  int year = 0, month = 1, day = 1;
+  enum { Year, Month, Day, Instant } kind = Instant;
+  if (text.size() == 4 && digits(0, 4)) {
+    kind = Year;
+  } else if (text.size() == 7 && digits(0, 4) && text[4] == '-' && digits(5, 2)) {
+    kind = Month;
+  } else if (text.size() == 10 && digits(0, 4) && text[4] == '-' && digits(5, 2) && text[7] == '-' && digits(8, 2)) {
+    kind = Day;
+  }
+  if (kind == Instant) {
+    auto t = parse_timestamp_text(text);
+    if (!t) return std::nullopt;
+    return std::pair{*t, *t};
+  }
+  year = std::stoi(text.substr(0, 4));
+  if (kind != Year) month = std::stoi(text.substr(5, 2));
+  if (kind == Day) day = std::stoi(text.substr(8, 2));
+  if (month < 1 || month > 12 || day < 1 || day > 31) return std::nullopt;
+  auto at = [](int y, int m, int d) { return parse_timestamp_text(fmt::format("{:04}-{:02}-{:02}T00:00:00Z", y, m, d)); };
+  auto start = at(year, month, day);
+  if (!start) return std::nullopt;
+  std::optional<TimestampNs> end;
+  if (kind == Year) end = at(year + 1, 1, 1);
+  if (kind == Month) end = month == 12 ? at(year + 1, 1, 1) : at(year, month + 1, 1);
+  if (kind == Day) end = *start + 86400LL * 1000000000LL;
+  if (!end) return std::nullopt;
+  return std::pair{*start, *end};
+}
+
+std::string text_at(simdjson::dom::object doc, std::string_view path) {
+  auto e = find_member(doc, path);
+  if (!e) return {};
+  std::string_view s;
+  if (!e->get_string().get(s)) return std::string(s);
+  if (e->is_int64() || e->is_uint64()) return simdjson::minify(*e);
+  simdjson::dom::array arr;
+  if (!e->get_array().get(arr)) {
+    for (auto first : arr) {
+      if (!first.get_string().get(s)) return std::string(s);
+      break;
+    }
+  }
+  return {};
+}
+
+// "path:line" / "path record 42 (byte 4608)" / "path element 3".
+std::string source_text(simdjson::dom::element src) {
+  simdjson::dom::object o;
+  if (src.get_object().get(o)) return "(unknown)";
+  std::string_view path;
+  std::string out = o["path"].get_string().get(path) ? std::string("(unknown)") : printable(path);
+  std::uint64_t n = 0;
+  if (!o["line"].get_uint64().get(n)) out += fmt::format(":{}", n);
+  if (!o["record_id"].get_uint64().get(n)) out += fmt::format(" record {}", n);
+  if (!o["offset"].get_uint64().get(n)) out += fmt::format(" (byte {})", n);
+  if (!o["element"].get_uint64().get(n)) out += fmt::format(" element {}", n);
+  return out;
+}
+
+void print_context(simdjson::dom::object doc) {
+  auto context = find_member(doc, "vigil.context");
+  simdjson::dom::object c;
+  if (!context || context->get_object().get(c)) return;
+  auto rows = [&](const char* key, const char* title, auto&& line) {
+    simdjson::dom::array arr;
+    if (c[key].get_array().get(arr)) return;
+    std::printf("%s\n", title);
+    for (simdjson::dom::element e : arr) {
+      simdjson::dom::object o;
+      if (!e.get_object().get(o)) std::printf("  %s\n", line(o).c_str());
+    }
+  };
+  auto field = [](simdjson::dom::object o, const char* k) {
+    std::string_view s;
+    return o[k].get_string().get(s) ? std::string() : printable(s);
+  };
+  rows("process_ancestry", "ancestry (parent first):", [&](simdjson::dom::object o) {
+    std::string by = field(o, "linked_by");
+    return fmt::format("{} (pid {}){}  {}", field(o, "name").empty() ? "?" : field(o, "name"), field(o, "pid"),
+                       by.empty() ? "" : " [linked by " + by + "]", field(o, "command_line"));
+  });
+  rows("modules", "modules loaded:", [&](simdjson::dom::object o) {
+    return fmt::format("{}  {} {}  {}", field(o, "time"), field(o, "path"), field(o, "status"), field(o, "signer"));
+  });
+  rows("network", "connections:", [&](simdjson::dom::object o) {
+    return fmt::format("{}  {}:{}", field(o, "time"), field(o, "destination"), field(o, "port"));
+  });
+  rows("file_provenance", "file provenance:", [&](simdjson::dom::object o) {
+    return fmt::format("{}  written by {} (pid {}) at {}", field(o, "path"), field(o, "written_by"),
+                       field(o, "written_by_pid"), field(o, "time"));
+  });
+}
+
+int show_alert(AlertStore& store, const AlertsOptions& o) {
+  auto found = store.find(o.id, 20);
+  if (!found) {
+    std::fprintf(stderr, "vigil: %s\n", found.error().message.c_str());
+    return kExitUsage;
+  }
+  if (found->empty()) {
+    std::fprintf(stderr, "vigil: no alert id starts with %s in %s\n", printable(o.id).c_str(), o.db.c_str());
+    return kExitUsage;
+  }
+  if (found->size() > 1) {
+    std::fprintf(stderr, "vigil: %zu alerts start with %s; give more of the id:\n", found->size(), printable(o.id).c_str());
+    for (const auto& a : *found) std::fprintf(stderr, "  %s  %s\n", a.summary.id.c_str(), printable(a.summary.rule_name).c_str());
+    return kExitUsage;
+  }
+  const StoredAlert& alert = found->front();
+  simdjson::dom::parser parser;
+  simdjson::dom::object doc;
+  if (parser.parse(alert.summary.document).get_object().get(doc)) {
+    std::fprintf(stderr, "vigil: the stored document of %s is not JSON\n", alert.summary.id.c_str());
+    return kExitUsage;
+  }
+  const std::string group_id = text_at(doc, "kibana.alert.group.id");
+  std::vector<StoredAlert> blocks;
+  if (!group_id.empty() && !alert.summary.building_block) {
+    auto g = store.group(group_id);
+    if (g) blocks = std::move(*g);
+  }
+  if (o.json) {
+    std::printf("%s\n", alert.summary.document.c_str());
+    for (const auto& b : blocks) std::printf("%s\n", b.summary.document.c_str());
+    return kExitOk;
+  }
+  std::printf("alert     %s%s\n", alert.summary.id.c_str(), alert.summary.building_block ? " (building block)" : "");
+  std::printf("rule      %s  [%s, risk %d, rule_id %s]\n", printable(alert.summary.rule_name).c_str(),
+              alert.summary.severity.c_str(), alert.summary.risk_score, printable(alert.summary.rule_id).c_str());
+  std::printf("time      %s (alert)  %s (event)\n", format_timestamp(alert.summary.time).c_str(),
+              format_timestamp(alert.summary.original_time).c_str());
+  std::printf("host      %s\n", printable(alert.summary.host).c_str());
+  if (auto u = text_at(doc, "user.name"); !u.empty()) {
+    std::string domain = text_at(doc, "user.domain");
+    std::printf("user      %s\n", printable(domain.empty() ? u : domain + "\\" + u).c_str());
+  }
+  std::printf("reason    %s\n", printable(alert.summary.reason).c_str());
+  if (auto p = text_at(doc, "process.name"); !p.empty()) {
+    std::printf("process   %s (pid %s)  %s\n", printable(p).c_str(), text_at(doc, "process.pid").c_str(),
+                printable(text_at(doc, "process.command_line")).c_str());
+  }
+  if (auto src = find_member(doc, "vigil.source")) std::printf("source    %s\n", source_text(*src).c_str());
+  print_context(doc);
+  if (!blocks.empty()) {
+    std::sort(blocks.begin(), blocks.end(), [](const StoredAlert& a, const StoredAlert& b) {
+      auto index = [](const StoredAlert& s) {
+        const auto at = s.summary.document.find("\"kibana.alert.group.index\":");
+        return at == std::string::npos ? 0L : std::atol(s.summary.document.c_str() + at + 26);
+      };
+      return index(a) < index(b);
+    });
+    std::printf("sequence  %zu event(s), group %s\n", blocks.size(), group_id.c_str());
+    for (const auto& b : blocks) {
+      simdjson::dom::parser bp;
+      simdjson::dom::object bd;
+      std::string where = "(unknown)";
+      if (!bp.parse(b.summary.document).get_object().get(bd)) {
+        if (auto src = find_member(bd, "vigil.source")) where = source_text(*src);
+      }
+      std::printf("  %s  %s  %s\n    from %s\n", format_timestamp(b.summary.original_time).c_str(),
+                  b.summary.id.substr(0, 12).c_str(), printable(b.summary.reason).c_str(), where.c_str());
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace
 
 int run_alerts_command(CLI::App& app, const AlertsOptions& o) {
   auto store = AlertStore::open(o.db);
@@ -44,17 +238,21 @@ int run_alerts_command(CLI::App& app, const AlertsOptions& o) {
   if (!o.rule.empty()) filter.rule = o.rule;
   if (!o.host.empty()) filter.host = o.host;
   if (!o.severity.empty()) filter.severity = o.severity;
-  if (!o.since.empty()) {
-    auto t = parse_timestamp_text(o.since);
-    if (!t) {
-      std::fprintf(stderr, "vigil: --since %s: not an ISO 8601 time\n", o.since.c_str());
+  CLI::App* alerts = app.get_subcommand("alerts");
+  if (alerts->got_subcommand("show")) return show_alert(**store, o);
+  for (const auto& [flag, text] : {std::pair{"--since", &o.since}, std::pair{"--until", &o.until}}) {
+    if (text->empty()) continue;
+    auto span = parse_time_span(*text);
+    if (!span) {
+      std::fprintf(stderr, "vigil: %s %s: not an ISO 8601 time or a date (2021, 2021-03, 2021-03-05)\n", flag,
+                   printable(*text).c_str());
       return kExitUsage;
     }
-    filter.since = *t;
+    if (text == &o.since) filter.since = span->first;
+    if (text == &o.until) filter.until = span->second == span->first ? span->first : span->second;
   }
   filter.include_building_blocks = o.building_blocks;
   filter.limit = o.limit;
-  CLI::App* alerts = app.get_subcommand("alerts");
   if (alerts->got_subcommand("summary")) {
     auto counts = (*store)->count_by(o.by, filter);
     if (!counts) {
@@ -76,14 +274,22 @@ int run_alerts_command(CLI::App& app, const AlertsOptions& o) {
     std::fprintf(stderr, "vigil: %s\n", rows.error().message.c_str());
     return kExitUsage;
   }
+  if (!o.json && !rows->empty()) {
+    std::printf("%-24s  %-8s  %-12s  %-20s  %-20s  %s\n", "event time", "severity", "id", "host", "user", "rule");
+  }
+  simdjson::dom::parser parser;
   for (const auto& r : *rows) {
     if (o.json) {
       std::printf("%s\n", r.summary.document.c_str());
-    } else {
-      std::printf("%s  %-8s  %-28s  %s\n", format_timestamp(r.summary.original_time).c_str(),
-                  printable(r.summary.severity).c_str(), printable(r.summary.host).c_str(),
-                  printable(r.summary.reason).c_str());
+      continue;
     }
+    simdjson::dom::object doc;
+    std::string user;
+    if (!parser.parse(r.summary.document).get_object().get(doc)) user = text_at(doc, "user.name");
+    std::printf("%-24s  %-8s  %-12s  %-20s  %-20s  %s\n", format_timestamp(r.summary.original_time).c_str(),
+                printable(r.summary.severity).c_str(), r.summary.id.substr(0, 12).c_str(),
+                printable(r.summary.host).c_str(), printable(user.empty() ? "-" : user).c_str(),
+                printable(r.summary.rule_name).c_str());
   }
   return kExitOk;
 }

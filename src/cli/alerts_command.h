@@ -11,7 +11,8 @@ namespace vigil {
 
 struct AlertsOptions {
   std::string db = "alerts.db";
-  std::string rule, host, severity, since;
+  std::string rule, host, severity, since, until;
+  std::string id;  // show
   std::size_t limit = 1000;
   bool json = false;
   bool building_blocks = false;

@@ -46,9 +46,10 @@ Where where_of(const AlertFilter& f) {
     w.ints.push_back(0);
     w.is_int.push_back(false);
   }
-  if (f.host) text("host = ?", *f.host);
+  if (f.host) text("host = ? COLLATE NOCASE", *f.host);
   if (f.severity) integer("severity_rank >= ?", severity_rank(*f.severity));
   if (f.since) integer("time >= ?", *f.since);
+  if (f.until) integer("time < ?", *f.until);
   for (std::size_t i = 0; i < terms.size(); ++i) w.sql += (i == 0 ? " WHERE " : " AND ") + terms[i];
   return w;
 }
@@ -121,31 +122,63 @@ Result<std::size_t> AlertStore::add(const std::vector<AlertSummary>& alerts) {
   return added;
 }
 
+namespace {
+constexpr const char* kColumns =
+    "SELECT id, time, original_time, rule_id, rule_name, severity, risk_score, host, reason, building_block, document "
+    "FROM alerts";
+
+StoredAlert row_of(Statement& st) {
+  StoredAlert a;
+  a.summary.id = st.text(0);
+  a.summary.time = st.integer(1);
+  a.summary.original_time = st.integer(2);
+  a.summary.rule_id = st.text(3);
+  a.summary.rule_name = st.text(4);
+  a.summary.severity = st.text(5);
+  a.summary.risk_score = static_cast<int>(st.integer(6));
+  a.summary.host = st.text(7);
+  a.summary.reason = st.text(8);
+  a.summary.building_block = st.integer(9) != 0;
+  a.summary.document = st.text(10);
+  return a;
+}
+}  // namespace
+
 Result<std::vector<StoredAlert>> AlertStore::list(const AlertFilter& filter) {
   Where w = where_of(filter);
-  Statement st(*db_, "SELECT id, time, original_time, rule_id, rule_name, severity, risk_score, host, reason,"
-                    " building_block, document FROM alerts" + w.sql + " ORDER BY time, original_time, rule_name, id LIMIT ?");
+  Statement st(*db_, kColumns + w.sql + " ORDER BY time, original_time, rule_name, id LIMIT ?");
   if (!st.ok()) return db_->error("prepare list");
   bind_where(st, w);
   st.bind(static_cast<int>(w.texts.size()) + 1, static_cast<std::int64_t>(filter.limit));
   std::vector<StoredAlert> out;
-  while (st.step()) {
-    StoredAlert a;
-    a.summary.id = st.text(0);
-    a.summary.time = st.integer(1);
-    a.summary.original_time = st.integer(2);
-    a.summary.rule_id = st.text(3);
-    a.summary.rule_name = st.text(4);
-    a.summary.severity = st.text(5);
-    a.summary.risk_score = static_cast<int>(st.integer(6));
-    a.summary.host = st.text(7);
-    a.summary.reason = st.text(8);
-    a.summary.building_block = st.integer(9) != 0;
-    a.summary.document = st.text(10);
-    out.push_back(std::move(a));
-  }
+  while (st.step()) out.push_back(row_of(st));
   if (st.failed()) return db_->error("list");
   return out;
+}
+
+Result<std::vector<StoredAlert>> AlertStore::select(const std::string& where, const std::vector<std::string>& params,
+                                                    std::size_t limit) {
+  Statement st(*db_, std::string(kColumns) + " WHERE " + where + " ORDER BY time, original_time, id LIMIT ?");
+  if (!st.ok()) return db_->error("prepare select");
+  int i = 1;
+  for (const std::string& p : params) st.bind(i++, p);
+  st.bind(i, static_cast<std::int64_t>(limit));
+  std::vector<StoredAlert> out;
+  while (st.step()) out.push_back(row_of(st));
+  if (st.failed()) return db_->error("select");
+  return out;
+}
+
+Result<std::vector<StoredAlert>> AlertStore::find(const std::string& prefix, std::size_t limit) {
+  // substr() rather than LIKE: an id prefix is matched as text, '%' and '_' included.
+  return select("substr(id, 1, length(?1)) = ?1", {prefix}, limit);
+}
+
+Result<std::vector<StoredAlert>> AlertStore::group(const std::string& group_id) {
+  // The group id is a hex hash, quoted in the document: matched as one JSON member.
+  auto rows = select("building_block = 1 AND instr(document, ?1) > 0",
+                     {"\"kibana.alert.group.id\":\"" + group_id + "\""}, 10000);
+  return rows;
 }
 
 Result<std::vector<AlertCount>> AlertStore::count_by(const std::string& what, const AlertFilter& filter) {

@@ -20,9 +20,10 @@ namespace vigil {
 
 struct AlertFilter {
   std::optional<std::string> rule;      // rule name or rule_id (exact), or a name pattern with % wildcards
-  std::optional<std::string> host;
+  std::optional<std::string> host;      // case-insensitive (Windows host names are)
   std::optional<std::string> severity;  // at least this severity: low < medium < high < critical
   std::optional<TimestampNs> since;     // alert time >= since
+  std::optional<TimestampNs> until;     // alert time < until
   bool include_building_blocks = false;
   std::size_t limit = 1000;
 };
@@ -45,11 +46,17 @@ class AlertStore {
   // Adds alerts in one transaction; returns how many were new.
   Result<std::size_t> add(const std::vector<AlertSummary>& alerts);
   Result<std::vector<StoredAlert>> list(const AlertFilter& filter);
+  // The alerts whose id starts with `prefix` (at most `limit`).
+  Result<std::vector<StoredAlert>> find(const std::string& prefix, std::size_t limit);
+  // A sequence's building blocks (by kibana.alert.group.id), in term order.
+  Result<std::vector<StoredAlert>> group(const std::string& group_id);
   // Counts by "rule" (with its severity), "host" or "severity".
   Result<std::vector<AlertCount>> count_by(const std::string& what, const AlertFilter& filter);
 
  private:
   explicit AlertStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+  Result<std::vector<StoredAlert>> select(const std::string& where, const std::vector<std::string>& params,
+                                          std::size_t limit);
   std::unique_ptr<SqliteDb> db_;
 };
 

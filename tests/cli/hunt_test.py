@@ -154,6 +154,45 @@ with tempfile.TemporaryDirectory() as tmp:
     check("store summary total", summary.startswith(f"{len(top)} alert(s)"), summary[:200])
     injected = run(["alerts", "list", "--db", db, "--rule", "x' OR 1=1 --"])
     check("filters are bound parameters", injected.returncode == 0 and injected.stdout == b"", injected.stdout[:200])
+    # Partial dates mean their whole span; host names match case-insensitively;
+    # the table has the id and user columns.
+    by_year = {}
+    for a in top:
+        by_year.setdefault(a["kibana.alert.original_time"][:4], []).append(a)
+    year = max(by_year, key=lambda y: len(by_year[y]))
+    in_year = [a for a in top if a["@timestamp"].startswith(year)]
+    got = alerts_of(run(["alerts", "list", "--db", db, "--json", "--limit", "100000", "--since", year,
+                         "--until", year]).stdout)
+    check("--since/--until YEAR: that year's alerts only", sorted(a["kibana.alert.uuid"] for a in got) ==
+          sorted(a["kibana.alert.uuid"] for a in in_year) and 0 < len(got) < len(top), (len(got), len(in_year)))
+    bad = run(["alerts", "list", "--db", db, "--since", "20x1"])
+    check("--since: not a date is an error, not everything", bad.returncode == 2, bad.stderr)
+    host = top[0]["host"]["name"]
+    lower = alerts_of(run(["alerts", "list", "--db", db, "--json", "--limit", "100000", "--host", host.lower()]).stdout)
+    check("--host is case-insensitive", lower and all(a["host"]["name"] == host for a in lower) and
+          len(lower) == sum(1 for a in top if a["host"]["name"] == host), (host, len(lower)))
+    table = run(["alerts", "list", "--db", db, "--limit", "3"]).stdout.decode()
+    check("alerts list: id and user columns", table.split("\n")[0].split() ==
+          ["event", "time", "severity", "id", "host", "user", "rule"] and top[0]["kibana.alert.uuid"][:12] in table,
+          table[:300])
+    # vigil alerts show: one alert by an id prefix, with its source and context.
+    dump = next(a for a in top if a["kibana.alert.rule.name"] == "LSASS Memory Dump Creation")
+    shown = run(["alerts", "show", "--db", db, dump["kibana.alert.uuid"][:10]]).stdout.decode()
+    check("alerts show: rule, source record, file provenance", "LSASS Memory Dump Creation" in shown and
+          f"record {dump['vigil.source']['record_id']}" in shown and "written by procdump.exe" in shown, shown)
+    ambiguous = run(["alerts", "show", "--db", db, ""])
+    check("alerts show: an ambiguous prefix lists the candidates, exit 2", ambiguous.returncode == 2 and
+          b"give more of the id" in ambiguous.stderr, ambiguous.stderr[:200])
+    seq_db = os.path.join(tmp, "seq.db")
+    run(["hunt", "-q", "--db", seq_db, "--rules", SEED, os.path.join(DATA, "evtx-attack-samples")])
+    shell = next(a for a in seed_alerts if "kibana.alert.group.id" in a and "kibana.alert.building_block_type" not in a)
+    shown = run(["alerts", "show", "--db", seq_db, shell["kibana.alert.uuid"]]).stdout.decode()
+    n_blocks = sum(1 for a in seed_alerts if a.get("kibana.alert.group.id") == shell["kibana.alert.group.id"]) - 1
+    check("alerts show: a sequence with each building block and where its event came from",
+          f"sequence  {n_blocks} event(s)" in shown and shown.count("\n    from ") == n_blocks and
+          ".evtx record " in shown, shown)
+    as_json = alerts_of(run(["alerts", "show", "--db", seq_db, "--json", shell["kibana.alert.uuid"]]).stdout)
+    check("alerts show --json: the alert and its building blocks", len(as_json) == n_blocks + 1, len(as_json))
     high = alerts_of(run(["alerts", "list", "--db", db, "--json", "--severity", "high"]).stdout)
     check("severity filter", high and all(a["kibana.alert.severity"] in ("high", "critical") for a in high), len(high))
 
