@@ -21,7 +21,7 @@ namespace {
 
 enum class Transform {
   Text, Long, Bool, Basename, Args, Hashes, DomainUser, FilePath, RegistryPath, RegistryData,
-  Transport, DirectionInitiated, DirectionWfp, Trusted, SplitSemicolon, Ip,
+  Transport, DirectionInitiated, DirectionWfp, Trusted, SplitSemicolon, Ip, LogonType,
 };
 
 struct FieldRule {
@@ -62,6 +62,7 @@ Transform parse_transform(const std::string& name) {
       {"transport", Transform::Transport}, {"direction_initiated", Transform::DirectionInitiated},
       {"direction_wfp", Transform::DirectionWfp}, {"trusted", Transform::Trusted},
       {"split_semicolon", Transform::SplitSemicolon}, {"device_path", Transform::Text}, {"ip", Transform::Ip},
+      {"logon_type", Transform::LogonType},
   };
   auto it = kNames.find(name);
   if (it == kNames.end()) throw std::logic_error("windows_ecs.toml: unknown transform " + name);
@@ -77,8 +78,13 @@ const std::unordered_map<std::string, EventRule>& table() {
     for (auto& node : *t["event"].as_array()) {
       auto& e = *node.as_table();
       EventRule r;
-      for (auto& c : *e["category"].as_array()) r.category.push_back(*c.value<std::string>());
-      for (auto& c : *e["type"].as_array()) r.type.push_back(*c.value<std::string>());
+      // Events Elastic does not classify (4662, 5136) have no category or type.
+      if (auto* c = e["category"].as_array()) {
+        for (auto& v : *c) r.category.push_back(*v.value<std::string>());
+      }
+      if (auto* c = e["type"].as_array()) {
+        for (auto& v : *c) r.type.push_back(*v.value<std::string>());
+      }
       r.action = e["action"].value_or(std::string());
       for (auto& f : *e["fields"].as_array()) {
         auto& a = *f.as_array();
@@ -187,6 +193,17 @@ void apply(DocBuilder& w, const FieldRule& rule, std::string_view value) {
     case Transform::Long:
       if (auto n = parse_long(value)) w.integer(t, *n);
       return;
+    case Transform::LogonType: {
+      // Logon type numbers by the names Elastic's rules test (winlog.logon.type).
+      static constexpr std::pair<std::string_view, std::string_view> kTypes[] = {
+          {"2", "Interactive"}, {"3", "Network"}, {"4", "Batch"}, {"5", "Service"}, {"7", "Unlock"},
+          {"8", "NetworkCleartext"}, {"9", "NewCredentials"}, {"10", "RemoteInteractive"},
+          {"11", "CachedInteractive"}};
+      for (const auto& [number, name] : kTypes) {
+        if (value == number) w.text(t, name);
+      }
+      return;
+    }
     case Transform::Bool:
       if (equals_folded(value, "true")) w.boolean(t, true);
       if (equals_folded(value, "false")) w.boolean(t, false);
@@ -364,8 +381,8 @@ void append_ecs_fields(DocBuilder& doc, std::string_view provider, std::string_v
   auto it = rules.find(key);
   if (it == rules.end()) return;
   const EventRule& rule = it->second;
-  doc.list("event.category", rule.category);
-  doc.list("event.type", rule.type);
+  if (!rule.category.empty()) doc.list("event.category", rule.category);
+  if (!rule.type.empty()) doc.list("event.type", rule.type);
   doc.text("event.action", rule.action);
   std::string joined;
   for (const FieldRule& f : rule.fields) {

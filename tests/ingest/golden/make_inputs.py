@@ -18,8 +18,9 @@ import zipfile
 
 import Evtx.Evtx as evtx
 
-WANTED = {("Microsoft-Windows-Sysmon", i) for i in (1, 3, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 17, 18, 22, 23, 25, 26)}
-WANTED |= {("Microsoft-Windows-Security-Auditing", i) for i in (4688, 4657, 5156, 4697)}
+WANTED = {("Microsoft-Windows-Sysmon", i)
+          for i in (1, 3, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 17, 18, 19, 20, 21, 22, 23, 25, 26)}
+WANTED |= {("Microsoft-Windows-Security-Auditing", i) for i in (4688, 4657, 5156, 4697, 4624, 4625, 4648, 4672, 4662, 5136)}
 WANTED |= {("Service Control Manager", 7045)}
 PROVIDER = re.compile(r'<Provider Name="([^"]*)"')
 EVENT_ID = re.compile(r"<EventID[^>]*>(\d+)</EventID>")
