@@ -38,6 +38,8 @@ void add_detection_options(CLI::App& cmd, DetectionCommandOptions& o) {
   cmd.add_option("--max-detections-per-rule", o.max_detections_per_rule,
                  "Matches held per rule until they are final; more are counted and reported")
       ->capture_default_str();
+  cmd.add_flag("--no-event-original", o.no_event_original,
+               "Alerts without event.original (each alert's source document as read): smaller alert files");
   cmd.add_option("--spill-after", o.spill_bytes,
                  "Bytes of held detections, and of alerts waiting to be ordered, kept in memory (each); beyond it "
                  "they go to temporary files in $TMPDIR (suffixes: KB, MB, GB)")

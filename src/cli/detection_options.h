@@ -39,6 +39,7 @@ struct DetectionCommandOptions {
   unsigned threads = 0;
   std::size_t max_detections_per_rule = 100000;
   std::size_t spill_bytes = kDefaultSpillBytes;
+  bool no_event_original = false;
   HostStateLimits context_limits;
   std::size_t max_open_sequences = 100000;
   std::size_t max_terms = 1000000;

@@ -72,6 +72,7 @@ int run_hunt_command(const HuntCommandOptions& ho) {
   PipelineOptions popts;
   popts.engine = setup.engine_options(o, std::max(1u, cores / 2));
   popts.spill_bytes = o.spill_bytes;
+  popts.event_original = !o.no_event_original;
   popts.engine.profile = ho.profile_rules;
   popts.timing = ho.no_schedule ? AlertTiming::Immediate : AlertTiming::Schedule;
   // Alerts are written as the pipeline hands them out (all at the end, in

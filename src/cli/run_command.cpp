@@ -134,6 +134,7 @@ int run_run_command(const RunCommandOptions& ro) {
   PipelineOptions popts;
   popts.engine = setup.engine_options(o, std::max(1u, cores / 2));
   popts.spill_bytes = o.spill_bytes;
+  popts.event_original = !o.no_event_original;
   popts.timing = ro.schedule == "elastic" ? AlertTiming::Schedule : AlertTiming::Immediate;
   popts.lateness_ns = *lateness;
   popts.max_alert_ids = ro.max_alert_ids;

@@ -323,9 +323,18 @@ struct AlertWriter::Impl {
   // The source event's members: event.* kept with kind "signal" and copied
   // to kibana.alert.original_event.*; kibana.* members of the source dropped
   // (an event cannot pose as an alert field).
-  static void write_source(std::string& out, dom::object source) {
+  // `document`, when not empty, becomes event.original (unless the source
+  // has its own): the event as it was read, to verify the alert against.
+  static void write_source(std::string& out, dom::object source, std::string_view document) {
     std::string original;
     bool wrote_event = false;
+    auto add_original = [&](std::string& o) {
+      if (document.empty()) return;
+      append_json_string(o, "original");
+      o.push_back(':');
+      append_json_string(o, document);
+      o.push_back(',');
+    };
     for (auto field : source) {
       std::string_view k = field.key;
       if (k == "@timestamp" || k.starts_with("kibana") || k.starts_with("vigil")) continue;
@@ -342,6 +351,8 @@ struct AlertWriter::Impl {
             append_json_string(out, e.key);
             out += ":" + simdjson::minify(e.value) + ",";
           }
+          dom::element own;
+          if (ev.at_key("original").get(own)) add_original(out);
           out += "\"kind\":\"signal\"}";
           wrote_event = true;
           continue;
@@ -355,7 +366,12 @@ struct AlertWriter::Impl {
       }
       member_raw(out, k, simdjson::minify(field.value));
     }
-    if (!wrote_event) member_raw(out, "event", "{\"kind\":\"signal\"}");
+    if (!wrote_event) {
+      key(out, "event");
+      out.push_back('{');
+      add_original(out);
+      out += "\"kind\":\"signal\"}";
+    }
     out += original;
   }
 
@@ -375,7 +391,7 @@ struct AlertWriter::Impl {
   }
 };
 
-AlertWriter::AlertWriter() : impl_(std::make_unique<Impl>()) {}
+AlertWriter::AlertWriter(bool event_original) : impl_(std::make_unique<Impl>()), event_original_(event_original) {}
 AlertWriter::~AlertWriter() = default;
 
 std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& d, TimestampNs alert_time,
@@ -419,7 +435,7 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
     const std::size_t doc_start = out.size();
     out += "{\"@timestamp\":";
     append_json_string(out, format_timestamp(alert_time));
-    if (sources[0]) Impl::write_source(out, *sources[0]);
+    if (sources[0]) Impl::write_source(out, *sources[0], event_original_ ? std::string_view(d.events[0]) : std::string_view());
     Impl::write_common(out, rule, id, alert_time, d.first_time, reason);
     member_raw(out, "kibana.alert.depth", "1");
     member_raw(out, "kibana.alert.ancestors", ancestors({0}));
@@ -501,7 +517,7 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
     const std::size_t block_start = out.size();
     out += "{\"@timestamp\":";
     append_json_string(out, format_timestamp(alert_time));
-    Impl::write_source(out, *sources[i]);
+    Impl::write_source(out, *sources[i], event_original_ ? std::string_view(d.events[i]) : std::string_view());
     dom::element ts;
     TimestampNs original = d.first_time;
     if (auto t = lookup(*sources[i], "@timestamp"); t && !t->get(ts)) {

@@ -32,7 +32,9 @@ struct AlertSummary {  // what the terminal summary and the stores need
 
 class AlertWriter {
  public:
-  AlertWriter();
+  // `event_original`: each alert carries its source document, as read, in
+  // event.original (ECS), unless the source has its own.
+  explicit AlertWriter(bool event_original = true);
   ~AlertWriter();
 
   // Appends the alert lines (NDJSON, each ending in '\n') for one scheduled
@@ -43,6 +45,7 @@ class AlertWriter {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  bool event_original_ = true;
 };
 
 }  // namespace vigil

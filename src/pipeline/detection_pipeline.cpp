@@ -12,6 +12,7 @@ DetectionPipeline::DetectionPipeline(const RuleSet& rules, PipelineOptions optio
       engine_(std::make_unique<HuntEngine>(rules, options_.engine)),
       alerter_(std::make_unique<Alerter>(
           rules, AlerterOptions{options_.timing, options_.engine.max_detections_per_rule, options_.spill_bytes})),
+      writer_(options_.event_original),
       sorter_(options_.spill_bytes) {}
 
 DetectionPipeline::~DetectionPipeline() = default;

@@ -40,6 +40,8 @@ struct PipelineOptions {
   // Bytes of held detections, and of alert lines waiting to be ordered,
   // each kept in memory; beyond it they go to temporary files.
   std::size_t spill_bytes = kDefaultSpillBytes;
+  // Alerts carry their source document in event.original.
+  bool event_original = true;
 };
 
 struct PipelineStats {

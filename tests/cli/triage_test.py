@@ -132,6 +132,21 @@ def main():
     c.check("every alert names its source record", unnamed == 0 and followed > 400, (unnamed, followed))
     c.check("each source record, read again from its file, is the alert's source", not wrong, wrong[:3])
     c.check("sequence alerts name every event's source", shells_named > 10, shells_named)
+    # event.original: the source document as read, on every alert and building block.
+    events_of = [a for a in alerts if not ("kibana.alert.group.id" in a and "kibana.alert.building_block_type" not in a)]
+    originals_ok = all(strip(json.loads(a["event"]["original"])) == strip(a) and
+                       json.loads(a["event"]["original"])["winlog"]["record_id"] == a["vigil.source"]["record_id"]
+                       for a in events_of if "original" in a.get("event", {}))
+    c.check("event.original is each alert's source document", originals_ok and
+            all("original" in a["event"] for a in events_of), len(events_of))
+    slim = os.path.join(tmp, "slim.ndjson")
+    c.run(["hunt", "-q", "--no-event-original", "--rules", os.path.join(shared, "rules", "elastic", "windows"),
+           "--rules", os.path.join(repo, "rules", "windows"), samples, "-o", slim])
+    with open(slim, encoding="utf-8") as f:
+        slim_alerts = [json.loads(line) for line in f]
+    c.check("--no-event-original: none, the same alerts otherwise",
+            not any("original" in a.get("event", {}) for a in slim_alerts) and
+            [a["kibana.alert.uuid"] for a in slim_alerts] == [a["kibana.alert.uuid"] for a in alerts], len(slim_alerts))
     c.finish()
 
 
