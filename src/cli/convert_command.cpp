@@ -29,6 +29,8 @@ void add_convert_command(CLI::App& app, ConvertOptions& o) {
       ->required();
   cmd->add_option("-o,--output", o.output, "Output file ('-' for stdout); written atomically")->capture_default_str();
   cmd->add_flag("--strict", o.strict, "Exit 3 if any record is malformed or any input unreadable");
+  cmd->add_flag("--source", o.source,
+                "Add vigil.source to each document: its file and EVTX record id (with byte offset) or line, as alerts name it");
   cmd->add_option("--threads", o.threads, "Decoding threads: EVTX chunks and files, NDJSON lines (0 = one per core)")->capture_default_str();
   cmd->footer("Exit codes: 0 ok, 2 usage error or unwritable output, 3 malformed/unreadable input with --strict.");
 }
@@ -60,6 +62,13 @@ int run_convert_command(const ConvertOptions& o) {
           append_json_string(member, e.get(event_id).as_string());
           member += line.size() > start + 2 && line[start + 1] != '}' ? "," : "";
           line.insert(start + 1, member);
+        }
+        if (o.source && line.size() > start + 1 && line.back() == '}') {
+          if (std::string source = event_source_json(e); !source.empty()) {
+            line.pop_back();
+            if (line.size() > start + 1) line.push_back(',');
+            line += "\"vigil.source\":" + source + "}";
+          }
         }
         out.line_done();
         ++written;

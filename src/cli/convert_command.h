@@ -15,6 +15,7 @@ struct ConvertOptions {
   std::vector<std::string> inputs;
   std::string output = "-";  // "-" is stdout
   bool strict = false;
+  bool source = false;  // --source
   unsigned threads = 0;
 };
 

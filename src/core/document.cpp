@@ -150,6 +150,17 @@ void append_event_json(std::string& out, const Event& event) {
   }
 }
 
+std::string event_source_json(const Event& e) {
+  if (e.file.empty()) return {};
+  std::string out = "{\"path\":";
+  append_json_string(out, e.file);
+  out += e.unit == SourceUnit::Record ? ",\"record_id\":" : e.unit == SourceUnit::Element ? ",\"element\":" : ",\"line\":";
+  out += std::to_string(e.line);
+  if (e.offset) out += ",\"offset\":" + std::to_string(e.offset);
+  out += "}";
+  return out;
+}
+
 void append_framed(std::string& out, std::string_view text) {
   const auto n = static_cast<std::uint32_t>(text.size());
   out.append(reinterpret_cast<const char*>(&n), sizeof n);

@@ -73,6 +73,10 @@ void append_document_members(std::string& out, std::span<const DocMember> member
 
 // The event's document as JSON text: its source text, or its members rendered.
 void append_event_json(std::string& out, const Event& event);
+// Where the event came from: {"path", "line" | "record_id" (+ "offset") |
+// "element"} (alerts' vigil.source, `vigil convert --source`); "" when the
+// reader did not say.
+std::string event_source_json(const Event& event);
 
 // The event's document kept for later at the cost of a copy: its JSON source
 // as it is, decoded members (EVTX, XML) in a compact binary form instead of

@@ -15,24 +15,12 @@
 namespace vigil {
 
 namespace {
-// Where an event came from, for its alert: {"path", "line" | "record_id" | "element"}.
-std::string source_json(const Event& e) {
-  if (e.file.empty()) return {};
-  std::string out = "{\"path\":";
-  append_json_string(out, e.file);
-  out += e.unit == SourceUnit::Record ? ",\"record_id\":" : e.unit == SourceUnit::Element ? ",\"element\":" : ",\"line\":";
-  out += std::to_string(e.line);
-  if (e.offset) out += ",\"offset\":" + std::to_string(e.offset);
-  out += "}";
-  return out;
-}
-
 // Sequence terms keep their event's triage context (framed) with the
 // document as append_event_kept keeps it (rendered only if the sequence
 // completes).
 void keep_term_event(std::string& out, std::string_view context, const Event& e) {
   append_framed(out, context);
-  append_framed(out, source_json(e));
+  append_framed(out, event_source_json(e));
   append_event_kept(out, e);
 }
 
@@ -281,7 +269,7 @@ Detection HuntEngine::make_detection(std::size_t r, const Event& e) {
   d.ordinal = e.ordinal;
   d.events.emplace_back();
   append_event_json(d.events.back(), e);
-  d.sources.push_back(source_json(e));
+  d.sources.push_back(event_source_json(e));
   if (options_.context) d.context = options_.context->context_json(e);
   return d;
 }

@@ -147,6 +147,13 @@ def main():
     c.check("--no-event-original: none, the same alerts otherwise",
             not any("original" in a.get("event", {}) for a in slim_alerts) and
             [a["kibana.alert.uuid"] for a in slim_alerts] == [a["kibana.alert.uuid"] for a in alerts], len(slim_alerts))
+    # vigil convert --source: each document names its file and record, as alerts do.
+    one = os.path.join(samples, "Credential Access", "tutto_malseclogon.evtx")
+    out = subprocess.run([vigil, "convert", "--source", one, "-o", "-"], capture_output=True).stdout.decode()
+    docs = [json.loads(l) for l in out.splitlines() if l.strip()]
+    c.check("convert --source: every document names its file and EVTX record", len(docs) > 10 and all(
+        d["vigil.source"]["path"] == one and d["vigil.source"]["record_id"] == d["winlog"]["record_id"] and
+        d["vigil.source"]["offset"] > 0 for d in docs), docs[:1])
     c.finish()
 
 
