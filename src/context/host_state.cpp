@@ -285,17 +285,19 @@ void HostState::observe(const Event& e) {
     Impl::key_of(parent_key, host, e.get(s.parent_entity_id), e.get(s.parent_pid));
     if (Impl::is_pid_key(parent_key)) {
       // No entity id for the parent: the process last seen with that pid on
-      // this host, if recently enough; else the event's description alone.
-      parent_by_pid = true;
+      // this host, if recently enough (a link by pid, marked); else only what
+      // this event says of it.
       const PidLink* link = s.pids.peek(parent_key);
       const Process* by_pid = s.processes.peek(parent_key);
       const bool link_ok = link && within_pid_window(link->time, now) && s.processes.peek(link->process_key);
       const bool pid_ok = by_pid && within_pid_window(by_pid->last_seen, now);
       if (link_ok && (!pid_ok || link->time >= by_pid->last_seen)) {
         parent_key = link->process_key;
-      } else if (!pid_ok) {
-        // Only a pid-keyed entry this event describes (below), fresh.
-        if (by_pid) s.processes.insert(parent_key, stats_.processes_evicted) = Process{.key = parent_key};
+        parent_by_pid = true;
+      } else if (pid_ok) {
+        parent_by_pid = true;
+      } else if (by_pid) {
+        s.processes.insert(parent_key, stats_.processes_evicted) = Process{.key = parent_key};  // a stale pid: fresh
       }
     }
   }
