@@ -119,6 +119,23 @@ void write_common_members(std::string& out, dom::object obj, const std::vector<d
   }
 }
 
+// ECS log.file.path for an alert whose source has no log.* of its own: the
+// "path" string of its vigil.source ({"path":"...",...}), as a JSON literal.
+void write_log_file_path(std::string& out, dom::object source, const std::string& source_json) {
+  constexpr std::string_view kHead = "{\"path\":\"";
+  if (!source_json.starts_with(kHead)) return;
+  dom::element own;
+  if (!source.at_key("log").get(own)) return;
+  std::size_t end = kHead.size();
+  while (end < source_json.size() && source_json[end] != '"') end += source_json[end] == '\\' ? 2 : 1;
+  if (end >= source_json.size()) return;
+  const std::string_view literal(source_json.data() + kHead.size() - 1, end - kHead.size() + 2);
+  key(out, "log");
+  out += "{\"file\":{\"path\":";
+  out += literal;
+  out += "}}";
+}
+
 std::string entry_json(const ThreatEntry& e) {
   std::string out = "{\"id\":";
   append_json_string(out, e.id);
@@ -435,7 +452,10 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
     const std::size_t doc_start = out.size();
     out += "{\"@timestamp\":";
     append_json_string(out, format_timestamp(alert_time));
-    if (sources[0]) Impl::write_source(out, *sources[0], event_original_ ? std::string_view(d.events[0]) : std::string_view());
+    if (sources[0]) {
+      Impl::write_source(out, *sources[0], event_original_ ? std::string_view(d.events[0]) : std::string_view());
+      if (!d.sources.empty()) write_log_file_path(out, *sources[0], d.sources[0]);
+    }
     Impl::write_common(out, rule, id, alert_time, d.first_time, reason);
     member_raw(out, "kibana.alert.depth", "1");
     member_raw(out, "kibana.alert.ancestors", ancestors({0}));
@@ -518,6 +538,7 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
     out += "{\"@timestamp\":";
     append_json_string(out, format_timestamp(alert_time));
     Impl::write_source(out, *sources[i], event_original_ ? std::string_view(d.events[i]) : std::string_view());
+    if (i < d.sources.size()) write_log_file_path(out, *sources[i], d.sources[i]);
     dom::element ts;
     TimestampNs original = d.first_time;
     if (auto t = lookup(*sources[i], "@timestamp"); t && !t->get(ts)) {

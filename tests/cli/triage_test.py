@@ -107,7 +107,7 @@ def main():
     # EVTX record id); following it back to that record gives the alert's
     # own source fields, exactly. A sequence's alert lists each event's.
     def strip(d):
-        return {k: v for k, v in d.items() if k not in ("@timestamp", "event", "threat") and not k.startswith(("kibana", "vigil"))}
+        return {k: v for k, v in d.items() if k not in ("@timestamp", "event", "threat", "log") and not k.startswith(("kibana", "vigil"))}
 
     by_file = defaultdict(dict)
     followed, wrong, unnamed, shells_named = 0, [], 0, 0
@@ -132,6 +132,9 @@ def main():
     c.check("every alert names its source record", unnamed == 0 and followed > 400, (unnamed, followed))
     c.check("each source record, read again from its file, is the alert's source", not wrong, wrong[:3])
     c.check("sequence alerts name every event's source", shells_named > 10, shells_named)
+    c.check("log.file.path (ECS) is the source file on every alert and building block", all(
+        a.get("log", {}).get("file", {}).get("path") == a["vigil.source"]["path"] for a in alerts
+        if "vigil.source" in a), sum(1 for a in alerts if "log" in a))
     # event.original: the source document as read, on every alert and building block.
     events_of = [a for a in alerts if not ("kibana.alert.group.id" in a and "kibana.alert.building_block_type" not in a)]
     originals_ok = all(strip(json.loads(a["event"]["original"])) == strip(a) and
