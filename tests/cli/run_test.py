@@ -26,9 +26,11 @@ def uuids(path):
 
 
 def without_source(line):
-    """An alert line without its source location (vigil.source/vigil.sources):
+    """An alert line without its source location (vigil.source/vigil.sources,
+    log.file.path):
     the same event read from another file name (rotated) or stdin is the
     same alert, with the rest of its document byte for byte the same."""
+    line = re.sub(r',"log":\{"file":\{"path":"(?:[^"\\]|\\.)*"\}\}', "", line)
     return re.sub(r',"vigil\.sources?":(\[[^\]]*\]|\{[^}]*\})', "", line)
 
 
