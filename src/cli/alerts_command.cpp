@@ -204,23 +204,29 @@ int show_alert(AlertStore& store, const AlertsOptions& o) {
   if (auto src = find_member(doc, "vigil.source")) std::printf("source    %s\n", source_text(*src).c_str());
   print_context(doc);
   if (!blocks.empty()) {
-    std::sort(blocks.begin(), blocks.end(), [](const StoredAlert& a, const StoredAlert& b) {
-      auto index = [](const StoredAlert& s) {
-        const auto at = s.summary.document.find("\"kibana.alert.group.index\":");
-        return at == std::string::npos ? 0L : std::atol(s.summary.document.c_str() + at + 26);
-      };
-      return index(a) < index(b);
-    });
-    std::printf("sequence  %zu event(s), group %s\n", blocks.size(), group_id.c_str());
-    for (const auto& b : blocks) {
-      simdjson::dom::parser bp;
-      simdjson::dom::object bd;
+    // Each block's term (kibana.alert.group.index) and source, parsed once; shown in term order.
+    struct Block {
+      long index = 0;
+      const StoredAlert* alert = nullptr;
       std::string where = "(unknown)";
-      if (!bp.parse(b.summary.document).get_object().get(bd)) {
-        if (auto src = find_member(bd, "vigil.source")) where = source_text(*src);
+    };
+    std::vector<Block> shown;
+    simdjson::dom::parser block_parser;
+    for (const auto& b : blocks) {
+      Block row{0, &b};
+      simdjson::dom::object bd;
+      if (!block_parser.parse(b.summary.document).get_object().get(bd)) {
+        row.index = std::atol(text_at(bd, "kibana.alert.group.index").c_str());
+        if (auto src = find_member(bd, "vigil.source")) row.where = source_text(*src);
       }
-      std::printf("  %s  %s  %s\n    from %s\n", format_timestamp(b.summary.original_time).c_str(),
-                  b.summary.id.substr(0, 12).c_str(), printable(b.summary.reason).c_str(), where.c_str());
+      shown.push_back(std::move(row));
+    }
+    std::stable_sort(shown.begin(), shown.end(), [](const Block& a, const Block& b) { return a.index < b.index; });
+    std::printf("sequence  %zu event(s), group %s\n", shown.size(), group_id.c_str());
+    for (const Block& b : shown) {
+      std::printf("  %s  %s  %s\n    from %s\n", format_timestamp(b.alert->summary.original_time).c_str(),
+                  b.alert->summary.id.substr(0, 12).c_str(), printable(b.alert->summary.reason).c_str(),
+                  b.where.c_str());
     }
   }
   return kExitOk;

@@ -213,7 +213,7 @@ struct HostState::Impl {
         file_path(f.intern("file.path")), dest_ip(f.intern("destination.ip")), dest_port(f.intern("destination.port")),
         processes(l.max_processes), files(l.max_files), pids(l.max_processes) {}
 
-  std::string key_buf, parent_buf;  // observe()'s keys, reused
+  std::string key_buf, parent_buf, pid_buf;  // observe()'s keys, reused
 
   // "host|guid" (folded) or "host|pid:N" into `out`; empty when the event
   // names no process. An all-zero GUID (Sysmon's "parent not known") is no id.
@@ -337,9 +337,8 @@ void HostState::observe(const Event& e) {
   fill(p.user, e.get(s.user));
   p.last_seen = std::max(p.last_seen, now);
   if (!Impl::is_pid_key(key) && !p.pid.empty()) {
-    std::string pid_key;
-    Impl::pid_key(pid_key, host, p.pid);
-    PidLink& link = s.pids.insert(pid_key, s.pid_links_evicted);
+    Impl::pid_key(s.pid_buf, host, p.pid);
+    PidLink& link = s.pids.insert(s.pid_buf, s.pid_links_evicted);
     if (now >= link.time) {
       link.process_key = key;
       link.time = now;

@@ -114,10 +114,6 @@ void append_document_members(std::string& out, std::span<const DocMember> member
   write_nested(out, members, true);
 }
 
-namespace {
-
-// JSON text without the whitespace between tokens: a pretty-printed source
-// (an element of an indented JSON array) stays one NDJSON line.
 void append_minified_json(std::string& out, std::string_view text) {
   bool in_string = false;
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -137,8 +133,6 @@ void append_minified_json(std::string& out, std::string_view text) {
     }
   }
 }
-
-}  // namespace
 
 void append_event_json(std::string& out, const Event& event) {
   if (!event.document.empty()) {

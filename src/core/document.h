@@ -73,6 +73,10 @@ void append_document_members(std::string& out, std::span<const DocMember> member
 
 // The event's document as JSON text: its source text, or its members rendered.
 void append_event_json(std::string& out, const Event& event);
+// JSON text without the whitespace between tokens: a pretty-printed source
+// (an element of an indented JSON array, a TOML table as JSON) stays one
+// NDJSON line.
+void append_minified_json(std::string& out, std::string_view text);
 // Where the event came from: {"path", "line" | "record_id" (+ "offset") |
 // "element"} (alerts' vigil.source, `vigil convert --source`); "" when the
 // reader did not say.

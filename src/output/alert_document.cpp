@@ -282,19 +282,30 @@ struct AlertWriter::Impl {
     member_list(out, "kibana.alert.rule.false_positives", rule.false_positives);
     member_list(out, "kibana.alert.rule.author", rule.author);
     if (!rule.license.empty()) member(out, "kibana.alert.rule.license", rule.license);
-    member_raw(out, "kibana.alert.rule.threat", threat_json(rule));
+    const std::string threat = threat_json(rule);
+    member_raw(out, "kibana.alert.rule.threat", threat);
     if (!rule.note.empty()) member(out, "kibana.alert.rule.note", rule.note);
     // The rule's parameters as Elastic's alerts carry them: what the rule
     // says, with every key vigil keeps but does not interpret (setup,
     // investigation_fields, related_integrations, required_fields, ...).
     std::string params;
-    auto text = [&](std::string_view k, const std::string& v) {
-      if (!v.empty()) member(params, k, v);
+    std::set<std::string_view> written;
+    auto raw = [&](std::string_view k, std::string_view json) {
+      member_raw(params, k, json);
+      written.insert(k);
     };
-    auto list = [&](std::string_view k, const std::vector<std::string>& v) { member_list(params, k, v); };
+    auto text = [&](std::string_view k, const std::string& v) {
+      if (v.empty()) return;
+      member(params, k, v);
+      written.insert(k);
+    };
+    auto list = [&](std::string_view k, const std::vector<std::string>& v) {
+      member_list(params, k, v);
+      written.insert(k);
+    };
     text("rule_id", rule.rule_id);
     text("description", rule.description);
-    member_raw(params, "risk_score", std::to_string(rule.risk_score));
+    raw("risk_score", std::to_string(rule.risk_score));
     text("severity", rule.severity);
     text("license", rule.license);
     text("note", rule.note);
@@ -303,10 +314,10 @@ struct AlertWriter::Impl {
     text("from", rule.from);
     text("to", "now");
     text("interval", rule.interval);
-    member_raw(params, "max_signals", std::to_string(rule.max_signals));
+    raw("max_signals", std::to_string(rule.max_signals));
     list("references", rule.references);
-    member_raw(params, "version", std::to_string(rule.version));
-    member_raw(params, "threat", threat_json(rule));
+    raw("version", std::to_string(rule.version));
+    raw("threat", threat);
     list("exceptions_list", rule.exceptions_list);
     text("type", rule.type);
     text("language", rule.language);
@@ -318,18 +329,10 @@ struct AlertWriter::Impl {
       list("new_terms_fields", rule.new_terms_fields);
       text("history_window_start", rule.new_terms_history_window_start);
     }
-    static const std::set<std::string_view> kWritten = {
-        "rule_id", "description", "risk_score", "severity", "license", "note", "author", "false_positives", "from",
-        "to", "interval", "max_signals", "references", "version", "threat", "exceptions_list", "type", "language",
-        "index", "query", "timestamp_override", "building_block_type", "new_terms_fields", "history_window_start"};
+    // Kept keys are compact JSON (rule_loader's to_json): written as they are.
     for (const auto& [k, json] : rule.extra) {
       if (!k.starts_with("rule.") || k.find('.', 5) != std::string::npos) continue;
-      if (kWritten.contains(std::string_view(k).substr(5))) continue;
-      // The TOML's JSON rendering spans lines: one line per alert.
-      dom::parser parser;
-      dom::element value;
-      if (parser.parse(simdjson::padded_string(json)).get(value)) continue;
-      member_raw(params, k.substr(5), simdjson::minify(value));
+      if (!written.contains(std::string_view(k).substr(5))) member_raw(params, k.substr(5), json);
     }
     params[0] = '{';
     params += "}";

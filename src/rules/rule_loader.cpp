@@ -1,6 +1,8 @@
 // Elastic detection-rules TOML → Rule, with positions for every error.
 #include "rules/rule_loader.h"
 
+#include "core/document.h"
+
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
@@ -49,6 +51,7 @@ SourcePos pos_of(const toml::node& node) {
           static_cast<std::uint32_t>(std::max<std::uint32_t>(b.column, 1)), 0};
 }
 
+// Compact JSON (one line): kept keys go into alert documents as they are.
 std::string to_json(const toml::node& node) {
   std::ostringstream out;
   if (auto* t = node.as_table()) {
@@ -68,7 +71,9 @@ std::string to_json(const toml::node& node) {
     inner.erase(inner.find_last_not_of(" \n\t") + 1);
     return inner;
   }
-  return out.str();
+  std::string compact;
+  append_minified_json(compact, out.str());
+  return compact;
 }
 
 // Reads [rule] keys with type checks; the first error wins.

@@ -191,6 +191,11 @@ with tempfile.TemporaryDirectory() as tmp:
     check("alerts show: a sequence with each building block and where its event came from",
           f"sequence  {n_blocks} event(s)" in shown and shown.count("\n    from ") == n_blocks and
           ".evtx record " in shown, shown)
+    members = sorted((a for a in seed_alerts if a.get("kibana.alert.group.id") == shell["kibana.alert.group.id"]
+                      and "kibana.alert.building_block_type" in a), key=lambda a: a["kibana.alert.group.index"])
+    printed = re.findall(r"^  \S+  ([0-9a-f]{12})  ", shown, re.M)
+    check("alerts show: building blocks in term order", printed == [a["kibana.alert.uuid"][:12] for a in members],
+          (printed, [(a["kibana.alert.group.index"], a["kibana.alert.uuid"][:12]) for a in members]))
     as_json = alerts_of(run(["alerts", "show", "--db", seq_db, "--json", shell["kibana.alert.uuid"]]).stdout)
     check("alerts show --json: the alert and its building blocks", len(as_json) == n_blocks + 1, len(as_json))
     high = alerts_of(run(["alerts", "list", "--db", db, "--json", "--severity", "high"]).stdout)
