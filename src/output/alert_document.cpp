@@ -217,10 +217,10 @@ void write_ecs_threat(std::string& out, const Rule& rule) {
 }
 
 // The sentence Elastic puts in kibana.alert.reason, from the event's fields.
-std::string reason_of(const Rule& rule, std::optional<dom::object> ev, bool sequence) {
+std::string reason_of(const Rule& rule, std::optional<dom::object> ev) {
   auto get = [&](std::string_view path) { return ev ? text_of(lookup(*ev, path)) : std::string(); };
   std::string category = get("event.category");
-  std::string out = sequence ? "sequence" : (category.empty() ? std::string("event") : category + " event");
+  std::string out = category.empty() ? std::string("event") : category + " event";
   std::vector<std::string> parts;
   if (auto p = get("process.name"); !p.empty()) parts.push_back("with process " + p);
   if (auto p = get("process.parent.name"); !p.empty()) parts.push_back("parent process " + p);
@@ -234,6 +234,91 @@ std::string reason_of(const Rule& rule, std::optional<dom::object> ev, bool sequ
   if (auto h = get("host.name"); !h.empty()) parts.push_back("on " + h);
   // "process event with process x.exe, parent process y.exe, by alice on WKS1 created ..."
   for (std::size_t i = 0; i < parts.size(); ++i) out += (i == 0 || parts[i].starts_with("on ") ? " " : ", ") + parts[i];
+  out += fmt::format(" created {} alert {}.", rule.severity, rule.name);
+  return out;
+}
+
+// At most `limit` bytes of an attacker-controlled value in a sentence, cut on a UTF-8 boundary.
+std::string clip(std::string v, std::size_t limit = 200) {
+  if (v.size() <= limit) return v;
+  std::size_t cut = limit;
+  while (cut > 0 && (static_cast<unsigned char>(v[cut]) & 0xC0) == 0x80) --cut;
+  v.resize(cut);
+  return v + "...";
+}
+
+// One event of a sequence in words: who did what to which object ("winword.exe wrote C:\x.dll").
+std::string event_in_words(dom::object ev) {
+  auto get = [&](std::string_view path) { return text_of(lookup(ev, path)); };
+  auto has_type = [&](std::string_view type) {
+    auto t = lookup(ev, "event.type");
+    if (!t) return false;
+    if (t->is_array()) {
+      for (auto v : dom::array(*t)) {
+        std::string_view s;
+        if (!v.get_string().get(s) && s == type) return true;
+      }
+      return false;
+    }
+    std::string_view s;
+    return !t->get_string().get(s) && s == type;
+  };
+  std::string category = get("event.category");
+  std::string process = get("process.name");
+  std::string actor = process.empty() ? std::string("a process") : clip(process);
+  auto first_of = [&](std::initializer_list<std::string_view> paths) {
+    for (auto p : paths) {
+      if (auto v = get(p); !v.empty()) return clip(v);
+    }
+    return std::string();
+  };
+  if (category == "library") {
+    if (auto dll = first_of({"dll.path", "dll.name", "file.path"}); !dll.empty()) return actor + " loaded " + dll;
+  } else if (category == "file") {
+    if (auto path = first_of({"file.path", "file.name"}); !path.empty()) {
+      if (has_type("deletion")) return actor + " deleted " + path;
+      if (has_type("creation") || has_type("change")) return actor + " wrote " + path;
+      return actor + " touched " + path;
+    }
+  } else if (category == "process") {
+    std::string command = first_of({"process.command_line", "process.executable"});
+    std::string what = process.empty() ? std::string("a process") : clip(process);
+    if (has_type("start")) {
+      std::string parent = get("process.parent.name");
+      std::string s = (parent.empty() ? std::string() : clip(parent) + " ") + "started " + what;
+      return command.empty() ? s : s + " (" + command + ")";
+    }
+    if (has_type("end")) return what + " ended";
+  } else if (category == "network") {
+    if (auto name = get("dns.question.name"); !name.empty()) return actor + " looked up " + clip(name);
+    if (auto ip = get("destination.ip"); !ip.empty()) {
+      std::string port = get("destination.port");
+      return actor + " connected to " + clip(ip) + (port.empty() ? "" : ":" + clip(port));
+    }
+  } else if (category == "registry") {
+    if (auto key = first_of({"registry.path", "registry.key"}); !key.empty()) {
+      std::string data = get("registry.data.strings");
+      return actor + " set " + key + (data.empty() ? "" : " = " + clip(data));
+    }
+  }
+  std::string s = (category.empty() ? std::string("event") : category + " event");
+  return process.empty() ? s : s + " with process " + actor;
+}
+
+// A sequence's reason walks its events in order:
+// "sequence on WKS1: winword.exe wrote C:\x.dll, then rundll32.exe loaded C:\x.dll created medium alert <rule>."
+std::string sequence_reason(const Rule& rule, const std::vector<std::optional<dom::object>>& sources) {
+  std::string host;
+  std::string steps;
+  for (const auto& s : sources) {
+    if (!s) continue;
+    if (host.empty()) host = text_of(lookup(*s, "host.name"));
+    if (!steps.empty()) steps += ", then ";
+    steps += event_in_words(*s);
+  }
+  std::string out = "sequence";
+  if (!host.empty()) out += " on " + clip(host);
+  if (!steps.empty()) out += ": " + steps;
   out += fmt::format(" created {} alert {}.", rule.severity, rule.name);
   return out;
 }
@@ -431,12 +516,6 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
     sources.push_back(d.events[i].empty() ? std::nullopt : impl_->parse(i, d.events[i]));
     event_ids.push_back(d.events[i].empty() ? std::string() : Hash128().add(d.events[i]).hex());
   }
-  auto last_source = [&]() -> std::optional<dom::object> {
-    for (std::size_t i = sources.size(); i-- > 0;) {
-      if (sources[i]) return sources[i];
-    }
-    return std::nullopt;
-  };
   auto host_of = [&](std::optional<dom::object> s) { return s ? text_of(lookup(*s, "host.name")) : std::string(); };
   auto ancestors = [&](const std::vector<std::size_t>& which) {
     std::string a = "[";
@@ -446,7 +525,7 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
     }
     return a + "]";
   };
-  std::string reason = reason_of(rule, last_source(), sequence);
+  std::string reason = sequence ? sequence_reason(rule, sources) : reason_of(rule, sources[0]);
   if (!sequence) {
     Hash128 id_hash;
     id_hash.add(rule.rule_id).add(d.events[0]);
@@ -536,7 +615,7 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
   for (std::size_t n = 0; n < present.size(); ++n) {
     std::size_t i = present[n];
     std::string id = block_id(i);
-    std::string bb_reason = reason_of(rule, sources[i], false);
+    std::string bb_reason = reason_of(rule, sources[i]);
     const std::size_t block_start = out.size();
     out += "{\"@timestamp\":";
     append_json_string(out, format_timestamp(alert_time));

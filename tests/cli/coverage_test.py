@@ -22,7 +22,7 @@ SEED = os.path.join(REPO, "rules", "windows")
 CAPTURE = os.path.join(SHARED, "data", "more-samples", "b", "sysmon-atomic-red-team.json.gz")
 CONFIGS = os.path.join(SHARED, "sysmon-configs")
 
-AN0052 = "DLL Written to User-Writable Path and Loaded"
+AN0052 = "Suspicious DLL Written and Then Loaded"
 NETSH_LOADED = "Netsh Helper DLL Registered and Loaded"
 NETSH_REGISTERED = "Netsh Helper DLL Registered"
 REGSVR32 = "Regsvr32 Scriptlet or User-Writable DLL Registration"

@@ -3,7 +3,8 @@
 TESTS_DIR/<rule file stem>/cases.toml. Each case runs `vigil hunt
 --no-schedule --rules RULE INPUT` and checks the number of alerts (sequence
 building blocks not counted) and, when given, the values of one field of the
-alerting events. A case with `baseline = [INPUT...]` first learns a baseline
+alerting events, and with `reason_contains = "text"` that every alert's
+kibana.alert.reason contains the text. A case with `baseline = [INPUT...]` first learns a baseline
 from those inputs with the same rule (`vigil baseline learn`) and hunts with
 it (`--baseline`). Every rule must have cases.
 
@@ -67,6 +68,10 @@ def main():
             elif "expect_field" in case and sorted((field(a, case["expect_field"]) for a in alerts), key=json.dumps) != sorted(case["expect_values"], key=json.dumps):
                 failures.append(f"{label}: {case['expect_field']} = {[field(a, case['expect_field']) for a in alerts]}, "
                                 f"expected {case['expect_values']}")
+            elif "reason_contains" in case and any(case["reason_contains"] not in a.get("kibana.alert.reason", "")
+                                                   for a in alerts):
+                failures.append(f"{label}: a reason lacks {case['reason_contains']!r}: "
+                                f"{[a.get('kibana.alert.reason') for a in alerts]}")
             else:
                 passed += 1
     for f in failures:
