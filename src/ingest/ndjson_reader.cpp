@@ -706,10 +706,42 @@ struct NdjsonReader::Impl {
     DocBuilder builder(flat_arena);
     build_windows_document(e, builder);
     // The export's own @timestamp (if any) wins over nothing: the flat shape has no SystemTime.
-    std::string out(line.substr(0, line.find_last_of('}')));
+    std::string out;
+    if (!rebuild_without_collisions(obj, builder.members(), out)) out.assign(line.substr(0, line.find_last_of('}')));
     append_document_members(out, builder.members());
     out += "}";
     return out;
+  }
+
+  // A flat export member named like a top-level ECS object the mapping adds
+  // (NXLog's "host": the collector's name, next to ECS host.name) would make
+  // the document hold that key twice. Such members move under "export" (so
+  // "host" becomes export.host) and `out` gets the document's members without
+  // its closing brace. False, `out` untouched, when nothing collides.
+  static bool rebuild_without_collisions(simdjson::dom::object obj, std::span<const DocMember> added,
+                                         std::string& out) {
+    thread_local std::vector<std::string_view> tops;  // the added top-level keys, each once
+    tops.clear();
+    for (const DocMember& m : added) {
+      std::string_view top = m.key.substr(0, m.key.find('.'));
+      if (std::find(tops.begin(), tops.end(), top) == tops.end()) tops.push_back(top);
+    }
+    auto collides = [&](std::string_view key) { return std::find(tops.begin(), tops.end(), key) != tops.end(); };
+    bool any = false;
+    for (auto field : obj) any = any || collides(field.key);
+    if (!any) return false;
+    std::string moved;
+    out = "{";
+    for (auto field : obj) {
+      std::string& to = collides(field.key) ? moved : out;
+      if (to.size() > 1) to.push_back(',');
+      append_json_string(to, field.key);
+      to.push_back(':');
+      to += simdjson::minify(field.value);
+    }
+    if (out.size() > 1) out.push_back(',');
+    out += "\"export\":{" + moved + "}";
+    return true;
   }
 
   // Decodes one line (not blank) into `event`, its values and, when it has

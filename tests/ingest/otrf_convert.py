@@ -22,6 +22,19 @@ import tempfile
 import zipfile
 
 
+class DuplicateKey(Exception):
+    pass
+
+
+def unique_keys(pairs):
+    """A JSON object whose keys are all different (a duplicate key means two readers may see two values)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen = [k for k, _ in pairs]
+        raise DuplicateKey(f"duplicate key {next(k for k in seen if seen.count(k) > 1)!r}")
+    return obj
+
+
 def records(path):
     """The JSON records of a dataset file, as Python objects (None for a malformed line)."""
     def from_stream(stream):
@@ -64,8 +77,12 @@ def main():
             if r.returncode != 0:
                 failures.append(f"{path}: exit {r.returncode}: {r.stderr.decode()[:300]}")
                 continue
-            with open(out, encoding="utf-8") as f:
-                got = [json.loads(l) for l in f if l.strip()]
+            try:
+                with open(out, encoding="utf-8") as f:
+                    got = [json.loads(l, object_pairs_hook=unique_keys) for l in f if l.strip()]
+            except DuplicateKey as e:
+                failures.append(f"{path}: a written document has a {e}")
+                continue
             good = [e for e in expected if isinstance(e, dict)]
             if len(got) != len(good):
                 failures.append(f"{path}: {len(got)} events written, the dataset has {len(good)} JSON records "
@@ -78,6 +95,13 @@ def main():
                 code = code or doc.get("event.code")
                 if src.get("SourceName") and eid is not None and str(code) != str(eid):
                     failures.append(f"{path}: record with EventID {eid} came out with event.code {code!r}")
+                    break
+                # Every member of the record is kept: where it was, or under export.* when ECS
+                # uses its name (NXLog's "host" string next to ECS host.name).
+                lost = [k for k, v in src.items()
+                        if k != "@timestamp" and doc.get(k) != v and (doc.get("export") or {}).get(k) != v]
+                if lost:
+                    failures.append(f"{path}: record with EventID {eid} lost its members {lost[:5]}")
                     break
                 if src.get("SourceName") and eid is not None and "category" not in (doc.get("event") or {}):
                     unmapped[(src["SourceName"], str(eid))] += 1
