@@ -93,7 +93,7 @@ def cell(text):
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def clip(text, n=160):
+def clip(text, n=400):
     return text if len(text) <= n else text[:n] + "…"
 
 

@@ -23,6 +23,8 @@ CAPTURE = os.path.join(SHARED, "data", "more-samples", "b", "sysmon-atomic-red-t
 CONFIGS = os.path.join(SHARED, "sysmon-configs")
 
 AN0052 = "Suspicious DLL Written and Then Loaded"
+AN0052_RUNDLL32 = "Suspicious DLL Executed through Rundll32 or Regsvr32"
+AN0052_OUTBOUND = "Suspicious DLL Loaded then Outbound Connection"
 NETSH_LOADED = "Netsh Helper DLL Registered and Loaded"
 NETSH_REGISTERED = "Netsh Helper DLL Registered"
 REGSVR32 = "Regsvr32 Scriptlet or User-Writable DLL Registration"
@@ -58,7 +60,7 @@ def main():
         r = run(["coverage", "--json", "--rules", SEED, full])
         v, doc = verdicts(r.stdout)
         check("full data: every seed rule is ready", r.returncode == 0 and
-              all(status == "ready" for status, _ in v.values()) and len(v) == 8, v)
+              all(status == "ready" for status, _ in v.values()) and len(v) == 10, v)
         (host,) = doc["hosts"].values()
         check("the profile: events, time range, categories, sources, fill rates",
               host["events"] == 19882 and host["first"].startswith("2018-12-04") and
@@ -70,6 +72,9 @@ def main():
         check("no Sysmon 7: the DLL written-then-loaded rule is blind, for want of library events",
               v[AN0052][0] == "blind" and any("no library events" in x and "Sysmon 7" in x for x in v[AN0052][1]),
               v[AN0052])
+        for name in (AN0052_RUNDLL32, AN0052_OUTBOUND):
+            check(f"no Sysmon 7: {name} is blind, for want of library events",
+                  v[name][0] == "blind" and any("no library events" in x for x in v[name][1]), v[name])
         check("no Sysmon 7: the netsh loaded rule is degraded (its child-process branch still works)",
               v[NETSH_LOADED][0] == "degraded" and any("dll.path" in x for x in v[NETSH_LOADED][1]), v[NETSH_LOADED])
         check("no Sysmon 7: the registry-only netsh rule stays ready", v[NETSH_REGISTERED][0] == "ready",
@@ -82,16 +87,17 @@ def main():
         check("blank command lines: rules that do not read them stay ready", v[AN0052][0] == "ready", v[AN0052])
 
         table = run(["coverage", "--rules", SEED, no7]).stdout.decode()
-        check("the table: host, counts, reasons, ATT&CK view", "host " in table and "rules: 5 ready, 2 degraded, 1 blind"
+        check("the table: host, counts, reasons, ATT&CK view", "host " in table and "rules: 5 ready, 2 degraded, 3 blind"
               in table and "T1574" in table and "no library events on this host" in table, table[:2000])
 
         hunted = run(["hunt", "-o", os.devnull, "--coverage", "--rules", SEED, no7]).stderr.decode()
         check("hunt --coverage: the verdict counts per host after the summary",
-              "coverage (rules ready / degraded / blind per host" in hunted and "5 /     2 /     1" in hunted, hunted[-600:])
+              "coverage (rules ready / degraded / blind per host" in hunted and "5 /     2 /     3" in hunted, hunted[-600:])
 
         explained = run(["rules", "explain", "--rules", SEED, AN0052]).stdout.decode()
         check("rules explain: terms, fields, Windows events",
-              "sequence term 2" in explained and "needs: dll.path" in explained and "Sysmon 7" in explained and
+              "sequence term 2" in explained and "needs: dll.name" in explained and "dll.path" in explained and
+              "Sysmon 7" in explained and
               "T1574" in explained, explained)
         r = run(["rules", "explain", "--rules", SEED, "no such rule"])
         check("rules explain of an unknown rule: exit 2", r.returncode == 2, r.stderr)

@@ -346,7 +346,7 @@ TEST(Robustness, RuleLoaderReportsTomlPlusPlusUnreachableInputs) {
 
 TEST(Robustness, SysmonConfigSurvivesMutationsAndTruncations) {
   auto set = compile_rules({std::string(VIGIL_SOURCE_DIR) + "/rules/windows"});
-  ASSERT_EQ(set->compiled.size(), 8u);
+  ASSERT_EQ(set->compiled.size(), 10u);
   auto needs = rule_needs(*set);
   std::ifstream in(std::string(VIGIL_SHARED_DIR) + "/sysmon-configs/swiftonsecurity-sysmonconfig-export.xml",
                    std::ios::binary);

@@ -13,6 +13,15 @@ import subprocess
 import sys
 
 
+def unique_keys(pairs):
+    """An object whose keys all differ: a key written twice is a value two readers may disagree on."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        keys = [k for k, _ in pairs]
+        raise ValueError(f"key {next(k for k in keys if keys.count(k) > 1)!r} written twice")
+    return obj
+
+
 def main():
     vigil, golden = sys.argv[1], sys.argv[2]
     update = "--update" in sys.argv
@@ -21,7 +30,11 @@ def main():
     failures = []
     for path in inputs:
         r = subprocess.run([vigil, "convert", path], capture_output=True)
-        docs = [json.loads(l) for l in r.stdout.decode().splitlines() if l.strip()]
+        try:
+            docs = [json.loads(l, object_pairs_hook=unique_keys) for l in r.stdout.decode().splitlines() if l.strip()]
+        except ValueError as e:
+            failures.append(f"{path}: {e}")
+            continue
         expected_path = os.path.splitext(path)[0] + ".expected.json"
         if r.returncode != 0 or len(docs) != 1:
             failures.append(f"{path}: exit {r.returncode}, {len(docs)} documents: {r.stderr.decode()[:300]}")
