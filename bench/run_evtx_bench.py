@@ -32,24 +32,34 @@ def main():
     for f in files:  # page cache
         with open(f, "rb") as h:
             h.read()
-    rows = []
+    rows = []  # (decoder, seconds, peak RSS, records it decoded, files it failed on)
     for threads, label in ((1, "vigil query --count (--threads 1)"), (0, f"vigil query --count ({os.cpu_count()} threads)")):
         secs, rss, out, _ = min((timed([vigil, "query", "--threads", str(threads), "--count", "any where true"] + files)
                                  for _ in range(5)), key=lambda r: r[0])
         records = int(out.strip())
-        rows.append((label, secs, rss))
+        rows.append((label, secs, rss, records, 0))
+    # The other decoders: each one's own record count and failures, not vigil's.
     start = time.perf_counter()
+    exported = failed = 0
     for f in files:
-        subprocess.run(["evtxexport", "-f", "xml", f], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    rows.append(("evtxexport -f xml (libevtx 20181227)", time.perf_counter() - start, 0))
+        r = subprocess.run(["evtxexport", "-f", "xml", f], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        exported += r.stdout.count(b"<Event ")
+        failed += r.returncode != 0
+    rows.append(("evtxexport -f xml (libevtx 20181227)", time.perf_counter() - start, 0, exported, failed))
     script = ("import sys, Evtx.Evtx as e\n"
+              "n = failed = 0\n"
               "for p in sys.argv[1:]:\n"
               "    try:\n"
               "        with e.Evtx(p) as log:\n"
-              "            for r in log.records(): r.xml()\n"
-              "    except Exception: pass\n")
-    secs, rss, _, _ = timed(["/usr/bin/python3", "-c", script] + files)
-    rows.append(("python3-evtx 0.6.1 (xml)", secs, rss))
+              "            for r in log.records():\n"
+              "                r.xml()\n"
+              "                n += 1\n"
+              "    except Exception:\n"
+              "        failed += 1\n"
+              "print(n, failed)\n")
+    secs, rss, out, _ = timed(["/usr/bin/python3", "-c", script] + files)
+    py_records, py_failed = (int(x) for x in out.split())
+    rows.append(("python3-evtx 0.6.1 (xml)", secs, rss, py_records, py_failed))
     big = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "all-chunks.evtx")
     os.makedirs(os.path.dirname(big), exist_ok=True)
     with open(big, "wb") as out:
@@ -71,9 +81,10 @@ def main():
                                  for _ in range(5)), key=lambda r: r[0])
         big_rows.append((threads or os.cpu_count(), secs, rss, int(out.strip())))
     print(f"data: {len(files)} .evtx files under {data_dir}, {size / 1e6:.1f} MB, {records} records (vigil's count)")
-    print(f"{'decoder':40} {'seconds':>8} {'MB/s':>8} {'records/s':>11} {'vs vigil 1 thread':>9}")
-    for name, s, _ in rows:
-        print(f"{name:40} {s:8.2f} {size / s / 1e6:8.1f} {records / s:11.0f} {s / rows[0][1]:8.1f}x")
+    print(f"{'decoder':40} {'seconds':>8} {'MB/s':>8} {'records':>8} {'records/s':>11} {'files failed':>12} "
+          f"{'vs vigil 1 thread':>9}")
+    for name, s, _, n, bad in rows:
+        print(f"{name:40} {s:8.2f} {size / s / 1e6:8.1f} {n:8d} {n / s:11.0f} {bad:12d} {s / rows[0][1]:8.1f}x")
     evtxexport = rows[2][1]
     print(f"evtxexport takes {evtxexport / rows[0][1]:.1f}x as long as vigil on 1 thread, "
           f"{evtxexport / rows[1][1]:.1f}x as long as vigil on {os.cpu_count()} threads")

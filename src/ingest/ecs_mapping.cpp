@@ -222,8 +222,12 @@ void apply(DocBuilder& w, const FieldRule& rule, std::string_view value) {
         std::size_t eq = item.find('=');
         if (eq != std::string_view::npos) {
           std::string algo = fold_case(item.substr(0, eq));
-          if (algo == "md5" || algo == "sha1" || algo == "sha256" || algo == "sha512" || algo == "imphash") {
-            w.text(rule.sub(algo), fold_case(item.substr(eq + 1)));
+          const std::string_view digest = item.substr(eq + 1);
+          // Sysmon writes an all-zero IMPHASH for a file that is not a PE image: no import hash.
+          const bool no_imports = algo == "imphash" && digest.find_first_not_of('0') == std::string_view::npos;
+          if ((algo == "md5" || algo == "sha1" || algo == "sha256" || algo == "sha512" || algo == "imphash") &&
+              !no_imports) {
+            w.text(rule.sub(algo), fold_case(digest));
           }
         }
         if (comma == std::string_view::npos) break;

@@ -70,6 +70,23 @@ with tempfile.TemporaryDirectory() as tmp:
     alerts_file = os.path.join(tmp, "alerts.ndjson")
     r = run(["hunt", "--rules", ELASTIC, "-o", alerts_file, DATA])
     check("elastic rules over all data", r.returncode == 0 and os.path.getsize(alerts_file) > 0, r.stderr[-600:])
+    # The alerts per rule are pinned (tests/cli/elastic_alert_counts.json, written by --update-counts after a
+    # reviewed change): a rule that stops or starts alerting on the recordings fails here.
+    counts = {}
+    for a in alerts_of(open(alerts_file, "rb").read()):
+        if "kibana.alert.building_block_type" not in a:
+            name = a["kibana.alert.rule.name"]
+            counts[name] = counts.get(name, 0) + 1
+    pinned_file = os.path.join(REPO, "tests", "cli", "elastic_alert_counts.json")
+    if "--update-counts" in sys.argv:
+        with open(pinned_file, "w") as f:
+            json.dump(dict(sorted(counts.items())), f, indent=1)
+            f.write("\n")
+    pinned = json.load(open(pinned_file))
+    changed = {k: (pinned.get(k, 0), counts.get(k, 0)) for k in set(pinned) | set(counts)
+               if pinned.get(k, 0) != counts.get(k, 0)}
+    check(f"elastic rules over all data: alerts per rule as pinned ({sum(pinned.values())} alerts, {len(pinned)} rules)",
+          not changed, "rule: (pinned, now) " + json.dumps(dict(sorted(changed.items())), indent=1))
     check("summary names rules and hosts", b"alert(s):" in r.stderr and b"host" in r.stderr, r.stderr[-600:])
 
     # Alert documents: every kibana.*/threat.* key documented, required ones present.
@@ -300,6 +317,25 @@ with tempfile.TemporaryDirectory() as tmp:
     check("lists apply only where referenced", len(alerts_of(r.stdout)) == 6, r.stderr)
     r = run(["hunt", "--rules", rules, "--exceptions", exc, events])
     check("missing value list is an error", r.returncode == 2 and b"--value-list pids=FILE" in r.stderr, r.stderr)
+
+    # exists: an item with `exists` on user.name removes the events that have the field (pids 1 and 4);
+    # `excluded` + exists removes those that do not.
+    users = os.path.join(tmp, "users.ndjson")
+    with open(users, "w") as f:
+        for i in range(6):
+            doc = {"@timestamp": f"2026-01-05T10:0{i}:00.000Z", "event": {"category": ["process"]},
+                   "process": {"name": "x.exe", "pid": i}, "host": {"name": "H"}}
+            if i in (1, 4):
+                doc["user"] = {"name": "svc"}
+            f.write(json.dumps(doc) + "\n")
+    for operator, kept in (("included", [0, 2, 3, 5]), ("excluded", [1, 4])):
+        exists = os.path.join(tmp, f"exists-{operator}.ndjson")
+        with open(exists, "w") as f:
+            f.write(json.dumps({"list_id": "ex", "item_id": "e", "name": "user set", "type": "simple",
+                                "entries": [{"field": "user.name", "operator": operator, "type": "exists"}]}) + "\n")
+        r = run(["hunt", "--no-schedule", "--rules", rules, "--exceptions", exists, "--apply-list", "ex", users])
+        check(f"exists exception ({operator}) leaves out the right events",
+              sorted(a["process"]["pid"] for a in alerts_of(r.stdout)) == kept, r.stdout + r.stderr)
 
     r = run(["hunt", "--fail-on-alert", "-q", "--rules", rules, events])
     check("--fail-on-alert exit 1", r.returncode == 1, r.returncode)

@@ -106,6 +106,34 @@ TEST(NewTerms, AgreesWithElasticRunsOnRandomOrders) {
   }
 }
 
+// The history of the last run that sees t starts at E - history, inclusive:
+// an earlier occurrence exactly there makes t's term known; one nanosecond
+// earlier it does not. (interval 5m, lookback 9m, history 60m: t = 100m is
+// last seen by the run at 105m, whose history starts at 45m.)
+TEST(NewTerms, HistoryWindowStartIsInclusive) {
+  const std::int64_t interval = 5 * kMinute, lookback = 9 * kMinute, history = 60 * kMinute;
+  for (auto [earlier, expected] : {std::pair<std::int64_t, std::size_t>{45 * kMinute, 1}, {45 * kMinute - 1, 2}}) {
+    Events events;
+    RaritySpec spec;
+    spec.fields = {events.fields().intern("process.name")};
+    spec.scope = RaritySpec::Scope::Fleet;
+    NewTermsRunner runner(interval, lookback, history, spec, 1000, nullptr);
+    std::vector<std::pair<std::string, std::int64_t>> occ = {{"a", earlier}, {"a", 100 * kMinute}};
+    for (std::size_t i = 0; i < occ.size(); ++i) {
+      Event e = events.event(R"({"process":{"name":"a"}})");
+      runner.add(e, occ[i].second, i, [&] {
+        Detection d;
+        d.ordinal = i;
+        return d;
+      });
+    }
+    std::set<std::size_t> got;
+    for (const Detection& d : runner.finish()) got.insert(d.ordinal);
+    EXPECT_EQ(got.size(), expected) << "earlier occurrence at " << earlier << " ns";
+    EXPECT_EQ(got, brute_force(occ, interval, lookback, history)) << "earlier occurrence at " << earlier << " ns";
+  }
+}
+
 TEST(NewTerms, ArraysExpandAndBaselineTermsAreNeverNew) {
   std::string db = temp_db();
   Events events;

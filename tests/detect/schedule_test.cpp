@@ -82,6 +82,25 @@ TEST(Schedule, LaterRunsPickUpWhatEarlierRunsLeftWhenWindowsShift) {
   EXPECT_EQ(alerts2[1].time, 75 * kMinute);
 }
 
+// A run at E sees [E - lookback, E], both ends included.
+TEST(Schedule, WindowEdgesAreInclusive) {
+  RuleRunStats stats;
+  // An event exactly at a run's time alerts at that run.
+  auto on_run = schedule_alerts({at(65 * kMinute, 65 * kMinute, 0)}, rule_with(100), stats);
+  ASSERT_EQ(on_run.size(), 1u);
+  EXPECT_EQ(on_run[0].time, 65 * kMinute);
+  // One nanosecond later it waits for the next run.
+  auto after = schedule_alerts({at(65 * kMinute + 1, 65 * kMinute + 1, 0)}, rule_with(100), stats);
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].time, 70 * kMinute);
+  // A sequence spanning exactly the lookback (56:00 to 65:00) fits the run at 65:00.
+  auto exact = schedule_alerts({at(56 * kMinute, 65 * kMinute, 0)}, rule_with(100), stats);
+  ASSERT_EQ(exact.size(), 1u);
+  EXPECT_EQ(exact[0].time, 65 * kMinute);
+  // One nanosecond longer fits no run.
+  EXPECT_TRUE(schedule_alerts({at(56 * kMinute - 1, 65 * kMinute, 0)}, rule_with(100), stats).empty());
+}
+
 TEST(Schedule, SequenceLongerThanTheLookbackIsNeverFound) {
   RuleRunStats stats;
   std::vector<Detection> d = {at(60 * kMinute, 75 * kMinute, 0)};  // spans 15 minutes, lookback 9
@@ -203,4 +222,26 @@ TEST(Suppressor, AGroupClosesWhenCreationReachesItsEnd) {
   ASSERT_EQ(closed.size(), 1u);
   EXPECT_EQ(closed[0], (std::pair<std::uint64_t, std::uint64_t>{0, 1}));
   EXPECT_EQ(stats.suppressed, 1u);
+}
+
+// A detection exactly `duration` after the group opened still folds into it;
+// one nanosecond later opens a new group.
+TEST(Suppressor, DurationBoundaryIsInclusive) {
+  Rule rule = rule_with(100);
+  rule.alert_suppression = AlertSuppression{{"host.name"}, 10 * kMinute, "suppress"};
+  auto detection = [](std::int64_t t) {
+    Detection d = at(t, t, 0);
+    d.events = {R"({"host":{"name":"pc1"}})"};
+    return d;
+  };
+  for (auto [offset, outcome] : {std::pair<std::int64_t, Suppressor::Outcome>{10 * kMinute, Suppressor::Outcome::Folded},
+                                 {10 * kMinute + 1, Suppressor::Outcome::Opened}}) {
+    Suppressor s(rule);
+    RuleRunStats stats;
+    auto close = [](std::uint64_t, Suppression) {};
+    std::optional<Suppression> alone;
+    ASSERT_EQ(s.add(0, detection(60 * kMinute), 60 * kMinute, alone, stats, close), Suppressor::Outcome::Opened);
+    EXPECT_EQ(s.add(1, detection(60 * kMinute + offset), 60 * kMinute + offset, alone, stats, close), outcome)
+        << "offset " << offset << " ns";
+  }
 }

@@ -28,14 +28,19 @@ std::unique_ptr<Compiled> compile_sequence(std::string_view q) {
 }
 
 // An event hitting the given terms with key `key`, at time `ms`.
-MatcherEventPtr event(std::int64_t ms, std::uint64_t ordinal, std::vector<std::uint32_t> terms, const std::string& key,
-                      std::string payload = "") {
+MatcherEventPtr event_ns(TimestampNs ns, std::uint64_t ordinal, std::vector<std::uint32_t> terms,
+                         const std::string& key, std::string payload = "") {
   auto e = std::make_shared<MatcherEvent>();
-  e->timestamp = ms * 1000000;
+  e->timestamp = ns;
   e->ordinal = ordinal;
   for (auto t : terms) e->hits.push_back({t, key});
   e->payload = std::make_shared<const std::string>(payload.empty() ? std::to_string(ordinal) : payload);
   return e;
+}
+
+MatcherEventPtr event(std::int64_t ms, std::uint64_t ordinal, std::vector<std::uint32_t> terms, const std::string& key,
+                      std::string payload = "") {
+  return event_ns(ms * 1000000, ordinal, std::move(terms), key, std::move(payload));
 }
 
 std::vector<std::string> ids(const std::vector<SequenceMatch>& matches) {
@@ -66,6 +71,43 @@ TEST(Sequence, MaxspanExpiresPartialMatch) {
   m.finish();
   EXPECT_EQ(ids(m.take_matches()), (std::vector<std::string>{"1,2"}));
   EXPECT_EQ(m.stats().expired, 1u);
+}
+
+// docs/sequences.md: a sequence fails when its events span *more than*
+// maxspan. Exactly maxspan completes; one nanosecond more does not.
+TEST(Sequence, MaxspanBoundaryIsInclusive) {
+  constexpr std::int64_t kSpan = 10LL * 1000000000LL;
+  auto run = [](std::int64_t gap_ns, const char* query, std::uint32_t terms) {
+    auto c = compile_sequence(query);
+    SequenceMatcher m(*c->program);
+    for (std::uint32_t t = 0; t < terms; ++t) {
+      // the first at 0, the last at gap_ns, a middle one between
+      m.process(event_ns(t == 0 ? 0 : t + 1 == terms ? gap_ns : gap_ns / 2, t + 1, {t}, "[1]"));
+    }
+    m.finish();
+    return m.take_matches().size();
+  };
+  for (auto [query, terms] : {std::pair<const char*, std::uint32_t>{
+                                  "sequence by k with maxspan=10s [a where true] [b where true]", 2},
+                              {"sequence by k with maxspan=10s [a where true] [b where true] [c where true]", 3}}) {
+    EXPECT_EQ(run(kSpan - 1, query, terms), 1u) << query;
+    EXPECT_EQ(run(kSpan, query, terms), 1u) << query << ": exactly maxspan completes";
+    EXPECT_EQ(run(kSpan + 1, query, terms), 0u) << query << ": maxspan + 1 ns is too long";
+  }
+}
+
+// A trailing missing event rejects the sequence when it comes within maxspan
+// of the sequence's start, the boundary included.
+TEST(Sequence, TrailingMissingEventBoundaryIsInclusive) {
+  constexpr std::int64_t kSpan = 10LL * 1000000000LL;
+  for (auto [gap, rejected] : {std::pair<std::int64_t, bool>{kSpan, true}, {kSpan + 1, false}}) {
+    auto c = compile_sequence("sequence with maxspan=10s [a where true] ![m where true]");
+    SequenceMatcher m(*c->program);
+    m.process(event(0, 1, {0}, "[]"));
+    m.process(event_ns(gap, 2, {1}, "[]"));
+    m.finish();
+    EXPECT_EQ(m.take_matches().size(), rejected ? 0u : 1u) << "missing event " << gap << " ns after the start";
+  }
 }
 
 TEST(Sequence, UntilKillsOpenSequencesOfItsKeyOnly) {

@@ -143,6 +143,9 @@ def main():
     ap.add_argument("vigil")
     ap.add_argument("data_dir")
     ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--expect-files", type=int, default=None, help="fail unless exactly this many .evtx files are found")
+    ap.add_argument("--expect-unreadable", type=int, default=None,
+                    help="fail unless python-evtx fails on exactly this many (nothing to compare them against)")
     a = ap.parse_args()
     files = sorted(glob.glob(os.path.join(a.data_dir, "**", "*.evtx"), recursive=True))
     if a.limit:
@@ -196,7 +199,16 @@ def main():
     print(f"evtx: {len(files)} files, {records} records compared, {skipped} unreadable by python-evtx, "
           f"{known} known differences")
     print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    pinned = []
+    if a.expect_files is not None and len(files) != a.expect_files:
+        pinned.append(f"{len(files)} .evtx files found under {a.data_dir}, expected {a.expect_files}")
+    if a.expect_unreadable is not None and skipped != a.expect_unreadable:
+        pinned.append(f"python-evtx could not read {skipped} files, expected {a.expect_unreadable}")
+    if passed == 0:
+        pinned.append("no file was compared")
+    for p in pinned:
+        print("FAIL", p)
+    return 1 if failed or pinned else 0
 
 
 if __name__ == "__main__":

@@ -63,11 +63,14 @@ def main():
     ap.add_argument("vigil")
     ap.add_argument("otrf_dir")
     ap.add_argument("--every", type=int, default=1)
+    ap.add_argument("--expect", type=int, default=None, help="fail unless exactly this many datasets are converted")
     a = ap.parse_args()
     datasets = sorted(p for p in glob.glob(os.path.join(a.otrf_dir, "**", "*"), recursive=True)
                       if p.endswith((".zip", ".gz")))[::a.every]
     unmapped = collections.Counter()
     failures = []
+    if a.expect is not None and len(datasets) != a.expect:
+        failures.append(f"{len(datasets)} datasets found under {a.otrf_dir}, expected {a.expect}")
     total = 0
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "out.ndjson")

@@ -19,8 +19,9 @@ import zipfile
 import Evtx.Evtx as evtx
 
 WANTED = {("Microsoft-Windows-Sysmon", i)
-          for i in (1, 3, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 17, 18, 19, 20, 21, 22, 23, 25, 26)}
-WANTED |= {("Microsoft-Windows-Security-Auditing", i) for i in (4688, 4657, 5156, 4697, 4624, 4625, 4648, 4672, 4662, 5136)}
+          for i in (1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17, 18, 19, 20, 21, 22, 23, 25, 26, 28)}
+WANTED |= {("Microsoft-Windows-Security-Auditing", i) for i in (4688, 4689, 4657, 5156, 4697, 4624, 4625, 4648, 4672, 4662, 5136)}
+WANTED |= {("Microsoft-Windows-PowerShell", 4104)}
 WANTED |= {("Service Control Manager", 7045)}
 PROVIDER = re.compile(r'<Provider Name="([^"]*)"')
 EVENT_ID = re.compile(r"<EventID[^>]*>(\d+)</EventID>")
@@ -29,7 +30,7 @@ TIME = re.compile(r'SystemTime="(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d+))?"'
 
 def slug(provider, eid):
     short = {"Microsoft-Windows-Sysmon": "sysmon", "Microsoft-Windows-Security-Auditing": "security",
-             "Service Control Manager": "system"}[provider]
+             "Service Control Manager": "system", "Microsoft-Windows-PowerShell": "powershell"}[provider]
     return f"{short}-{eid}"
 
 
