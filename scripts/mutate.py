@@ -166,7 +166,7 @@ def prepare_worktree(worktree, jobs):
         subprocess.run(["cmake", "-S", worktree, "-B", build, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release",
                         "-DVIGIL_BUILD_BENCH=OFF",
                         f"-DVIGIL_SHARED_DIR={os.path.join(os.path.dirname(REPO), 'shared')}"], check=True)
-    r = subprocess.run(["ninja", "-C", build, f"-j{jobs}"] + TARGETS, capture_output=True, text=True)
+    r = subprocess.run(["ninja", "-C", build, f"-j{jobs}"] + TARGETS, capture_output=True, text=True, errors="replace")
     if r.returncode != 0:
         raise SystemExit(f"the unmutated worktree does not build:\n{r.stdout[-2000:]}")
     return build
@@ -174,7 +174,7 @@ def prepare_worktree(worktree, jobs):
 
 def run_tests(build, regex, jobs):
     r = subprocess.run(["ctest", "--test-dir", build, "-R", regex, "-j", str(jobs), "--timeout", "600",
-                        "--output-on-failure"], capture_output=True, text=True)
+                        "--output-on-failure"], capture_output=True, text=True, errors="replace")
     failed = re.findall(r"\d+ - (\S+) \(", r.stdout)
     return r.returncode == 0, failed
 
@@ -200,7 +200,7 @@ def run(modules, max_per_module, worktree, jobs):
             try:
                 with open(path, "w", encoding="utf-8") as f:
                     f.write("\n".join(lines))
-                built = subprocess.run(["ninja", "-C", build, f"-j{jobs}"] + TARGETS, capture_output=True, text=True)
+                built = subprocess.run(["ninja", "-C", build, f"-j{jobs}"] + TARGETS, capture_output=True, text=True, errors="replace")
                 if built.returncode != 0:
                     outcome, killers = "invalid", []
                 else:
