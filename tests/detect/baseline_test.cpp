@@ -134,6 +134,21 @@ TEST(NewTerms, HistoryWindowStartIsInclusive) {
   }
 }
 
+// Streaming: a new term's detection is handed out only once the watermark
+// has reached its time (until then an earlier occurrence may still arrive).
+TEST(NewTerms, ReleaseWaitsForTheWatermark) {
+  Events events;
+  RaritySpec spec;
+  spec.fields = {events.fields().intern("process.name")};
+  spec.scope = RaritySpec::Scope::Fleet;
+  NewTermsRunner runner(5 * kMinute, 9 * kMinute, 60 * kMinute, spec, 1000, nullptr);
+  Event e = events.event(R"({"process":{"name":"a"}})");
+  runner.add(e, 100 * kMinute, 0, [] { return Detection{}; });
+  EXPECT_TRUE(runner.release(100 * kMinute - 1).empty());
+  EXPECT_EQ(runner.release(100 * kMinute).size(), 1u);
+  EXPECT_TRUE(runner.release(200 * kMinute).empty());  // handed out once
+}
+
 TEST(NewTerms, ArraysExpandAndBaselineTermsAreNeverNew) {
   std::string db = temp_db();
   Events events;

@@ -245,3 +245,33 @@ TEST(Suppressor, DurationBoundaryIsInclusive) {
         << "offset " << offset << " ns";
   }
 }
+
+// missing_fields_strategy: "doNotSuppress" leaves every alert missing a
+// group_by field alone, and only those; "suppress" (the default) groups them.
+TEST(Suppressor, MissingFieldsStrategy) {
+  auto detection = [](std::int64_t t, const char* doc) {
+    Detection d = at(t, t, 0);
+    d.events = {doc};
+    return d;
+  };
+  const char* without_host = R"({"user":{"name":"a"}})";
+  const char* with_host = R"({"host":{"name":"pc1"}})";
+  for (const char* strategy : {"doNotSuppress", "suppress"}) {
+    Rule rule = rule_with(100);
+    rule.alert_suppression = AlertSuppression{{"host.name"}, 10 * kMinute, strategy};
+    Suppressor s(rule);
+    RuleRunStats stats;
+    auto close = [](std::uint64_t, Suppression) {};
+    std::optional<Suppression> alone;
+    const bool apart = std::string(strategy) == "doNotSuppress";
+    EXPECT_EQ(s.add(0, detection(60 * kMinute, without_host), 60 * kMinute, alone, stats, close),
+              apart ? Suppressor::Outcome::Alone : Suppressor::Outcome::Opened) << strategy;
+    EXPECT_EQ(s.add(1, detection(61 * kMinute, without_host), 61 * kMinute, alone, stats, close),
+              apart ? Suppressor::Outcome::Alone : Suppressor::Outcome::Folded) << strategy;
+    // An alert that has the field is grouped whatever the strategy.
+    EXPECT_EQ(s.add(2, detection(62 * kMinute, with_host), 62 * kMinute, alone, stats, close),
+              Suppressor::Outcome::Opened) << strategy;
+    EXPECT_EQ(s.add(3, detection(63 * kMinute, with_host), 63 * kMinute, alone, stats, close),
+              Suppressor::Outcome::Folded) << strategy;
+  }
+}
