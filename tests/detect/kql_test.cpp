@@ -76,3 +76,22 @@ TEST(Kql, ErrorsCarryPositions) {
   EXPECT_NE(unterminated.error().message.find("unterminated"), std::string::npos);
   EXPECT_FALSE(kql_to_eql("just some words"));
 }
+
+// A keyword counts only as a whole word: `not(` and `and(` are keywords,
+// `order`, `android`, `notepad` are field names or values.
+TEST(Kql, KeywordsAreWholeWords) {
+  std::string ev = R"({"order":{"id":"1"},"process":{"name":"notepad.exe"},"android":{"id":"x"}})";
+  EXPECT_TRUE(kql_matches("order.id:1", ev));
+  EXPECT_TRUE(kql_matches("android.id:x and order.id:1", ev));
+  EXPECT_TRUE(kql_matches("process.name:notepad.exe", ev));
+  EXPECT_TRUE(kql_matches("not(order.id:2)", ev));
+  EXPECT_FALSE(kql_matches("not(order.id:1)", ev));
+  EXPECT_TRUE(kql_matches("order.id:1 and(android.id:x)", ev));
+}
+
+// An error inside a parenthesised value list is an error, not a shorter query.
+TEST(Kql, ErrorsInsideValueListsAreReported) {
+  EXPECT_FALSE(kql_to_eql("process.name:(cmd.exe or )"));
+  EXPECT_FALSE(kql_to_eql("process.name:(cmd.exe or \"x)"));
+  EXPECT_FALSE(kql_to_eql("process.name:((cmd.exe)"));
+}
