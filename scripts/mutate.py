@@ -173,7 +173,7 @@ def prepare_worktree(worktree, jobs):
 
 
 def run_tests(build, regex, jobs):
-    r = subprocess.run(["ctest", "--test-dir", build, "-R", regex, "-j", str(jobs), "--timeout", "600",
+    r = subprocess.run(["ctest", "--test-dir", build, "-R", regex, "-j", str(jobs), "--timeout", "300",
                         "--output-on-failure"], capture_output=True, text=True, errors="replace")
     failed = re.findall(r"\d+ - (\S+) \(", r.stdout)
     return r.returncode == 0, failed

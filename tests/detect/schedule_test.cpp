@@ -275,3 +275,34 @@ TEST(Suppressor, MissingFieldsStrategy) {
               Suppressor::Outcome::Folded) << strategy;
   }
 }
+
+// group_by fields are found however they are nested, down to the walk's cap
+// (16 levels below the top, against hostile documents): a field 17 components
+// long still groups by its value.
+TEST(Suppressor, DeeplyNestedGroupByFieldsAreFound) {
+  std::string path, open, close;
+  for (int i = 0; i < 17; ++i) {
+    std::string name(1, static_cast<char>('a' + i));
+    path += (i ? "." : "") + name;
+    if (i < 16) {
+      open += "{\"" + name + "\":";
+      close += "}";
+    }
+  }
+  auto doc = [&](const char* value) { return open + "{\"q\":\"" + value + "\"}" + close; };
+  path.back() = 'q';
+  Rule rule = rule_with(100);
+  rule.alert_suppression = AlertSuppression{{path}, 10 * kMinute, "suppress"};
+  Suppressor s(rule);
+  RuleRunStats stats;
+  auto close_fn = [](std::uint64_t, Suppression) {};
+  std::optional<Suppression> alone;
+  auto detection = [&](std::int64_t t, const char* value) {
+    Detection d = at(t, t, 0);
+    d.events = {doc(value)};
+    return d;
+  };
+  EXPECT_EQ(s.add(0, detection(60 * kMinute, "x"), 60 * kMinute, alone, stats, close_fn), Suppressor::Outcome::Opened);
+  EXPECT_EQ(s.add(1, detection(61 * kMinute, "y"), 61 * kMinute, alone, stats, close_fn), Suppressor::Outcome::Opened);
+  EXPECT_EQ(s.add(2, detection(62 * kMinute, "x"), 62 * kMinute, alone, stats, close_fn), Suppressor::Outcome::Folded);
+}
