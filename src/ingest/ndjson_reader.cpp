@@ -707,7 +707,7 @@ struct NdjsonReader::Impl {
     build_windows_document(e, builder);
     // The export's own @timestamp (if any) wins over nothing: the flat shape has no SystemTime.
     std::string out;
-    if (!rebuild_without_collisions(obj, builder.members(), out)) out.assign(line.substr(0, line.find_last_of('}')));
+    if (!rebuild_without_collisions(obj, builder.members(), line, out)) out.assign(line.substr(0, line.find_last_of('}')));
     append_document_members(out, builder.members());
     out += "}";
     return out;
@@ -719,7 +719,7 @@ struct NdjsonReader::Impl {
   // "host" becomes export.host) and `out` gets the document's members without
   // its closing brace. False, `out` untouched, when nothing collides.
   static bool rebuild_without_collisions(simdjson::dom::object obj, std::span<const DocMember> added,
-                                         std::string& out) {
+                                         std::string_view line, std::string& out) {
     thread_local std::vector<std::string_view> tops;  // the added top-level keys, each once
     tops.clear();
     for (const DocMember& m : added) {
@@ -730,14 +730,44 @@ struct NdjsonReader::Impl {
     bool any = false;
     for (auto field : obj) any = any || collides(field.key);
     if (!any) return false;
+    // The members are copied from the line as they are (no re-serialising):
+    // simdjson has just parsed it, so it is one valid JSON object.
     std::string moved;
     out = "{";
-    for (auto field : obj) {
-      std::string& to = collides(field.key) ? moved : out;
-      if (to.size() > 1) to.push_back(',');
-      append_json_string(to, field.key);
-      to.push_back(':');
-      to += simdjson::minify(field.value);
+    auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+    std::size_t i = line.find('{') + 1;
+    while (i < line.size()) {
+      while (i < line.size() && is_space(line[i])) ++i;
+      if (i >= line.size() || line[i] != '"') break;  // '}': the end
+      const std::size_t member = i;
+      std::size_t j = i + 1;
+      while (j < line.size() && line[j] != '"') j += line[j] == '\\' ? 2 : 1;
+      const std::string_view key = line.substr(i + 1, j - i - 1);
+      i = line.find(':', j + 1) + 1;
+      int depth = 0;
+      bool in_string = false;
+      for (; i < line.size(); ++i) {
+        const char c = line[i];
+        if (in_string) {
+          if (c == '\\') ++i;
+          else if (c == '"') in_string = false;
+        } else if (c == '"') {
+          in_string = true;
+        } else if (c == '{' || c == '[') {
+          ++depth;
+        } else if (c == '}' || c == ']') {
+          if (depth == 0) break;
+          --depth;
+        } else if (c == ',' && depth == 0) {
+          break;
+        }
+      }
+      std::size_t end = i;
+      while (end > member && is_space(line[end - 1])) --end;
+      std::string& to = collides(key) ? moved : out;
+      if (to.size() > (&to == &out ? 1u : 0u)) to.push_back(',');
+      to.append(line.substr(member, end - member));
+      if (i < line.size() && line[i] == ',') ++i;
     }
     if (out.size() > 1) out.push_back(',');
     out += "\"export\":{" + moved + "}";
