@@ -71,6 +71,23 @@ std::set<std::size_t> brute_force(const std::vector<std::pair<std::string, std::
   return out;
 }
 
+// Feeds (process.name, time) occurrences to the runner in input order; the
+// input positions of the occurrences it found new.
+std::set<std::size_t> new_occurrences(NewTermsRunner& runner, Events& events,
+                                      const std::vector<std::pair<std::string, std::int64_t>>& occ) {
+  for (std::size_t i = 0; i < occ.size(); ++i) {
+    Event e = events.event(R"({"process":{"name":")" + occ[i].first + R"("}})");
+    runner.add(e, occ[i].second, i, [&] {
+      Detection d;
+      d.ordinal = i;
+      return d;
+    });
+  }
+  std::set<std::size_t> got;
+  for (const Detection& d : runner.finish()) got.insert(d.ordinal);
+  return got;
+}
+
 }  // namespace
 
 TEST(NewTerms, AgreesWithElasticRunsOnRandomOrders) {
@@ -91,16 +108,7 @@ TEST(NewTerms, AgreesWithElasticRunsOnRandomOrders) {
       if (rng() % 5 == 0 && !occ.empty()) t = occ.back().second;  // ties
       occ.emplace_back(term, t);
     }
-    for (std::size_t i = 0; i < occ.size(); ++i) {
-      Event e = events.event(R"({"process":{"name":")" + occ[i].first + R"("}})");
-      runner.add(e, occ[i].second, i, [&] {
-        Detection d;
-        d.ordinal = i;
-        return d;
-      });
-    }
-    std::set<std::size_t> got;
-    for (const Detection& d : runner.finish()) got.insert(d.ordinal);
+    std::set<std::size_t> got = new_occurrences(runner, events, occ);
     // Elastic's ties within one time go to the first in input order, as here.
     EXPECT_EQ(got, brute_force(occ, interval, lookback, history)) << "round " << round;
   }
@@ -119,16 +127,7 @@ TEST(NewTerms, HistoryWindowStartIsInclusive) {
     spec.scope = RaritySpec::Scope::Fleet;
     NewTermsRunner runner(interval, lookback, history, spec, 1000, nullptr);
     std::vector<std::pair<std::string, std::int64_t>> occ = {{"a", earlier}, {"a", 100 * kMinute}};
-    for (std::size_t i = 0; i < occ.size(); ++i) {
-      Event e = events.event(R"({"process":{"name":"a"}})");
-      runner.add(e, occ[i].second, i, [&] {
-        Detection d;
-        d.ordinal = i;
-        return d;
-      });
-    }
-    std::set<std::size_t> got;
-    for (const Detection& d : runner.finish()) got.insert(d.ordinal);
+    std::set<std::size_t> got = new_occurrences(runner, events, occ);
     EXPECT_EQ(got.size(), expected) << "earlier occurrence at " << earlier << " ns";
     EXPECT_EQ(got, brute_force(occ, interval, lookback, history)) << "earlier occurrence at " << earlier << " ns";
   }

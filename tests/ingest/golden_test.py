@@ -12,14 +12,7 @@ import os
 import subprocess
 import sys
 
-
-def unique_keys(pairs):
-    """An object whose keys all differ: a key written twice is a value two readers may disagree on."""
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        keys = [k for k, _ in pairs]
-        raise ValueError(f"key {next(k for k in keys if keys.count(k) > 1)!r} written twice")
-    return obj
+import strict_json
 
 
 def main():
@@ -31,7 +24,7 @@ def main():
     for path in inputs:
         r = subprocess.run([vigil, "convert", path], capture_output=True)
         try:
-            docs = [json.loads(l, object_pairs_hook=unique_keys) for l in r.stdout.decode().splitlines() if l.strip()]
+            docs = [strict_json.loads(l) for l in r.stdout.decode().splitlines() if l.strip()]
         except ValueError as e:
             failures.append(f"{path}: {e}")
             continue

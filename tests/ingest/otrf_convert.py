@@ -17,22 +17,11 @@ import json
 import os
 import subprocess
 import sys
+
+import strict_json
 import tarfile
 import tempfile
 import zipfile
-
-
-class DuplicateKey(Exception):
-    pass
-
-
-def unique_keys(pairs):
-    """A JSON object whose keys are all different (a duplicate key means two readers may see two values)."""
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        seen = [k for k, _ in pairs]
-        raise DuplicateKey(f"duplicate key {next(k for k in seen if seen.count(k) > 1)!r}")
-    return obj
 
 
 def records(path):
@@ -82,8 +71,8 @@ def main():
                 continue
             try:
                 with open(out, encoding="utf-8") as f:
-                    got = [json.loads(l, object_pairs_hook=unique_keys) for l in f if l.strip()]
-            except DuplicateKey as e:
+                    got = [strict_json.loads(l) for l in f if l.strip()]
+            except strict_json.DuplicateKey as e:
                 failures.append(f"{path}: a written document has a {e}")
                 continue
             good = [e for e in expected if isinstance(e, dict)]
