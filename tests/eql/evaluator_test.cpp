@@ -174,3 +174,16 @@ TEST(Eval, ChainsOfTestsOnOneFieldBecomeOneTest) {
   };
   for (const auto& [query, expected] : cases) EXPECT_EQ(matches_doc(query, kProc), expected) << query;
 }
+
+// Edges of the functions, from mutation testing: divide/modulo by -1 are
+// ordinary (only INT64_MIN / -1 overflows to null), cidrMatch of a value that
+// is no IP is false, and string() has no case-insensitive form.
+TEST(Eval, FunctionEdges) {
+  EXPECT_TRUE(matches_doc("process where divide(process.pid, -1) == -42", kProc));
+  EXPECT_TRUE(matches_doc("process where modulo(process.pid, -1) == 0", kProc));
+  EXPECT_FALSE(matches_doc("process where divide(process.pid, 0) == 0", kProc));
+  EXPECT_FALSE(matches_doc(R"(process where cidrMatch(user.name, "0.0.0.0/0"))", kProc));
+  EXPECT_FALSE(matches_doc(R"(process where cidrMatch(process.name, "0.0.0.0/0", "::/0"))", kProc));
+  FieldRegistry fields;
+  EXPECT_FALSE(compile_query(R"(process where string~(process.pid) == "42")", fields).ok());
+}
