@@ -95,3 +95,11 @@ TEST(Kql, ErrorsInsideValueListsAreReported) {
   EXPECT_FALSE(kql_to_eql("process.name:(cmd.exe or \"x)"));
   EXPECT_FALSE(kql_to_eql("process.name:((cmd.exe)"));
 }
+
+// An error inside parentheses is the query's error, whatever follows.
+TEST(Kql, ErrorsInsideParenthesesAreReported) {
+  EXPECT_FALSE(kql_to_eql("(process.name:cmd.exe and )"));
+  EXPECT_FALSE(kql_to_eql("(process.name:cmd.exe and ) or host.name:x"));
+  EXPECT_FALSE(kql_to_eql("not (process.name:)"));
+  EXPECT_FALSE(kql_to_eql("(process.name:cmd.exe and"));  // cut off inside the parentheses
+}
