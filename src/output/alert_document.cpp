@@ -250,18 +250,19 @@ std::string clip(std::string v, std::size_t limit = 200) {
 // One event of a sequence in words: who did what to which object ("winword.exe wrote C:\x.dll").
 std::string event_in_words(dom::object ev) {
   auto get = [&](std::string_view path) { return text_of(lookup(ev, path)); };
+  const auto types = lookup(ev, "event.type");  // a string or an array of them
   auto has_type = [&](std::string_view type) {
-    auto t = lookup(ev, "event.type");
-    if (!t) return false;
-    if (t->is_array()) {
-      for (auto v : dom::array(*t)) {
-        std::string_view s;
-        if (!v.get_string().get(s) && s == type) return true;
-      }
-      return false;
+    if (!types) return false;
+    auto is = [&](dom::element v) {
+      std::string_view s;
+      return !v.get_string().get(s) && s == type;
+    };
+    dom::array many;
+    if (types->get_array().get(many)) return is(*types);
+    for (dom::element v : many) {
+      if (is(v)) return true;
     }
-    std::string_view s;
-    return !t->get_string().get(s) && s == type;
+    return false;
   };
   std::string category = get("event.category");
   std::string process = get("process.name");
@@ -281,14 +282,13 @@ std::string event_in_words(dom::object ev) {
       return actor + " touched " + path;
     }
   } else if (category == "process") {
-    std::string command = first_of({"process.command_line", "process.executable"});
-    std::string what = process.empty() ? std::string("a process") : clip(process);
     if (has_type("start")) {
+      std::string command = first_of({"process.command_line", "process.executable"});
       std::string parent = get("process.parent.name");
-      std::string s = (parent.empty() ? std::string() : clip(parent) + " ") + "started " + what;
+      std::string s = (parent.empty() ? std::string() : clip(parent) + " ") + "started " + actor;
       return command.empty() ? s : s + " (" + command + ")";
     }
-    if (has_type("end")) return what + " ended";
+    if (has_type("end")) return actor + " ended";
   } else if (category == "network") {
     if (auto name = get("dns.question.name"); !name.empty()) return actor + " looked up " + clip(name);
     if (auto ip = get("destination.ip"); !ip.empty()) {
