@@ -162,10 +162,12 @@ def prepare_worktree(worktree, jobs):
                         subprocess.run(["git", "-C", REPO, "rev-parse", "HEAD"], capture_output=True,
                                        text=True, check=True).stdout.strip()], check=True)
     build = os.path.join(worktree, "build-mutate")
-    if not os.path.exists(os.path.join(build, "build.ninja")):
-        subprocess.run(["cmake", "-S", worktree, "-B", build, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release",
-                        "-DVIGIL_BUILD_BENCH=OFF",
-                        f"-DVIGIL_SHARED_DIR={os.path.join(os.path.dirname(REPO), 'shared')}"], check=True)
+    # Configured every run (cheap when nothing changed) so an option added here reaches an existing build.
+    # VIGIL_ASSERTIONS: an index mutated past the end aborts instead of reading a neighbour quietly.
+    subprocess.run(["cmake", "-S", worktree, "-B", build, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release",
+                    "-DVIGIL_BUILD_BENCH=OFF", "-DVIGIL_ASSERTIONS=ON",
+                    f"-DVIGIL_SHARED_DIR={os.path.join(os.path.dirname(REPO), 'shared')}"],
+                   check=True, capture_output=True)
     r = subprocess.run(["ninja", "-C", build, f"-j{jobs}"] + TARGETS, capture_output=True, text=True, errors="replace")
     if r.returncode != 0:
         raise SystemExit(f"the unmutated worktree does not build:\n{r.stdout[-2000:]}")
