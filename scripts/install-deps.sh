@@ -15,6 +15,8 @@ PACKAGES=(
   python3 python3-lark python3-toml
   # reference EVTX decoders: the comparison test and the benchmark run them (never linked)
   python3-evtx libevtx-utils
+  # streaming: the NATS C client vigil links, and the server its tests start on loopback
+  libnats-dev nats-server
 )
 
 missing=()

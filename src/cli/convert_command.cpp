@@ -37,10 +37,7 @@ void add_convert_command(CLI::App& app, ConvertOptions& o) {
 
 int run_convert_command(const ConvertOptions& o) {
   FieldRegistry fields;
-  FieldId code = fields.intern("event.code");
-  FieldId category = fields.intern("event.category");
-  FieldId provider = fields.intern("winlog.provider_name");
-  FieldId event_id = fields.intern("winlog.event_id");
+  const EcsDocumentWriter ecs(fields);
   ReaderOptions ropts;
   ropts.threads = o.threads;
   EventReader reader(fields, ropts);
@@ -54,28 +51,13 @@ int run_convert_command(const ConvertOptions& o) {
     std::string& line = out.buffer();
     auto sink = [&](EventBatch& batch) {
       for (const Event& e : batch.events) {
-        std::size_t start = line.size();
-        append_event_json(line, e);
-        // ECS JSON that names its Windows event ID only under winlog gets event.code too.
-        if (e.get(code).is_null() && e.get(event_id).is_text() && line.size() > start + 1 && line[start] == '{') {
-          std::string member = "\"event.code\":";
-          append_json_string(member, e.get(event_id).as_string());
-          member += line.size() > start + 2 && line[start + 1] != '}' ? "," : "";
-          line.insert(start + 1, member);
-        }
-        if (o.source && line.size() > start + 1 && line.back() == '}') {
-          if (std::string source = event_source_json(e); !source.empty()) {
-            line.pop_back();
-            if (line.size() > start + 1) line.push_back(',');
-            line += "\"vigil.source\":" + source + "}";
-          }
-        }
+        ecs.append(line, e, o.source);
         out.line_done();
         ++written;
-        if (e.get(category).is_null() && e.get(provider).is_text()) {
-          std::string key(e.get(provider).as_string());
+        if (e.get(ecs.category()).is_null() && e.get(ecs.provider()).is_text()) {
+          std::string key(e.get(ecs.provider()).as_string());
           key += ' ';
-          if (e.get(event_id).is_text()) key += e.get(event_id).as_string();
+          if (e.get(ecs.event_id()).is_text()) key += e.get(ecs.event_id()).as_string();
           ++unmapped[key];
         }
       }

@@ -151,8 +151,47 @@ void AlertTally::print() const {
   for (const auto& [h, n] : by_host_) std::fprintf(stderr, "  %-30s %7zu\n", printable(h).c_str(), n);
 }
 
+namespace {
+
+// Adds every counter of `one` to `sum` (RuleRunStats and the structs in it).
+template <class T>
+void add_counts(T& sum, const T& one) {
+  if constexpr (std::is_arithmetic_v<T>) {
+    sum += one;
+  } else {
+    std::apply([&](auto&... s) { std::apply([&](const auto&... o) { (add_counts(s, o), ...); }, members(one)); },
+               members(sum));
+  }
+}
+
+}  // namespace
+
+void DetectionTotals::add(DetectionPipeline& pipeline, const HostState& context) {
+  std::vector<RuleRunStats> stats = pipeline.rule_stats();
+  if (rules.empty()) {
+    rules = std::move(stats);
+  } else {
+    for (std::size_t r = 0; r < rules.size() && r < stats.size(); ++r) {
+      add_counts(rules[r], stats[r]);
+    }
+  }
+  duplicates += pipeline.stats().duplicates;
+  alert_ids_forgotten += pipeline.stats().alert_ids_forgotten;
+  rarity_evicted += pipeline.engine().rarity_evicted();
+  processes_evicted += context.stats().processes_evicted;
+  files_evicted += context.stats().files_evicted;
+}
+
 void print_detection_summary(const AlertTally& tally, const RuleSet& set, const std::vector<RuleRunStats>& stats,
                              DetectionPipeline& pipeline, const HostState& context) {
+  DetectionTotals totals;
+  totals.add(pipeline, context);
+  totals.rules = stats;
+  print_detection_summary(tally, set, totals);
+}
+
+void print_detection_summary(const AlertTally& tally, const RuleSet& set, const DetectionTotals& totals) {
+  const std::vector<RuleRunStats>& stats = totals.rules;
   tally.print();
   for (std::size_t r = 0; r < stats.size(); ++r) {
     const RuleRunStats& s = stats[r];
@@ -176,23 +215,19 @@ void print_detection_summary(const AlertTally& tally, const RuleSet& set, const 
       if (count) std::fprintf(stderr, "note: %s: %llu %s\n", name.c_str(), static_cast<unsigned long long>(count), what.c_str());
     }
   }
-
-  if (pipeline.stats().duplicates) {
-    std::fprintf(stderr, "note: %llu alert(s) for events read more than once were written once\n",
-                 static_cast<unsigned long long>(pipeline.stats().duplicates));
-  }
-  if (pipeline.stats().alert_ids_forgotten) {
-    std::fprintf(stderr, "note: %llu alert id(s) forgotten at --max-alert-ids (oldest first)\n",
-                 static_cast<unsigned long long>(pipeline.stats().alert_ids_forgotten));
-  }
-  if (pipeline.engine().rarity_evicted()) {
+  auto note = [](std::uint64_t n, const char* what) {
+    if (n) std::fprintf(stderr, "note: %llu %s\n", static_cast<unsigned long long>(n), what);
+  };
+  note(totals.duplicates, "alert(s) for events read more than once were written once");
+  note(totals.alert_ids_forgotten, "alert id(s) forgotten at --max-alert-ids (oldest first)");
+  if (totals.rarity_evicted) {
     std::fprintf(stderr, "note: rarity: %llu term(s) evicted at --max-terms (least recently seen first)\n",
-                 static_cast<unsigned long long>(pipeline.engine().rarity_evicted()));
+                 static_cast<unsigned long long>(totals.rarity_evicted));
   }
-  if (context.stats().processes_evicted || context.stats().files_evicted) {
+  if (totals.processes_evicted || totals.files_evicted) {
     std::fprintf(stderr, "note: triage state evicted %llu process(es) and %llu file(s) (oldest first) to stay bounded\n",
-                 static_cast<unsigned long long>(context.stats().processes_evicted),
-                 static_cast<unsigned long long>(context.stats().files_evicted));
+                 static_cast<unsigned long long>(totals.processes_evicted),
+                 static_cast<unsigned long long>(totals.files_evicted));
   }
 }
 

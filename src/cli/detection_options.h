@@ -78,6 +78,14 @@ class AlertTally {
 // The alert counts, then a note for every count worth one: per rule (alerts
 // outside windows, suppressed, excepted, capped, late, evictions), duplicates,
 // rarity and triage-state evictions.
+// The counts of one pipeline and its triage state, summed over several
+// (`vigil run --nats` runs one per partition).
+struct DetectionTotals {
+  std::vector<RuleRunStats> rules;
+  std::uint64_t duplicates = 0, alert_ids_forgotten = 0, rarity_evicted = 0, processes_evicted = 0, files_evicted = 0;
+  void add(DetectionPipeline& pipeline, const HostState& context);
+};
+void print_detection_summary(const AlertTally& tally, const RuleSet& set, const DetectionTotals& totals);
 void print_detection_summary(const AlertTally& tally, const RuleSet& set, const std::vector<RuleRunStats>& stats,
                              DetectionPipeline& pipeline, const HostState& context);
 

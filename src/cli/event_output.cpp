@@ -44,4 +44,28 @@ void render_event(std::string& out, const Event& event, const FieldRegistry& fie
   out.push_back('}');
 }
 
+EcsDocumentWriter::EcsDocumentWriter(FieldRegistry& fields)
+    : code_(fields.intern("event.code")),
+      category_(fields.intern("event.category")),
+      provider_(fields.intern("winlog.provider_name")),
+      event_id_(fields.intern("winlog.event_id")) {}
+
+void EcsDocumentWriter::append(std::string& line, const Event& e, bool source) const {
+  std::size_t start = line.size();
+  append_event_json(line, e);
+  if (e.get(code_).is_null() && e.get(event_id_).is_text() && line.size() > start + 1 && line[start] == '{') {
+    std::string member = "\"event.code\":";
+    append_json_string(member, e.get(event_id_).as_string());
+    member += line.size() > start + 2 && line[start + 1] != '}' ? "," : "";
+    line.insert(start + 1, member);
+  }
+  if (source && line.size() > start + 1 && line.back() == '}') {
+    if (std::string src = event_source_json(e); !src.empty()) {
+      line.pop_back();
+      if (line.size() > start + 1) line.push_back(',');
+      line += "\"vigil.source\":" + src + "}";
+    }
+  }
+}
+
 }  // namespace vigil

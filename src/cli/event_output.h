@@ -51,4 +51,22 @@ bool commit_output(std::optional<AtomicFile>& file);
 void render_event(std::string& out, const Event& event, const FieldRegistry& fields,
                   const std::vector<FieldId>& projection);
 
+// An event's normalized ECS document, as `vigil convert` writes it and `vigil
+// publish` sends it: the document, with event.code added for ECS JSON that
+// names its Windows event ID only under winlog, and with `source` the event's
+// vigil.source (file and record). Alerts made from this document get the
+// same kibana.alert.uuid as alerts made from the original input.
+class EcsDocumentWriter {
+ public:
+  explicit EcsDocumentWriter(FieldRegistry& fields);
+  void append(std::string& out, const Event& e, bool source) const;
+  // The registered winlog provider and event ID (for unmapped-event counts).
+  FieldId category() const { return category_; }
+  FieldId provider() const { return provider_; }
+  FieldId event_id() const { return event_id_; }
+
+ private:
+  FieldId code_, category_, provider_, event_id_;
+};
+
 }  // namespace vigil

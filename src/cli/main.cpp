@@ -11,6 +11,7 @@
 #include "cli/exit_codes.h"
 #include "cli/hunt_command.h"
 #include "cli/rules_command.h"
+#include "cli/publish_command.h"
 #include "cli/run_command.h"
 #include "cli/query_command.h"
 
@@ -26,6 +27,8 @@ int main(int argc, char** argv) {
   vigil::add_hunt_command(app, hunt);
   vigil::RunCommandOptions run;
   vigil::add_run_command(app, run);
+  vigil::PublishOptions publish;
+  vigil::add_publish_command(app, publish);
   vigil::AlertsOptions alerts;
   vigil::add_alerts_command(app, alerts);
   vigil::BaselineOptions baseline;
@@ -46,6 +49,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("rules")) return vigil::run_rules_command(app, rules);
     if (app.got_subcommand("hunt")) return vigil::run_hunt_command(hunt);
     if (app.got_subcommand("run")) return vigil::run_run_command(run);
+    if (app.got_subcommand("publish")) return vigil::run_publish_command(publish);
     if (app.got_subcommand("alerts")) return vigil::run_alerts_command(app, alerts);
     if (app.got_subcommand("coverage")) return vigil::run_coverage_command(coverage);
     if (app.got_subcommand("baseline")) return vigil::run_baseline_command(app, baseline);

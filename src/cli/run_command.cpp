@@ -34,8 +34,7 @@ void add_run_command(CLI::App& app, RunCommandOptions& o) {
   add_detection_options(*cmd, o.detection);
   cmd->add_option("inputs", o.inputs,
                   "Inputs: NDJSON files (followed as they grow), directories (new files are read once complete), "
-                  "'-' for stdin")
-      ->required();
+                  "'-' for stdin (or --nats)");
   cmd->add_option("-o,--output", o.output, "Alert NDJSON file, appended to ('-' for stdout)")->capture_default_str();
   cmd->add_flag("--follow,-f", o.follow,
                 "Keep reading as the inputs grow, are rotated, and new files arrive; stop with SIGTERM or SIGINT");
@@ -65,6 +64,22 @@ void add_run_command(CLI::App& app, RunCommandOptions& o) {
   cmd->add_option("--max-alert-ids", o.max_alert_ids,
                   "Alert ids remembered to write an alert once; the oldest are forgotten (and counted) beyond it")
       ->capture_default_str();
+  cmd->add_option("--nats", o.nats,
+                  "Consume events from NATS JetStream (stream VIGIL_EVENTS, filled by `vigil publish`) instead of "
+                  "inputs; alerts also go to stream VIGIL_ALERTS. Needs --state")
+      ->group("NATS JetStream");
+  cmd->add_option("--worker", o.worker,
+                  "I/N: this worker owns the partitions p with p mod N == I (default: all partitions)")
+      ->group("NATS JetStream");
+  cmd->add_option("--partitions", o.partitions, "Partitions of VIGIL_EVENTS, as given to `vigil publish`")
+      ->check(CLI::Range(1u, 4096u))
+      ->capture_default_str()
+      ->group("NATS JetStream");
+  cmd->add_option("--max-event-bytes", o.max_event_bytes,
+                  "A larger message is dead-lettered, not decoded (suffixes: KB, MB)")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str()
+      ->group("NATS JetStream");
   cmd->footer(
       "Exit codes: 0 ok (also after SIGTERM/SIGINT, with a checkpoint), 1 alerts found with --fail-on-alert,\n"
       "2 usage or rule error, 3 malformed/unreadable input with --strict. Details: docs/streaming.md.");
@@ -94,10 +109,13 @@ std::int64_t wall_ns() {
       .count();
 }
 
+}  // namespace
+
 // What the state was made with: every compiled rule and the alert timing.
-std::string rules_fingerprint(const RuleSet& set, const RunCommandOptions& o) {
+std::string rules_fingerprint(const RuleSet& set, const RunCommandOptions& o, std::string_view extra) {
   Hash128 h;
   h.add(o.schedule);
+  if (!extra.empty()) h.add(extra);
   // What the rules say, not where they were read from: `rules/` and
   // `./rules/` (or a moved checkout) are the same rules.
   for (const CompiledRule& c : set.compiled) {
@@ -107,8 +125,6 @@ std::string rules_fingerprint(const RuleSet& set, const RunCommandOptions& o) {
   }
   return h.hex();
 }
-
-}  // namespace
 
 int run_run_command(const RunCommandOptions& ro) {
   const DetectionCommandOptions& o = ro.detection;
@@ -120,6 +136,10 @@ int run_run_command(const RunCommandOptions& ro) {
     std::fprintf(stderr, "vigil: durations are written like 30s, 5m, 200ms\n");
     return kExitUsage;
   }
+  if (ro.nats.empty() == ro.inputs.empty()) {
+    std::fprintf(stderr, "vigil: run reads either inputs or --nats URL\n");
+    return kExitUsage;
+  }
   for (const auto& path : ro.inputs) {
     struct stat st {};
     if (path != "-" && !ro.follow && ::stat(path.c_str(), &st) != 0) {
@@ -129,6 +149,9 @@ int run_run_command(const RunCommandOptions& ro) {
   }
   DetectionSetup setup;
   if (int rc = prepare_detection(o, setup)) return rc;
+  if (!ro.nats.empty()) {
+    return run_from_nats(ro, setup, RunDurations{*lateness, *poll_interval, *checkpoint_interval, *status_interval});
+  }
   const RuleSet& set = *setup.set;
   const unsigned cores = resolve_threads(o.threads);
   PipelineOptions popts;
@@ -141,7 +164,7 @@ int run_run_command(const RunCommandOptions& ro) {
 
   std::unique_ptr<CheckpointStore> store;
   std::optional<Checkpoint> checkpoint;
-  const std::string fingerprint = rules_fingerprint(set, ro);
+  const std::string fingerprint = rules_fingerprint(set, ro, "");
   if (!ro.state.empty()) {
     auto opened = CheckpointStore::open(ro.state);
     if (!opened) {

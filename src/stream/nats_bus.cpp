@@ -1,0 +1,351 @@
+#include "stream/nats_bus.h"
+
+#include <nats/nats.h>
+
+#include <chrono>
+#include <thread>
+#include <tuple>
+
+#include <fmt/format.h>
+
+namespace vigil {
+
+std::uint32_t partition_of(std::string_view host, std::uint32_t partitions) {
+  std::uint32_t h = 2166136261u;
+  for (char c : host) {
+    auto b = static_cast<unsigned char>(c);
+    if (b >= 'A' && b <= 'Z') b = static_cast<unsigned char>(b - 'A' + 'a');
+    h = (h ^ b) * 16777619u;
+  }
+  return partitions == 0 ? 0 : h % partitions;
+}
+
+std::string subject_token(std::string_view host) {
+  std::string out;
+  out.reserve(host.size());
+  for (char c : host) {
+    auto b = static_cast<unsigned char>(c);
+    if (b <= 0x20 || b >= 0x7f || c == '.' || c == '*' || c == '>' || c == '%') {
+      out += fmt::format("%{:02X}", b);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out.empty() ? "%00" : out;
+}
+
+namespace {
+
+std::string status_text(natsStatus s, jsErrCode code = static_cast<jsErrCode>(0)) {
+  std::string text = natsStatus_GetText(s);
+  if (const char* last = nats_GetLastError(nullptr); last && *last && text != last) text += std::string(": ") + last;
+  if (code != 0) text += fmt::format(" (JetStream error {})", static_cast<int>(code));
+  return text;
+}
+
+Error nats_error(const std::string& what, natsStatus s, jsErrCode code = static_cast<jsErrCode>(0)) {
+  return Error{"nats", what + ": " + status_text(s, code)};
+}
+
+// The stream named `name` over `subject`, with file storage; an existing
+// stream is used as it is (its owner may have set its limits).
+Result<bool> ensure_stream(jsCtx* js, const char* name, const char* subject, std::int64_t duplicates_ns) {
+  jsStreamInfo* si = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetStreamInfo(&si, js, name, nullptr, &code);
+  if (s == NATS_OK) {
+    jsStreamInfo_Destroy(si);
+    return true;
+  }
+  if (s != NATS_NOT_FOUND && code != JSStreamNotFoundErr) return nats_error(fmt::format("stream {}", name), s, code);
+  jsStreamConfig cfg;
+  jsStreamConfig_Init(&cfg);
+  cfg.Name = name;
+  const char* subjects[] = {subject};
+  cfg.Subjects = subjects;
+  cfg.SubjectsLen = 1;
+  cfg.Storage = js_FileStorage;
+  if (duplicates_ns > 0) cfg.Duplicates = duplicates_ns;
+  s = js_AddStream(&si, js, &cfg, nullptr, &code);
+  if (s != NATS_OK) return nats_error(fmt::format("creating stream {}", name), s, code);
+  jsStreamInfo_Destroy(si);
+  return true;
+}
+
+void ack_callback(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure) {
+  auto* bus = static_cast<NatsBus*>(closure);
+  if (pa) {
+    bus->acknowledged(msg, true, pa->Duplicate, 0, nullptr);
+  } else {
+    bus->acknowledged(msg, false, false, pae ? static_cast<int>(pae->Err) : 0, pae ? pae->ErrText : nullptr);
+  }
+}
+
+}  // namespace
+
+std::string InMessage::header(const char* name) const {
+  const char* v = nullptr;
+  if (natsMsgHeader_Get(msg, name, &v) == NATS_OK && v) return v;
+  return {};
+}
+
+Result<std::unique_ptr<NatsBus>> NatsBus::connect(const std::string& url, const std::string& name,
+                                                  std::int64_t max_in_flight, const StreamLimits& limits) {
+  std::unique_ptr<NatsBus> bus(new NatsBus());
+  natsOptions* opts = nullptr;
+  if (natsOptions_Create(&opts) != NATS_OK) return Error{"nats", "out of memory"};
+  natsOptions_SetURL(opts, url.c_str());
+  natsOptions_SetName(opts, name.c_str());
+  natsOptions_SetMaxReconnect(opts, -1);  // a broker restart is waited for, not fatal
+  natsOptions_SetReconnectWait(opts, 500);
+  natsOptions_SetReconnectBufSize(opts, 64 << 20);
+  natsStatus s = natsConnection_Connect(&bus->nc_, opts);
+  natsOptions_Destroy(opts);
+  if (s != NATS_OK) return nats_error("connecting to " + url, s);
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.Wait = 10000;
+  jo.PublishAsync.MaxPending = max_in_flight;
+  jo.PublishAsync.AckHandler = ack_callback;
+  jo.PublishAsync.AckHandlerClosure = bus.get();
+  jo.PublishAsync.StallWait = 1000;
+  s = natsConnection_JetStream(&bus->js_, bus->nc_, &jo);
+  if (s != NATS_OK) return nats_error("JetStream on " + url, s);
+  for (auto [stream, subject, window] :
+       {std::tuple{kEventsStream, "vigil.events.>", limits.duplicate_window_ns},
+        std::tuple{kAlertsStream, "vigil.alerts.>", limits.alert_duplicate_window_ns},
+        std::tuple{kDeadLetterStream, "vigil.deadletter.>", limits.alert_duplicate_window_ns}}) {
+    auto made = ensure_stream(bus->js_, stream, subject, window);
+    if (!made) return made.error();
+  }
+  return bus;
+}
+
+NatsBus::~NatsBus() {
+  resend_retries();  // hands the retry queue's messages back to be freed
+  if (js_) {
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MaxWait = 1000;
+    js_PublishAsyncComplete(js_, &po);
+    jsCtx_Destroy(js_);
+  }
+  if (nc_) {
+    natsConnection_Close(nc_);
+    natsConnection_Destroy(nc_);
+  }
+}
+
+void NatsBus::acknowledged(natsMsg* msg, bool ok, bool duplicate, int status, const char* error) {
+  std::lock_guard lock(mutex_);
+  if (ok) {
+    ++stats_.published;
+    if (duplicate) ++stats_.duplicates;
+    natsMsg_Destroy(msg);
+    return;
+  }
+  const auto st = static_cast<natsStatus>(status);
+  if (st == NATS_TIMEOUT || st == NATS_NO_RESPONDERS || st == NATS_CONNECTION_CLOSED || st == NATS_CONNECTION_DISCONNECTED) {
+    retry_.push_back(msg);  // sent again from the publishing thread (its id makes a second copy harmless)
+    return;
+  }
+  ++stats_.failed;
+  if (!failure_) failure_ = error && *error ? std::string(error) : std::string(natsStatus_GetText(st));
+  natsMsg_Destroy(msg);
+}
+
+void NatsBus::resend_retries() {
+  std::vector<natsMsg*> again;
+  {
+    std::lock_guard lock(mutex_);
+    again.swap(retry_);
+    stats_.retried += again.size();
+  }
+  for (natsMsg*& m : again) {
+    if (js_) js_PublishMsgAsync(js_, &m, nullptr);  // on success the library owns it and clears m
+    natsMsg_Destroy(m);
+  }
+}
+
+Result<bool> NatsBus::publish(const OutMessage& m) {
+  resend_retries();
+  natsMsg* msg = nullptr;
+  natsStatus s = natsMsg_Create(&msg, m.subject.c_str(), nullptr, m.data.data(), static_cast<int>(m.data.size()));
+  if (s != NATS_OK) return nats_error("message", s);
+  if (!m.msg_id.empty()) natsMsgHeader_Set(msg, "Nats-Msg-Id", std::string(m.msg_id).c_str());
+  for (const auto& [k, v] : m.headers) natsMsgHeader_Set(msg, k.c_str(), v.c_str());
+  for (int attempt = 0;; ++attempt) {
+    s = js_PublishMsgAsync(js_, &msg, nullptr);
+    if (s == NATS_OK) break;
+    if (s == NATS_TIMEOUT) {  // stalled at max_in_flight: wait for acknowledgments, then again
+      resend_retries();
+      continue;
+    }
+    natsMsg_Destroy(msg);
+    return nats_error("publishing to " + m.subject, s);
+  }
+  return true;
+}
+
+bool NatsBus::flush(std::int64_t timeout_ns) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::nanoseconds(timeout_ns);
+  while (true) {
+    resend_retries();
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MaxWait = 2000;
+    natsStatus s = js_PublishAsyncComplete(js_, &po);
+    bool retries_left;
+    {
+      std::lock_guard lock(mutex_);
+      retries_left = !retry_.empty();
+    }
+    if (s == NATS_OK && !retries_left) return true;
+    if (s == NATS_TIMEOUT) {
+      // No acknowledgment for two seconds: take the unacknowledged messages
+      // back and send them again (the server drops the copies it has).
+      natsMsgList pending{};
+      if (js_PublishAsyncGetPendingList(&pending, js_) == NATS_OK) {
+        {
+          std::lock_guard lock(mutex_);
+          for (int i = 0; i < pending.Count; ++i) {
+            retry_.push_back(pending.Msgs[i]);
+            pending.Msgs[i] = nullptr;
+          }
+        }
+        natsMsgList_Destroy(&pending);
+      }
+    }
+    if (std::chrono::steady_clock::now() >= end) return false;
+    if (s != NATS_OK && s != NATS_TIMEOUT) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+PublishStats NatsBus::publish_stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+std::optional<std::string> NatsBus::last_failure() const {
+  std::lock_guard lock(mutex_);
+  return failure_;
+}
+
+std::int64_t NatsBus::max_payload() const { return natsConnection_GetMaxPayload(nc_); }
+
+// --- PartitionConsumer ---
+
+Result<std::unique_ptr<PartitionConsumer>> PartitionConsumer::open(NatsBus& bus, std::uint32_t partition,
+                                                                   std::uint64_t start_seq, std::int64_t ack_wait_ns,
+                                                                   std::int64_t max_ack_pending) {
+  std::unique_ptr<PartitionConsumer> c(new PartitionConsumer());
+  c->bus_ = &bus;
+  c->partition_ = partition;
+  const std::string durable = fmt::format("vigil-p{}", partition);
+  const std::string filter = fmt::format("vigil.events.{}.>", partition);
+  jsErrCode code = static_cast<jsErrCode>(0);
+  if (start_seq == 0) {
+    jsConsumerInfo* ci = nullptr;
+    natsStatus s = js_GetConsumerInfo(&ci, bus.js(), kEventsStream, durable.c_str(), nullptr, &code);
+    if (s == NATS_OK) {
+      start_seq = ci->AckFloor.Stream + 1;
+      jsConsumerInfo_Destroy(ci);
+    }
+  }
+  // Made again so delivery starts exactly at start_seq (messages delivered
+  // to a worker that died would otherwise come back only after ack_wait,
+  // behind newer ones).
+  js_DeleteConsumer(bus.js(), kEventsStream, durable.c_str(), nullptr, &code);
+  jsConsumerConfig cc;
+  jsConsumerConfig_Init(&cc);
+  cc.Durable = durable.c_str();
+  cc.FilterSubject = filter.c_str();
+  cc.AckPolicy = js_AckAll;
+  cc.AckWait = ack_wait_ns;
+  cc.MaxAckPending = max_ack_pending;
+  if (start_seq > 1) {
+    cc.DeliverPolicy = js_DeliverByStartSequence;
+    cc.OptStartSeq = start_seq;
+  } else {
+    cc.DeliverPolicy = js_DeliverAll;
+    start_seq = 1;
+  }
+  jsConsumerInfo* ci = nullptr;
+  natsStatus s = js_AddConsumer(&ci, bus.js(), kEventsStream, &cc, nullptr, &code);
+  if (s != NATS_OK) return nats_error(fmt::format("consumer {}", durable), s, code);
+  jsConsumerInfo_Destroy(ci);
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  so.Stream = kEventsStream;
+  so.Consumer = durable.c_str();
+  s = js_PullSubscribe(&c->sub_, bus.js(), filter.c_str(), durable.c_str(), nullptr, &so, &code);
+  if (s != NATS_OK) return nats_error(fmt::format("subscribing to {}", durable), s, code);
+  c->started_at_ = start_seq;
+  return c;
+}
+
+PartitionConsumer::~PartitionConsumer() {
+  free_fetched();
+  natsMsg_Destroy(kept_);
+  if (sub_) {
+    natsSubscription_Unsubscribe(sub_);  // the durable stays on the server
+    natsSubscription_Destroy(sub_);
+  }
+}
+
+void PartitionConsumer::free_fetched() {
+  for (natsMsg* m : fetched_) natsMsg_Destroy(m);
+  fetched_.clear();
+}
+
+Result<std::vector<InMessage>> PartitionConsumer::fetch(int max) {
+  free_fetched();
+  jsFetchRequest req;
+  jsFetchRequest_Init(&req);
+  req.Batch = max;
+  // No messages: the server answers at once. Some, fewer than `max`: it
+  // waits up to Expires for more (the client waits that long for any reply,
+  // so Expires must not be 0).
+  req.NoWait = true;
+  req.Expires = 20'000'000;
+  natsMsgList list{};
+  natsStatus s = natsSubscription_FetchRequest(&list, sub_, &req);
+  std::vector<InMessage> out;
+  if (s == NATS_TIMEOUT || s == NATS_NOT_FOUND) return out;  // nothing waiting
+  if (s != NATS_OK) return nats_error(fmt::format("fetching partition {}", partition_), s);
+  out.reserve(static_cast<std::size_t>(list.Count));
+  for (int i = 0; i < list.Count; ++i) {
+    natsMsg* m = list.Msgs[i];
+    list.Msgs[i] = nullptr;
+    fetched_.push_back(m);
+    InMessage in;
+    in.msg = m;
+    in.subject = natsMsg_GetSubject(m);
+    in.data = std::string_view(natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m)));
+    jsMsgMetaData* meta = nullptr;
+    if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
+      in.stream_seq = meta->Sequence.Stream;
+      in.pending = meta->NumPending;
+      jsMsgMetaData_Destroy(meta);
+    }
+    out.push_back(in);
+  }
+  natsMsgList_Destroy(&list);
+  return out;
+}
+
+void PartitionConsumer::keep_for_ack(std::size_t index) {
+  if (index >= fetched_.size()) return;
+  natsMsg_Destroy(kept_);
+  kept_ = fetched_[index];
+  fetched_.erase(fetched_.begin() + static_cast<std::ptrdiff_t>(index));
+}
+
+void PartitionConsumer::ack() {
+  if (!kept_) return;
+  natsMsg_Ack(kept_, nullptr);
+  natsMsg_Destroy(kept_);
+  kept_ = nullptr;
+}
+
+}  // namespace vigil

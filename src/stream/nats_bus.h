@@ -1,0 +1,152 @@
+// NatsBus: vigil's use of NATS JetStream (the C client, libnats), in one
+// place: the streams it creates, the subjects and headers it writes, async
+// publishing with a bounded number of unacknowledged messages and retries,
+// and per-partition durable pull consumers.
+//
+//   VIGIL_EVENTS      vigil.events.<partition>.<host>   events (ECS JSON), file storage
+//   VIGIL_ALERTS      vigil.alerts.<host>               alert documents, Nats-Msg-Id = kibana.alert.uuid
+//   VIGIL_DEADLETTER  vigil.deadletter.<partition>      messages a worker could not use, with the reason
+//
+// A host name becomes one subject token: bytes NATS does not allow in a
+// token ('.', '*', '>', whitespace, controls), '%' and non-ASCII bytes are
+// written %XX. The partition of a host is FNV-1a (32 bit) of its name in
+// ASCII lower case, modulo the partition count: the same host always lands
+// in the same partition, whatever its spelling's case.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+
+struct __natsConnection;
+struct __jsCtx;
+struct __natsSubscription;
+struct __natsMsg;
+
+namespace vigil {
+
+inline constexpr const char* kEventsStream = "VIGIL_EVENTS";
+inline constexpr const char* kAlertsStream = "VIGIL_ALERTS";
+inline constexpr const char* kDeadLetterStream = "VIGIL_DEADLETTER";
+inline constexpr const char* kSourceHeader = "Vigil-Source";   // the event's file and record (vigil.source JSON)
+inline constexpr const char* kReasonHeader = "Vigil-Reason";   // dead letters: why
+inline constexpr const char* kOriginHeader = "Vigil-Origin";   // dead letters: "<subject> <stream sequence>"
+
+std::uint32_t partition_of(std::string_view host, std::uint32_t partitions);
+std::string subject_token(std::string_view host);
+
+struct StreamLimits {
+  std::int64_t duplicate_window_ns = 0;  // VIGIL_EVENTS; 0: the server's default (2 minutes)
+  // VIGIL_ALERTS: long enough for a worker's restart, so an alert made again
+  // from redelivered events is dropped by the server.
+  std::int64_t alert_duplicate_window_ns = 3600'000'000'000LL;
+};
+
+// A message to publish (the bus copies it).
+struct OutMessage {
+  std::string subject;
+  std::string_view data;
+  std::string_view msg_id;  // Nats-Msg-Id: the server drops a second message with the same id in its window
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// A message fetched from a partition.
+struct InMessage {
+  __natsMsg* msg = nullptr;  // owned by the Fetch that made it
+  std::string_view subject;
+  std::string_view data;
+  std::uint64_t stream_seq = 0;
+  std::uint64_t pending = 0;  // messages of the partition not yet delivered after this one
+  std::string header(const char* name) const;
+};
+
+struct PublishStats {
+  std::uint64_t published = 0;   // acknowledged by the server (duplicates included)
+  std::uint64_t duplicates = 0;  // the server had the id already
+  std::uint64_t retried = 0;     // sent again after a timeout or a lost connection
+  std::uint64_t failed = 0;      // refused by the server for good (counted, reported)
+};
+
+class NatsBus {
+ public:
+  // Connects (reconnecting forever after a lost connection) and creates the
+  // three streams if absent. `name` names the connection in the server's monitoring.
+  static Result<std::unique_ptr<NatsBus>> connect(const std::string& url, const std::string& name,
+                                                  std::int64_t max_in_flight, const StreamLimits& limits);
+  ~NatsBus();
+
+  // Publishes without waiting for the server's acknowledgment; blocks while
+  // `max_in_flight` messages are unacknowledged. Error: the message cannot be
+  // sent at all (over the server's max payload).
+  Result<bool> publish(const OutMessage& m);
+  // Waits until every published message is acknowledged, sending again those
+  // that timed out (their ids make a second copy harmless), at most
+  // `timeout_ns`. False if some are still unacknowledged.
+  bool flush(std::int64_t timeout_ns);
+  PublishStats publish_stats() const;
+  std::int64_t max_payload() const;
+  // The first error the server gave a publish for good, if any.
+  std::optional<std::string> last_failure() const;
+
+  __jsCtx* js() { return js_; }
+  __natsConnection* connection() { return nc_; }
+  // The client's thread reports each publish's outcome here (nats_bus.cpp).
+  void acknowledged(__natsMsg* msg, bool ok, bool duplicate, int status, const char* error);
+
+ private:
+  NatsBus() = default;
+  void resend_retries();
+
+  __natsConnection* nc_ = nullptr;
+  __jsCtx* js_ = nullptr;
+  mutable std::mutex mutex_;  // the ack callback runs on the client's thread
+  PublishStats stats_;
+  std::vector<__natsMsg*> retry_;
+  std::optional<std::string> failure_;
+};
+
+// A durable pull consumer of one partition of VIGIL_EVENTS:
+// "vigil-p<partition>", filter vigil.events.<partition>.>, acknowledging all
+// messages up to the one acknowledged.
+class PartitionConsumer {
+ public:
+  // Starts at stream sequence `start_seq` (the one after the last applied);
+  // with 0, after what the durable consumer had acknowledged if it exists,
+  // else at the stream's start. The durable is made again so delivery starts
+  // exactly there. `ack_wait_ns`: how long the server waits for an ack
+  // before delivering again (vigil acks at checkpoints).
+  static Result<std::unique_ptr<PartitionConsumer>> open(NatsBus& bus, std::uint32_t partition, std::uint64_t start_seq,
+                                                         std::int64_t ack_wait_ns, std::int64_t max_ack_pending);
+  ~PartitionConsumer();
+
+  // Up to `max` messages already available (no waiting). The messages stay
+  // valid until the next fetch, but for the one kept for acknowledgment.
+  Result<std::vector<InMessage>> fetch(int max);
+  // Keeps the last fetched message (the others are freed at the next fetch)
+  // to acknowledge it, and everything before it, at the next ack().
+  void keep_for_ack(std::size_t index);
+  // Acknowledges the kept message (and all before it). Best effort: the
+  // checkpoint, not the ack, decides where a restart begins.
+  void ack();
+  std::uint32_t partition() const { return partition_; }
+  std::uint64_t started_at() const { return started_at_; }
+
+ private:
+  PartitionConsumer() = default;
+  void free_fetched();
+
+  NatsBus* bus_ = nullptr;
+  std::uint32_t partition_ = 0;
+  std::uint64_t started_at_ = 0;
+  __natsSubscription* sub_ = nullptr;
+  std::vector<__natsMsg*> fetched_;
+  __natsMsg* kept_ = nullptr;
+};
+
+}  // namespace vigil
