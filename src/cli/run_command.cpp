@@ -212,6 +212,7 @@ int run_run_command(const RunCommandOptions& ro) {
                    store->path().c_str());
       return kExitUsage;
     }
+    (*sink)->drop_replayed_if([&](std::string_view id) { return pipeline.wrote(id); });
     if (!o.quiet) {
       std::fprintf(stderr, "vigil run: resuming from the checkpoint in %s\n", ro.state.c_str());
     }
@@ -227,7 +228,7 @@ int run_run_command(const RunCommandOptions& ro) {
       return false;
     }
     if (!store) return true;
-    Checkpoint c{fingerprint, inputs.save(), pipeline.save(), ro.output, (*sink)->bytes(),
+    Checkpoint c{fingerprint, inputs.save(), pipeline.save(), ro.output, (*sink)->checkpoint_bytes(),
                  static_cast<std::int64_t>(std::time(nullptr))};
     if (c.inputs.size() + c.pipeline.size() > ro.max_checkpoint_bytes) {
       if (checkpoints_over_cap++ == 0) {
@@ -247,6 +248,9 @@ int run_run_command(const RunCommandOptions& ro) {
     }
     return true;
   };
+  // A first checkpoint before any alert is written: a kill before the first
+  // interval then finds the alert file's length to resume from.
+  if (store && !checkpoint && !checkpoint_now()) return kExitUsage;
   const auto started = std::chrono::steady_clock::now();
   auto last_checkpoint = started, last_status = started;
   std::uint64_t events_at_status = 0;

@@ -226,21 +226,29 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
       part->applied = saved_seqs[part->id];
       saved_states.erase(s);
     }
-    auto consumer = PartitionConsumer::open(**bus, part->id, part->applied ? part->applied + 1 : 0, ack_wait,
-                                            kMaxAckPending);
+    // A partition the state knows (even at 0) goes on right after its
+    // checkpointed sequence. Only one it does not know starts where its
+    // durable consumer had been acknowledged: the ack floor also moves when
+    // a consumer is made again, so it never overrides the state.
+    const bool known = saved_seqs.count(part->id) > 0;
+    auto consumer = PartitionConsumer::open(**bus, part->id, known ? part->applied + 1 : 0, ack_wait, kMaxAckPending);
     if (!consumer) {
       std::fprintf(stderr, "vigil: %s\n", consumer.error().message.c_str());
       return kExitUsage;
     }
     part->consumer = std::move(*consumer);
-    if (part->applied == 0 && part->consumer->started_at() > 1 && !o.quiet) {
+    if (!known && part->consumer->started_at() > 1 && !o.quiet) {
       std::fprintf(stderr,
                    "vigil run: partition %u: no state in %s; starting after what its consumer had acknowledged "
                    "(stream sequence %llu)\n",
                    part->id, ro.state.c_str(), static_cast<unsigned long long>(part->consumer->started_at()));
     }
   }
+  (*sink)->drop_replayed_if([&](std::string_view id) {
+    return std::any_of(parts.begin(), parts.end(), [&](const auto& part) { return part->pipeline->wrote(id); });
+  });
   if (checkpoint && !o.quiet) std::fprintf(stderr, "vigil run: resuming from the checkpoint in %s\n", ro.state.c_str());
+
 
   ReaderOptions ropts;
   ropts.threads = 1;
@@ -376,7 +384,7 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
       append_framed(states, std::to_string(part->id));
       append_framed(states, part->pipeline->save());
     }
-    Checkpoint c{fingerprint, encode_positions(ro.partitions, seqs), std::move(states), ro.output, (*sink)->bytes(),
+    Checkpoint c{fingerprint, encode_positions(ro.partitions, seqs), std::move(states), ro.output, (*sink)->checkpoint_bytes(),
                  static_cast<std::int64_t>(std::time(nullptr))};
     if (auto saved = store->save(c); !saved) {
       std::fprintf(stderr, "vigil: %s: %s\n", store->path().c_str(), saved.error().message.c_str());
@@ -389,6 +397,9 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
     return true;
   };
 
+  // A first checkpoint before any alert is written: a kill before the first
+  // interval then finds the alert file's length to resume from.
+  if (!checkpoint && !checkpoint_now()) return kExitUsage;
   const auto started = std::chrono::steady_clock::now();
   auto last_checkpoint = started, last_status = started;
   std::uint64_t events_at_status = 0;
@@ -480,8 +491,16 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
     print_detection_summary(tally, set, totals);
     const PublishStats ps = (*bus)->publish_stats();
     if (ps.duplicates) {
-      std::fprintf(stderr, "note: %llu alert or dead-letter message(s) made again after a restart were already in NATS\n",
+      std::fprintf(stderr, "note: %llu alert or dead-letter message(s) were already in NATS (made before a restart, or "
+                   "by an earlier run over the same events): the server kept one of each\n",
                    static_cast<unsigned long long>(ps.duplicates));
+    }
+    std::uint64_t restarts = 0;
+    for (auto& part : parts) restarts += part->consumer->restarts();
+    if (restarts) {
+      std::fprintf(stderr, "note: %llu delivery gap(s) (a fetch that timed out while the server sent): the "
+                   "partition was read again from the message after the last one received\n",
+                   static_cast<unsigned long long>(restarts));
     }
     if (redelivered) {
       std::fprintf(stderr, "note: %llu event(s) delivered again were already applied (skipped)\n",

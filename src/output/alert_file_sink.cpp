@@ -58,6 +58,7 @@ Result<std::unique_ptr<AlertFileSink>> AlertFileSink::open(const std::string& pa
     }
   }
   if (checkpointed_bytes && *checkpointed_bytes <= size) {
+    sink->replay_from_ = *checkpointed_bytes;
     std::string_view rest(tail.data(), complete);
     for (std::size_t start = 0; start < rest.size();) {
       std::size_t end = rest.find('\n', start);
@@ -73,6 +74,10 @@ Result<std::unique_ptr<AlertFileSink>> AlertFileSink::open(const std::string& pa
   }
   sink->bytes_ = size;
   return sink;
+}
+
+void AlertFileSink::drop_replayed_if(const std::function<bool(std::string_view id)>& known) {
+  std::erase_if(written_after_checkpoint_, [&](const std::string& id) { return known(id); });
 }
 
 AlertFileSink::~AlertFileSink() {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -32,6 +33,16 @@ class AlertFileSink {
   Result<bool> sync();
   // The file's length after what was written (0 for stdout).
   std::uint64_t bytes() const { return bytes_; }
+  // The length a checkpoint may record: the file's, unless lines written
+  // after the resumed checkpoint have not been made again yet (the replay
+  // has not reached their events): then still the resumed checkpoint's, so
+  // a restart from the new checkpoint remembers them too. Otherwise those
+  // lines would fall before the recorded length, and be written a second
+  // time when their events are read again.
+  std::uint64_t checkpoint_bytes() const { return written_after_checkpoint_.empty() ? bytes_ : replay_from_; }
+  // Leaves out of the replay the lines whose alerts the resumed state has
+  // already written (`known`): no replay will make them again.
+  void drop_replayed_if(const std::function<bool(std::string_view id)>& known);
   std::uint64_t replayed() const { return replayed_; }  // lines left out: already in the file
   std::uint64_t cut_bytes() const { return cut_bytes_; }  // a partial last line removed at open
 
@@ -41,6 +52,7 @@ class AlertFileSink {
   std::FILE* file_ = nullptr;
   bool is_stdout_ = false;
   std::uint64_t bytes_ = 0;
+  std::uint64_t replay_from_ = 0;  // the resumed checkpoint's length
   std::unordered_set<std::string> written_after_checkpoint_;
   std::uint64_t replayed_ = 0;
   std::uint64_t cut_bytes_ = 0;

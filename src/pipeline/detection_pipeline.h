@@ -64,6 +64,8 @@ class DetectionPipeline {
   TimestampNs watermark() const { return watermark_; }
   std::vector<RuleRunStats> rule_stats();
   const PipelineStats& stats() const { return stats_; }
+  // An alert with this id was handed out (and is remembered: --max-alert-ids).
+  bool wrote(std::string_view id) const { return written_ids_.count(std::string(id)) > 0; }
   HuntEngine& engine() { return *engine_; }
   // Everything the pipeline holds, serialized (stream checkpoints): the
   // engine's state, the alerter's, the watermark, the alert ids written.

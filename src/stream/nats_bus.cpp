@@ -241,47 +241,62 @@ Result<std::unique_ptr<PartitionConsumer>> PartitionConsumer::open(NatsBus& bus,
   std::unique_ptr<PartitionConsumer> c(new PartitionConsumer());
   c->bus_ = &bus;
   c->partition_ = partition;
-  const std::string durable = fmt::format("vigil-p{}", partition);
-  const std::string filter = fmt::format("vigil.events.{}.>", partition);
-  jsErrCode code = static_cast<jsErrCode>(0);
+  c->ack_wait_ns_ = ack_wait_ns;
+  c->max_ack_pending_ = max_ack_pending;
   if (start_seq == 0) {
     jsConsumerInfo* ci = nullptr;
-    natsStatus s = js_GetConsumerInfo(&ci, bus.js(), kEventsStream, durable.c_str(), nullptr, &code);
-    if (s == NATS_OK) {
+    jsErrCode code = static_cast<jsErrCode>(0);
+    const std::string durable = fmt::format("vigil-p{}", partition);
+    if (js_GetConsumerInfo(&ci, bus.js(), kEventsStream, durable.c_str(), nullptr, &code) == NATS_OK) {
       start_seq = ci->AckFloor.Stream + 1;
       jsConsumerInfo_Destroy(ci);
     }
   }
+  if (auto started = c->start(std::max<std::uint64_t>(start_seq, 1)); !started) return started.error();
+  return c;
+}
+
+Result<bool> PartitionConsumer::start(std::uint64_t start_seq) {
+  if (sub_) {
+    natsSubscription_Unsubscribe(sub_);
+    natsSubscription_Destroy(sub_);
+    sub_ = nullptr;
+  }
+  const std::string durable = fmt::format("vigil-p{}", partition_);
+  const std::string filter = fmt::format("vigil.events.{}.>", partition_);
+  jsErrCode code = static_cast<jsErrCode>(0);
   // Made again so delivery starts exactly at start_seq (messages delivered
   // to a worker that died would otherwise come back only after ack_wait,
   // behind newer ones).
-  js_DeleteConsumer(bus.js(), kEventsStream, durable.c_str(), nullptr, &code);
+  js_DeleteConsumer(bus_->js(), kEventsStream, durable.c_str(), nullptr, &code);
   jsConsumerConfig cc;
   jsConsumerConfig_Init(&cc);
   cc.Durable = durable.c_str();
   cc.FilterSubject = filter.c_str();
   cc.AckPolicy = js_AckAll;
-  cc.AckWait = ack_wait_ns;
-  cc.MaxAckPending = max_ack_pending;
+  cc.AckWait = ack_wait_ns_;
+  cc.MaxAckPending = max_ack_pending_;
   if (start_seq > 1) {
     cc.DeliverPolicy = js_DeliverByStartSequence;
     cc.OptStartSeq = start_seq;
   } else {
     cc.DeliverPolicy = js_DeliverAll;
-    start_seq = 1;
   }
   jsConsumerInfo* ci = nullptr;
-  natsStatus s = js_AddConsumer(&ci, bus.js(), kEventsStream, &cc, nullptr, &code);
+  natsStatus s = js_AddConsumer(&ci, bus_->js(), kEventsStream, &cc, nullptr, &code);
   if (s != NATS_OK) return nats_error(fmt::format("consumer {}", durable), s, code);
   jsConsumerInfo_Destroy(ci);
   jsSubOptions so;
   jsSubOptions_Init(&so);
   so.Stream = kEventsStream;
   so.Consumer = durable.c_str();
-  s = js_PullSubscribe(&c->sub_, bus.js(), filter.c_str(), durable.c_str(), nullptr, &so, &code);
+  s = js_PullSubscribe(&sub_, bus_->js(), filter.c_str(), durable.c_str(), nullptr, &so, &code);
   if (s != NATS_OK) return nats_error(fmt::format("subscribing to {}", durable), s, code);
-  c->started_at_ = start_seq;
-  return c;
+  ++generation_;
+  started_at_ = start_seq;
+  next_consumer_seq_ = 1;
+  next_stream_seq_ = start_seq;
+  return true;
 }
 
 PartitionConsumer::~PartitionConsumer() {
@@ -300,6 +315,7 @@ void PartitionConsumer::free_fetched() {
 
 Result<std::vector<InMessage>> PartitionConsumer::fetch(int max) {
   free_fetched();
+  fetch_generation_ = generation_;
   jsFetchRequest req;
   jsFetchRequest_Init(&req);
   req.Batch = max;
@@ -314,10 +330,12 @@ Result<std::vector<InMessage>> PartitionConsumer::fetch(int max) {
   if (s == NATS_TIMEOUT || s == NATS_NOT_FOUND) return out;  // nothing waiting
   if (s != NATS_OK) return nats_error(fmt::format("fetching partition {}", partition_), s);
   out.reserve(static_cast<std::size_t>(list.Count));
+  bool gap = false;
   for (int i = 0; i < list.Count; ++i) {
     natsMsg* m = list.Msgs[i];
     list.Msgs[i] = nullptr;
     fetched_.push_back(m);
+    if (gap) continue;  // freed with the others at the next fetch
     InMessage in;
     in.msg = m;
     in.subject = natsMsg_GetSubject(m);
@@ -326,11 +344,30 @@ Result<std::vector<InMessage>> PartitionConsumer::fetch(int max) {
     if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
       in.stream_seq = meta->Sequence.Stream;
       in.pending = meta->NumPending;
+      const std::uint64_t consumer_seq = meta->Sequence.Consumer;
+      const std::uint64_t delivered = meta->NumDelivered;
       jsMsgMetaData_Destroy(meta);
+      if (delivered > 1 && consumer_seq < next_consumer_seq_) continue;  // sent again after ack_wait: seen
+      if (consumer_seq != next_consumer_seq_) {
+        gap = true;
+        continue;
+      }
+      ++next_consumer_seq_;
+      next_stream_seq_ = in.stream_seq + 1;
     }
     out.push_back(in);
   }
   natsMsgList_Destroy(&list);
+  if (gap) {
+    // Start again after the last message handed over (or where we were).
+    ++restarts_;
+    const std::uint64_t from = next_stream_seq_;
+    std::vector<natsMsg*> keep;
+    keep.swap(fetched_);  // the returned messages stay valid: start() does not touch them
+    auto restarted = start(from);
+    fetched_.swap(keep);
+    if (!restarted) return restarted.error();
+  }
   return out;
 }
 
@@ -338,12 +375,13 @@ void PartitionConsumer::keep_for_ack(std::size_t index) {
   if (index >= fetched_.size()) return;
   natsMsg_Destroy(kept_);
   kept_ = fetched_[index];
+  kept_generation_ = fetch_generation_;
   fetched_.erase(fetched_.begin() + static_cast<std::ptrdiff_t>(index));
 }
 
 void PartitionConsumer::ack() {
   if (!kept_) return;
-  natsMsg_Ack(kept_, nullptr);
+  if (kept_generation_ == generation_) natsMsg_Ack(kept_, nullptr);
   natsMsg_Destroy(kept_);
   kept_ = nullptr;
 }

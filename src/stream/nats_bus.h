@@ -127,7 +127,13 @@ class PartitionConsumer {
 
   // Up to `max` messages already available (no waiting). The messages stay
   // valid until the next fetch, but for the one kept for acknowledgment.
+  // Delivery is checked to be gapless (consumer sequences 1, 2, ...): a
+  // message the server delivered but the client never handed over (a fetch
+  // that timed out while the server was still sending) would otherwise be
+  // skipped. After a gap the messages before it are returned and the
+  // consumer starts again right after the last one returned.
   Result<std::vector<InMessage>> fetch(int max);
+  std::uint64_t restarts() const { return restarts_; }
   // Keeps the last fetched message (the others are freed at the next fetch)
   // to acknowledge it, and everything before it, at the next ack().
   void keep_for_ack(std::size_t index);
@@ -140,10 +146,19 @@ class PartitionConsumer {
  private:
   PartitionConsumer() = default;
   void free_fetched();
+  // (Re)creates the durable to deliver from stream sequence `start_seq` and subscribes.
+  Result<bool> start(std::uint64_t start_seq);
 
   NatsBus* bus_ = nullptr;
   std::uint32_t partition_ = 0;
   std::uint64_t started_at_ = 0;
+  std::int64_t ack_wait_ns_ = 0, max_ack_pending_ = 0;
+  std::uint64_t next_consumer_seq_ = 1;
+  std::uint64_t next_stream_seq_ = 1;  // after the last message handed over
+  std::uint64_t restarts_ = 0;
+  // Consumers made by start(): a message of an earlier one is not acked on
+  // the new one (its consumer sequence means something else there).
+  std::uint64_t generation_ = 0, fetch_generation_ = 0, kept_generation_ = 0;
   __natsSubscription* sub_ = nullptr;
   std::vector<__natsMsg*> fetched_;
   __natsMsg* kept_ = nullptr;
