@@ -435,13 +435,19 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
 
   int rc = kExitOk;
   std::size_t diagnostics_shown = 0;
+  bool fetch_failing = false;
   while (!g_nats_stop) {
-    std::uint64_t got = 0;
+    std::uint64_t got = 0, failed_fetches = 0;
     bool ack_pressure = false;
     for (auto& part : parts) {
       auto msgs = part->consumer->fetch(kFetchBatch);
       if (!msgs) {
-        std::fprintf(stderr, "vigil run: %s (retrying)\n", msgs.error().message.c_str());
+        // The server is away (restarting, unreachable): the client reconnects
+        // by itself; said once per outage, and the stream is not taken as drained.
+        if (!fetch_failing && !o.quiet) {
+          std::fprintf(stderr, "vigil run: %s; retrying until the server is back\n", msgs.error().message.c_str());
+        }
+        ++failed_fetches;
         continue;
       }
       if (msgs->empty()) {
@@ -457,6 +463,8 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
       rc = kExitUsage;
       break;
     }
+    if (failed_fetches == 0 && fetch_failing && !o.quiet) std::fprintf(stderr, "vigil run: the server is back\n");
+    fetch_failing = failed_fetches > 0;
     if (ro.follow && !o.quiet) print_new_diagnostics(stats, "vigil run", diagnostics_shown);
     if (o.strict && input_had_errors(stats)) {
       rc = kExitInput;
@@ -469,7 +477,7 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
     }
     status(false);
     if (got == 0) {
-      if (!ro.follow) {  // every partition drained: the end of the stream for this run
+      if (!ro.follow && !fetch_failing) {  // every partition drained: the end of the stream for this run
         for (auto& part : parts) part->pipeline->finish();
         break;
       }
