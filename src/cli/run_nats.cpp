@@ -439,6 +439,15 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
   while (!g_nats_stop) {
     std::uint64_t got = 0, failed_fetches = 0;
     bool ack_pressure = false;
+    if (!(*bus)->connected()) {
+      if (!fetch_failing && !o.quiet) {
+        std::fprintf(stderr, "vigil run: the connection to %s is lost; retrying until the server is back\n",
+                     ro.nats.c_str());
+      }
+      fetch_failing = true;
+      std::this_thread::sleep_for(std::chrono::nanoseconds(std::max<std::int64_t>(d.poll_ns, 1'000'000)));
+      continue;
+    }
     for (auto& part : parts) {
       auto msgs = part->consumer->fetch(kFetchBatch);
       if (!msgs) {
@@ -477,7 +486,14 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
     }
     status(false);
     if (got == 0) {
-      if (!ro.follow && !fetch_failing) {  // every partition drained: the end of the stream for this run
+      // Without --follow the run ends when the server says every partition
+      // has been handed over (an empty fetch may only have timed out).
+      bool drained = !ro.follow && !fetch_failing;
+      for (std::size_t i = 0; drained && i < parts.size(); ++i) {
+        auto all_read = parts[i]->consumer->drained();
+        drained = all_read && *all_read;
+      }
+      if (drained) {  // the end of the stream for this run
         for (auto& part : parts) part->pipeline->finish();
         break;
       }

@@ -233,6 +233,8 @@ std::optional<std::string> NatsBus::last_failure() const {
 
 std::int64_t NatsBus::max_payload() const { return natsConnection_GetMaxPayload(nc_); }
 
+bool NatsBus::connected() const { return natsConnection_Status(nc_) == NATS_CONN_STATUS_CONNECTED; }
+
 // --- PartitionConsumer ---
 
 Result<std::unique_ptr<PartitionConsumer>> PartitionConsumer::open(NatsBus& bus, std::uint32_t partition,
@@ -369,6 +371,25 @@ Result<std::vector<InMessage>> PartitionConsumer::fetch(int max) {
     if (!restarted) return restarted.error();
   }
   return out;
+}
+
+Result<bool> PartitionConsumer::drained() {
+  const std::string durable = fmt::format("vigil-p{}", partition_);
+  jsConsumerInfo* ci = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetConsumerInfo(&ci, bus_->js(), kEventsStream, durable.c_str(), nullptr, &code);
+  if (s != NATS_OK) return nats_error(fmt::format("consumer {}", durable), s, code);
+  const bool pending = ci->NumPending > 0;
+  // Delivered.Consumer counts deliveries of this consumer (its stream
+  // sequence also moves past messages the filter skips).
+  const bool lost_tail = ci->Delivered.Consumer >= next_consumer_seq_;
+  jsConsumerInfo_Destroy(ci);
+  if (lost_tail) {
+    ++restarts_;
+    if (auto restarted = start(next_stream_seq_); !restarted) return restarted.error();
+    return false;
+  }
+  return !pending;
 }
 
 void PartitionConsumer::keep_for_ack(std::size_t index) {

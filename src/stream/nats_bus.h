@@ -91,6 +91,8 @@ class NatsBus {
   bool flush(std::int64_t timeout_ns);
   PublishStats publish_stats() const;
   std::int64_t max_payload() const;
+  // False while the connection is lost (the client reconnects by itself).
+  bool connected() const;
   // The first error the server gave a publish for good, if any.
   std::optional<std::string> last_failure() const;
 
@@ -134,6 +136,12 @@ class PartitionConsumer {
   // consumer starts again right after the last one returned.
   Result<std::vector<InMessage>> fetch(int max);
   std::uint64_t restarts() const { return restarts_; }
+  // Asks the server whether everything of the partition has been handed
+  // over (a fetch that found nothing may only have timed out). Messages the
+  // server delivered after the last one handed over (lost with a timed-out
+  // fetch, with no later message to show the gap) are asked for again: not
+  // drained then.
+  Result<bool> drained();
   // Keeps the last fetched message (the others are freed at the next fetch)
   // to acknowledge it, and everything before it, at the next ack().
   void keep_for_ack(std::size_t index);

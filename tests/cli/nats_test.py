@@ -196,7 +196,48 @@ def main():
         finally:
             bad_server.stop()
 
-        # 6. SIGTERM drains, checkpoints, exits 0.
+        # 6. kill -9 of the server (file storage) while a worker follows it, and
+        #    its restart: the worker waits, reconnects, reads what is published
+        #    after the restart, and every alert is there once.
+        kill_server = natstest.Server()
+        try:
+            kill_nats = ["--nats", kill_server.url]
+            files = sorted(os.path.join(samples, f) for f in os.listdir(samples))
+            half = len(files) // 2
+            run(["publish", "-q"] + kill_nats + files[:half])
+            srv_out, srv_state = os.path.join(tmp, "srvkill.ndjson"), os.path.join(tmp, "s-srvkill")
+            srv_log = os.path.join(tmp, "srvkill.log")
+            with open(srv_log, "wb") as lf:
+                p = subprocess.Popen([vigil, "run", "--follow", "--checkpoint-interval", "200ms",
+                                      "--status-interval", "200ms"] + rules + kill_nats + forever +
+                                     ["--state", srv_state, "-o", srv_out], stdout=subprocess.DEVNULL, stderr=lf)
+                time.sleep(3)
+                kill_server.kill()
+                time.sleep(2)
+                kill_server.start()
+                r1 = run(["publish"] + kill_nats + files[half:])
+                end = time.time() + 120
+                while time.time() < end and not re.search(rb"vigil run: %d events" % stored, open(srv_log, "rb").read()):
+                    time.sleep(0.2)
+                p.send_signal(signal.SIGTERM)
+                rc = p.wait(timeout=120)
+            r = run(["run", "-q"] + rules + kill_nats + forever + ["--state", srv_state, "-o", srv_out])
+            text = open(srv_log, encoding="utf-8", errors="replace").read()
+            got = file_uuids(srv_out)
+            c.check("server killed and restarted: the worker waited, then read on", rc == 0 and r.returncode == 0
+                    and r1.returncode == 0 and "retrying until the server is back" in text
+                    and "the server is back" in text and f"vigil run: {stored} events" in text, text[-800:])
+            c.check("... every alert once in -o", sorted(got) == sorted(expected_ns),
+                    f"{len(got)} lines, {len(set(got))} distinct, expected {len(expected_ns)}")
+            kill_client = natstest.Client(kill_server.url)
+            in_stream = stream_uuids(kill_client)
+            c.check("... and once in VIGIL_ALERTS", len(in_stream) == len(set(in_stream)) and
+                    set(expected_ns) <= set(in_stream), f"{len(in_stream)} / {len(set(in_stream))}")
+            kill_client.close()
+        finally:
+            kill_server.stop()
+
+        # 7. SIGTERM drains, checkpoints, exits 0.
         log = os.path.join(tmp, "term.log")
         with open(log, "wb") as lf:
             p = subprocess.Popen([vigil, "run", "--follow", "--status-interval", "100ms"] + rules + nats + forever +
