@@ -80,6 +80,10 @@ void add_run_command(CLI::App& app, RunCommandOptions& o) {
       ->transform(CLI::AsSizeValue(false))
       ->capture_default_str()
       ->group("NATS JetStream");
+  cmd->add_option("--metrics-listen", o.metrics_listen,
+                  "Serve Prometheus text metrics (events, lag per partition, open sequences, alerts, evictions, "
+                  "dead letters) on this address, e.g. 127.0.0.1:9464")
+      ->group("NATS JetStream");
   cmd->footer(
       "Exit codes: 0 ok (also after SIGTERM/SIGINT, with a checkpoint), 1 alerts found with --fail-on-alert,\n"
       "2 usage or rule error, 3 malformed/unreadable input with --strict. Details: docs/streaming.md.");

@@ -36,6 +36,7 @@ struct RunCommandOptions {
   std::string worker;  // "I/N": owns the partitions p with p mod N == I; empty: all
   std::uint32_t partitions = 16;
   std::size_t max_event_bytes = std::size_t{1} << 20;
+  std::string metrics_listen;  // HOST:PORT for Prometheus metrics (run --nats)
 };
 
 void add_run_command(CLI::App& app, RunCommandOptions& options);

@@ -28,6 +28,7 @@
 #include "output/alert_file_sink.h"
 #include "output/json_lookup.h"
 #include "stream/checkpoint_store.h"
+#include "stream/metrics_server.h"
 #include "stream/nats_bus.h"
 
 namespace vigil {
@@ -161,6 +162,15 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
   AlertDatabase db;
   if (!o.db.empty() && !db.open(o.db)) return kExitUsage;
 
+  std::unique_ptr<MetricsServer> metrics;
+  if (!ro.metrics_listen.empty()) {
+    auto listening = MetricsServer::listen(ro.metrics_listen);
+    if (!listening) {
+      std::fprintf(stderr, "vigil: %s\n", listening.error().message.c_str());
+      return kExitUsage;
+    }
+    metrics = std::move(*listening);
+  }
   auto bus = NatsBus::connect(ro.nats, fmt::format("vigil run {}", ro.worker.empty() ? "0/1" : ro.worker), 65536,
                               StreamLimits{});
   if (!bus) {
@@ -257,7 +267,7 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
   std::uint64_t ordinal_scratch = 0;
   NdjsonReader reader(set.fields, ropts, ordinal_scratch);
   ReadStats stats;
-  std::uint64_t dead_letters = 0, redelivered = 0;
+  std::uint64_t dead_letters = 0, redelivered = 0, checkpoints = 0;
   simdjson::dom::parser source_parser;
   std::string buffer;
 
@@ -394,6 +404,7 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
       part->consumer->ack();
       part->unacked = 0;
     }
+    ++checkpoints;
     return true;
   };
 
@@ -433,6 +444,41 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
     events_at_status = events;
   };
 
+  auto last_metrics = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  // Prometheus text: per partition what a dashboard plots, then the totals.
+  auto update_metrics = [&] {
+    auto now = std::chrono::steady_clock::now();
+    if (!metrics || now - last_metrics < std::chrono::seconds(1)) return;
+    last_metrics = now;
+    std::string t;
+    auto family = [&](const char* name, const char* type, const char* help) {
+      t += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+    };
+    std::uint64_t evicted = 0;
+    family("vigil_events_consumed_total", "counter", "Events handed to detection.");
+    for (auto& part : parts) {
+      t += fmt::format("vigil_events_consumed_total{{partition=\"{}\"}} {}\n", part->id, part->pipeline->engine().events());
+    }
+    family("vigil_partition_lag", "gauge", "Messages of the partition not yet pulled.");
+    for (auto& part : parts) t += fmt::format("vigil_partition_lag{{partition=\"{}\"}} {}\n", part->id, part->lag);
+    family("vigil_open_sequences", "gauge", "Partial sequences held.");
+    for (auto& part : parts) {
+      t += fmt::format("vigil_open_sequences{{partition=\"{}\"}} {}\n", part->id,
+                       part->pipeline->engine().open_sequences());
+      for (const RuleRunStats& rs : part->pipeline->rule_stats()) evicted += rs.sequences.evicted + rs.terms_evicted + rs.dropped;
+    }
+    family("vigil_alerts_total", "counter", "Alerts made final.");
+    t += fmt::format("vigil_alerts_total {}\n", tally.total());
+    family("vigil_evictions_total", "counter", "Partial sequences, terms and detections evicted at their caps.");
+    t += fmt::format("vigil_evictions_total {}\n", evicted);
+    family("vigil_dead_letters_total", "counter", "Messages copied to vigil.deadletter.<partition>.");
+    t += fmt::format("vigil_dead_letters_total {}\n", dead_letters);
+    family("vigil_checkpoints_total", "counter", "Checkpoints written.");
+    t += fmt::format("vigil_checkpoints_total {}\n", checkpoints);
+    family("vigil_connected", "gauge", "1 while connected to the NATS server.");
+    t += fmt::format("vigil_connected {}\n", (*bus)->connected() ? 1 : 0);
+    metrics->publish(std::move(t));
+  };
   int rc = kExitOk;
   std::size_t diagnostics_shown = 0;
   bool fetch_failing = false;
@@ -445,6 +491,7 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
                      ro.nats.c_str());
       }
       fetch_failing = true;
+      update_metrics();
       std::this_thread::sleep_for(std::chrono::nanoseconds(std::max<std::int64_t>(d.poll_ns, 1'000'000)));
       continue;
     }
@@ -485,6 +532,7 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
       last_checkpoint = now;
     }
     status(false);
+    update_metrics();
     if (got == 0) {
       // Without --follow the run ends when the server says every partition
       // has been handed over (an empty fetch may only have timed out).

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clitest import Checks  # noqa: E402
@@ -211,7 +212,11 @@ def main():
                 p = subprocess.Popen([vigil, "run", "--follow", "--checkpoint-interval", "200ms",
                                       "--status-interval", "200ms"] + rules + kill_nats + forever +
                                      ["--state", srv_state, "-o", srv_out], stdout=subprocess.DEVNULL, stderr=lf)
-                time.sleep(3)
+                # The first half read (the worker idle, pulling): then the server goes.
+                end = time.time() + 120
+                while time.time() < end and not re.search(rb"vigil run: [1-9]\d* events \([^)]*\), 16 partition\(s\), lag 0 ",
+                                                          open(srv_log, "rb").read()):
+                    time.sleep(0.1)
                 kill_server.kill()
                 time.sleep(2)
                 kill_server.start()
@@ -237,16 +242,30 @@ def main():
         finally:
             kill_server.stop()
 
-        # 7. SIGTERM drains, checkpoints, exits 0.
+        # 7. Metrics while following; SIGTERM checkpoints and exits 0.
         log = os.path.join(tmp, "term.log")
+        port = natstest.free_port()
         with open(log, "wb") as lf:
-            p = subprocess.Popen([vigil, "run", "--follow", "--status-interval", "100ms"] + rules + nats + forever +
+            p = subprocess.Popen([vigil, "run", "--follow", "--status-interval", "100ms",
+                                  "--metrics-listen", f"127.0.0.1:{port}"] + rules + nats + forever +
                                  ["--state", crash_state, "-o", crash_out], stdout=subprocess.DEVNULL, stderr=lf)
             end = time.time() + 60
             while time.time() < end and b"vigil run: " not in open(log, "rb").read():
                 time.sleep(0.1)
+            time.sleep(1.5)
+            try:
+                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+            except OSError as e:
+                body = str(e)
             p.send_signal(signal.SIGTERM)
             rc = p.wait(timeout=60)
+        samples_m = dict(re.findall(r"^(vigil_[a-z_]+(?:\{[^}]*\})?) (\d+)$", body, re.M))
+        consumed = sum(int(v) for k, v in samples_m.items() if k.startswith("vigil_events_consumed_total{"))
+        c.check("metrics: Prometheus text with the state's counts",
+                "# TYPE vigil_partition_lag gauge" in body and consumed == stored
+                and samples_m.get("vigil_connected") == "1" and samples_m.get("vigil_dead_letters_total") == "0"
+                and len([k for k in samples_m if k.startswith("vigil_partition_lag{")]) == PARTITIONS
+                and "vigil_alerts_total" in samples_m and "vigil_evictions_total" in samples_m, body[:800])
         text = open(log, encoding="utf-8", errors="replace").read()
         c.check("SIGTERM: exit 0 with a checkpoint", rc == 0 and "state checkpointed" in text, text[-500:])
         c.check("... and nothing written twice", sorted(file_uuids(crash_out)) == sorted(expected_ns))
