@@ -39,7 +39,6 @@ std::atomic<bool> g_nats_stop{false};
 void request_nats_stop(int) { g_nats_stop = true; }
 
 constexpr std::size_t kPadding = 64;            // simdjson reads this far past a document
-constexpr int kFetchBatch = 512;                // messages per fetch
 constexpr std::int64_t kMaxAckPending = 1 << 20;  // per partition; a checkpoint comes at half of it
 
 struct Partition {
@@ -178,6 +177,7 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
     return kExitUsage;
   }
 
+  ReadySignal ready;  // before the consumers, whose threads signal it
   // One pipeline per owned partition (triage state made before the reader:
   // its fields join the projection).
   std::vector<std::unique_ptr<Partition>> parts;
@@ -241,7 +241,8 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
     // durable consumer had been acknowledged: the ack floor also moves when
     // a consumer is made again, so it never overrides the state.
     const bool known = saved_seqs.count(part->id) > 0;
-    auto consumer = PartitionConsumer::open(**bus, part->id, known ? part->applied + 1 : 0, ack_wait, kMaxAckPending);
+    auto consumer =
+        PartitionConsumer::open(**bus, part->id, known ? part->applied + 1 : 0, ack_wait, kMaxAckPending, ready);
     if (!consumer) {
       std::fprintf(stderr, "vigil: %s\n", consumer.error().message.c_str());
       return kExitUsage;
@@ -483,7 +484,7 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
   std::size_t diagnostics_shown = 0;
   bool fetch_failing = false;
   while (!g_nats_stop) {
-    std::uint64_t got = 0, failed_fetches = 0;
+    std::uint64_t got = 0;
     bool ack_pressure = false;
     if (!(*bus)->connected()) {
       if (!fetch_failing && !o.quiet) {
@@ -495,23 +496,15 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
       std::this_thread::sleep_for(std::chrono::nanoseconds(std::max<std::int64_t>(d.poll_ns, 1'000'000)));
       continue;
     }
+    const std::uint64_t ready_before = [&] {
+      std::lock_guard lock(ready.mutex);
+      return ready.batches;
+    }();
     for (auto& part : parts) {
-      auto msgs = part->consumer->fetch(kFetchBatch);
-      if (!msgs) {
-        // The server is away (restarting, unreachable): the client reconnects
-        // by itself; said once per outage, and the stream is not taken as drained.
-        if (!fetch_failing && !o.quiet) {
-          std::fprintf(stderr, "vigil run: %s; retrying until the server is back\n", msgs.error().message.c_str());
-        }
-        ++failed_fetches;
-        continue;
-      }
-      if (msgs->empty()) {
-        part->lag = 0;
-        continue;
-      }
-      got += msgs->size();
-      process(*part, *msgs);
+      std::vector<InMessage> msgs = part->consumer->take();
+      if (msgs.empty()) continue;
+      got += msgs.size();
+      process(*part, msgs);
       if (part->unacked >= kMaxAckPending / 2) ack_pressure = true;
       if (sink_error) break;
     }
@@ -519,8 +512,8 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
       rc = kExitUsage;
       break;
     }
-    if (failed_fetches == 0 && fetch_failing && !o.quiet) std::fprintf(stderr, "vigil run: the server is back\n");
-    fetch_failing = failed_fetches > 0;
+    if (fetch_failing && !o.quiet) std::fprintf(stderr, "vigil run: the server is back\n");
+    fetch_failing = false;
     if (ro.follow && !o.quiet) print_new_diagnostics(stats, "vigil run", diagnostics_shown);
     if (o.strict && input_had_errors(stats)) {
       rc = kExitInput;
@@ -545,7 +538,7 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
         for (auto& part : parts) part->pipeline->finish();
         break;
       }
-      std::this_thread::sleep_for(std::chrono::nanoseconds(std::max<std::int64_t>(d.poll_ns, 1'000'000)));
+      ready.wait(ready_before, std::max<std::int64_t>(d.poll_ns, 1'000'000));
     }
   }
   if (sink_error) {

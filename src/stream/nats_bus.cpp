@@ -2,6 +2,7 @@
 
 #include <nats/nats.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 #include <tuple>
@@ -237,11 +238,17 @@ bool NatsBus::connected() const { return natsConnection_Status(nc_) == NATS_CONN
 
 // --- PartitionConsumer ---
 
+void ReadySignal::wait(std::uint64_t seen, std::int64_t timeout_ns) {
+  std::unique_lock lock(mutex);
+  cv.wait_for(lock, std::chrono::nanoseconds(timeout_ns), [&] { return batches != seen; });
+}
+
 Result<std::unique_ptr<PartitionConsumer>> PartitionConsumer::open(NatsBus& bus, std::uint32_t partition,
                                                                    std::uint64_t start_seq, std::int64_t ack_wait_ns,
-                                                                   std::int64_t max_ack_pending) {
+                                                                   std::int64_t max_ack_pending, ReadySignal& ready) {
   std::unique_ptr<PartitionConsumer> c(new PartitionConsumer());
   c->bus_ = &bus;
+  c->ready_signal_ = &ready;
   c->partition_ = partition;
   c->ack_wait_ns_ = ack_wait_ns;
   c->max_ack_pending_ = max_ack_pending;
@@ -255,6 +262,8 @@ Result<std::unique_ptr<PartitionConsumer>> PartitionConsumer::open(NatsBus& bus,
     }
   }
   if (auto started = c->start(std::max<std::uint64_t>(start_seq, 1)); !started) return started.error();
+  c->started_at_ = std::max<std::uint64_t>(start_seq, 1);
+  c->puller_ = std::thread([p = c.get()] { p->pull_loop(); });
   return c;
 }
 
@@ -294,15 +303,24 @@ Result<bool> PartitionConsumer::start(std::uint64_t start_seq) {
   so.Consumer = durable.c_str();
   s = js_PullSubscribe(&sub_, bus_->js(), filter.c_str(), durable.c_str(), nullptr, &so, &code);
   if (s != NATS_OK) return nats_error(fmt::format("subscribing to {}", durable), s, code);
+  std::lock_guard lock(mutex_);
   ++generation_;
-  started_at_ = start_seq;
   next_consumer_seq_ = 1;
   next_stream_seq_ = start_seq;
   return true;
 }
 
 PartitionConsumer::~PartitionConsumer() {
-  free_fetched();
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (puller_.joinable()) puller_.join();
+  for (Batch& b : ready_) {
+    for (natsMsg* m : b.msgs) natsMsg_Destroy(m);
+  }
+  free_taken();
   natsMsg_Destroy(kept_);
   if (sub_) {
     natsSubscription_Unsubscribe(sub_);  // the durable stays on the server
@@ -310,34 +328,34 @@ PartitionConsumer::~PartitionConsumer() {
   }
 }
 
-void PartitionConsumer::free_fetched() {
-  for (natsMsg* m : fetched_) natsMsg_Destroy(m);
-  fetched_.clear();
+void PartitionConsumer::free_taken() {
+  for (natsMsg* m : taken_.msgs) natsMsg_Destroy(m);
+  taken_.msgs.clear();
+  taken_.in.clear();
 }
 
-Result<std::vector<InMessage>> PartitionConsumer::fetch(int max) {
-  free_fetched();
-  fetch_generation_ = generation_;
+void PartitionConsumer::pull_once(Batch& batch, bool& gap) {
   jsFetchRequest req;
   jsFetchRequest_Init(&req);
-  req.Batch = max;
-  // No messages: the server answers at once. Some, fewer than `max`: it
-  // waits up to Expires for more (the client waits that long for any reply,
-  // so Expires must not be 0).
-  req.NoWait = true;
-  req.Expires = 20'000'000;
+  req.Batch = 512;
+  req.Expires = 500'000'000;  // the server ends the request then; the client waits as long
   natsMsgList list{};
   natsStatus s = natsSubscription_FetchRequest(&list, sub_, &req);
-  std::vector<InMessage> out;
-  if (s == NATS_TIMEOUT || s == NATS_NOT_FOUND) return out;  // nothing waiting
-  if (s != NATS_OK) return nats_error(fmt::format("fetching partition {}", partition_), s);
-  out.reserve(static_cast<std::size_t>(list.Count));
-  bool gap = false;
+  if (s != NATS_OK) {
+    if (s != NATS_TIMEOUT && s != NATS_NOT_FOUND) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the server is away: the client reconnects
+    }
+    return;
+  }
+  batch.generation = generation_;
+  std::lock_guard lock(mutex_);
   for (int i = 0; i < list.Count; ++i) {
     natsMsg* m = list.Msgs[i];
     list.Msgs[i] = nullptr;
-    fetched_.push_back(m);
-    if (gap) continue;  // freed with the others at the next fetch
+    if (gap) {
+      natsMsg_Destroy(m);
+      continue;
+    }
     InMessage in;
     in.msg = m;
     in.subject = natsMsg_GetSubject(m);
@@ -349,28 +367,70 @@ Result<std::vector<InMessage>> PartitionConsumer::fetch(int max) {
       const std::uint64_t consumer_seq = meta->Sequence.Consumer;
       const std::uint64_t delivered = meta->NumDelivered;
       jsMsgMetaData_Destroy(meta);
-      if (delivered > 1 && consumer_seq < next_consumer_seq_) continue;  // sent again after ack_wait: seen
+      if (delivered > 1 && consumer_seq < next_consumer_seq_) {  // sent again after ack_wait: pulled before
+        natsMsg_Destroy(m);
+        continue;
+      }
       if (consumer_seq != next_consumer_seq_) {
         gap = true;
+        natsMsg_Destroy(m);
         continue;
       }
       ++next_consumer_seq_;
       next_stream_seq_ = in.stream_seq + 1;
     }
-    out.push_back(in);
+    batch.msgs.push_back(m);
+    batch.in.push_back(in);
   }
   natsMsgList_Destroy(&list);
-  if (gap) {
-    // Start again after the last message handed over (or where we were).
-    ++restarts_;
-    const std::uint64_t from = next_stream_seq_;
-    std::vector<natsMsg*> keep;
-    keep.swap(fetched_);  // the returned messages stay valid: start() does not touch them
-    auto restarted = start(from);
-    fetched_.swap(keep);
-    if (!restarted) return restarted.error();
+}
+
+void PartitionConsumer::pull_loop() {
+  while (true) {
+    bool restart = false;
+    {
+      std::unique_lock lock(mutex_);
+      cv_.wait(lock, [&] { return stop_ || restart_requested_ || ready_.size() < 2; });
+      if (stop_) return;
+      restart = restart_requested_;
+      restart_requested_ = false;
+    }
+    Batch batch;
+    bool gap = false;
+    if (!restart) pull_once(batch, gap);
+    if (restart || gap) {
+      // Start again after the last message pulled.
+      ++restarts_;
+      std::uint64_t from;
+      {
+        std::lock_guard lock(mutex_);
+        from = next_stream_seq_;
+      }
+      if (!start(from)) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    {
+      std::lock_guard lock(mutex_);
+      if (batch.msgs.empty()) continue;
+      ready_.push_back(std::move(batch));
+    }
+    {
+      std::lock_guard lock(ready_signal_->mutex);
+      ++ready_signal_->batches;
+    }
+    ready_signal_->cv.notify_all();
   }
-  return out;
+}
+
+std::vector<InMessage> PartitionConsumer::take() {
+  free_taken();
+  {
+    std::lock_guard lock(mutex_);
+    if (ready_.empty()) return {};
+    taken_ = std::move(ready_.front());
+    ready_.pop_front();
+  }
+  cv_.notify_all();
+  return taken_.in;
 }
 
 Result<bool> PartitionConsumer::drained() {
@@ -379,25 +439,37 @@ Result<bool> PartitionConsumer::drained() {
   jsErrCode code = static_cast<jsErrCode>(0);
   natsStatus s = js_GetConsumerInfo(&ci, bus_->js(), kEventsStream, durable.c_str(), nullptr, &code);
   if (s != NATS_OK) return nats_error(fmt::format("consumer {}", durable), s, code);
-  const bool pending = ci->NumPending > 0;
+  const std::uint64_t pending = ci->NumPending;
   // Delivered.Consumer counts deliveries of this consumer (its stream
   // sequence also moves past messages the filter skips).
-  const bool lost_tail = ci->Delivered.Consumer >= next_consumer_seq_;
+  const std::uint64_t delivered = ci->Delivered.Consumer;
   jsConsumerInfo_Destroy(ci);
-  if (lost_tail) {
-    ++restarts_;
-    if (auto restarted = start(next_stream_seq_); !restarted) return restarted.error();
+  std::lock_guard lock(mutex_);
+  if (!ready_.empty() || restart_requested_) return false;
+  if (delivered >= next_consumer_seq_) {
+    // Delivered and not (yet) pulled: in flight, or lost with a fetch that
+    // timed out. Still so after twice a fetch's life: ask for them again
+    // (the server would otherwise send them only after ack_wait).
+    const auto now = std::chrono::steady_clock::now();
+    if (suspect_seq_ != next_consumer_seq_) {
+      suspect_seq_ = next_consumer_seq_;
+      suspect_since_ = now;
+    } else if (now - suspect_since_ > std::chrono::seconds(1)) {
+      restart_requested_ = true;
+      suspect_seq_ = 0;
+      cv_.notify_all();
+    }
     return false;
   }
-  return !pending;
+  return pending == 0;
 }
 
 void PartitionConsumer::keep_for_ack(std::size_t index) {
-  if (index >= fetched_.size()) return;
+  if (index >= taken_.msgs.size()) return;
   natsMsg_Destroy(kept_);
-  kept_ = fetched_[index];
-  kept_generation_ = fetch_generation_;
-  fetched_.erase(fetched_.begin() + static_cast<std::ptrdiff_t>(index));
+  kept_ = taken_.msgs[index];
+  kept_generation_ = taken_.generation;
+  taken_.msgs.erase(taken_.msgs.begin() + static_cast<std::ptrdiff_t>(index));
 }
 
 void PartitionConsumer::ack() {

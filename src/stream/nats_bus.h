@@ -14,12 +14,17 @@
 // in the same partition, whatever its spelling's case.
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "core/result.h"
@@ -113,9 +118,20 @@ class NatsBus {
   std::optional<std::string> failure_;
 };
 
+// Wakes the thread that handles messages when any partition has some.
+struct ReadySignal {
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::uint64_t batches = 0;  // made ready so far (under mutex)
+  // Waits until a batch was made ready after `seen` batches, or `timeout_ns`.
+  void wait(std::uint64_t seen, std::int64_t timeout_ns);
+};
+
 // A durable pull consumer of one partition of VIGIL_EVENTS:
 // "vigil-p<partition>", filter vigil.events.<partition>.>, acknowledging all
-// messages up to the one acknowledged.
+// messages up to the one acknowledged. A thread of its own pulls (blocking
+// fetches of up to 512 messages, so an idle partition costs nothing) and
+// keeps at most two batches ready: the handling thread sets the pace.
 class PartitionConsumer {
  public:
   // Starts at stream sequence `start_seq` (the one after the last applied);
@@ -124,26 +140,26 @@ class PartitionConsumer {
   // exactly there. `ack_wait_ns`: how long the server waits for an ack
   // before delivering again (vigil acks at checkpoints).
   static Result<std::unique_ptr<PartitionConsumer>> open(NatsBus& bus, std::uint32_t partition, std::uint64_t start_seq,
-                                                         std::int64_t ack_wait_ns, std::int64_t max_ack_pending);
+                                                         std::int64_t ack_wait_ns, std::int64_t max_ack_pending,
+                                                         ReadySignal& ready);
   ~PartitionConsumer();
 
-  // Up to `max` messages already available (no waiting). The messages stay
-  // valid until the next fetch, but for the one kept for acknowledgment.
+  // The next batch pulled, if one is ready (no waiting). Its messages stay
+  // valid until the next call, but for the one kept for acknowledgment.
   // Delivery is checked to be gapless (consumer sequences 1, 2, ...): a
   // message the server delivered but the client never handed over (a fetch
   // that timed out while the server was still sending) would otherwise be
-  // skipped. After a gap the messages before it are returned and the
-  // consumer starts again right after the last one returned.
-  Result<std::vector<InMessage>> fetch(int max);
+  // skipped. After a gap the messages before it are handed over and the
+  // consumer starts again right after the last one.
+  std::vector<InMessage> take();
   std::uint64_t restarts() const { return restarts_; }
-  // Asks the server whether everything of the partition has been handed
-  // over (a fetch that found nothing may only have timed out). Messages the
-  // server delivered after the last one handed over (lost with a timed-out
-  // fetch, with no later message to show the gap) are asked for again: not
-  // drained then.
+  // Everything of the partition handed over, as the server sees it (nothing
+  // ready, nothing pending). Messages the server delivered after the last
+  // one handed over (lost with a timed-out fetch, with no later message to
+  // show the gap) are asked for again: not drained then.
   Result<bool> drained();
-  // Keeps the last fetched message (the others are freed at the next fetch)
-  // to acknowledge it, and everything before it, at the next ack().
+  // Keeps a message of the last batch taken to acknowledge it, and
+  // everything before it, at the next ack().
   void keep_for_ack(std::size_t index);
   // Acknowledges the kept message (and all before it). Best effort: the
   // checkpoint, not the ack, decides where a restart begins.
@@ -152,24 +168,43 @@ class PartitionConsumer {
   std::uint64_t started_at() const { return started_at_; }
 
  private:
+  struct Batch {
+    std::vector<__natsMsg*> msgs;
+    std::vector<InMessage> in;
+    std::uint64_t generation = 0;
+  };
   PartitionConsumer() = default;
-  void free_fetched();
-  // (Re)creates the durable to deliver from stream sequence `start_seq` and subscribes.
+  // (Re)creates the durable to deliver from stream sequence `start_seq` and
+  // subscribes (the pulling thread, or open() before it runs).
   Result<bool> start(std::uint64_t start_seq);
+  void pull_loop();
+  // One blocking fetch; the messages in order, up to a gap.
+  void pull_once(Batch& batch, bool& gap);
+  void free_taken();
 
   NatsBus* bus_ = nullptr;
+  ReadySignal* ready_signal_ = nullptr;
   std::uint32_t partition_ = 0;
   std::uint64_t started_at_ = 0;
   std::int64_t ack_wait_ns_ = 0, max_ack_pending_ = 0;
+  // The pulling thread's, read by drained() under mutex_.
   std::uint64_t next_consumer_seq_ = 1;
-  std::uint64_t next_stream_seq_ = 1;  // after the last message handed over
-  std::uint64_t restarts_ = 0;
-  // Consumers made by start(): a message of an earlier one is not acked on
-  // the new one (its consumer sequence means something else there).
-  std::uint64_t generation_ = 0, fetch_generation_ = 0, kept_generation_ = 0;
+  std::uint64_t next_stream_seq_ = 1;  // after the last message pulled
+  std::atomic<std::uint64_t> restarts_{0};
+  std::atomic<std::uint64_t> generation_{0};  // consumers made by start(): an ack goes to the current one only
   __natsSubscription* sub_ = nullptr;
-  std::vector<__natsMsg*> fetched_;
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<Batch> ready_;
+  bool stop_ = false, restart_requested_ = false;
+  std::uint64_t suspect_seq_ = 0;  // drained(): next_consumer_seq_ when deliveries were first seen missing
+  std::chrono::steady_clock::time_point suspect_since_;
+  std::thread puller_;
+
+  Batch taken_;  // the last batch handed over (freed at the next take)
   __natsMsg* kept_ = nullptr;
+  std::uint64_t kept_generation_ = 0;
 };
 
 }  // namespace vigil

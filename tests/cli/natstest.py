@@ -23,6 +23,7 @@ def free_port():
 class Server:
     def __init__(self, store=None):
         self.store = store or tempfile.mkdtemp(prefix="vigil-nats-")
+        os.makedirs(self.store, exist_ok=True)
         self.port = free_port()
         self.proc = None
         self.start()
