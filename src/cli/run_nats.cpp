@@ -217,23 +217,29 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
     if (db.error() && !sink_error) sink_error = db.error();
   };
   const std::int64_t ack_wait = std::max<std::int64_t>(60'000'000'000LL, 4 * d.checkpoint_ns);
-  for (auto& part : parts) {
+  // A partition's pipeline is made when its first event (or its saved
+  // state) comes: a worker owning many partitions, few of them busy, does
+  // not pay for the others.
+  auto make_pipeline = [&](Partition& part) {
     PipelineOptions popts;
     popts.engine = setup.engine_options(o, 1);
-    popts.engine.context = part->context.get();
+    popts.engine.context = part.context.get();
     popts.spill_bytes = o.spill_bytes / std::max<std::size_t>(1, parts.size());
     popts.event_original = !o.no_event_original;
     popts.timing = ro.schedule == "elastic" ? AlertTiming::Schedule : AlertTiming::Immediate;
     popts.lateness_ns = d.lateness_ns;
     popts.max_alert_ids = ro.max_alert_ids;
-    part->pipeline = std::make_unique<DetectionPipeline>(set, popts, alerts_out);
+    part.pipeline = std::make_unique<DetectionPipeline>(set, popts, alerts_out);
+  };
+  for (auto& part : parts) {
+    if (auto seq = saved_seqs.find(part->id); seq != saved_seqs.end()) part->applied = seq->second;
     if (auto s = saved_states.find(part->id); s != saved_states.end()) {
+      make_pipeline(*part);
       if (!part->pipeline->load(s->second)) {
         std::fprintf(stderr, "vigil: %s: the checkpoint cannot be read by this build; use another --state directory\n",
                      store->path().c_str());
         return kExitUsage;
       }
-      part->applied = saved_seqs[part->id];
       saved_states.erase(s);
     }
     // A partition the state knows (even at 0) goes on right after its
@@ -256,7 +262,8 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
     }
   }
   (*sink)->drop_replayed_if([&](std::string_view id) {
-    return std::any_of(parts.begin(), parts.end(), [&](const auto& part) { return part->pipeline->wrote(id); });
+    return std::any_of(parts.begin(), parts.end(),
+                       [&](const auto& part) { return part->pipeline && part->pipeline->wrote(id); });
   });
   if (checkpoint && !o.quiet) std::fprintf(stderr, "vigil run: resuming from the checkpoint in %s\n", ro.state.c_str());
 
@@ -354,7 +361,9 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
                                batch.events[keep++] = e;
                              }
                              batch.events.resize(keep);
-                             if (!batch.events.empty()) part.pipeline->add(batch);
+                             if (batch.events.empty()) return true;
+                             if (!part.pipeline) make_pipeline(part);
+                             part.pipeline->add(batch);
                              return true;
                            },
                            report);
@@ -392,6 +401,7 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
     }
     for (auto& part : parts) {
       seqs[part->id] = part->applied;
+      if (!part->pipeline) continue;  // no event yet: no state
       append_framed(states, std::to_string(part->id));
       append_framed(states, part->pipeline->save());
     }
@@ -417,7 +427,7 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
   std::uint64_t events_at_status = 0;
   auto events_total = [&] {
     std::uint64_t n = 0;
-    for (auto& part : parts) n += part->pipeline->engine().events();
+    for (auto& part : parts) n += part->pipeline ? part->pipeline->engine().events() : 0;
     return n;
   };
   auto status = [&](bool force) {
@@ -431,6 +441,7 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
     for (auto& part : parts) {
       lag += part->lag;
       if (part->lag > max_lag) max_lag = part->lag, max_lag_at = part->id;
+      if (!part->pipeline) continue;
       open += part->pipeline->engine().open_sequences();
       for (const RuleRunStats& s : part->pipeline->rule_stats()) evicted += s.sequences.evicted + s.terms_evicted + s.dropped;
     }
@@ -458,14 +469,16 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
     std::uint64_t evicted = 0;
     family("vigil_events_consumed_total", "counter", "Events handed to detection.");
     for (auto& part : parts) {
-      t += fmt::format("vigil_events_consumed_total{{partition=\"{}\"}} {}\n", part->id, part->pipeline->engine().events());
+      t += fmt::format("vigil_events_consumed_total{{partition=\"{}\"}} {}\n", part->id,
+                       part->pipeline ? part->pipeline->engine().events() : 0);
     }
     family("vigil_partition_lag", "gauge", "Messages of the partition not yet pulled.");
     for (auto& part : parts) t += fmt::format("vigil_partition_lag{{partition=\"{}\"}} {}\n", part->id, part->lag);
     family("vigil_open_sequences", "gauge", "Partial sequences held.");
     for (auto& part : parts) {
       t += fmt::format("vigil_open_sequences{{partition=\"{}\"}} {}\n", part->id,
-                       part->pipeline->engine().open_sequences());
+                       part->pipeline ? part->pipeline->engine().open_sequences() : 0);
+      if (!part->pipeline) continue;
       for (const RuleRunStats& rs : part->pipeline->rule_stats()) evicted += rs.sequences.evicted + rs.terms_evicted + rs.dropped;
     }
     family("vigil_alerts_total", "counter", "Alerts made final.");
@@ -535,7 +548,9 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
         drained = all_read && *all_read;
       }
       if (drained) {  // the end of the stream for this run
-        for (auto& part : parts) part->pipeline->finish();
+        for (auto& part : parts) {
+          if (part->pipeline) part->pipeline->finish();
+        }
         break;
       }
       ready.wait(ready_before, std::max<std::int64_t>(d.poll_ns, 1'000'000));
@@ -552,7 +567,9 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
   if (!o.quiet) {
     status(true);
     DetectionTotals totals;
-    for (auto& part : parts) totals.add(*part->pipeline, *part->context);
+    for (auto& part : parts) {
+      if (part->pipeline) totals.add(*part->pipeline, *part->context);
+    }
     print_detection_summary(tally, set, totals);
     const PublishStats ps = (*bus)->publish_stats();
     if (ps.duplicates) {
