@@ -1,7 +1,7 @@
 // The floor for `vigil run --nats`: pulls every message of VIGIL_EVENTS's
 // partitions the way vigil does (a durable pull consumer per partition,
 // filter vigil.events.<p>.>, ack-all; a thread per partition doing blocking
-// fetches of 512 messages with a 500 ms expiry), touches each payload, acks
+// fetches of 512 messages with a 100 ms expiry), touches each payload, acks
 // the last message of each fetch, and stops when every partition's fetch
 // times out with nothing pending on the server. No decoding, no rules.
 // Prints "<messages> <bytes>".
@@ -28,7 +28,9 @@ bool drained(jsCtx* js, const std::string& name) {
   return done;
 }
 
-void pull(jsCtx* js, int p) {
+void pull(natsConnection* nc, int p) {
+  jsCtx* js = nullptr;  // one JetStream context per thread
+  if (natsConnection_JetStream(&js, nc, nullptr) != NATS_OK) std::exit(2);
   const std::string name = "bare-p" + std::to_string(p), filter = "vigil.events." + std::to_string(p) + ".>";
   js_DeleteConsumer(js, "VIGIL_EVENTS", name.c_str(), nullptr, nullptr);
   jsConsumerConfig cc;
@@ -51,7 +53,7 @@ void pull(jsCtx* js, int p) {
     jsFetchRequest req;
     jsFetchRequest_Init(&req);
     req.Batch = 512;
-    req.Expires = 500000000;
+    req.Expires = 100000000;
     natsMsgList list{};
     natsStatus s = natsSubscription_FetchRequest(&list, sub, &req);
     if (s != NATS_OK || list.Count == 0) {
@@ -73,6 +75,7 @@ void pull(jsCtx* js, int p) {
     natsMsgList_Destroy(&list);
   }
   natsSubscription_Destroy(sub);
+  jsCtx_Destroy(js);
 }
 
 }  // namespace
@@ -84,17 +87,15 @@ int main(int argc, char** argv) {
   }
   const int partitions = std::atoi(argv[2]);
   natsConnection* nc = nullptr;
-  jsCtx* js = nullptr;
-  if (natsConnection_ConnectTo(&nc, argv[1]) != NATS_OK || natsConnection_JetStream(&js, nc, nullptr) != NATS_OK) {
+  if (natsConnection_ConnectTo(&nc, argv[1]) != NATS_OK) {
     std::fprintf(stderr, "cannot connect to %s\n", argv[1]);
     return 2;
   }
   std::vector<std::thread> threads;
-  for (int p = 0; p < partitions; ++p) threads.emplace_back(pull, js, p);
+  for (int p = 0; p < partitions; ++p) threads.emplace_back(pull, nc, p);
   for (auto& t : threads) t.join();
   std::printf("%llu %llu\n", g_messages.load(), g_bytes.load());
   std::fprintf(stderr, "checksum %llu\n", g_checksum.load());
-  jsCtx_Destroy(js);
   natsConnection_Destroy(nc);
   return 0;
 }

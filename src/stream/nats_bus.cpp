@@ -252,6 +252,9 @@ Result<std::unique_ptr<PartitionConsumer>> PartitionConsumer::open(NatsBus& bus,
   c->partition_ = partition;
   c->ack_wait_ns_ = ack_wait_ns;
   c->max_ack_pending_ = max_ack_pending;
+  if (natsStatus st = natsConnection_JetStream(&c->js_, bus.connection(), nullptr); st != NATS_OK) {
+    return nats_error("JetStream context", st);
+  }
   if (start_seq == 0) {
     jsConsumerInfo* ci = nullptr;
     jsErrCode code = static_cast<jsErrCode>(0);
@@ -279,7 +282,7 @@ Result<bool> PartitionConsumer::start(std::uint64_t start_seq) {
   // Made again so delivery starts exactly at start_seq (messages delivered
   // to a worker that died would otherwise come back only after ack_wait,
   // behind newer ones).
-  js_DeleteConsumer(bus_->js(), kEventsStream, durable.c_str(), nullptr, &code);
+  js_DeleteConsumer(js_, kEventsStream, durable.c_str(), nullptr, &code);
   jsConsumerConfig cc;
   jsConsumerConfig_Init(&cc);
   cc.Durable = durable.c_str();
@@ -294,14 +297,14 @@ Result<bool> PartitionConsumer::start(std::uint64_t start_seq) {
     cc.DeliverPolicy = js_DeliverAll;
   }
   jsConsumerInfo* ci = nullptr;
-  natsStatus s = js_AddConsumer(&ci, bus_->js(), kEventsStream, &cc, nullptr, &code);
+  natsStatus s = js_AddConsumer(&ci, js_, kEventsStream, &cc, nullptr, &code);
   if (s != NATS_OK) return nats_error(fmt::format("consumer {}", durable), s, code);
   jsConsumerInfo_Destroy(ci);
   jsSubOptions so;
   jsSubOptions_Init(&so);
   so.Stream = kEventsStream;
   so.Consumer = durable.c_str();
-  s = js_PullSubscribe(&sub_, bus_->js(), filter.c_str(), durable.c_str(), nullptr, &so, &code);
+  s = js_PullSubscribe(&sub_, js_, filter.c_str(), durable.c_str(), nullptr, &so, &code);
   if (s != NATS_OK) return nats_error(fmt::format("subscribing to {}", durable), s, code);
   std::lock_guard lock(mutex_);
   ++generation_;
@@ -326,6 +329,7 @@ PartitionConsumer::~PartitionConsumer() {
     natsSubscription_Unsubscribe(sub_);  // the durable stays on the server
     natsSubscription_Destroy(sub_);
   }
+  if (js_) jsCtx_Destroy(js_);
 }
 
 void PartitionConsumer::free_taken() {
@@ -337,8 +341,12 @@ void PartitionConsumer::free_taken() {
 void PartitionConsumer::pull_once(Batch& batch, bool& gap) {
   jsFetchRequest req;
   jsFetchRequest_Init(&req);
+  // A fetch returns when 512 messages came or at its expiry: with fewer
+  // waiting, a message waits at most this long. The server ends the request
+  // then too; a message it sent at that moment and the client dropped shows
+  // as a gap and is asked for again.
   req.Batch = 512;
-  req.Expires = 500'000'000;  // the server ends the request then; the client waits as long
+  req.Expires = 100'000'000;
   natsMsgList list{};
   natsStatus s = natsSubscription_FetchRequest(&list, sub_, &req);
   if (s != NATS_OK) {
@@ -437,7 +445,7 @@ Result<bool> PartitionConsumer::drained() {
   const std::string durable = fmt::format("vigil-p{}", partition_);
   jsConsumerInfo* ci = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
-  natsStatus s = js_GetConsumerInfo(&ci, bus_->js(), kEventsStream, durable.c_str(), nullptr, &code);
+  natsStatus s = js_GetConsumerInfo(&ci, js_, kEventsStream, durable.c_str(), nullptr, &code);
   if (s != NATS_OK) return nats_error(fmt::format("consumer {}", durable), s, code);
   const std::uint64_t pending = ci->NumPending;
   // Delivered.Consumer counts deliveries of this consumer (its stream

@@ -183,6 +183,7 @@ class PartitionConsumer {
   void free_taken();
 
   NatsBus* bus_ = nullptr;
+  __jsCtx* js_ = nullptr;  // its own: the pulling thread uses it
   ReadySignal* ready_signal_ = nullptr;
   std::uint32_t partition_ = 0;
   std::uint64_t started_at_ = 0;
