@@ -52,7 +52,12 @@ void pull(natsConnection* nc, int p) {
   for (;;) {
     jsFetchRequest req;
     jsFetchRequest_Init(&req);
-    req.Batch = 512;
+    // Messages that came after an earlier fetch gave up wait in the
+    // subscription and go into the next fetch's list, which libnats 3.4
+    // sizes by Batch: ask for at least that many (as vigil does).
+    int queued = 0, queued_bytes = 0;
+    natsSubscription_GetPending(sub, &queued, &queued_bytes);
+    req.Batch = queued + 512;
     req.Expires = 100000000;
     natsMsgList list{};
     natsStatus s = natsSubscription_FetchRequest(&list, sub, &req);

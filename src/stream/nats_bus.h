@@ -194,11 +194,12 @@ class PartitionConsumer {
   std::atomic<std::uint64_t> restarts_{0};
   std::atomic<std::uint64_t> generation_{0};  // consumers made by start(): an ack goes to the current one only
   __natsSubscription* sub_ = nullptr;
+  std::string inbox_;  // where the server answers pull requests
 
   std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<Batch> ready_;
-  bool stop_ = false, restart_requested_ = false;
+  bool stop_ = false, restart_requested_ = false, collecting_ = false;
   std::uint64_t suspect_seq_ = 0;  // drained(): next_consumer_seq_ when deliveries were first seen missing
   std::chrono::steady_clock::time_point suspect_since_;
   std::thread puller_;
