@@ -43,42 +43,49 @@ void pull(natsConnection* nc, int p) {
   jsConsumerInfo* ci = nullptr;
   if (js_AddConsumer(&ci, js, "VIGIL_EVENTS", &cc, nullptr, nullptr) != NATS_OK) std::exit(2);
   jsConsumerInfo_Destroy(ci);
-  jsSubOptions so;
-  jsSubOptions_Init(&so);
-  so.Stream = "VIGIL_EVENTS";
-  so.Consumer = name.c_str();
+  // Pull requests made by hand on a plain inbox, as vigil makes them
+  // (libnats 3.4's fetch overruns its list when a timed-out fetch's messages
+  // are still queued).
+  natsInbox* inbox = nullptr;
+  natsInbox_Create(&inbox);
   natsSubscription* sub = nullptr;
-  if (js_PullSubscribe(&sub, js, filter.c_str(), name.c_str(), nullptr, &so, nullptr) != NATS_OK) std::exit(2);
+  if (natsConnection_SubscribeSync(&sub, nc, inbox) != NATS_OK) std::exit(2);
+  natsSubscription_SetPendingLimits(sub, 4 * 512 + 64, 256 << 20);
+  const std::string next = "$JS.API.CONSUMER.MSG.NEXT.VIGIL_EVENTS." + name;
+  const std::string body = "{\"batch\":512,\"expires\":100000000}";
   for (;;) {
-    jsFetchRequest req;
-    jsFetchRequest_Init(&req);
-    // Messages that came after an earlier fetch gave up wait in the
-    // subscription and go into the next fetch's list, which libnats 3.4
-    // sizes by Batch: ask for at least that many (as vigil does).
-    int queued = 0, queued_bytes = 0;
-    natsSubscription_GetPending(sub, &queued, &queued_bytes);
-    req.Batch = queued + 512;
-    req.Expires = 100000000;
-    natsMsgList list{};
-    natsStatus s = natsSubscription_FetchRequest(&list, sub, &req);
-    if (s != NATS_OK || list.Count == 0) {
-      natsMsgList_Destroy(&list);
-      if (drained(js, name)) break;
-      continue;
+    if (natsConnection_PublishRequest(nc, next.c_str(), inbox, body.data(), static_cast<int>(body.size())) != NATS_OK) {
+      std::exit(2);
     }
+    int received = 0;
     unsigned long long bytes = 0, sum = 0;
-    for (int i = 0; i < list.Count; ++i) {
-      const char* d = natsMsg_GetData(list.Msgs[i]);
-      const int n = natsMsg_GetDataLength(list.Msgs[i]);
+    natsMsg* last = nullptr;
+    while (received < 512) {
+      natsMsg* m = nullptr;
+      if (natsSubscription_NextMsg(&m, sub, 2100) != NATS_OK) break;
+      const char* status = nullptr;
+      if (natsMsg_GetDataLength(m) == 0 && natsMsgHeader_Get(m, "Status", &status) == NATS_OK && status) {
+        natsMsg_Destroy(m);
+        break;
+      }
+      ++received;
+      const char* d = natsMsg_GetData(m);
+      const int n = natsMsg_GetDataLength(m);
       bytes += static_cast<unsigned long long>(n);
       if (n > 0) sum += static_cast<unsigned char>(d[n / 2]);
+      natsMsg_Destroy(last);
+      last = m;
     }
-    natsMsg_Ack(list.Msgs[list.Count - 1], nullptr);
-    g_messages += static_cast<unsigned long long>(list.Count);
+    if (last) {
+      natsConnection_Publish(nc, natsMsg_GetReply(last), "+ACK", 4);
+      natsMsg_Destroy(last);
+    }
+    g_messages += static_cast<unsigned long long>(received);
     g_bytes += bytes;
     g_checksum += sum;
-    natsMsgList_Destroy(&list);
+    if (received == 0 && drained(js, name)) break;
   }
+  natsInbox_Destroy(inbox);
   natsSubscription_Destroy(sub);
   jsCtx_Destroy(js);
 }
