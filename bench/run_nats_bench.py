@@ -183,7 +183,7 @@ def latency(vigil, data, rate, seconds, tmp):
                 doc = json.loads(line)
                 host = hosts[i % len(hosts)]
                 doc.setdefault("host", {})["name"] = host
-                client.publish(f"vigil.events.{natstest_partition(host)}.{host}", json.dumps(doc))
+                client.publish(f"vigil.events.{natstest.partition_of(host, PARTITIONS)}.{host}", json.dumps(doc))
                 i += 1
             if s % 10 == 0:
                 name = f"probe-{probes}"
@@ -192,7 +192,7 @@ def latency(vigil, data, rate, seconds, tmp):
                        "event": {"category": ["process"], "type": ["start"]},
                        "process": {"name": "vigil-latency-probe.exe", "args": [name]}}
                 sent[name] = time.perf_counter()
-                client.publish(f"vigil.events.{natstest_partition(host)}.{host}", json.dumps(doc))
+                client.publish(f"vigil.events.{natstest.partition_of(host, PARTITIONS)}.{host}", json.dumps(doc))
                 probes += 1
             delay = start + (s + 1) / 100 - time.perf_counter()
             if delay > 0:
@@ -211,15 +211,6 @@ def latency(vigil, data, rate, seconds, tmp):
               f"p50 {q[49]:.0f} ms, p90 {q[89]:.0f} ms, p99 {q[98]:.0f} ms, max {lat[-1]:.0f} ms")
     finally:
         server.stop()
-
-
-def natstest_partition(host):
-    h = 2166136261
-    for b in host.encode():
-        if 65 <= b <= 90:
-            b += 32
-        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
-    return h % PARTITIONS
 
 
 def main():

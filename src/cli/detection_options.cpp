@@ -166,6 +166,10 @@ void add_counts(T& sum, const T& one) {
 
 }  // namespace
 
+void print_count_note(std::uint64_t n, const char* what) {
+  if (n) std::fprintf(stderr, "note: %llu %s\n", static_cast<unsigned long long>(n), what);
+}
+
 void DetectionTotals::add(DetectionPipeline& pipeline, const HostState& context) {
   std::vector<RuleRunStats> stats = pipeline.rule_stats();
   if (rules.empty()) {
@@ -215,11 +219,8 @@ void print_detection_summary(const AlertTally& tally, const RuleSet& set, const 
       if (count) std::fprintf(stderr, "note: %s: %llu %s\n", name.c_str(), static_cast<unsigned long long>(count), what.c_str());
     }
   }
-  auto note = [](std::uint64_t n, const char* what) {
-    if (n) std::fprintf(stderr, "note: %llu %s\n", static_cast<unsigned long long>(n), what);
-  };
-  note(totals.duplicates, "alert(s) for events read more than once were written once");
-  note(totals.alert_ids_forgotten, "alert id(s) forgotten at --max-alert-ids (oldest first)");
+  print_count_note(totals.duplicates, "alert(s) for events read more than once were written once");
+  print_count_note(totals.alert_ids_forgotten, "alert id(s) forgotten at --max-alert-ids (oldest first)");
   if (totals.rarity_evicted) {
     std::fprintf(stderr, "note: rarity: %llu term(s) evicted at --max-terms (least recently seen first)\n",
                  static_cast<unsigned long long>(totals.rarity_evicted));

@@ -78,6 +78,9 @@ class AlertTally {
 // The alert counts, then a note for every count worth one: per rule (alerts
 // outside windows, suppressed, excepted, capped, late, evictions), duplicates,
 // rarity and triage-state evictions.
+// "note: N what" on stderr when N is not 0.
+void print_count_note(std::uint64_t n, const char* what);
+
 // The counts of one pipeline and its triage state, summed over several
 // (`vigil run --nats` runs one per partition).
 struct DetectionTotals {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "cli/detection_options.h"
 #include "cli/event_output.h"
 #include "cli/exit_codes.h"
 #include "cli/input_diagnostics.h"
@@ -135,18 +136,9 @@ int run_publish_command(const PublishOptions& o) {
                  static_cast<unsigned long long>(sent), o.nats.c_str(), secs, static_cast<double>(sent) / secs,
                  static_cast<unsigned long long>(ps.published - ps.duplicates),
                  static_cast<unsigned long long>(ps.duplicates));
-    if (ps.retried) {
-      std::fprintf(stderr, "note: %llu message(s) sent again after a timeout or a lost connection\n",
-                   static_cast<unsigned long long>(ps.retried));
-    }
-    if (no_host) {
-      std::fprintf(stderr, "note: %llu event(s) without host.name not published\n",
-                   static_cast<unsigned long long>(no_host));
-    }
-    if (too_large) {
-      std::fprintf(stderr, "note: %llu event(s) over the server's max_payload not published\n",
-                   static_cast<unsigned long long>(too_large));
-    }
+    print_count_note(ps.retried, "message(s) sent again after a timeout or a lost connection");
+    print_count_note(no_host, "event(s) without host.name not published");
+    print_count_note(too_large, "event(s) over the server's max_payload not published");
   }
   if (ps.failed || !flushed) {
     std::fprintf(stderr, "vigil: %llu event(s) refused by the server%s%s\n",

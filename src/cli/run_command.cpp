@@ -115,6 +115,17 @@ std::int64_t wall_ns() {
 
 }  // namespace
 
+std::unique_ptr<AlertFileSink> open_alert_sink(const RunCommandOptions& o, const std::optional<Checkpoint>& checkpoint) {
+  std::optional<std::uint64_t> sink_bytes;
+  if (checkpoint && checkpoint->sink_path == o.output) sink_bytes = checkpoint->sink_bytes;
+  auto sink = AlertFileSink::open(o.output, sink_bytes);
+  if (!sink) {
+    std::fprintf(stderr, "vigil: %s\n", sink.error().message.c_str());
+    return nullptr;
+  }
+  return std::move(*sink);
+}
+
 // What the state was made with: every compiled rule and the alert timing.
 std::string rules_fingerprint(const RuleSet& set, const RunCommandOptions& o, std::string_view extra) {
   Hash128 h;
@@ -185,13 +196,8 @@ int run_run_command(const RunCommandOptions& ro) {
       return kExitUsage;
     }
   }
-  std::optional<std::uint64_t> sink_bytes;
-  if (checkpoint && checkpoint->sink_path == ro.output) sink_bytes = checkpoint->sink_bytes;
-  auto sink = AlertFileSink::open(ro.output, sink_bytes);
-  if (!sink) {
-    std::fprintf(stderr, "vigil: %s\n", sink.error().message.c_str());
-    return kExitUsage;
-  }
+  std::unique_ptr<AlertFileSink> sink = open_alert_sink(ro, checkpoint);
+  if (!sink) return kExitUsage;
   AlertDatabase db;
   if (!o.db.empty() && !db.open(o.db)) return kExitUsage;
 
@@ -201,7 +207,7 @@ int run_run_command(const RunCommandOptions& ro) {
     tally.add(lines);
     std::string text;
     for (const AlertLine& l : lines) text += l.json;
-    if (auto w = (*sink)->write(text); !w && !sink_error) sink_error = w.error();
+    if (auto w = sink->write(text); !w && !sink_error) sink_error = w.error();
     db.add(lines);
     if (db.error() && !sink_error) sink_error = db.error();
   });
@@ -216,7 +222,7 @@ int run_run_command(const RunCommandOptions& ro) {
                    store->path().c_str());
       return kExitUsage;
     }
-    (*sink)->drop_replayed_if([&](std::string_view id) { return pipeline.wrote(id); });
+    sink->drop_replayed_if([&](std::string_view id) { return pipeline.wrote(id); });
     if (!o.quiet) {
       std::fprintf(stderr, "vigil run: resuming from the checkpoint in %s\n", ro.state.c_str());
     }
@@ -227,12 +233,12 @@ int run_run_command(const RunCommandOptions& ro) {
   std::uint64_t checkpoints_over_cap = 0;
   bool last_written = true;
   auto checkpoint_now = [&]() -> bool {
-    if (auto synced = (*sink)->sync(); !synced) {
+    if (auto synced = sink->sync(); !synced) {
       std::fprintf(stderr, "vigil: %s\n", synced.error().message.c_str());
       return false;
     }
     if (!store) return true;
-    Checkpoint c{fingerprint, inputs.save(), pipeline.save(), ro.output, (*sink)->checkpoint_bytes(),
+    Checkpoint c{fingerprint, inputs.save(), pipeline.save(), ro.output, sink->checkpoint_bytes(),
                  static_cast<std::int64_t>(std::time(nullptr))};
     if (c.inputs.size() + c.pipeline.size() > ro.max_checkpoint_bytes) {
       if (checkpoints_over_cap++ == 0) {
@@ -316,9 +322,9 @@ int run_run_command(const RunCommandOptions& ro) {
     status(true);
     std::vector<RuleRunStats> rule_stats = pipeline.rule_stats();
     print_detection_summary(tally, set, rule_stats, pipeline, *setup.context);
-    if ((*sink)->replayed()) {
+    if (sink->replayed()) {
       std::fprintf(stderr, "note: %llu alert line(s) created again after the restart were already in %s\n",
-                   static_cast<unsigned long long>((*sink)->replayed()), ro.output.c_str());
+                   static_cast<unsigned long long>(sink->replayed()), ro.output.c_str());
     }
     if (checkpoints_over_cap) {
       std::fprintf(stderr, "note: %llu checkpoint(s) over --max-checkpoint-bytes were not written\n",

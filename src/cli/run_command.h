@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "cli/detection_options.h"
+#include "output/alert_file_sink.h"
+#include "stream/checkpoint_store.h"
 
 namespace CLI {
 class App;
@@ -49,6 +51,9 @@ struct RunDurations {
 // The state's fingerprint: every compiled rule, the alert timing and `extra`
 // (the partition count for NATS): state made otherwise is refused.
 std::string rules_fingerprint(const RuleSet& set, const RunCommandOptions& o, std::string_view extra);
+// The -o alert file, resumed at the checkpoint's length when the checkpoint
+// wrote to the same file; null (the reason printed) when it cannot be opened.
+std::unique_ptr<AlertFileSink> open_alert_sink(const RunCommandOptions& o, const std::optional<Checkpoint>& checkpoint);
 // `vigil run --nats`: the pipeline per partition over JetStream (run_nats.cpp).
 int run_from_nats(const RunCommandOptions& options, DetectionSetup& setup, const RunDurations& durations);
 

@@ -151,13 +151,8 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
       saved_states[static_cast<std::uint32_t>(std::strtoul(std::string(p).c_str(), nullptr, 10))] = std::string(state);
     }
   }
-  std::optional<std::uint64_t> sink_bytes;
-  if (checkpoint && checkpoint->sink_path == ro.output) sink_bytes = checkpoint->sink_bytes;
-  auto sink = AlertFileSink::open(ro.output, sink_bytes);
-  if (!sink) {
-    std::fprintf(stderr, "vigil: %s\n", sink.error().message.c_str());
-    return kExitUsage;
-  }
+  std::unique_ptr<AlertFileSink> sink = open_alert_sink(ro, checkpoint);
+  if (!sink) return kExitUsage;
   AlertDatabase db;
   if (!o.db.empty() && !db.open(o.db)) return kExitUsage;
 
@@ -212,7 +207,7 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
         }
       }
     }
-    if (auto w = (*sink)->write(text); !w && !sink_error) sink_error = w.error();
+    if (auto w = sink->write(text); !w && !sink_error) sink_error = w.error();
     db.add(lines);
     if (db.error() && !sink_error) sink_error = db.error();
   };
@@ -261,7 +256,7 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
                    part->id, ro.state.c_str(), static_cast<unsigned long long>(part->consumer->started_at()));
     }
   }
-  (*sink)->drop_replayed_if([&](std::string_view id) {
+  sink->drop_replayed_if([&](std::string_view id) {
     return std::any_of(parts.begin(), parts.end(),
                        [&](const auto& part) { return part->pipeline && part->pipeline->wrote(id); });
   });
@@ -285,7 +280,8 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
     if (stats.diagnostics.size() < ropts.max_diagnostics) {
       stats.diagnostics.push_back({std::string(m.subject), m.stream_seq, 0, reason});
     }
-    OutMessage out{fmt::format("vigil.deadletter.{}", part.id), m.data, fmt::format("dl-{}-{}", part.id, m.stream_seq),
+    const std::string id = fmt::format("dl-{}-{}", part.id, m.stream_seq);  // outlives `out`, which views it
+    OutMessage out{fmt::format("vigil.deadletter.{}", part.id), m.data, id,
                    {{kReasonHeader, reason}, {kOriginHeader, fmt::format("{} {}", m.subject, m.stream_seq)}}};
     if (auto r = (*bus)->publish(out); !r && !sink_error) sink_error = r.error();
   };
@@ -389,7 +385,7 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
       std::fprintf(stderr, "vigil run: warning: the server has not acknowledged every alert; no checkpoint this time\n");
       return false;
     }
-    if (auto synced = (*sink)->sync(); !synced) {
+    if (auto synced = sink->sync(); !synced) {
       std::fprintf(stderr, "vigil: %s\n", synced.error().message.c_str());
       return false;
     }
@@ -405,7 +401,7 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
       append_framed(states, std::to_string(part->id));
       append_framed(states, part->pipeline->save());
     }
-    Checkpoint c{fingerprint, encode_positions(ro.partitions, seqs), std::move(states), ro.output, (*sink)->checkpoint_bytes(),
+    Checkpoint c{fingerprint, encode_positions(ro.partitions, seqs), std::move(states), ro.output, sink->checkpoint_bytes(),
                  static_cast<std::int64_t>(std::time(nullptr))};
     if (auto saved = store->save(c); !saved) {
       std::fprintf(stderr, "vigil: %s: %s\n", store->path().c_str(), saved.error().message.c_str());
@@ -584,17 +580,11 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
                    "partition was read again from the message after the last one received\n",
                    static_cast<unsigned long long>(restarts));
     }
-    if (redelivered) {
-      std::fprintf(stderr, "note: %llu event(s) delivered again were already applied (skipped)\n",
-                   static_cast<unsigned long long>(redelivered));
-    }
-    if (dead_letters) {
-      std::fprintf(stderr, "note: %llu message(s) dead-lettered to vigil.deadletter.<partition>\n",
-                   static_cast<unsigned long long>(dead_letters));
-    }
-    if ((*sink)->replayed()) {
+    print_count_note(redelivered, "event(s) delivered again were already applied (skipped)");
+    print_count_note(dead_letters, "message(s) dead-lettered to vigil.deadletter.<partition>");
+    if (sink->replayed()) {
       std::fprintf(stderr, "note: %llu alert line(s) created again after the restart were already in %s\n",
-                   static_cast<unsigned long long>((*sink)->replayed()), ro.output.c_str());
+                   static_cast<unsigned long long>(sink->replayed()), ro.output.c_str());
     }
     if (g_nats_stop) std::fprintf(stderr, "vigil run: stopped by a signal; state checkpointed\n");
   }

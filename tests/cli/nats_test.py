@@ -23,18 +23,9 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clitest import Checks  # noqa: E402
 import natstest  # noqa: E402
+from natstest import partition_of  # noqa: E402
 
 PARTITIONS = 16
-
-
-def partition_of(host, n=PARTITIONS):
-    """docs/streaming.md: FNV-1a (32 bit) of host.name in ASCII lower case, mod N."""
-    h = 2166136261
-    for b in host.encode():
-        if 65 <= b <= 90:
-            b += 32
-        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
-    return h % n
 
 
 def file_uuids(path):

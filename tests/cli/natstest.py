@@ -14,6 +14,16 @@ from collections import namedtuple
 
 Msg = namedtuple("Msg", "subject headers payload sid")
 
+def partition_of(host, n=16):
+    """docs/streaming.md: FNV-1a (32 bit) of host.name in ASCII lower case, mod N."""
+    h = 2166136261
+    for b in host.encode():
+        if 65 <= b <= 90:
+            b += 32
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    return h % n
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
