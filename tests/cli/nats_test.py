@@ -59,6 +59,13 @@ def main():
     tmp = tempfile.mkdtemp(prefix="vigil-nats-test-")
     forever = ["--lateness", "100000d"]
     server = natstest.Server()
+    children = []
+
+    def started(proc):
+        """A worker this test started: killed at the end whatever happens."""
+        children.append(proc)
+        return proc
+
     try:
         client = natstest.Client(server.url)
         nats = ["--nats", server.url]
@@ -129,9 +136,9 @@ def main():
         kills = 0
         for k in range(6):
             with open(os.path.join(tmp, f"crash-{k}.log"), "wb") as log:
-                p = subprocess.Popen([vigil, "run", "--follow", "--checkpoint-interval", "100ms",
+                p = started(subprocess.Popen([vigil, "run", "--follow", "--checkpoint-interval", "100ms",
                                       "--status-interval", "100ms"] + rules + nats + forever +
-                                     ["--state", crash_state, "-o", crash_out], stdout=subprocess.DEVNULL, stderr=log)
+                                     ["--state", crash_state, "-o", crash_out], stdout=subprocess.DEVNULL, stderr=log))
                 time.sleep(rng.uniform(0.3, 2.5))
                 if p.poll() is None:
                     p.kill()
@@ -200,9 +207,9 @@ def main():
             srv_out, srv_state = os.path.join(tmp, "srvkill.ndjson"), os.path.join(tmp, "s-srvkill")
             srv_log = os.path.join(tmp, "srvkill.log")
             with open(srv_log, "wb") as lf:
-                p = subprocess.Popen([vigil, "run", "--follow", "--checkpoint-interval", "200ms",
+                p = started(subprocess.Popen([vigil, "run", "--follow", "--checkpoint-interval", "200ms",
                                       "--status-interval", "200ms"] + rules + kill_nats + forever +
-                                     ["--state", srv_state, "-o", srv_out], stdout=subprocess.DEVNULL, stderr=lf)
+                                     ["--state", srv_state, "-o", srv_out], stdout=subprocess.DEVNULL, stderr=lf))
                 # The first half read (the worker idle, pulling): then the server goes.
                 end = time.time() + 120
                 while time.time() < end and not re.search(rb"vigil run: [1-9]\d* events \([^)]*\), 16 partition\(s\), lag 0 ",
@@ -237,9 +244,9 @@ def main():
         log = os.path.join(tmp, "term.log")
         port = natstest.free_port()
         with open(log, "wb") as lf:
-            p = subprocess.Popen([vigil, "run", "--follow", "--status-interval", "100ms",
+            p = started(subprocess.Popen([vigil, "run", "--follow", "--status-interval", "100ms",
                                   "--metrics-listen", f"127.0.0.1:{port}"] + rules + nats + forever +
-                                 ["--state", crash_state, "-o", crash_out], stdout=subprocess.DEVNULL, stderr=lf)
+                                 ["--state", crash_state, "-o", crash_out], stdout=subprocess.DEVNULL, stderr=lf))
             end = time.time() + 60
             while time.time() < end and b"vigil run: " not in open(log, "rb").read():
                 time.sleep(0.1)
@@ -261,6 +268,10 @@ def main():
         c.check("SIGTERM: exit 0 with a checkpoint", rc == 0 and "state checkpointed" in text, text[-500:])
         c.check("... and nothing written twice", sorted(file_uuids(crash_out)) == sorted(expected_ns))
     finally:
+        for proc in children:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
         server.stop()
     if not c.failures:
         shutil.rmtree(tmp, ignore_errors=True)
