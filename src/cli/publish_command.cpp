@@ -79,10 +79,7 @@ int run_publish_command(const PublishOptions& o) {
     if (done) std::fputs("\r\033[K", stderr);
   };
   auto note = [&](const Event& e, std::string reason) {
-    ++stats.skipped;
-    if (stats.diagnostics.size() < ropts.max_diagnostics) {
-      stats.diagnostics.push_back({std::string(e.file), e.line, e.offset, std::move(reason)});
-    }
+    InputReport(stats, ropts.max_diagnostics).skipped(std::string(e.file), e.line, e.offset, std::move(reason));
   };
   reader.read_all(o.inputs, [&](EventBatch& batch) {
     for (const Event& e : batch.events) {

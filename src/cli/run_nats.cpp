@@ -38,7 +38,6 @@ namespace {
 std::atomic<bool> g_nats_stop{false};
 void request_nats_stop(int) { g_nats_stop = true; }
 
-constexpr std::size_t kPadding = 64;            // simdjson reads this far past a document
 constexpr std::int64_t kMaxAckPending = 1 << 20;  // per partition; a checkpoint comes at half of it
 
 struct Partition {
@@ -188,7 +187,6 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
   auto alerts_out = [&](std::vector<AlertLine>& lines) {
     tally.add(lines);
     std::string text;
-    simdjson::dom::parser parser;
     for (const AlertLine& l : lines) {
       text += l.json;
       // Each document (a sequence's building blocks follow its shell) is one
@@ -198,9 +196,8 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
         const auto nl = rest.find('\n');
         std::string_view doc = rest.substr(0, nl);
         rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
-        simdjson::dom::element e;
-        std::string_view uuid;
-        if (parser.parse(doc.data(), doc.size()).get(e) || e["kibana.alert.uuid"].get(uuid)) continue;
+        const std::string_view uuid = alert_line_id(doc);
+        if (uuid.empty()) continue;
         OutMessage m{"vigil.alerts." + subject_token(l.summary.host), doc, uuid, {}};
         if (auto r = (*bus)->publish(m); !r) {
           if (!sink_error) sink_error = r.error();
@@ -262,7 +259,6 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
   });
   if (checkpoint && !o.quiet) std::fprintf(stderr, "vigil run: resuming from the checkpoint in %s\n", ro.state.c_str());
 
-
   ReaderOptions ropts;
   ropts.threads = 1;
   ropts.batch_size = 512;
@@ -274,16 +270,18 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
   simdjson::dom::parser source_parser;
   std::string buffer;
 
-  auto dead_letter = [&](const Partition& part, const InMessage& m, const std::string& reason) {
+  // A message no pipeline can use: copied to vigil.deadletter.<partition> with the reason.
+  auto publish_dead_letter = [&](const Partition& part, const InMessage& m, const std::string& reason) {
     ++dead_letters;
-    ++stats.skipped;
-    if (stats.diagnostics.size() < ropts.max_diagnostics) {
-      stats.diagnostics.push_back({std::string(m.subject), m.stream_seq, 0, reason});
-    }
     const std::string id = fmt::format("dl-{}-{}", part.id, m.stream_seq);  // outlives `out`, which views it
     OutMessage out{fmt::format("vigil.deadletter.{}", part.id), m.data, id,
                    {{kReasonHeader, reason}, {kOriginHeader, fmt::format("{} {}", m.subject, m.stream_seq)}}};
     if (auto r = (*bus)->publish(out); !r && !sink_error) sink_error = r.error();
+  };
+  // ... and reported by subject and stream sequence.
+  auto dead_letter = [&](const Partition& part, const InMessage& m, const std::string& reason) {
+    InputReport(stats, ropts.max_diagnostics).skipped(std::string(m.subject), m.stream_seq, 0, reason);
+    publish_dead_letter(part, m, reason);
   };
 
   // Decodes one fetch of a partition and feeds its pipeline.
@@ -318,19 +316,21 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
     }
     if (line_msg.empty()) return;
     const std::size_t len = buffer.size();
-    buffer.append(kPadding, ' ');
+    buffer.append(simdjson::SIMDJSON_PADDING, ' ');
     std::vector<std::optional<SourceRef>> sources(line_msg.size());
     for (std::size_t l = 0; l < line_msg.size(); ++l) {
       sources[l] = parse_source(source_parser, msgs[line_msg[l]].header(kSourceHeader));
     }
     const std::size_t diagnostics_before = stats.diagnostics.size();
+    std::vector<char> decoded(line_msg.size(), 0);  // lines the reader made an event of
     InputReport report(stats, ropts.max_diagnostics);
-    reader.read_contiguous(nullptr, std::string_view(buffer.data(), len), len + kPadding, 0, "nats",
+    reader.read_contiguous(nullptr, std::string_view(buffer.data(), len), len + simdjson::SIMDJSON_PADDING, 0, "nats",
                            [&](EventBatch& batch) {
                              std::size_t keep = 0;
                              for (Event& e : batch.events) {
                                if (e.line == 0 || e.line > line_msg.size()) continue;
                                const std::size_t l = e.line - 1;
+                               decoded[l] = 1;
                                const InMessage& m = msgs[line_msg[l]];
                                const Value& host = e.get(host_name);
                                if (!host.is_text() || host.as_string().empty()) {
@@ -363,18 +363,21 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
                              return true;
                            },
                            report);
-    // Documents the reader refused: reported by subject and stream sequence, and dead-lettered.
+    // Documents the reader refused (counted and reported by it; its
+    // report is capped, so the lines without an event tell which): reported
+    // by subject and stream sequence, and dead-lettered.
+    std::vector<std::string> reasons(line_msg.size());
     for (std::size_t i = diagnostics_before; i < stats.diagnostics.size(); ++i) {
       InputDiagnostic& dg = stats.diagnostics[i];
       if (dg.line == 0 || dg.line > line_msg.size()) continue;
       const InMessage& m = msgs[line_msg[dg.line - 1]];
-      std::string reason = dg.reason;
+      reasons[dg.line - 1] = dg.reason;
       dg.file = std::string(m.subject);
       dg.line = m.stream_seq;
       dg.offset = 0;
-      --stats.skipped;  // dead_letter counts it again
-      dead_letter(part, m, reason);
-      stats.diagnostics.pop_back();
+    }
+    for (std::size_t l = 0; l < line_msg.size(); ++l) {
+      if (!decoded[l]) publish_dead_letter(part, msgs[line_msg[l]], reasons[l].empty() ? "not a JSON document" : reasons[l]);
     }
   };
 
