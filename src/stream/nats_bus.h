@@ -63,7 +63,7 @@ struct OutMessage {
 
 // A message fetched from a partition.
 struct InMessage {
-  __natsMsg* msg = nullptr;  // owned by the Fetch that made it
+  __natsMsg* msg = nullptr;  // owned by the PartitionConsumer that pulled it
   std::string_view subject;
   std::string_view data;
   std::uint64_t stream_seq = 0;
@@ -164,7 +164,6 @@ class PartitionConsumer {
   // Acknowledges the kept message (and all before it). Best effort: the
   // checkpoint, not the ack, decides where a restart begins.
   void ack();
-  std::uint32_t partition() const { return partition_; }
   std::uint64_t started_at() const { return started_at_; }
 
  private:
@@ -178,7 +177,7 @@ class PartitionConsumer {
   // subscribes (the pulling thread, or open() before it runs).
   Result<bool> start(std::uint64_t start_seq);
   void pull_loop();
-  // One blocking fetch; the messages in order, up to a gap.
+  // One pull request; the messages in order, up to a gap.
   void pull_once(Batch& batch, bool& gap);
   void free_taken();
 
