@@ -166,6 +166,12 @@ void add_counts(T& sum, const T& one) {
 
 }  // namespace
 
+std::uint64_t evictions(DetectionPipeline& pipeline) {
+  std::uint64_t n = 0;
+  for (const RuleRunStats& s : pipeline.rule_stats()) n += s.sequences.evicted + s.terms_evicted + s.dropped;
+  return n;
+}
+
 void print_count_note(std::uint64_t n, const char* what) {
   if (n) std::fprintf(stderr, "note: %llu %s\n", static_cast<unsigned long long>(n), what);
 }

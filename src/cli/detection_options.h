@@ -78,6 +78,10 @@ class AlertTally {
 // The alert counts, then a note for every count worth one: per rule (alerts
 // outside windows, suppressed, excepted, capped, late, evictions), duplicates,
 // rarity and triage-state evictions.
+// Partial sequences, terms and detections a pipeline evicted at their caps
+// (the status lines' and metrics' "evicted").
+std::uint64_t evictions(DetectionPipeline& pipeline);
+
 // "note: N what" on stderr when N is not 0.
 void print_count_note(std::uint64_t n, const char* what);
 

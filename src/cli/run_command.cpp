@@ -269,8 +269,7 @@ int run_run_command(const RunCommandOptions& ro) {
     if (o.quiet || (!force && now - last_status < std::chrono::nanoseconds(*status_interval))) return;
     const double secs = std::max(1e-3, std::chrono::duration<double>(now - last_status).count());
     const std::uint64_t events = pipeline.engine().events();
-    std::uint64_t evicted = 0;
-    for (const RuleRunStats& s : pipeline.rule_stats()) evicted += s.sequences.evicted + s.terms_evicted + s.dropped;
+    const std::uint64_t evicted = evictions(pipeline);
     std::fprintf(stderr,
                  "vigil run: %llu events (%.0f/s), %zu file(s) followed, %zu open sequence(s), %zu alert(s), "
                  "%llu skipped, %llu evicted, watermark %s\n",

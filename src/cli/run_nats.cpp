@@ -442,7 +442,7 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
       if (part->lag > max_lag) max_lag = part->lag, max_lag_at = part->id;
       if (!part->pipeline) continue;
       open += part->pipeline->engine().open_sequences();
-      for (const RuleRunStats& s : part->pipeline->rule_stats()) evicted += s.sequences.evicted + s.terms_evicted + s.dropped;
+      evicted += evictions(*part->pipeline);
     }
     std::fprintf(stderr,
                  "vigil run: %llu events (%.0f/s), %zu partition(s), lag %llu (most %llu in partition %u), %zu open "
@@ -478,7 +478,7 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
       t += fmt::format("vigil_open_sequences{{partition=\"{}\"}} {}\n", part->id,
                        part->pipeline ? part->pipeline->engine().open_sequences() : 0);
       if (!part->pipeline) continue;
-      for (const RuleRunStats& rs : part->pipeline->rule_stats()) evicted += rs.sequences.evicted + rs.terms_evicted + rs.dropped;
+      evicted += evictions(*part->pipeline);
     }
     family("vigil_alerts_total", "counter", "Alerts made final.");
     t += fmt::format("vigil_alerts_total {}\n", tally.total());
