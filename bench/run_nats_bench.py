@@ -129,7 +129,7 @@ def drain(vigil, bare, data, n, shared, tmp):
         os.unlink(part)
 
 
-def latency(vigil, data, rate, seconds, tmp):
+def latency(vigil, data, rate, seconds, tmp, run_args=()):
     base = source_lines(data, 50000)
     rules = os.path.join(tmp, "probe-rules")
     os.makedirs(rules)
@@ -143,7 +143,7 @@ def latency(vigil, data, rate, seconds, tmp):
         alerts, log = os.path.join(tmp, "lat-alerts.ndjson"), os.path.join(tmp, "lat.log")
         open(alerts, "wb").close()
         proc = subprocess.Popen([vigil, "run", "--follow", "--nats", url, "--state", os.path.join(tmp, "lat-state"),
-                                 "--status-interval", "1s", "--rules", rules, "-o", alerts],
+                                 "--status-interval", "1s", "--rules", rules, "-o", alerts] + list(run_args),
                                 stdout=subprocess.DEVNULL, stderr=open(log, "wb"))
         time.sleep(2)
         client = natstest.Client(url)
@@ -223,12 +223,13 @@ def main():
     ap.add_argument("--rate", type=int, default=20000)
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--skip-drain", action="store_true")
+    ap.add_argument("--run-arg", action="append", default=[], help="one more argument for the latency run's vigil run")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="vigil-nats-bench-")
     try:
         if not a.skip_drain:
             drain(a.vigil, a.bare, a.data, a.events, a.shared, tmp)
-        latency(a.vigil, a.data, a.rate, a.seconds, tmp)
+        latency(a.vigil, a.data, a.rate, a.seconds, tmp, a.run_arg)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -513,7 +513,7 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
       return ready.batches;
     }();
     for (auto& part : parts) {
-      std::vector<InMessage> msgs = part->consumer->take();
+      const std::vector<InMessage>& msgs = part->consumer->take();
       if (msgs.empty()) continue;
       got += msgs.size();
       process(*part, msgs);

@@ -251,6 +251,8 @@ Result<std::unique_ptr<PartitionConsumer>> PartitionConsumer::open(NatsBus& bus,
   c->bus_ = &bus;
   c->ready_signal_ = &ready;
   c->partition_ = partition;
+  c->durable_ = fmt::format("vigil-p{}", partition);
+  c->next_subject_ = fmt::format("$JS.API.CONSUMER.MSG.NEXT.{}.{}", kEventsStream, c->durable_);
   c->ack_wait_ns_ = ack_wait_ns;
   c->max_ack_pending_ = max_ack_pending;
   if (natsStatus st = natsConnection_JetStream(&c->js_, bus.connection(), nullptr); st != NATS_OK) {
@@ -259,8 +261,7 @@ Result<std::unique_ptr<PartitionConsumer>> PartitionConsumer::open(NatsBus& bus,
   if (start_seq == 0) {
     jsConsumerInfo* ci = nullptr;
     jsErrCode code = static_cast<jsErrCode>(0);
-    const std::string durable = fmt::format("vigil-p{}", partition);
-    if (js_GetConsumerInfo(&ci, bus.js(), kEventsStream, durable.c_str(), nullptr, &code) == NATS_OK) {
+    if (js_GetConsumerInfo(&ci, bus.js(), kEventsStream, c->durable_.c_str(), nullptr, &code) == NATS_OK) {
       start_seq = ci->AckFloor.Stream + 1;
       jsConsumerInfo_Destroy(ci);
     }
@@ -277,16 +278,15 @@ Result<bool> PartitionConsumer::start(std::uint64_t start_seq) {
     natsSubscription_Destroy(sub_);
     sub_ = nullptr;
   }
-  const std::string durable = fmt::format("vigil-p{}", partition_);
   const std::string filter = fmt::format("vigil.events.{}.>", partition_);
   jsErrCode code = static_cast<jsErrCode>(0);
   // Made again so delivery starts exactly at start_seq (messages delivered
   // to a worker that died would otherwise come back only after ack_wait,
   // behind newer ones).
-  js_DeleteConsumer(js_, kEventsStream, durable.c_str(), nullptr, &code);
+  js_DeleteConsumer(js_, kEventsStream, durable_.c_str(), nullptr, &code);
   jsConsumerConfig cc;
   jsConsumerConfig_Init(&cc);
-  cc.Durable = durable.c_str();
+  cc.Durable = durable_.c_str();
   cc.FilterSubject = filter.c_str();
   cc.AckPolicy = js_AckAll;
   cc.AckWait = ack_wait_ns_;
@@ -299,7 +299,7 @@ Result<bool> PartitionConsumer::start(std::uint64_t start_seq) {
   }
   jsConsumerInfo* ci = nullptr;
   natsStatus s = js_AddConsumer(&ci, js_, kEventsStream, &cc, nullptr, &code);
-  if (s != NATS_OK) return nats_error(fmt::format("consumer {}", durable), s, code);
+  if (s != NATS_OK) return nats_error(fmt::format("consumer {}", durable_), s, code);
   jsConsumerInfo_Destroy(ci);
   // Pull requests are made by hand (pull_once) and answered on this inbox.
   natsInbox* unique = nullptr;  // unique per process and consumer: no answer to another's request
@@ -349,9 +349,8 @@ void PartitionConsumer::free_taken() {
 void PartitionConsumer::pull_once(Batch& batch, bool& gap) {
   static constexpr int kBatch = 512;
   static constexpr std::int64_t kExpiresNs = 100'000'000;
-  const std::string next = fmt::format("$JS.API.CONSUMER.MSG.NEXT.{}.vigil-p{}", kEventsStream, partition_);
-  const std::string body = fmt::format("{{\"batch\":{},\"expires\":{}}}", kBatch, kExpiresNs);
-  if (natsConnection_PublishRequest(bus_->connection(), next.c_str(), inbox_.c_str(), body.data(),
+  static const std::string body = fmt::format("{{\"batch\":{},\"expires\":{}}}", kBatch, kExpiresNs);
+  if (natsConnection_PublishRequest(bus_->connection(), next_subject_.c_str(), inbox_.c_str(), body.data(),
                                     static_cast<int>(body.size())) != NATS_OK) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the server is away: the client reconnects
     return;
@@ -445,11 +444,11 @@ void PartitionConsumer::pull_loop() {
   }
 }
 
-std::vector<InMessage> PartitionConsumer::take() {
+const std::vector<InMessage>& PartitionConsumer::take() {
   free_taken();
   {
     std::lock_guard lock(mutex_);
-    if (ready_.empty()) return {};
+    if (ready_.empty()) return taken_.in;  // emptied by free_taken
     taken_ = std::move(ready_.front());
     ready_.pop_front();
   }
@@ -458,11 +457,10 @@ std::vector<InMessage> PartitionConsumer::take() {
 }
 
 Result<bool> PartitionConsumer::drained() {
-  const std::string durable = fmt::format("vigil-p{}", partition_);
   jsConsumerInfo* ci = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
-  natsStatus s = js_GetConsumerInfo(&ci, js_, kEventsStream, durable.c_str(), nullptr, &code);
-  if (s != NATS_OK) return nats_error(fmt::format("consumer {}", durable), s, code);
+  natsStatus s = js_GetConsumerInfo(&ci, js_, kEventsStream, durable_.c_str(), nullptr, &code);
+  if (s != NATS_OK) return nats_error(fmt::format("consumer {}", durable_), s, code);
   const std::uint64_t pending = ci->NumPending;
   // Delivered.Consumer counts deliveries of this consumer (its stream
   // sequence also moves past messages the filter skips).

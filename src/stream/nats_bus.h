@@ -151,7 +151,7 @@ class PartitionConsumer {
   // that timed out while the server was still sending) would otherwise be
   // skipped. After a gap the messages before it are handed over and the
   // consumer starts again right after the last one.
-  std::vector<InMessage> take();
+  const std::vector<InMessage>& take();
   std::uint64_t restarts() const { return restarts_; }
   // Everything of the partition handed over, as the server sees it (nothing
   // ready, nothing pending). Messages the server delivered after the last
@@ -185,6 +185,8 @@ class PartitionConsumer {
   __jsCtx* js_ = nullptr;  // its own: the pulling thread uses it
   ReadySignal* ready_signal_ = nullptr;
   std::uint32_t partition_ = 0;
+  std::string durable_;    // vigil-p<partition>
+  std::string next_subject_;  // where pull requests go
   std::uint64_t started_at_ = 0;
   std::int64_t ack_wait_ns_ = 0, max_ack_pending_ = 0;
   // The pulling thread's, read by drained() under mutex_.

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """`vigil publish` and `vigil run --nats` end to end against a real
 nats-server (JetStream, file storage, a free loopback port, a temporary
-store): the same alert uuids as `vigil hunt` (both timings) in the -o file and
-in stream VIGIL_ALERTS; publishing twice adds nothing; 2 and 4 workers give
-the alerts of one; kill -9 of a worker at random points, restarted each time,
-leaves every expected alert exactly once; bad messages are dead-lettered with
-their reason and never block a partition; SIGTERM checkpoints and exits 0.
+store): the same alert uuids as `vigil hunt` (both timings, EVTX and OTRF
+inputs) in the -o file and in stream VIGIL_ALERTS; publishing twice adds
+nothing; 2 and 4 workers give the alerts of one, also when one of two is
+killed and restarted; kill -9 of a worker at random points, restarted each
+time, leaves every expected alert exactly once; bad messages (more than the
+diagnostics cap) are dead-lettered with their reason and never block a
+partition; the server killed and restarted; SIGTERM checkpoints and exits 0.
 
 usage: nats_test.py VIGIL REPO SHARED"""
 import json
@@ -129,6 +131,31 @@ def main():
             c.check(f"{n} workers = one worker", sorted(union) == sorted(expected_ns) and not overlap,
                     f"{len(union)} vs {len(expected_ns)}, hosts on two workers: {overlap[:3]}")
 
+        # 3b. Two workers, one of them killed -9 while following and started
+        #     again: it catches up from its own checkpoint; together they give
+        #     the alerts of one worker, each exactly once.
+        reset_consumers(client)
+        rng2 = random.Random(int(os.environ.get("VIGIL_TEST_SEED", "23")) + 1)
+        outs = [os.path.join(tmp, f"pair-{i}.ndjson") for i in range(2)]
+        states = [os.path.join(tmp, f"s-pair-{i}") for i in range(2)]
+        w0 = started(subprocess.Popen([vigil, "run", "-q", "--worker", "0/2"] + rules + nats + forever +
+                                      ["--state", states[0], "-o", outs[0]], stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL))
+        w1 = started(subprocess.Popen([vigil, "run", "-q", "--follow", "--checkpoint-interval", "100ms", "--worker", "1/2"]
+                                      + rules + nats + forever + ["--state", states[1], "-o", outs[1]],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        time.sleep(rng2.uniform(0.5, 2.0))
+        w1_killed = w1.poll() is None
+        w1.kill()
+        w1.wait()
+        w0_rc = w0.wait(timeout=600)
+        r = run(["run", "-q", "--worker", "1/2"] + rules + nats + forever + ["--state", states[1], "-o", outs[1]])
+        pair = file_uuids(outs[0]) + file_uuids(outs[1])
+        c.check("2 workers, one killed -9 and restarted: the alerts of one worker, once each",
+                w1_killed and w0_rc == 0 and r.returncode == 0 and sorted(pair) == sorted(expected_ns),
+                f"killed {w1_killed}, rc {w0_rc}/{r.returncode}, {len(pair)} lines, {len(set(pair))} distinct, "
+                f"expected {len(expected_ns)}")
+
         # 4. kill -9 of a following worker at random points, restarted each time.
         reset_consumers(client)
         crash_out, crash_state = os.path.join(tmp, "crash.ndjson"), os.path.join(tmp, "s-crash")
@@ -166,22 +193,25 @@ def main():
             subject = f"vigil.events.{p}.{host}"
             good = {"@timestamp": "2024-01-01T00:00:00Z", "host": {"name": host}, "event": {"category": ["process"]},
                     "process": {"name": "x.exe"}}
+            # 150 more documents that are not JSON: beyond the diagnostics
+            # report's cap (--max-diagnostics, 100), each is still dead-lettered.
+            garbage = [f"garbage {i} {{".encode() for i in range(150)]
             for payload in [b"this is not json", json.dumps({**good, "pad": "x" * 5000}).encode(),
                             json.dumps({"@timestamp": "2024-01-01T00:00:01Z", "process": {"name": "y.exe"}}).encode(),
-                            json.dumps({**good, "host": {"name": other}}).encode(), json.dumps(good).encode()]:
+                            json.dumps({**good, "host": {"name": other}}).encode()] + garbage + [json.dumps(good).encode()]:
                 bad_client.publish(subject, payload)
             bad_client.request("$JS.API.STREAM.INFO.VIGIL_EVENTS")  # a round trip: the server has them all
             r = run(["run"] + rules + bad_nats + ["--max-event-bytes", "4KB", "--state", os.path.join(tmp, "s-bad"),
                                                   "-o", os.path.join(tmp, "bad.ndjson")])
             dl = bad_client.stream_messages("VIGIL_DEADLETTER")
             reasons = [m.headers.get("Vigil-Reason", "") for m in dl]
-            c.check("four bad messages dead-lettered with their reason",
-                    len(dl) == 4 and any("over --max-event-bytes" in x for x in reasons)
+            c.check("154 bad messages dead-lettered with their reason",
+                    len(dl) == 154 and len({m.headers.get("Vigil-Origin") for m in dl}) == 154 and any("over --max-event-bytes" in x for x in reasons)
                     and any("no host.name" in x for x in reasons) and any("belongs to partition" in x for x in reasons)
                     and all(m.subject == f"vigil.deadletter.{p}" and m.headers.get("Vigil-Origin", "").startswith(subject)
                             for m in dl), str(reasons))
             c.check("the run goes on and says where they were", r.returncode == 0 and subject in r.stderr
-                    and re.search(r"\b4 message\(s\) dead-lettered", r.stderr) is not None, r.stderr[-1500:])
+                    and re.search(r"\b154 message\(s\) dead-lettered", r.stderr) is not None, r.stderr[-1500:])
             info = bad_client.request(f"$JS.API.CONSUMER.INFO.VIGIL_EVENTS.vigil-p{p}")
             c.check("... and acknowledged them after the checkpoint", info.get("num_ack_pending") == 0
                     and info.get("ack_floor", {}).get("stream_seq") == info.get("delivered", {}).get("stream_seq"),
@@ -239,6 +269,26 @@ def main():
             kill_client.close()
         finally:
             kill_server.stop()
+
+        # 6b. An OTRF dataset (JSON events of Windows logs in a zip) through
+        #     publish and run --nats: the alerts of hunt over the zip.
+        otrf_server = natstest.Server()
+        try:
+            otrf = [os.path.join(shared, "data", "otrf-security-datasets", "windows", "lateral_movement", "host", f)
+                    for f in ("covenant_dcom_iertutil_dll_hijack.zip", "covenant_dcom_registerxll.zip")]
+            otrf_hunt = os.path.join(tmp, "otrf-hunt.ndjson")
+            run(["hunt", "-q", "--no-schedule"] + rules + otrf + ["-o", otrf_hunt])
+            expected_otrf = file_uuids(otrf_hunt)
+            rp = run(["publish", "-q", "--nats", otrf_server.url] + otrf)
+            otrf_out = os.path.join(tmp, "otrf-run.ndjson")
+            r = run(["run", "-q"] + rules + ["--nats", otrf_server.url] + forever +
+                    ["--state", os.path.join(tmp, "s-otrf"), "-o", otrf_out])
+            got = file_uuids(otrf_out)
+            c.check("OTRF datasets: run --nats = hunt --no-schedule", rp.returncode == 0 and r.returncode == 0
+                    and len(expected_otrf) >= 5 and sorted(got) == sorted(expected_otrf),
+                    f"{len(got)} vs {len(expected_otrf)}: {r.stderr[-400:]}")
+        finally:
+            otrf_server.stop()
 
         # 7. Metrics while following; SIGTERM checkpoints and exits 0.
         log = os.path.join(tmp, "term.log")

@@ -9,6 +9,7 @@
 #include <random>
 #include <set>
 
+#include "core/codec.h"
 #include "detect/new_terms.h"
 #include "detect/rarity.h"
 #include "ingest/event_reader.h"
@@ -241,4 +242,66 @@ TEST(BaselineStore, UpsertsAgesCapsAndRemembersInputs) {
   ASSERT_TRUE(s.record_input("k", "/data/x.evtx", 10).ok());
   EXPECT_TRUE(s.learned("k"));
   std::remove(db.c_str());
+}
+
+// --max-terms: a runner holds up to that many terms (16 at least); only one
+// more evicts.
+TEST(NewTerms, MaxTermsIsTheNumberHeldBeforeEviction) {
+  for (auto [distinct, evicts] : {std::pair<int, bool>{16, false}, {17, true}}) {
+    Events events;
+    RaritySpec spec;
+    spec.fields = {events.fields().intern("process.name")};
+    spec.scope = RaritySpec::Scope::Fleet;
+    NewTermsRunner runner(5 * kMinute, 9 * kMinute, 60 * kMinute, spec, 16, nullptr);
+    for (int i = 0; i < distinct; ++i) {
+      Event e = events.event(R"({"process":{"name":"p)" + std::to_string(i) + R"("}})");
+      runner.add(e, 100 * kMinute + i, static_cast<std::uint64_t>(i), [] { return Detection{}; });
+    }
+    EXPECT_EQ(runner.evicted() > 0, evicts) << distinct << " distinct terms, --max-terms 16";
+  }
+}
+
+// Terms whose history range event time has left behind are dropped: they no
+// longer count against --max-terms.
+TEST(NewTerms, TermsOutOfEveryHistoryRangeAreDropped) {
+  Events events;
+  RaritySpec spec;
+  spec.fields = {events.fields().intern("process.name")};
+  spec.scope = RaritySpec::Scope::Fleet;
+  NewTermsRunner runner(5 * kMinute, 9 * kMinute, 60 * kMinute, spec, 16, nullptr);
+  auto feed = [&](const char* prefix, std::int64_t t) {
+    for (int i = 0; i < 16; ++i) {
+      Event e = events.event(std::string(R"({"process":{"name":")") + prefix + std::to_string(i) + R"("}})");
+      runner.add(e, t, static_cast<std::uint64_t>(i), [] { return Detection{}; });
+    }
+  };
+  feed("old", 100 * kMinute);
+  EXPECT_EQ(runner.release(100 * kMinute).size(), 16u);
+  EXPECT_EQ(runner.release(1000 * kMinute).size(), 0u);  // 900 minutes on: out of every 60-minute history
+  feed("new", 1000 * kMinute);
+  EXPECT_EQ(runner.evicted(), 0u);
+  EXPECT_EQ(runner.release(1000 * kMinute).size(), 16u);
+}
+
+// A term seen steadily keeps only the times an answer can depend on: its
+// state stays the same size however long it is seen (thinned to about one
+// time per history - lookback of event time).
+TEST(NewTerms, ATermSeenSteadilyKeepsBoundedHistory) {
+  auto state_after = [](int occurrences) {
+    Events events;
+    RaritySpec spec;
+    spec.fields = {events.fields().intern("process.name")};
+    spec.scope = RaritySpec::Scope::Fleet;
+    NewTermsRunner runner(5 * kMinute, 9 * kMinute, 60 * kMinute, spec, 1000, nullptr);
+    Event e = events.event(R"({"process":{"name":"a"}})");
+    for (int i = 0; i < occurrences; ++i) {
+      runner.add(e, 100 * kMinute + i * 1000000000LL, static_cast<std::uint64_t>(i), [] { return Detection{}; });
+    }
+    std::string bytes;
+    Encoder out(bytes);
+    runner.save(out);
+    return bytes.size();
+  };
+  const std::size_t ten = state_after(10), thousand = state_after(1000);
+  EXPECT_LE(thousand, ten + 16) << "10 occurrences: " << ten << " bytes, 1000: " << thousand;
 }

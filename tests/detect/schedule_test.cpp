@@ -176,6 +176,38 @@ TEST(ScheduleSweep, StepwiseAdvanceEqualsTheWholeInput) {
   }
 }
 
+// max_signals 1: A (56:00) is seen by the runs at 60:00 and 65:00, B (61:00)
+// by those at 65:00 and 70:00. A alerts at 60:00 and still takes the one
+// place at 65:00; it leaves after that run, so B alerts at 70:00.
+TEST(ScheduleSweep, ADetectionLeavesAfterItsLastRunAndFreesItsPlace) {
+  auto check = [](const std::vector<ScheduledAlert>& alerts) {
+    ASSERT_EQ(alerts.size(), 2u);
+    EXPECT_EQ(alerts[0].detection, 0u);
+    EXPECT_EQ(alerts[0].time, 60 * kMinute);
+    EXPECT_EQ(alerts[1].detection, 1u);
+    EXPECT_EQ(alerts[1].time, 70 * kMinute);
+  };
+  const std::vector<Detection> d = {at(56 * kMinute, 56 * kMinute, 0), at(61 * kMinute, 61 * kMinute, 1)};
+  RuleRunStats stats;
+  check(schedule_alerts(d, rule_with(1), stats));
+  EXPECT_EQ(stats.capped, 0u);
+
+  ScheduleSweep sweep(5 * kMinute, 9 * kMinute, 1);
+  std::vector<ScheduledAlert> alerts;
+  std::vector<std::pair<std::uint64_t, bool>> retired;
+  auto alert = [&](std::uint64_t h, TimestampNs t) { alerts.push_back({h, t}); };
+  auto retire = [&](std::uint64_t h, bool alerted) { retired.emplace_back(h, alerted); };
+  sweep.add(0, d[0]);
+  sweep.add(1, d[1]);
+  sweep.advance(60 * kMinute, alert, retire);
+  EXPECT_TRUE(retired.empty());  // A is still in the window of the run at 65:00
+  sweep.advance(65 * kMinute, alert, retire);
+  EXPECT_EQ(retired, (std::vector<std::pair<std::uint64_t, bool>>{{0, true}}));
+  sweep.advance(70 * kMinute, alert, retire);
+  EXPECT_EQ(retired, (std::vector<std::pair<std::uint64_t, bool>>{{0, true}, {1, true}}));
+  check(alerts);
+}
+
 TEST(ScheduleSweep, RunsUpToAndIncludingTheGivenTime) {
   ScheduleSweep sweep(5 * kMinute, 9 * kMinute, 100);
   ASSERT_EQ(sweep.add(0, at(61 * kMinute, 61 * kMinute, 0)), ScheduleSweep::Added::Scheduled);

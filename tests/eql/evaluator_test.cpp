@@ -186,4 +186,14 @@ TEST(Eval, FunctionEdges) {
   EXPECT_FALSE(matches_doc(R"(process where cidrMatch(process.name, "0.0.0.0/0", "::/0"))", kProc));
   FieldRegistry fields;
   EXPECT_FALSE(compile_query(R"(process where string~(process.pid) == "42")", fields).ok());
+  // length() of a multi-valued field counts its values; of a string, its characters.
+  EXPECT_TRUE(matches_doc("process where length(process.args) == 3", kProc));
+  EXPECT_TRUE(matches_doc("process where length(process.name) == 14", kProc));
+  // Integer arithmetic stays integer (printed without a fraction) until it
+  // would overflow, then continues in floating point.
+  EXPECT_TRUE(matches_doc(R"(process where string(subtract(process.pid, 40)) == "2")", kProc));
+  EXPECT_TRUE(matches_doc(R"(process where string(process.pid - 40) == "2")", kProc));
+  EXPECT_TRUE(matches_doc(R"(process where string(add(process.pid, 1)) == "43")", kProc));
+  EXPECT_TRUE(matches_doc("process where subtract(-9223372036854775807, process.pid) < -9200000000000000000.0", kProc));
+  EXPECT_TRUE(matches_doc("process where add(9223372036854775807, process.pid) > 9200000000000000000.0", kProc));
 }

@@ -115,6 +115,8 @@ TEST(AnalyzerErrors, TypesAndFunctions) {
   EXPECT_NE(compile_error("process where wildcard(x, \"a*\")").message.find("use ':'"), std::string::npos);
   EXPECT_NE(compile_error("process where length(a, b)").message.find("takes 1 argument"), std::string::npos);
   EXPECT_NE(compile_error("process where concat~(a)").message.find("no case-insensitive"), std::string::npos);
+  EXPECT_NE(compile_error("process where length~(a) > 1").message.find("no case-insensitive"), std::string::npos);
+  EXPECT_NE(compile_error("process where subtract~(a, 1) > 1").message.find("no case-insensitive"), std::string::npos);
   EXPECT_NE(compile_error("process where \"a\" + 1 > 2").message.find("arithmetic needs numbers"), std::string::npos);
   EXPECT_NE(compile_error("process where 1 == \"a\"").message.find("cannot compare"), std::string::npos);
   EXPECT_NE(compile_error("process where cidrMatch(ip, \"10.0.0.0/99\")").message.find("CIDR"), std::string::npos);

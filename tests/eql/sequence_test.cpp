@@ -123,6 +123,32 @@ TEST(Sequence, UntilKillsOpenSequencesOfItsKeyOnly) {
   EXPECT_EQ(m.stats().killed_by_until, 1u);
 }
 
+// `until` ends the open sequences of its key at its place in event order:
+// before the last term (1 ns earlier, or at the same time and earlier in
+// order) it kills the sequence; after it (same time later in order, or 1 ns
+// later) the sequence has already completed. An until before the first term
+// ends nothing.
+TEST(Sequence, UntilBoundaryIsItsPlaceInEventOrder) {
+  constexpr std::int64_t kB = 5LL * 1000000000LL;
+  struct Case {
+    std::int64_t until_ns;
+    bool before_b;  // at the same time: processed before b
+    std::size_t matches;
+  };
+  for (const Case& k : {Case{kB - 1, true, 0}, Case{kB, true, 0}, Case{kB, false, 1}, Case{kB + 1, false, 1},
+                        Case{-1, true, 1}}) {
+    auto c = compile_sequence("sequence by k [a where true] [b where true] until [c where true]");
+    SequenceMatcher m(*c->program);
+    if (k.until_ns < 0) m.process(event_ns(0, 0, {2}, "[1]"));
+    m.process(event_ns(0, 1, {0}, "[1]"));
+    if (k.until_ns >= 0 && k.before_b) m.process(event_ns(k.until_ns, 2, {2}, "[1]"));
+    m.process(event_ns(kB, 3, {1}, "[1]"));
+    if (k.until_ns >= 0 && !k.before_b) m.process(event_ns(k.until_ns, 4, {2}, "[1]"));
+    m.finish();
+    EXPECT_EQ(m.take_matches().size(), k.matches) << "until at " << k.until_ns << " ns, " << (k.before_b ? "before" : "after") << " b";
+  }
+}
+
 TEST(Sequence, LatestCandidatePerStageWins) {
   auto c = compile_sequence("sequence [a where true] [b where true]");
   SequenceMatcher m(*c->program);
