@@ -8,11 +8,13 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   # libraries vigil links
   libsimdjson-dev libre2-dev libvectorscan-dev libfmt-dev libcli11-dev libtomlplusplus-dev
-  zlib1g-dev libzstd-dev libarchive-dev libpugixml-dev libsqlite3-dev
+  zlib1g-dev libzstd-dev libarchive-dev libpugixml-dev libsqlite3-dev libyaml-cpp-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # reference EQL implementation used by the differential test (run, never linked)
   python3 python3-lark python3-toml
+  # the Sigma tests' independent evaluator reads the rules' YAML
+  python3-yaml
   # reference EVTX decoders: the comparison test and the benchmark run them (never linked)
   python3-evtx libevtx-utils
   # streaming: the NATS C client vigil links, and the server its tests start on loopback

@@ -21,6 +21,8 @@ EXPECTED = [
     ("EQL conformance suites", "eql/**/*.toml", 13),
     ("EQL reference implementation", "eql/oracle/oracle.py", 1),
     ("Sysmon configurations", "sysmon-configs/*.xml", 4),
+    ("SigmaHQ Windows rules", "rules/sigma/sigmahq/rules/windows/**/*.yml", 2407),
+    ("SigmaHQ regression recordings", "rules/sigma/sigmahq/regression_data/**/*.evtx", 159),
 ]
 
 

@@ -16,9 +16,12 @@
 namespace vigil {
 
 void add_detection_options(CLI::App& cmd, DetectionCommandOptions& o) {
-  cmd.add_option("--rules,-r", o.rules, "Rule file or directory (Elastic detection-rules TOML); repeat for more")
+  cmd.add_option("--rules,-r", o.rules,
+                 "Rule file or directory (Elastic detection-rules TOML, Sigma YAML); repeat for more")
       ->required()
       ->allow_extra_args(false);
+  cmd.add_option("--sigma-placeholders", o.sigma_placeholders,
+                 "YAML file of values for Sigma `expand` placeholders (name: [values]); see docs/sigma.md");
   cmd.add_option("--db", o.db, "Also add the alerts to this SQLite alert store (see `vigil alerts`)");
   cmd.add_option("--exceptions", o.exception_files,
                  "Exception list export (Kibana NDJSON); its items apply to the rules that list it in exceptions_list")
@@ -77,10 +80,42 @@ HuntOptions DetectionSetup::engine_options(const DetectionCommandOptions& o, uns
   return h;
 }
 
+bool rule_load_options(const std::string& placeholders_file, SigmaPlaceholders& placeholders, RuleLoadOptions& out) {
+  if (!placeholders_file.empty()) {
+    auto loaded = load_sigma_placeholders(placeholders_file);
+    if (!loaded) {
+      std::fprintf(stderr, "vigil: %s\n", loaded.error().message.c_str());
+      return false;
+    }
+    placeholders = std::move(*loaded);
+    out.sigma.placeholders = &placeholders;
+  }
+  return true;
+}
+
+void print_rule_diagnostics(const RuleSet& set) {
+  std::size_t skipped = 0;
+  for (const auto& d : set.diagnostics) {
+    if (d.error.code == "sigma.skipped") {
+      ++skipped;
+      continue;
+    }
+    std::fputs(format_rule_diagnostic(d).c_str(), stderr);
+  }
+  if (skipped) {
+    std::fprintf(stderr,
+                 "vigil: %zu Sigma rule(s) not run (log sources other than Windows or not mapped, deprecated, "
+                 "correlations): `vigil rules check` lists each with the reason\n",
+                 skipped);
+  }
+}
+
 int prepare_detection(const DetectionCommandOptions& o, DetectionSetup& s) {
   s.rule_cache = RuleCache::open_default(o.no_rule_cache);
-  s.set = compile_rules(o.rules, {}, o.threads, s.rule_cache.get());
-  for (const auto& d : s.set->diagnostics) std::fputs(format_rule_diagnostic(d).c_str(), stderr);
+  RuleLoadOptions load;
+  if (!rule_load_options(o.sigma_placeholders, s.placeholders, load)) return kExitUsage;
+  s.set = compile_rules(o.rules, {}, o.threads, s.rule_cache.get(), load);
+  print_rule_diagnostics(*s.set);
   if (s.set->compiled.empty()) {
     std::fprintf(stderr, "vigil: no runnable rule in the given rule paths\n");
     return kExitUsage;

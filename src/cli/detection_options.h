@@ -32,6 +32,7 @@ struct DetectionCommandOptions {
   std::vector<std::string> value_lists;  // ID=FILE
   std::vector<std::string> lists_for_all_rules;
   std::string baseline;  // SQLite baseline (vigil baseline learn) for rarity and new_terms
+  std::string sigma_placeholders;  // YAML: values of Sigma `expand` placeholders
   bool no_rule_cache = false;
   bool fail_on_alert = false;
   bool strict = false;
@@ -47,8 +48,17 @@ struct DetectionCommandOptions {
 
 void add_detection_options(CLI::App& cmd, DetectionCommandOptions& options);
 
+// The rule loading options --sigma-placeholders names (the file read into
+// `placeholders`, which must outlive the returned options); false after
+// printing why it cannot be read.
+bool rule_load_options(const std::string& placeholders_file, SigmaPlaceholders& placeholders, RuleLoadOptions& out);
+// Prints the rule set's diagnostics; Sigma documents that are not run are
+// summed up in one line (`vigil rules check` lists them).
+void print_rule_diagnostics(const RuleSet& set);
+
 struct DetectionSetup {
   std::unique_ptr<RuleCache> rule_cache;
+  SigmaPlaceholders placeholders;
   std::unique_ptr<RuleSet> set;
   std::unique_ptr<HostState> context;
   ExceptionLists exceptions;

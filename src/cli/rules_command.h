@@ -17,6 +17,7 @@ struct RulesOptions {
   std::vector<std::string> rules;  // explain: rule paths
   std::string which;               // explain: rule name, rule_id or file
   bool no_rule_cache = false;
+  std::string sigma_placeholders;  // YAML: values of Sigma `expand` placeholders
 };
 
 void add_rules_command(CLI::App& app, RulesOptions& options);

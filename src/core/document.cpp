@@ -391,4 +391,120 @@ void set_event_timestamp(Event& event, FieldId timestamp_field) {
   }
 }
 
+namespace {
+
+// The JSON string text [p, end) with its escapes undone, into `out`. A
+// malformed escape, or a surrogate that is not half of a pair, is kept as
+// written: the text is only searched.
+void unescape_json(std::string_view raw, std::string& out) {
+  out.clear();
+  auto hex4 = [&](std::size_t at, std::uint32_t& cp) {
+    if (at + 4 > raw.size()) return false;
+    cp = 0;
+    for (std::size_t k = at; k < at + 4; ++k) {
+      const char c = raw[k];
+      const int h = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      if (h < 0) return false;
+      cp = cp * 16 + static_cast<std::uint32_t>(h);
+    }
+    return true;
+  };
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] != '\\' || i + 1 >= raw.size()) {
+      out.push_back(raw[i]);
+      continue;
+    }
+    const char e = raw[++i];
+    switch (e) {
+      case 'n': out.push_back('\n'); break;
+      case 't': out.push_back('\t'); break;
+      case 'r': out.push_back('\r'); break;
+      case 'b': out.push_back('\b'); break;
+      case 'f': out.push_back('\f'); break;
+      case 'u': {
+        std::uint32_t cp = 0, low = 0;
+        if (!hex4(i + 1, cp)) {
+          out += "\\u";
+          break;
+        }
+        i += 4;
+        if (cp >= 0xd800 && cp < 0xdc00 && i + 6 < raw.size() && raw[i + 1] == '\\' && raw[i + 2] == 'u' &&
+            hex4(i + 3, low) && low >= 0xdc00 && low < 0xe000) {
+          cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+          i += 6;
+        }
+        char buf[4];
+        std::size_t n = 0;
+        if (cp < 0x80) {
+          buf[n++] = static_cast<char>(cp);
+        } else if (cp < 0x800) {
+          buf[n++] = static_cast<char>(0xc0 | (cp >> 6));
+          buf[n++] = static_cast<char>(0x80 | (cp & 0x3f));
+        } else if (cp < 0x10000) {
+          buf[n++] = static_cast<char>(0xe0 | (cp >> 12));
+          buf[n++] = static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+          buf[n++] = static_cast<char>(0x80 | (cp & 0x3f));
+        } else {
+          buf[n++] = static_cast<char>(0xf0 | (cp >> 18));
+          buf[n++] = static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+          buf[n++] = static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+          buf[n++] = static_cast<char>(0x80 | (cp & 0x3f));
+        }
+        out.append(buf, n);
+        break;
+      }
+      default: out.push_back(e); break;  // \" \\ \/ (and anything else as itself)
+    }
+  }
+}
+
+bool any_text_value(const Value& v, const std::function<bool(std::string_view)>& test) {
+  if (v.is_text()) return test(v.as_string());
+  if (v.kind() == ValueKind::Array) {
+    for (const Value& item : v.as_array()) {
+      if (item.is_text() && test(item.as_string())) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+bool any_event_text(const Event& event, const std::function<bool(std::string_view)>& test) {
+  if (!event.document.empty()) {
+    for (const DocMember& m : event.document) {
+      if (any_text_value(m.value, test)) return true;
+    }
+    return false;
+  }
+  // Raw JSON: each string token, a value unless a ':' follows it (a key).
+  const std::string_view json = event.source;
+  std::string unescaped;
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    if (json[i] != '"') continue;
+    std::size_t end = i + 1;
+    bool escapes = false;
+    while (end < json.size() && json[end] != '"') {
+      if (json[end] == '\\') {
+        escapes = true;
+        ++end;
+      }
+      ++end;
+    }
+    if (end >= json.size()) break;
+    const std::string_view raw = json.substr(i + 1, end - i - 1);
+    std::size_t next = end + 1;
+    while (next < json.size() && (json[next] == ' ' || json[next] == '\t' || json[next] == '\n' || json[next] == '\r')) ++next;
+    i = end;
+    if (next < json.size() && json[next] == ':') continue;
+    if (!escapes) {
+      if (test(raw)) return true;
+      continue;
+    }
+    unescape_json(raw, unescaped);
+    if (test(unescaped)) return true;
+  }
+  return false;
+}
+
 }  // namespace vigil

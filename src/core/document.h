@@ -5,6 +5,7 @@
 // event (nested objects, keys in sorted order).
 #pragma once
 
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -126,5 +127,11 @@ void fill_event_fields(std::span<const DocMember> members, const FieldRegistry& 
 // Sets event.timestamp_ns from the field `timestamp_field` (ISO 8601 text or
 // epoch milliseconds), as the JSON reader does.
 void set_event_timestamp(Event& event, FieldId timestamp_field);
+
+// Every text value of the event, whatever its field (keys are not values):
+// from its decoded members, or its raw JSON with escapes undone. Stops at the
+// first for which `test` is true, and says whether there was one. Sigma
+// keyword searches (eql OpCode::Keywords) read events this way.
+bool any_event_text(const Event& event, const std::function<bool(std::string_view)>& test);
 
 }  // namespace vigil

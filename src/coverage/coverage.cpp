@@ -135,6 +135,8 @@ std::string explain_needs(const RuleSet& set, const RuleNeeds& needs) {
       out += fmt::format("  ATT&CK: {} {} ({} {})\n", tech.technique.id, tech.technique.name, t.tactic.id, t.tactic.name);
     }
   }
+  // A Sigma rule runs as the EQL vigil translated it to: show it.
+  if (rule.format == "sigma") out += fmt::format("  sigma, as EQL: {}\n", rule.query);
   for (const TermNeeds& t : needs.terms) {
     out += fmt::format("  {}{}:\n", t.label, t.missing ? " (must NOT be seen: its absence is what the rule detects)" : "");
     out += fmt::format("    events: {}{}\n", t.category.empty() ? "any category" : t.category,

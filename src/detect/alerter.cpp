@@ -10,7 +10,9 @@ namespace vigil {
 struct Alerter::RuleState {
   RuleState(const Rule& rule, const AlerterOptions& options, std::int64_t hold, DetectionSpill& spill)
       : suppressor(rule), hold_ns(hold), waiting(spill) {
-    if (options.timing == AlertTiming::Schedule) sweep.emplace(rule.interval_ns, rule.lookback_ns, rule.max_signals);
+    if (options.timing == AlertTiming::Schedule && rule.scheduled) {
+      sweep.emplace(rule.interval_ns, rule.lookback_ns, rule.max_signals);
+    }
   }
   std::optional<ScheduleSweep> sweep;
   Suppressor suppressor;

@@ -31,7 +31,7 @@ bool low_cardinality(std::string_view field) {
       "host.os.type", "host.os.family", "host.os.platform", "host.os.name", "event.type", "event.kind",
       "event.outcome", "event.module", "event.dataset", "event.provider", "event.action", "event.category",
       "network.direction", "network.transport", "network.protocol", "network.type", "registry.hive",
-      "registry.data.type", "winlog.channel", "agent.type", "data_stream.dataset", "data_stream.type",
+      "registry.data.type", "winlog.channel", "winlog.provider_name", "winlog.provider_guid", "agent.type", "data_stream.dataset", "data_stream.type",
       "process.code_signature.trusted", "process.code_signature.status", "dll.code_signature.trusted",
       "dll.code_signature.status", "file.code_signature.trusted", "user.domain", "process.pe.company",
   };
@@ -416,6 +416,19 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
   for (std::size_t k = kType; k < kKinds; ++k) {
     if (kinds[k]) entry.kinds[k] = kind_names_[k].bits_of(kinds[k]->values);
   }
+  // A disjunction whose every branch requires a literal or pattern (of
+  // different fields): filed under each branch's. It narrows more than an
+  // event ID does (Sigma rules: `event.code in ("1", "4688") and
+  // (winlog.event_data.Image : "*\\x.exe" or Image : ...)`).
+  auto indexable = [&](const Requirement& r) {
+    return kind_of(r.field) == kKinds && !low_cardinality(fields.name(r.field)) && !event_kind(fields.name(r.field)) &&
+           !lets_everything_through(r);
+  };
+  std::optional<std::vector<Requirement>> branches;
+  if ((!best || event_kind(fields.name(best->field))) && !patterns) {
+    branches = alternatives(program, program.root, indexable);
+    if (branches) best = nullptr;
+  }
   if (best) {
     file_values(best->field, best->values, entry);
     ++by_value_count_;
@@ -426,13 +439,7 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
     ++by_pattern_count_;
     return;
   }
-  // A disjunction whose every branch requires a literal or pattern (of
-  // different fields): filed under each branch's.
-  auto indexable = [&](const Requirement& r) {
-    return kind_of(r.field) == kKinds && !low_cardinality(fields.name(r.field)) && !event_kind(fields.name(r.field)) &&
-           !lets_everything_through(r);
-  };
-  if (auto branches = alternatives(program, program.root, indexable)) {
+  if (branches) {
     for (const Requirement& r : *branches) {
       if (r.patterns.empty()) {
         file_values(r.field, r.values, entry);

@@ -142,12 +142,14 @@ bool newer_than(const Rule& a, const Rule& b) {
 }  // namespace
 
 std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, const eql::CompileOptions& options,
-                                       unsigned threads, ParsedRuleCache* cache) {
+                                       unsigned threads, ParsedRuleCache* cache, const RuleLoadOptions& load) {
   auto set = std::make_unique<RuleSet>();
   set->category_field = set->fields.intern(options.event_category_field);
   set->index = std::make_unique<RuleIndex>(set->category_field, set->fields.intern("event.type"));
-  LoadedRules loaded = load_rules(paths, threads, cache);
+  LoadedRules loaded = load_rules(paths, threads, cache, load);
   set->files = loaded.files;
+  set->sigma_files = loaded.sigma_files;
+  set->sigma_skipped = loaded.sigma_skipped;
   set->test_case_files = loaded.test_case_files;
   set->diagnostics = std::move(loaded.diagnostics);
   for (auto& d : set->diagnostics) d.error.pos.offset = offset_of(d.text, d.error.pos.line, d.error.pos.column);
@@ -190,6 +192,14 @@ std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, co
     auto compiled = eql::compile_any_query(query, set->fields, options);
     if (!compiled) {
       Error e = compiled.error();
+      if (rule.format == "sigma") {
+        // The EQL is vigil's translation: the rule's condition is where to look.
+        std::string text = read_file(rule.file);
+        e.message = fmt::format("the EQL this rule translates to does not compile ({}): {}", e.message, rule.query);
+        e.pos = {rule.query_pos.line, rule.query_pos.column, offset_of(text, rule.query_pos.line, rule.query_pos.column)};
+        set->diagnostics.push_back({rule.file, std::move(e), std::move(text)});
+        continue;
+      }
       // A KQL rule's EQL is generated: point at the start of its query.
       if (kql_rule) e.pos = {1, 1, 0};
       set->diagnostics.push_back(query_diagnostic(rule, std::move(e)));

@@ -52,6 +52,8 @@ struct RuleSet {
   std::vector<std::unique_ptr<eql::Program>> populations;
   std::size_t files = 0;
   std::size_t test_case_files = 0;  // rule test cases found in the rule paths (skipped)
+  std::size_t sigma_files = 0;      // of `files`: Sigma YAML
+  std::size_t sigma_skipped = 0;    // Sigma documents not run (a warning in diagnostics says why)
 
   // Which rules (indexes into `compiled`) an event can match.
   std::unique_ptr<RuleIndex> index;
@@ -62,7 +64,8 @@ struct RuleSet {
 // Rule files are parsed on `threads` threads (0: one per core), unless
 // `cache` holds them already.
 std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, const eql::CompileOptions& options = {},
-                                       unsigned threads = 0, ParsedRuleCache* cache = nullptr);
+                                       unsigned threads = 0, ParsedRuleCache* cache = nullptr,
+                                       const RuleLoadOptions& load = {});
 
 // A diagnostic in the compiler format ("error:" or "warning:"), with its caret line.
 std::string format_rule_diagnostic(const RuleDiagnostic& d);

@@ -105,28 +105,4 @@ void Suppressor::restore(std::map<std::string, Group> groups, std::uint64_t next
   opened_ = next_opened;
 }
 
-std::vector<SuppressedAlert> suppress_alerts(const Rule& rule, const std::vector<Detection>& detections,
-                                             const std::vector<ScheduledAlert>& scheduled, RuleRunStats& stats) {
-  Suppressor suppressor(rule);
-  // (position of creation, alert): a kept alert takes the place where it was created.
-  std::map<std::uint64_t, SuppressedAlert> out;
-  std::map<std::uint64_t, TimestampNs> times;
-  auto close = [&](std::uint64_t handle, Suppression s) {
-    out[handle] = {{scheduled[handle].detection, times[handle]}, std::move(s)};
-  };
-  std::optional<Suppression> alone;
-  for (std::size_t i = 0; i < scheduled.size(); ++i) {
-    const ScheduledAlert& a = scheduled[i];
-    times[i] = a.time;
-    if (suppressor.add(i, detections[a.detection], a.time, alone, stats, close) == Suppressor::Outcome::Alone) {
-      out[i] = {a, std::move(alone)};
-    }
-  }
-  suppressor.close(INT64_MAX, close);
-  stats.alerts -= std::min<std::uint64_t>(stats.alerts, stats.suppressed);
-  std::vector<SuppressedAlert> result;
-  for (auto& [position, alert] : out) result.push_back(std::move(alert));
-  return result;
-}
-
 }  // namespace vigil

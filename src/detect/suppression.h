@@ -9,7 +9,7 @@
 //
 // Suppressor is the incremental form: alerts are added as they are created,
 // and a group is closed (its alert final) once no alert created later can
-// fold into it. suppress_alerts() is the whole-input form over it.
+// fold into it.
 #pragma once
 
 #include <cstdint>
@@ -69,15 +69,5 @@ class Suppressor {
   std::map<std::string, Group> open_;  // group key → the alert that absorbs it
   std::uint64_t opened_ = 0;
 };
-
-struct SuppressedAlert {
-  ScheduledAlert alert;
-  std::optional<Suppression> suppression;  // set when the rule suppresses
-};
-
-// `scheduled` in creation order; the result in the order the kept alerts
-// were created. Updates stats.suppressed.
-std::vector<SuppressedAlert> suppress_alerts(const Rule& rule, const std::vector<Detection>& detections,
-                                             const std::vector<ScheduledAlert>& scheduled, RuleRunStats& stats);
 
 }  // namespace vigil

@@ -212,6 +212,7 @@ class Compiler {
         return 3 + sum + static_cast<std::uint32_t>(std::min<std::size_t>(p_.patterns[ins.arg].size(), 16) / 4);
       case OpCode::Regex: return 30 + sum;
       case OpCode::Call: return 10 + sum;
+      case OpCode::Keywords: return 200;  // walks the whole event
       case OpCode::InList: return 5 + sum;
       default: return 1 + sum;
     }
@@ -353,8 +354,21 @@ class Compiler {
     return result;
   }
 
+  // _keywords("a", "b*"): values searched in every text value the event has
+  // (Sigma keyword searches), case-insensitively, each its own pattern.
+  std::uint32_t keywords(const Node& n) {
+    std::vector<WildcardPattern> patterns;
+    for (const auto& c : n.children) patterns.emplace_back(c->text, true);
+    p_.wildcard_scans.push_back(std::make_unique<AdaptiveWildcards>());
+    p_.patterns.push_back(std::move(patterns));
+    return emit({OpCode::Keywords, kTwoValued | kInsensitive, 0, static_cast<std::uint32_t>(p_.patterns.size() - 1), 0, 0,
+                 n.pos},
+                {});
+  }
+
   std::uint32_t call(const Node& n, bool query_context) {
     const FunctionSpec* f = find_function(n.text);
+    if (f->name == "_keywords") return keywords(n);
     std::vector<std::uint32_t> args;
     bool translatable = !n.children.empty() && is_field(*n.children[0]);
     for (std::size_t i = 0; i < n.children.size(); ++i) {

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/text.h"
+#include "core/document.h"
 #include "eql/program.h"
 
 namespace vigil::eql {
@@ -221,6 +222,12 @@ Value evaluate(const Program& p, std::uint32_t index, const Event& event, EvalCo
         return Truth::False;
       });
       return settle(t);
+    }
+    case OpCode::Keywords: {
+      const auto& patterns = p.patterns[ins.arg];
+      const AdaptiveWildcards& scan = *p.wildcard_scans[ins.arg];
+      return Value::boolean(
+          any_event_text(event, [&](std::string_view text) { return scan.matches_any(patterns, text, ctx.wildcards); }));
     }
     case OpCode::Call: {
       constexpr std::uint32_t kInline = 8;

@@ -59,6 +59,15 @@ void render(const Program& p, const FieldRegistry& fields, std::uint32_t i, int 
       line = fmt::format("in-set[{}] {{{}}}", s.strings.size() + s.numbers.size() + s.bools.size(), items);
       break;
     }
+    case OpCode::Keywords: {
+      std::string items;
+      for (const auto& w : p.patterns[ins.arg]) {
+        items += (items.empty() ? "" : ", ");
+        append_json_string(items, w.pattern());
+      }
+      line = fmt::format("keywords (any text value of the event)[{}] {}", p.patterns[ins.arg].size(), items);
+      break;
+    }
     case OpCode::Wildcard: {
       std::string items;
       for (const auto& w : p.patterns[ins.arg]) {

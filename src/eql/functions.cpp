@@ -225,7 +225,12 @@ using A = ArgType;
 using R = ResultType;
 constexpr std::uint8_t kVariadic = 255;
 
+// _keywords(pattern, ...): compiled into OpCode::Keywords (it reads the whole
+// event, which a function cannot); this entry is for the analyzer.
+Value f_keywords(std::span<const Value>, bool, Arena&) { return Value::null(); }
+
 const FunctionSpec kFunctions[] = {
+    {"_keywords", 1, kVariadic, false, R::Bool, {A::Constant}, f_keywords, 1},
     {"add", 2, 2, false, R::Number, {A::Number, A::Number}, f_add},
     {"between", 3, 4, true, R::String, {A::String, A::String, A::String, A::Bool}, f_between},
     {"cidrMatch", 2, kVariadic, false, R::Bool, {A::Any, A::Constant}, f_cidr_match, 2},

@@ -40,6 +40,7 @@ enum class OpCode : std::uint8_t {
   Wildcard,    // children[0] matches any of patterns[arg]
   Regex,       // children[0] matches any of regexes[arg] (full match)
   Call,        // functions[arg](children...)
+  Keywords,    // some text value of the event (any field) matches any of patterns[arg]: _keywords(...)
 };
 
 enum InstrFlags : std::uint8_t {

@@ -135,6 +135,9 @@ const std::vector<EcsMappingEntry>& ecs_mapping_entries() {
           for (const auto& [suffix, sub] : f.sub_keys) e.fields.push_back(sub);
         }
         for (const auto& source : f.sources) e.sources.emplace_back(f.target, source);
+        if (f.sources.size() == 1 && (f.transform == Transform::Text || f.transform == Transform::Long)) {
+          e.verbatim.emplace_back(f.target, f.sources[0]);
+        }
       }
       std::sort(e.fields.begin(), e.fields.end());
       out.push_back(std::move(e));

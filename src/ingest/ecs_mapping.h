@@ -36,6 +36,9 @@ struct EcsMappingEntry {
   std::string action;
   std::vector<std::string> fields;  // ECS fields it can set (sub-fields of transforms expanded)
   std::vector<std::pair<std::string, std::string>> sources;  // (ECS field, EventData name) pairs
+  // The pairs whose ECS value is the EventData value unchanged (as text or as
+  // a number): where a Sigma field name may be read in ECS documents.
+  std::vector<std::pair<std::string, std::string>> verbatim;
 };
 const std::vector<EcsMappingEntry>& ecs_mapping_entries();
 

@@ -1216,7 +1216,9 @@ NdjsonReader::NdjsonReader(const FieldRegistry& fields, const ReaderOptions& opt
 NdjsonReader::~NdjsonReader() = default;
 
 bool NdjsonReader::decode_one(std::string_view text, Event& event, Arena& arena, std::string& reason) {
-  return impl_->decode_padded(text, event, arena, reason, text.size(), false);
+  if (!impl_->decode_padded(text, event, arena, reason, text.size(), false)) return false;
+  event.source = arena.copy(text);  // as a read keeps it (alerts, keyword searches)
+  return true;
 }
 
 bool NdjsonReader::read_contiguous(ByteSource* source, std::string_view data, std::size_t capacity,

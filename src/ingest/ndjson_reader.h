@@ -43,8 +43,9 @@ class NdjsonReader {
   bool read_stream(ByteSource& source, std::string_view head, std::uint32_t input_index, const std::string& file,
                    const BatchSink& sink, InputReport& report);
 
-  // Decodes one JSON object held in `text` into `event` (values in `arena`).
-  // On failure returns false and sets `reason`. For tests and fuzzing.
+  // Decodes one JSON object held in `text` into `event` (values and a copy
+  // of the text, event.source, in `arena`). On failure returns false and sets
+  // `reason`. For tests and fuzzing.
   bool decode_one(std::string_view text, Event& event, Arena& arena, std::string& reason);
 
  private:

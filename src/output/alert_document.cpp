@@ -419,6 +419,25 @@ struct AlertWriter::Impl {
       if (!k.starts_with("rule.") || k.find('.', 5) != std::string::npos) continue;
       if (!written.contains(std::string_view(k).substr(5))) member_raw(params, k.substr(5), json);
     }
+    // A Sigma rule's own keys (level, status, logsource, dates): one object.
+    if (rule.format == "sigma") {
+      std::string sigma, logsource;
+      for (const auto& [k, json] : rule.extra) {
+        if (k.starts_with("sigma.logsource.")) {
+          member_raw(logsource, std::string_view(k).substr(16), json);
+        } else if (k.starts_with("sigma.")) {
+          member_raw(sigma, std::string_view(k).substr(6), json);
+        }
+      }
+      if (!logsource.empty()) {
+        logsource[0] = '{';
+        member_raw(sigma, "logsource", logsource + "}");
+      }
+      if (!sigma.empty()) {
+        sigma[0] = '{';
+        member_raw(params, "sigma", sigma + "}");
+      }
+    }
     params[0] = '{';
     params += "}";
     member_raw(out, "kibana.alert.rule.parameters", params);

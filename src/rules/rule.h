@@ -93,6 +93,13 @@ struct Rule {
   std::int64_t new_terms_history_ns = 0;  // now-7d → 7 days
   std::vector<RarityCondition> rarity;    // [[vigil.rarity]]
 
+  // The language the rule was written in: "elastic" (detection-rules TOML)
+  // or "sigma" (YAML, translated to `query` by rules/sigma.cpp).
+  std::string format = "elastic";
+  // Sigma rules have no schedule: each detection is an alert, as in the
+  // Sigma engines (Hayabusa, Chainsaw); `hunt`'s Elastic timing skips them.
+  bool scheduled = true;
+
   // [metadata] and every key not interpreted above: dotted key → JSON value.
   std::map<std::string, std::string> extra;
 

@@ -10,7 +10,7 @@
 
 namespace vigil {
 namespace {
-constexpr std::uint8_t kFormat = 1;
+constexpr std::uint8_t kFormat = 2;
 }  // namespace
 
 // A member added to Rule changes its size: this fails until the member is
@@ -18,7 +18,7 @@ constexpr std::uint8_t kFormat = 1;
 // the cache silently lacks it. Sizes as libstdc++ on x86-64 lays them out
 // (the build CI runs); other standard libraries skip the check.
 #if defined(__GLIBCXX__) && defined(__x86_64__)
-static_assert(sizeof(Rule) == 872, "Rule changed: add the new member to members() in rule_codec.cpp, raise kFormat");
+static_assert(sizeof(Rule) == 912, "Rule changed: add the new member to members() in rule_codec.cpp, raise kFormat");
 #endif
 
 // The members of each struct, in their encoded order.
@@ -38,7 +38,7 @@ auto members(Unqualified<Rule> auto& r) {
                   r.max_signals, r.version, r.tags, r.index, r.references, r.false_positives, r.author, r.license,
                   r.note, r.building_block_type, r.timestamp_override, r.threat, r.exceptions_list,
                   r.alert_suppression, r.new_terms_fields, r.new_terms_history_window_start, r.new_terms_history_ns,
-                  r.rarity, r.extra);
+                  r.rarity, r.format, r.scheduled, r.extra);
 }
 
 std::string encode_rule(const Rule& rule) {

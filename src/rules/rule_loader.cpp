@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "rules/sigma.h"
+
 #include <cctype>
 
 #include <algorithm>
@@ -407,7 +409,8 @@ std::string rule_cache_key(const std::string& path, std::string_view text) {
                      text.size(), path);
 }
 
-LoadedRules load_rules(const std::vector<std::string>& paths, unsigned threads_wanted, ParsedRuleCache* cache) {
+LoadedRules load_rules(const std::vector<std::string>& paths, unsigned threads_wanted, ParsedRuleCache* cache,
+                       const RuleLoadOptions& options) {
   LoadedRules out;
   std::vector<std::string> files;
   for (const auto& p : paths) {
@@ -417,7 +420,9 @@ LoadedRules load_rules(const std::vector<std::string>& paths, unsigned threads_w
       for (auto it = std::filesystem::recursive_directory_iterator(
                p, std::filesystem::directory_options::skip_permission_denied, ec);
            !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-        if (it->is_regular_file(ec) && it->path().extension() == ".toml") found.push_back(it->path().string());
+        if (!it->is_regular_file(ec)) continue;
+        const std::string path = it->path().string();
+        if (it->path().extension() == ".toml" || is_sigma_path(path)) found.push_back(path);
       }
       std::sort(found.begin(), found.end());
       files.insert(files.end(), found.begin(), found.end());
@@ -432,6 +437,11 @@ LoadedRules load_rules(const std::vector<std::string>& paths, unsigned threads_w
     std::string text;
     std::optional<Rule> rule;
     std::optional<RuleDiagnostic> diagnostic;
+    // Sigma files (several documents each): their rules, and the documents
+    // that are none, with why. Not cached: YAML is parsed every time.
+    bool sigma = false;
+    std::vector<Rule> sigma_rules;
+    std::vector<RuleDiagnostic> sigma_diagnostics;
   };
   std::vector<Parsed> parsed(files.size());
   std::vector<std::string> keys(cache ? files.size() : 0);  // an unreadable file's stays empty: no entry has it
@@ -442,7 +452,8 @@ LoadedRules load_rules(const std::vector<std::string>& paths, unsigned threads_w
       continue;
     }
     parsed[i].text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    if (cache) keys[i] = rule_cache_key(files[i], parsed[i].text);
+    parsed[i].sigma = is_sigma_path(files[i]);
+    if (cache && !parsed[i].sigma) keys[i] = rule_cache_key(files[i], parsed[i].text);
   }
   if (cache) {
     std::vector<std::optional<Rule>> found = cache->find(keys);
@@ -452,9 +463,18 @@ LoadedRules load_rules(const std::vector<std::string>& paths, unsigned threads_w
   }
   std::vector<std::size_t> to_parse;
   for (std::size_t i = 0; i < files.size(); ++i) {
-    if (!parsed[i].diagnostic && !parsed[i].rule) to_parse.push_back(i);
+    if (!parsed[i].diagnostic && (parsed[i].sigma || !parsed[i].rule)) to_parse.push_back(i);
   }
   auto parse_one = [&](std::size_t i) {
+    if (parsed[i].sigma) {
+      SigmaFile sf = parse_sigma(parsed[i].text, files[i], options.sigma);
+      parsed[i].sigma_rules = std::move(sf.rules);
+      for (Error& e : sf.errors) parsed[i].sigma_diagnostics.push_back({files[i], std::move(e), parsed[i].text});
+      for (Error& e : sf.skipped) {
+        parsed[i].sigma_diagnostics.push_back({files[i], std::move(e), parsed[i].text, /*warning=*/true});
+      }
+      return;
+    }
     auto rule = parse_rule_toml(parsed[i].text, files[i]);
     if (!rule) {
       parsed[i].diagnostic = RuleDiagnostic{files[i], rule.error(), std::move(parsed[i].text)};
@@ -481,6 +501,16 @@ LoadedRules load_rules(const std::vector<std::string>& paths, unsigned threads_w
     if (!fresh.empty()) cache->store(fresh);
   }
   for (Parsed& p : parsed) {
+    if (p.sigma && !p.diagnostic) {
+      ++out.files;
+      ++out.sigma_files;
+      for (Rule& r : p.sigma_rules) out.rules.push_back(std::move(r));
+      for (RuleDiagnostic& d : p.sigma_diagnostics) {
+        if (d.warning) ++out.sigma_skipped;
+        out.diagnostics.push_back(std::move(d));
+      }
+      continue;
+    }
     if (p.diagnostic && p.diagnostic->error.code == "rule.test_cases") {
       ++out.test_case_files;
       continue;

@@ -1,5 +1,6 @@
-// Loading rule files: Elastic detection-rules TOML, one rule per file, from
-// files or directories (recursively, *.toml). Every problem is reported with
+// Loading rule files: Elastic detection-rules TOML, one rule per file, and
+// Sigma YAML (rules/sigma.h), from files or directories (recursively, *.toml,
+// *.yml, *.yaml). Every problem is reported with
 // file, line and column — a TOML syntax error, a missing or mistyped key —
 // and loading goes on with the other files.
 #pragma once
@@ -11,6 +12,7 @@
 
 #include "core/result.h"
 #include "rules/rule.h"
+#include "rules/sigma.h"
 
 namespace vigil {
 
@@ -26,6 +28,12 @@ struct LoadedRules {
   std::vector<RuleDiagnostic> diagnostics;
   std::size_t files = 0;
   std::size_t test_case_files = 0;  // [[case]] files in the rule tree: skipped, not errors
+  std::size_t sigma_files = 0;      // of `files`: Sigma YAML
+  std::size_t sigma_skipped = 0;    // Sigma documents vigil does not run (warnings in diagnostics)
+};
+
+struct RuleLoadOptions {
+  SigmaOptions sigma;
 };
 
 // Rules parsed before, each under a key that names its file's path and
@@ -43,7 +51,8 @@ class ParsedRuleCache {
 // Loads every rule under `paths` (files or directories), in path order.
 // Files are parsed on `threads` threads (0: one per core); with a cache, a
 // file whose path and text were parsed before is taken from it.
-LoadedRules load_rules(const std::vector<std::string>& paths, unsigned threads = 0, ParsedRuleCache* cache = nullptr);
+LoadedRules load_rules(const std::vector<std::string>& paths, unsigned threads = 0, ParsedRuleCache* cache = nullptr,
+                       const RuleLoadOptions& options = {});
 
 // The cache key of the rule file `path` holding `text`.
 std::string rule_cache_key(const std::string& path, std::string_view text);
