@@ -1379,6 +1379,17 @@ SigmaFile parse_sigma(std::string_view text, const std::string& file, const Sigm
     out.errors.push_back({"sigma.yaml", "YAML: " + e.msg, pos, 1});
     return out;
   }
+  // Sigma 1 rule collections (`action: global` merged into the documents
+  // after it, `reset`, `repeat`) were retired in Sigma 2: the file is one
+  // skipped entry, with the reason, not an error per document.
+  for (const YAML::Node& doc : docs) {
+    if (doc.IsMap() && doc["action"].IsDefined()) {
+      out.skipped.push_back(error_at(doc["action"], "a Sigma 1 rule collection (action: global/reset/repeat), a form "
+                                                    "Sigma 2 retired: split it into one rule per document"));
+      out.skipped.back().code = "sigma.skipped";
+      return out;
+    }
+  }
   for (const YAML::Node& doc : docs) {
     if (!doc || doc.IsNull()) continue;
     if (!doc.IsMap()) {
