@@ -156,6 +156,15 @@ void NatsBus::acknowledged(natsMsg* msg, bool ok, bool duplicate, int status, co
   natsMsg_Destroy(msg);
 }
 
+namespace {
+// A publish that failed because the connection is down (or broke while
+// writing): the library reconnects, the message goes again then.
+bool transient(natsStatus s) {
+  return s == NATS_IO_ERROR || s == NATS_CONNECTION_DISCONNECTED || s == NATS_STALE_CONNECTION ||
+         s == NATS_TIMEOUT || s == NATS_NO_SERVER;
+}
+}  // namespace
+
 void NatsBus::resend_retries() {
   std::vector<natsMsg*> again;
   {
@@ -163,9 +172,22 @@ void NatsBus::resend_retries() {
     again.swap(retry_);
     stats_.retried += again.size();
   }
+  std::vector<natsMsg*> still;
   for (natsMsg*& m : again) {
-    if (js_) js_PublishMsgAsync(js_, &m, nullptr);  // on success the library owns it and clears m
+    const natsStatus s = js_ ? js_PublishMsgAsync(js_, &m, nullptr) : NATS_NO_SERVER;  // on success the library owns it
+    if (s == NATS_OK) continue;
+    if (transient(s)) {
+      still.push_back(m);  // kept: flush() waits for it, so no checkpoint passes an alert not yet stored
+      continue;
+    }
     natsMsg_Destroy(m);
+    std::lock_guard lock(mutex_);
+    ++stats_.failed;
+    if (!failure_) failure_ = nats_error("publishing again", s).message;
+  }
+  if (!still.empty()) {
+    std::lock_guard lock(mutex_);
+    retry_.insert(retry_.end(), still.begin(), still.end());
   }
 }
 
@@ -182,6 +204,11 @@ Result<bool> NatsBus::publish(const OutMessage& m) {
     if (s == NATS_TIMEOUT) {  // stalled at max_in_flight: wait for acknowledgments, then again
       resend_retries();
       continue;
+    }
+    if (transient(s)) {  // the connection is down: sent again once it is back
+      std::lock_guard lock(mutex_);
+      retry_.push_back(msg);
+      return true;
     }
     natsMsg_Destroy(msg);
     return nats_error("publishing to " + m.subject, s);
@@ -309,6 +336,7 @@ Result<bool> PartitionConsumer::start(std::uint64_t start_seq) {
   s = natsConnection_SubscribeSync(&sub_, bus_->connection(), inbox_.c_str());
   if (s != NATS_OK) return nats_error(fmt::format("subscribing to {}", inbox_), s);
   natsSubscription_SetPendingLimits(sub_, 4 * 512 + 64, 256 << 20);
+  request_open_ = false;  // a new inbox: no request open on it yet
   std::lock_guard lock(mutex_);
   ++generation_;
   next_consumer_seq_ = 1;
@@ -341,35 +369,81 @@ void PartitionConsumer::free_taken() {
   taken_.in.clear();
 }
 
-// One pull request, made by hand: libnats 3.4's fetch writes past its list
+// Pull requests, made by hand: libnats 3.4's fetch writes past its list
 // when messages of an earlier, timed-out fetch are still queued (its second
-// loop compares the count with a batch it has just decremented). The
-// request asks for 512 messages within 100 ms; the server ends it with a
-// status message (404 nothing, 408 expired, 409 ...), or by sending 512.
+// loop compares the count with a batch it has just decremented). A request
+// asks for 512 messages within 100 ms; the server ends it with a status
+// message (404 nothing, 408 expired, 409 ...), or by sending 512. One request
+// is open at a time; its messages are handed over in batches: when it ends,
+// when 512 have come, or — once caught up with the stream — when none has
+// followed the last for 5 ms, so a live event waits for the next ones only
+// while they keep coming, and a backlog still moves in batches of 512. (nats-server
+// 2.9 sometimes ends an expired request without the 408: waiting 2 s for it
+// was the 2 s tail of the alert latency.)
+int PartitionConsumer::queued() const {
+  int msgs = 0, bytes = 0;
+  if (!sub_ || natsSubscription_GetPending(sub_, &msgs, &bytes) != NATS_OK) return 0;
+  return msgs;
+}
+
 void PartitionConsumer::pull_once(Batch& batch, bool& gap) {
   static constexpr int kBatch = 512;
   static constexpr std::int64_t kExpiresNs = 100'000'000;
-  static const std::string body = fmt::format("{{\"batch\":{},\"expires\":{}}}", kBatch, kExpiresNs);
-  if (natsConnection_PublishRequest(bus_->connection(), next_subject_.c_str(), inbox_.c_str(), body.data(),
-                                    static_cast<int>(body.size())) != NATS_OK) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the server is away: the client reconnects
-    return;
+  static constexpr auto kIdle = std::chrono::milliseconds(5);
+  // Past its deadline, a request whose messages still wait in the client's
+  // queue (the worker was busy) is not over: they are taken first, so no
+  // more than one request's messages are ever on their way.
+  if (request_open_ && std::chrono::steady_clock::now() >= request_deadline_ && queued() > 0) {
+    request_deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
+  }
+  if (!request_open_ || std::chrono::steady_clock::now() >= request_deadline_) {
+    static const std::string body = fmt::format("{{\"batch\":{},\"expires\":{}}}", kBatch, kExpiresNs);
+    if (natsConnection_PublishRequest(bus_->connection(), next_subject_.c_str(), inbox_.c_str(), body.data(),
+                                      static_cast<int>(body.size())) != NATS_OK) {
+      request_open_ = false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the server is away: the client reconnects
+      return;
+    }
+    request_open_ = true;
+    request_left_ = kBatch;
+    // No end from the server 50 ms after the expiry: it forgot the request
+    // (nats-server 2.9 drops some expired requests without a 408) or is away;
+    // the next request goes out then. A late message of this one still comes
+    // to the same inbox, in order.
+    request_deadline_ = std::chrono::steady_clock::now() + std::chrono::nanoseconds(kExpiresNs) +
+                        std::chrono::milliseconds(50);
   }
   batch.generation = generation_;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(kExpiresNs) + std::chrono::seconds(2);
   int received = 0;
-  while (received < kBatch) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;  // no end from the server: it is away
+  while (request_left_ > 0) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(request_deadline_ - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      if (queued() > 0) {
+        request_deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
+        continue;
+      }
+      request_open_ = false;
+      break;
+    }
     natsMsg* m = nullptr;
-    if (natsSubscription_NextMsg(&m, sub_, left.count()) != NATS_OK) break;
+    // Caught up with the stream (the last message said nothing is pending):
+    // a pause hands the batch over. Behind it, the request fills.
+    const bool caught_up = !batch.in.empty() && batch.in.back().pending == 0;
+    const auto wait = received > 0 && caught_up ? std::min<std::chrono::milliseconds>(left, kIdle) : left;
+    if (natsSubscription_NextMsg(&m, sub_, wait.count()) != NATS_OK) {
+      if (received == 0) request_open_ = false;  // expired without a word
+      break;                                     // else: a pause: hand these over, the request stays open
+    }
     const char* status = nullptr;
     if (natsMsg_GetDataLength(m) == 0 && natsMsgHeader_Get(m, "Status", &status) == NATS_OK && status) {
       const bool heartbeat = std::strncmp(status, "100", 3) == 0;
       natsMsg_Destroy(m);
       if (heartbeat) continue;
-      break;  // the request is over
+      request_open_ = false;  // the request is over
+      break;
     }
+    --request_left_;
     ++received;
     std::lock_guard lock(mutex_);
     if (gap) {
@@ -405,6 +479,7 @@ void PartitionConsumer::pull_once(Batch& batch, bool& gap) {
     batch.msgs.push_back(m);
     batch.in.push_back(in);
   }
+  if (request_left_ <= 0) request_open_ = false;  // all 512 came: the server sends no status then
 }
 
 void PartitionConsumer::pull_loop() {

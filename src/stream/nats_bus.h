@@ -177,8 +177,10 @@ class PartitionConsumer {
   // subscribes (the pulling thread, or open() before it runs).
   Result<bool> start(std::uint64_t start_seq);
   void pull_loop();
-  // One pull request; the messages in order, up to a gap.
+  // The next batch of the open pull request (made first if none is): the
+  // messages in order, up to a gap.
   void pull_once(Batch& batch, bool& gap);
+  int queued() const;  // messages delivered to the inbox, not yet taken
   void free_taken();
 
   NatsBus* bus_ = nullptr;
@@ -196,6 +198,10 @@ class PartitionConsumer {
   std::atomic<std::uint64_t> generation_{0};  // consumers made by start(): an ack goes to the current one only
   __natsSubscription* sub_ = nullptr;
   std::string inbox_;  // where the server answers pull requests
+  // The pulling thread's open request (pull_once).
+  bool request_open_ = false;
+  int request_left_ = 0;  // messages it may still bring
+  std::chrono::steady_clock::time_point request_deadline_;
 
   std::mutex mutex_;
   std::condition_variable cv_;
