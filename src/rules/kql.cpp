@@ -2,6 +2,8 @@
 // equivalent EQL expression as it goes.
 #include "rules/kql.h"
 
+#include "rules/eql_text.h"
+
 #include <fmt/format.h>
 
 #include <cctype>
@@ -15,31 +17,6 @@ namespace {
 bool full_text_field(std::string_view field) {
   return field == "powershell.file.script_block_text" || field == "message" || field.ends_with(".text") ||
          field == "winlog.event_data.ScriptBlockText" || field == "error.message";
-}
-
-std::string eql_string(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out.push_back(c);
-  }
-  out.push_back('"');
-  return out;
-}
-
-// "(a op b op c)", or the single part as it is.
-std::string join(const std::vector<std::string>& parts, std::string_view op) {
-  if (parts.size() == 1) return parts[0];
-  std::string out = "(";
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    if (i) out += op;
-    out += parts[i];
-  }
-  return out + ")";
 }
 
 bool is_number(std::string_view s) {
@@ -162,14 +139,14 @@ class Translator {
     if (full_text_field(field)) {
       // A phrase anywhere in the text, case-insensitive (`:` folds case).
       std::string pattern = (!t.quoted && t.wildcard) ? t.text : "*" + t.text + "*";
-      return field + " : " + eql_string(pattern);
+      return field + " : " + eql_quote(pattern);
     }
-    if (!t.quoted && t.wildcard) return field + " like " + eql_string(t.text);
-    if (!t.quoted && is_number(t.text)) return "(" + field + " == " + t.text + " or " + field + " == " + eql_string(t.text) + ")";
+    if (!t.quoted && t.wildcard) return field + " like " + eql_quote(t.text);
+    if (!t.quoted && is_number(t.text)) return "(" + field + " == " + t.text + " or " + field + " == " + eql_quote(t.text) + ")";
     if (!t.quoted && (t.text == "true" || t.text == "false")) {
-      return "(" + field + " == " + t.text + " or " + field + " == " + eql_string(t.text) + ")";
+      return "(" + field + " == " + t.text + " or " + field + " == " + eql_quote(t.text) + ")";
     }
-    return field + " == " + eql_string(t.text);
+    return field + " == " + eql_quote(t.text);
   }
 
   // operand (op operand)*, as a flat chain: long value lists must not nest
@@ -183,7 +160,7 @@ class Translator {
       if (!operand(part)) return false;
       parts.push_back(part);
     }
-    out = join(parts, std::string(" ") + std::string(op) + " ");
+    out = eql_join(parts, std::string(" ") + std::string(op) + " ");
     return true;
   }
 
@@ -256,7 +233,7 @@ class Translator {
         pos_ += op.size();
         Term t;
         if (!term(t)) return false;
-        out = field + " " + std::string(op) + " " + (is_number(t.text) ? t.text : eql_string(t.text));
+        out = field + " " + std::string(op) + " " + (is_number(t.text) ? t.text : eql_quote(t.text));
         return true;
       }
     }

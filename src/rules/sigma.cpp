@@ -19,6 +19,7 @@
 #include "core/hash.h"
 #include "core/value.h"
 #include "ingest/ecs_mapping.h"
+#include "rules/eql_text.h"
 
 namespace vigil {
 
@@ -140,29 +141,6 @@ Error error_at(const YAML::Node& n, std::string message, std::uint32_t length = 
 
 std::uint32_t scalar_length(const YAML::Node& n) {
   return n.IsScalar() ? static_cast<std::uint32_t>(std::max<std::size_t>(n.Scalar().size(), 1)) : 1;
-}
-
-// An EQL string literal holding `s` byte for byte.
-std::string eql_quote(std::string_view s) {
-  std::string out = "\"";
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += fmt::format("\\u{{{:02X}}}", c);
-        } else {
-          out.push_back(ch);
-        }
-    }
-  }
-  out.push_back('"');
-  return out;
 }
 
 // An EQL field name: plain when every segment is an identifier, else in backquotes.
@@ -456,16 +434,6 @@ std::vector<Candidate> Translator::candidates(std::string_view name) const {
   return out;
 }
 
-std::string join(const std::vector<std::string>& parts, std::string_view op) {
-  if (parts.size() == 1) return parts[0];
-  std::string out = "(";
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    if (i) out += op;
-    out += parts[i];
-  }
-  return out + ")";
-}
-
 // A Sigma pattern as an RE2 pattern matching the whole value.
 std::string regex_of(const SigmaString& s, bool cased) {
   std::string out = cased ? "(?s)" : "(?si)";
@@ -500,7 +468,7 @@ std::string Translator::pattern_predicate(const std::string& field, const std::v
   };
   if (!patterns.empty()) parts.push_back(field + (cased ? " like " : " : ") + list(patterns));
   if (!regexes.empty()) parts.push_back(field + " regex " + list(regexes));
-  return join(parts, " or ");
+  return eql_join(parts, " or ");
 }
 
 std::string Translator::predicate(const std::vector<Candidate>& fields, const Operand& o, const EntryFlags& flags) const {
@@ -510,7 +478,7 @@ std::string Translator::predicate(const std::vector<Candidate>& fields, const Op
     case Operand::Kind::Exists: {
       const bool present = o.kind == Operand::Kind::Exists && o.exists;
       for (const Candidate& c : fields) parts.push_back(c.field + (present ? " != null" : " == null"));
-      return join(parts, present ? " or " : " and ");
+      return eql_join(parts, present ? " or " : " and ");
     }
     case Operand::Kind::Pattern: {
       // A whole number also matches a field holding it as a number (ECS
@@ -565,7 +533,7 @@ std::string Translator::predicate(const std::vector<Candidate>& fields, const Op
       break;
     }
   }
-  std::string p = join(parts, " or ");
+  std::string p = eql_join(parts, " or ");
   return flags.neq ? "not " + (parts.size() == 1 ? "(" + p + ")" : p) : p;
 }
 
@@ -840,7 +808,7 @@ Result<std::string> Translator::field_entry(const YAML::Node& key, const YAML::N
     parts_out.insert(parts_out.begin(), predicate(fields, o, flags));
   }
   // neq: the value differs from every one given.
-  return join(parts_out, flags.all || flags.neq ? " and " : " or ");
+  return eql_join(parts_out, flags.all || flags.neq ? " and " : " or ");
 }
 
 // Keywords: values searched in every text value the event has, whatever
@@ -885,7 +853,7 @@ Result<std::string> Translator::keywords(const YAML::Node& key, const std::vecto
     for (std::size_t i = 0; i < patterns.size(); ++i) call += (i ? ", " : "") + patterns[i];
     groups.push_back(call + ")");
   }
-  return join(groups, " and ");
+  return eql_join(groups, " and ");
 }
 
 Result<std::string> Translator::field_map(const YAML::Node& map) {
@@ -897,7 +865,7 @@ Result<std::string> Translator::field_map(const YAML::Node& map) {
     parts.push_back(*p);
   }
   if (parts.empty()) return error_at(map, "an empty selection matches nothing");
-  return join(parts, " and ");
+  return eql_join(parts, " and ");
 }
 
 Result<std::string> Translator::search(const std::string& name, const YAML::Node& node) {
@@ -926,7 +894,7 @@ Result<std::string> Translator::search(const std::string& name, const YAML::Node
       alternatives.push_back(*k);
     }
     if (alternatives.empty()) return error_at(node, "an empty selection matches nothing");
-    out = join(alternatives, " or ");
+    out = eql_join(alternatives, " or ");
   } else if (node.IsScalar()) {
     out = keywords(node, {}, {node}, node);
   } else {
@@ -992,30 +960,21 @@ class ConditionParser {
     for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return s;
   }
-  Result<std::string> expr_or() {
-    auto left = expr_and();
+  // Operands joined by `word` (or, and), each parsed by `operand`.
+  Result<std::string> chain(std::string_view word, Result<std::string> (ConditionParser::*operand)()) {
+    auto left = (this->*operand)();
     if (!left) return left;
     std::vector<std::string> parts = {*left};
-    while (lower(tok_) == "or") {
+    while (lower(tok_) == word) {
       next();
-      auto right = expr_and();
+      auto right = (this->*operand)();
       if (!right) return right;
       parts.push_back(*right);
     }
-    return join(parts, " or ");
+    return eql_join(parts, fmt::format(" {} ", word));
   }
-  Result<std::string> expr_and() {
-    auto left = expr_not();
-    if (!left) return left;
-    std::vector<std::string> parts = {*left};
-    while (lower(tok_) == "and") {
-      next();
-      auto right = expr_not();
-      if (!right) return right;
-      parts.push_back(*right);
-    }
-    return join(parts, " and ");
-  }
+  Result<std::string> expr_or() { return chain("or", &ConditionParser::expr_and); }
+  Result<std::string> expr_and() { return chain("and", &ConditionParser::expr_not); }
   Result<std::string> expr_not() {
     if (lower(tok_) == "not") {
       next();
@@ -1083,7 +1042,7 @@ class ConditionParser {
       }
       if (parts.empty()) return fail(them ? "there are no search identifiers" : "no search identifier matches '" + tok_ + "'");
       next();
-      return join(parts, all ? " and " : " or ");
+      return eql_join(parts, all ? " and " : " or ");
     }
     if (std::isdigit(static_cast<unsigned char>(word[0]))) {
       return fail("only '1 of' and 'all of' are Sigma: '" + tok_ + " of' is not");
@@ -1127,7 +1086,7 @@ Result<std::string> Translator::condition(const YAML::Node& node) {
     if (!e) return e;
     alternatives.push_back(*e);
   }
-  return join(alternatives, " or ");
+  return eql_join(alternatives, " or ");
 }
 
 std::vector<std::string> string_list(const YAML::Node& n) {
@@ -1206,9 +1165,9 @@ Result<SourceSelection> select_source(const YAML::Node& logsource, const std::st
         c.push_back("(" + eql_field("winlog.event_data." + f) + " : " + eql_quote(v) + " or " + eql_field(f) + " : " +
                     eql_quote(v) + ")");
       }
-      branches.push_back(join(c, " and "));
+      branches.push_back(eql_join(c, " and "));
     }
-    std::string cond = join(branches, " or ");
+    std::string cond = eql_join(branches, " or ");
     if (every_has_ids && branches.size() > 1) {
       // The event IDs of every branch, up front: the rule index files the rule by them.
       std::string ids;

@@ -38,6 +38,14 @@ class Events {
   Arena arena_;
 };
 
+// new_terms over process.name, fleet-wide.
+RaritySpec process_names(Events& events) {
+  RaritySpec spec;
+  spec.fields = {events.fields().intern("process.name")};
+  spec.scope = RaritySpec::Scope::Fleet;
+  return spec;
+}
+
 std::string temp_db() {
   char path[] = "/tmp/vigil-baseline-test-XXXXXX";
   int fd = mkstemp(path);
@@ -95,9 +103,7 @@ TEST(NewTerms, AgreesWithElasticRunsOnRandomOrders) {
   std::mt19937 rng(7);
   for (int round = 0; round < 300; ++round) {
     Events events;
-    RaritySpec spec;
-    spec.fields = {events.fields().intern("process.name")};
-    spec.scope = RaritySpec::Scope::Fleet;
+    const RaritySpec spec = process_names(events);
     const std::int64_t interval = 5 * kMinute, lookback = 9 * kMinute;
     const std::int64_t history = (20 + static_cast<std::int64_t>(rng() % 60)) * kMinute;
     NewTermsRunner runner(interval, lookback, history, spec, 1000, nullptr);
@@ -123,9 +129,7 @@ TEST(NewTerms, HistoryWindowStartIsInclusive) {
   const std::int64_t interval = 5 * kMinute, lookback = 9 * kMinute, history = 60 * kMinute;
   for (auto [earlier, expected] : {std::pair<std::int64_t, std::size_t>{45 * kMinute, 1}, {45 * kMinute - 1, 2}}) {
     Events events;
-    RaritySpec spec;
-    spec.fields = {events.fields().intern("process.name")};
-    spec.scope = RaritySpec::Scope::Fleet;
+    const RaritySpec spec = process_names(events);
     NewTermsRunner runner(interval, lookback, history, spec, 1000, nullptr);
     std::vector<std::pair<std::string, std::int64_t>> occ = {{"a", earlier}, {"a", 100 * kMinute}};
     std::set<std::size_t> got = new_occurrences(runner, events, occ);
@@ -138,9 +142,7 @@ TEST(NewTerms, HistoryWindowStartIsInclusive) {
 // has reached its time (until then an earlier occurrence may still arrive).
 TEST(NewTerms, ReleaseWaitsForTheWatermark) {
   Events events;
-  RaritySpec spec;
-  spec.fields = {events.fields().intern("process.name")};
-  spec.scope = RaritySpec::Scope::Fleet;
+  const RaritySpec spec = process_names(events);
   NewTermsRunner runner(5 * kMinute, 9 * kMinute, 60 * kMinute, spec, 1000, nullptr);
   Event e = events.event(R"({"process":{"name":"a"}})");
   runner.add(e, 100 * kMinute, 0, [] { return Detection{}; });
@@ -249,9 +251,7 @@ TEST(BaselineStore, UpsertsAgesCapsAndRemembersInputs) {
 TEST(NewTerms, MaxTermsIsTheNumberHeldBeforeEviction) {
   for (auto [distinct, evicts] : {std::pair<int, bool>{16, false}, {17, true}}) {
     Events events;
-    RaritySpec spec;
-    spec.fields = {events.fields().intern("process.name")};
-    spec.scope = RaritySpec::Scope::Fleet;
+    const RaritySpec spec = process_names(events);
     NewTermsRunner runner(5 * kMinute, 9 * kMinute, 60 * kMinute, spec, 16, nullptr);
     for (int i = 0; i < distinct; ++i) {
       Event e = events.event(R"({"process":{"name":"p)" + std::to_string(i) + R"("}})");
@@ -265,9 +265,7 @@ TEST(NewTerms, MaxTermsIsTheNumberHeldBeforeEviction) {
 // longer count against --max-terms.
 TEST(NewTerms, TermsOutOfEveryHistoryRangeAreDropped) {
   Events events;
-  RaritySpec spec;
-  spec.fields = {events.fields().intern("process.name")};
-  spec.scope = RaritySpec::Scope::Fleet;
+  const RaritySpec spec = process_names(events);
   NewTermsRunner runner(5 * kMinute, 9 * kMinute, 60 * kMinute, spec, 16, nullptr);
   auto feed = [&](const char* prefix, std::int64_t t) {
     for (int i = 0; i < 16; ++i) {
@@ -289,9 +287,7 @@ TEST(NewTerms, TermsOutOfEveryHistoryRangeAreDropped) {
 TEST(NewTerms, ATermSeenSteadilyKeepsBoundedHistory) {
   auto state_after = [](int occurrences) {
     Events events;
-    RaritySpec spec;
-    spec.fields = {events.fields().intern("process.name")};
-    spec.scope = RaritySpec::Scope::Fleet;
+    const RaritySpec spec = process_names(events);
     NewTermsRunner runner(5 * kMinute, 9 * kMinute, 60 * kMinute, spec, 1000, nullptr);
     Event e = events.event(R"({"process":{"name":"a"}})");
     for (int i = 0; i < occurrences; ++i) {

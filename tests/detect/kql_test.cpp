@@ -1,6 +1,7 @@
 // KQL → EQL translation: the semantics Elastic applies on ECS mappings, and
 // errors with positions.
 #include "rules/kql.h"
+#include "../support/eql_match.h"
 
 #include <gtest/gtest.h>
 
@@ -15,18 +16,7 @@ namespace {
 bool kql_matches(const std::string& kql, const std::string& json) {
   auto eql = kql_to_eql(kql);
   EXPECT_TRUE(eql) << (eql ? "" : eql.error().message);
-  if (!eql) return false;
-  FieldRegistry fields;
-  auto compiled = eql::compile_query(*eql, fields);
-  EXPECT_TRUE(compiled) << *eql << ": " << (compiled ? "" : compiled.error().message);
-  if (!compiled) return false;
-  EventReader reader(fields);
-  Arena arena;
-  Event e;
-  std::string reason;
-  EXPECT_TRUE(reader.decode_one(json, e, arena, reason)) << reason;
-  eql::EvalContext ctx;
-  return eql::matches(*compiled->program, e, ctx);
+  return eql && test::eql_matches_doc(*eql, json);
 }
 
 }  // namespace

@@ -5,25 +5,15 @@
 
 #include "eql/compiler.h"
 #include "ingest/event_reader.h"
+#include "../support/eql_match.h"
 
 using namespace vigil;
 using namespace vigil::eql;
 
 namespace {
 
-// Compiles `query`, decodes `doc`, and says whether it matches.
 bool matches_doc(std::string_view query, std::string_view doc, CompileOptions options = {}) {
-  FieldRegistry fields;
-  auto compiled = compile_query(query, fields, options);
-  EXPECT_TRUE(compiled.ok()) << (compiled.ok() ? "" : compiled.error().message);
-  if (!compiled) return false;
-  EventReader reader(fields);
-  Arena arena;
-  Event event;
-  std::string reason;
-  EXPECT_TRUE(reader.decode_one(doc, event, arena, reason)) << reason;
-  EvalContext ctx;
-  return eql::matches(*compiled->program, event, ctx);
+  return test::eql_matches_doc(query, doc, options);
 }
 
 constexpr std::string_view kProc =

@@ -7,6 +7,7 @@
 #include "eql/compiler.h"
 #include "ingest/event_reader.h"
 #include "rules/sigma.h"
+#include "../support/eql_match.h"
 
 using namespace vigil;
 
@@ -39,17 +40,7 @@ bool matches(const std::string& yaml, const std::string& doc, const SigmaOptions
   EXPECT_TRUE(t.file.errors.empty()) << (t.file.errors.empty() ? "" : t.file.errors[0].message);
   EXPECT_TRUE(t.file.skipped.empty()) << (t.file.skipped.empty() ? "" : t.file.skipped[0].message);
   if (!t.rule()) return false;
-  FieldRegistry fields;
-  auto compiled = eql::compile_query(t.rule()->query, fields);
-  EXPECT_TRUE(compiled.ok()) << (compiled.ok() ? "" : compiled.error().message) << "\n" << t.rule()->query;
-  if (!compiled) return false;
-  EventReader reader(fields);
-  Arena arena;
-  Event event;
-  std::string reason;
-  EXPECT_TRUE(reader.decode_one(doc, event, arena, reason)) << reason;
-  eql::EvalContext ctx;
-  return eql::matches(*compiled->program, event, ctx);
+  return test::eql_matches_doc(t.rule()->query, doc);
 }
 
 Error first_error(const std::string& yaml) {
