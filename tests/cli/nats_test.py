@@ -276,17 +276,24 @@ def main():
         try:
             otrf = [os.path.join(shared, "data", "otrf-security-datasets", "windows", "lateral_movement", "host", f)
                     for f in ("covenant_dcom_iertutil_dll_hijack.zip", "covenant_dcom_registerxll.zip")]
-            otrf_hunt = os.path.join(tmp, "otrf-hunt.ndjson")
-            run(["hunt", "-q", "--no-schedule"] + rules + otrf + ["-o", otrf_hunt])
-            expected_otrf = file_uuids(otrf_hunt)
             rp = run(["publish", "-q", "--nats", otrf_server.url] + otrf)
-            otrf_out = os.path.join(tmp, "otrf-run.ndjson")
-            r = run(["run", "-q"] + rules + ["--nats", otrf_server.url] + forever +
-                    ["--state", os.path.join(tmp, "s-otrf"), "-o", otrf_out])
-            got = file_uuids(otrf_out)
-            c.check("OTRF datasets: run --nats = hunt --no-schedule", rp.returncode == 0 and r.returncode == 0
-                    and len(expected_otrf) >= 5 and sorted(got) == sorted(expected_otrf),
-                    f"{len(got)} vs {len(expected_otrf)}: {r.stderr[-400:]}")
+            otrf_client = natstest.Client(otrf_server.url)
+            # Both timings, each from the stream's start (fresh consumers and state).
+            for timing, hunt_flags, run_flags in (("immediate", ["--no-schedule"], []),
+                                                  ("elastic", [], ["--schedule", "elastic"])):
+                otrf_hunt = os.path.join(tmp, f"otrf-hunt-{timing}.ndjson")
+                run(["hunt", "-q"] + hunt_flags + rules + otrf + ["-o", otrf_hunt])
+                expected_otrf = file_uuids(otrf_hunt)
+                for q in range(PARTITIONS):
+                    otrf_client.request(f"$JS.API.CONSUMER.DELETE.VIGIL_EVENTS.vigil-p{q}")
+                otrf_out = os.path.join(tmp, f"otrf-run-{timing}.ndjson")
+                r = run(["run", "-q"] + run_flags + rules + ["--nats", otrf_server.url] + forever +
+                        ["--state", os.path.join(tmp, f"s-otrf-{timing}"), "-o", otrf_out])
+                got = file_uuids(otrf_out)
+                c.check(f"OTRF datasets: run --nats = hunt, {timing} timing", rp.returncode == 0 and r.returncode == 0
+                        and len(expected_otrf) >= 5 and sorted(got) == sorted(expected_otrf),
+                        f"{len(got)} vs {len(expected_otrf)}: {r.stderr[-400:]}")
+            otrf_client.close()
         finally:
             otrf_server.stop()
 
