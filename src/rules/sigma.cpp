@@ -1327,6 +1327,15 @@ SigmaFile parse_sigma(std::string_view text, const std::string& file, const Sigm
                                                     kMaxFileBytes), {1, 1, 0}, 1});
     return out;
   }
+  // UTF-8 text only: yaml-cpp would read a file starting with a NUL byte as
+  // UTF-16 or UTF-32, and its positions would then not be bytes.
+  if (const std::size_t nul = text.find('\0'); nul != std::string_view::npos) {
+    std::uint32_t line = 1, column = 1;
+    for (std::size_t i = 0; i < nul; ++i) text[i] == '\n' ? (++line, column = 1) : ++column;
+    out.errors.push_back({"sigma.yaml", "a Sigma rule file is UTF-8 text; this one holds a NUL byte",
+                          {line, column, static_cast<std::uint32_t>(nul)}, 1});
+    return out;
+  }
   std::vector<YAML::Node> docs;
   try {
     docs = YAML::LoadAll(std::string(text));
@@ -1380,6 +1389,13 @@ SigmaFile parse_sigma(std::string_view text, const std::string& file, const Sigm
       out.skipped.push_back(std::move(e));
     } else {
       out.errors.push_back(rule.error());
+    }
+  }
+  // A position yaml-cpp reports past the text (a stream it read in another
+  // encoding) points at the start instead.
+  for (auto* list : {&out.errors, &out.skipped}) {
+    for (Error& e : *list) {
+      if (e.pos.offset > text.size()) e.pos = {1, 1, 0};
     }
   }
   return out;
