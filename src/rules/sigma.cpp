@@ -17,6 +17,7 @@
 #include <set>
 
 #include "core/hash.h"
+#include "core/text.h"
 #include "core/value.h"
 #include "ingest/ecs_mapping.h"
 #include "rules/eql_text.h"
@@ -1327,14 +1328,27 @@ SigmaFile parse_sigma(std::string_view text, const std::string& file, const Sigm
                                                     kMaxFileBytes), {1, 1, 0}, 1});
     return out;
   }
-  // UTF-8 text only: yaml-cpp would read a file starting with a NUL byte as
-  // UTF-16 or UTF-32, and its positions would then not be bytes.
-  if (const std::size_t nul = text.find('\0'); nul != std::string_view::npos) {
-    std::uint32_t line = 1, column = 1;
-    for (std::size_t i = 0; i < nul; ++i) text[i] == '\n' ? (++line, column = 1) : ++column;
-    out.errors.push_back({"sigma.yaml", "a Sigma rule file is UTF-8 text; this one holds a NUL byte",
-                          {line, column, static_cast<std::uint32_t>(nul)}, 1});
-    return out;
+  // UTF-8 text only (as the specification says): yaml-cpp would read a file
+  // starting with a NUL byte as UTF-16 or UTF-32, with positions that are
+  // not bytes, and a value that is not UTF-8 cannot become an RE2 pattern.
+  std::uint32_t line = 1, column = 1;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    const std::size_t n = b == 0 ? 0 : b < 0x80 ? 1 : utf8_sequence(text.substr(i));
+    if (n == 0) {
+      out.errors.push_back({"sigma.yaml",
+                            text[i] == '\0' ? "a Sigma rule file is UTF-8 text; this one holds a NUL byte"
+                                             : "a Sigma rule file is UTF-8 text; this byte is not UTF-8",
+                            {line, column, static_cast<std::uint32_t>(i)}, 1});
+      return out;
+    }
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      column += static_cast<std::uint32_t>(n);
+    }
+    i += n;
   }
   std::vector<YAML::Node> docs;
   try {

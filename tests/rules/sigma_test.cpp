@@ -290,6 +290,13 @@ TEST(Sigma, ErrorsNameLineAndColumn) {
   EXPECT_NE(e.message.find("cannot encode a wildcard"), std::string::npos) << e.message;
   e = first_error("title: t\nlogsource:\n  product: windows\ndetection:\n  sel: [\n");
   EXPECT_NE(e.message.find("YAML"), std::string::npos) << e.message;
+  // Not UTF-8 text (a byte, a NUL): refused where it stands.
+  e = first_error("title: t\nlogsource:\n  categor\xF9: x\n");
+  EXPECT_NE(e.message.find("not UTF-8"), std::string::npos) << e.message;
+  EXPECT_EQ(e.pos.line, 3u);
+  EXPECT_EQ(e.pos.column, 10u);
+  e = first_error(std::string("title: t\n\0", 10));
+  EXPECT_NE(e.message.find("NUL byte"), std::string::npos) << e.message;
 }
 
 TEST(Sigma, RulesVigilDoesNotRunAreSkippedWithTheReason) {
