@@ -629,10 +629,9 @@ Result<Operand> Translator::operand(const YAML::Node& value, const std::vector<s
   if (has("cidr")) {
     o.kind = Operand::Kind::Cidr;
     o.text = raw;
-    const std::size_t slash = raw.find('/');
-    bool ok = slash != std::string::npos && slash > 0 && slash + 1 < raw.size();
-    for (std::size_t i = slash + 1; ok && i < raw.size(); ++i) ok = std::isdigit(static_cast<unsigned char>(raw[i]));
-    if (!ok) return error_at(value, "cidr takes a network as address/prefix (10.0.0.0/8, fe80::/10)", scalar_length(value));
+    if (!parse_cidr(raw)) {  // what cidrMatch() accepts
+      return error_at(value, "cidr takes an IP network (10.0.0.0/8, fe80::/10) or address", scalar_length(value));
+    }
     return o;
   }
   if (has("fieldref")) {
