@@ -641,10 +641,18 @@ Result<Operand> Translator::operand(const YAML::Node& value, const std::vector<s
   }
   for (std::string_view cmp : {"gt", "gte", "lt", "lte"}) {
     if (!has(cmp)) continue;
-    char* end = nullptr;
-    std::strtod(raw.c_str(), &end);
-    if (raw.empty() || end != raw.c_str() + raw.size()) {
-      return error_at(value, fmt::format("{} takes a number", cmp), scalar_length(value));
+    // A decimal number as EQL writes it: -?digits(.digits)?
+    std::size_t i = raw.starts_with('-') ? 1 : 0;
+    const std::size_t int_start = i;
+    while (i < raw.size() && std::isdigit(static_cast<unsigned char>(raw[i]))) ++i;
+    bool ok = i > int_start;
+    if (ok && i < raw.size() && raw[i] == '.') {
+      const std::size_t frac = ++i;
+      while (i < raw.size() && std::isdigit(static_cast<unsigned char>(raw[i]))) ++i;
+      ok = i > frac;
+    }
+    if (!ok || i != raw.size() || raw.size() > 40) {
+      return error_at(value, fmt::format("{} takes a number (digits, a sign, a decimal point)", cmp), scalar_length(value));
     }
     o.kind = Operand::Kind::Compare;
     o.op = cmp == "gt" ? ">" : cmp == "gte" ? ">=" : cmp == "lt" ? "<" : "<=";
