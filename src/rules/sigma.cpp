@@ -345,7 +345,7 @@ class Translator {
   Result<std::string> keywords(const YAML::Node& key, const std::vector<std::string>& modifiers,
                                const std::vector<YAML::Node>& values, const YAML::Node& where);
   Result<Operand> operand(const YAML::Node& value, const std::vector<std::string>& modifiers,
-                          const YAML::Node& key, EntryFlags& flags);
+                          const YAML::Node& key);
   Result<std::vector<SigmaString>> expand(const YAML::Node& value, std::string_view raw);
   std::vector<Candidate> candidates(std::string_view sigma_field) const;
   std::string predicate(const std::vector<Candidate>& fields, const Operand& o, const EntryFlags& flags) const;
@@ -588,8 +588,7 @@ Result<std::vector<SigmaString>> Translator::expand(const YAML::Node& value, std
 }
 
 Result<Operand> Translator::operand(const YAML::Node& value, const std::vector<std::string>& modifiers,
-                                    const YAML::Node& key, EntryFlags& flags) {
-  (void)flags;
+                                    const YAML::Node& key) {
   Operand o;
   auto has = [&](std::string_view m) { return std::find(modifiers.begin(), modifiers.end(), m) != modifiers.end(); };
   if (value.IsNull() || (value.IsScalar() && value.Tag() == "tag:yaml.org,2002:null")) {
@@ -799,7 +798,7 @@ Result<std::string> Translator::field_entry(const YAML::Node& key, const YAML::N
   std::vector<std::string> parts_out;
   std::vector<SigmaString> any_of;  // plain patterns OR'ed into one list
   for (const YAML::Node& v : values) {
-    auto o = operand(v, modifiers, key, flags);
+    auto o = operand(v, modifiers, key);
     if (!o) return o.error();
     if (o->kind == Operand::Kind::Null && values.size() > 1) {
       return error_at(v, "null cannot be one of several values: put `field: null` in a selection of its own");
@@ -836,7 +835,7 @@ Result<std::string> Translator::keywords(const YAML::Node& key, const std::vecto
   std::vector<std::string> groups;  // one _keywords() per value with `all`, else one for all
   std::vector<std::string> patterns;
   for (const YAML::Node& v : values) {
-    auto o = operand(v, modifiers, key, flags);
+    auto o = operand(v, modifiers, key);
     if (!o) return o.error();
     if (o->kind != Operand::Kind::Pattern) return error_at(v, "a keyword is a string to search for");
     std::vector<std::string> mine;
@@ -1129,13 +1128,12 @@ bool names_without_spaces(std::string_view provider_or_channel) {
          provider_or_channel == "Windows PowerShell";
 }
 
-Result<SourceSelection> select_source(const YAML::Node& logsource, const std::string& file, bool& skip) {
+Result<SourceSelection> select_source(const YAML::Node& logsource, bool& skip) {
   skip = false;
   if (!logsource || !logsource.IsMap()) return error_at(logsource, "logsource must be a map (product, category, service)");
   const std::string product = scalar_or(logsource["product"]);
   const std::string category = scalar_or(logsource["category"]);
   const std::string service = scalar_or(logsource["service"]);
-  (void)file;
   const LogSourceTable& table = logsource_table();
   if (!product.empty() && product != "windows") {
     skip = true;
@@ -1262,7 +1260,7 @@ Result<Rule> translate_rule(const YAML::Node& doc, const std::string& file, std:
     return error_at(doc["status"], fmt::format("status: {} (SigmaHQ retired it or its tools cannot run it)", status),
                     scalar_length(doc["status"]));
   }
-  auto source = select_source(doc["logsource"], file, skip);
+  auto source = select_source(doc["logsource"], skip);
   if (!source) return source.error();
   Translator translator(options, detection, source->sources, source->spaced_names);
   auto det = translator.condition(condition);
