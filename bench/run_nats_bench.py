@@ -15,8 +15,9 @@ made by `vigil convert` as run_hunt_bench.py does).
    `vigil hunt --no-schedule` over the same file, and the bare consumer must
    pull as many messages as the stream holds, or the script fails.
 3. latency: events published at a steady --rate (the recordings' events with
-   @timestamp set to the wall clock, in 10 ms slices, straight from this
-   script over the NATS protocol) while `vigil run --nats --follow` consumes;
+   @timestamp set to the wall clock, in 1 ms slices, by bench/nats_rate_publisher
+   next to BARE_CONSUMER; with --python-publisher in 10 ms slices straight from
+   this script over the NATS protocol, which tops out near 12.5 k/s) while `vigil run --nats --follow` consumes;
    a probe event among them 10 times a second, which a probe rule alerts on.
    Latency = from the probe's publish to its alert line in the alert file
    (polled every millisecond); p50/p90/p99/max over --seconds.
@@ -129,7 +130,7 @@ def drain(vigil, bare, data, n, shared, tmp):
         os.unlink(part)
 
 
-def latency(vigil, data, rate, seconds, tmp, run_args=()):
+def latency(vigil, data, rate, seconds, tmp, run_args=(), publisher=None):
     base = source_lines(data, 50000)
     rules = os.path.join(tmp, "probe-rules")
     os.makedirs(rules)
@@ -171,33 +172,56 @@ def latency(vigil, data, rate, seconds, tmp, run_args=()):
         watcher = threading.Thread(target=watch)
         watcher.start()
         hosts = [f"bench-host-{i}" for i in range(64)]
-        per_slice = max(1, rate // 100)
-        i = probes = 0
-        start = time.perf_counter()
-        slices = int(seconds * 100)
-        for s in range(slices):
-            now_ns = time.time_ns()
-            stamp = iso(now_ns).encode()
-            for k in range(per_slice):
-                line = TS.sub(b'"@timestamp":"' + stamp + b'"', base[i % len(base)], count=1)
-                doc = json.loads(line)
-                host = hosts[i % len(hosts)]
-                doc.setdefault("host", {})["name"] = host
-                client.publish(f"vigil.events.{natstest.partition_of(host, PARTITIONS)}.{host}", json.dumps(doc))
-                i += 1
-            if s % 10 == 0:
-                name = f"probe-{probes}"
-                host = hosts[probes % len(hosts)]
-                doc = {"@timestamp": iso(time.time_ns()), "host": {"name": host},
-                       "event": {"category": ["process"], "type": ["start"]},
-                       "process": {"name": "vigil-latency-probe.exe", "args": [name]}}
-                sent[name] = time.perf_counter()
-                client.publish(f"vigil.events.{natstest.partition_of(host, PARTITIONS)}.{host}", json.dumps(doc))
-                probes += 1
-            delay = start + (s + 1) / 100 - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-        offered = i / (time.perf_counter() - start)
+        if publisher:
+            # The C publisher (bench/nats_rate_publisher): the events, each
+            # with its host and subject, and a placeholder timestamp it fills.
+            events = os.path.join(tmp, "lat-events.txt")
+            with open(events, "w", encoding="utf-8") as f:
+                for i, line in enumerate(base):
+                    doc = json.loads(TS.sub(b'"@timestamp":"' + b"0" * 24 + b'"', line, count=1))
+                    host = hosts[i % len(hosts)]
+                    doc.setdefault("host", {})["name"] = host
+                    subject = f"vigil.events.{natstest.partition_of(host, PARTITIONS)}.{host}"
+                    f.write(subject + "\t" + json.dumps(doc, separators=(",", ":")) + "\n")
+            out = subprocess.run([publisher, url, events, str(rate), str(seconds), str(PARTITIONS), str(len(hosts))],
+                                 capture_output=True, text=True)
+            if out.returncode != 0:
+                sys.exit(f"nats_rate_publisher failed: {out.stderr[-500:]}")
+            offered = 0.0
+            for line in out.stdout.splitlines():
+                f = line.split()
+                if f[0] == "probe":
+                    sent[f[1]] = float(f[2])
+                elif f[0] == "offered":
+                    offered = float(f[1])
+        else:
+            per_slice = max(1, rate // 100)
+            i = probes = 0
+            start = time.perf_counter()
+            slices = int(seconds * 100)
+            for s in range(slices):
+                now_ns = time.time_ns()
+                stamp = iso(now_ns).encode()
+                for k in range(per_slice):
+                    line = TS.sub(b'"@timestamp":"' + stamp + b'"', base[i % len(base)], count=1)
+                    doc = json.loads(line)
+                    host = hosts[i % len(hosts)]
+                    doc.setdefault("host", {})["name"] = host
+                    client.publish(f"vigil.events.{natstest.partition_of(host, PARTITIONS)}.{host}", json.dumps(doc))
+                    i += 1
+                if s % 10 == 0:
+                    name = f"probe-{probes}"
+                    host = hosts[probes % len(hosts)]
+                    doc = {"@timestamp": iso(time.time_ns()), "host": {"name": host},
+                           "event": {"category": ["process"], "type": ["start"]},
+                           "process": {"name": "vigil-latency-probe.exe", "args": [name]}}
+                    sent[name] = time.perf_counter()
+                    client.publish(f"vigil.events.{natstest.partition_of(host, PARTITIONS)}.{host}", json.dumps(doc))
+                    probes += 1
+                delay = start + (s + 1) / 100 - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+            offered = i / (time.perf_counter() - start)
         stop_at = time.perf_counter()
         stop.set()
         watcher.join()
@@ -224,12 +248,18 @@ def main():
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--skip-drain", action="store_true")
     ap.add_argument("--run-arg", action="append", default=[], help="one more argument for the latency run's vigil run")
+    ap.add_argument("--python-publisher", action="store_true",
+                    help="offer the latency run's events from this script (tops out near 12.5 k/s) instead of "
+                         "bench/nats_rate_publisher")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="vigil-nats-bench-")
     try:
         if not a.skip_drain:
             drain(a.vigil, a.bare, a.data, a.events, a.shared, tmp)
-        latency(a.vigil, a.data, a.rate, a.seconds, tmp, a.run_arg)
+        publisher = os.path.join(os.path.dirname(os.path.abspath(a.bare)), "nats_rate_publisher")
+        if a.python_publisher or not os.access(publisher, os.X_OK):
+            publisher = None
+        latency(a.vigil, a.data, a.rate, a.seconds, tmp, a.run_arg, publisher)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

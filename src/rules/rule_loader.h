@@ -36,8 +36,8 @@ struct RuleLoadOptions {
   SigmaOptions sigma;
 };
 
-// Rules parsed before, each under a key that names its file's path and
-// text (store/rule_cache.h keeps them on disk). Only rules that loaded
+// Rules parsed before, each under a key that names its file's text
+// (store/rule_cache.h keeps them on disk). Only rules that loaded
 // without a diagnostic are stored: a file with an error is parsed every
 // time, so its message and caret come from the parser.
 class ParsedRuleCache {
@@ -45,17 +45,18 @@ class ParsedRuleCache {
   virtual ~ParsedRuleCache() = default;
   // The rules stored under `keys`, in the same order (nothing where none).
   virtual std::vector<std::optional<Rule>> find(const std::vector<std::string>& keys) = 0;
+  // Called after every find() (with nothing when every rule was found).
   virtual void store(const std::vector<std::pair<std::string, const Rule*>>& rules) = 0;
 };
 
 // Loads every rule under `paths` (files or directories), in path order.
 // Files are parsed on `threads` threads (0: one per core); with a cache, a
-// file whose path and text were parsed before is taken from it.
+// file whose text was parsed before is taken from it.
 LoadedRules load_rules(const std::vector<std::string>& paths, unsigned threads = 0, ParsedRuleCache* cache = nullptr,
                        const RuleLoadOptions& options = {});
 
-// The cache key of the rule file `path` holding `text`.
-std::string rule_cache_key(const std::string& path, std::string_view text);
+// The cache key of a rule file holding `text` (wherever it is).
+std::string rule_cache_key(std::string_view text);
 
 // Parses one rule from TOML text (`file` names it in positions).
 Result<Rule> parse_rule_toml(std::string_view text, const std::string& file);

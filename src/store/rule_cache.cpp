@@ -18,6 +18,12 @@ namespace vigil {
 namespace {
 
 constexpr std::int64_t kKeepSeconds = 30LL * 24 * 3600;
+// A hit on an entry stored longer ago than this stores it again (its age
+// starts anew), so rules in use are not the ones the caps drop.
+constexpr std::int64_t kRefreshSeconds = 24 * 3600;
+// The file the cache had before entries were keyed by text alone: its
+// entries are of no use to this build, and it grew without bound.
+constexpr const char* kOldFile = "rules.sqlite";
 // A cache another vigil holds locked is skipped after this long, not waited for.
 constexpr int kBusyMillis = 200;
 
@@ -76,11 +82,15 @@ std::unique_ptr<RuleCache> RuleCache::open_default(bool disabled) {
 
 std::unique_ptr<SqliteDb> RuleCache::open_file(const std::string& path) {
   auto open_once = [&] {
+    // Incremental auto-vacuum (only takes effect on a new, empty file):
+    // the pages of dropped entries are given back to the file system.
     return SqliteDb::open(path,
+                          "PRAGMA auto_vacuum = INCREMENTAL;"
                           "CREATE TABLE IF NOT EXISTS parsed_rules ("
                           "  key TEXT PRIMARY KEY,"  // build id, then rule_cache_key()
                           "  rule BLOB NOT NULL,"
-                          "  stored INTEGER NOT NULL);");
+                          "  stored INTEGER NOT NULL);"
+                          "CREATE INDEX IF NOT EXISTS parsed_rules_stored ON parsed_rules (stored);");
   };
   auto db = open_once();
   if (!db && db.error().code == "store.damaged") {
@@ -98,22 +108,31 @@ void RuleCache::remove_files(const std::string& path) {
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix, ec);
 }
 
-std::unique_ptr<RuleCache> RuleCache::open(const std::string& dir) {
+std::unique_ptr<RuleCache> RuleCache::open(const std::string& dir, std::size_t max_entries) {
   std::string build = program_build_id();
   if (build.empty()) return nullptr;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return nullptr;
-  std::string path = dir + "/rules.sqlite";
+  remove_files(dir + "/" + kOldFile);
+  std::string path = dir + "/" + kFileName;
   auto db = open_file(path);
   if (!db) return nullptr;
-  return std::unique_ptr<RuleCache>(new RuleCache(std::move(db), std::move(path), std::move(build)));
+  return std::unique_ptr<RuleCache>(
+      new RuleCache(std::move(db), std::move(path), std::move(build), std::max<std::size_t>(1, max_entries)));
+}
+
+std::size_t RuleCache::entries() const {
+  if (!db_) return 0;
+  Statement count(*db_, "SELECT count(*) FROM parsed_rules");
+  return count.ok() && count.step() ? static_cast<std::size_t>(count.integer(0)) : 0;
 }
 
 std::vector<std::optional<Rule>> RuleCache::find(const std::vector<std::string>& keys) {
   std::vector<std::optional<Rule>> out(keys.size());
   if (!db_) return out;
-  Statement select(*db_, "SELECT rule FROM parsed_rules WHERE key = ?");
+  Statement select(*db_, "SELECT rule, stored FROM parsed_rules WHERE key = ?");
+  const std::int64_t now = now_seconds();
   if (!select.ok() || !db_->exec("BEGIN")) return out;  // one read transaction for every lookup
   for (std::size_t i = 0; i < keys.size(); ++i) {
     select.reset();
@@ -126,7 +145,9 @@ std::vector<std::optional<Rule>> RuleCache::find(const std::vector<std::string>&
       continue;
     }
     out[i] = decode_rule(select.blob(0));
-    if (out[i]) ++hits_;
+    if (!out[i]) continue;
+    ++hits_;
+    if (select.integer(1) < now - kRefreshSeconds) stale_.push_back(keys[i]);
   }
   select.reset();
   (void)db_->exec("COMMIT");
@@ -155,18 +176,35 @@ bool RuleCache::write(const std::vector<std::pair<std::string, const Rule*>>& ru
     ok = !insert.failed();
   }
   insert.reset();
-  Statement prune(*db_, "DELETE FROM parsed_rules WHERE stored < ?");
+  Statement refresh(*db_, "UPDATE parsed_rules SET stored = ? WHERE key = ?");
+  ok = ok && refresh.ok();
+  for (std::size_t i = 0; ok && i < stale_.size(); ++i) {
+    refresh.reset();
+    refresh.bind(1, now);
+    refresh.bind(2, build_ + ":" + stale_[i]);
+    refresh.step();
+    ok = !refresh.failed();
+  }
+  refresh.reset();
+  // Entries older than kKeepSeconds, and beyond the newest max_entries_
+  // (other builds' and other rule texts' first): both through the index.
+  Statement prune(*db_,
+                  "DELETE FROM parsed_rules WHERE stored < ?1 OR rowid IN "
+                  "(SELECT rowid FROM parsed_rules ORDER BY stored DESC LIMIT -1 OFFSET ?2)");
   if (ok && prune.ok()) {
     prune.bind(1, now - kKeepSeconds);
+    prune.bind(2, static_cast<std::int64_t>(max_entries_));
     prune.step();
     ok = !prune.failed();
   }
   damaged_ = damaged_ || (!ok && db_->damaged());
   (void)db_->exec(ok ? "COMMIT" : "ROLLBACK");
+  if (ok) (void)db_->exec("PRAGMA incremental_vacuum");
   return ok;
 }
 
 void RuleCache::store(const std::vector<std::pair<std::string, const Rule*>>& rules) {
+  if (rules.empty() && stale_.empty()) return;
   if (damaged_) start_again();
   if (write(rules) || !damaged_) return;
   start_again();  // a corrupt page met while writing: once more in a new file

@@ -1,12 +1,15 @@
 // RuleCache: rules parsed before, kept on disk so that a rule directory
 // loaded again skips TOML parsing (~0.1 s of every start with Elastic's
-// 487 Windows rules). A SQLite file (rules.sqlite in the cache directory)
-// maps (the vigil build, the file's path, the hash of its text) to the rule
-// in binary form (rules/rule_codec.h): a changed file, a moved file or
-// another vigil binary misses and is parsed again. The cache is only ever
-// an optimisation: if it cannot be opened, read or written, rules load as
-// they would without it; a damaged file is replaced by a new one; entries
-// stored more than 30 days ago are dropped.
+// 487 Windows rules). A SQLite file (parsed-rules.sqlite in the cache
+// directory) maps (the vigil build, a 128-bit hash of the file's text) to
+// the rule in binary form (rules/rule_codec.h): a changed file or another
+// vigil binary misses and is parsed again; the same text under another path
+// (a copy, a symlink in a scratch directory) hits, its path set on loading.
+// The cache is only ever an optimisation: if it cannot be opened, read or
+// written, rules load as they would without it; a damaged file is replaced
+// by a new one. It is bounded: entries stored more than 30 days ago are
+// dropped, and beyond `max_entries` the oldest are (a hit older than a day
+// counts as stored again).
 #pragma once
 
 #include <memory>
@@ -23,7 +26,9 @@ class RuleCache final : public ParsedRuleCache {
  public:
   // The cache under `dir` (created if missing); null if it cannot be used
   // there, or if this binary has no build id to key it by.
-  static std::unique_ptr<RuleCache> open(const std::string& dir);
+  static constexpr std::size_t kDefaultMaxEntries = 4096;  // ~8 builds of Elastic's rules, ~40 MB
+  static constexpr const char* kFileName = "parsed-rules.sqlite";
+  static std::unique_ptr<RuleCache> open(const std::string& dir, std::size_t max_entries = kDefaultMaxEntries);
   // The directory the CLI uses: $VIGIL_CACHE_DIR (empty: no cache), else
   // $XDG_CACHE_HOME/vigil, else $HOME/.cache/vigil; nothing if none is set.
   static std::optional<std::string> default_dir();
@@ -34,10 +39,11 @@ class RuleCache final : public ParsedRuleCache {
   void store(const std::vector<std::pair<std::string, const Rule*>>& rules) override;
 
   std::size_t hits() const { return hits_; }
+  std::size_t entries() const;  // rows in the file now
 
  private:
-  RuleCache(std::unique_ptr<SqliteDb> db, std::string path, std::string build)
-      : db_(std::move(db)), path_(std::move(path)), build_(std::move(build)) {}
+  RuleCache(std::unique_ptr<SqliteDb> db, std::string path, std::string build, std::size_t max_entries)
+      : db_(std::move(db)), path_(std::move(path)), build_(std::move(build)), max_entries_(max_entries) {}
   // Opens (or creates) the file; a damaged one is removed and created anew.
   static std::unique_ptr<SqliteDb> open_file(const std::string& path);
   static void remove_files(const std::string& path);  // the database and its WAL files
@@ -46,7 +52,9 @@ class RuleCache final : public ParsedRuleCache {
   std::unique_ptr<SqliteDb> db_;  // null after a damaged file could not be created anew
   std::string path_;
   std::string build_;  // this binary's build id (hex)
+  std::size_t max_entries_;
   std::size_t hits_ = 0;
+  std::vector<std::string> stale_;  // keys hit whose entry is over a day old: store() refreshes them
   bool damaged_ = false;  // a lookup met a corrupt page: store() starts the file again
 };
 

@@ -394,7 +394,7 @@ with tempfile.TemporaryDirectory() as tmp:
     check("rule cache: second run takes every file from it",
           f"{n} of {n} rule files from the parsed-rule cache".encode() in second.stderr, second.stderr)
     check("rule cache: same alerts", first.stdout and first.stdout == second.stdout)
-    check("rule cache file", os.path.exists(os.path.join(tmp, "cache", "rules.sqlite")))
+    check("rule cache file", os.path.exists(os.path.join(tmp, "cache", "parsed-rules.sqlite")))
     off = hunt("--no-rule-cache")
     check("--no-rule-cache parses every file", b"parsed-rule cache" not in off.stderr and off.stdout == first.stdout,
           off.stderr)

@@ -2,17 +2,20 @@
 // for every Elastic rule; a rule directory loaded twice comes the second time
 // from the cache, unchanged, with the same diagnostics; changed files and
 // files with errors are parsed; a damaged cache is started again and an
-// unusable one ignored.
+// unusable one ignored; the same text under another path hits; the file
+// stays under its cap of entries.
 #include "store/rule_cache.h"
 
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "detect/rule_set.h"
 #include "rules/rule_codec.h"
+#include "store/sqlite_db.h"
 
 using namespace vigil;
 namespace fs = std::filesystem;
@@ -182,13 +185,13 @@ TEST(RuleCache, DamagedCacheIsStartedAgain) {
   };
   // Not a database at all.
   fs::create_directories(dir.path() / "garbage");
-  std::ofstream(dir.path() / "garbage" / "rules.sqlite") << std::string(8192, 'x');
+  std::ofstream(dir.path() / "garbage" / RuleCache::kFileName) << std::string(8192, 'x');
   EXPECT_EQ(load_twice(dir.path() / "garbage"), 30u);
   // A database whose pages were overwritten: whatever SQLite or the codec
   // notices is parsed again and the file repaired or started again.
   const fs::path damaged = dir.path() / "damaged";
   EXPECT_EQ(load_twice(damaged), 30u);
-  const fs::path file = damaged / "rules.sqlite";
+  const fs::path file = damaged / RuleCache::kFileName;
   const auto size = fs::file_size(file);
   ASSERT_GT(size, 4096u);
   {
@@ -199,6 +202,115 @@ TEST(RuleCache, DamagedCacheIsStartedAgain) {
     }
   }
   EXPECT_EQ(load_twice(damaged), 30u);
+}
+
+TEST(RuleCache, TheSameTextUnderAnotherPathHitsWithItsOwnPath) {
+  // A scratch directory of copies (or symlinks) each run, as scripts and
+  // tests make: hits, and every rule names the file it was loaded from.
+  TempDir dir;
+  fs::path rules = copy_rules(dir, 10);
+  const fs::path cache_dir = dir.path() / "cache";
+  {
+    auto cache = RuleCache::open(cache_dir.string());
+    load_rules({rules.string()}, 1, cache.get());
+  }
+  const fs::path moved = dir.path() / "elsewhere";
+  fs::rename(rules, moved);
+  const LoadedRules parsed = load_rules({moved.string()}, 1);
+  auto cache = RuleCache::open(cache_dir.string());
+  LoadedRules loaded = load_rules({moved.string()}, 1, cache.get());
+  EXPECT_EQ(cache->hits(), 10u);
+  ASSERT_EQ(loaded.rules.size(), 10u);
+  EXPECT_TRUE(loaded.rules == parsed.rules);
+  for (const Rule& r : loaded.rules) EXPECT_TRUE(r.file.starts_with(moved.string())) << r.file;
+  EXPECT_EQ(cache->entries(), 10u) << "the same texts are not stored twice";
+}
+
+TEST(RuleCache, KeepsAtMostItsCapDroppingTheOldest) {
+  TempDir dir;
+  fs::path rules = copy_rules(dir, 12);
+  const fs::path cache_dir = dir.path() / "cache";
+  {
+    auto cache = RuleCache::open(cache_dir.string(), 8);
+    load_rules({rules.string()}, 1, cache.get());
+    EXPECT_EQ(cache->entries(), 8u);
+  }
+  // Each of the 12 texts changed: 12 new entries, still 8 in the file.
+  for (const fs::path& f : rule_files(rules)) {
+    std::string text = slurp(f);
+    std::ofstream(f, std::ios::binary | std::ios::trunc) << text << "\n# changed\n";
+  }
+  auto cache = RuleCache::open(cache_dir.string(), 8);
+  LoadedRules loaded = load_rules({rules.string()}, 1, cache.get());
+  EXPECT_EQ(loaded.rules.size(), 12u);
+  EXPECT_EQ(cache->hits(), 0u);
+  EXPECT_EQ(cache->entries(), 8u);
+  // A cache of one entry still serves (the one rule).
+  auto one = RuleCache::open((dir.path() / "one").string(), 1);
+  load_rules({rule_files(rules).front().string()}, 1, one.get());
+  auto again = RuleCache::open((dir.path() / "one").string(), 1);
+  load_rules({rule_files(rules).front().string()}, 1, again.get());
+  EXPECT_EQ(again->hits(), 1u);
+  EXPECT_EQ(again->entries(), 1u);
+}
+
+TEST(RuleCache, AHitOverADayOldIsStoredAgainAndEntriesOver30DaysGo) {
+  TempDir dir;
+  fs::path rules = copy_rules(dir, 4);
+  const fs::path cache_dir = dir.path() / "cache";
+  {
+    auto cache = RuleCache::open(cache_dir.string());
+    load_rules({rules.string()}, 1, cache.get());
+  }
+  const std::int64_t now = std::time(nullptr);
+  auto set_stored = [&](std::int64_t when) {
+    auto db = SqliteDb::open((cache_dir / RuleCache::kFileName).string(), "");
+    ASSERT_TRUE(db);
+    Statement update(**db, "UPDATE parsed_rules SET stored = ?");
+    update.bind(1, when);
+    update.step();
+    ASSERT_FALSE(update.failed());
+  };
+  auto oldest = [&] {
+    auto db = SqliteDb::open((cache_dir / RuleCache::kFileName).string(), "");
+    Statement q(**db, "SELECT min(stored) FROM parsed_rules");
+    return q.step() ? q.integer(0) : -1;
+  };
+  set_stored(now - 2 * 24 * 3600);  // two days old, hit: stored again
+  {
+    auto cache = RuleCache::open(cache_dir.string());
+    load_rules({rules.string()}, 1, cache.get());
+    EXPECT_EQ(cache->hits(), 4u);
+  }
+  EXPECT_GE(oldest(), now);
+  set_stored(now - 12 * 3600);  // half a day: a hit writes nothing
+  {
+    auto cache = RuleCache::open(cache_dir.string());
+    load_rules({rules.string()}, 1, cache.get());
+  }
+  EXPECT_EQ(oldest(), now - 12 * 3600);
+  // 31 days old: gone at the next store (another rule's).
+  set_stored(now - 31 * 24 * 3600);
+  fs::path other = dir.path() / "other";
+  fs::create_directories(other);
+  fs::copy_file(rule_files(fs::path(VIGIL_SHARED_DIR) / "rules/elastic/windows").back(), other / "last.toml");
+  auto cache = RuleCache::open(cache_dir.string());
+  load_rules({other.string()}, 1, cache.get());
+  EXPECT_EQ(cache->entries(), 1u);
+}
+
+TEST(RuleCache, TheFileOfOlderBuildsIsRemoved) {
+  // rules.sqlite: keyed by path, and unbounded; nothing in it is of use.
+  TempDir dir;
+  const fs::path cache_dir = dir.path() / "cache";
+  fs::create_directories(cache_dir);
+  std::ofstream(cache_dir / "rules.sqlite") << std::string(4096, 'x');
+  std::ofstream(cache_dir / "rules.sqlite-wal") << "x";
+  auto cache = RuleCache::open(cache_dir.string());
+  ASSERT_TRUE(cache);
+  EXPECT_FALSE(fs::exists(cache_dir / "rules.sqlite"));
+  EXPECT_FALSE(fs::exists(cache_dir / "rules.sqlite-wal"));
+  EXPECT_TRUE(fs::exists(cache_dir / RuleCache::kFileName));
 }
 
 TEST(RuleCache, UnusableDirectoryIsIgnored) {
