@@ -13,7 +13,10 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <atomic>
+#include <charconv>
+#include <cstring>
 #include <chrono>
 #include <csignal>
 #include <ctime>
@@ -30,6 +33,7 @@
 #include "stream/checkpoint_store.h"
 #include "stream/metrics_server.h"
 #include "stream/nats_bus.h"
+#include "stream/source_header.h"
 
 namespace vigil {
 
@@ -49,35 +53,6 @@ struct Partition {
   std::uint64_t lag = 0;      // messages of the partition not yet fetched
   std::uint64_t unacked = 0;  // fetched since the last acknowledgment
 };
-
-// The source an event came from, as `vigil publish` wrote it (Vigil-Source).
-struct SourceRef {
-  std::string path;
-  SourceUnit unit = SourceUnit::Line;
-  std::uint64_t line = 0, offset = 0;
-};
-
-std::optional<SourceRef> parse_source(simdjson::dom::parser& parser, const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  simdjson::dom::element doc;
-  if (parser.parse(text).get(doc)) return std::nullopt;
-  SourceRef s;
-  std::string_view path;
-  if (doc["path"].get(path)) return std::nullopt;
-  s.path = std::string(path);
-  std::uint64_t n = 0;
-  if (!doc["record_id"].get(n)) {
-    s.unit = SourceUnit::Record;
-    s.line = n;
-  } else if (!doc["element"].get(n)) {
-    s.unit = SourceUnit::Element;
-    s.line = n;
-  } else if (!doc["line"].get(n)) {
-    s.line = n;
-  }
-  if (!doc["offset"].get(n)) s.offset = n;
-  return s;
-}
 
 // Checkpoint layout: inputs = "nats <partitions>\n" then "<p> <seq>\n" per
 // partition; pipeline = framed (partition, state) pairs.
@@ -302,8 +277,9 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
       // string, so as a space it keeps a (pretty-printed) document one line.
       const std::size_t at = buffer.size();
       buffer.append(m.data);
-      for (std::size_t k = at; k < buffer.size(); ++k) {
-        if (buffer[k] == '\n' || buffer[k] == '\r') buffer[k] = ' ';
+      if (std::memchr(m.data.data(), '\n', m.data.size()) || std::memchr(m.data.data(), '\r', m.data.size())) {
+        std::replace_if(buffer.begin() + static_cast<std::ptrdiff_t>(at), buffer.end(),
+                        [](char c) { return c == '\n' || c == '\r'; }, ' ');
       }
       buffer.push_back('\n');
       line_msg.push_back(i);
@@ -319,7 +295,7 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
     buffer.append(simdjson::SIMDJSON_PADDING, ' ');
     std::vector<std::optional<SourceRef>> sources(line_msg.size());
     for (std::size_t l = 0; l < line_msg.size(); ++l) {
-      sources[l] = parse_source(source_parser, msgs[line_msg[l]].header(kSourceHeader));
+      sources[l] = parse_source(source_parser, msgs[line_msg[l]].header_view(kSourceHeader));
     }
     const std::size_t diagnostics_before = stats.diagnostics.size();
     std::vector<char> decoded(line_msg.size(), 0);  // lines the reader made an event of
@@ -345,7 +321,7 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
                                }
                                e.ordinal = m.stream_seq;
                                if (const auto& s = sources[l]) {
-                                 e.file = s->path;
+                                 e.file = s->file();
                                  e.unit = s->unit;
                                  e.line = s->line;
                                  e.offset = s->offset;

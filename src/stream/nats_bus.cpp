@@ -85,7 +85,9 @@ void ack_callback(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* cl
 
 }  // namespace
 
-std::string InMessage::header(const char* name) const {
+std::string InMessage::header(const char* name) const { return std::string(header_view(name)); }
+
+std::string_view InMessage::header_view(const char* name) const {
   const char* v = nullptr;
   if (natsMsgHeader_Get(msg, name, &v) == NATS_OK && v) return v;
   return {};

@@ -69,6 +69,8 @@ struct InMessage {
   std::uint64_t stream_seq = 0;
   std::uint64_t pending = 0;  // messages of the partition not yet delivered after this one
   std::string header(const char* name) const;
+  // The same, without a copy: valid while the message is (until the consumer's next take()).
+  std::string_view header_view(const char* name) const;
 };
 
 struct PublishStats {

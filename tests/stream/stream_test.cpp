@@ -9,10 +9,66 @@
 #include <string>
 
 #include "output/alert_file_sink.h"
+#include "core/document.h"
 #include "stream/nats_bus.h"
+#include "stream/source_header.h"
 
 namespace vigil {
 namespace {
+
+// The JSON reading of a Vigil-Source header, without the fast path.
+std::optional<SourceRef> parse_source_json(simdjson::dom::parser& parser, std::string_view text) {
+  // A leading space: valid JSON, never the fast form.
+  return parse_source(parser, " " + std::string(text));
+}
+
+TEST(SourceHeader, TheFastReadingAgreesWithJson) {
+  simdjson::dom::parser parser;
+  std::size_t fast = 0;
+  const std::vector<std::string> paths = {"/var/log/a.evtx", "C:\\logs\\Security.evtx", "x", "p\"q",
+                                          "caf\xc3\xa9.ndjson", "tab\there", "\xff\xfe", std::string(300, 'z')};
+  for (const std::string& path : paths) {
+    for (SourceUnit unit : {SourceUnit::Line, SourceUnit::Record, SourceUnit::Element}) {
+      for (std::uint64_t line : {std::uint64_t{1}, std::uint64_t{0}, ~std::uint64_t{0}}) {
+        for (std::uint64_t offset : {std::uint64_t{0}, std::uint64_t{123456789}}) {
+          Event e;
+          e.file = path;
+          e.unit = unit;
+          e.line = line;
+          e.offset = offset;
+          const std::string text = event_source_json(e);
+          auto a = parse_source(parser, text);
+          auto b = parse_source_json(parser, text);
+          ASSERT_EQ(a.has_value(), b.has_value()) << text;
+          if (!a) continue;
+          fast += parse_source_fast(text).has_value();
+          EXPECT_EQ(a->file(), b->file()) << text;
+          EXPECT_EQ(a->unit, b->unit) << text;
+          EXPECT_EQ(a->line, b->line) << text;
+          EXPECT_EQ(a->offset, b->offset) << text;
+          // (invalid UTF-8 is written as U+FFFD: only valid paths come back as they were)
+          if (simdjson::validate_utf8(path.data(), path.size())) {
+            EXPECT_EQ(a->file(), path) << text;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(fast, 50u) << "the common form takes the fast reading";
+  // Not the exact form: the JSON reading decides, whatever the fast one would say.
+  for (std::string text : {"{\"path\":\"a\",\"line\":007}", "{\"path\":\"a\",\"line\":-1}",
+                           "{\"path\":\"a\",\"line\":1,\"offset\":2,\"x\":3}", "{\"path\":\"\",\"line\":1}",
+                           "{\"path\":\"a\",\"line\":99999999999999999999}", "{\"path\":\"a\",\"line\":1} ",
+                           "{\"path\":\"a\nb\",\"line\":1}", "{\"path\":\"a\"}", "{\"path\":\"a\",\"line\":1"}) {
+    EXPECT_FALSE(parse_source_fast(text)) << text;
+    auto a = parse_source(parser, text);
+    auto b = parse_source_json(parser, text);
+    ASSERT_EQ(a.has_value(), b.has_value()) << text;
+    if (a) {
+      EXPECT_EQ(a->line, b->line) << text;
+    }
+  }
+}
 
 TEST(Partition, FnvOfLowerCaseNameModN) {
   // FNV-1a 32 of "msedgewin10" is 0x612f92df (docs/streaming.md's formula): 15 of 16.
