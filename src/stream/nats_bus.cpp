@@ -304,7 +304,7 @@ Result<std::unique_ptr<PartitionConsumer>> PartitionConsumer::open(NatsBus& bus,
 Result<bool> PartitionConsumer::start(std::uint64_t start_seq) {
   if (sub_) {
     natsSubscription_Unsubscribe(sub_);
-    natsSubscription_Destroy(sub_);
+    retired_.push_back(sub_);
     sub_ = nullptr;
   }
   const std::string filter = fmt::format("vigil.events.{}.>", partition_);
@@ -362,6 +362,7 @@ PartitionConsumer::~PartitionConsumer() {
     natsSubscription_Unsubscribe(sub_);  // the durable stays on the server
     natsSubscription_Destroy(sub_);
   }
+  for (__natsSubscription* s : retired_) natsSubscription_Destroy(s);
   if (js_) jsCtx_Destroy(js_);
 }
 

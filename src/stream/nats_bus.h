@@ -199,6 +199,11 @@ class PartitionConsumer {
   std::atomic<std::uint64_t> restarts_{0};
   std::atomic<std::uint64_t> generation_{0};  // consumers made by start(): an ack goes to the current one only
   __natsSubscription* sub_ = nullptr;
+  // Inboxes of earlier starts, unsubscribed but freed only with the consumer:
+  // libnats 3.4's reader thread can still touch a subscription destroyed
+  // while the connection reconnects (a use after free seen after the server
+  // dropped a slow client), so restarts keep them (a few per restart).
+  std::vector<__natsSubscription*> retired_;
   std::string inbox_;  // where the server answers pull requests
   // The pulling thread's open request (pull_once).
   bool request_open_ = false;
