@@ -393,11 +393,18 @@ void PartitionConsumer::pull_once(Batch& batch, bool& gap) {
   static constexpr int kBatch = 512;
   static constexpr std::int64_t kExpiresNs = 100'000'000;
   static constexpr auto kIdle = std::chrono::milliseconds(5);
-  // Past its deadline, a request whose messages still wait in the client's
-  // queue (the worker was busy) is not over: they are taken first, so no
-  // more than one request's messages are ever on their way.
-  if (request_open_ && std::chrono::steady_clock::now() >= request_deadline_ && queued() > 0) {
-    request_deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
+  // Past its deadline, a request whose messages still come is not over:
+  // they wait in the client's queue (the worker was busy) or are still on
+  // their way (the server sends a backlog as fast as the client reads). A
+  // new request then would double what the server holds for this client,
+  // and past 64 MB it drops the client as a slow consumer. Over is 50 ms
+  // after the expiry with nothing queued and nothing come for 50 ms.
+  static constexpr auto kQuiet = std::chrono::milliseconds(50);
+  auto still_coming = [&] {
+    return queued() > 0 || std::chrono::steady_clock::now() - last_message_ < kQuiet;
+  };
+  if (request_open_ && std::chrono::steady_clock::now() >= request_deadline_ && still_coming()) {
+    request_deadline_ = std::chrono::steady_clock::now() + kQuiet;
   }
   if (!request_open_ || std::chrono::steady_clock::now() >= request_deadline_) {
     static const std::string body = fmt::format("{{\"batch\":{},\"expires\":{}}}", kBatch, kExpiresNs);
@@ -422,8 +429,8 @@ void PartitionConsumer::pull_once(Batch& batch, bool& gap) {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(request_deadline_ - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
-      if (queued() > 0) {
-        request_deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
+      if (still_coming()) {
+        request_deadline_ = std::chrono::steady_clock::now() + kQuiet;
         continue;
       }
       request_open_ = false;
@@ -448,6 +455,7 @@ void PartitionConsumer::pull_once(Batch& batch, bool& gap) {
     }
     --request_left_;
     ++received;
+    last_message_ = std::chrono::steady_clock::now();
     std::lock_guard lock(mutex_);
     if (gap) {
       natsMsg_Destroy(m);

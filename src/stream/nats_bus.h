@@ -209,6 +209,7 @@ class PartitionConsumer {
   bool request_open_ = false;
   int request_left_ = 0;  // messages it may still bring
   std::chrono::steady_clock::time_point request_deadline_;
+  std::chrono::steady_clock::time_point last_message_;  // of the open request
 
   std::mutex mutex_;
   std::condition_variable cv_;
