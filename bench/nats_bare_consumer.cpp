@@ -1,7 +1,7 @@
 // The floor for `vigil run --nats`: pulls every message of VIGIL_EVENTS's
 // partitions the way vigil does (a durable pull consumer per partition,
 // filter vigil.events.<p>.>, ack-all; a thread per partition doing blocking
-// fetches of 512 messages with a 100 ms expiry), touches each payload, acks
+// fetches of 256 messages with a 100 ms expiry), touches each payload, acks
 // the last message of each fetch, and stops when every partition's fetch
 // times out with nothing pending on the server. No decoding, no rules.
 // Prints "<messages> <bytes>".
@@ -50,9 +50,9 @@ void pull(natsConnection* nc, int p) {
   natsInbox_Create(&inbox);
   natsSubscription* sub = nullptr;
   if (natsConnection_SubscribeSync(&sub, nc, inbox) != NATS_OK) std::exit(2);
-  natsSubscription_SetPendingLimits(sub, 4 * 512 + 64, 256 << 20);
+  natsSubscription_SetPendingLimits(sub, 4 * 256 + 64, 256 << 20);
   const std::string next = "$JS.API.CONSUMER.MSG.NEXT.VIGIL_EVENTS." + name;
-  const std::string body = "{\"batch\":512,\"expires\":100000000}";
+  const std::string body = "{\"batch\":256,\"expires\":100000000}";
   for (;;) {
     if (natsConnection_PublishRequest(nc, next.c_str(), inbox, body.data(), static_cast<int>(body.size())) != NATS_OK) {
       std::exit(2);
@@ -60,7 +60,7 @@ void pull(natsConnection* nc, int p) {
     int received = 0;
     unsigned long long bytes = 0, sum = 0;
     natsMsg* last = nullptr;
-    while (received < 512) {
+    while (received < 256) {
       natsMsg* m = nullptr;
       if (natsSubscription_NextMsg(&m, sub, 2100) != NATS_OK) break;
       const char* status = nullptr;

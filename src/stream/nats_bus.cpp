@@ -12,6 +12,10 @@
 
 namespace vigil {
 
+namespace {
+constexpr int kPullBatch = 256;  // messages a pull request asks for
+}  // namespace
+
 std::uint32_t partition_of(std::string_view host, std::uint32_t partitions) {
   std::uint32_t h = 2166136261u;
   for (char c : host) {
@@ -337,7 +341,7 @@ Result<bool> PartitionConsumer::start(std::uint64_t start_seq) {
   natsInbox_Destroy(unique);
   s = natsConnection_SubscribeSync(&sub_, bus_->connection(), inbox_.c_str());
   if (s != NATS_OK) return nats_error(fmt::format("subscribing to {}", inbox_), s);
-  natsSubscription_SetPendingLimits(sub_, 4 * 512 + 64, 256 << 20);
+  natsSubscription_SetPendingLimits(sub_, 4 * kPullBatch + 64, 256 << 20);
   request_open_ = false;  // a new inbox: no request open on it yet
   std::lock_guard lock(mutex_);
   ++generation_;
@@ -375,12 +379,14 @@ void PartitionConsumer::free_taken() {
 // Pull requests, made by hand: libnats 3.4's fetch writes past its list
 // when messages of an earlier, timed-out fetch are still queued (its second
 // loop compares the count with a batch it has just decremented). A request
-// asks for 512 messages within 100 ms; the server ends it with a status
-// message (404 nothing, 408 expired, 409 ...), or by sending 512. One request
+// asks for 256 messages within 100 ms; the server ends it with a status
+// message (404 nothing, 408 expired, 409 ...), or by sending 256. One request
 // is open at a time; its messages are handed over in batches: when it ends,
-// when 512 have come, or — once caught up with the stream — when none has
+// when 256 have come, or — once caught up with the stream — when none has
 // followed the last for 5 ms, so a live event waits for the next ones only
-// while they keep coming, and a backlog still moves in batches of 512. (nats-server
+// while they keep coming, and a backlog still moves in batches of 256 (512 per request let
+// the server hold over 64 MB for a busy 2-core worker of 16 partitions, and
+// drop it as a slow consumer). (nats-server
 // 2.9 sometimes ends an expired request without the 408: waiting 2 s for it
 // was the 2 s tail of the alert latency.)
 int PartitionConsumer::queued() const {
@@ -390,7 +396,6 @@ int PartitionConsumer::queued() const {
 }
 
 void PartitionConsumer::pull_once(Batch& batch, bool& gap) {
-  static constexpr int kBatch = 512;
   static constexpr std::int64_t kExpiresNs = 100'000'000;
   static constexpr auto kIdle = std::chrono::milliseconds(5);
   // Past its deadline, a request whose messages still come is not over:
@@ -407,7 +412,7 @@ void PartitionConsumer::pull_once(Batch& batch, bool& gap) {
     request_deadline_ = std::chrono::steady_clock::now() + kQuiet;
   }
   if (!request_open_ || std::chrono::steady_clock::now() >= request_deadline_) {
-    static const std::string body = fmt::format("{{\"batch\":{},\"expires\":{}}}", kBatch, kExpiresNs);
+    static const std::string body = fmt::format("{{\"batch\":{},\"expires\":{}}}", kPullBatch, kExpiresNs);
     if (natsConnection_PublishRequest(bus_->connection(), next_subject_.c_str(), inbox_.c_str(), body.data(),
                                       static_cast<int>(body.size())) != NATS_OK) {
       request_open_ = false;
@@ -415,7 +420,7 @@ void PartitionConsumer::pull_once(Batch& batch, bool& gap) {
       return;
     }
     request_open_ = true;
-    request_left_ = kBatch;
+    request_left_ = kPullBatch;
     // No end from the server 50 ms after the expiry: it forgot the request
     // (nats-server 2.9 drops some expired requests without a 408) or is away;
     // the next request goes out then. A late message of this one still comes
@@ -490,7 +495,7 @@ void PartitionConsumer::pull_once(Batch& batch, bool& gap) {
     batch.msgs.push_back(m);
     batch.in.push_back(in);
   }
-  if (request_left_ <= 0) request_open_ = false;  // all 512 came: the server sends no status then
+  if (request_left_ <= 0) request_open_ = false;  // all of them came: the server sends no status then
 }
 
 void PartitionConsumer::pull_loop() {

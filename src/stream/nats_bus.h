@@ -132,7 +132,7 @@ struct ReadySignal {
 // A durable pull consumer of one partition of VIGIL_EVENTS:
 // "vigil-p<partition>", filter vigil.events.<partition>.>, acknowledging all
 // messages up to the one acknowledged. A thread of its own pulls (blocking
-// fetches of up to 512 messages, so an idle partition costs nothing) and
+// fetches of up to 256 messages, so an idle partition costs nothing) and
 // keeps at most two batches ready: the handling thread sets the pace.
 class PartitionConsumer {
  public:
