@@ -1,7 +1,8 @@
 // libFuzzer target: Sigma rules (YAML) translated to EQL. Whatever the YAML
 // (aliases, deep nesting, huge scalars, broken conditions), the loader ends
 // with rules or positioned errors; every rule it makes must compile: a
-// translation that does not is a bug in the translator.
+// translation that does not is a bug in the translator (a correlation rule
+// has no query: what it names must be there, with positions in the text).
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -22,6 +23,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
   for (const Rule& rule : file.rules) {
+    if (rule.correlation) {
+      // A correlation has no query: what it names and how it counts.
+      const CorrelationSpec& c = *rule.correlation;
+      if (c.rules.empty() || c.rules.size() != c.rule_pos.size() || c.timespan_ns <= 0) __builtin_trap();
+      for (const SourcePos& p : c.rule_pos) {
+        if (p.offset > text.size()) __builtin_trap();
+      }
+      continue;
+    }
     FieldRegistry fields;
     if (!eql::compile_any_query(rule.query, fields)) __builtin_trap();
   }

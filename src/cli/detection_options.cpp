@@ -203,7 +203,9 @@ void add_counts(T& sum, const T& one) {
 
 std::uint64_t evictions(DetectionPipeline& pipeline) {
   std::uint64_t n = 0;
-  for (const RuleRunStats& s : pipeline.rule_stats()) n += s.sequences.evicted + s.terms_evicted + s.dropped;
+  for (const RuleRunStats& s : pipeline.rule_stats()) {
+    n += s.sequences.evicted + s.terms_evicted + s.dropped + s.correlation.groups_evicted + s.correlation.entries_evicted;
+  }
   return n;
 }
 
@@ -255,6 +257,9 @@ void print_detection_summary(const AlertTally& tally, const RuleSet& set, const 
         {s.terms_evicted, "term(s) evicted from the new-terms history at --max-terms"},
         {s.sequences.evicted, "partial sequence(s) evicted at --max-open-sequences"},
         {s.late, "event(s) or match(es) that came after event time had passed them (--lateness)"},
+        {s.correlation.ungrouped, "match(es) without a value for a group-by or value field: no part in the correlation"},
+        {s.correlation.groups_evicted, "correlation group(s) evicted at 100,000 (least recently matched first)"},
+        {s.correlation.entries_evicted, "correlation window entries evicted at 100,000 per group (oldest first)"},
     };
     for (const auto& [count, what] : notes) {
       if (count) std::fprintf(stderr, "note: %s: %llu %s\n", name.c_str(), static_cast<unsigned long long>(count), what.c_str());

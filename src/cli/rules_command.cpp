@@ -47,7 +47,11 @@ int run_rules_explain(const RulesOptions& o) {
   std::size_t shown = 0;
   for (const RuleNeeds& n : needs) {
     const Rule& r = *set->compiled[n.rule].rule;
-    if (r.name != o.which && r.rule_id != o.which && r.file != o.which && !r.file.ends_with("/" + o.which)) continue;
+    auto sigma_name = r.extra.find("sigma.name");
+    const bool named = sigma_name != r.extra.end() && sigma_name->second == "\"" + o.which + "\"";
+    if (r.name != o.which && r.rule_id != o.which && r.file != o.which && !r.file.ends_with("/" + o.which) && !named) {
+      continue;
+    }
     std::fputs(explain_needs(*set, n).c_str(), stdout);
     ++shown;
   }
@@ -55,7 +59,7 @@ int run_rules_explain(const RulesOptions& o) {
     for (const auto& d : set->diagnostics) {
       if (d.file == o.which || d.file.ends_with("/" + o.which)) std::fputs(format_rule_diagnostic(d).c_str(), stderr);
     }
-    std::fprintf(stderr, "vigil: no compiled rule named %s (name, rule_id or file) in the given rule paths\n",
+    std::fprintf(stderr, "vigil: no compiled rule named %s (name, rule_id, Sigma name or file) in the given rule paths\n",
                  o.which.c_str());
     return kExitUsage;
   }

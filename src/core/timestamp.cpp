@@ -165,6 +165,15 @@ std::string format_filetime_text(std::uint64_t ticks) {
   return std::string(buf, sizeof(buf) - 1);
 }
 
+std::string format_duration(std::int64_t ns) {
+  static constexpr std::pair<std::int64_t, const char*> units[] = {
+      {86400000000000LL, "d"}, {3600000000000LL, "h"}, {60000000000LL, "m"}, {1000000000LL, "s"}};
+  for (const auto& [unit, name] : units) {
+    if (ns != 0 && ns % unit == 0) return std::to_string(ns / unit) + name;
+  }
+  return std::to_string(ns) + "ns";
+}
+
 std::string format_timestamp(TimestampNs ns) {
   std::int64_t secs = ns >= 0 ? ns / 1000000000LL : -((-ns + 999999999LL) / 1000000000LL);
   std::int64_t frac = ns - secs * 1000000000LL;

@@ -26,6 +26,8 @@ std::optional<TimestampNs> from_epoch_millis(double millis);
 TimestampNs from_filetime(std::int64_t ticks);
 // RFC 3339 UTC with nanosecond precision trimmed to milliseconds when exact.
 std::string format_timestamp(TimestampNs ns);
+// A duration as rules write it, in the largest unit that divides it: "10m", "36h", "90s"; else "<n>ns".
+std::string format_duration(std::int64_t ns);
 // A Windows FILETIME as Windows writes it in event XML: seven fraction digits,
 // valid over the whole 64-bit range (years up to 30828), no overflow.
 std::string format_filetime_text(std::uint64_t ticks);

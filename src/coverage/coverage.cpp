@@ -106,7 +106,15 @@ std::vector<RuleNeeds> rule_needs(const RuleSet& set) {
       needs.terms.push_back(std::move(t));
     };
     const eql::CompiledAnyQuery& q = set.compiled[r].query;
-    if (q.kind == eql::Query::Kind::Event) {
+    if (set.compiled[r].rule->correlation) {
+      // A Sigma correlation needs the events of the detection rules it names
+      // (a correlation it names is judged as a rule of its own).
+      for (const auto& ref : set.compiled[r].correlates) {
+        const CompiledRule& named = set.compiled[ref.rule];
+        if (named.rule->correlation || named.query.kind != eql::Query::Kind::Event || !named.query.event) continue;
+        add(*named.query.event, "correlated rule " + named.rule->name, false, {}, {});
+      }
+    } else if (q.kind == eql::Query::Kind::Event) {
       add(*q.event, "query", false, {}, {});
     } else {
       const eql::SequenceProgram& sp = q.kind == eql::Query::Kind::Sequence ? *q.sequence : *q.sample;
@@ -136,7 +144,17 @@ std::string explain_needs(const RuleSet& set, const RuleNeeds& needs) {
     }
   }
   // A Sigma rule runs as the EQL vigil translated it to: show it.
-  if (rule.format == "sigma") out += fmt::format("  sigma, as EQL: {}\n", rule.query);
+  if (const auto& c = rule.correlation) {
+    std::string what = fmt::format("{} of {}", c->type, fmt::join(c->rules, ", "));
+    if (!c->fields.empty()) what += fmt::format(" (field {})", fmt::join(c->fields, ", "));
+    if (!c->group_by.empty()) what += fmt::format(" by {}", fmt::join(c->group_by, ", "));
+    what += " within " + format_duration(c->timespan_ns);
+    for (const CorrelationCondition& k : c->condition) what += fmt::format(", {} {}", k.op, k.value);
+    if (c->generate) what += "; the rules alert on their own too (generate)";
+    out += "  sigma correlation: " + what + "\n";
+  } else if (rule.format == "sigma") {
+    out += fmt::format("  sigma, as EQL: {}\n", rule.query);
+  }
   for (const TermNeeds& t : needs.terms) {
     out += fmt::format("  {}{}:\n", t.label, t.missing ? " (must NOT be seen: its absence is what the rule detects)" : "");
     out += fmt::format("    events: {}{}\n", t.category.empty() ? "any category" : t.category,

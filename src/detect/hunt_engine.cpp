@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -91,6 +93,13 @@ HuntEngine::HuntEngine(const RuleSet& rules, HuntOptions options)
                                                        rules.rarity_specs[*c.new_terms_spec], options_.max_terms,
                                                        options_.baseline);
     }
+  }
+  correlations_.resize(rules.compiled.size());
+  for (std::size_t i = 0; i < rules.compiled.size(); ++i) {
+    if (!rules.compiled[i].rule->correlation) continue;
+    correlations_[i] = std::make_unique<CorrelationRunner>(*rules.compiled[i].rule->correlation,
+                                                           options_.correlation_limits);
+    correlation_order_.push_back(i);  // compiled after the rules they name
   }
   if (std::any_of(rules.rarity_specs.begin(), rules.rarity_specs.end(), [](const RaritySpec& s) { return !s.new_terms; })) {
     rarity_ = std::make_unique<RarityTracker>(rules.rarity_specs, rules.fields, options_.baseline, options_.max_terms);
@@ -251,7 +260,177 @@ void HuntEngine::hit(std::size_t r, const Event& e) {
     return;
   }
   if (!e.has_timestamp) ++stats_[r].no_timestamp;
+  const CompiledRule& c = rules_.compiled[r];
+  if (!c.feeds.empty()) feed_correlations(r, e);
+  if (c.silent) {
+    ++stats_[r].detections;  // counted; its correlations alert, not it
+    return;
+  }
   keep(r, make_detection(r, e));
+}
+
+namespace {
+// The value of the first of `fields` the event has (a list: its first
+// element), as EQL's string() writes it.
+std::optional<std::string> first_value(const Event& e, const std::vector<FieldId>& fields) {
+  for (FieldId f : fields) {
+    Value v = e.get(f);
+    if (v.kind() == ValueKind::Array) v = v.as_array().empty() ? Value::null() : v.as_array().front();
+    if (v.is_null()) continue;
+    std::string out;
+    append_text(out, v);
+    return out;
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+void HuntEngine::feed_correlations(std::size_t r, const Event& e) {
+  if (!e.has_timestamp) return;  // no window can hold it (counted as no_timestamp)
+  CorrelatedEventPtr kept;
+  for (const auto& [c, k] : rules_.compiled[r].feeds) {
+    const CompiledRule::CorrelationRef& ref = rules_.compiled[c].correlates[k];
+    CorrelationOccurrence o;
+    o.time = e.timestamp_ns;
+    o.ordinal = e.ordinal;
+    o.ref = static_cast<std::uint32_t>(k);
+    bool ok = true;
+    for (const auto& fields : ref.group_fields) {
+      auto v = first_value(e, fields);
+      if (!v) {
+        ok = false;
+        break;
+      }
+      o.group.push_back(std::move(*v));
+    }
+    if (ok && !ref.value_fields.empty()) {
+      if (rules_.compiled[c].rule->correlation->type == "value_count") {
+        // Several fields: their value combination is one value.
+        for (const auto& fields : ref.value_fields) {
+          auto v = first_value(e, fields);
+          if (!v) {
+            ok = false;
+            break;
+          }
+          if (ref.value_fields.size() > 1) o.value += std::to_string(v->size()) + ":";
+          o.value += *v;
+        }
+      } else {
+        auto v = first_value(e, ref.value_fields.front());
+        char* end = nullptr;
+        o.number = v ? std::strtod(v->c_str(), &end) : 0;
+        ok = v && !v->empty() && end == v->c_str() + v->size() && std::isfinite(o.number);
+      }
+    }
+    ++stats_[r].correlated;
+    if (!ok) {
+      correlations_[c]->add_ungrouped();
+      continue;
+    }
+    if (!kept) {
+      auto made = std::make_shared<CorrelatedEvent>();
+      append_event_json(made->document, e);
+      made->source = event_source_json(e);
+      if (options_.context) made->context = options_.context->context_json(e);
+      made->time = e.timestamp_ns;
+      made->ordinal = e.ordinal;
+      kept = std::move(made);
+    }
+    o.events.push_back(kept);
+    correlations_[c]->add(std::move(o));
+  }
+}
+
+Detection HuntEngine::correlation_detection(std::size_t c, CorrelationMatch& m) const {
+  const Rule& rule = *rules_.compiled[c].rule;
+  const CorrelationSpec& spec = *rule.correlation;
+  Detection d;
+  d.rule = c;
+  d.first_time = m.first_time;
+  d.last_time = m.last_time;
+  d.ordinal = m.ordinal;
+  for (const CorrelatedEventPtr& ev : m.events) {
+    d.events.push_back(ev->document);
+    d.event_contexts.push_back(ev->context.size() > 2 ? ev->context : std::string());
+    d.sources.push_back(ev->source);
+  }
+  d.join_keys = "[";
+  for (std::size_t i = 0; i < m.group.size(); ++i) {
+    if (i) d.join_keys.push_back(',');
+    append_json_string(d.join_keys, m.group[i]);
+  }
+  d.join_keys += "]";
+  // vigil.correlation: what was counted, in which group, over which window.
+  std::string& j = d.correlation;
+  j = "{\"type\":";
+  append_json_string(j, spec.type);
+  j += ",\"timespan\":";
+  append_json_string(j, format_duration(spec.timespan_ns));
+  j += ",\"group\":{";
+  for (std::size_t i = 0; i < m.group.size() && i < spec.group_by.size(); ++i) {
+    if (i) j.push_back(',');
+    append_json_string(j, spec.group_by[i]);
+    j.push_back(':');
+    append_json_string(j, m.group[i]);
+  }
+  j += "}";
+  if (!spec.fields.empty()) {
+    j += ",\"field\":[";
+    for (std::size_t i = 0; i < spec.fields.size(); ++i) {
+      if (i) j.push_back(',');
+      append_json_string(j, spec.fields[i]);
+    }
+    j += "]";
+  }
+  j += ",\"";
+  j += correlations_[c]->measure_name();
+  j += "\":";
+  append_json(j, m.measured == std::floor(m.measured) && std::fabs(m.measured) < 9e15
+                     ? Value::integer(static_cast<std::int64_t>(m.measured))
+                     : Value::floating(m.measured));
+  j += ",\"matches\":" + std::to_string(m.matches);
+  j += ",\"rules\":[";
+  for (std::size_t i = 0; i < m.refs.size(); ++i) {
+    const Rule& named = *rules_.compiled[rules_.compiled[c].correlates[m.refs[i]].rule].rule;
+    if (i) j.push_back(',');
+    j += "{\"id\":";
+    append_json_string(j, named.rule_id);
+    j += ",\"name\":";
+    append_json_string(j, named.name);
+    j += "}";
+  }
+  j += "],\"window\":{\"start\":";
+  append_json_string(j, format_timestamp(m.first_time));
+  j += ",\"end\":";
+  append_json_string(j, format_timestamp(m.last_time));
+  j += "},\"events_kept\":" + std::to_string(m.events.size()) + "}";
+  return d;
+}
+
+void HuntEngine::run_correlations(TimestampNs watermark, bool end) {
+  for (std::size_t c : correlation_order_) {
+    CorrelationRunner& runner = *correlations_[c];
+    std::vector<CorrelationMatch> matches = end ? runner.finish() : runner.release(watermark);
+    for (CorrelationMatch& m : matches) {
+      // A correlation of this correlation takes the match as one of its own,
+      // at the moment it is known (a fixed window closes after its last event).
+      for (const auto& [outer, k] : rules_.compiled[c].feeds) {
+        CorrelationOccurrence o;
+        o.time = m.last_time;
+        o.ordinal = m.ordinal;
+        o.ref = static_cast<std::uint32_t>(k);
+        for (std::size_t g : rules_.compiled[outer].correlates[k].inner_group) o.group.push_back(m.group[g]);
+        o.events = m.events;
+        ++stats_[c].correlated;
+        correlations_[outer]->add_chained(std::move(o));
+      }
+      if (rules_.compiled[c].silent) {
+        ++stats_[c].detections;
+      } else {
+        keep(c, correlation_detection(c, m));
+      }
+    }
+  }
 }
 
 std::optional<TimestampNs> HuntEngine::window_time(std::size_t r, const Event& e) const {
@@ -301,6 +480,7 @@ void HuntEngine::advance(TimestampNs watermark) {
       for (Detection& d : new_terms_[r]->release(watermark)) keep(r, std::move(d));
     }
   }
+  if (!correlation_order_.empty()) run_correlations(watermark, false);
 }
 
 void HuntEngine::finish() {
@@ -313,6 +493,7 @@ void HuntEngine::finish() {
     std::vector<eql::SequenceMatch> matches = runners_[r] ? runners_[r]->finish() : samplers_[r]->finish();
     for (auto& m : matches) keep_sequence(r, m);
   }
+  if (!correlation_order_.empty()) run_correlations(INT64_MAX, true);
 }
 
 std::vector<std::vector<Detection>> HuntEngine::take() {
@@ -351,6 +532,10 @@ std::vector<RuleRunStats> HuntEngine::stats() {
       stats_[r].sequences = runners_[r]->stats();
       stats_[r].late = runners_[r]->late();
     }
+    if (correlations_[r]) {
+      stats_[r].correlation = correlations_[r]->stats();
+      stats_[r].late = correlations_[r]->stats().late;
+    }
   }
   return stats_;
 }
@@ -359,6 +544,9 @@ std::size_t HuntEngine::open_sequences() const {
   std::size_t n = 0;
   for (const auto& runner : runners_) {
     if (runner) n += runner->open() + runner->buffered();
+  }
+  for (const auto& c : correlations_) {
+    if (c) n += c->groups() + c->buffered();
   }
   return n;
 }
@@ -373,6 +561,7 @@ std::string HuntEngine::save() {
       if (runners_[r]) runners_[r]->save(out);
       if (samplers_[r]) samplers_[r]->save(out);
       if (new_terms_[r]) new_terms_[r]->save(out);
+      if (correlations_[r]) correlations_[r]->save(out);
     }
     if (rarity_) rarity_->save(out);
     const bool context = options_.context != nullptr;
@@ -393,6 +582,7 @@ bool HuntEngine::load(std::string_view bytes) {
       if (runners_[r]) runners_[r]->load(in);
       if (samplers_[r]) samplers_[r]->load(in);
       if (new_terms_[r]) new_terms_[r]->load(in);
+      if (correlations_[r]) correlations_[r]->load(in);
     }
     if (rarity_) rarity_->load(in);
     bool context = false;

@@ -23,6 +23,7 @@
 #include "context/host_state.h"
 #include "core/event.h"
 #include "core/worker_pool.h"
+#include "detect/correlation.h"
 #include "detect/rule_set.h"
 #include "eql/sample_runner.h"
 #include "rules/exceptions.h"
@@ -43,11 +44,12 @@ struct Detection {
   std::vector<std::string> event_contexts;  // sequences: each event's context when it was seen ("" if none)
   std::vector<std::string> new_terms;       // new_terms rules: the value combination that was new
   std::vector<std::string> sources;         // each event's source location (JSON object, "" if unknown)
+  std::string correlation;                  // Sigma correlations: what was counted (JSON object, vigil.correlation)
 };
 
 inline auto members(Unqualified<Detection> auto& d) {
   return std::tie(d.rule, d.first_time, d.last_time, d.window_time, d.ordinal, d.events, d.join_keys, d.context,
-                  d.event_contexts, d.new_terms, d.sources);
+                  d.event_contexts, d.new_terms, d.sources, d.correlation);
 }
 
 struct RuleRunStats {
@@ -65,12 +67,14 @@ struct RuleRunStats {
   std::uint64_t terms_evicted = 0;    // new_terms: terms evicted from the bounded history
   std::uint64_t baseline_known = 0;   // new_terms: terms the baseline knew (never new)
   std::uint64_t late = 0;             // events or detections that came after event time had passed them
+  std::uint64_t correlated = 0;       // matches handed to the Sigma correlations that name the rule
   eql::MatcherStats sequences;
+  CorrelationStats correlation;       // Sigma correlation rules
 };
 inline auto members(Unqualified<RuleRunStats> auto& s) {
   return std::tie(s.evaluations, s.eval_ns, s.detections, s.dropped, s.no_timestamp, s.alerts, s.outside_windows,
                   s.capped, s.excepted, s.suppressed, s.not_rare, s.terms_evicted, s.baseline_known, s.late,
-                  s.sequences);
+                  s.correlated, s.sequences, s.correlation);
 }
 
 struct HuntOptions {
@@ -83,6 +87,7 @@ struct HuntOptions {
   BaselineStore* baseline = nullptr;  // known terms for rarity conditions and new_terms rules
   std::size_t max_terms = 1000000;    // terms held in memory per tracker (rarity) and per new_terms rule
   bool profile = false;               // time every rule evaluation (RuleRunStats::eval_ns)
+  CorrelationLimits correlation_limits;  // per Sigma correlation rule
 };
 
 class NewTermsRunner;
@@ -106,7 +111,8 @@ class HuntEngine {
   std::size_t held() const { return held_; }
   // Per-rule counts so far.
   std::vector<RuleRunStats> stats();
-  // Partial sequences held, and events buffered for time ordering, over all rules.
+  // Partial sequences held, and events buffered for time ordering, over all
+  // rules; with the groups and buffered matches of correlations.
   std::size_t open_sequences() const;
   std::uint64_t events() const { return events_; }
   std::uint64_t rarity_evicted() const;
@@ -145,6 +151,12 @@ class HuntEngine {
   bool rare(std::size_t rule, const Event& e);
   void keep(std::size_t rule, Detection d);
   void keep_sequence(std::size_t rule, eql::SequenceMatch& match);
+  // Hands a match of `rule` to the correlations that name it.
+  void feed_correlations(std::size_t rule, const Event& e);
+  // Correlations (inner ones first) take their matches up to `watermark`
+  // (all of them and close every window at the end).
+  void run_correlations(TimestampNs watermark, bool end);
+  Detection correlation_detection(std::size_t rule, CorrelationMatch& m) const;
   void fold_lane_counts();
 
   const RuleSet& rules_;
@@ -159,6 +171,8 @@ class HuntEngine {
   std::vector<std::unique_ptr<eql::SampleRunner>> samplers_;
   std::vector<std::unique_ptr<NewTermsRunner>> new_terms_;
   std::unique_ptr<RarityTracker> rarity_;
+  std::vector<std::unique_ptr<CorrelationRunner>> correlations_;  // per compiled rule; null but for correlations
+  std::vector<std::size_t> correlation_order_;  // the correlation rules, each after those it names
   std::vector<std::vector<const ExceptionItem*>> exceptions_;  // per compiled rule
   bool excepted(std::size_t rule, const Event& event) const;
   std::vector<std::vector<Detection>> detections_;

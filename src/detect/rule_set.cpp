@@ -5,6 +5,7 @@
 
 #include "core/hash.h"
 #include "rules/kql.h"
+#include "rules/sigma.h"
 
 #include <algorithm>
 #include <fstream>
@@ -134,6 +135,150 @@ std::string updated_date(const Rule& rule) {
   return end == std::string_view::npos ? std::string() : std::string(json.substr(start + 1, end - start - 1));
 }
 
+// A diagnostic at `pos` of the rule's file.
+RuleDiagnostic diagnostic_at(const Rule& rule, std::string code, std::string message, SourcePos pos) {
+  std::string text = read_file(rule.file);
+  pos.offset = offset_of(text, pos.line, pos.column);
+  return {rule.file, Error{std::move(code), std::move(message), pos}, std::move(text)};
+}
+
+std::string sigma_name(const Rule& rule) {
+  auto it = rule.extra.find("sigma.name");
+  if (it == rule.extra.end() || it->second.size() < 2) return {};
+  return it->second.substr(1, it->second.size() - 2);  // a JSON string of a YAML scalar; names are plain words
+}
+
+// Compiles the correlation rules (`pending`, indexes into set.rules) once
+// the rules they name are compiled: correlations of correlations after
+// their inner ones. A name no rule has, a cycle, or a group-by field an
+// inner correlation does not group by is an error at the reference.
+void compile_correlations(RuleSet& set, std::vector<const Rule*> pending) {
+  // Every rule by Sigma id / rule_id, and by Sigma name.
+  std::multimap<std::string, const Rule*> by_key;
+  for (const Rule& r : set.rules) {
+    by_key.emplace(r.rule_id, &r);
+    if (std::string n = sigma_name(r); !n.empty()) by_key.emplace(n, &r);
+  }
+  std::map<const Rule*, std::size_t> compiled_index;
+  for (std::size_t i = 0; i < set.compiled.size(); ++i) compiled_index[set.compiled[i].rule] = i;
+  // The rule a reference names: the one in the same file first (names are per correlation file).
+  auto resolve = [&](const Rule& from, const std::string& ref) -> const Rule* {
+    auto [lo, hi] = by_key.equal_range(ref);
+    const Rule* found = nullptr;
+    for (auto it = lo; it != hi; ++it) {
+      if (it->second == &from) continue;
+      if (!found || (it->second->file == from.file && found->file != from.file)) found = it->second;
+    }
+    return found;
+  };
+  bool progress = true;
+  while (!pending.empty() && progress) {
+    progress = false;
+    for (auto it = pending.begin(); it != pending.end();) {
+      const Rule& rule = **it;
+      const CorrelationSpec& spec = *rule.correlation;
+      bool waiting = false;
+      std::optional<RuleDiagnostic> error;
+      std::vector<CompiledRule::CorrelationRef> refs;
+      for (std::size_t k = 0; k < spec.rules.size() && !error; ++k) {
+        const Rule* target = resolve(rule, spec.rules[k]);
+        if (!target) {
+          error = diagnostic_at(rule, "rule.reference",
+                                fmt::format("no loaded rule has the id or name '{}' (load its file with --rules too)",
+                                            spec.rules[k]),
+                                spec.rule_pos[k]);
+          break;
+        }
+        auto ci = compiled_index.find(target);
+        if (ci == compiled_index.end()) {
+          if (target->correlation && std::find(pending.begin(), pending.end(), target) != pending.end()) {
+            waiting = true;  // compiled in a later round (or a cycle, reported below)
+            break;
+          }
+          error = diagnostic_at(rule, "rule.reference",
+                                fmt::format("'{}' names {} ({}), which did not compile", spec.rules[k], target->name,
+                                            target->file),
+                                spec.rule_pos[k]);
+          break;
+        }
+        CompiledRule::CorrelationRef ref;
+        ref.rule = ci->second;
+        const std::string target_name = sigma_name(*target);
+        auto field_of = [&](const std::string& g) {
+          auto alias = spec.aliases.find(g);
+          if (alias == spec.aliases.end()) return g;
+          for (const std::string& key : {target_name, target->rule_id}) {
+            auto f = alias->second.find(key);
+            if (!key.empty() && f != alias->second.end()) return f->second;
+          }
+          return g;
+        };
+        for (const std::string& g : spec.group_by) {
+          const std::string field = field_of(g);
+          if (target->correlation) {
+            const auto& inner = target->correlation->group_by;
+            auto at = std::find(inner.begin(), inner.end(), field);
+            if (at == inner.end()) {
+              error = diagnostic_at(rule, "rule.reference",
+                                    fmt::format("group-by field '{}' is not among the group-by fields of the "
+                                                "correlation '{}' it correlates: a correlation's matches carry "
+                                                "only those", field, spec.rules[k]),
+                                    spec.rule_pos[k]);
+              break;
+            }
+            ref.inner_group.push_back(static_cast<std::size_t>(at - inner.begin()));
+            continue;
+          }
+          std::vector<FieldId> ids;
+          for (const std::string& path : sigma_field_paths(field, *target)) ids.push_back(set.fields.intern(path));
+          ref.group_fields.push_back(std::move(ids));
+        }
+        if (error) break;
+        if (!spec.fields.empty() && target->correlation) {
+          error = diagnostic_at(rule, "rule.reference",
+                                fmt::format("a {} correlation reads {} on events; '{}' is a correlation", spec.type,
+                                            spec.fields.front(), spec.rules[k]),
+                                spec.rule_pos[k]);
+          break;
+        }
+        for (const std::string& f : spec.fields) {
+          std::vector<FieldId> ids;
+          for (const std::string& path : sigma_field_paths(field_of(f), *target)) ids.push_back(set.fields.intern(path));
+          ref.value_fields.push_back(std::move(ids));
+        }
+        refs.push_back(std::move(ref));
+      }
+      if (waiting && !error) {
+        ++it;
+        continue;
+      }
+      progress = true;
+      it = pending.erase(it);
+      if (error) {
+        set.diagnostics.push_back(std::move(*error));
+        continue;
+      }
+      const std::size_t index = set.compiled.size();
+      CompiledRule c{&rule, {}, std::nullopt, {}, std::nullopt, std::move(refs), {}, false};
+      for (std::size_t k = 0; k < c.correlates.size(); ++k) set.compiled[c.correlates[k].rule].feeds.emplace_back(index, k);
+      set.compiled.push_back(std::move(c));
+      compiled_index[&rule] = index;
+    }
+  }
+  for (const Rule* rule : pending) {  // each waits on another: a cycle
+    set.diagnostics.push_back(diagnostic_at(*rule, "rule.reference",
+                                            "the correlations this one names name it in turn (a cycle): none of them runs",
+                                            rule->query_pos));
+  }
+  // Silent: named only by correlations without `generate: true`.
+  for (CompiledRule& c : set.compiled) {
+    if (c.feeds.empty()) continue;
+    c.silent = std::none_of(c.feeds.begin(), c.feeds.end(), [&](const auto& f) {
+      return set.compiled[f.first].rule->correlation->generate;
+    });
+  }
+}
+
 bool newer_than(const Rule& a, const Rule& b) {
   if (a.version != b.version) return a.version > b.version;
   return updated_date(a) > updated_date(b);  // "YYYY/MM/DD" orders as text
@@ -158,6 +303,7 @@ std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, co
   // prebuilt rule: the higher `version`, then the later updated_date, then
   // the one loaded first. Each other copy is named in a warning.
   std::map<std::string, const Rule*> chosen;
+  std::vector<const Rule*> correlations;
   for (const Rule& rule : set->rules) {
     auto [it, fresh] = chosen.emplace(rule.rule_id, &rule);
     if (!fresh && newer_than(rule, *it->second)) it->second = &rule;
@@ -172,6 +318,10 @@ std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, co
                           rule.rule_id, runs.file, runs.version, updated_date(runs), rule.version, updated_date(rule)),
               {1, 1, 0}};
       set->diagnostics.push_back({rule.file, e, std::move(text), /*warning=*/true});
+      continue;
+    }
+    if (rule.correlation) {
+      correlations.push_back(&rule);
       continue;
     }
     const bool eql_rule = rule.language == "eql" && rule.type == "eql";
@@ -205,7 +355,7 @@ std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, co
       set->diagnostics.push_back(query_diagnostic(rule, std::move(e)));
       continue;
     }
-    CompiledRule c{&rule, std::move(*compiled), std::nullopt, {}, std::nullopt};
+    CompiledRule c{&rule, std::move(*compiled), std::nullopt, {}, std::nullopt, {}, {}, false};
     if (!rule.timestamp_override.empty()) c.timestamp_override = set->fields.intern(rule.timestamp_override);
     if (!add_rarity(*set, rule, c, options)) continue;
     std::size_t index = set->compiled.size();
@@ -215,6 +365,7 @@ std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, co
     }
     set->compiled.push_back(std::move(c));
   }
+  compile_correlations(*set, std::move(correlations));
   std::stable_sort(set->diagnostics.begin(), set->diagnostics.end(),
                    [](const RuleDiagnostic& a, const RuleDiagnostic& b) { return a.file < b.file; });
   return set;

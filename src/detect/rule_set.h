@@ -32,6 +32,26 @@ struct CompiledRule {
   std::vector<Rarity> rarity;
   // new_terms rules: the spec holding the rule's history (its fields, fleet-wide, its query as population).
   std::optional<std::size_t> new_terms_spec;
+
+  // Sigma correlation rules (rule->correlation; no query): the rules they
+  // correlate, in the order written, and where each one's events hold the
+  // group-by and value fields.
+  struct CorrelationRef {
+    std::size_t rule = 0;  // index into RuleSet::compiled: a detection rule or another correlation
+    // Per group-by field, the fields to read on the rule's events (the first
+    // one present wins; see sigma_field_paths). Empty for a correlation.
+    std::vector<std::vector<FieldId>> group_fields;
+    // A correlation's matches: per group-by field, the position of the same
+    // field in that correlation's own group-by.
+    std::vector<std::size_t> inner_group;
+    std::vector<std::vector<FieldId>> value_fields;  // condition.field(s) (value_* correlations)
+  };
+  std::vector<CorrelationRef> correlates;
+  // The correlations this rule's matches go to: (index into compiled, position in its rules list).
+  std::vector<std::pair<std::size_t, std::size_t>> feeds;
+  // Named by correlations none of which says `generate: true`: its matches
+  // feed them and make no alert of their own (Sigma's default).
+  bool silent = false;
 };
 
 struct RuleSet {

@@ -323,6 +323,77 @@ std::string sequence_reason(const Rule& rule, const std::vector<std::optional<do
   return out;
 }
 
+// A Sigma correlation's reason says what was counted where:
+// "correlation on WKS1: 12 events of Failed logon (TargetUserName=bob) within 10m, the last: ... created high alert <rule>."
+std::string correlation_reason(const Rule& rule, std::string_view json,
+                               const std::vector<std::optional<dom::object>>& sources) {
+  dom::parser parser;
+  dom::object c;
+  const simdjson::padded_string text(json);
+  if (parser.parse(text).get_object().get(c)) return sequence_reason(rule, sources);
+  auto str = [&](const char* key) {
+    std::string_view v;
+    return c[key].get_string().get(v) ? std::string() : std::string(v);
+  };
+  auto num = [&](const char* key) {
+    dom::element e;
+    if (c[key].get(e)) return std::string();
+    std::string out = simdjson::to_string(e);
+    return out;
+  };
+  std::string rules, group, fields;
+  dom::array list;
+  if (!c["rules"].get_array().get(list)) {
+    for (dom::element r : list) {
+      std::string_view name;
+      if (r["name"].get_string().get(name)) continue;
+      rules += (rules.empty() ? "" : ", ") + clip(std::string(name));
+    }
+  }
+  dom::object g;
+  if (!c["group"].get_object().get(g)) {
+    for (auto [k, v] : g) {
+      std::string_view value;
+      if (v.get_string().get(value)) continue;
+      group += (group.empty() ? "" : ", ") + std::string(k) + "=" + clip(std::string(value));
+    }
+  }
+  if (!c["field"].get_array().get(list)) {
+    for (dom::element f : list) {
+      std::string_view name;
+      if (!f.get_string().get(name)) fields += (fields.empty() ? "" : ", ") + std::string(name);
+    }
+  }
+  const std::string type = str("type"), matches = num("matches");
+  std::string what;
+  if (type == "event_count") {
+    what = num("count") + " events of " + rules;
+  } else if (type == "value_count") {
+    what = num("distinct") + " distinct " + fields + " in " + matches + " events of " + rules;
+  } else if (type == "value_sum") {
+    what = fields + " summing to " + num("sum") + " over " + matches + " events of " + rules;
+  } else if (type == "value_avg") {
+    what = fields + " averaging " + num("avg") + " over " + matches + " events of " + rules;
+  } else {
+    what = rules + (type == "temporal_ordered" ? " in that order" : "");
+  }
+  std::string host;
+  const dom::object* last = nullptr;
+  for (const auto& s : sources) {
+    if (!s) continue;
+    if (host.empty()) host = text_of(lookup(*s, "host.name"));
+    last = &*s;
+  }
+  std::string out = "correlation";
+  if (!host.empty()) out += " on " + clip(host);
+  out += ": " + what;
+  if (!group.empty()) out += " (" + group + ")";
+  out += " within " + str("timespan");
+  if (last) out += ", the last: " + event_in_words(*last);
+  out += fmt::format(" created {} alert {}.", rule.severity, rule.name);
+  return out;
+}
+
 }  // namespace
 
 struct AlertWriter::Impl {
@@ -528,7 +599,7 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
     member_raw(out, "kibana.alert.suppression.docs_count", std::to_string(suppression->docs_count));
   };
   std::vector<AlertSummary> summaries;
-  const bool sequence = d.events.size() > 1 || !d.join_keys.empty();
+  const bool sequence = d.events.size() > 1 || !d.join_keys.empty() || !d.correlation.empty();
   std::vector<std::optional<dom::object>> sources;
   std::vector<std::string> event_ids;
   for (std::size_t i = 0; i < d.events.size(); ++i) {
@@ -544,7 +615,9 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
     }
     return a + "]";
   };
-  std::string reason = sequence ? sequence_reason(rule, sources) : reason_of(rule, sources[0]);
+  std::string reason = !d.correlation.empty() ? correlation_reason(rule, d.correlation, sources)
+                       : sequence ? sequence_reason(rule, sources)
+                                  : reason_of(rule, sources[0]);
   if (!sequence) {
     Hash128 id_hash;
     id_hash.add(rule.rule_id).add(d.events[0]);
@@ -612,6 +685,7 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
     member_raw(out, "kibana.alert.ancestors", a);
   }
   if (!d.join_keys.empty()) member_raw(out, "kibana.alert.rule.parameters.join_keys", d.join_keys);
+  if (!d.correlation.empty()) member_raw(out, "vigil.correlation", d.correlation);
   {
     std::string list = "[";
     for (std::size_t n = 0; n < present.size(); ++n) {

@@ -55,6 +55,29 @@ struct RarityCondition {
   bool operator==(const RarityCondition&) const = default;
 };
 
+// A Sigma correlation rule (Sigma correlation specification 2.1): how the
+// matches of the rules it names are counted or put in order, per group of
+// field values, within a time span (detect/correlation.h runs it).
+struct CorrelationCondition {
+  std::string op;  // gt, gte, lt, lte, eq, neq
+  double value = 0;
+  bool operator==(const CorrelationCondition&) const = default;
+};
+
+struct CorrelationSpec {
+  std::string type;                 // event_count, value_count, value_sum, value_avg, temporal, temporal_ordered
+  std::vector<std::string> rules;   // the rules it correlates, by id or name, as written
+  std::vector<SourcePos> rule_pos;  // where each is written (errors point there)
+  std::vector<std::string> group_by;
+  std::int64_t timespan_ns = 0;
+  std::vector<std::string> fields;  // condition.field (value_*): one or more
+  std::vector<CorrelationCondition> condition;  // all must hold; empty (temporal): every rule
+  // aliases: alias name → (rule name → field name in that rule's events).
+  std::map<std::string, std::map<std::string, std::string>> aliases;
+  bool generate = false;  // the rules it names alert on their own too
+  bool operator==(const CorrelationSpec&) const = default;
+};
+
 struct Rule {
   // Where it came from.
   std::string file;
@@ -99,6 +122,8 @@ struct Rule {
   // Sigma rules have no schedule: each detection is an alert, as in the
   // Sigma engines (Hayabusa, Chainsaw); `hunt`'s Elastic timing skips them.
   bool scheduled = true;
+  // type "sigma_correlation": what it correlates (no query of its own).
+  std::optional<CorrelationSpec> correlation;
 
   // [metadata] and every key not interpreted above: dotted key → JSON value.
   std::map<std::string, std::string> extra;

@@ -10,7 +10,7 @@
 
 namespace vigil {
 namespace {
-constexpr std::uint8_t kFormat = 2;
+constexpr std::uint8_t kFormat = 3;
 }  // namespace
 
 // A member added to Rule changes its size: this fails until the member is
@@ -18,7 +18,7 @@ constexpr std::uint8_t kFormat = 2;
 // the cache silently lacks it. Sizes as libstdc++ on x86-64 lays them out
 // (the build CI runs); other standard libraries skip the check.
 #if defined(__GLIBCXX__) && defined(__x86_64__)
-static_assert(sizeof(Rule) == 912, "Rule changed: add the new member to members() in rule_codec.cpp, raise kFormat");
+static_assert(sizeof(Rule) == 1136, "Rule changed: add the new member to members() in rule_codec.cpp, raise kFormat");
 #endif
 
 // The members of each struct, in their encoded order.
@@ -32,13 +32,17 @@ auto members(Unqualified<SourcePos> auto& p) { return std::tie(p.line, p.column,
 auto members(Unqualified<RarityCondition> auto& c) {
   return std::tie(c.fields, c.scope, c.population, c.max_count, c.pos);
 }
+auto members(Unqualified<CorrelationCondition> auto& c) { return std::tie(c.op, c.value); }
+auto members(Unqualified<CorrelationSpec> auto& c) {
+  return std::tie(c.type, c.rules, c.rule_pos, c.group_by, c.timespan_ns, c.fields, c.condition, c.aliases, c.generate);
+}
 auto members(Unqualified<Rule> auto& r) {
   return std::tie(r.file, r.query_pos, r.query_multiline_literal, r.rule_id, r.name, r.description, r.severity,
                   r.risk_score, r.type, r.language, r.query, r.interval_ns, r.lookback_ns, r.from, r.interval,
                   r.max_signals, r.version, r.tags, r.index, r.references, r.false_positives, r.author, r.license,
                   r.note, r.building_block_type, r.timestamp_override, r.threat, r.exceptions_list,
                   r.alert_suppression, r.new_terms_fields, r.new_terms_history_window_start, r.new_terms_history_ns,
-                  r.rarity, r.format, r.scheduled, r.extra);
+                  r.rarity, r.format, r.scheduled, r.correlation, r.extra);
 }
 
 std::string encode_rule(const Rule& rule) {

@@ -442,6 +442,7 @@ LoadedRules load_rules(const std::vector<std::string>& paths, unsigned threads_w
     // that are none, with why. Not cached: YAML is parsed every time.
     bool sigma = false;
     std::vector<Rule> sigma_rules;
+    std::vector<SigmaFilter> sigma_filters;
     std::vector<RuleDiagnostic> sigma_diagnostics;
   };
   std::vector<Parsed> parsed(files.size());
@@ -472,6 +473,7 @@ LoadedRules load_rules(const std::vector<std::string>& paths, unsigned threads_w
     if (parsed[i].sigma) {
       SigmaFile sf = parse_sigma(parsed[i].text, files[i], options.sigma);
       parsed[i].sigma_rules = std::move(sf.rules);
+      parsed[i].sigma_filters = std::move(sf.filters);
       for (Error& e : sf.errors) parsed[i].sigma_diagnostics.push_back({files[i], std::move(e), parsed[i].text});
       for (Error& e : sf.skipped) {
         parsed[i].sigma_diagnostics.push_back({files[i], std::move(e), parsed[i].text, /*warning=*/true});
@@ -503,11 +505,13 @@ LoadedRules load_rules(const std::vector<std::string>& paths, unsigned threads_w
     }
     cache->store(fresh);  // also refreshes the entries hit (see RuleCache)
   }
+  std::vector<SigmaFilter> filters;  // applied once every file is read: a filter names rules of any file
   for (Parsed& p : parsed) {
     if (p.sigma && !p.diagnostic) {
       ++out.files;
       ++out.sigma_files;
       for (Rule& r : p.sigma_rules) out.rules.push_back(std::move(r));
+      for (SigmaFilter& f : p.sigma_filters) filters.push_back(std::move(f));
       for (RuleDiagnostic& d : p.sigma_diagnostics) {
         if (d.warning) ++out.sigma_skipped;
         out.diagnostics.push_back(std::move(d));
@@ -523,6 +527,16 @@ LoadedRules load_rules(const std::vector<std::string>& paths, unsigned threads_w
       out.rules.push_back(std::move(*p.rule));
     } else {
       out.diagnostics.push_back(std::move(*p.diagnostic));
+    }
+  }
+  out.sigma_filters = filters.size();
+  std::vector<std::string> warning_files;
+  std::vector<Error> warnings = apply_sigma_filters(out.rules, filters, warning_files);
+  for (std::size_t i = 0; i < warnings.size(); ++i) {
+    for (std::size_t k = 0; k < files.size(); ++k) {
+      if (files[k] != warning_files[i]) continue;
+      out.diagnostics.push_back({warning_files[i], std::move(warnings[i]), parsed[k].text, /*warning=*/true});
+      break;
     }
   }
   return out;

@@ -30,6 +30,7 @@ struct LoadedRules {
   std::size_t test_case_files = 0;  // [[case]] files in the rule tree: skipped, not errors
   std::size_t sigma_files = 0;      // of `files`: Sigma YAML
   std::size_t sigma_skipped = 0;    // Sigma documents vigil does not run (warnings in diagnostics)
+  std::size_t sigma_filters = 0;    // Sigma filter documents (applied to the rules they name)
 };
 
 struct RuleLoadOptions {

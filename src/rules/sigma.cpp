@@ -10,6 +10,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -373,15 +375,19 @@ Result<bool> Translator::count(const YAML::Node& where, std::size_t n) {
   return true;
 }
 
-std::vector<Candidate> Translator::candidates(std::string_view name) const {
-  std::vector<Candidate> out;
+// Where a Sigma field is read, as plain field names with their kind (see Candidate).
+std::vector<std::pair<Candidate::Kind, std::string>> field_candidates(std::string_view name,
+                                                                      const std::vector<const LogSource*>& sources,
+                                                                      bool spaced_names, SigmaFieldTarget target) {
+  using Kind = Candidate::Kind;
+  std::vector<std::pair<Kind, std::string>> out;
   if (auto sys = system_field(name)) {
-    out.push_back({Candidate::Kind::System, std::string(*sys)});
+    out.emplace_back(Kind::System, std::string(*sys));
     return out;
   }
   // The names this field has in the log source's events (Security 4688: NewProcessName).
   std::vector<std::string> names = {std::string(name)};
-  for (const LogSource* s : sources_) {
+  for (const LogSource* s : sources) {
     auto it = s->fields.find(std::string(name));
     if (it != s->fields.end() && std::find(names.begin(), names.end(), it->second) == names.end()) {
       names.push_back(it->second);
@@ -391,34 +397,34 @@ std::vector<Candidate> Translator::candidates(std::string_view name) const {
   std::vector<std::string> ecs;
   for (const EcsMappingEntry& e : ecs_mapping_entries()) {
     bool of_source = false;
-    for (const LogSource* s : sources_) {
+    for (const LogSource* s : sources) {
       if (!s->provider.empty() && s->provider == e.provider &&
           std::find(s->ids.begin(), s->ids.end(), e.id) != s->ids.end()) {
         of_source = true;
       }
     }
     if (!of_source) continue;
-    for (const auto& [target, source] : e.verbatim) {
+    for (const auto& [target_field, source] : e.verbatim) {
       if (std::find(names.begin(), names.end(), source) != names.end() &&
-          std::find(ecs.begin(), ecs.end(), target) == ecs.end()) {
-        ecs.push_back(target);
+          std::find(ecs.begin(), ecs.end(), target_field) == ecs.end()) {
+        ecs.push_back(target_field);
       }
     }
   }
-  if (options_.target == SigmaFieldTarget::Elastic) {
+  if (target == SigmaFieldTarget::Elastic) {
     if (ecs.size() == 1) {
-      out.push_back({Candidate::Kind::Ecs, eql_field(ecs[0])});
+      out.emplace_back(Kind::Ecs, ecs[0]);
     } else {
-      for (const std::string& n : names) out.push_back({Candidate::Kind::Raw, eql_field("winlog.event_data." + n)});
+      for (const std::string& n : names) out.emplace_back(Kind::Raw, "winlog.event_data." + n);
     }
     return out;
   }
   for (const std::string& n : names) {
-    out.push_back({Candidate::Kind::Raw, eql_field("winlog.event_data." + n)});
-    out.push_back({Candidate::Kind::Flat, eql_field(n)});
-    if (spaced_names_) {
+    out.emplace_back(Kind::Raw, "winlog.event_data." + n);
+    out.emplace_back(Kind::Flat, n);
+    if (spaced_names) {
       // Channels other than Sysmon, Security and PowerShell may hold their data in <UserData>.
-      out.push_back({Candidate::Kind::UserData, eql_field("winlog.user_data." + n)});
+      out.emplace_back(Kind::UserData, "winlog.user_data." + n);
       // A space where a lower-case letter or digit meets an upper-case one: ThreatName → Threat Name.
       std::string spaced;
       for (std::size_t i = 0; i < n.size(); ++i) {
@@ -428,10 +434,18 @@ std::vector<Candidate> Translator::candidates(std::string_view name) const {
         }
         spaced.push_back(n[i]);
       }
-      if (spaced != n) out.push_back({Candidate::Kind::Raw, eql_field("winlog.event_data." + spaced)});
+      if (spaced != n) out.emplace_back(Kind::Raw, "winlog.event_data." + spaced);
     }
   }
-  for (const std::string& e : ecs) out.push_back({Candidate::Kind::Ecs, eql_field(e)});
+  for (const std::string& e : ecs) out.emplace_back(Kind::Ecs, e);
+  return out;
+}
+
+std::vector<Candidate> Translator::candidates(std::string_view name) const {
+  std::vector<Candidate> out;
+  for (auto& [kind, field] : field_candidates(name, sources_, spaced_names_, options_.target)) {
+    out.push_back({kind, kind == Candidate::Kind::System ? field : eql_field(field)});
+  }
   return out;
 }
 
@@ -1244,36 +1258,17 @@ void add_threat(Rule& rule, const std::vector<std::string>& tags) {
   }
 }
 
-// One detection rule document → a Rule (or the reason it is none).
-Result<Rule> translate_rule(const YAML::Node& doc, const std::string& file, std::string_view text,
-                            const SigmaOptions& options, bool& skip) {
-  skip = false;
-  const YAML::Node title = doc["title"];
-  if (!title || !title.IsScalar()) return error_at(doc, "a Sigma rule needs a title");
-  const YAML::Node detection = doc["detection"];
-  if (!detection || !detection.IsMap()) return error_at(doc, "a Sigma rule needs a detection map");
-  const YAML::Node condition = detection["condition"];
-  if (!condition) return error_at(detection, "the detection has no condition");
-  const std::string status = scalar_or(doc["status"]);
-  if (status == "deprecated" || status == "unsupported") {
-    skip = true;
-    return error_at(doc["status"], fmt::format("status: {} (SigmaHQ retired it or its tools cannot run it)", status),
-                    scalar_length(doc["status"]));
-  }
-  auto source = select_source(doc["logsource"], skip);
-  if (!source) return source.error();
-  Translator translator(options, detection, source->sources, source->spaced_names);
-  auto det = translator.condition(condition);
-  if (!det) return det.error();
+void keep_sigma_key(Rule& rule, const std::string& key, const std::string& value) {
+  if (value.empty()) return;
+  std::string json;
+  append_json_string(json, value);
+  rule.extra["sigma." + key] = json;
+}
 
-  Rule rule;
-  rule.file = file;
-  rule.query_pos = pos_of(condition);
-  rule.type = "eql";
-  rule.language = "eql";
-  rule.format = "sigma";
-  rule.scheduled = false;
-  rule.name = title.Scalar();
+// The title, id, description, level, tags (ATT&CK threat), ... a detection
+// or correlation rule carries; returns the level.
+std::string fill_metadata(Rule& rule, const YAML::Node& doc, std::string_view text) {
+  rule.name = doc["title"].Scalar();
   const std::string id = scalar_or(doc["id"]);
   rule.rule_id = id.empty() ? fmt::format("sigma-{:016x}", fast_hash(text, 0x5a5a5a5a)) : id;
   rule.description = scalar_or(doc["description"]);
@@ -1305,20 +1300,255 @@ Result<Rule> translate_rule(const YAML::Node& doc, const std::string& file, std:
   } else {
     rule.severity = "low", rule.risk_score = 1;  // informational
   }
-  rule.query = "any where " + source->condition + " and " + (det->front() == '(' ? *det : "(" + *det + ")");
-  if (rule.query.size() > kMaxQueryBytes) return error_at(detection, "the rule's query is too large to run");
   // What Sigma says that Elastic's rule has no key for: kept as JSON under
   // sigma.* (alerts carry it as kibana.alert.rule.parameters.sigma).
-  auto keep = [&](const std::string& key, const std::string& value) {
-    if (value.empty()) return;
-    std::string json;
-    append_json_string(json, value);
-    rule.extra["sigma." + key] = json;
-  };
-  keep("level", level);
-  keep("status", status);
-  for (const char* k : {"product", "category", "service"}) keep(fmt::format("logsource.{}", k), scalar_or(doc["logsource"][k]));
-  for (const char* k : {"date", "modified", "name"}) keep(k, scalar_or(doc[k]));
+  keep_sigma_key(rule, "level", level);
+  for (const char* k : {"status", "date", "modified", "name"}) keep_sigma_key(rule, k, scalar_or(doc[k]));
+  return level;
+}
+
+// One detection rule document → a Rule (or the reason it is none).
+Result<Rule> translate_rule(const YAML::Node& doc, const std::string& file, std::string_view text,
+                            const SigmaOptions& options, bool& skip) {
+  skip = false;
+  const YAML::Node title = doc["title"];
+  if (!title || !title.IsScalar()) return error_at(doc, "a Sigma rule needs a title");
+  const YAML::Node detection = doc["detection"];
+  if (!detection || !detection.IsMap()) return error_at(doc, "a Sigma rule needs a detection map");
+  const YAML::Node condition = detection["condition"];
+  if (!condition) return error_at(detection, "the detection has no condition");
+  const std::string status = scalar_or(doc["status"]);
+  if (status == "deprecated" || status == "unsupported") {
+    skip = true;
+    return error_at(doc["status"], fmt::format("status: {} (SigmaHQ retired it or its tools cannot run it)", status),
+                    scalar_length(doc["status"]));
+  }
+  auto source = select_source(doc["logsource"], skip);
+  if (!source) return source.error();
+  Translator translator(options, detection, source->sources, source->spaced_names);
+  auto det = translator.condition(condition);
+  if (!det) return det.error();
+
+  Rule rule;
+  rule.file = file;
+  rule.query_pos = pos_of(condition);
+  rule.type = "eql";
+  rule.language = "eql";
+  rule.format = "sigma";
+  rule.scheduled = false;
+  fill_metadata(rule, doc, text);
+  rule.query = "any where " + source->condition + " and " + (det->front() == '(' ? *det : "(" + *det + ")");
+  if (rule.query.size() > kMaxQueryBytes) return error_at(detection, "the rule's query is too large to run");
+  for (const char* k : {"product", "category", "service"}) {
+    keep_sigma_key(rule, fmt::format("logsource.{}", k), scalar_or(doc["logsource"][k]));
+  }
+  return rule;
+}
+
+
+// A filter document → a SigmaFilter (or the reason it is none).
+Result<SigmaFilter> translate_filter(const YAML::Node& doc, const std::string& file, const SigmaOptions& options,
+                                     bool& skip) {
+  skip = false;
+  const YAML::Node title = doc["title"];
+  if (!title || !title.IsScalar()) return error_at(doc, "a Sigma filter needs a title");
+  const YAML::Node f = doc["filter"];
+  if (!f.IsMap()) return error_at(f, "filter must be a map (rules, selections, condition)");
+  SigmaFilter out;
+  out.title = title.Scalar();
+  out.id = scalar_or(doc["id"]);
+  out.file = file;
+  out.pos = pos_of(f);
+  const YAML::Node rules = f["rules"];
+  if (!rules.IsDefined()) {
+    return error_at(f, "a filter names the rules it applies to (rules: [id or name, ...], or rules: any)");
+  }
+  if (rules.IsScalar()) {
+    std::string r = rules.Scalar();
+    std::transform(r.begin(), r.end(), r.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (r == "any" || r == "all") {
+      out.any = true;
+    } else {
+      out.rules.push_back(rules.Scalar());
+      out.rule_pos.push_back(pos_of(rules));
+    }
+  } else if (rules.IsSequence()) {
+    for (const YAML::Node& r : rules) {
+      if (!r.IsScalar() || r.Scalar().empty()) return error_at(r, "a filtered rule is named by its id or name");
+      out.rules.push_back(r.Scalar());
+      out.rule_pos.push_back(pos_of(r));
+    }
+    out.any = out.rules.empty();  // an empty list: every rule of the log source
+  } else if (!rules.IsNull()) {
+    return error_at(rules, "rules is a list of rule ids or names, or any");
+  } else {
+    out.any = true;
+  }
+  const YAML::Node condition = f["condition"];
+  if (!condition.IsDefined() || !condition.IsScalar()) {
+    return error_at(condition.IsDefined() ? condition : f, "a filter has one condition (a string)");
+  }
+  const YAML::Node logsource = doc["logsource"];
+  if (!logsource.IsDefined()) return error_at(doc, "a Sigma filter needs a log source");
+  auto source = select_source(logsource, skip);
+  if (!source) return source.error();
+  out.product = scalar_or(logsource["product"]);
+  out.category = scalar_or(logsource["category"]);
+  out.service = scalar_or(logsource["service"]);
+  // The selections: the filter map but for `rules` (a condition's "them").
+  YAML::Node detection(YAML::NodeType::Map);
+  for (const auto& kv : f) {
+    if (kv.first.IsScalar() && kv.first.Scalar() == "rules") continue;
+    detection[kv.first] = kv.second;
+  }
+  Translator translator(options, detection, source->sources, source->spaced_names);
+  auto cond = translator.condition(condition);
+  if (!cond) return cond.error();
+  out.condition = *cond;
+  return out;
+}
+
+// A correlation document (Sigma correlation specification 2.1) → a Rule of
+// type "sigma_correlation" (or the reason it is none). The rules it names
+// are found when the rule set is compiled (detect/rule_set.cpp).
+Result<Rule> translate_correlation(const YAML::Node& doc, const std::string& file, std::string_view text, bool& skip) {
+  skip = false;
+  const YAML::Node title = doc["title"];
+  if (!title || !title.IsScalar()) return error_at(doc, "a Sigma correlation rule needs a title");
+  const YAML::Node c = doc["correlation"];
+  if (!c.IsMap()) return error_at(c, "correlation must be a map (type, rules, group-by, timespan, condition)");
+  const std::string status = scalar_or(doc["status"]);
+  if (status == "deprecated" || status == "unsupported") {
+    skip = true;
+    return error_at(doc["status"], fmt::format("status: {} (SigmaHQ retired it or its tools cannot run it)", status),
+                    scalar_length(doc["status"]));
+  }
+  static const std::set<std::string_view> known_keys = {"type", "rules", "group-by", "timespan", "condition",
+                                                        "aliases", "generate"};
+  for (const auto& kv : c) {
+    if (!kv.first.IsScalar() || !known_keys.count(kv.first.Scalar())) {
+      return error_at(kv.first, fmt::format("unknown correlation key '{}' (type, rules, group-by, timespan, condition, "
+                                            "aliases, generate)", kv.first.IsScalar() ? kv.first.Scalar() : "?"),
+                      scalar_length(kv.first));
+    }
+  }
+  CorrelationSpec spec;
+  const YAML::Node type = c["type"];
+  if (!type.IsDefined() || !type.IsScalar()) return error_at(c, "a correlation needs a type");
+  spec.type = type.Scalar();
+  if (spec.type == "value_percentile") {
+    skip = true;
+    return error_at(type, "value_percentile correlations are not run: the specification gives no meaning to its "
+                          "condition (a percentile of which distribution)", scalar_length(type));
+  }
+  static const std::set<std::string_view> types = {"event_count", "value_count", "value_sum", "value_avg",
+                                                   "temporal", "temporal_ordered"};
+  if (!types.count(spec.type)) {
+    return error_at(type, fmt::format("unknown correlation type '{}' (event_count, value_count, value_sum, value_avg, "
+                                      "temporal, temporal_ordered)", spec.type), scalar_length(type));
+  }
+  const YAML::Node rules = c["rules"];
+  if (!rules.IsDefined()) {
+    // (a missing key: yaml-cpp throws on any question but IsDefined)
+  } else if (rules.IsScalar()) {
+    spec.rules.push_back(rules.Scalar());
+    spec.rule_pos.push_back(pos_of(rules));
+  } else if (rules.IsSequence()) {
+    for (const YAML::Node& r : rules) {
+      if (!r.IsScalar() || r.Scalar().empty()) return error_at(r, "a correlated rule is named by its id or name");
+      spec.rules.push_back(r.Scalar());
+      spec.rule_pos.push_back(pos_of(r));
+    }
+  }
+  if (spec.rules.empty()) return error_at(rules.IsDefined() ? rules : c, "a correlation names the rules it correlates (rules: [id or name, ...])");
+  const bool temporal = spec.type == "temporal" || spec.type == "temporal_ordered";
+  if (temporal && spec.rules.size() < 2 && spec.type == "temporal_ordered") {
+    return error_at(rules, "temporal_ordered puts two or more rules in order");
+  }
+  for (const std::string& g : string_list(c["group-by"])) spec.group_by.push_back(g);
+  if (c["group-by"].IsDefined() && !c["group-by"].IsNull() && spec.group_by.empty()) {
+    return error_at(c["group-by"], "group-by is a list of field names");
+  }
+  const YAML::Node timespan = c["timespan"];
+  if (!timespan.IsDefined()) return error_at(c, "a correlation needs a timespan (e.g. 10m: Xs, Xm, Xh or Xd)");
+  std::optional<std::int64_t> ns = timespan.IsScalar() ? parse_rule_duration(timespan.Scalar()) : std::nullopt;
+  if (!ns || *ns <= 0) {
+    return error_at(timespan, "timespan is a number and a unit: s, m, h or d (e.g. 90m)", scalar_length(timespan));
+  }
+  spec.timespan_ns = *ns;
+  const YAML::Node cond = c["condition"];
+  if (cond.IsDefined() && !cond.IsNull()) {
+    if (!cond.IsMap()) return error_at(cond, "condition is a map (gte: 10, field: User, ...)");
+    for (const auto& kv : cond) {
+      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : std::string();
+      if (key == "field") {
+        spec.fields = string_list(kv.second);
+        if (spec.fields.empty()) return error_at(kv.second, "condition.field names one or more fields");
+        continue;
+      }
+      static const std::set<std::string_view> ops = {"gt", "gte", "lt", "lte", "eq", "neq"};
+      if (!ops.count(key)) {
+        return error_at(kv.first, fmt::format("unknown condition '{}' (gt, gte, lt, lte, eq, neq, field)", key),
+                        scalar_length(kv.first));
+      }
+      const std::string v = kv.second.IsScalar() ? kv.second.Scalar() : std::string();
+      char* end = nullptr;
+      const double number = v.empty() ? 0 : std::strtod(v.c_str(), &end);
+      if (v.empty() || end != v.c_str() + v.size() || !std::isfinite(number) ||
+          v.find_first_not_of("0123456789.-+eE") != std::string::npos) {
+        return error_at(kv.second, fmt::format("condition {} takes a number", key), scalar_length(kv.second));
+      }
+      spec.condition.push_back({key, number});
+    }
+  }
+  const bool valued = spec.type.starts_with("value_");
+  if (valued && spec.fields.empty()) {
+    return error_at(cond.IsDefined() ? cond : c, fmt::format("a {} correlation names its field (condition: field: ...)", spec.type));
+  }
+  if (!valued && !spec.fields.empty()) {
+    return error_at(cond, fmt::format("condition.field belongs to value_* correlations, not {}", spec.type));
+  }
+  if (!temporal && spec.condition.empty()) {
+    return error_at(cond.IsDefined() ? cond : c, fmt::format("a {} correlation needs a condition (e.g. gte: 10)", spec.type));
+  }
+  if (temporal) {
+    // The count of distinct rules seen: at least one, at most all of them;
+    // only lower bounds have a moment at which they become true.
+    for (const CorrelationCondition& k : spec.condition) {
+      if (k.op != "gt" && k.op != "gte" && k.op != "eq") {
+        skip = true;
+        return error_at(cond, fmt::format("condition {} on a {} correlation (fewer rules than ...) is not run: only "
+                                          "gt, gte and eq say when the rules have been seen", k.op, spec.type));
+      }
+    }
+  }
+  const YAML::Node aliases = c["aliases"];
+  if (aliases.IsDefined() && !aliases.IsNull()) {
+    if (!aliases.IsMap()) return error_at(aliases, "aliases is a map: alias: {rule name: field}");
+    for (const auto& kv : aliases) {
+      if (!kv.second.IsMap()) return error_at(kv.second, "an alias maps rule names to fields: {rule name: field}");
+      auto& per_rule = spec.aliases[kv.first.Scalar()];
+      for (const auto& rf : kv.second) {
+        if (!rf.second.IsScalar()) return error_at(rf.second, "an alias's field is a field name");
+        per_rule[rf.first.Scalar()] = rf.second.Scalar();
+      }
+    }
+  }
+  const YAML::Node generate = c["generate"];
+  if (generate.IsDefined() && !generate.IsNull()) {
+    const std::string g = generate.IsScalar() ? generate.Scalar() : std::string();
+    if (g != "true" && g != "false") return error_at(generate, "generate is true or false", scalar_length(generate));
+    spec.generate = g == "true";
+  }
+  Rule rule;
+  rule.file = file;
+  rule.query_pos = pos_of(c);
+  rule.type = "sigma_correlation";
+  rule.language = "sigma";
+  rule.format = "sigma";
+  rule.scheduled = false;
+  fill_metadata(rule, doc, text);
+  rule.correlation = std::move(spec);
   return rule;
 }
 
@@ -1383,20 +1613,30 @@ SigmaFile parse_sigma(std::string_view text, const std::string& file, const Sigm
       out.errors.push_back(error_at(doc, "a Sigma document is a map (title, logsource, detection, ...)"));
       continue;
     }
-    if (doc["correlation"]) {
-      out.skipped.push_back(error_at(doc["correlation"], "Sigma correlation rules are not supported yet"));
-      out.skipped.back().code = "sigma.skipped";
-      continue;
-    }
     if (doc["filter"] && !doc["detection"]) {
-      out.skipped.push_back(error_at(doc["filter"], "Sigma filters are not supported yet"));
-      out.skipped.back().code = "sigma.skipped";
+      bool skip = false;
+      Result<SigmaFilter> filter = Error{};
+      try {
+        filter = translate_filter(doc, file, options, skip);
+      } catch (const YAML::Exception& e) {
+        filter = Error{"sigma.yaml", "YAML: " + e.msg, {1, 1, 0}, 1};
+      }
+      if (filter) {
+        out.filters.push_back(std::move(*filter));
+      } else if (skip) {
+        Error e = filter.error();
+        e.code = "sigma.skipped";
+        out.skipped.push_back(std::move(e));
+      } else {
+        out.errors.push_back(filter.error());
+      }
       continue;
     }
     bool skip = false;
     Result<Rule> rule = Error{};
     try {
-      rule = translate_rule(doc, file, text, options, skip);
+      rule = doc["correlation"] ? translate_correlation(doc, file, text, skip)
+                                : translate_rule(doc, file, text, options, skip);
     } catch (const YAML::Exception& e) {  // a node of the wrong kind deep in the document
       rule = Error{"sigma.yaml", "YAML: " + e.msg, {1, 1, 0}, 1};
     }
@@ -1416,6 +1656,77 @@ SigmaFile parse_sigma(std::string_view text, const std::string& file, const Sigm
     for (Error& e : *list) {
       if (e.pos.offset > text.size()) e.pos = {1, 1, 0};
     }
+  }
+  return out;
+}
+
+std::vector<Error> apply_sigma_filters(std::vector<Rule>& rules, const std::vector<SigmaFilter>& filters,
+                                       std::vector<std::string>& warning_files) {
+  std::vector<Error> warnings;
+  auto extra = [](const Rule& r, const std::string& key) {
+    auto it = r.extra.find("sigma." + key);
+    if (it == r.extra.end() || it->second.size() < 2) return std::string();
+    return it->second.substr(1, it->second.size() - 2);  // a JSON string of a plain word
+  };
+  constexpr std::string_view kAnyWhere = "any where ";
+  for (const SigmaFilter& f : filters) {
+    std::vector<bool> used(f.rules.size(), false);
+    for (Rule& r : rules) {
+      if (r.format != "sigma" || r.correlation || !r.query.starts_with(kAnyWhere)) continue;
+      bool applies = false;
+      if (f.any) {
+        // The rule's log source within the filter's: each field the filter names is the rule's.
+        applies = (f.product.empty() || f.product == extra(r, "logsource.product")) &&
+                  (f.category.empty() || f.category == extra(r, "logsource.category")) &&
+                  (f.service.empty() || f.service == extra(r, "logsource.service"));
+      } else {
+        const std::string name = extra(r, "name");
+        for (std::size_t i = 0; i < f.rules.size(); ++i) {
+          if (f.rules[i] == r.rule_id || (!name.empty() && f.rules[i] == name)) {
+            applies = true;
+            used[i] = true;
+          }
+        }
+      }
+      if (!applies) continue;
+      r.query = fmt::format("any where ({}) and ({})", r.query.substr(kAnyWhere.size()), f.condition);
+      std::string& list = r.extra["sigma.filters"];
+      if (list.empty()) list = "[]";
+      list.pop_back();
+      if (list.size() > 1) list.push_back(',');
+      append_json_string(list, f.id.empty() ? f.title : f.id);
+      list.push_back(']');
+    }
+    for (std::size_t i = 0; i < f.rules.size(); ++i) {
+      if (used[i]) continue;
+      Error e{"sigma.filter", fmt::format("the filter '{}' names '{}', which no loaded Sigma rule has (as id or name)",
+                                          f.title, f.rules[i]),
+              f.rule_pos[i], static_cast<std::uint32_t>(f.rules[i].size())};
+      warnings.push_back(std::move(e));
+      warning_files.push_back(f.file);
+    }
+  }
+  return warnings;
+}
+
+std::vector<std::string> sigma_field_paths(std::string_view name, const Rule& rule) {
+  if (name == "Computer" || name == "ComputerName") return {"winlog.computer_name", "host.name"};
+  if (rule.format != "sigma" || rule.correlation) return {std::string(name)};
+  YAML::Node logsource(YAML::NodeType::Map);
+  for (const char* k : {"product", "category", "service"}) {
+    auto it = rule.extra.find(std::string("sigma.logsource.") + k);
+    if (it == rule.extra.end()) continue;
+    try {
+      logsource[k] = YAML::Load(it->second).Scalar();  // a JSON string is YAML
+    } catch (const YAML::Exception&) {
+    }
+  }
+  bool skip = false;
+  auto source = select_source(logsource, skip);
+  std::vector<std::string> out;
+  for (auto& [kind, field] : field_candidates(name, source ? source->sources : std::vector<const LogSource*>{},
+                                              source ? source->spaced_names : false, SigmaFieldTarget::Vigil)) {
+    if (std::find(out.begin(), out.end(), field) == out.end()) out.push_back(std::move(field));
   }
   return out;
 }

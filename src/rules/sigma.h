@@ -48,9 +48,28 @@ struct SigmaOptions {
   SigmaFieldTarget target = SigmaFieldTarget::Vigil;
 };
 
+// A Sigma filter (meta-filter document): a condition ANDed to the detection
+// rules it names (by id or name), or to every rule of its log source
+// (`rules: any`), as pySigma applies them.
+struct SigmaFilter {
+  std::string title, id, file;
+  SourcePos pos;                   // the `filter` key
+  bool any = false;                // every rule whose log source is within this one's
+  std::vector<std::string> rules;  // else the rules it names
+  std::vector<SourcePos> rule_pos;
+  std::string product, category, service;
+  std::string condition;  // EQL, read with this filter's log source
+};
+
+// Applies `filters` to the Sigma detection rules among `rules`; warnings for
+// names no rule has (file, position).
+std::vector<Error> apply_sigma_filters(std::vector<Rule>& rules, const std::vector<SigmaFilter>& filters,
+                                       std::vector<std::string>& warning_files);
+
 // One Sigma file: its rules, and the documents that did not become one.
 struct SigmaFile {
   std::vector<Rule> rules;
+  std::vector<SigmaFilter> filters;
   std::vector<Error> errors;   // a rule written wrongly: file:line:col
   std::vector<Error> skipped;  // a valid rule vigil does not run, and why (log source, status)
 };
@@ -61,6 +80,12 @@ bool is_sigma_path(std::string_view path);
 // Parses and translates every document of a Sigma file. `file` names it in
 // the rules (Rule::file) and positions are in `text`.
 SigmaFile parse_sigma(std::string_view text, const std::string& file, const SigmaOptions& options = {});
+
+// The fields (vigil's names, the first one an event has wins) where the
+// Sigma field `name` is read on the events of `rule`, a Sigma rule (by its
+// log source, as its query reads fields); for any other rule, `name`
+// itself. Computer / ComputerName: winlog.computer_name, then host.name.
+std::vector<std::string> sigma_field_paths(std::string_view name, const Rule& rule);
 
 // Reads a placeholders file (YAML: name: [values...]).
 Result<SigmaPlaceholders> load_sigma_placeholders(const std::string& path);

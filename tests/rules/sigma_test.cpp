@@ -3,9 +3,14 @@
 // each input shape vigil reads, rule metadata, and errors with positions.
 // Each case translates a rule, compiles its EQL and runs it on events.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "eql/compiler.h"
 #include "ingest/event_reader.h"
+#include "rules/rule_loader.h"
 #include "rules/sigma.h"
 #include "../support/eql_match.h"
 
@@ -327,4 +332,209 @@ TEST(Sigma, HostileYamlIsBounded) {
   std::string deep = "title: t\nlogsource:\n  product: windows\ndetection:\n  sel: " + std::string(5000, '[') + "\n";
   e = first_error(deep);
   EXPECT_FALSE(e.message.empty());
+}
+
+namespace {
+const char* kCorrelation =
+    "title: Many failed logons\n"
+    "id: 0e95725d-7320-415d-80f7-004da920fc11\n"
+    "level: high\n"
+    "tags: [attack.credential-access, attack.t1110]\n"
+    "correlation:\n"
+    "  type: value_count\n"
+    "  rules:\n"
+    "    - failed_logon\n"
+    "    - 5638f7c0-ac70-491d-8465-2a65075e0d86\n"
+    "  group-by:\n"
+    "    - ComputerName\n"
+    "  timespan: 90m\n"
+    "  aliases:\n"
+    "    source:\n"
+    "      failed_logon: IpAddress\n"
+    "  condition:\n"
+    "    field: TargetUserName\n"
+    "    gte: 10\n"
+    "    lt: 20\n";
+}  // namespace
+
+TEST(SigmaCorrelation, TheCorrelationBecomesARuleWithItsSpec) {
+  Translated t = translate(kCorrelation);
+  ASSERT_TRUE(t.file.errors.empty()) << t.file.errors[0].message;
+  ASSERT_TRUE(t.rule());
+  const Rule& r = *t.rule();
+  EXPECT_EQ(r.type, "sigma_correlation");
+  EXPECT_EQ(r.rule_id, "0e95725d-7320-415d-80f7-004da920fc11");
+  EXPECT_EQ(r.severity, "high");
+  ASSERT_EQ(r.threat.size(), 1u);
+  EXPECT_EQ(r.threat[0].techniques[0].technique.id, "T1110");
+  ASSERT_TRUE(r.correlation);
+  const CorrelationSpec& c = *r.correlation;
+  EXPECT_EQ(c.type, "value_count");
+  EXPECT_EQ(c.rules, (std::vector<std::string>{"failed_logon", "5638f7c0-ac70-491d-8465-2a65075e0d86"}));
+  EXPECT_EQ(c.rule_pos[1].line, 9u);
+  EXPECT_EQ(c.rule_pos[1].column, 7u);
+  EXPECT_EQ(c.group_by, (std::vector<std::string>{"ComputerName"}));
+  EXPECT_EQ(c.timespan_ns, 90LL * 60 * 1000000000);
+  EXPECT_EQ(c.fields, (std::vector<std::string>{"TargetUserName"}));
+  ASSERT_EQ(c.condition.size(), 2u);
+  EXPECT_EQ(c.condition[0].op, "gte");
+  EXPECT_EQ(c.condition[1].value, 20);
+  EXPECT_EQ(c.aliases.at("source").at("failed_logon"), "IpAddress");
+  EXPECT_FALSE(c.generate);
+}
+
+TEST(SigmaCorrelation, ErrorsNameLineAndColumn) {
+  auto with = [](const std::string& from, const std::string& to) {
+    std::string s = kCorrelation;
+    s.replace(s.find(from), from.size(), to);
+    return s;
+  };
+  Error e = first_error(with("type: value_count", "type: value_cout"));
+  EXPECT_NE(e.message.find("unknown correlation type 'value_cout'"), std::string::npos) << e.message;
+  EXPECT_EQ(e.pos.line, 6u);
+  EXPECT_EQ(e.pos.column, 9u);
+  e = first_error(with("timespan: 90m", "timespan: 90 minutes"));
+  EXPECT_NE(e.message.find("timespan is a number and a unit"), std::string::npos) << e.message;
+  EXPECT_EQ(e.pos.line, 12u);
+  e = first_error(with("    gte: 10\n", "    gte: ten\n"));
+  EXPECT_NE(e.message.find("condition gte takes a number"), std::string::npos) << e.message;
+  e = first_error(with("    field: TargetUserName\n", ""));
+  EXPECT_NE(e.message.find("names its field"), std::string::npos) << e.message;
+  e = first_error(with("  condition:\n    field: TargetUserName\n    gte: 10\n    lt: 20\n", ""));
+  EXPECT_NE(e.message.find("names its field"), std::string::npos) << e.message;
+  e = first_error(with("type: value_count", "type: event_count"));
+  EXPECT_NE(e.message.find("condition.field belongs to value_*"), std::string::npos) << e.message;
+  e = first_error(with("  timespan: 90m\n", "  timespan: 90m\n  grouping: x\n"));
+  EXPECT_NE(e.message.find("unknown correlation key 'grouping'"), std::string::npos) << e.message;
+  EXPECT_EQ(e.pos.line, 13u);
+  e = first_error(with("    lt: 20\n", "    below: 20\n"));
+  EXPECT_NE(e.message.find("unknown condition 'below'"), std::string::npos) << e.message;
+  e = first_error(with("  rules:\n    - failed_logon\n    - 5638f7c0-ac70-491d-8465-2a65075e0d86\n", ""));
+  EXPECT_NE(e.message.find("names the rules it correlates"), std::string::npos) << "[" << e.message << "]";
+  e = first_error(with("  aliases:\n", "  generate: maybe\n  aliases:\n"));
+  EXPECT_NE(e.message.find("generate is true or false"), std::string::npos) << e.message;
+}
+
+TEST(SigmaCorrelation, CorrelationsVigilDoesNotRunAreSkippedWithTheReason) {
+  const std::string percentile =
+      "title: p\ncorrelation:\n  type: value_percentile\n  rules: [a]\n  group-by: [Computer]\n  timespan: 1d\n"
+      "  condition:\n    field: Image\n    lte: 1\n";
+  Translated t = translate(percentile);
+  ASSERT_EQ(t.file.skipped.size(), 1u);
+  EXPECT_NE(t.file.skipped[0].message.find("value_percentile"), std::string::npos);
+  EXPECT_EQ(t.file.skipped[0].code, "sigma.skipped");
+  const std::string fewer =
+      "title: t\ncorrelation:\n  type: temporal\n  rules: [a, b]\n  group-by: [User]\n  timespan: 5m\n"
+      "  condition:\n    lt: 2\n";
+  t = translate(fewer);
+  ASSERT_EQ(t.file.skipped.size(), 1u);
+  EXPECT_NE(t.file.skipped[0].message.find("only gt, gte and eq"), std::string::npos) << t.file.skipped[0].message;
+}
+
+TEST(SigmaCorrelation, GroupByFieldsAreReadWhereTheRulesQueryReadsThem) {
+  // A process-creation rule: Image is read as Sysmon and flat exports spell
+  // it, as Security 4688 does (NewProcessName), and as ECS (process.executable).
+  Translated t = translate(rule_with("  sel:\n    Image|endswith: '\\\\whoami.exe'\n  condition: sel\n"));
+  ASSERT_TRUE(t.rule());
+  const std::vector<std::string> paths = sigma_field_paths("Image", *t.rule());
+  auto has = [&](const std::string& p) { return std::find(paths.begin(), paths.end(), p) != paths.end(); };
+  EXPECT_EQ(paths.front(), "winlog.event_data.Image");
+  EXPECT_TRUE(has("Image"));
+  EXPECT_TRUE(has("winlog.event_data.NewProcessName"));
+  EXPECT_TRUE(has("process.executable"));
+  EXPECT_EQ(sigma_field_paths("Computer", *t.rule()), (std::vector<std::string>{"winlog.computer_name", "host.name"}));
+  EXPECT_EQ(sigma_field_paths("EventID", *t.rule()), (std::vector<std::string>{"event.code"}));
+  // Another rule's field is its own name.
+  Rule elastic;
+  EXPECT_EQ(sigma_field_paths("host.name", elastic), (std::vector<std::string>{"host.name"}));
+}
+
+namespace {
+// A directory of Sigma files, removed afterwards.
+struct SigmaDir {
+  std::filesystem::path path;
+  SigmaDir() {
+    path = std::filesystem::temp_directory_path() /
+           ("vigil-sigma-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(path);
+  }
+  ~SigmaDir() { std::filesystem::remove_all(path); }
+  void write(const std::string& name, const std::string& text) const { std::ofstream(path / name) << text; }
+};
+
+const char* kWhoami =
+    "title: Whoami\nid: 11111111-0000-4000-8000-000000000001\nname: whoami_run\n"
+    "logsource:\n  product: windows\n  category: process_creation\n"
+    "detection:\n  sel:\n    Image|endswith: '\\whoami.exe'\n  condition: sel\n";
+const char* kNet =
+    "title: Net\nid: 11111111-0000-4000-8000-000000000002\n"
+    "logsource:\n  product: windows\n  category: process_creation\n"
+    "detection:\n  sel:\n    Image|endswith: '\\net.exe'\n  condition: sel\n";
+}  // namespace
+
+TEST(SigmaFilter, TheConditionIsAddedToTheRulesItNames) {
+  SigmaDir dir;
+  dir.write("a.yml", kWhoami);
+  dir.write("b.yml", kNet);
+  dir.write("f.yml",
+            "title: Admins are expected\nid: 22222222-0000-4000-8000-000000000001\n"
+            "logsource:\n  product: windows\n  category: process_creation\n"
+            "filter:\n  rules:\n    - whoami_run\n  adm:\n    User|startswith: 'CORP\\adm_'\n  condition: not adm\n");
+  LoadedRules loaded = load_rules({dir.path.string()}, 1);
+  ASSERT_EQ(loaded.rules.size(), 2u);
+  EXPECT_EQ(loaded.sigma_filters, 1u);
+  EXPECT_TRUE(loaded.diagnostics.empty());
+  const Rule& whoami = loaded.rules[0].name == "Whoami" ? loaded.rules[0] : loaded.rules[1];
+  const Rule& net = loaded.rules[0].name == "Whoami" ? loaded.rules[1] : loaded.rules[0];
+  EXPECT_TRUE(test::eql_matches_doc(whoami.query, sysmon1(R"({"Image":"C:\\x\\whoami.exe","User":"CORP\\bob"})")));
+  EXPECT_FALSE(test::eql_matches_doc(whoami.query, sysmon1(R"({"Image":"C:\\x\\whoami.exe","User":"CORP\\adm_bob"})")));
+  EXPECT_EQ(whoami.extra.at("sigma.filters"), "[\"22222222-0000-4000-8000-000000000001\"]");
+  EXPECT_TRUE(test::eql_matches_doc(net.query, sysmon1(R"({"Image":"C:\\x\\net.exe","User":"CORP\\adm_bob"})")))
+      << "a rule the filter does not name is unchanged";
+  EXPECT_EQ(net.extra.count("sigma.filters"), 0u);
+}
+
+TEST(SigmaFilter, AnyAppliesToEveryRuleOfTheLogSourceAndUnknownNamesWarn) {
+  SigmaDir dir;
+  dir.write("a.yml", kWhoami);
+  dir.write("b.yml", kNet);
+  dir.write("f.yml",
+            "title: Not on the build server\n"
+            "logsource:\n  product: windows\n  category: process_creation\n"
+            "filter:\n  rules: any\n  build:\n    Computer: BUILD01\n  condition: not build\n"
+            "---\n"
+            "title: Not here\nlogsource:\n  product: windows\n  category: image_load\n"
+            "filter:\n  rules: any\n  x:\n    ImageLoaded: 'y'\n  condition: not x\n"
+            "---\n"
+            "title: Typo\nlogsource:\n  product: windows\n  category: process_creation\n"
+            "filter:\n  rules: [whoami_rnu]\n  x:\n    User: 'y'\n  condition: not x\n");
+  LoadedRules loaded = load_rules({dir.path.string()}, 1);
+  ASSERT_EQ(loaded.rules.size(), 2u);
+  for (const Rule& r : loaded.rules) {
+    const std::string exe = r.name == "Whoami" ? "whoami.exe" : "net.exe";
+    const std::string event = R"({"event":{"code":"1"},"winlog":{"provider_name":"Microsoft-Windows-Sysmon","computer_name":")";
+    EXPECT_TRUE(test::eql_matches_doc(r.query, event + R"(WKS1","event_data":{"Image":"C:\\)" + exe + R"("}}})")) << r.name;
+    EXPECT_FALSE(test::eql_matches_doc(r.query, event + R"(BUILD01","event_data":{"Image":"C:\\)" + exe + R"("}}})")) << r.name;
+    EXPECT_EQ(r.extra.at("sigma.filters"), "[\"Not on the build server\"]") << "the image_load filter is not applied";
+  }
+  ASSERT_EQ(loaded.diagnostics.size(), 1u);
+  const RuleDiagnostic& d = loaded.diagnostics[0];
+  EXPECT_TRUE(d.warning);
+  EXPECT_NE(d.error.message.find("names 'whoami_rnu', which no loaded Sigma rule has"), std::string::npos) << d.error.message;
+  EXPECT_EQ(d.error.pos.line, 26u);
+  EXPECT_EQ(d.error.pos.column, 11u);
+}
+
+TEST(SigmaFilter, ErrorsNameLineAndColumn) {
+  auto filter = [](const std::string& body) {
+    return "title: f\nlogsource:\n  product: windows\n  category: process_creation\nfilter:\n" + body;
+  };
+  Error e = first_error(filter("  rules: [a]\n  sel:\n    User: x\n  condition: sel and other\n"));
+  EXPECT_NE(e.message.find("no search identifier 'other'"), std::string::npos) << e.message;
+  EXPECT_EQ(e.pos.line, 9u);
+  e = first_error(filter("  sel:\n    User: x\n  condition: not sel\n"));
+  EXPECT_NE(e.message.find("names the rules it applies to"), std::string::npos) << e.message;
+  e = first_error(filter("  rules: [a]\n  sel:\n    User: x\n"));
+  EXPECT_NE(e.message.find("one condition"), std::string::npos) << e.message;
 }
