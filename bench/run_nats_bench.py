@@ -9,7 +9,7 @@ made by `vigil convert` as run_hunt_bench.py does).
 2. drain: `vigil run --nats` (no --follow: it ends when every partition is
    handed over) with Elastic's 391 EQL rules over the filled stream, next to
    bench/nats_bare_consumer (pulls and acks the same partitions the same way:
-   a thread per partition, blocking fetches of 512;
+   a thread per partition, blocking fetches of 256;
    no decoding, no rules): events per second of wall time and per CPU second
    of the consuming process (user + sys). Alert counts must be equal to
    `vigil hunt --no-schedule` over the same file, and the bare consumer must
@@ -107,7 +107,7 @@ def drain(vigil, bare, data, n, shared, tmp):
         pulled = int(out.split()[0])
         if pulled != stored:
             sys.exit(f"the bare consumer pulled {pulled} of {stored} messages")
-        print(f"{'bare consumer (pull 512 + ack per partition thread, nothing else)':62} {wall:8.2f} {stored / wall:10.0f} "
+        print(f"{'bare consumer (pull 256 + ack per partition thread, nothing else)':62} {wall:8.2f} {stored / wall:10.0f} "
               f"{cpu:7.2f} {stored / cpu:13.0f}")
         bare_rate = stored / cpu
         state = os.path.join(tmp, "state")
