@@ -1,15 +1,22 @@
-// `vigil rules check` and `vigil rules explain`.
+// `vigil rules check`, `vigil rules explain` and `vigil rules convert`.
 #include "cli/rules_command.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
+#include <filesystem>
 #include <map>
+#include <set>
+#include <sstream>
 
 #include "cli/detection_options.h"
 #include "cli/exit_codes.h"
 #include "coverage/coverage.h"
+#include "core/atomic_file.h"
 #include "detect/rule_set.h"
+#include "eql/compiler.h"
+#include "rules/sigma.h"
 #include "store/rule_cache.h"
 
 namespace vigil {
@@ -33,6 +40,20 @@ void add_rules_command(CLI::App& app, RulesOptions& o) {
   explain->add_option("--rules,-r", o.rules, "Where to look for it (files or directories)")->required();
   explain->add_option("--sigma-placeholders", o.sigma_placeholders,
                       "YAML file of values for Sigma `expand` placeholders (name: [values])");
+  auto* convert = rules->add_subcommand(
+      "convert", "Sigma rules as Elastic detection rules (TOML with an EQL query over winlogbeat / Elastic Agent data)");
+  convert->add_option("paths", o.paths, "Sigma rule files or directories (*.yml, *.yaml, recursively)")->required();
+  convert->add_option("--to", o.to, "Target: eql (Elastic detection-rule TOML)")->required()->check(CLI::IsMember({"eql"}));
+  convert->add_option("-o,--output", o.output,
+                      "Directory for the TOML files (one per Sigma rule, named after its file); without it, a single "
+                      "rule is printed");
+  convert->add_option("--sigma-placeholders", o.sigma_placeholders,
+                      "YAML file of values for Sigma `expand` placeholders (name: [values])");
+  convert->footer(
+      "Field names are those of Elastic's Windows integration and winlogbeat: the ECS field where Elastic's\n"
+      "mapping copies the Sigma field unchanged (Image: process.executable), else winlog.event_data.<Name>.\n"
+      "Correlation rules are listed, not converted (an EQL rule is one query). Sigma filters given with the\n"
+      "rules are applied. Exit codes: 0 every rule converted, 2 a rule failed to load or its EQL to compile.");
 }
 
 namespace {
@@ -95,11 +116,159 @@ int run_rules_check(const RulesOptions& o) {
   return set->failed() == 0 ? kExitOk : kExitUsage;
 }
 
+
+// "2023-06-16" (Sigma) → "2023/06/16" (Elastic's metadata dates).
+std::string elastic_date(std::string sigma_date) {
+  std::replace(sigma_date.begin(), sigma_date.end(), '-', '/');
+  return sigma_date;
+}
+
+std::string sigma_value(const Rule& r, const std::string& key) {
+  auto it = r.extra.find("sigma." + key);
+  if (it == r.extra.end() || it->second.size() < 2) return {};
+  std::string out;
+  // A JSON string: read back through toml++ (a basic TOML string is JSON's).
+  try {
+    auto t = toml::parse("v = " + it->second);
+    out = t["v"].value_or(std::string());
+  } catch (const toml::parse_error&) {
+  }
+  return out;
+}
+
+toml::array string_array(const std::vector<std::string>& values) {
+  toml::array a;
+  for (const auto& v : values) a.push_back(v);
+  return a;
+}
+
+// One Sigma rule as an Elastic detection-rule document.
+std::string elastic_rule_toml(const Rule& r) {
+  toml::table metadata;
+  const std::string date = sigma_value(r, "date"), modified = sigma_value(r, "modified");
+  if (!date.empty()) metadata.insert("creation_date", elastic_date(date));
+  metadata.insert("integration", toml::array{"windows"});
+  metadata.insert("maturity", "development");
+  if (!modified.empty() || !date.empty()) metadata.insert("updated_date", elastic_date(modified.empty() ? date : modified));
+  metadata.insert("converted_from", fmt::format("Sigma rule {} ({}) by vigil rules convert", r.rule_id, r.file));
+  toml::table rule;
+  if (!r.author.empty()) rule.insert("author", string_array(r.author));
+  rule.insert("description", r.description.empty() ? r.name : r.description);
+  if (!r.false_positives.empty()) rule.insert("false_positives", string_array(r.false_positives));
+  rule.insert("from", "now-9m");
+  rule.insert("index", toml::array{"winlogbeat-*", "logs-windows.*", "logs-system.*"});
+  rule.insert("language", "eql");
+  rule.insert("license", r.license.empty() ? std::string("DRL-1.1") : r.license);
+  rule.insert("name", r.name);
+  if (!r.references.empty()) rule.insert("references", string_array(r.references));
+  rule.insert("risk_score", r.risk_score);
+  rule.insert("rule_id", r.rule_id);
+  rule.insert("severity", r.severity);
+  std::vector<std::string> tags = {"OS: Windows", "Use Case: Threat Detection", "Data Source: Sigma"};
+  for (const auto& t : r.tags) tags.push_back("Sigma: " + t);
+  rule.insert("tags", string_array(tags));
+  rule.insert("timestamp_override", "event.ingested");
+  rule.insert("type", "eql");
+  rule.insert("query", r.query);
+  toml::array threats;
+  for (const Threat& t : r.threat) {
+    toml::table th;
+    th.insert("framework", t.framework);
+    th.insert("tactic", toml::table{{"id", t.tactic.id}, {"name", t.tactic.name}, {"reference", t.tactic.reference}});
+    toml::array techniques;
+    for (const ThreatTechnique& tt : t.techniques) {
+      toml::table tech{{"id", tt.technique.id}, {"name", tt.technique.name.empty() ? tt.technique.id : tt.technique.name},
+                       {"reference", tt.technique.reference}};
+      toml::array subs;
+      for (const ThreatEntry& s : tt.subtechniques) {
+        subs.push_back(toml::table{{"id", s.id}, {"name", s.name.empty() ? s.id : s.name}, {"reference", s.reference}});
+      }
+      if (!subs.empty()) tech.insert("subtechnique", std::move(subs));
+      techniques.push_back(std::move(tech));
+    }
+    if (!techniques.empty()) th.insert("technique", std::move(techniques));
+    threats.push_back(std::move(th));
+  }
+  if (!threats.empty()) rule.insert("threat", std::move(threats));
+  std::ostringstream out;
+  out << toml::table{{"metadata", std::move(metadata)}} << "\n\n" << toml::table{{"rule", std::move(rule)}} << "\n";
+  return out.str();
+}
+
+int run_rules_convert(const RulesOptions& o) {
+  SigmaPlaceholders placeholders;
+  RuleLoadOptions load;
+  if (!rule_load_options(o.sigma_placeholders, placeholders, load)) return kExitUsage;
+  load.sigma.target = SigmaFieldTarget::Elastic;
+  LoadedRules loaded = load_rules(o.paths, 0, nullptr, load);
+  std::size_t failed = 0, correlations = 0, not_sigma = 0;
+  for (auto& d : loaded.diagnostics) {
+    d.error.pos.offset = offset_of(d.text, d.error.pos.line, d.error.pos.column);
+    std::fputs(format_rule_diagnostic(d).c_str(), stderr);
+    failed += !d.warning;
+  }
+  struct Converted {
+    const Rule* rule;
+    std::string toml;
+  };
+  std::vector<Converted> out;
+  for (const Rule& r : loaded.rules) {
+    if (r.format != "sigma") {
+      ++not_sigma;
+      continue;
+    }
+    if (r.correlation) {
+      ++correlations;
+      std::fprintf(stderr, "note: %s: %s is a correlation rule: an Elastic EQL rule is one query, not converted\n",
+                   r.file.c_str(), r.name.c_str());
+      continue;
+    }
+    FieldRegistry fields;
+    if (auto compiled = eql::compile_any_query(r.query, fields); !compiled) {
+      ++failed;
+      std::fprintf(stderr, "%s: error: the EQL of %s does not compile (%s): %s\n", r.file.c_str(), r.name.c_str(),
+                   compiled.error().message.c_str(), r.query.c_str());
+      continue;
+    }
+    out.push_back({&r, elastic_rule_toml(r)});
+  }
+  if (o.output.empty()) {
+    if (out.size() > 1) {
+      std::fprintf(stderr, "vigil: %zu rules to convert: give a directory for them with -o DIR\n", out.size());
+      return kExitUsage;
+    }
+    if (!out.empty()) std::fputs(out[0].toml.c_str(), stdout);
+  } else {
+    std::error_code ec;
+    std::filesystem::create_directories(o.output, ec);
+    // Named after the Sigma file; the second and later rules of a file get -2, -3, ...
+    std::map<std::string, int> used;
+    for (const Converted& c : out) {
+      std::string stem = std::filesystem::path(c.rule->file).stem().string();
+      const int n = ++used[stem];
+      const std::string path = (std::filesystem::path(o.output) / (n == 1 ? stem : fmt::format("{}-{}", stem, n))).string() + ".toml";
+      auto file = AtomicFile::create(path);
+      std::string error;
+      if (!file || std::fwrite(c.toml.data(), 1, c.toml.size(), file->stream()) != c.toml.size() || !file->commit(error)) {
+        std::fprintf(stderr, "vigil: %s: %s\n", path.c_str(), file ? error.c_str() : file.error().message.c_str());
+        return kExitUsage;
+      }
+    }
+  }
+  std::fprintf(stderr, "vigil rules convert: %zu Sigma rule(s) converted%s%s%s%s\n", out.size(),
+               o.output.empty() ? "" : fmt::format(" into {}", o.output).c_str(),
+               failed ? fmt::format(", {} failed", failed).c_str() : "",
+               correlations ? fmt::format(", {} correlation rule(s) not converted", correlations).c_str() : "",
+               not_sigma ? fmt::format(", {} non-Sigma rule(s) left alone", not_sigma).c_str() : "");
+  return failed ? kExitUsage : kExitOk;
+}
+
 }  // namespace
 
 int run_rules_command(CLI::App& app, const RulesOptions& o) {
   CLI::App* rules = app.get_subcommand("rules");
   if (rules->got_subcommand("explain")) return run_rules_explain(o);
+  if (rules->got_subcommand("convert")) return run_rules_convert(o);
   return run_rules_check(o);
 }
 
