@@ -21,6 +21,21 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from clitest import Checks  # noqa: E402
 
 
+# Rules whose Sigma and converted forms see different values on the same
+# EVTX event, each for one reason: Sysmon writes "?" where it does not know a
+# value (ParentImage of a process whose parent is gone, an image's
+# Description), and Elastic's ECS mapping leaves such a placeholder out (no
+# process.parent.executable), so a converted rule reading the ECS field finds
+# nothing where the Sigma rule, reading the EventData, finds "?". Pinned: a
+# new difference, or one of these gone, fails the test.
+KNOWN = {
+    "01d2e2a1-5f09-44f7-9fc1-24faa7479b6d": "svchost with an uncommon parent: ParentImage '?' is no ECS parent (null filter)",
+    "178e615d-e666-498b-9630-9ed363038101": "elevated shell with an uncommon parent: ParentImage '?' is no ECS parent",
+    "96036718-71cc-4027-a538-d1587e0006a7": "system process with a wrong parent: ParentImage '?' is no ECS parent (null filter)",
+    "9637e8a5-7131-4f7f-bdc7-2b05d8670c43": "file characteristics: Description '?' is no ECS process.pe.description",
+}
+
+
 def by_rule(path):
     out = {}
     for line in open(path, encoding="utf-8"):
@@ -75,9 +90,12 @@ def main():
         c.check("both hunts run", r1.returncode == 0 and r2.returncode == 0, (r1.stderr[-300:], r2.stderr[-300:]))
         sa, sb = by_rule(a), by_rule(b)
         differ = sorted(rid for rid in set(sa) | set(sb) if sa.get(rid) != sb.get(rid))
-        c.check("the converted rules match the events the Sigma rules match",
-                not differ and sum(len(v) for v in sa.values()) > 500,
-                [(rid, len(sa.get(rid, ())), len(sb.get(rid, ()))) for rid in differ[:10]])
+        c.check("the converted rules match the events the Sigma rules match (but the pinned placeholder cases)",
+                set(differ) == set(KNOWN) and sum(len(v) for v in sa.values()) > 500,
+                [(rid, len(sa.get(rid, ())), len(sb.get(rid, ()))) for rid in sorted(set(differ) ^ set(KNOWN))[:10]])
+        c.check("... where they differ, the converted rule matches a subset (the events with a '?')",
+                all(sb.get(rid, set()) < sa.get(rid, set()) for rid in KNOWN),
+                [(rid, len(sa.get(rid, ())), len(sb.get(rid, ()))) for rid in KNOWN])
         c.check("... over many rules", len(sa) > 100, len(sa))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
