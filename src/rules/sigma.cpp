@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <re2/re2.h>
 #include <toml++/toml.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <sstream>
 
 #include "core/hash.h"
 #include "core/text.h"
@@ -1554,6 +1556,49 @@ Result<Rule> translate_correlation(const YAML::Node& doc, const std::string& fil
 
 }  // namespace
 
+namespace {
+
+// Counts the documents of a YAML stream without building them.
+class DocumentCounter final : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { start = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+  YAML::Mark start;
+};
+
+// yaml-cpp 0.7 (Debian 12) never ends a stream with a ',' where a document's
+// root should be (",", "[a],", "&x ,"): each HandleNextDocument makes another
+// empty document at the same place, and YAML::LoadAll loops until memory runs
+// out (a fuzzer found it). The documents are counted first, without building
+// them: no stream has more than its "---" markers and one.
+std::optional<Error> yaml_stream_error(std::string_view text) {
+  std::size_t markers = 0;
+  for (std::size_t at = text.find("---"); at != std::string_view::npos; at = text.find("---", at + 3)) ++markers;
+  std::istringstream in{std::string(text)};
+  YAML::Parser parser(in);
+  DocumentCounter counter;
+  for (std::size_t docs = 0; parser.HandleNextDocument(counter);) {
+    if (++docs > markers + 1) {
+      YAML::Mark m = counter.start;
+      if (m.pos < 0 || static_cast<std::size_t>(m.pos) > text.size()) m = YAML::Mark{};
+      return Error{"sigma.yaml", "YAML: a ',' where a document should start (outside any [ ] or { })",
+                   {static_cast<std::uint32_t>(m.line + 1), static_cast<std::uint32_t>(m.column + 1),
+                    static_cast<std::uint32_t>(m.pos)},
+                   1};
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 bool is_sigma_path(std::string_view path) { return path.ends_with(".yml") || path.ends_with(".yaml"); }
 
 SigmaFile parse_sigma(std::string_view text, const std::string& file, const SigmaOptions& options) {
@@ -1587,6 +1632,10 @@ SigmaFile parse_sigma(std::string_view text, const std::string& file, const Sigm
   }
   std::vector<YAML::Node> docs;
   try {
+    if (auto stuck = yaml_stream_error(text)) {
+      out.errors.push_back(std::move(*stuck));
+      return out;
+    }
     docs = YAML::LoadAll(std::string(text));
   } catch (const YAML::Exception& e) {
     const YAML::Mark m = e.mark;

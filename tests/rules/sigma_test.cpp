@@ -328,6 +328,16 @@ TEST(Sigma, HostileYamlIsBounded) {
   bomb += "  condition: all of them\n";
   Error e = first_error(bomb);
   EXPECT_NE(e.message.find("values after expansion"), std::string::npos) << e.message;
+  // A ',' where a document should start: yaml-cpp 0.7 would make empty
+  // documents forever (a fuzzer's find); an error at the comma instead.
+  for (const std::string& text : {std::string(","), std::string("[a],"), std::string("&x ,"), std::string("'a',"),
+                                  std::string("title: t\n---\n  ,\n")}) {
+    e = first_error(text);
+    EXPECT_NE(e.message.find("a ',' where a document should start"), std::string::npos) << text << ": " << e.message;
+  }
+  e = first_error(",");
+  EXPECT_EQ(e.pos.line, 1u);
+  EXPECT_EQ(e.pos.column, 1u);
   // Nesting deeper than the YAML parser allows: an error, not a crash.
   std::string deep = "title: t\nlogsource:\n  product: windows\ndetection:\n  sel: " + std::string(5000, '[') + "\n";
   e = first_error(deep);
