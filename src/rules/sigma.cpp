@@ -1597,6 +1597,29 @@ std::optional<Error> yaml_stream_error(std::string_view text) {
   return std::nullopt;
 }
 
+// One document's translation: its result into `into`; an error into the
+// file's errors, or into its skipped list when vigil does not run such a
+// document (the reason is the message).
+template <typename T, typename Translate>
+void take_document(SigmaFile& out, std::vector<T>& into, Translate&& translate) {
+  bool skip = false;
+  Result<T> r = Error{};
+  try {
+    r = translate(skip);
+  } catch (const YAML::Exception& e) {  // a node of the wrong kind deep in the document
+    r = Error{"sigma.yaml", "YAML: " + e.msg, {1, 1, 0}, 1};
+  }
+  if (r) {
+    into.push_back(std::move(*r));
+  } else if (skip) {
+    Error e = r.error();
+    e.code = "sigma.skipped";
+    out.skipped.push_back(std::move(e));
+  } else {
+    out.errors.push_back(r.error());
+  }
+}
+
 }  // namespace
 
 bool is_sigma_path(std::string_view path) { return path.ends_with(".yml") || path.ends_with(".yaml"); }
@@ -1663,40 +1686,11 @@ SigmaFile parse_sigma(std::string_view text, const std::string& file, const Sigm
       continue;
     }
     if (doc["filter"] && !doc["detection"]) {
-      bool skip = false;
-      Result<SigmaFilter> filter = Error{};
-      try {
-        filter = translate_filter(doc, file, options, skip);
-      } catch (const YAML::Exception& e) {
-        filter = Error{"sigma.yaml", "YAML: " + e.msg, {1, 1, 0}, 1};
-      }
-      if (filter) {
-        out.filters.push_back(std::move(*filter));
-      } else if (skip) {
-        Error e = filter.error();
-        e.code = "sigma.skipped";
-        out.skipped.push_back(std::move(e));
-      } else {
-        out.errors.push_back(filter.error());
-      }
-      continue;
-    }
-    bool skip = false;
-    Result<Rule> rule = Error{};
-    try {
-      rule = doc["correlation"] ? translate_correlation(doc, file, text, skip)
-                                : translate_rule(doc, file, text, options, skip);
-    } catch (const YAML::Exception& e) {  // a node of the wrong kind deep in the document
-      rule = Error{"sigma.yaml", "YAML: " + e.msg, {1, 1, 0}, 1};
-    }
-    if (rule) {
-      out.rules.push_back(std::move(*rule));
-    } else if (skip) {
-      Error e = rule.error();
-      e.code = "sigma.skipped";
-      out.skipped.push_back(std::move(e));
+      take_document(out, out.filters, [&](bool& skip) { return translate_filter(doc, file, options, skip); });
+    } else if (doc["correlation"]) {
+      take_document(out, out.rules, [&](bool& skip) { return translate_correlation(doc, file, text, skip); });
     } else {
-      out.errors.push_back(rule.error());
+      take_document(out, out.rules, [&](bool& skip) { return translate_rule(doc, file, text, options, skip); });
     }
   }
   // A position yaml-cpp reports past the text (a stream it read in another
