@@ -1309,6 +1309,20 @@ std::string fill_metadata(Rule& rule, const YAML::Node& doc, std::string_view te
   return level;
 }
 
+// A Rule from a Sigma document: where it is, what it is, its metadata.
+Rule sigma_rule(const YAML::Node& doc, const std::string& file, std::string_view text, SourcePos pos, const char* type,
+                const char* language) {
+  Rule rule;
+  rule.file = file;
+  rule.query_pos = pos;
+  rule.type = type;
+  rule.language = language;
+  rule.format = "sigma";
+  rule.scheduled = false;  // each detection is an alert (see rules/rule.h)
+  fill_metadata(rule, doc, text);
+  return rule;
+}
+
 // One detection rule document → a Rule (or the reason it is none).
 Result<Rule> translate_rule(const YAML::Node& doc, const std::string& file, std::string_view text,
                             const SigmaOptions& options, bool& skip) {
@@ -1331,14 +1345,7 @@ Result<Rule> translate_rule(const YAML::Node& doc, const std::string& file, std:
   auto det = translator.condition(condition);
   if (!det) return det.error();
 
-  Rule rule;
-  rule.file = file;
-  rule.query_pos = pos_of(condition);
-  rule.type = "eql";
-  rule.language = "eql";
-  rule.format = "sigma";
-  rule.scheduled = false;
-  fill_metadata(rule, doc, text);
+  Rule rule = sigma_rule(doc, file, text, pos_of(condition), "eql", "eql");
   rule.query = "any where " + source->condition + " and " + (det->front() == '(' ? *det : "(" + *det + ")");
   if (rule.query.size() > kMaxQueryBytes) return error_at(detection, "the rule's query is too large to run");
   for (const char* k : {"product", "category", "service"}) {
@@ -1542,14 +1549,7 @@ Result<Rule> translate_correlation(const YAML::Node& doc, const std::string& fil
     if (g != "true" && g != "false") return error_at(generate, "generate is true or false", scalar_length(generate));
     spec.generate = g == "true";
   }
-  Rule rule;
-  rule.file = file;
-  rule.query_pos = pos_of(c);
-  rule.type = "sigma_correlation";
-  rule.language = "sigma";
-  rule.format = "sigma";
-  rule.scheduled = false;
-  fill_metadata(rule, doc, text);
+  Rule rule = sigma_rule(doc, file, text, pos_of(c), "sigma_correlation", "sigma");
   rule.correlation = std::move(spec);
   return rule;
 }
