@@ -1662,9 +1662,12 @@ SigmaFile parse_sigma(std::string_view text, const std::string& file, const Sigm
     docs = YAML::LoadAll(std::string(text));
   } catch (const YAML::Exception& e) {
     const YAML::Mark m = e.mark;
-    SourcePos pos = m.is_null() ? SourcePos{1, 1, 0}
-                                : SourcePos{static_cast<std::uint32_t>(m.line + 1), static_cast<std::uint32_t>(m.column + 1),
-                                            static_cast<std::uint32_t>(m.pos)};
+    // A mark past the text (yaml-cpp can point one past the end of a cut
+    // escape) points at the start instead.
+    const bool usable = !m.is_null() && m.pos >= 0 && static_cast<std::size_t>(m.pos) <= text.size();
+    SourcePos pos = !usable ? SourcePos{1, 1, 0}
+                            : SourcePos{static_cast<std::uint32_t>(m.line + 1), static_cast<std::uint32_t>(m.column + 1),
+                                        static_cast<std::uint32_t>(m.pos)};
     out.errors.push_back({"sigma.yaml", "YAML: " + e.msg, pos, 1});
     return out;
   }
