@@ -7,7 +7,6 @@
 
 #include <filesystem>
 #include <map>
-#include <set>
 #include <sstream>
 
 #include "cli/detection_options.h"
@@ -68,9 +67,8 @@ int run_rules_explain(const RulesOptions& o) {
   std::size_t shown = 0;
   for (const RuleNeeds& n : needs) {
     const Rule& r = *set->compiled[n.rule].rule;
-    auto sigma_name = r.extra.find("sigma.name");
-    const bool named = sigma_name != r.extra.end() && sigma_name->second == "\"" + o.which + "\"";
-    if (r.name != o.which && r.rule_id != o.which && r.file != o.which && !r.file.ends_with("/" + o.which) && !named) {
+    if (r.name != o.which && r.rule_id != o.which && r.file != o.which && !r.file.ends_with("/" + o.which) &&
+        sigma_key(r, "name") != o.which) {
       continue;
     }
     std::fputs(explain_needs(*set, n).c_str(), stdout);
@@ -123,19 +121,6 @@ std::string elastic_date(std::string sigma_date) {
   return sigma_date;
 }
 
-std::string sigma_value(const Rule& r, const std::string& key) {
-  auto it = r.extra.find("sigma." + key);
-  if (it == r.extra.end() || it->second.size() < 2) return {};
-  std::string out;
-  // A JSON string: read back through toml++ (a basic TOML string is JSON's).
-  try {
-    auto t = toml::parse("v = " + it->second);
-    out = t["v"].value_or(std::string());
-  } catch (const toml::parse_error&) {
-  }
-  return out;
-}
-
 toml::array string_array(const std::vector<std::string>& values) {
   toml::array a;
   for (const auto& v : values) a.push_back(v);
@@ -145,7 +130,7 @@ toml::array string_array(const std::vector<std::string>& values) {
 // One Sigma rule as an Elastic detection-rule document.
 std::string elastic_rule_toml(const Rule& r) {
   toml::table metadata;
-  const std::string date = sigma_value(r, "date"), modified = sigma_value(r, "modified");
+  const std::string date = sigma_key(r, "date"), modified = sigma_key(r, "modified");
   if (!date.empty()) metadata.insert("creation_date", elastic_date(date));
   metadata.insert("integration", toml::array{"windows"});
   metadata.insert("maturity", "development");

@@ -391,11 +391,6 @@ void set_event_timestamp(Event& event, FieldId timestamp_field) {
   }
 }
 
-namespace {
-
-// The JSON string text [p, end) with its escapes undone, into `out`. A
-// malformed escape, or a surrogate that is not half of a pair, is kept as
-// written: the text is only searched.
 void unescape_json(std::string_view raw, std::string& out) {
   out.clear();
   auto hex4 = [&](std::size_t at, std::uint32_t& cp) {
@@ -457,6 +452,8 @@ void unescape_json(std::string_view raw, std::string& out) {
     }
   }
 }
+
+namespace {
 
 bool any_text_value(const Value& v, const std::function<bool(std::string_view)>& test) {
   if (v.is_text()) return test(v.as_string());

@@ -134,4 +134,9 @@ void set_event_timestamp(Event& event, FieldId timestamp_field);
 // keyword searches (eql OpCode::Keywords) read events this way.
 bool any_event_text(const Event& event, const std::function<bool(std::string_view)>& test);
 
+// The text of a JSON string's contents `raw` (between its quotes) with its
+// escapes undone, into `out`. A malformed escape, or a surrogate that is not
+// half of a pair, is kept as written.
+void unescape_json(std::string_view raw, std::string& out);
+
 }  // namespace vigil

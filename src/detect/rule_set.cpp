@@ -142,12 +142,6 @@ RuleDiagnostic diagnostic_at(const Rule& rule, std::string code, std::string mes
   return {rule.file, Error{std::move(code), std::move(message), pos}, std::move(text)};
 }
 
-std::string sigma_name(const Rule& rule) {
-  auto it = rule.extra.find("sigma.name");
-  if (it == rule.extra.end() || it->second.size() < 2) return {};
-  return it->second.substr(1, it->second.size() - 2);  // a JSON string of a YAML scalar; names are plain words
-}
-
 // Compiles the correlation rules (`pending`, indexes into set.rules) once
 // the rules they name are compiled: correlations of correlations after
 // their inner ones. A name no rule has, a cycle, or a group-by field an
@@ -157,7 +151,7 @@ void compile_correlations(RuleSet& set, std::vector<const Rule*> pending) {
   std::multimap<std::string, const Rule*> by_key;
   for (const Rule& r : set.rules) {
     by_key.emplace(r.rule_id, &r);
-    if (std::string n = sigma_name(r); !n.empty()) by_key.emplace(n, &r);
+    if (std::string n = sigma_key(r, "name"); !n.empty()) by_key.emplace(n, &r);
   }
   std::map<const Rule*, std::size_t> compiled_index;
   for (std::size_t i = 0; i < set.compiled.size(); ++i) compiled_index[set.compiled[i].rule] = i;
@@ -203,7 +197,7 @@ void compile_correlations(RuleSet& set, std::vector<const Rule*> pending) {
         }
         CompiledRule::CorrelationRef ref;
         ref.rule = ci->second;
-        const std::string target_name = sigma_name(*target);
+        const std::string target_name = sigma_key(*target, "name");
         auto field_of = [&](const std::string& g) {
           auto alias = spec.aliases.find(g);
           if (alias == spec.aliases.end()) return g;

@@ -20,6 +20,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/document.h"
 #include "core/hash.h"
 #include "core/text.h"
 #include "core/value.h"
@@ -1260,6 +1261,7 @@ void add_threat(Rule& rule, const std::vector<std::string>& tags) {
   }
 }
 
+// sigma_key() reads it back.
 void keep_sigma_key(Rule& rule, const std::string& key, const std::string& value) {
   if (value.empty()) return;
   std::string json;
@@ -1355,6 +1357,23 @@ Result<Rule> translate_rule(const YAML::Node& doc, const std::string& file, std:
 }
 
 
+// The rules a filter or correlation names (`rules:` one id or name, or a
+// list of them), each with its position; an error at an item that is no name.
+std::optional<Error> take_rule_names(const YAML::Node& node, const char* what, std::vector<std::string>& names,
+                                     std::vector<SourcePos>& positions) {
+  if (node.IsScalar()) {
+    names.push_back(node.Scalar());
+    positions.push_back(pos_of(node));
+  } else if (node.IsSequence()) {
+    for (const YAML::Node& r : node) {
+      if (!r.IsScalar() || r.Scalar().empty()) return error_at(r, fmt::format("{} is named by its id or name", what));
+      names.push_back(r.Scalar());
+      positions.push_back(pos_of(r));
+    }
+  }
+  return std::nullopt;
+}
+
 // A filter document → a SigmaFilter (or the reason it is none).
 Result<SigmaFilter> translate_filter(const YAML::Node& doc, const std::string& file, const SigmaOptions& options,
                                      bool& skip) {
@@ -1377,16 +1396,11 @@ Result<SigmaFilter> translate_filter(const YAML::Node& doc, const std::string& f
     std::transform(r.begin(), r.end(), r.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (r == "any" || r == "all") {
       out.any = true;
-    } else {
-      out.rules.push_back(rules.Scalar());
-      out.rule_pos.push_back(pos_of(rules));
+    } else if (auto e = take_rule_names(rules, "a filtered rule", out.rules, out.rule_pos)) {
+      return *e;
     }
   } else if (rules.IsSequence()) {
-    for (const YAML::Node& r : rules) {
-      if (!r.IsScalar() || r.Scalar().empty()) return error_at(r, "a filtered rule is named by its id or name");
-      out.rules.push_back(r.Scalar());
-      out.rule_pos.push_back(pos_of(r));
-    }
+    if (auto e = take_rule_names(rules, "a filtered rule", out.rules, out.rule_pos)) return *e;
     out.any = out.rules.empty();  // an empty list: every rule of the log source
   } else if (!rules.IsNull()) {
     return error_at(rules, "rules is a list of rule ids or names, or any");
@@ -1457,17 +1471,8 @@ Result<Rule> translate_correlation(const YAML::Node& doc, const std::string& fil
                                       "temporal, temporal_ordered)", spec.type), scalar_length(type));
   }
   const YAML::Node rules = c["rules"];
-  if (!rules.IsDefined()) {
-    // (a missing key: yaml-cpp throws on any question but IsDefined)
-  } else if (rules.IsScalar()) {
-    spec.rules.push_back(rules.Scalar());
-    spec.rule_pos.push_back(pos_of(rules));
-  } else if (rules.IsSequence()) {
-    for (const YAML::Node& r : rules) {
-      if (!r.IsScalar() || r.Scalar().empty()) return error_at(r, "a correlated rule is named by its id or name");
-      spec.rules.push_back(r.Scalar());
-      spec.rule_pos.push_back(pos_of(r));
-    }
+  if (rules.IsDefined()) {  // (a missing key: yaml-cpp throws on any question but IsDefined)
+    if (auto e = take_rule_names(rules, "a correlated rule", spec.rules, spec.rule_pos)) return *e;
   }
   if (spec.rules.empty()) return error_at(rules.IsDefined() ? rules : c, "a correlation names the rules it correlates (rules: [id or name, ...])");
   const bool temporal = spec.type == "temporal" || spec.type == "temporal_ordered";
@@ -1706,14 +1711,17 @@ SigmaFile parse_sigma(std::string_view text, const std::string& file, const Sigm
   return out;
 }
 
+std::string sigma_key(const Rule& rule, std::string_view key) {
+  auto it = rule.extra.find("sigma." + std::string(key));
+  if (it == rule.extra.end() || it->second.size() < 2 || it->second.front() != '"') return {};
+  std::string out;
+  unescape_json(std::string_view(it->second).substr(1, it->second.size() - 2), out);
+  return out;
+}
+
 std::vector<Error> apply_sigma_filters(std::vector<Rule>& rules, const std::vector<SigmaFilter>& filters,
                                        std::vector<std::string>& warning_files) {
   std::vector<Error> warnings;
-  auto extra = [](const Rule& r, const std::string& key) {
-    auto it = r.extra.find("sigma." + key);
-    if (it == r.extra.end() || it->second.size() < 2) return std::string();
-    return it->second.substr(1, it->second.size() - 2);  // a JSON string of a plain word
-  };
   constexpr std::string_view kAnyWhere = "any where ";
   for (const SigmaFilter& f : filters) {
     std::vector<bool> used(f.rules.size(), false);
@@ -1722,11 +1730,11 @@ std::vector<Error> apply_sigma_filters(std::vector<Rule>& rules, const std::vect
       bool applies = false;
       if (f.any) {
         // The rule's log source within the filter's: each field the filter names is the rule's.
-        applies = (f.product.empty() || f.product == extra(r, "logsource.product")) &&
-                  (f.category.empty() || f.category == extra(r, "logsource.category")) &&
-                  (f.service.empty() || f.service == extra(r, "logsource.service"));
+        applies = (f.product.empty() || f.product == sigma_key(r, "logsource.product")) &&
+                  (f.category.empty() || f.category == sigma_key(r, "logsource.category")) &&
+                  (f.service.empty() || f.service == sigma_key(r, "logsource.service"));
       } else {
-        const std::string name = extra(r, "name");
+        const std::string name = sigma_key(r, "name");
         for (std::size_t i = 0; i < f.rules.size(); ++i) {
           if (f.rules[i] == r.rule_id || (!name.empty() && f.rules[i] == name)) {
             applies = true;
@@ -1760,12 +1768,7 @@ std::vector<std::string> sigma_field_paths(std::string_view name, const Rule& ru
   if (rule.format != "sigma" || rule.correlation) return {std::string(name)};
   YAML::Node logsource(YAML::NodeType::Map);
   for (const char* k : {"product", "category", "service"}) {
-    auto it = rule.extra.find(std::string("sigma.logsource.") + k);
-    if (it == rule.extra.end()) continue;
-    try {
-      logsource[k] = YAML::Load(it->second).Scalar();  // a JSON string is YAML
-    } catch (const YAML::Exception&) {
-    }
+    if (std::string v = sigma_key(rule, std::string("logsource.") + k); !v.empty()) logsource[k] = v;
   }
   bool skip = false;
   auto source = select_source(logsource, skip);

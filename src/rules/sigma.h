@@ -81,6 +81,11 @@ bool is_sigma_path(std::string_view path);
 // the rules (Rule::file) and positions are in `text`.
 SigmaFile parse_sigma(std::string_view text, const std::string& file, const SigmaOptions& options = {});
 
+// What a Sigma rule's document said for `key` ("name", "date",
+// "logsource.category", ...), which the translation keeps in rule.extra as
+// sigma.<key> (a JSON string); "" if it said nothing.
+std::string sigma_key(const Rule& rule, std::string_view key);
+
 // The fields (vigil's names, the first one an event has wins) where the
 // Sigma field `name` is read on the events of `rule`, a Sigma rule (by its
 // log source, as its query reads fields); for any other rule, `name`
