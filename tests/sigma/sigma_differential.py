@@ -248,21 +248,19 @@ def condition(text_, searches):
             raise Unsupported(f"identifier {name}")
         return searches[name]
 
-    def conj():
-        e = primary()
-        while peek() == "and":
+    def chain(word, operand, combine):
+        """operand (word operand)*, folded with combine (all or any)."""
+        parts = [operand()]
+        while peek() == word:
             take()
-            left, right = e, primary()
-            e = (lambda a, b: lambda d, r: a(d, r) and b(d, r))(left, right)
-        return e
+            parts.append(operand())
+        return parts[0] if len(parts) == 1 else lambda d, r: combine(p(d, r) for p in parts)
+
+    def conj():
+        return chain("and", primary, all)
 
     def disj():
-        e = conj()
-        while peek() == "or":
-            take()
-            left, right = e, conj()
-            e = (lambda a, b: lambda d, r: a(d, r) or b(d, r))(left, right)
-        return e
+        return chain("or", conj, any)
 
     e = disj()
     if pos != len(tokens) or "|" in text_:
@@ -323,7 +321,7 @@ def main():
                 compiled[doc["id"]] = compile_rule(doc)
             except (Unsupported, KeyError, TypeError, yaml.YAMLError):
                 continue
-            os.symlink(path, os.path.join(rules_dir, os.path.basename(path)))
+            os.symlink(os.path.abspath(path), os.path.join(rules_dir, os.path.basename(path)))
         c.check("a few hundred rules inside the evaluator", len(compiled) >= 300, len(compiled))
         # This evaluator's matches.
         mine = set()
