@@ -112,6 +112,8 @@ void print_rule_diagnostics(const RuleSet& set) {
 
 int prepare_detection(const DetectionCommandOptions& o, DetectionSetup& s) {
   s.rule_cache = RuleCache::open_default(o.no_rule_cache);
+  // Vectorscan databases compiled by an earlier run are loaded from it.
+  set_compiled_set_store(s.rule_cache.get());
   RuleLoadOptions load;
   if (!rule_load_options(o.sigma_placeholders, s.placeholders, load)) return kExitUsage;
   s.set = compile_rules(o.rules, {}, o.threads, s.rule_cache.get(), load);

@@ -137,6 +137,31 @@ TimestampNs from_filetime(std::int64_t ticks) {
   return ns;
 }
 
+CivilTime civil_time(TimestampNs ns) {
+  constexpr std::int64_t kNsPerDay = 86'400'000'000'000;
+  std::int64_t days = ns / kNsPerDay;
+  std::int64_t rem = ns % kNsPerDay;
+  if (rem < 0) {
+    rem += kNsPerDay;
+    --days;
+  }
+  CivilTime t;
+  civil_from_days(days, t.year, t.month, t.day);
+  const std::int64_t secs = rem / 1'000'000'000;
+  t.hour = static_cast<unsigned>(secs / 3600);
+  t.minute = static_cast<unsigned>(secs % 3600 / 60);
+  t.second = static_cast<unsigned>(secs % 60);
+  // ISO week: the week (Monday to Sunday) holding the date's Thursday, counted
+  // in the Thursday's year. 1970-01-01 was a Thursday.
+  const std::int64_t weekday = ((days + 3) % 7 + 7) % 7;  // Monday 0 .. Sunday 6
+  const std::int64_t thursday = days - weekday + 3;
+  std::int64_t thursday_year;
+  unsigned m, d;
+  civil_from_days(thursday, thursday_year, m, d);
+  t.iso_week = static_cast<unsigned>((thursday - days_from_civil(thursday_year, 1, 1)) / 7 + 1);
+  return t;
+}
+
 std::string format_filetime_text(std::uint64_t ticks) {
   constexpr std::int64_t kSecondsFrom1601To1970 = 11644473600LL;
   auto secs = static_cast<std::int64_t>(ticks / 10000000ULL) - kSecondsFrom1601To1970;

@@ -24,6 +24,13 @@ std::optional<TimestampNs> from_epoch_millis(double millis);
 // Windows FILETIME (100 ns ticks since 1601-01-01) to Unix nanoseconds,
 // saturated at the ends of the range.
 TimestampNs from_filetime(std::int64_t ticks);
+// A time's calendar parts in UTC (what Sigma's time modifiers compare).
+struct CivilTime {
+  std::int64_t year = 0;
+  unsigned month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  unsigned iso_week = 0;  // ISO 8601 week of its (ISO) year, 1-53
+};
+CivilTime civil_time(TimestampNs ns);
 // RFC 3339 UTC with nanosecond precision trimmed to milliseconds when exact.
 std::string format_timestamp(TimestampNs ns);
 // A duration as rules write it, in the largest unit that divides it: "10m", "36h", "90s"; else "<n>ns".

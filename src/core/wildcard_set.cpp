@@ -5,6 +5,7 @@
 #include <hs/hs.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <new>
 #include <mutex>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "core/hash.h"
 #include "core/text.h"
 
 namespace vigil {
@@ -47,6 +49,18 @@ int note_id(unsigned int id, unsigned long long, unsigned long long, unsigned in
 
 const char* data_of(std::string_view text) { return text.empty() ? "" : text.data(); }
 
+std::vector<std::string> expressions_of(std::span<const WildcardPattern> patterns, std::vector<unsigned>& flags) {
+  std::vector<std::string> out;
+  for (const WildcardPattern& p : patterns) {
+    out.push_back(WildcardSet::to_regex(p));
+    flags.push_back(HS_FLAG_DOTALL | HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY |
+                    (p.case_insensitive() ? HS_FLAG_CASELESS : 0u));
+  }
+  return out;
+}
+
+std::atomic<CompiledSetStore*> g_store{nullptr};
+
 }  // namespace
 
 std::string WildcardSet::to_regex(const WildcardPattern& pattern) {
@@ -69,16 +83,11 @@ std::string WildcardSet::to_regex(const WildcardPattern& pattern) {
 
 std::unique_ptr<WildcardSet> WildcardSet::compile(std::span<const WildcardPattern> patterns) {
   if (patterns.empty()) return nullptr;
-  std::vector<std::string> expressions;
-  std::vector<const char*> pointers;
   std::vector<unsigned> flags;
+  const std::vector<std::string> expressions = expressions_of(patterns, flags);
+  std::vector<const char*> pointers;
   std::vector<unsigned> ids;
-  for (const WildcardPattern& p : patterns) {
-    expressions.push_back(to_regex(p));
-    flags.push_back(HS_FLAG_DOTALL | HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY |
-                    (p.case_insensitive() ? HS_FLAG_CASELESS : 0u));
-    ids.push_back(static_cast<unsigned>(ids.size()));
-  }
+  for (std::size_t i = 0; i < expressions.size(); ++i) ids.push_back(static_cast<unsigned>(i));
   for (const auto& e : expressions) pointers.push_back(e.c_str());
   hs_database_t* db = nullptr;
   hs_compile_error_t* error = nullptr;
@@ -87,7 +96,59 @@ std::unique_ptr<WildcardSet> WildcardSet::compile(std::span<const WildcardPatter
     hs_free_compile_error(error);
     return nullptr;
   }
+  if (compiled_set_store()) keep(store_key("patterns", expressions, flags), db);
   return adopt(db);
+}
+
+
+void set_compiled_set_store(CompiledSetStore* store) { g_store.store(store, std::memory_order_release); }
+CompiledSetStore* compiled_set_store() { return g_store.load(std::memory_order_acquire); }
+
+std::string WildcardSet::store_key(std::string_view kind, std::span<const std::string> inputs,
+                                   std::span<const unsigned> flags) {
+  // Each input with its flags and length (no input can pass for two), hashed
+  // twice with different seeds: 128 bits, and vectorscan's version.
+  std::string all(kind);
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    all += fmt::format("\n{}:{}:", i < flags.size() ? flags[i] : 0u, inputs[i].size());
+    all += inputs[i];
+  }
+  return fmt::format("{}:{}:{:016x}{:016x}:{}", kind, hs_version(), fast_hash(all, 0x9e3779b97f4a7c15ull),
+                     fast_hash(all, 0xc2b2ae3d27d4eb4full), all.size());
+}
+
+std::unique_ptr<WildcardSet> WildcardSet::from_store(const std::string& key) {
+  CompiledSetStore* store = compiled_set_store();
+  if (!store) return nullptr;
+  std::optional<std::string> bytes = store->find(key);
+  if (!bytes) return nullptr;
+  hs_database_t* db = nullptr;
+  // A damaged or foreign entry does not deserialize: compiled again.
+  if (hs_deserialize_database(bytes->data(), bytes->size(), &db) != HS_SUCCESS) return nullptr;
+  return adopt(db);
+}
+
+void WildcardSet::keep(const std::string& key, const hs_database* db) {
+  CompiledSetStore* store = compiled_set_store();
+  char* bytes = nullptr;
+  std::size_t size = 0;
+  if (!store || hs_serialize_database(db, &bytes, &size) != HS_SUCCESS) return;
+  std::string copy(bytes, size);
+  std::free(bytes);
+  store->store(key, std::move(copy));
+}
+
+std::unique_ptr<WildcardSet> WildcardSet::load(std::span<const WildcardPattern> patterns) {
+  if (patterns.empty() || !compiled_set_store()) return nullptr;
+  std::vector<unsigned> flags;
+  const std::vector<std::string> expressions = expressions_of(patterns, flags);
+  return from_store(store_key("patterns", expressions, flags));
+}
+
+std::unique_ptr<WildcardSet> WildcardSet::load_literals(std::span<const std::string> literals) {
+  if (literals.empty() || !compiled_set_store()) return nullptr;
+  const std::vector<unsigned> flags(literals.size(), HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
+  return from_store(store_key("literals", {literals.begin(), literals.end()}, flags));
 }
 
 std::unique_ptr<WildcardSet> WildcardSet::adopt(hs_database* db) {
@@ -117,6 +178,7 @@ std::unique_ptr<WildcardSet> WildcardSet::compile_literals(std::span<const std::
     hs_free_compile_error(error);
     return nullptr;
   }
+  if (compiled_set_store()) keep(store_key("literals", {literals.begin(), literals.end()}, flags), db);
   return adopt(db);
 }
 
@@ -158,6 +220,7 @@ void WildcardSet::matching(std::string_view text, WildcardScratch& scratch, std:
 bool AdaptiveWildcards::matches_any(std::span<const WildcardPattern> patterns, std::string_view text,
                                     WildcardScratch& scratch) const {
   const bool worth_compiling = patterns.size() >= kMinPatterns;
+  if (worth_compiling) set_.load_once([&] { return WildcardSet::load(patterns); });
   const WildcardSet* set =
       worth_compiling ? set_.get(kTestsPerPattern * patterns.size(), [&] { return WildcardSet::compile(patterns); })
                       : nullptr;
@@ -176,6 +239,7 @@ bool AdaptiveWildcards::matches_any(std::span<const WildcardPattern> patterns, s
 }
 
 void AdaptiveLiterals::matching(std::string_view text, WildcardScratch& scratch, std::vector<unsigned>& out) const {
+  set_.load_once([&] { return WildcardSet::load_literals(literals_); });
   const WildcardSet* set = set_.get(kSearchesBeforeCompiling, [&] { return WildcardSet::compile_literals(literals_); });
   if (set && text.size() <= WildcardSet::kMaxText) {
     set->matching(text, scratch, out);

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <span>
 #include <string_view>
@@ -37,6 +38,21 @@ class WildcardScratch {
   std::uint64_t generation_ = 0;  // the sets compiled when it was last sized
 };
 
+// Compiled sets kept between runs in vectorscan's serialized form: a set
+// compiled before is loaded (microseconds) instead of compiled (about a
+// millisecond per pattern). Optional, an optimisation only; both calls may
+// come from any thread. store/rule_cache.h keeps them next to the parsed rules.
+class CompiledSetStore {
+ public:
+  virtual ~CompiledSetStore() = default;
+  virtual std::optional<std::string> find(const std::string& key) = 0;
+  virtual void store(const std::string& key, std::string bytes) = 0;
+};
+// The store every WildcardSet uses (null: none). Not owned; whoever sets it
+// unsets it before it goes.
+void set_compiled_set_store(CompiledSetStore* store);
+CompiledSetStore* compiled_set_store();
+
 class WildcardSet {
  public:
   // Null when the patterns cannot be compiled (the caller tests them one by one).
@@ -44,6 +60,10 @@ class WildcardSet {
   // Plain strings found anywhere in the text, ASCII case folded: matching()
   // then names every literal the text contains (a cheap prefilter).
   static std::unique_ptr<WildcardSet> compile_literals(std::span<const std::string> literals);
+  // The set an earlier run compiled for these patterns or literals, from the
+  // CompiledSetStore; null when there is none (or no store).
+  static std::unique_ptr<WildcardSet> load(std::span<const WildcardPattern> patterns);
+  static std::unique_ptr<WildcardSet> load_literals(std::span<const std::string> literals);
   WildcardSet(const WildcardSet&) = delete;
   WildcardSet& operator=(const WildcardSet&) = delete;
   ~WildcardSet();
@@ -61,6 +81,10 @@ class WildcardSet {
  private:
   explicit WildcardSet(hs_database* db) : db_(db) {}
   static std::unique_ptr<WildcardSet> adopt(hs_database* db);
+  // The CompiledSetStore's key for a set's inputs, and the set kept under it.
+  static std::string store_key(std::string_view kind, std::span<const std::string> inputs, std::span<const unsigned> flags);
+  static std::unique_ptr<WildcardSet> from_store(const std::string& key);
+  static void keep(const std::string& key, const hs_database* db);
   // Sizes the scratch for every set compiled so far, if it is not yet.
   static void prepare(WildcardScratch& scratch);
   hs_database* db_;
@@ -89,6 +113,18 @@ class DeferredSet {
     set_.store(const_cast<WildcardSet*>(set), std::memory_order_release);
     return set;
   }
+  // Once: a set `load` gives (an earlier run's, from the CompiledSetStore)
+  // is taken at once, with no one-by-one tests first.
+  template <typename Load>
+  void load_once(Load&& load) const {
+    if (load_tried_.load(std::memory_order_relaxed) || load_tried_.exchange(true, std::memory_order_acq_rel)) return;
+    if (claimed_.exchange(true, std::memory_order_acq_rel)) return;  // another thread is compiling it
+    if (auto loaded = load()) {
+      set_.store(loaded.release(), std::memory_order_release);
+    } else {
+      claimed_.store(false, std::memory_order_release);
+    }
+  }
   // Counted loosely: threads may lose an increment.
   void count(std::uint64_t tests) const {
     tests_.store(tests_.load(std::memory_order_relaxed) + tests, std::memory_order_relaxed);
@@ -98,6 +134,7 @@ class DeferredSet {
  private:
   mutable std::atomic<std::uint64_t> tests_{0};     // tested one by one so far
   mutable std::atomic<bool> claimed_{false};        // a thread has taken on compiling
+  mutable std::atomic<bool> load_tried_{false};     // load_once() has run
   mutable std::atomic<WildcardSet*> set_{nullptr};  // owned once compiled
 };
 

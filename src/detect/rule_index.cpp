@@ -6,6 +6,7 @@
 #include <charconv>
 #include <optional>
 
+#include "core/document.h"
 #include "core/text.h"
 
 namespace vigil {
@@ -75,6 +76,11 @@ std::optional<Requirement> leaf_requirement(const eql::Program& p, std::uint32_t
     if (!field || set.strings.empty() || !set.numbers.empty() || !set.bools.empty() || set.has_null) return std::nullopt;
     Requirement r{*field, {}, {}};
     for (const auto& s : set.strings) r.values.push_back(fold_case(s));
+    return r;
+  }
+  if (ins.op == eql::OpCode::Keywords) {  // Sigma keywords: a pattern on any text of the event
+    Requirement r{RuleIndex::kAnyText, {}, {}};
+    for (const WildcardPattern& w : p.patterns[ins.arg]) r.patterns.push_back(fold_case(w.pattern()));
     return r;
   }
   if (ins.op == eql::OpCode::Wildcard && ins.child_count == 1) {
@@ -277,6 +283,49 @@ std::vector<Clause> required_fields(const eql::Program& p, std::uint32_t index, 
   }
 }
 
+// The any-text field (Sigma keywords) is searched in the event's JSON as
+// written, where a text's `\` and `"` stand escaped: its literals are
+// escaped the same way. A literal with a control character (which JSON
+// may write as \n or \u000a) is not filed under a literal at all.
+std::string any_text_literal(std::string_view piece) {
+  std::string out;
+  for (char c : piece) {
+    if (static_cast<unsigned char>(c) < 0x20) return {};
+    if (c == '\\' || c == '"') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
+// Text holding every text value of the event, escaped as any_text_literal()
+// escapes literals (a literal a value contains is in it): the raw JSON
+// itself when it spells every character as itself or with `\\` or `\"`
+// (no `\u` or `\/` escape), else the values, unescaped and escaped again,
+// each followed by a NUL, built in `buffer`. Keys and other tokens of the
+// raw JSON may add literals, never take one away: the index only narrows.
+std::string_view any_text(const Event& event, std::string& buffer) {
+  const std::string_view json = event.source;
+  auto plain_escapes = [&] {
+    // One pass over the escapes (an escaped backslash is skipped whole:
+    // `\\u` is a backslash and a u).
+    for (std::size_t i = json.find('\\'); i != std::string_view::npos; i = json.find('\\', i + 2)) {
+      if (i + 1 < json.size() && (json[i + 1] == 'u' || json[i + 1] == '/')) return false;
+    }
+    return true;
+  };
+  if (event.document.empty() && !json.empty() && plain_escapes()) return json;
+  buffer.clear();
+  any_event_text(event, [&](std::string_view t) {
+    for (char c : t) {
+      if (c == '\\' || c == '"') buffer.push_back('\\');
+      buffer.push_back(c);
+    }
+    buffer.push_back('\0');
+    return false;
+  });
+  return buffer;
+}
+
 // Fields nearly every event has: a gate on them narrows nothing.
 bool common_field(std::string_view field) {
   static constexpr std::string_view kPrefixes[] = {"host.", "agent.", "event.", "user.", "ecs.", "winlog.channel",
@@ -347,6 +396,7 @@ void RuleIndex::file_patterns(FieldId field, const std::vector<std::string>& val
   for (const auto* list : {&values, &patterns}) {
     for (const std::string& text : *list) {
       std::string piece = longest_literal(text);
+      if (field == kAnyText) piece = any_text_literal(piece);
       add(piece.empty() ? index.unconditional : index.by_literal[piece]);
     }
   }
@@ -361,6 +411,7 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
       if (auto id = fields.find(kKindNames[k])) kind_fields_[k] = *id;
     }
   }
+  auto name_of = [&](FieldId f) { return f == kAnyText ? std::string_view("(any text)") : fields.name(f); };
   auto kind_of = [&](FieldId f) {
     return static_cast<std::size_t>(std::find(kind_fields_.begin(), kind_fields_.end(), f) - kind_fields_.begin());
   };
@@ -372,13 +423,13 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
   for (const Requirement& r : reqs) {
     const std::size_t k = kind_of(r.field);
     if (!r.patterns.empty()) {
-      if (!lets_everything_through(r) && !low_cardinality(fields.name(r.field)) && (!patterns || narrower(r, *patterns))) {
+      if (!lets_everything_through(r) && !low_cardinality(name_of(r.field)) && (!patterns || narrower(r, *patterns))) {
         patterns = &r;
       }
       continue;
     }
     if (k < kKinds && (!kinds[k] || r.values.size() < kinds[k]->values.size())) kinds[k] = &r;
-    if (k != kCategory && k != kType && !low_cardinality(fields.name(r.field)) &&
+    if (k != kCategory && k != kType && !low_cardinality(name_of(r.field)) &&
         (!best || r.values.size() < best->values.size())) {
       best = &r;
     }
@@ -387,11 +438,11 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
     // No category to file under: any literal requirement narrows more than
     // none (`any where event.action : "service-installed"`).
     for (const Requirement& r : reqs) {
-      if (!r.patterns.empty() || everywhere(fields.name(r.field))) continue;
+      if (!r.patterns.empty() || everywhere(name_of(r.field))) continue;
       if (!best || r.values.size() < best->values.size()) best = &r;
     }
   }
-  if (best && patterns && event_kind(fields.name(best->field))) best = nullptr;
+  if (best && patterns && event_kind(name_of(best->field))) best = nullptr;
   // Every entry is gated by the fields the query needs.
   auto useful = [&](FieldId g) {
     return g != kind_fields_[kCategory] && g != kind_fields_[kType] && !common_field(fields.name(g)) &&
@@ -421,11 +472,11 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
   // event ID does (Sigma rules: `event.code in ("1", "4688") and
   // (winlog.event_data.Image : "*\\x.exe" or Image : ...)`).
   auto indexable = [&](const Requirement& r) {
-    return kind_of(r.field) == kKinds && !low_cardinality(fields.name(r.field)) && !event_kind(fields.name(r.field)) &&
+    return kind_of(r.field) == kKinds && !low_cardinality(name_of(r.field)) && !event_kind(name_of(r.field)) &&
            !lets_everything_through(r);
   };
   std::optional<std::vector<Requirement>> branches;
-  if ((!best || event_kind(fields.name(best->field))) && !patterns) {
+  if ((!best || event_kind(name_of(best->field))) && !patterns) {
     branches = alternatives(program, program.root, indexable);
     if (branches) best = nullptr;
   }
@@ -631,6 +682,11 @@ void RuleIndex::candidates(const Event& event, std::vector<std::size_t>& out, Sc
     if (!v.is_null()) lookup_values(event, v, value_fields_[i], out, scratch, scratch.value_memo[i]);
   }
   for (std::uint32_t i : open.patterns) {
+    if (pattern_gates_[i].field == kAnyText) {
+      lookup_patterns(event, Value::string(any_text(event, scratch.all_text)), *pattern_fields_[i], out, scratch,
+                      scratch.pattern_memo[i]);
+      continue;
+    }
     const Value& v = event.get(pattern_gates_[i].field);
     if (!v.is_null()) lookup_patterns(event, v, *pattern_fields_[i], out, scratch, scratch.pattern_memo[i]);
   }

@@ -57,6 +57,10 @@ class RuleIndex {
   struct Entry;  // a filed rule (below)
 
  public:
+  // The field a Sigma keyword search (OpCode::Keywords) reads: every text of
+  // the event. Rules are filed under its literals like under a field's.
+  static constexpr FieldId kAnyText = FieldRegistry::kNoField - 1;
+
   RuleIndex(FieldId category_field, FieldId type_field)
       : kind_fields_{category_field, type_field, FieldRegistry::kNoField, FieldRegistry::kNoField} {}
 
@@ -73,7 +77,8 @@ class RuleIndex {
   // Per-thread working space of candidates().
   struct Scratch {
     WildcardScratch wildcards;
-    std::string text;  // a number rendered for matching
+    std::string text;      // a number rendered for matching
+    std::string all_text;  // the event's texts, joined (the kAnyText field's value)
     KindBits kinds{};  // the event's
     // The last text looked up per kind, value and pattern field, with its
     // answer: events come in runs of one kind and one process, so the next

@@ -9,9 +9,11 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "core/text.h"
+#include "core/timestamp.h"
 
 namespace vigil::eql {
 namespace {
@@ -229,8 +231,36 @@ constexpr std::uint8_t kVariadic = 255;
 // event, which a function cannot); this entry is for the analyzer.
 Value f_keywords(std::span<const Value>, bool, Arena&) { return Value::null(); }
 
+// _timePart(date, part): what Sigma's time modifiers compare (part: minute
+// 0-59, hour 0-23, day 1-31, week 1-53 as ISO 8601 counts, month 1-12,
+// year) of a date as events hold it: ISO 8601 text (@timestamp, Sysmon's
+// UtcTime "2019-05-14 12:34:56.789", TimeCreated) or epoch milliseconds; in
+// UTC, as written (no time zone conversion). Null for anything else.
+Value f_time_part(std::span<const Value> a, bool, Arena& scratch) {
+  Value v = scalar(a[0]);
+  Value part = scalar(a[1]);
+  if (v.is_null() || !part.is_text()) return Value::null();
+  std::optional<TimestampNs> ns;
+  if (v.kind() == ValueKind::Int) {
+    ns = from_epoch_millis(v.as_int());
+  } else if (v.is_text()) {
+    ns = parse_timestamp_text(text_of(v, scratch));
+  }
+  if (!ns) return Value::null();
+  const CivilTime t = civil_time(*ns);
+  const std::string_view p = part.as_string();
+  if (p == "minute") return Value::integer(t.minute);
+  if (p == "hour") return Value::integer(t.hour);
+  if (p == "day") return Value::integer(t.day);
+  if (p == "week") return Value::integer(t.iso_week);
+  if (p == "month") return Value::integer(t.month);
+  if (p == "year") return Value::integer(t.year);
+  return Value::null();
+}
+
 const FunctionSpec kFunctions[] = {
     {"_keywords", 1, kVariadic, false, R::Bool, {A::Constant}, f_keywords, 1},
+    {"_timePart", 2, 2, false, R::Integer, {A::Any, A::Constant}, f_time_part},
     {"add", 2, 2, false, R::Number, {A::Number, A::Number}, f_add},
     {"between", 3, 4, true, R::String, {A::String, A::String, A::String, A::Bool}, f_between},
     {"cidrMatch", 2, kVariadic, false, R::Bool, {A::Any, A::Constant}, f_cidr_match, 2},

@@ -45,20 +45,36 @@ auto members(Unqualified<Rule> auto& r) {
                   r.rarity, r.format, r.scheduled, r.correlation, r.extra);
 }
 
-std::string encode_rule(const Rule& rule) {
+auto members(Unqualified<Error> auto& e) { return std::tie(e.code, e.message, e.pos, e.length); }
+auto members(Unqualified<SigmaFilter> auto& f) {
+  return std::tie(f.title, f.id, f.file, f.pos, f.any, f.rules, f.rule_pos, f.product, f.category, f.service,
+                  f.condition);
+}
+auto members(Unqualified<SigmaFile> auto& f) { return std::tie(f.rules, f.filters, f.errors, f.skipped); }
+
+namespace {
+template <typename T>
+std::string encode_one(const T& value) {
   std::string out(1, static_cast<char>(kFormat));
   Encoder encoder(out);
-  encoder(rule);
+  encoder(value);
   return out;
 }
 
-std::optional<Rule> decode_rule(std::string_view bytes) {
+template <typename T>
+std::optional<T> decode_one(std::string_view bytes) {
   if (bytes.empty() || static_cast<std::uint8_t>(bytes[0]) != kFormat) return std::nullopt;
   Decoder decoder(bytes.substr(1));
-  Rule rule;
-  decoder(rule);
+  T value;
+  decoder(value);
   if (!decoder.ok() || !decoder.at_end()) return std::nullopt;
-  return rule;
+  return value;
 }
+}  // namespace
+
+std::string encode_rule(const Rule& rule) { return encode_one(rule); }
+std::optional<Rule> decode_rule(std::string_view bytes) { return decode_one<Rule>(bytes); }
+std::string encode_sigma_file(const SigmaFile& file) { return encode_one(file); }
+std::optional<SigmaFile> decode_sigma_file(std::string_view bytes) { return decode_one<SigmaFile>(bytes); }
 
 }  // namespace vigil

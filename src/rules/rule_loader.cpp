@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "rules/rule_codec.h"
 #include "rules/sigma.h"
 
 #include <cctype>
@@ -400,6 +401,25 @@ Result<Rule> parse_rule_toml(std::string_view text, const std::string& file) {
   return rule;
 }
 
+namespace {
+// What a Sigma file's translation depends on besides its text: the target
+// and the placeholder values.
+std::string sigma_options_key(const SigmaOptions& options) {
+  std::string values;
+  if (options.placeholders) {
+    for (const auto& [name, list] : *options.placeholders) {
+      values += name;
+      for (const std::string& v : list) {
+        values.push_back('\0');
+        values += v;
+      }
+      values.push_back('\n');
+    }
+  }
+  return fmt::format("sigma:{}:{:016x}:", static_cast<int>(options.target), fast_hash(values, 0x9e3779b97f4a7c15ull));
+}
+}  // namespace
+
 std::string rule_cache_key(std::string_view text) {
   // Two differently seeded 64-bit hashes of the text and its length: another
   // text under the same key would take a 128-bit collision. Not Hash128
@@ -433,20 +453,20 @@ LoadedRules load_rules(const std::vector<std::string>& paths, unsigned threads_w
   }
   // Files parse independently: on every core, each into its own slot, then
   // taken in file order (TOML parsing is most of loading a rule directory).
-  // Files the cache holds (same text) are not parsed.
+  // Files the cache holds (same text, same Sigma options) are not parsed.
   struct Parsed {
     std::string text;
     std::optional<Rule> rule;
     std::optional<RuleDiagnostic> diagnostic;
-    // Sigma files (several documents each): their rules, and the documents
-    // that are none, with why. Not cached: YAML is parsed every time.
+    // Sigma files (several documents each): their rules, filters, and the
+    // documents that are none, with why.
     bool sigma = false;
-    std::vector<Rule> sigma_rules;
-    std::vector<SigmaFilter> sigma_filters;
-    std::vector<RuleDiagnostic> sigma_diagnostics;
+    bool cached = false;
+    SigmaFile sigma_file;
   };
   std::vector<Parsed> parsed(files.size());
   std::vector<std::string> keys(cache ? files.size() : 0);  // an unreadable file's stays empty: no entry has it
+  const std::string sigma_options = cache ? sigma_options_key(options.sigma) : std::string();
   for (std::size_t i = 0; i < files.size(); ++i) {
     std::ifstream in(files[i], std::ios::binary);
     if (!in) {
@@ -455,29 +475,33 @@ LoadedRules load_rules(const std::vector<std::string>& paths, unsigned threads_w
     }
     parsed[i].text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     parsed[i].sigma = is_sigma_path(files[i]);
-    if (cache && !parsed[i].sigma) keys[i] = rule_cache_key(parsed[i].text);
+    if (cache) keys[i] = parsed[i].sigma ? sigma_options + rule_cache_key(parsed[i].text) : rule_cache_key(parsed[i].text);
   }
   if (cache) {
-    std::vector<std::optional<Rule>> found = cache->find(keys);
+    std::vector<std::optional<std::string>> found = cache->find(keys);
     for (std::size_t i = 0; i < found.size(); ++i) {
       if (parsed[i].diagnostic || !found[i]) continue;
-      parsed[i].rule = std::move(found[i]);
-      parsed[i].rule->file = files[i];
+      if (parsed[i].sigma) {
+        auto file = decode_sigma_file(*found[i]);
+        if (!file) continue;
+        parsed[i].sigma_file = std::move(*file);
+        for (Rule& r : parsed[i].sigma_file.rules) r.file = files[i];
+        for (SigmaFilter& f : parsed[i].sigma_file.filters) f.file = files[i];
+        parsed[i].cached = true;
+      } else if (auto rule = decode_rule(*found[i])) {
+        parsed[i].rule = std::move(*rule);
+        parsed[i].rule->file = files[i];
+        parsed[i].cached = true;
+      }
     }
   }
   std::vector<std::size_t> to_parse;
   for (std::size_t i = 0; i < files.size(); ++i) {
-    if (!parsed[i].diagnostic && (parsed[i].sigma || !parsed[i].rule)) to_parse.push_back(i);
+    if (!parsed[i].diagnostic && !parsed[i].cached) to_parse.push_back(i);
   }
   auto parse_one = [&](std::size_t i) {
     if (parsed[i].sigma) {
-      SigmaFile sf = parse_sigma(parsed[i].text, files[i], options.sigma);
-      parsed[i].sigma_rules = std::move(sf.rules);
-      parsed[i].sigma_filters = std::move(sf.filters);
-      for (Error& e : sf.errors) parsed[i].sigma_diagnostics.push_back({files[i], std::move(e), parsed[i].text});
-      for (Error& e : sf.skipped) {
-        parsed[i].sigma_diagnostics.push_back({files[i], std::move(e), parsed[i].text, /*warning=*/true});
-      }
+      parsed[i].sigma_file = parse_sigma(parsed[i].text, files[i], options.sigma);
       return;
     }
     auto rule = parse_rule_toml(parsed[i].text, files[i]);
@@ -499,9 +523,13 @@ LoadedRules load_rules(const std::vector<std::string>& paths, unsigned threads_w
   work();
   for (auto& h : helpers) h.join();
   if (cache) {
-    std::vector<std::pair<std::string, const Rule*>> fresh;
+    std::vector<std::pair<std::string, std::string>> fresh;
     for (std::size_t i : to_parse) {
-      if (parsed[i].rule) fresh.emplace_back(keys[i], &*parsed[i].rule);
+      if (parsed[i].sigma && parsed[i].sigma_file.errors.empty()) {
+        fresh.emplace_back(keys[i], encode_sigma_file(parsed[i].sigma_file));
+      } else if (parsed[i].rule) {
+        fresh.emplace_back(keys[i], encode_rule(*parsed[i].rule));
+      }
     }
     cache->store(fresh);  // also refreshes the entries hit (see RuleCache)
   }
@@ -510,11 +538,13 @@ LoadedRules load_rules(const std::vector<std::string>& paths, unsigned threads_w
     if (p.sigma && !p.diagnostic) {
       ++out.files;
       ++out.sigma_files;
-      for (Rule& r : p.sigma_rules) out.rules.push_back(std::move(r));
-      for (SigmaFilter& f : p.sigma_filters) filters.push_back(std::move(f));
-      for (RuleDiagnostic& d : p.sigma_diagnostics) {
-        if (d.warning) ++out.sigma_skipped;
-        out.diagnostics.push_back(std::move(d));
+      const std::string& file = files[static_cast<std::size_t>(&p - parsed.data())];
+      for (Rule& r : p.sigma_file.rules) out.rules.push_back(std::move(r));
+      for (SigmaFilter& f : p.sigma_file.filters) filters.push_back(std::move(f));
+      for (Error& e : p.sigma_file.errors) out.diagnostics.push_back({file, std::move(e), p.text});
+      for (Error& e : p.sigma_file.skipped) {
+        ++out.sigma_skipped;
+        out.diagnostics.push_back({file, std::move(e), p.text, /*warning=*/true});
       }
       continue;
     }

@@ -37,17 +37,18 @@ struct RuleLoadOptions {
   SigmaOptions sigma;
 };
 
-// Rules parsed before, each under a key that names its file's text
-// (store/rule_cache.h keeps them on disk). Only rules that loaded
-// without a diagnostic are stored: a file with an error is parsed every
+// Rule files parsed before, each under a key that names its text (and, for
+// Sigma, the options it was translated with), in binary form
+// (rules/rule_codec.h); store/rule_cache.h keeps them on disk. Only files
+// that loaded without an error are stored: a file with one is parsed every
 // time, so its message and caret come from the parser.
 class ParsedRuleCache {
  public:
   virtual ~ParsedRuleCache() = default;
-  // The rules stored under `keys`, in the same order (nothing where none).
-  virtual std::vector<std::optional<Rule>> find(const std::vector<std::string>& keys) = 0;
-  // Called after every find() (with nothing when every rule was found).
-  virtual void store(const std::vector<std::pair<std::string, const Rule*>>& rules) = 0;
+  // The encoded files stored under `keys`, in the same order (nothing where none).
+  virtual std::vector<std::optional<std::string>> find(const std::vector<std::string>& keys) = 0;
+  // (key, encoded file) pairs. Called after every find() (with nothing when every file was found).
+  virtual void store(const std::vector<std::pair<std::string, std::string>>& entries) = 0;
 };
 
 // Loads every rule under `paths` (files or directories), in path order.

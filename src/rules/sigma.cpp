@@ -317,10 +317,11 @@ std::string utf16(std::string_view s, bool big_endian, bool bom) {
 
 // One value of a field, after its modifiers.
 struct Operand {
-  enum class Kind { Pattern, Regex, Cidr, Compare, Exists, Null, FieldRef } kind = Kind::Pattern;
+  enum class Kind { Pattern, Regex, Cidr, Compare, TimePart, Exists, Null, FieldRef } kind = Kind::Pattern;
   std::vector<SigmaString> alternatives;  // Pattern: any of these (expansions of one value)
-  std::string text;                       // Regex (RE2 syntax), Cidr, Compare (number), FieldRef (Sigma field)
-  std::string op;                         // Compare: > >= < <=
+  std::string text;  // Regex (RE2 syntax), Cidr, Compare and TimePart (number), FieldRef (Sigma field)
+  std::string op;    // Compare: > >= < <=; TimePart: == or those
+  std::string part;  // TimePart: minute, hour, day, week, month, year
   bool exists = true;                     // Exists
 };
 
@@ -536,6 +537,13 @@ std::string Translator::predicate(const std::vector<Candidate>& fields, const Op
                             : fmt::format("(number({0}) != null and number({0}) {1} {2})", c.field, o.op, o.text));
       }
       break;
+    case Operand::Kind::TimePart:
+      // A calendar part of a date (_timePart); false when the value is no date.
+      for (const Candidate& c : fields) {
+        parts.push_back(fmt::format("(_timePart({0}, \"{1}\") != null and _timePart({0}, \"{1}\") {2} {3})", c.field,
+                                    o.part, o.op, o.text));
+      }
+      break;
     case Operand::Kind::FieldRef: {
       // Field to field, each way an input spells both.
       const std::vector<Candidate> others = candidates(o.text);
@@ -559,7 +567,7 @@ const std::set<std::string_view>& known_modifiers() {
   static const std::set<std::string_view> m = {
       "contains", "startswith", "endswith", "all", "base64", "base64offset", "utf16le", "utf16be", "utf16", "wide",
       "windash", "re", "i", "m", "s", "cidr", "exists", "cased", "fieldref", "gt", "gte", "lt", "lte", "neq",
-      "expand", "ignorecase", "multiline", "dotall"};
+      "expand", "ignorecase", "multiline", "dotall", "minute", "hour", "day", "week", "month", "year"};
   return m;
 }
 
@@ -653,6 +661,28 @@ Result<Operand> Translator::operand(const YAML::Node& value, const std::vector<s
   if (has("fieldref")) {
     o.kind = Operand::Kind::FieldRef;
     o.text = raw;
+    return o;
+  }
+  // Time modifiers: a calendar part of a date, compared with a whole number
+  // (equal, or by gt/gte/lt/lte given with it).
+  for (std::string_view part : {"minute", "hour", "day", "week", "month", "year"}) {
+    if (!has(part)) continue;
+    if (std::count_if(modifiers.begin(), modifiers.end(), [](const std::string& m) {
+          return m == "minute" || m == "hour" || m == "day" || m == "week" || m == "month" || m == "year";
+        }) > 1) {
+      return error_at(key, "one time modifier per field (minute, hour, day, week, month or year)", scalar_length(key));
+    }
+    if (options_.target == SigmaFieldTarget::Elastic) {
+      return error_at(key, fmt::format("the {} modifier has no equivalent in Elastic's EQL: not converted", part),
+                      scalar_length(key));
+    }
+    const bool digits = !raw.empty() && raw.size() <= 6 &&
+                        std::all_of(raw.begin(), raw.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+    if (!digits) return error_at(value, fmt::format("{} takes a whole number", part), scalar_length(value));
+    o.kind = Operand::Kind::TimePart;
+    o.part = part;
+    o.text = raw;
+    o.op = has("gt") ? ">" : has("gte") ? ">=" : has("lt") ? "<" : has("lte") ? "<=" : "==";
     return o;
   }
   for (std::string_view cmp : {"gt", "gte", "lt", "lte"}) {

@@ -12,7 +12,6 @@
 
 #include <fmt/format.h>
 
-#include "rules/rule_codec.h"
 
 namespace vigil {
 namespace {
@@ -90,7 +89,12 @@ std::unique_ptr<SqliteDb> RuleCache::open_file(const std::string& path) {
                           "  key TEXT PRIMARY KEY,"  // build id, then rule_cache_key()
                           "  rule BLOB NOT NULL,"
                           "  stored INTEGER NOT NULL);"
-                          "CREATE INDEX IF NOT EXISTS parsed_rules_stored ON parsed_rules (stored);");
+                          "CREATE INDEX IF NOT EXISTS parsed_rules_stored ON parsed_rules (stored);"
+                          "CREATE TABLE IF NOT EXISTS compiled_sets ("
+                          "  key TEXT PRIMARY KEY,"  // build id, then WildcardSet's key
+                          "  db BLOB NOT NULL,"
+                          "  stored INTEGER NOT NULL);"
+                          "CREATE INDEX IF NOT EXISTS compiled_sets_stored ON compiled_sets (stored);");
   };
   auto db = open_once();
   if (!db && db.error().code == "store.damaged") {
@@ -128,8 +132,8 @@ std::size_t RuleCache::entries() const {
   return count.ok() && count.step() ? static_cast<std::size_t>(count.integer(0)) : 0;
 }
 
-std::vector<std::optional<Rule>> RuleCache::find(const std::vector<std::string>& keys) {
-  std::vector<std::optional<Rule>> out(keys.size());
+std::vector<std::optional<std::string>> RuleCache::find(const std::vector<std::string>& keys) {
+  std::vector<std::optional<std::string>> out(keys.size());
   if (!db_) return out;
   Statement select(*db_, "SELECT rule, stored FROM parsed_rules WHERE key = ?");
   const std::int64_t now = now_seconds();
@@ -144,8 +148,7 @@ std::vector<std::optional<Rule>> RuleCache::find(const std::vector<std::string>&
       }
       continue;
     }
-    out[i] = decode_rule(select.blob(0));
-    if (!out[i]) continue;
+    out[i] = std::string(select.blob(0));
     ++hits_;
     if (select.integer(1) < now - kRefreshSeconds) stale_.push_back(keys[i]);
   }
@@ -161,16 +164,16 @@ void RuleCache::start_again() {
   damaged_ = false;
 }
 
-bool RuleCache::write(const std::vector<std::pair<std::string, const Rule*>>& rules) {
+bool RuleCache::write(const std::vector<std::pair<std::string, std::string>>& entries) {
   if (!db_ || !db_->exec("BEGIN IMMEDIATE")) return false;
   const std::int64_t now = now_seconds();
   Statement insert(*db_, "INSERT OR REPLACE INTO parsed_rules (key, rule, stored) VALUES (?, ?, ?)");
   bool ok = insert.ok();
-  for (const auto& [key, rule] : rules) {
+  for (const auto& [key, bytes] : entries) {
     if (!ok) break;
     insert.reset();
     insert.bind(1, build_ + ":" + key);
-    insert.bind_blob(2, encode_rule(*rule));
+    insert.bind_blob(2, bytes);
     insert.bind(3, now);
     insert.step();
     ok = !insert.failed();
@@ -203,12 +206,67 @@ bool RuleCache::write(const std::vector<std::pair<std::string, const Rule*>>& ru
   return ok;
 }
 
-void RuleCache::store(const std::vector<std::pair<std::string, const Rule*>>& rules) {
-  if (rules.empty() && stale_.empty()) return;
+void RuleCache::store(const std::vector<std::pair<std::string, std::string>>& entries) {
+  if (entries.empty() && stale_.empty()) return;
   if (damaged_) start_again();
-  if (write(rules) || !damaged_) return;
+  if (write(entries) || !damaged_) return;
   start_again();  // a corrupt page met while writing: once more in a new file
-  (void)write(rules);
+  (void)write(entries);
+}
+
+std::optional<std::string> RuleCache::find(const std::string& key) {
+  std::lock_guard lock(sets_mutex_);
+  if (!db_ || damaged_) return std::nullopt;
+  Statement select(*db_, "SELECT db FROM compiled_sets WHERE key = ?");
+  if (!select.ok()) return std::nullopt;
+  select.bind(1, build_ + ":" + key);
+  if (!select.step()) {
+    damaged_ = select.failed() && db_->damaged();
+    return std::nullopt;
+  }
+  ++set_hits_;
+  return std::string(select.blob(0));
+}
+
+void RuleCache::store(const std::string& key, std::string bytes) {
+  std::lock_guard lock(sets_mutex_);
+  new_sets_.emplace_back(key, std::move(bytes));
+}
+
+void RuleCache::write_sets() {
+  if (new_sets_.empty() || !db_ || damaged_ || !db_->exec("BEGIN IMMEDIATE")) return;
+  const std::int64_t now = now_seconds();
+  Statement insert(*db_, "INSERT OR REPLACE INTO compiled_sets (key, db, stored) VALUES (?, ?, ?)");
+  bool ok = insert.ok();
+  for (const auto& [key, bytes] : new_sets_) {
+    if (!ok) break;
+    insert.reset();
+    insert.bind(1, build_ + ":" + key);
+    insert.bind_blob(2, bytes);
+    insert.bind(3, now);
+    insert.step();
+    ok = !insert.failed();
+  }
+  insert.reset();
+  // The same bounds as the parsed rules: 30 days, and the newest max_entries_.
+  Statement prune(*db_,
+                  "DELETE FROM compiled_sets WHERE stored < ?1 OR rowid IN "
+                  "(SELECT rowid FROM compiled_sets ORDER BY stored DESC LIMIT -1 OFFSET ?2)");
+  if (ok && prune.ok()) {
+    prune.bind(1, now - kKeepSeconds);
+    prune.bind(2, static_cast<std::int64_t>(max_entries_));
+    prune.step();
+    ok = !prune.failed();
+  }
+  (void)db_->exec(ok ? "COMMIT" : "ROLLBACK");
+  if (ok) (void)db_->exec("PRAGMA incremental_vacuum");
+  new_sets_.clear();
+}
+
+RuleCache::~RuleCache() {
+  if (compiled_set_store() == this) set_compiled_set_store(nullptr);
+  std::lock_guard lock(sets_mutex_);
+  write_sets();
 }
 
 }  // namespace vigil

@@ -2,7 +2,8 @@
 // loaded again skips TOML parsing (~0.1 s of every start with Elastic's
 // 487 Windows rules). A SQLite file (parsed-rules.sqlite in the cache
 // directory) maps (the vigil build, a 128-bit hash of the file's text) to
-// the rule in binary form (rules/rule_codec.h): a changed file or another
+// its rules in binary form (rules/rule_codec.h; a Sigma file's key also
+// names the options it was translated with): a changed file or another
 // vigil binary misses and is parsed again; the same text under another path
 // (a copy, a symlink in a scratch directory) hits, its path set on loading.
 // The cache is only ever an optimisation: if it cannot be opened, read or
@@ -13,16 +14,22 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/wildcard_set.h"
 #include "rules/rule_loader.h"
 #include "store/sqlite_db.h"
 
 namespace vigil {
 
-class RuleCache final : public ParsedRuleCache {
+// It is also the CompiledSetStore (core/wildcard_set.h) of the commands
+// that open it: vectorscan databases compiled during a run (a few hundred
+// with SigmaHQ's rules, ~1.5 s to compile) are written when the cache
+// closes, under the same bounds, and loaded by the next run.
+class RuleCache final : public ParsedRuleCache, public CompiledSetStore {
  public:
   // The cache under `dir` (created if missing); null if it cannot be used
   // there, or if this binary has no build id to key it by.
@@ -35,10 +42,15 @@ class RuleCache final : public ParsedRuleCache {
   // The cache in default_dir(), or null (none, `disabled`, or unusable).
   static std::unique_ptr<RuleCache> open_default(bool disabled = false);
 
-  std::vector<std::optional<Rule>> find(const std::vector<std::string>& keys) override;
-  void store(const std::vector<std::pair<std::string, const Rule*>>& rules) override;
+  std::vector<std::optional<std::string>> find(const std::vector<std::string>& keys) override;
+  void store(const std::vector<std::pair<std::string, std::string>>& entries) override;
+
+  std::optional<std::string> find(const std::string& key) override;  // CompiledSetStore
+  void store(const std::string& key, std::string bytes) override;    // kept until the cache closes
+  ~RuleCache() override;
 
   std::size_t hits() const { return hits_; }
+  std::size_t compiled_set_hits() const { return set_hits_; }
   std::size_t entries() const;  // rows in the file now
 
  private:
@@ -48,7 +60,7 @@ class RuleCache final : public ParsedRuleCache {
   static std::unique_ptr<SqliteDb> open_file(const std::string& path);
   static void remove_files(const std::string& path);  // the database and its WAL files
   void start_again();  // replaces a damaged file by a new, empty one
-  bool write(const std::vector<std::pair<std::string, const Rule*>>& rules);
+  bool write(const std::vector<std::pair<std::string, std::string>>& entries);
   std::unique_ptr<SqliteDb> db_;  // null after a damaged file could not be created anew
   std::string path_;
   std::string build_;  // this binary's build id (hex)
@@ -56,6 +68,11 @@ class RuleCache final : public ParsedRuleCache {
   std::size_t hits_ = 0;
   std::vector<std::string> stale_;  // keys hit whose entry is over a day old: store() refreshes them
   bool damaged_ = false;  // a lookup met a corrupt page: store() starts the file again
+  // CompiledSetStore: called from any thread.
+  std::mutex sets_mutex_;
+  std::vector<std::pair<std::string, std::string>> new_sets_;  // written on closing
+  std::size_t set_hits_ = 0;
+  void write_sets();
 };
 
 // The GNU build id of the running program, in hex; empty if it has none.

@@ -5,6 +5,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <ctime>
 
 using namespace vigil;
 
@@ -69,4 +71,32 @@ TEST(Timestamp, FiletimeConversion) {
 TEST(Timestamp, FormatRoundTrips) {
   EXPECT_EQ(format_timestamp(*parse_iso8601("2020-10-12T13:45:12.123Z")), "2020-10-12T13:45:12.123Z");
   EXPECT_EQ(format_timestamp(*parse_iso8601("1969-12-31T23:59:59.5Z")), "1969-12-31T23:59:59.500Z");
+}
+
+// civil_time against the C library's gmtime_r/strftime (%V: the ISO 8601
+// week) on every day from 1900 to 2100 and at a few times of day.
+TEST(Timestamp, CivilTimeMatchesTheCLibrary) {
+  constexpr std::int64_t kDay = 86'400;
+  for (std::int64_t day = -25'567; day <= 47'482; ++day) {
+    for (std::int64_t secs : {std::int64_t{0}, std::int64_t{3'661}, kDay - 1}) {
+      const std::time_t t = static_cast<std::time_t>(day * kDay + secs);
+      std::tm tm{};
+      ASSERT_NE(gmtime_r(&t, &tm), nullptr);
+      char week[8];
+      std::strftime(week, sizeof(week), "%V", &tm);
+      const CivilTime c = civil_time(static_cast<TimestampNs>(t) * 1'000'000'000 + 123);
+      ASSERT_EQ(c.year, tm.tm_year + 1900) << t;
+      ASSERT_EQ(c.month, static_cast<unsigned>(tm.tm_mon + 1)) << t;
+      ASSERT_EQ(c.day, static_cast<unsigned>(tm.tm_mday)) << t;
+      ASSERT_EQ(c.hour, static_cast<unsigned>(tm.tm_hour)) << t;
+      ASSERT_EQ(c.minute, static_cast<unsigned>(tm.tm_min)) << t;
+      ASSERT_EQ(c.second, static_cast<unsigned>(tm.tm_sec)) << t;
+      ASSERT_EQ(c.iso_week, static_cast<unsigned>(std::atoi(week))) << t;
+    }
+  }
+  // Before the epoch, a fraction of a second still belongs to the second it is in.
+  const CivilTime c = civil_time(-1);  // 1969-12-31T23:59:59.999999999Z
+  EXPECT_EQ(c.year, 1969);
+  EXPECT_EQ(c.hour, 23u);
+  EXPECT_EQ(c.second, 59u);
 }

@@ -168,6 +168,56 @@ TEST(RuleCache, DiagnosticsAreTheSameFromTheCache) {
   }
 }
 
+TEST(RuleCache, SigmaFilesComeBackTranslatedWithTheirWarnings) {
+  TempDir dir;
+  const std::string sigma = fs::path(VIGIL_SHARED_DIR) / "rules/sigma/sigmahq/rules/windows";
+  auto summary = [](const LoadedRules& loaded) {
+    std::string out;
+    for (const auto& d : loaded.diagnostics) out += format_rule_diagnostic(d);
+    return out;
+  };
+  const LoadedRules parsed = load_rules({sigma}, 1);
+  ASSERT_GT(parsed.rules.size(), 2'000u);
+  ASSERT_GT(parsed.sigma_skipped, 0u);  // documents vigil does not run: their warnings must come back too
+  std::size_t hits = 0;
+  for (int run = 0; run < 2; ++run) {
+    auto cache = RuleCache::open((dir.path() / "cache").string());
+    ASSERT_TRUE(cache);
+    LoadedRules loaded = load_rules({sigma}, 2, cache.get());
+    EXPECT_TRUE(loaded.rules == parsed.rules) << "run " << run;
+    EXPECT_EQ(summary(loaded), summary(parsed)) << "run " << run;
+    EXPECT_EQ(loaded.sigma_skipped, parsed.sigma_skipped);
+    EXPECT_EQ(loaded.sigma_files, parsed.sigma_files);
+    hits = cache->hits();
+    if (run == 0) {
+      EXPECT_EQ(hits, 0u);
+    }
+  }
+  EXPECT_EQ(hits, parsed.sigma_files);
+}
+
+TEST(RuleCache, ASigmaFileIsTranslatedAgainForOtherPlaceholderValues) {
+  TempDir dir;
+  const fs::path rule = dir.path() / "rule.yml";
+  std::ofstream(rule) << "title: t\nid: 0b5d7a3a-0000-4000-8000-000000000001\nlogsource:\n  product: windows\n"
+                         "  category: process_creation\ndetection:\n  sel:\n    User|expand: '%admins%'\n"
+                         "  condition: sel\n";
+  auto load = [&](const std::string& value) {
+    SigmaPlaceholders placeholders{{"admins", {value}}};
+    RuleLoadOptions options;
+    options.sigma.placeholders = &placeholders;
+    auto cache = RuleCache::open((dir.path() / "cache").string());
+    LoadedRules loaded = load_rules({rule.string()}, 1, cache.get(), options);
+    EXPECT_EQ(loaded.rules.size(), 1u);
+    return loaded.rules.empty() ? std::string() : loaded.rules[0].query;
+  };
+  EXPECT_NE(load("alice").find("alice"), std::string::npos);
+  const std::string bob = load("bob");
+  EXPECT_NE(bob.find("bob"), std::string::npos);
+  EXPECT_EQ(bob.find("alice"), std::string::npos) << bob;
+  EXPECT_NE(load("alice").find("alice"), std::string::npos);
+}
+
 TEST(RuleCache, DamagedCacheIsStartedAgain) {
   TempDir dir;
   fs::path rules = copy_rules(dir, 30);

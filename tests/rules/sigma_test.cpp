@@ -162,6 +162,42 @@ TEST(Sigma, CidrExistsNullFieldrefAndNumbers) {
   EXPECT_FALSE(matches(rule_with("  sel:\n    DestinationPort|neq: 4444\n  condition: sel\n", ls), net));
 }
 
+TEST(Sigma, TimeModifiersCompareAPartOfTheDate) {
+  // Sysmon's UtcTime (a space, milliseconds) and an ISO 8601 @timestamp; 2023-01-02 is a Monday of ISO week 1.
+  const std::string doc = sysmon1(R"({"UtcTime":"2023-01-02 23:59:58.238","When":"2021-01-03T04:05:06Z","Image":"x"})");
+  auto rule = [](const std::string& entry) { return rule_with("  sel:\n    " + entry + "\n  condition: sel\n"); };
+  EXPECT_TRUE(matches(rule("UtcTime|hour: 23"), doc));
+  EXPECT_FALSE(matches(rule("UtcTime|hour: 22"), doc));
+  EXPECT_TRUE(matches(rule("UtcTime|minute: 59"), doc));
+  EXPECT_TRUE(matches(rule("UtcTime|day: 2"), doc));
+  EXPECT_TRUE(matches(rule("UtcTime|month: 1"), doc));
+  EXPECT_TRUE(matches(rule("UtcTime|year: 2023"), doc));
+  EXPECT_TRUE(matches(rule("UtcTime|week: 1"), doc));
+  // 2021-01-03 is a Sunday: ISO week 53 of 2020.
+  EXPECT_TRUE(matches(rule("When|week: 53"), doc));
+  EXPECT_TRUE(matches(rule("When|hour: 4"), doc));
+  // With a comparison; neq; a list is any of its values.
+  EXPECT_TRUE(matches(rule("UtcTime|hour|gte: 22"), doc));
+  EXPECT_FALSE(matches(rule("UtcTime|hour|lt: 6"), doc));
+  EXPECT_TRUE(matches(rule("UtcTime|hour: [1, 2, 23]"), doc));
+  EXPECT_TRUE(matches(rule("UtcTime|hour|neq: 3"), doc));
+  // A value that is no date, or a missing field, does not match (and `not` of it does).
+  EXPECT_FALSE(matches(rule("Image|hour: 0"), doc));
+  EXPECT_FALSE(matches(rule("Missing|hour: 0"), doc));
+  EXPECT_TRUE(matches(rule_with("  sel:\n    Image|hour: 0\n  condition: not sel\n"), doc));
+  // Errors: not a whole number; two parts; and no Elastic EQL for them.
+  Error e = first_error(rule("UtcTime|hour: 'late'"));
+  EXPECT_NE(e.message.find("hour takes a whole number"), std::string::npos) << e.message;
+  EXPECT_EQ(e.pos.line, 10u);
+  e = first_error(rule("UtcTime|hour|day: 3"));
+  EXPECT_NE(e.message.find("one time modifier per field"), std::string::npos) << e.message;
+  SigmaOptions elastic;
+  elastic.target = SigmaFieldTarget::Elastic;
+  Translated t = translate(rule("UtcTime|hour: 3"), elastic);
+  ASSERT_FALSE(t.file.errors.empty());
+  EXPECT_NE(t.file.errors[0].message.find("no equivalent in Elastic's EQL"), std::string::npos);
+}
+
 // A selection that cannot be decided on an event (a field it compares is
 // missing) is false, so `not` of it is true, as in every Sigma engine.
 TEST(Sigma, NegatedSelectionsOfMissingFieldsAreTrue) {
