@@ -4,7 +4,8 @@ and with Elastic's 391 EQL rules in the same pass: events/s on one thread and
 on all, and peak memory, over the first --events events of the OTRF datasets
 as ECS NDJSON (bench/data/otrf.ndjson, made by run_hunt_bench.py) and over
 the EVTX attack samples; next to the bare read of the same input and the
-start alone (rules loaded and compiled, no input). Fails unless the combined
+start alone (rules loaded and compiled, no input; with the parsed-rule
+cache the earlier runs filled, and with an empty one). Fails unless the combined
 run makes exactly the alerts of the two separate runs.
 
 usage: run_sigma_bench.py VIGIL SHARED_DIR [--events N]
@@ -90,6 +91,14 @@ def main():
                                           os.devnull]) for _ in range(3)), key=lambda r: r[0])
             print(f"{'start only (Sigma corpus loaded and compiled, no input)':58} {secs:8.2f} {'':>10} "
                   f"{rss / 1024:8.0f}M")
+            # The same with an empty parsed-rule cache: a first run, or --no-rule-cache.
+            cold = []
+            for n in range(3):
+                cache = os.path.join(tmp, f"cold-cache-{name[:4]}-{n}")
+                cold.append(timed(["env", f"VIGIL_CACHE_DIR={cache}", vigil, "hunt", "-q", "--threads", "1",
+                                   "--rules", sigma, "-o", "/dev/null", os.devnull]))
+            secs, rss, _, _ = min(cold, key=lambda r: r[0])
+            print(f"{'start only, empty rule cache (first run)':58} {secs:8.2f} {'':>10} {rss / 1024:8.0f}M")
             e_out, s_out, b_out = (os.path.join(tmp, f"{k}.ndjson") for k in ("e", "s", "b"))
             run("391 Elastic EQL rules, 1 thread", [eql_only], 1, e_out)
             run("SigmaHQ Windows rules, 1 thread", [sigma], 1, s_out)
