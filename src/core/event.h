@@ -37,6 +37,12 @@ struct Event {
   // append_event_json() (core/document.h) to print either.
   std::string_view source;
   std::span<const DocMember> document;
+  // What the JSON reader knows of `source`'s escapes: Plain when no string
+  // holds a `\u` or `\/` escape (every character is written as itself or as
+  // `\\`, `\"`, `\n`...), so a search of the raw text finds what a search of
+  // the decoded values would (RuleIndex's any-text field).
+  enum class JsonEscapes : std::uint8_t { Unknown, Plain, Rare };
+  JsonEscapes json_escapes = JsonEscapes::Unknown;
   TimestampNs timestamp_ns = 0;
   bool has_timestamp = false;
   std::uint32_t input_index = 0;  // which input (file) it came from

@@ -300,7 +300,8 @@ std::string any_text_literal(std::string_view piece) {
 // Text holding every text value of the event, escaped as any_text_literal()
 // escapes literals (a literal a value contains is in it): the raw JSON
 // itself when it spells every character as itself or with `\\` or `\"`
-// (no `\u` or `\/` escape), else the values, unescaped and escaped again,
+// (no `\u` or `\/` escape: the reader may know, else one pass over the
+// backslashes checks), else the values, unescaped and escaped again,
 // each followed by a NUL, built in `buffer`. Keys and other tokens of the
 // raw JSON may add literals, never take one away: the index only narrows.
 std::string_view any_text(const Event& event, std::string& buffer) {
@@ -313,7 +314,10 @@ std::string_view any_text(const Event& event, std::string& buffer) {
     }
     return true;
   };
-  if (event.document.empty() && !json.empty() && plain_escapes()) return json;
+  if (event.document.empty() && !json.empty() && event.json_escapes != Event::JsonEscapes::Rare &&
+      (event.json_escapes == Event::JsonEscapes::Plain || plain_escapes())) {
+    return json;
+  }
   buffer.clear();
   any_event_text(event, [&](std::string_view t) {
     for (char c : t) {

@@ -28,17 +28,21 @@ struct BlockMasks {
   std::uint64_t quote;    // '"'
   std::uint64_t control;  // below 0x20: only '\n' (the line's end) and '\r' before it are let through
   std::uint64_t high;     // 0x80 and above: part of a UTF-8 sequence, to be validated
+  std::uint64_t backslash;  // '\\'
+  std::uint64_t u_or_slash;  // 'u' or '/': after a backslash, an escape that spells a character otherwise written as itself
 };
 
 // The portable definition; the vector versions below must agree with it (tested).
 inline BlockMasks block_masks_portable(const char* p) {
-  BlockMasks m{0, 0, 0};
+  BlockMasks m{0, 0, 0, 0, 0};
   for (unsigned i = 0; i < 64; ++i) {
     const auto c = static_cast<unsigned char>(p[i]);
     const std::uint64_t bit = std::uint64_t{1} << i;
     if (c == '"') m.quote |= bit;
     if (c < 0x20) m.control |= bit;
     if (c >= 0x80) m.high |= bit;
+    if (c == '\\') m.backslash |= bit;
+    if (c == 'u' || c == '/') m.u_or_slash |= bit;
   }
   return m;
 }
@@ -47,9 +51,10 @@ inline BlockMasks block_masks(const char* p) {
 #if defined(__AVX512BW__)
   const __m512i v = _mm512_loadu_si512(p);
   return {_mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('"')), _mm512_cmplt_epu8_mask(v, _mm512_set1_epi8(0x20)),
-          _mm512_movepi8_mask(v)};
+          _mm512_movepi8_mask(v), _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\\')),
+          _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('u')) | _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('/'))};
 #elif defined(__AVX2__)
-  BlockMasks m{0, 0, 0};
+  BlockMasks m{0, 0, 0, 0, 0};
   for (unsigned half = 0; half < 2; ++half) {
     const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * half));
     const auto mask = [](__m256i x) { return std::uint64_t{static_cast<std::uint32_t>(_mm256_movemask_epi8(x))}; };
@@ -58,10 +63,13 @@ inline BlockMasks block_masks(const char* p) {
     // Unsigned c < 0x20 <=> min(c, 0x1f) == c.
     m.control |= mask(_mm256_cmpeq_epi8(_mm256_min_epu8(v, _mm256_set1_epi8(0x1f)), v)) << shift;
     m.high |= mask(v) << shift;
+    m.backslash |= mask(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('\\'))) << shift;
+    m.u_or_slash |= mask(_mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('u')),
+                                         _mm256_cmpeq_epi8(v, _mm256_set1_epi8('/')))) << shift;
   }
   return m;
 #elif defined(__SSE2__)
-  BlockMasks m{0, 0, 0};
+  BlockMasks m{0, 0, 0, 0, 0};
   for (unsigned quarter = 0; quarter < 4; ++quarter) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * quarter));
     const auto mask = [](__m128i x) { return std::uint64_t{static_cast<std::uint16_t>(_mm_movemask_epi8(x))}; };
@@ -69,6 +77,9 @@ inline BlockMasks block_masks(const char* p) {
     m.quote |= mask(_mm_cmpeq_epi8(v, _mm_set1_epi8('"'))) << shift;
     m.control |= mask(_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v)) << shift;
     m.high |= mask(v) << shift;
+    m.backslash |= mask(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))) << shift;
+    m.u_or_slash |= mask(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('u')), _mm_cmpeq_epi8(v, _mm_set1_epi8('/'))))
+                    << shift;
   }
   return m;
 #else
@@ -92,12 +103,19 @@ class LineIndex {
   const char* index(const char* begin, const char* safe) {
     begin_ = begin;
     std::uint64_t high = 0;
+    std::uint64_t rare = 0;             // a backslash before 'u' or '/' (in this block)
+    std::uint64_t backslash_carry = 0;  // the previous block ended in a backslash
     for (std::size_t b = 0; b < kMaxBlocks; ++b) {
       const char* block = begin + 64 * b;
       if (block >= safe) return nullptr;
       __builtin_prefetch(block + 4096);
       const BlockMasks m = block_masks(block);
       if (b == quotes_.size()) quotes_.push_back(0);
+      // Bit i: a backslash at i - 1. An escaped backslash before a 'u' counts
+      // too: rare_escapes() may say yes for a line without one, never no for
+      // a line with one.
+      const std::uint64_t after_backslash = (m.backslash << 1) | backslash_carry;
+      backslash_carry = m.backslash >> 63;
       std::uint64_t control = m.control;
       while (control != 0) {
         const unsigned i = static_cast<unsigned>(__builtin_ctzll(control));
@@ -105,6 +123,7 @@ class LineIndex {
           const std::uint64_t before = (std::uint64_t{1} << i) - 1;
           quotes_[b] = m.quote & before;
           high_ = (high | (m.high & before)) != 0;
+          rare_escapes_ = (rare | (after_backslash & m.u_or_slash & before)) != 0;
           blocks_ = b + 1;
           return block + i < safe ? block + i : nullptr;
         }
@@ -113,12 +132,16 @@ class LineIndex {
       }
       quotes_[b] = m.quote;
       high |= m.high;
+      rare |= after_backslash & m.u_or_slash;
     }
     return nullptr;
   }
 
   // The line holds bytes >= 0x80: its UTF-8 needs validating.
   bool high() const { return high_; }
+  // The line may hold a `\\u` or `\\/` escape (false: every character of
+  // its strings is written as itself, or as `\\\\`, `\\"`, `\\n`, ...).
+  bool rare_escapes() const { return rare_escapes_; }
 
   // The closing quote of the string opening at `open`, or nullptr when the
   // line ends first. A quote closes when an even number of backslashes
@@ -151,6 +174,7 @@ class LineIndex {
   std::vector<std::uint64_t> quotes_;  // per block, only those before the line's end
   std::size_t blocks_ = 0;
   bool high_ = false;
+  bool rare_escapes_ = false;
 };
 
 // Whether [text, text + size) holds a backslash. Reads up to 31 bytes past

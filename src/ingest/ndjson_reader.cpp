@@ -570,6 +570,7 @@ struct NdjsonReader::Impl {
     }
     finish_event(event, arena);
     event.source = trim_cr(std::string_view(begin, static_cast<std::size_t>(line_end - begin)));
+    event.json_escapes = line_index.rare_escapes() ? Event::JsonEscapes::Rare : Event::JsonEscapes::Plain;
     return static_cast<std::size_t>(line_end - data.data());
   }
 

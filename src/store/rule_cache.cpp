@@ -164,10 +164,13 @@ void RuleCache::start_again() {
   damaged_ = false;
 }
 
-bool RuleCache::write(const std::vector<std::pair<std::string, std::string>>& entries) {
+bool RuleCache::write(std::string_view table, std::string_view blob_column,
+                      const std::vector<std::pair<std::string, std::string>>& entries,
+                      const std::vector<std::string>& refresh_keys) {
   if (!db_ || !db_->exec("BEGIN IMMEDIATE")) return false;
   const std::int64_t now = now_seconds();
-  Statement insert(*db_, "INSERT OR REPLACE INTO parsed_rules (key, rule, stored) VALUES (?, ?, ?)");
+  // Table and column names are this file's constants; every value is bound.
+  Statement insert(*db_, fmt::format("INSERT OR REPLACE INTO {} (key, {}, stored) VALUES (?, ?, ?)", table, blob_column));
   bool ok = insert.ok();
   for (const auto& [key, bytes] : entries) {
     if (!ok) break;
@@ -179,21 +182,21 @@ bool RuleCache::write(const std::vector<std::pair<std::string, std::string>>& en
     ok = !insert.failed();
   }
   insert.reset();
-  Statement refresh(*db_, "UPDATE parsed_rules SET stored = ? WHERE key = ?");
+  Statement refresh(*db_, fmt::format("UPDATE {} SET stored = ? WHERE key = ?", table));
   ok = ok && refresh.ok();
-  for (std::size_t i = 0; ok && i < stale_.size(); ++i) {
+  for (std::size_t i = 0; ok && i < refresh_keys.size(); ++i) {
     refresh.reset();
     refresh.bind(1, now);
-    refresh.bind(2, build_ + ":" + stale_[i]);
+    refresh.bind(2, build_ + ":" + refresh_keys[i]);
     refresh.step();
     ok = !refresh.failed();
   }
   refresh.reset();
   // Entries older than kKeepSeconds, and beyond the newest max_entries_
   // (other builds' and other rule texts' first): both through the index.
-  Statement prune(*db_,
-                  "DELETE FROM parsed_rules WHERE stored < ?1 OR rowid IN "
-                  "(SELECT rowid FROM parsed_rules ORDER BY stored DESC LIMIT -1 OFFSET ?2)");
+  Statement prune(*db_, fmt::format("DELETE FROM {0} WHERE stored < ?1 OR rowid IN "
+                                    "(SELECT rowid FROM {0} ORDER BY stored DESC LIMIT -1 OFFSET ?2)",
+                                    table));
   if (ok && prune.ok()) {
     prune.bind(1, now - kKeepSeconds);
     prune.bind(2, static_cast<std::int64_t>(max_entries_));
@@ -209,9 +212,9 @@ bool RuleCache::write(const std::vector<std::pair<std::string, std::string>>& en
 void RuleCache::store(const std::vector<std::pair<std::string, std::string>>& entries) {
   if (entries.empty() && stale_.empty()) return;
   if (damaged_) start_again();
-  if (write(entries) || !damaged_) return;
+  if (write("parsed_rules", "rule", entries, stale_) || !damaged_) return;
   start_again();  // a corrupt page met while writing: once more in a new file
-  (void)write(entries);
+  (void)write("parsed_rules", "rule", entries, stale_);
 }
 
 std::optional<std::string> RuleCache::find(const std::string& key) {
@@ -234,32 +237,8 @@ void RuleCache::store(const std::string& key, std::string bytes) {
 }
 
 void RuleCache::write_sets() {
-  if (new_sets_.empty() || !db_ || damaged_ || !db_->exec("BEGIN IMMEDIATE")) return;
-  const std::int64_t now = now_seconds();
-  Statement insert(*db_, "INSERT OR REPLACE INTO compiled_sets (key, db, stored) VALUES (?, ?, ?)");
-  bool ok = insert.ok();
-  for (const auto& [key, bytes] : new_sets_) {
-    if (!ok) break;
-    insert.reset();
-    insert.bind(1, build_ + ":" + key);
-    insert.bind_blob(2, bytes);
-    insert.bind(3, now);
-    insert.step();
-    ok = !insert.failed();
-  }
-  insert.reset();
-  // The same bounds as the parsed rules: 30 days, and the newest max_entries_.
-  Statement prune(*db_,
-                  "DELETE FROM compiled_sets WHERE stored < ?1 OR rowid IN "
-                  "(SELECT rowid FROM compiled_sets ORDER BY stored DESC LIMIT -1 OFFSET ?2)");
-  if (ok && prune.ok()) {
-    prune.bind(1, now - kKeepSeconds);
-    prune.bind(2, static_cast<std::int64_t>(max_entries_));
-    prune.step();
-    ok = !prune.failed();
-  }
-  (void)db_->exec(ok ? "COMMIT" : "ROLLBACK");
-  if (ok) (void)db_->exec("PRAGMA incremental_vacuum");
+  if (new_sets_.empty() || damaged_) return;
+  (void)write("compiled_sets", "db", new_sets_, {});
   new_sets_.clear();
 }
 

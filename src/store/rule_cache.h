@@ -17,6 +17,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/wildcard_set.h"
@@ -60,7 +61,10 @@ class RuleCache final : public ParsedRuleCache, public CompiledSetStore {
   static std::unique_ptr<SqliteDb> open_file(const std::string& path);
   static void remove_files(const std::string& path);  // the database and its WAL files
   void start_again();  // replaces a damaged file by a new, empty one
-  bool write(const std::vector<std::pair<std::string, std::string>>& entries);
+  // One transaction on `table` (parsed_rules or compiled_sets): inserts
+  // `entries`, counts `refresh_keys` as stored now, drops what is past the bounds.
+  bool write(std::string_view table, std::string_view blob_column,
+             const std::vector<std::pair<std::string, std::string>>& entries, const std::vector<std::string>& refresh_keys);
   std::unique_ptr<SqliteDb> db_;  // null after a damaged file could not be created anew
   std::string path_;
   std::string build_;  // this binary's build id (hex)

@@ -24,7 +24,7 @@ struct Buffer {
 
 TEST(JsonScan, BlockMasksAgreeWithThePortableDefinition) {
   std::mt19937 rng(7);
-  const char interesting[] = {'"', '\\', '\n', '\r', '\t', 0, 0x1f, 0x20, 0x7f, static_cast<char>(0x80),
+  const char interesting[] = {'"', '\\', 'u', '/', '\n', '\r', '\t', 0, 0x1f, 0x20, 0x7f, static_cast<char>(0x80),
                               static_cast<char>(0xc3), static_cast<char>(0xff), 'a', '{'};
   for (int round = 0; round < 2000; ++round) {
     char block[64];
@@ -36,6 +36,8 @@ TEST(JsonScan, BlockMasksAgreeWithThePortableDefinition) {
     ASSERT_EQ(fast.quote, portable.quote) << round;
     ASSERT_EQ(fast.control, portable.control) << round;
     ASSERT_EQ(fast.high, portable.high) << round;
+    ASSERT_EQ(fast.backslash, portable.backslash) << round;
+    ASSERT_EQ(fast.u_or_slash, portable.u_or_slash) << round;
   }
 }
 
@@ -72,6 +74,25 @@ TEST(JsonScan, LineIndexFindsTheLineEndAndDeclinesControlBytes) {
     EXPECT_EQ(index.index(b.begin(), b.begin() + 7), nullptr);
     EXPECT_EQ(index.index(b.begin(), b.begin()), nullptr);
   }
+}
+
+TEST(JsonScan, LineIndexSaysWhetherALineMayHoldAUOrSlashEscape) {
+  auto rare = [](const std::string& line) {
+    Buffer b(line + "\n");
+    LineIndex index;
+    EXPECT_NE(index.index(b.begin(), b.safe()), nullptr) << line;
+    return index.rare_escapes();
+  };
+  EXPECT_FALSE(rare(R"({"a":"C:\\Windows\\x \"q\" \t \n","u":"/x/"})"));
+  EXPECT_TRUE(rare(R"({"a":"\u0041"})"));
+  EXPECT_TRUE(rare(R"({"a":"http:\/\/x"})"));
+  // At every offset, so the escape also straddles two 64-byte blocks.
+  for (std::size_t pad = 0; pad < 130; ++pad) {
+    EXPECT_TRUE(rare("{\"a\":\"" + std::string(pad, 'x') + "\\u00e9\"}")) << pad;
+    EXPECT_FALSE(rare("{\"a\":\"" + std::string(pad, 'x') + "\\\\x\"}")) << pad;
+  }
+  // An escaped backslash before a u may count (yes is always safe).
+  (void)rare(R"({"a":"C:\\users"})");
 }
 
 TEST(JsonScan, StringCloseSkipsEscapedQuotesOnly) {
