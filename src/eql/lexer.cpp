@@ -5,23 +5,28 @@
 #include <fmt/format.h>
 
 #include "core/text.h"
+#include "eql/keywords.h"
 
 #include <cctype>
+#include <iterator>
 #include <optional>
 #include <unordered_map>
 
 namespace vigil::eql {
 namespace {
 
+// The reserved words of eql/keywords.h, each with its token, in that list's order.
 const std::unordered_map<std::string_view, TokenKind>& keywords() {
-  static const std::unordered_map<std::string_view, TokenKind> k = {
-      {"and", TokenKind::And},         {"or", TokenKind::Or},       {"not", TokenKind::Not},
-      {"in", TokenKind::In},           {"like", TokenKind::Like},   {"regex", TokenKind::Regex},
-      {"where", TokenKind::Where},     {"sequence", TokenKind::Sequence}, {"sample", TokenKind::Sample},
-      {"join", TokenKind::Join},       {"by", TokenKind::By},       {"with", TokenKind::With},
-      {"until", TokenKind::Until},     {"of", TokenKind::Of},       {"true", TokenKind::True},
-      {"false", TokenKind::False},     {"null", TokenKind::Null},   {"any", TokenKind::Any},
-  };
+  using K = TokenKind;
+  static constexpr K kKinds[] = {K::And,    K::Or,   K::Not,  K::In,    K::Like, K::Regex,
+                                 K::Where,  K::Sequence, K::Sample, K::Join, K::By, K::With,
+                                 K::Until,  K::Of,   K::True, K::False, K::Null, K::Any};
+  static_assert(std::size(kKinds) == kKeywords.size());
+  static const auto k = [] {
+    std::unordered_map<std::string_view, TokenKind> m;
+    for (std::size_t i = 0; i < kKeywords.size(); ++i) m.emplace(kKeywords[i], kKinds[i]);
+    return m;
+  }();
   return k;
 }
 

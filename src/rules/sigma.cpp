@@ -24,6 +24,7 @@
 #include "core/hash.h"
 #include "core/text.h"
 #include "core/value.h"
+#include "eql/keywords.h"
 #include "ingest/ecs_mapping.h"
 #include "rules/eql_text.h"
 
@@ -163,6 +164,15 @@ std::string eql_field(std::string_view name) {
     const bool digit = std::isdigit(static_cast<unsigned char>(c));
     if (!(alpha || (digit && !segment_start))) plain = false;
     segment_start = false;
+  }
+  // A reserved word as a segment (a Sigma field named `Or`, `in`, `Any`) is quoted too.
+  for (std::size_t start = 0; plain;) {
+    const std::size_t dot = name.find('.', start);
+    if (eql::is_keyword(name.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start))) {
+      plain = false;
+    }
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
   }
   if (plain && !segment_start) return std::string(name);
   std::string out = "`";

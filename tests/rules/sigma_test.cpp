@@ -162,6 +162,13 @@ TEST(Sigma, CidrExistsNullFieldrefAndNumbers) {
   EXPECT_FALSE(matches(rule_with("  sel:\n    DestinationPort|neq: 4444\n  condition: sel\n", ls), net));
 }
 
+TEST(Sigma, FieldsNamedLikeEqlKeywordsAreQuoted) {
+  // A fuzz find: `Or: x` made `Or : "x"`, which EQL reads as the operator.
+  const std::string doc = sysmon1(R"({"Or":"x","in":"y","Any":"z"})");
+  EXPECT_TRUE(matches(rule_with("  sel:\n    Or: 'x'\n    in: 'y'\n    Any: 'z'\n  condition: sel\n"), doc));
+  EXPECT_FALSE(matches(rule_with("  sel:\n    Or: 'y'\n  condition: sel\n"), doc));
+}
+
 TEST(Sigma, TimeModifiersCompareAPartOfTheDate) {
   // Sysmon's UtcTime (a space, milliseconds) and an ISO 8601 @timestamp; 2023-01-02 is a Monday of ISO week 1.
   const std::string doc = sysmon1(R"({"UtcTime":"2023-01-02 23:59:58.238","When":"2021-01-03T04:05:06Z","Image":"x"})");

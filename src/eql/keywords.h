@@ -1,0 +1,26 @@
+// EQL's reserved words (matched case-insensitively by the lexer): the one
+// list the lexer reads and the EQL writers (rules/eql_text.h) quote field
+// names against. Header-only, so the translators need not link the EQL library.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <string_view>
+
+namespace vigil::eql {
+
+inline constexpr std::array<std::string_view, 18> kKeywords = {
+    "and", "or", "not", "in", "like", "regex", "where", "sequence", "sample",
+    "join", "by", "with", "until", "of", "true", "false", "null", "any"};
+
+// Whether `word` is a reserved word, in any case ("Or", "NULL").
+inline bool is_keyword(std::string_view word) {
+  return std::any_of(kKeywords.begin(), kKeywords.end(), [&](std::string_view k) {
+    return k.size() == word.size() && std::equal(k.begin(), k.end(), word.begin(), [](char a, char b) {
+             return a == std::tolower(static_cast<unsigned char>(b));
+           });
+  });
+}
+
+}  // namespace vigil::eql
