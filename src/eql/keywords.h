@@ -23,4 +23,15 @@ inline bool is_keyword(std::string_view word) {
   });
 }
 
+// Whether a dotted field name has a reserved word as a segment (`any.name`,
+// `process.in`): written as EQL, such a name needs backquotes.
+inline bool has_keyword_segment(std::string_view name) {
+  for (std::size_t start = 0;;) {
+    const std::size_t dot = name.find('.', start);
+    if (is_keyword(name.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start))) return true;
+    if (dot == std::string_view::npos) return false;
+    start = dot + 1;
+  }
+}
+
 }  // namespace vigil::eql

@@ -2,6 +2,7 @@
 // equivalent EQL expression as it goes.
 #include "rules/kql.h"
 
+#include "eql/keywords.h"
 #include "rules/eql_text.h"
 
 #include <fmt/format.h>
@@ -226,7 +227,9 @@ class Translator {
     }
     if (pos_ == start) return fail("expected a field name");
     std::string field(text_.substr(start, pos_ - start));
-    if (field.find('-') != std::string::npos || field.find('@') != std::string::npos) field = "`" + field + "`";
+    if (field.find('-') != std::string::npos || field.find('@') != std::string::npos || eql::has_keyword_segment(field)) {
+      field = "`" + field + "`";
+    }
     skip_space();
     for (std::string_view op : {">=", "<=", ">", "<"}) {
       if (text_.substr(pos_, op.size()) == op) {

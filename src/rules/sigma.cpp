@@ -166,14 +166,7 @@ std::string eql_field(std::string_view name) {
     segment_start = false;
   }
   // A reserved word as a segment (a Sigma field named `Or`, `in`, `Any`) is quoted too.
-  for (std::size_t start = 0; plain;) {
-    const std::size_t dot = name.find('.', start);
-    if (eql::is_keyword(name.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start))) {
-      plain = false;
-    }
-    if (dot == std::string_view::npos) break;
-    start = dot + 1;
-  }
+  if (plain && eql::has_keyword_segment(name)) plain = false;
   if (plain && !segment_start) return std::string(name);
   std::string out = "`";
   for (char c : name) {

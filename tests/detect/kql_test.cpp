@@ -33,6 +33,13 @@ TEST(Kql, KeywordFieldsCompareExactlyAndCaseSensitively) {
   EXPECT_FALSE(kql_matches("process.pid:*", ev));
 }
 
+TEST(Kql, FieldsWithEqlReservedWordsAsSegmentsTranslate) {
+  // `any.name` written as EQL reads `any` as the keyword unless quoted.
+  const std::string ev = R"({"any":{"name":"x"},"process":{"in":"y"}})";
+  EXPECT_TRUE(kql_matches("any.name : \"x\" and process.in : \"y\"", ev));
+  EXPECT_FALSE(kql_matches("any.name : \"y\"", ev));
+}
+
 TEST(Kql, FullTextFieldsMatchPhrasesAnywhereIgnoringCase) {
   std::string ev =
       R"json({"powershell":{"file":{"script_block_text":"$x = [Ref].Assembly.GetType('System.Management.Automation.AmsiUtils')"}}})json";
