@@ -100,7 +100,6 @@ std::unique_ptr<WildcardSet> WildcardSet::compile(std::span<const WildcardPatter
   return adopt(db);
 }
 
-
 void set_compiled_set_store(CompiledSetStore* store) { g_store.store(store, std::memory_order_release); }
 CompiledSetStore* compiled_set_store() { return g_store.load(std::memory_order_acquire); }
 

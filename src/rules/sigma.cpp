@@ -566,11 +566,18 @@ std::string Translator::predicate(const std::vector<Candidate>& fields, const Op
   return flags.neq ? "not " + (parts.size() == 1 ? "(" + p + ")" : p) : p;
 }
 
+// The time modifiers (_timePart's parts).
+constexpr std::string_view kTimeParts[] = {"minute", "hour", "day", "week", "month", "year"};
+
 const std::set<std::string_view>& known_modifiers() {
-  static const std::set<std::string_view> m = {
-      "contains", "startswith", "endswith", "all", "base64", "base64offset", "utf16le", "utf16be", "utf16", "wide",
-      "windash", "re", "i", "m", "s", "cidr", "exists", "cased", "fieldref", "gt", "gte", "lt", "lte", "neq",
-      "expand", "ignorecase", "multiline", "dotall", "minute", "hour", "day", "week", "month", "year"};
+  static const std::set<std::string_view> m = [] {
+    std::set<std::string_view> names = {
+        "contains", "startswith", "endswith", "all", "base64", "base64offset", "utf16le", "utf16be", "utf16", "wide",
+        "windash", "re", "i", "m", "s", "cidr", "exists", "cased", "fieldref", "gt", "gte", "lt", "lte", "neq",
+        "expand", "ignorecase", "multiline", "dotall"};
+    names.insert(std::begin(kTimeParts), std::end(kTimeParts));
+    return names;
+  }();
   return m;
 }
 
@@ -668,13 +675,15 @@ Result<Operand> Translator::operand(const YAML::Node& value, const std::vector<s
   }
   // Time modifiers: a calendar part of a date, compared with a whole number
   // (equal, or by gt/gte/lt/lte given with it).
-  for (std::string_view part : {"minute", "hour", "day", "week", "month", "year"}) {
-    if (!has(part)) continue;
-    if (std::count_if(modifiers.begin(), modifiers.end(), [](const std::string& m) {
-          return m == "minute" || m == "hour" || m == "day" || m == "week" || m == "month" || m == "year";
-        }) > 1) {
-      return error_at(key, "one time modifier per field (minute, hour, day, week, month or year)", scalar_length(key));
-    }
+  std::vector<std::string_view> time_parts;
+  for (std::string_view part : kTimeParts) {
+    if (has(part)) time_parts.push_back(part);
+  }
+  if (time_parts.size() > 1) {
+    return error_at(key, "one time modifier per field (minute, hour, day, week, month or year)", scalar_length(key));
+  }
+  if (!time_parts.empty()) {
+    const std::string_view part = time_parts[0];
     if (options_.target == SigmaFieldTarget::Elastic) {
       return error_at(key, fmt::format("the {} modifier has no equivalent in Elastic's EQL: not converted", part),
                       scalar_length(key));
