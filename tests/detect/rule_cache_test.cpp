@@ -218,6 +218,34 @@ TEST(RuleCache, ASigmaFileIsTranslatedAgainForOtherPlaceholderValues) {
   EXPECT_NE(load("alice").find("alice"), std::string::npos);
 }
 
+TEST(RuleCache, CompiledSetsAreKeptForTheNextRun) {
+  TempDir dir;
+  const std::vector<std::string> literals = {"mimikatz", "sekurlsa", "\\temp\\"};
+  {
+    auto cache = RuleCache::open((dir.path() / "cache").string());
+    ASSERT_TRUE(cache);
+    set_compiled_set_store(cache.get());
+    EXPECT_FALSE(WildcardSet::load_literals(literals));  // nothing kept yet
+    ASSERT_TRUE(WildcardSet::compile_literals(literals));
+  }  // written as the cache closes (and no longer the store)
+  EXPECT_EQ(compiled_set_store(), nullptr);
+  auto cache = RuleCache::open((dir.path() / "cache").string());
+  ASSERT_TRUE(cache);
+  set_compiled_set_store(cache.get());
+  auto loaded = WildcardSet::load_literals(literals);
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(cache->compiled_set_hits(), 1u);
+  WildcardScratch scratch;
+  std::vector<unsigned> found;
+  loaded->matching("run Mimikatz from c:\\TEMP\\x", scratch, found);
+  std::sort(found.begin(), found.end());
+  EXPECT_EQ(found, (std::vector<unsigned>{0, 2}));
+  // Other literals, or the same ones in another order, are another set.
+  EXPECT_FALSE(WildcardSet::load_literals(std::vector<std::string>{"mimikatz", "sekurlsa"}));
+  EXPECT_FALSE(WildcardSet::load_literals(std::vector<std::string>{"sekurlsa", "mimikatz", "\\temp\\"}));
+  set_compiled_set_store(nullptr);
+}
+
 TEST(RuleCache, DamagedCacheIsStartedAgain) {
   TempDir dir;
   fs::path rules = copy_rules(dir, 30);

@@ -233,3 +233,17 @@ TEST(RuleIndex, FieldsOpenPerEventKindsAreRememberedWithoutGoingStale) {
     }
   }
 }
+
+TEST(RuleIndex, KeywordSearchesAreFiledUnderTheirLiteralsInAnyText) {
+  // Sigma keywords: a literal in any text of the event, found in the raw JSON
+  // where `\\` and `"` stand escaped, or in the decoded texts when the JSON
+  // spells characters with \u or \/ escapes.
+  Index index({R"(any where _keywords("*mimikatz*"))", R"(any where _keywords("*\\temp\\x*"))",
+               R"(any where _keywords("*say \"hi\"*"))"});
+  EXPECT_EQ(index.candidates(R"({"m":"Invoke-Mimikatz"})"), Rules{0});
+  EXPECT_EQ(index.candidates(R"({"m":"Invoke-Mimi\u006batz"})"), Rules{0});
+  EXPECT_EQ(index.candidates(R"({"p":"C:\\temp\\x.exe"})"), Rules{1});
+  EXPECT_EQ(index.candidates(R"({"p":"http:\/\/h\/temp\/mimikatz"})"), Rules{0});
+  EXPECT_EQ(index.candidates(R"({"c":"echo say \"hi\" there"})"), Rules{2});
+  EXPECT_EQ(index.candidates(R"({"m":"nothing to see"})"), Rules{});
+}
