@@ -25,11 +25,14 @@ echo
 alerts="${TMPDIR:-/tmp}/vigil-demo-alerts.ndjson"
 rules=(--rules rules/windows)
 [[ -d ../shared/rules/elastic/windows ]] && rules+=(--rules ../shared/rules/elastic/windows)
-echo "\$ build/vigil hunt ${rules[*]} examples/sysmon-events.xml $sample -o $alerts"
-build/vigil hunt "${rules[@]}" examples/sysmon-events.xml "$sample" -o "$alerts"
+report="${TMPDIR:-/tmp}/vigil-demo-report.html"
+echo "\$ build/vigil hunt ${rules[*]} examples/sysmon-events.xml $sample -o $alerts --report $report"
+build/vigil hunt "${rules[@]}" examples/sysmon-events.xml "$sample" -o "$alerts" --report "$report"
 echo
 echo "first alert document ($alerts):"
 head -n 1 "$alerts" | cut -c 1-1500
 echo
 echo "\$ build/vigil coverage --rules rules/windows examples/sysmon-events.xml"
 build/vigil coverage --rules rules/windows examples/sysmon-events.xml
+echo
+echo "The triage report of these alerts (one offline HTML file; open it in any browser): $report"

@@ -19,6 +19,8 @@ PACKAGES=(
   python3-evtx libevtx-utils
   # streaming: the NATS C client vigil links, and the server its tests start on loopback
   libnats-dev nats-server
+  # the HTML report's tests and benchmark load it in a real browser (headless)
+  chromium fonts-dejavu-core
 )
 
 missing=()

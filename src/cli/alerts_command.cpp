@@ -89,36 +89,6 @@ std::optional<std::pair<TimestampNs, TimestampNs>> parse_time_span(const std::st
   return std::pair{*start, *end};
 }
 
-std::string text_at(simdjson::dom::object doc, std::string_view path) {
-  auto e = find_member(doc, path);
-  if (!e) return {};
-  std::string_view s;
-  if (!e->get_string().get(s)) return std::string(s);
-  if (e->is_int64() || e->is_uint64()) return simdjson::minify(*e);
-  simdjson::dom::array arr;
-  if (!e->get_array().get(arr)) {
-    for (auto first : arr) {
-      if (!first.get_string().get(s)) return std::string(s);
-      break;
-    }
-  }
-  return {};
-}
-
-// "path:line" / "path record 42 (byte 4608)" / "path element 3".
-std::string source_text(simdjson::dom::element src) {
-  simdjson::dom::object o;
-  if (src.get_object().get(o)) return "(unknown)";
-  std::string_view path;
-  std::string out = o["path"].get_string().get(path) ? std::string("(unknown)") : printable(path);
-  std::uint64_t n = 0;
-  if (!o["line"].get_uint64().get(n)) out += fmt::format(":{}", n);
-  if (!o["record_id"].get_uint64().get(n)) out += fmt::format(" record {}", n);
-  if (!o["offset"].get_uint64().get(n)) out += fmt::format(" (byte {})", n);
-  if (!o["element"].get_uint64().get(n)) out += fmt::format(" element {}", n);
-  return out;
-}
-
 void print_context(simdjson::dom::object doc) {
   auto context = find_member(doc, "vigil.context");
   simdjson::dom::object c;
@@ -201,7 +171,7 @@ int show_alert(AlertStore& store, const AlertsOptions& o) {
     std::printf("process   %s (pid %s)  %s\n", printable(p).c_str(), text_at(doc, "process.pid").c_str(),
                 printable(text_at(doc, "process.command_line")).c_str());
   }
-  if (auto src = find_member(doc, "vigil.source")) std::printf("source    %s\n", source_text(*src).c_str());
+  if (auto src = find_member(doc, "vigil.source")) std::printf("source    %s\n", printable(source_text(*src)).c_str());
   print_context(doc);
   if (!blocks.empty()) {
     // Each block's term (kibana.alert.group.index) and source, parsed once; shown in term order.
@@ -217,7 +187,7 @@ int show_alert(AlertStore& store, const AlertsOptions& o) {
       simdjson::dom::object bd;
       if (!block_parser.parse(b.summary.document).get_object().get(bd)) {
         row.index = std::atol(text_at(bd, "kibana.alert.group.index").c_str());
-        if (auto src = find_member(bd, "vigil.source")) row.where = source_text(*src);
+        if (auto src = find_member(bd, "vigil.source")) row.where = printable(source_text(*src));
       }
       shown.push_back(std::move(row));
     }

@@ -15,7 +15,10 @@
 #include "core/value.h"
 #include "coverage/coverage.h"
 #include "coverage/sysmon_config.h"
+#include "core/atomic_file.h"
 #include "ingest/event_reader.h"
+#include "report/attack_catalog.h"
+#include "report/navigator_layer.h"
 #include "store/rule_cache.h"
 
 namespace vigil {
@@ -27,6 +30,9 @@ void add_coverage_command(CLI::App& app, CoverageOptions& o) {
   cmd->add_option("--sysmon-config", o.sysmon_config, "Also judge this Sysmon configuration (XML)");
   cmd->add_option("--host", o.host, "Only this host (host.name)");
   cmd->add_flag("--json", o.json, "One JSON document: hosts (profile), rules (needs, verdict per host), techniques");
+  cmd->add_option("--navigator", o.navigator,
+                  "Also write an ATT&CK Navigator layer (format 4.5): per technique a score (share of ready verdicts), "
+                  "a colour and the rules with what they miss");
   cmd->add_flag("--all", o.all, "List ready rules too (the table lists degraded and blind ones)");
   cmd->add_option("--threads", o.threads, "Decoding threads: EVTX chunks and files, NDJSON lines (0 = one per core)");
   cmd->footer("Exit codes: 0 ok, 2 usage or rule error. Details: docs/coverage.md.");
@@ -69,6 +75,53 @@ std::map<std::string, TechniqueRow> techniques_of(const RuleSet& set) {
     }
   }
   return out;
+}
+
+// The layer from the data verdicts (rule × host) when inputs were profiled,
+// else from the Sysmon configuration's; false after printing why it failed.
+bool write_navigator(const CoverageOptions& o, const RuleSet& set, const std::map<std::string, TechniqueRow>& techniques,
+                     const std::vector<std::map<std::string, Verdict>>& verdicts,
+                     const std::vector<Verdict>& config_verdicts) {
+  const bool from_data = !o.inputs.empty();
+  std::vector<NavigatorTechnique> rows;
+  for (const auto& [id, row] : techniques) {
+    NavigatorTechnique t{id, {}};
+    for (std::size_t r : row.rules) {
+      NavigatorRule nr{set.compiled[r].rule->name, 0, 0, 0, {}};
+      const Verdict* worst = nullptr;
+      auto count = [&](const Verdict& v) {
+        (v.status == CoverageStatus::Ready ? nr.ready : v.status == CoverageStatus::Degraded ? nr.degraded : nr.blind)++;
+        if (!worst || static_cast<int>(v.status) > static_cast<int>(worst->status)) worst = &v;
+      };
+      if (from_data) {
+        for (const auto& [host, v] : verdicts[r]) count(v);
+      } else if (r < config_verdicts.size()) {
+        count(config_verdicts[r]);
+      }
+      if (worst && !worst->reasons.empty()) nr.worst_reason = worst->reasons.front();
+      t.rules.push_back(std::move(nr));
+    }
+    rows.push_back(std::move(t));
+  }
+  const std::string description =
+      from_data ? fmt::format("vigil coverage of {} rule(s) over the profiled data: score = share of rule × host verdicts "
+                              "that are ready", set.compiled.size())
+                : fmt::format("vigil coverage of {} rule(s) under the Sysmon configuration {}", set.compiled.size(),
+                              o.sysmon_config);
+  NavigatorLayer layer = navigator_layer(rows, AttackCatalog::enterprise(), "vigil coverage", description);
+  for (const auto& id : layer.unknown_ids) {
+    std::fprintf(stderr, "vigil: technique %s (named by a rule) is not in ATT&CK %s: left out of the layer\n",
+                 printable(id).c_str(), AttackCatalog::enterprise().version().c_str());
+  }
+  auto file = AtomicFile::create(o.navigator);
+  std::string error;
+  if (!file || std::fputs(layer.json.c_str(), file->stream()) < 0 || !file->commit(error)) {
+    std::fprintf(stderr, "vigil: %s: %s\n", printable(o.navigator).c_str(),
+                 file ? error.c_str() : file.error().message.c_str());
+    return false;
+  }
+  std::fprintf(stderr, "navigator layer: %s (%zu technique(s))\n", printable(o.navigator).c_str(), layer.techniques);
+  return true;
 }
 
 }  // namespace
@@ -121,6 +174,7 @@ int run_coverage_command(const CoverageOptions& o) {
   if (config) {
     for (const RuleNeeds& n : needs) config_verdicts.push_back(judge_sysmon_config(*set, n, *config));
   }
+  if (!o.navigator.empty() && !write_navigator(o, *set, techniques, verdicts, config_verdicts)) return kExitUsage;
   if (o.json) {
     std::string out = "{\"hosts\":{";
     bool first_host = true;

@@ -19,6 +19,7 @@ struct CoverageOptions {
   std::vector<std::string> inputs;
   std::string sysmon_config;
   std::string host;
+  std::string navigator;  // also write an ATT&CK Navigator layer here
   bool json = false;
   bool all = false;
   unsigned threads = 0;

@@ -23,6 +23,8 @@
 #include "coverage/coverage.h"
 #include "ingest/event_reader.h"
 #include "pipeline/detection_pipeline.h"
+#include "report/attack_catalog.h"
+#include "report/report_writer.h"
 
 namespace vigil {
 
@@ -38,6 +40,7 @@ void add_hunt_command(CLI::App& app, HuntCommandOptions& o) {
                 "Alert on every match once, ignoring the rules' interval/from/max_signals schedule");
   cmd->add_flag("--profile-rules", o.profile_rules,
                 "Print the rules that took the most matching time, with the events each ran on (what the rule index could not rule out)");
+  cmd->add_option("--report", o.report, "Also write the HTML triage report of these alerts to this file (as vigil report)");
   cmd->add_flag("--coverage", o.coverage,
                 "Also say per host how many rules the data leaves ready, degraded or blind (details: vigil coverage)");
   cmd->footer(
@@ -83,6 +86,11 @@ int run_hunt_command(const HuntCommandOptions& ho) {
   AlertDatabase db;
   if (!o.db.empty() && !db.open(o.db)) return kExitUsage;
   AlertTally tally;
+  std::optional<ReportData> report;
+  if (!ho.report.empty()) {
+    report.emplace(AttackCatalog::enterprise());
+    for (const auto& path : ho.inputs) report->add_input(path);
+  }
   OutputBuffer out(file ? file->stream() : stdout);
   DetectionPipeline pipeline(*set, popts, [&](std::vector<AlertLine>& lines) {
     tally.add(lines);
@@ -91,6 +99,9 @@ int run_hunt_command(const HuntCommandOptions& ho) {
       if (out.buffer().size() > (1 << 20)) out.flush();
     }
     db.add(lines);
+    if (report) {
+      for (const AlertLine& a : lines) report->add_alert(a.summary.document);
+    }
   });
   HuntEngine& engine = pipeline.engine();
   ReaderOptions ropts;
@@ -179,6 +190,17 @@ int run_hunt_command(const HuntCommandOptions& ho) {
                    total_ns ? 100.0 * static_cast<double>(s.eval_ns) / static_cast<double>(total_ns) : 0.0,
                    static_cast<unsigned long long>(s.evaluations), static_cast<unsigned long long>(s.detections),
                    printable(set->compiled[by_cost[n]].rule->name).c_str());
+    }
+  }
+  if (report) {
+    auto written = write_report(*report, ho.report);
+    if (!written) {
+      std::fprintf(stderr, "vigil: %s\n", written.error().message.c_str());
+      return kExitUsage;
+    }
+    if (!o.quiet) {
+      std::fprintf(stderr, "report: %s (%zu alerts, %.1f MB; open it in a browser)\n", printable(ho.report).c_str(),
+                   report->alert_count(), static_cast<double>(*written) / 1e6);
     }
   }
   if (o.strict && input_had_errors(stats)) return kExitInput;

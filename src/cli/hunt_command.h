@@ -19,6 +19,7 @@ struct HuntCommandOptions {
   std::string output = "-";
   bool no_schedule = false;
   bool profile_rules = false;
+  std::string report;     // also write the HTML triage report here
   bool coverage = false;  // also profile the data and print the coverage verdicts per host
 };
 

@@ -14,6 +14,7 @@
 #include "cli/publish_command.h"
 #include "cli/run_command.h"
 #include "cli/query_command.h"
+#include "cli/report_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"vigil — detection engine for Windows endpoint telemetry"};
@@ -35,6 +36,8 @@ int main(int argc, char** argv) {
   vigil::add_baseline_command(app, baseline);
   vigil::CoverageOptions coverage;
   vigil::add_coverage_command(app, coverage);
+  vigil::ReportOptions report;
+  vigil::add_report_command(app, report);
   vigil::RulesOptions rules;
   vigil::add_rules_command(app, rules);
   try {
@@ -52,6 +55,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("publish")) return vigil::run_publish_command(publish);
     if (app.got_subcommand("alerts")) return vigil::run_alerts_command(app, alerts);
     if (app.got_subcommand("coverage")) return vigil::run_coverage_command(coverage);
+    if (app.got_subcommand("report")) return vigil::run_report_command(report);
     if (app.got_subcommand("baseline")) return vigil::run_baseline_command(app, baseline);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "vigil: internal error: %s\n", e.what());

@@ -47,6 +47,8 @@ inline bool is_c1_control(std::string_view seq) {
 // UTF-8 are written as \xHH, so a host or file name cannot move the cursor,
 // retitle the window or clear the screen. Everything else is kept.
 std::string printable(std::string_view text);
+// Standard base64 (RFC 4648 §4, with padding).
+std::string base64_encode(std::string_view bytes);
 bool equals_folded(std::string_view a, std::string_view b);
 // Three-way comparison of a and b after folding both.
 int compare_folded(std::string_view a, std::string_view b);

@@ -144,15 +144,26 @@ StoredAlert row_of(Statement& st) {
 }
 }  // namespace
 
-Result<std::vector<StoredAlert>> AlertStore::list(const AlertFilter& filter) {
+Result<std::size_t> AlertStore::each(const AlertFilter& filter, const std::function<void(StoredAlert&&)>& fn) {
   Where w = where_of(filter);
   Statement st(*db_, kColumns + w.sql + " ORDER BY time, original_time, rule_name, id LIMIT ?");
   if (!st.ok()) return db_->error("prepare list");
   bind_where(st, w);
+  // SQLite reads a negative LIMIT as none: SIZE_MAX binds as -1.
   st.bind(static_cast<int>(w.texts.size()) + 1, static_cast<std::int64_t>(filter.limit));
-  std::vector<StoredAlert> out;
-  while (st.step()) out.push_back(row_of(st));
+  std::size_t n = 0;
+  while (st.step()) {
+    fn(row_of(st));
+    ++n;
+  }
   if (st.failed()) return db_->error("list");
+  return n;
+}
+
+Result<std::vector<StoredAlert>> AlertStore::list(const AlertFilter& filter) {
+  std::vector<StoredAlert> out;
+  auto n = each(filter, [&](StoredAlert&& a) { out.push_back(std::move(a)); });
+  if (!n) return n.error();
   return out;
 }
 

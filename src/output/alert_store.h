@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,6 +47,9 @@ class AlertStore {
   // Adds alerts in one transaction; returns how many were new.
   Result<std::size_t> add(const std::vector<AlertSummary>& alerts);
   Result<std::vector<StoredAlert>> list(const AlertFilter& filter);
+  // Calls fn for each alert list() would return, one at a time (a report over
+  // a large store does not hold every document); returns how many.
+  Result<std::size_t> each(const AlertFilter& filter, const std::function<void(StoredAlert&&)>& fn);
   // The alerts whose id starts with `prefix` (at most `limit`).
   Result<std::vector<StoredAlert>> find(const std::string& prefix, std::size_t limit);
   // A sequence's building blocks (by kibana.alert.group.id), in term order.

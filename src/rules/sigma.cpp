@@ -222,33 +222,6 @@ SigmaString parse_sigma_string(std::string_view raw) {
   return s;
 }
 
-std::string base64(std::string_view in) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const std::uint32_t v = (static_cast<std::uint8_t>(in[i]) << 16) | (static_cast<std::uint8_t>(in[i + 1]) << 8) |
-                            static_cast<std::uint8_t>(in[i + 2]);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  if (i + 1 == in.size()) {
-    const std::uint32_t v = static_cast<std::uint8_t>(in[i]) << 16;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    const std::uint32_t v = (static_cast<std::uint8_t>(in[i]) << 16) | (static_cast<std::uint8_t>(in[i + 1]) << 8);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
 // The three forms `value` takes inside a longer base64 text, by its offset
 // modulo 3: encoded after 0, 1 or 2 bytes, without the characters the
 // unknown bytes around it also decide.
@@ -259,7 +232,7 @@ std::vector<std::string> base64_offsets(std::string_view value) {
   for (std::size_t shift = 0; shift < 3; ++shift) {
     std::string padded(shift, ' ');
     padded += value;
-    std::string enc = base64(padded);
+    std::string enc = base64_encode(padded);
     const std::size_t cut = kCutEnd[(value.size() + shift) % 3];
     const std::size_t end = enc.size() > cut ? enc.size() - cut : 0;
     out.push_back(kStart[shift] < end ? enc.substr(kStart[shift], end - kStart[shift]) : std::string());
@@ -747,7 +720,7 @@ Result<Operand> Translator::operand(const YAML::Node& value, const std::vector<s
         if (auto p = plain(s); !p) return p.error();
         if (m == "base64") {
           SigmaString e;
-          e.literal(base64(s.bytes));
+          e.literal(base64_encode(s.bytes));
           next.push_back(std::move(e));
         } else {
           for (const std::string& v : base64_offsets(s.bytes)) {
