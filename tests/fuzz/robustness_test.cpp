@@ -16,6 +16,9 @@
 #include "eql/compiler.h"
 #include "ingest/event_reader.h"
 #include "ingest/event_xml.h"
+#include "report/attack_catalog.h"
+#include "report/html_report.h"
+#include "report/report_data.h"
 #include "rules/exceptions.h"
 #include "rules/kql.h"
 #include "rules/rule_loader.h"
@@ -380,4 +383,40 @@ TEST(Robustness, ExceptionListsRejectBadItemsWithTheirLine) {
     }
   }
   std::remove(path.c_str());
+}
+
+// Alert documents as hostile input to the report: truncated at every byte and
+// mutated, with wrong types where strings are expected; the model stays valid
+// JSON and the page keeps its two script elements.
+TEST(Robustness, ReportDataSurvivesMutatedAlertDocuments) {
+  const std::string base =
+      R"({"@timestamp":"2021-03-05T10:05:00Z","kibana.alert.uuid":"a1","kibana.alert.original_time":"2021-03-05T10:01:02Z",)"
+      R"("kibana.alert.severity":"high","kibana.alert.reason":"</script>","kibana.alert.rule.rule_id":"r",)"
+      R"("kibana.alert.rule.name":"R","kibana.alert.rule.threat":[{"tactic":{"id":"TA0002"},"technique":[{"id":"T1059",)"
+      R"("subtechnique":[{"id":"T1059.001"}]}]}],"kibana.alert.group.id":"g","kibana.alert.group.index":1,)"
+      R"("host":{"name":"h\u2028"},"process":{"name":"x","pid":1,"parent":{"name":"p"}},"user":{"name":"u"},)"
+      R"("vigil.context":{"process_ancestry":[{"name":"a","pid":"2"}],"modules":[{"path":"m"}],)"
+      R"("file_provenance":[{"path":"f"}],"network":[{"destination":"d","port":1}]},)"
+      R"("vigil.sources":[{"path":"s","line":3},{"path":"t","record_id":4,"offset":5}]})";
+  ReportData data(AttackCatalog::enterprise());
+  for (std::size_t n = 0; n <= base.size(); ++n) (void)data.add_alert(base.substr(0, n));
+  std::mt19937_64 rng(11);
+  simdjson::dom::parser parser;
+  for (int i = 0; i < 20000; ++i) {
+    std::string doc = mutate(rng, base);
+    // A fresh id now and then, so mutated documents are kept, not deduplicated.
+    if (i % 3 == 0) doc.replace(doc.find("\"a1\"") == std::string::npos ? 0 : doc.find("\"a1\""), 4, "\"" + std::to_string(i) + "\"");
+    (void)data.add_alert(doc);
+    (void)data.add_alert(random_bytes(rng, rng() % 64));
+    if (i % 5000 == 0) {
+      const std::string json = data.to_json("now");
+      simdjson::dom::element root;
+      EXPECT_FALSE(parser.parse(json).get(root)) << "the model is not JSON after " << i;
+      const std::string page = render_html_report(json, "t");
+      std::size_t closes = 0;
+      for (std::size_t at = page.find("</script"); at != std::string::npos; at = page.find("</script", at + 1)) ++closes;
+      EXPECT_EQ(closes, 2u);
+    }
+  }
+  EXPECT_GT(data.alert_count(), 1000u);
 }
