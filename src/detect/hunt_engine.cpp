@@ -11,6 +11,7 @@
 
 #include "core/document.h"
 #include "detect/new_terms.h"
+#include "detect/threshold.h"
 #include "detect/rarity.h"
 #include "eql/sample_runner.h"
 
@@ -92,6 +93,13 @@ HuntEngine::HuntEngine(const RuleSet& rules, HuntOptions options)
       new_terms_[i] = std::make_unique<NewTermsRunner>(c.rule->interval_ns, c.rule->lookback_ns, c.rule->new_terms_history_ns,
                                                        rules.rarity_specs[*c.new_terms_spec], options_.max_terms,
                                                        options_.baseline);
+    }
+  }
+  thresholds_.resize(rules.compiled.size());
+  for (std::size_t i = 0; i < rules.compiled.size(); ++i) {
+    const CompiledRule& c = rules.compiled[i];
+    if (c.threshold && c.rule->threshold) {
+      thresholds_[i] = std::make_unique<ThresholdRunner>(*c.rule, *c.threshold, i, options_.max_terms);
     }
   }
   correlations_.resize(rules.compiled.size());
@@ -257,6 +265,15 @@ void HuntEngine::hit(std::size_t r, const Event& e) {
       return;
     }
     new_terms_[r]->add(e, window.value_or(e.timestamp_ns), e.ordinal, [&] { return make_detection(r, e); });
+    return;
+  }
+  if (thresholds_[r]) {
+    const std::optional<TimestampNs> window = window_time(r, e);
+    if (!e.has_timestamp && !window) {
+      ++stats_[r].no_timestamp;
+      return;
+    }
+    thresholds_[r]->add(e, window.value_or(e.timestamp_ns), e.ordinal);
     return;
   }
   if (!e.has_timestamp) ++stats_[r].no_timestamp;
@@ -478,6 +495,8 @@ void HuntEngine::advance(TimestampNs watermark) {
       for (auto& m : runners_[r]->advance(watermark)) keep_sequence(r, m);
     } else if (new_terms_[r]) {
       for (Detection& d : new_terms_[r]->release(watermark)) keep(r, std::move(d));
+    } else if (thresholds_[r]) {
+      for (Detection& d : thresholds_[r]->release(watermark)) keep(r, std::move(d));
     }
   }
   if (!correlation_order_.empty()) run_correlations(watermark, false);
@@ -485,8 +504,11 @@ void HuntEngine::advance(TimestampNs watermark) {
 
 void HuntEngine::finish() {
   for (std::size_t r = 0; r < rules_.compiled.size(); ++r) {
-    if (!new_terms_[r]) continue;
-    for (Detection& d : new_terms_[r]->finish()) keep(r, std::move(d));
+    if (new_terms_[r]) {
+      for (Detection& d : new_terms_[r]->finish()) keep(r, std::move(d));
+    } else if (thresholds_[r]) {
+      for (Detection& d : thresholds_[r]->finish()) keep(r, std::move(d));
+    }
   }
   for (std::size_t r = 0; r < rules_.compiled.size(); ++r) {
     if (!runners_[r] && !samplers_[r]) continue;
@@ -528,6 +550,7 @@ std::vector<RuleRunStats> HuntEngine::stats() {
       stats_[r].terms_evicted = new_terms_[r]->evicted();
       stats_[r].baseline_known = new_terms_[r]->known_in_baseline();
     }
+    if (thresholds_[r]) stats_[r].terms_evicted = thresholds_[r]->evicted();
     if (runners_[r]) {
       stats_[r].sequences = runners_[r]->stats();
       stats_[r].late = runners_[r]->late();
@@ -561,6 +584,7 @@ std::string HuntEngine::save() {
       if (runners_[r]) runners_[r]->save(out);
       if (samplers_[r]) samplers_[r]->save(out);
       if (new_terms_[r]) new_terms_[r]->save(out);
+      if (thresholds_[r]) thresholds_[r]->save(out);
       if (correlations_[r]) correlations_[r]->save(out);
     }
     if (rarity_) rarity_->save(out);
@@ -582,6 +606,7 @@ bool HuntEngine::load(std::string_view bytes) {
       if (runners_[r]) runners_[r]->load(in);
       if (samplers_[r]) samplers_[r]->load(in);
       if (new_terms_[r]) new_terms_[r]->load(in);
+      if (thresholds_[r]) thresholds_[r]->load(in);
       if (correlations_[r]) correlations_[r]->load(in);
     }
     if (rarity_) rarity_->load(in);

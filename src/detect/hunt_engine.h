@@ -45,11 +45,12 @@ struct Detection {
   std::vector<std::string> new_terms;       // new_terms rules: the value combination that was new
   std::vector<std::string> sources;         // each event's source location (JSON object, "" if unknown)
   std::string correlation;                  // Sigma correlations: what was counted (JSON object, vigil.correlation)
+  std::string threshold;                    // threshold rules: kibana.alert.threshold_result (JSON object)
 };
 
 inline auto members(Unqualified<Detection> auto& d) {
   return std::tie(d.rule, d.first_time, d.last_time, d.window_time, d.ordinal, d.events, d.join_keys, d.context,
-                  d.event_contexts, d.new_terms, d.sources, d.correlation);
+                  d.event_contexts, d.new_terms, d.sources, d.correlation, d.threshold);
 }
 
 struct RuleRunStats {
@@ -64,7 +65,7 @@ struct RuleRunStats {
   std::uint64_t excepted = 0;         // matching events (or sequence events) an exception item left out
   std::uint64_t suppressed = 0;       // alerts folded into another by alert_suppression
   std::uint64_t not_rare = 0;         // matching events left out by the rule's rarity conditions
-  std::uint64_t terms_evicted = 0;    // new_terms: terms evicted from the bounded history
+  std::uint64_t terms_evicted = 0;    // new_terms: terms evicted from the bounded history; threshold: groups evicted
   std::uint64_t baseline_known = 0;   // new_terms: terms the baseline knew (never new)
   std::uint64_t late = 0;             // events or detections that came after event time had passed them
   std::uint64_t correlated = 0;       // matches handed to the Sigma correlations that name the rule
@@ -91,6 +92,7 @@ struct HuntOptions {
 };
 
 class NewTermsRunner;
+class ThresholdRunner;
 class RarityTracker;
 
 class HuntEngine {
@@ -170,6 +172,7 @@ class HuntEngine {
   std::vector<std::unique_ptr<eql::SequenceRunner>> runners_;  // per compiled rule; null for event rules
   std::vector<std::unique_ptr<eql::SampleRunner>> samplers_;
   std::vector<std::unique_ptr<NewTermsRunner>> new_terms_;
+  std::vector<std::unique_ptr<ThresholdRunner>> thresholds_;
   std::unique_ptr<RarityTracker> rarity_;
   std::vector<std::unique_ptr<CorrelationRunner>> correlations_;  // per compiled rule; null but for correlations
   std::vector<std::size_t> correlation_order_;  // the correlation rules, each after those it names

@@ -64,6 +64,16 @@ std::size_t spec_for(RuleSet& set, RaritySpec spec, const Rule& rule) {
 // Compiles the rule's [[vigil.rarity]] conditions and, for new_terms rules,
 // the spec of its history. False (with a diagnostic) if one does not compile.
 bool add_rarity(RuleSet& set, const Rule& rule, CompiledRule& c, const eql::CompileOptions& options) {
+  if (rule.type == "threshold" && rule.threshold) {
+    if (c.query.kind != eql::Query::Kind::Event) {
+      set.diagnostics.push_back(query_diagnostic(rule, Error{"rule.schema", "a threshold query must be an event query", {1, 1, 0}}));
+      return false;
+    }
+    CompiledRule::Threshold t;
+    for (const auto& f : rule.threshold->fields) t.fields.push_back(set.fields.intern(f));
+    if (!rule.threshold->cardinality_field.empty()) t.cardinality_field = set.fields.intern(rule.threshold->cardinality_field);
+    c.threshold = std::move(t);
+  }
   if (rule.type == "new_terms") {
     if (c.query.kind != eql::Query::Kind::Event) {
       set.diagnostics.push_back(query_diagnostic(rule, Error{"rule.schema", "a new_terms query must be an event query", {1, 1, 0}}));
@@ -253,7 +263,7 @@ void compile_correlations(RuleSet& set, std::vector<const Rule*> pending) {
         continue;
       }
       const std::size_t index = set.compiled.size();
-      CompiledRule c{&rule, {}, std::nullopt, {}, std::nullopt, std::move(refs), {}, false};
+      CompiledRule c{&rule, {}, std::nullopt, {}, std::nullopt, std::nullopt, std::move(refs), {}, false};
       for (std::size_t k = 0; k < c.correlates.size(); ++k) set.compiled[c.correlates[k].rule].feeds.emplace_back(index, k);
       set.compiled.push_back(std::move(c));
       compiled_index[&rule] = index;
@@ -319,7 +329,8 @@ std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, co
       continue;
     }
     const bool eql_rule = rule.language == "eql" && rule.type == "eql";
-    const bool kql_rule = rule.language == "kuery" && (rule.type == "query" || rule.type == "new_terms");
+    const bool kql_rule =
+        rule.language == "kuery" && (rule.type == "query" || rule.type == "new_terms" || rule.type == "threshold");
     if (!eql_rule && !kql_rule) {
       set->unsupported.push_back(&rule);
       continue;
@@ -349,7 +360,7 @@ std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, co
       set->diagnostics.push_back(query_diagnostic(rule, std::move(e)));
       continue;
     }
-    CompiledRule c{&rule, std::move(*compiled), std::nullopt, {}, std::nullopt, {}, {}, false};
+    CompiledRule c{&rule, std::move(*compiled), std::nullopt, {}, std::nullopt, std::nullopt, {}, {}, false};
     if (!rule.timestamp_override.empty()) c.timestamp_override = set->fields.intern(rule.timestamp_override);
     if (!add_rarity(*set, rule, c, options)) continue;
     std::size_t index = set->compiled.size();

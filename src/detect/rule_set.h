@@ -32,6 +32,12 @@ struct CompiledRule {
   std::vector<Rarity> rarity;
   // new_terms rules: the spec holding the rule's history (its fields, fleet-wide, its query as population).
   std::optional<std::size_t> new_terms_spec;
+  // threshold rules: rule.threshold's fields, interned (the reader decodes them).
+  struct Threshold {
+    std::vector<FieldId> fields;
+    std::optional<FieldId> cardinality_field;
+  };
+  std::optional<Threshold> threshold;
 
   // Sigma correlation rules (rule->correlation; no query): the rules they
   // correlate, in the order written, and where each one's events hold the
@@ -65,7 +71,7 @@ struct RuleSet {
     for (const auto& d : diagnostics) n += !d.warning;
     return n;
   }
-  std::vector<const Rule*> unsupported;     // rule types this version does not run (esql, threshold, ...)
+  std::vector<const Rule*> unsupported;     // rule types this version does not run (esql, machine_learning, ...)
   // Rarity specs of all rules (shared when rules define the same one), and
   // the population queries they own.
   std::vector<RaritySpec> rarity_specs;

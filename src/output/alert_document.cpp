@@ -422,10 +422,17 @@ struct AlertWriter::Impl {
     member(out, "kibana.alert.rule.type", rule.type);
     const bool kql = rule.type == "query";
     const bool new_terms = rule.type == "new_terms";
+    const bool threshold = rule.type == "threshold";
     member(out, "kibana.alert.rule.rule_type_id",
-           new_terms ? "siem.newTermsRule" : kql ? "siem.queryRule" : "siem.eqlRule");
+           threshold   ? "siem.thresholdRule"
+           : new_terms ? "siem.newTermsRule"
+           : kql       ? "siem.queryRule"
+                       : "siem.eqlRule");
     member(out, "kibana.alert.rule.category",
-           new_terms ? "New Terms Rule" : kql ? "Custom Query Rule" : "Event Correlation Rule");
+           threshold   ? "Threshold Rule"
+           : new_terms ? "New Terms Rule"
+           : kql       ? "Custom Query Rule"
+                       : "Event Correlation Rule");
     member(out, "kibana.alert.rule.consumer", "siem");
     member(out, "kibana.alert.rule.producer", "siem");
     member_raw(out, "kibana.alert.rule.enabled", "true");
@@ -484,6 +491,22 @@ struct AlertWriter::Impl {
     if (new_terms) {
       list("new_terms_fields", rule.new_terms_fields);
       text("history_window_start", rule.new_terms_history_window_start);
+    }
+    if (threshold && rule.threshold) {
+      // As Elastic stores it: {field: [...], value, cardinality: [{field, value}]}
+      // (member() writes ",key:value": each object drops its first comma).
+      std::string t;
+      member_list(t, "field", rule.threshold->fields);
+      member_raw(t, "value", std::to_string(rule.threshold->value));
+      std::string card;
+      if (!rule.threshold->cardinality_field.empty()) {
+        std::string c;
+        member(c, "field", rule.threshold->cardinality_field);
+        member_raw(c, "value", std::to_string(rule.threshold->cardinality_value));
+        card = "{" + c.substr(1) + "}";
+      }
+      member_raw(t, "cardinality", "[" + card + "]");
+      raw("threshold", "{" + t.substr(1) + "}");
     }
     // Kept keys are compact JSON (rule_loader's to_json): written as they are.
     for (const auto& [k, json] : rule.extra) {
@@ -627,7 +650,9 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
     out += "{\"@timestamp\":";
     append_json_string(out, format_timestamp(alert_time));
     if (sources[0]) {
-      Impl::write_source(out, *sources[0], event_original_ ? std::string_view(d.events[0]) : std::string_view());
+      // A threshold signal's source is the bucket Elastic builds (its terms), not an event: no event.original.
+      const bool original = event_original_ && d.threshold.empty();
+      Impl::write_source(out, *sources[0], original ? std::string_view(d.events[0]) : std::string_view());
       if (!d.sources.empty()) write_log_file_path(out, *sources[0], d.sources[0]);
     }
     Impl::write_common(out, rule, id, alert_time, d.first_time, reason);
@@ -635,6 +660,7 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
     member_raw(out, "kibana.alert.ancestors", ancestors({0}));
     if (!rule.building_block_type.empty()) member(out, "kibana.alert.building_block_type", rule.building_block_type);
     if (!d.new_terms.empty()) member_list(out, "kibana.alert.new_terms", d.new_terms);
+    if (!d.threshold.empty()) member_raw(out, "kibana.alert.threshold_result", d.threshold);
     if (d.context.size() > 2) member_raw(out, "vigil.context", d.context);
     if (!d.sources.empty() && !d.sources[0].empty()) member_raw(out, "vigil.source", d.sources[0]);
     write_suppression();

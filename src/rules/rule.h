@@ -41,6 +41,18 @@ struct AlertSuppression {
   bool operator==(const AlertSuppression&) const = default;
 };
 
+// [rule.threshold] of a threshold rule: per schedule window, the matching
+// events grouped by `fields` (none: one group); a group alerts when it holds
+// at least `value` events and, with a cardinality field, at least
+// `cardinality_value` distinct values of it.
+struct ThresholdSpec {
+  std::vector<std::string> fields;
+  std::int64_t value = 1;
+  std::string cardinality_field;
+  std::int64_t cardinality_value = 0;
+  bool operator==(const ThresholdSpec&) const = default;
+};
+
 // A rarity condition (vigil's `[[vigil.rarity]]` tables, docs/baselines.md):
 // an event in the population (it has every field; and matches `population`
 // when given) takes part in the rule only if the combination of its values
@@ -114,6 +126,7 @@ struct Rule {
   std::vector<std::string> new_terms_fields;
   std::string new_terms_history_window_start;
   std::int64_t new_terms_history_ns = 0;  // now-7d → 7 days
+  std::optional<ThresholdSpec> threshold;
   std::vector<RarityCondition> rarity;    // [[vigil.rarity]]
 
   // The language the rule was written in: "elastic" (detection-rules TOML)

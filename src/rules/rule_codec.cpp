@@ -10,7 +10,7 @@
 
 namespace vigil {
 namespace {
-constexpr std::uint8_t kFormat = 3;
+constexpr std::uint8_t kFormat = 4;
 }  // namespace
 
 // A member added to Rule changes its size: this fails until the member is
@@ -18,7 +18,7 @@ constexpr std::uint8_t kFormat = 3;
 // the cache silently lacks it. Sizes as libstdc++ on x86-64 lays them out
 // (the build CI runs); other standard libraries skip the check.
 #if defined(__GLIBCXX__) && defined(__x86_64__)
-static_assert(sizeof(Rule) == 1136, "Rule changed: add the new member to members() in rule_codec.cpp, raise kFormat");
+static_assert(sizeof(Rule) == 1216, "Rule changed: add the new member to members() in rule_codec.cpp, raise kFormat");
 #endif
 
 // The members of each struct, in their encoded order.
@@ -27,6 +27,9 @@ auto members(Unqualified<ThreatTechnique> auto& t) { return std::tie(t.technique
 auto members(Unqualified<Threat> auto& t) { return std::tie(t.framework, t.tactic, t.techniques); }
 auto members(Unqualified<AlertSuppression> auto& s) {
   return std::tie(s.group_by, s.duration_ns, s.missing_fields_strategy);
+}
+auto members(Unqualified<ThresholdSpec> auto& t) {
+  return std::tie(t.fields, t.value, t.cardinality_field, t.cardinality_value);
 }
 auto members(Unqualified<SourcePos> auto& p) { return std::tie(p.line, p.column, p.offset); }
 auto members(Unqualified<RarityCondition> auto& c) {
@@ -42,7 +45,7 @@ auto members(Unqualified<Rule> auto& r) {
                   r.max_signals, r.version, r.tags, r.index, r.references, r.false_positives, r.author, r.license,
                   r.note, r.building_block_type, r.timestamp_override, r.threat, r.exceptions_list,
                   r.alert_suppression, r.new_terms_fields, r.new_terms_history_window_start, r.new_terms_history_ns,
-                  r.rarity, r.format, r.scheduled, r.correlation, r.extra);
+                  r.threshold, r.rarity, r.format, r.scheduled, r.correlation, r.extra);
 }
 
 auto members(Unqualified<Error> auto& e) { return std::tie(e.code, e.message, e.pos, e.length); }

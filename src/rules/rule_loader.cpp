@@ -284,7 +284,35 @@ Result<Rule> parse_rule_toml(std::string_view text, const std::string& file) {
       }
     }
   }
+  if (const toml::node* th = r.get("threshold"); th && th->as_table()) {
+    const toml::table& t = *th->as_table();
+    ThresholdSpec spec;
+    if (const toml::array* f = t["field"].as_array()) {
+      for (const auto& x : *f) {
+        if (auto v = x.value<std::string>(); v && !v->empty()) spec.fields.push_back(*v);
+      }
+    } else if (auto one = t["field"].value<std::string>(); one && !one->empty()) {
+      spec.fields.push_back(*one);
+    }
+    spec.value = t["value"].value_or(std::int64_t{0});
+    if (const toml::array* card = t["cardinality"].as_array(); card && !card->empty()) {
+      if (const toml::table* c = (*card)[0].as_table()) {
+        spec.cardinality_field = (*c)["field"].value_or(std::string());
+        spec.cardinality_value = (*c)["value"].value_or(std::int64_t{0});
+      }
+      if (card->size() > 1) r.fail(*th, "`rule.threshold.cardinality` holds one {field, value} table (as Elastic allows)");
+    }
+    if (spec.value < 1) r.fail(*th, "`rule.threshold.value` must be an integer of at least 1");
+    if (spec.fields.size() > 5) r.fail(*th, "`rule.threshold.field` takes at most 5 fields (as Elastic allows)");
+    if (!spec.cardinality_field.empty() && spec.cardinality_value < 1) {
+      r.fail(*th, "`rule.threshold.cardinality` needs a `value` of at least 1");
+    }
+    rule.threshold = std::move(spec);
+  }
   if (r.error) return *r.error;
+  if (rule.type == "threshold" && !rule.threshold) {
+    return Error{"rule.schema", "a threshold rule needs a `[rule.threshold]` table (field, value)", {1, 1, 0}};
+  }
   if (rule.type == "new_terms") {
     const toml::node* nt = table->get("new_terms");
     SourcePos at = nt ? pos_of(*nt) : SourcePos{1, 1, 0};

@@ -9,7 +9,7 @@
 namespace vigil {
 namespace {
 
-constexpr std::int64_t kFormat = 1;
+constexpr std::int64_t kFormat = 2;  // 2: detections carry threshold results
 
 constexpr std::string_view kSchema = R"(
 CREATE TABLE IF NOT EXISTS checkpoint (
