@@ -115,7 +115,13 @@ std::vector<RuleNeeds> rule_needs(const RuleSet& set) {
         add(*named.query.event, "correlated rule " + named.rule->name, false, {}, {});
       }
     } else if (q.kind == eql::Query::Kind::Event) {
-      add(*q.event, "query", false, {}, {});
+      // A threshold rule groups by its threshold fields: an event without them is in no group.
+      std::vector<FieldId> keys;
+      if (const auto& t = set.compiled[r].threshold) {
+        keys = t->fields;
+        if (t->cardinality_field) keys.push_back(*t->cardinality_field);
+      }
+      add(*q.event, "query", false, keys, {});
     } else {
       const eql::SequenceProgram& sp = q.kind == eql::Query::Kind::Sequence ? *q.sequence : *q.sample;
       const char* kind = q.kind == eql::Query::Kind::Sequence ? "sequence" : "sample";
