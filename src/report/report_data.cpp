@@ -372,25 +372,20 @@ std::string ReportData::to_json(std::string_view generated_at) const {
   out += "],\"attack\":{\"version\":";
   append_string(out, catalog_.version());
   out += ",\"tactics\":[";
-  const auto& tactics = catalog_.tactics();
-  for (std::size_t i = 0; i < tactics.size(); ++i) {
-    out += i ? ",[" : "[";
-    append_string(out, tactics[i].id);
-    out += ',';
-    append_string(out, tactics[i].shortname);
-    out += ',';
-    append_string(out, tactics[i].name);
-    out += ']';
+  for (std::size_t i = 0; i < catalog_.tactics().size(); ++i) {
+    const AttackTactic& t = catalog_.tactics()[i];
+    if (i) out += ',';
+    append_strings(out, {t.id, t.shortname, t.name});
   }
   out += "],\"techniques\":[";
-  const auto& techniques = catalog_.techniques();
-  for (std::size_t i = 0; i < techniques.size(); ++i) {
+  for (std::size_t i = 0; i < catalog_.techniques().size(); ++i) {
+    const AttackTechnique& t = catalog_.techniques()[i];
     out += i ? ",[" : "[";
-    append_string(out, techniques[i].id);
+    append_string(out, t.id);
     out += ',';
-    append_string(out, techniques[i].name);
+    append_string(out, t.name);
     out += ',';
-    append_ints(out, techniques[i].tactics);
+    append_ints(out, t.tactics);
     out += ']';
   }
   out += "],\"other\":{";

@@ -136,54 +136,50 @@ TEST(Threshold, AgreesWithElasticRunsOnRandomInputs) {
   }
 }
 
-TEST(Threshold, GroupsAreBoundedAndEvictionsCounted) {
+// A rule "at least 2 events per host.id", and events of one host each.
+struct PerHost {
   FieldRegistry fields;
-  EventReader reader(fields);
+  EventReader reader{fields};
   Rule rule;
-  rule.type = "threshold";
-  rule.threshold = ThresholdSpec{{"host.id"}, 2, "", 0};
-  CompiledRule::Threshold t{{fields.intern("host.id")}, std::nullopt};
-  ThresholdRunner runner(rule, t, 0, 100);
+  CompiledRule::Threshold threshold{{fields.intern("host.id")}, std::nullopt};
   Arena arena;
-  for (int i = 0; i < 1000; ++i) {
+  PerHost() {
+    rule.type = "threshold";
+    rule.threshold = ThresholdSpec{{"host.id"}, 2, "", 0};
+  }
+  Event event(const std::string& host) {
     Event e;
     std::string reason;
-    ASSERT_TRUE(reader.decode_one(R"({"host":{"id":"h)" + std::to_string(i) + R"("}})", e, arena, reason));
-    runner.add(e, 1000 * kMinute + i, static_cast<std::uint64_t>(i));
+    EXPECT_TRUE(reader.decode_one(R"({"host":{"id":")" + host + "\"}}", e, arena, reason)) << reason;
+    return e;
   }
+};
+
+TEST(Threshold, GroupsAreBoundedAndEvictionsCounted) {
+  PerHost p;
+  ThresholdRunner runner(p.rule, p.threshold, 0, 100);
+  for (int i = 0; i < 1000; ++i) runner.add(p.event("h" + std::to_string(i)), 1000 * kMinute + i, static_cast<std::uint64_t>(i));
   EXPECT_GE(runner.evicted(), 900u);
   EXPECT_TRUE(runner.finish().empty());
 }
 
 TEST(Threshold, ACheckpointCarriesTheGroupsAndTheirSignalHistory) {
-  FieldRegistry fields;
-  EventReader reader(fields);
-  Rule rule;
-  rule.type = "threshold";
-  rule.threshold = ThresholdSpec{{"host.id"}, 2, "", 0};
-  CompiledRule::Threshold t{{fields.intern("host.id")}, std::nullopt};
-  Arena arena;
-  auto event = [&](const char* host) {
-    Event e;
-    std::string reason;
-    EXPECT_TRUE(reader.decode_one(std::string(R"({"host":{"id":")") + host + "\"}}", e, arena, reason));
-    return e;
-  };
-  ThresholdRunner before(rule, t, 0, 100);
-  before.add(event("a"), 998 * kMinute, 0);
-  before.add(event("a"), 998 * kMinute + 1000000000LL, 1);
+  PerHost p;
+  ThresholdRunner before(p.rule, p.threshold, 0, 100);
+  before.add(p.event("a"), 998 * kMinute, 0);
+  before.add(p.event("a"), 998 * kMinute + 1000000000LL, 1);
   EXPECT_EQ(before.release(1000 * kMinute).size(), 1u);  // the run at 1000m: window [991m, 1000m], count 2
   std::string bytes;
   Encoder out(bytes);
   before.save(out);
-  ThresholdRunner after(rule, t, 0, 100);
+  ThresholdRunner after(p.rule, p.threshold, 0, 100);
   Decoder in(bytes);
   after.load(in);
   ASSERT_TRUE(in.ok());
   // Two more in the next run's window [996m, 1005m], which also holds the first two: only
   // the new ones count (the group's signal history came through the checkpoint: else 4).
-  after.add(event("a"), 1001 * kMinute, 2);
-  after.add(event("a"), 1002 * kMinute, 3);
+  after.add(p.event("a"), 1001 * kMinute, 2);
+  after.add(p.event("a"), 1002 * kMinute, 3);
   auto rest = after.finish();
   ASSERT_EQ(rest.size(), 1u);
   EXPECT_NE(rest[0].threshold.find("\"count\":2"), std::string::npos) << rest[0].threshold;
