@@ -238,6 +238,15 @@ def main():
     wrong = {t: (cells.get(t, {}).get("data-alerts"), per_technique[t]) for t in known
              if cells.get(t, {}).get("data-alerts") != str(per_technique[t])}
     c.check("matrix: each technique's alert count", not wrong and known, list(wrong.items())[:5])
+    # Each cell names its rules (the tooltip; a click lists them): every rule with alerts for the technique.
+    unnamed = []
+    for a in shown:
+        for th in a["kibana.alert.rule.threat"]:
+            for t in th.get("technique", []):
+                cell = cells.get(t["id"])
+                if cell is not None and a["kibana.alert.rule.name"] not in cell.get("title", ""):
+                    unnamed.append((t["id"], a["kibana.alert.rule.name"]))
+    c.check("matrix: each cell names the rules behind its alerts", not unnamed, unnamed[:5])
     statuses = {a.get("data-coverage") for a in cells.values()}
     c.check("matrix: coverage colours the cells", len(statuses - {""}) >= 2, statuses)
     c.check("no console message (attack)", not console, console[:3])

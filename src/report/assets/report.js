@@ -502,8 +502,11 @@ function start(D) {
       for (const { t, n, rs, cov } of list) {
         const status = coverageStatus(cov);
         const heat = n ? Math.min(4, 1 + Math.floor(n / maxAlerts * 3.999)) : 0;
+        const names = new Set(cov ? cov[3] : []);
+        if (rs) for (const r of rs) names.add(rules[r].name);
         const cell = el('button', { class: 'cell' + (heat ? ' heat-' + heat : '') + (status ? ' cov-' + status : ''), 'data-technique': t.id,
-          'data-alerts': String(n), 'data-coverage': status, title: t.id + ' ' + t.name },
+          'data-alerts': String(n), 'data-coverage': status, 'data-rules': String(names.size),
+          title: t.id + ' ' + t.name + (names.size ? '\nrules: ' + [...names].sort().join('; ') : '') },
           n ? el('span', { class: 'n', text: String(n) }) : null, t.id + ' ', el('span', { text: t.name }));
         cell.addEventListener('click', () => showTechnique(detail, t.id, n, rs, cov));
         col.append(cell);
