@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "core/hash.h"
+#include "esql/parser.h"
 #include "rules/kql.h"
 #include "rules/sigma.h"
 
@@ -332,6 +333,14 @@ std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, co
     const bool kql_rule =
         rule.language == "kuery" && (rule.type == "query" || rule.type == "new_terms" || rule.type == "threshold");
     if (!eql_rule && !kql_rule) {
+      // ES|QL rules do not run yet, but their queries are parsed: a syntax
+      // error is reported (file:line:col) like any other rule error.
+      if (rule.type == "esql") {
+        if (auto parsed = esql::parse_query(rule.query); !parsed) {
+          set->diagnostics.push_back(query_diagnostic(rule, parsed.error()));
+          continue;
+        }
+      }
       set->unsupported.push_back(&rule);
       continue;
     }

@@ -65,6 +65,15 @@ with tempfile.TemporaryDirectory() as tmp:
     check("eql error position in the file", "bad_query.toml:14:19: error:" in out and "\n                    ^" in out, out)
     check("schema error position", "bad_severity.toml:9:12: error: `rule.severity`" in out, out)
     check("summary line", "2 rules in 2 files: 0 compiled, 2 failed" in out, out)
+    # An ES|QL rule does not run yet, but its query is parsed: a syntax error is a rule error with its place.
+    with open(os.path.join(bad, "bad_esql.toml"), "w") as f:
+        f.write(RULE.format(name="Bad3", rule_id="bad-3", max_signals=100,
+                            query="from logs-*\n| where process.name == \"x\"\n| stats n = count(*) by\n| keep n")
+                .replace('language = "eql"', 'language = "esql"').replace('type = "eql"', 'type = "esql"'))
+    r = run(["rules", "check", os.path.join(bad, "bad_esql.toml")])
+    out = r.stdout.decode()
+    check("an ES|QL syntax error: exit 2, file:line:col, what was expected", r.returncode == 2 and
+          "bad_esql.toml:16:1: error: expected a value, a field or a function call, found '|' [esql.syntax]" in out, out)
 
     # All Elastic Windows EQL rules over all shipped data, one pass, no error.
     alerts_file = os.path.join(tmp, "alerts.ndjson")
