@@ -17,6 +17,8 @@
 #include "rules/rule_codec.h"
 #include "store/sqlite_db.h"
 
+#include <sqlite3.h>
+
 using namespace vigil;
 namespace fs = std::filesystem;
 
@@ -243,6 +245,50 @@ TEST(RuleCache, CompiledSetsAreKeptForTheNextRun) {
   // Other literals, or the same ones in another order, are another set.
   EXPECT_FALSE(WildcardSet::load_literals(std::vector<std::string>{"mimikatz", "sekurlsa"}));
   EXPECT_FALSE(WildcardSet::load_literals(std::vector<std::string>{"sekurlsa", "mimikatz", "\\temp\\"}));
+  set_compiled_set_store(nullptr);
+}
+
+// A compiled set whose bytes were damaged on disk does not deserialize
+// (vectorscan checks its CRC): the set is compiled again and works.
+TEST(RuleCache, ADamagedCompiledSetIsCompiledAgain) {
+  TempDir dir;
+  const std::vector<std::string> literals = {"mimikatz", "sekurlsa", "\\temp\\"};
+  {
+    auto cache = RuleCache::open((dir.path() / "cache").string());
+    ASSERT_TRUE(cache);
+    set_compiled_set_store(cache.get());
+    ASSERT_TRUE(WildcardSet::compile_literals(literals));
+  }
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir.path() / "cache" / RuleCache::kFileName).c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* select = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT key, db FROM compiled_sets", -1, &select, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(select), SQLITE_ROW);
+    const std::string key(reinterpret_cast<const char*>(sqlite3_column_text(select, 0)), sqlite3_column_bytes(select, 0));
+    std::string bytes(static_cast<const char*>(sqlite3_column_blob(select, 1)), sqlite3_column_bytes(select, 1));
+    sqlite3_finalize(select);
+    ASSERT_GT(bytes.size(), 64u);
+    for (std::size_t at = bytes.size() / 2; at < bytes.size() / 2 + 8; ++at) bytes[at] = static_cast<char>(~bytes[at]);
+    sqlite3_stmt* update = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "UPDATE compiled_sets SET db = ? WHERE key = ?", -1, &update, nullptr), SQLITE_OK);
+    sqlite3_bind_blob(update, 1, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(update, 2, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
+    ASSERT_EQ(sqlite3_step(update), SQLITE_DONE);
+    ASSERT_EQ(sqlite3_changes(db), 1);
+    sqlite3_finalize(update);
+    sqlite3_close(db);
+  }
+  auto cache = RuleCache::open((dir.path() / "cache").string());
+  ASSERT_TRUE(cache);
+  set_compiled_set_store(cache.get());
+  EXPECT_FALSE(WildcardSet::load_literals(literals));  // the damaged entry is not used
+  auto compiled = WildcardSet::compile_literals(literals);
+  ASSERT_TRUE(compiled);
+  WildcardScratch scratch;
+  std::vector<unsigned> found;
+  compiled->matching("sekurlsa::logonpasswords", scratch, found);
+  EXPECT_EQ(found, (std::vector<unsigned>{1}));
   set_compiled_set_store(nullptr);
 }
 
