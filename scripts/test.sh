@@ -9,11 +9,14 @@ cd "$(dirname "$0")/.."
 scripts/build.sh
 ctest --test-dir build --output-on-failure --parallel "$(nproc)"
 if [[ "${VIGIL_SKIP_SANITIZERS:-0}" != "1" ]]; then
+  # The sanitizer pass skips tests whose time is another program's: reference
+  # implementations (differential, reference) and the browser (browser); the
+  # code they drive is sanitized by the unit, robustness and fuzz replay tests.
   # GCC 12 reports -Wmaybe-uninitialized false positives inside std::variant
   # once ASan instruments it; the release build above keeps -Werror.
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVIGIL_SANITIZE=ON \
         -DVIGIL_BUILD_BENCH=OFF -DVIGIL_WERROR=OFF >/dev/null
   cmake --build build-asan --parallel "$(nproc)"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-asan --output-on-failure --parallel "$(nproc)" -LE "differential|slow|measured"
+    ctest --test-dir build-asan --output-on-failure --parallel "$(nproc)" -LE "differential|slow|measured|reference|browser"
 fi
