@@ -140,6 +140,20 @@ def main():
     r = c.run(["report", "--db", db, "-o", db_page])
     c.check("report --db exits 0", r.returncode == 0, r.stderr.decode()[-800:])
 
+    # Lines that are no alert are skipped and named (file:line, why); --strict makes that exit 3.
+    mixed = os.path.join(tmp, "mixed.ndjson")
+    with open(alerts_path, "rb") as src, open(mixed, "wb") as dst:
+        dst.write(b"not json\n" + src.readline() + b'{"event":{"kind":"event"}}\n')
+    r = c.run(["report", mixed, "-o", os.path.join(tmp, "mixed.html")])
+    err = r.stderr.decode()
+    c.check("skipped lines: exit 0, each named with its line and reason", r.returncode == 0 and
+            f"{mixed}:1: skipped: not a JSON object" in err and
+            f"{mixed}:3: skipped: no kibana.alert.uuid" in err and "1 alert(s)" in err, err)
+    r = c.run(["report", "--strict", mixed, "-o", os.path.join(tmp, "mixed.html")])
+    c.check("--strict: exit 3 on a skipped line", r.returncode == 3, r.returncode)
+    r = c.run(["report", "-o", os.path.join(tmp, "none.html")])
+    c.check("no alert files and no --db: exit 2", r.returncode == 2, r.returncode)
+
     # The data: every alert, once; the three ways of writing the report agree.
     data = embedded_data(page)
     ids = sorted(data["s"][a[0]] for a in data["alerts"])
