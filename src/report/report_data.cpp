@@ -13,7 +13,8 @@ namespace vigil {
 
 namespace {
 
-// The source event's fields an alert row shows (label, ECS path), in this order.
+// The source event's fields an alert row shows (label, ECS path), in this
+// order; no path: the user, as DOMAIN\name.
 struct EventField {
   const char* label;
   const char* path;
@@ -27,6 +28,7 @@ constexpr EventField kEventFields[] = {
     {"executable", "process.executable"},
     {"command line", "process.command_line"},
     {"entity id", "process.entity_id"},
+    {"user", nullptr},
     {"parent", "process.parent.name"},
     {"parent pid", "process.parent.pid"},
     {"parent command line", "process.parent.command_line"},
@@ -221,7 +223,7 @@ std::optional<std::string> ReportData::add_alert(std::string_view document) {
                      host_index(text_at(doc, "host.name")), severity_rank(severity),
                      intern(text_at(doc, "kibana.alert.reason")), flags, intern(group),
                      std::atoi(text_at(doc, "kibana.alert.group.index").c_str()));
-  // The event's fields: [label, value, label, value, ...]; the user as DOMAIN\name.
+  // The event's fields: [label, value, label, value, ...].
   std::vector<std::uint32_t> fields;
   auto add_field = [&](std::string_view label, const std::string& value) {
     if (value.empty()) return;
@@ -229,11 +231,12 @@ std::optional<std::string> ReportData::add_alert(std::string_view document) {
     fields.push_back(intern(value));
   };
   for (const EventField& f : kEventFields) {
-    if (std::string_view(f.label) == "parent") {
-      std::string user = text_at(doc, "user.name"), domain = text_at(doc, "user.domain");
-      add_field("user", domain.empty() || user.empty() ? user : domain + "\\" + user);
+    if (f.path) {
+      add_field(f.label, member_text(doc, f.path));
+      continue;
     }
-    add_field(f.label, member_text(doc, f.path));
+    std::string user = text_at(doc, "user.name"), domain = text_at(doc, "user.domain");
+    add_field(f.label, domain.empty() || user.empty() ? user : domain + "\\" + user);
   }
   for (const char* side : {"source", "destination"}) {
     std::string ip = text_at(doc, fmt::format("{}.ip", side)), port = text_at(doc, fmt::format("{}.port", side));
