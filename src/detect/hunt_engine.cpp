@@ -550,7 +550,10 @@ std::vector<RuleRunStats> HuntEngine::stats() {
       stats_[r].terms_evicted = new_terms_[r]->evicted();
       stats_[r].baseline_known = new_terms_[r]->known_in_baseline();
     }
-    if (thresholds_[r]) stats_[r].terms_evicted = thresholds_[r]->evicted();
+    if (thresholds_[r]) {
+      stats_[r].terms_evicted = thresholds_[r]->evicted();
+      stats_[r].late = thresholds_[r]->late();
+    }
     if (runners_[r]) {
       stats_[r].sequences = runners_[r]->stats();
       stats_[r].late = runners_[r]->late();

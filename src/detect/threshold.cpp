@@ -71,7 +71,10 @@ ThresholdRunner::ThresholdRunner(const Rule& rule, const CompiledRule::Threshold
       lookback_(std::max(rule.lookback_ns, interval_)), max_groups_(std::max<std::size_t>(max_groups, 16)) {}
 
 void ThresholdRunner::add(const Event& event, TimestampNs t, std::uint64_t /*ordinal*/) {
-  if (next_run_ != INT64_MIN && t < next_run_ - lookback_) return;  // every run that could see it is done
+  if (next_run_ != INT64_MIN && t < next_run_ - lookback_) {  // every run that could see it is done
+    ++late_;
+    return;
+  }
   // The groups of this event: the product of its fields' values (at most 64).
   std::vector<std::vector<std::string>> combos(1);
   for (FieldId f : fields_.fields) {
@@ -229,6 +232,7 @@ void ThresholdRunner::save(Encoder& out) const {
   out(groups);
   out(next_run_);
   out(evicted_);
+  out(late_);
 }
 
 void ThresholdRunner::load(Decoder& in) {
@@ -236,6 +240,7 @@ void ThresholdRunner::load(Decoder& in) {
   in(groups);
   in(next_run_);
   in(evicted_);
+  in(late_);
   groups_.clear();
   for (auto& [k, g] : groups) groups_.emplace(std::move(k), std::move(g));
 }

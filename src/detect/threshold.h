@@ -39,6 +39,8 @@ class ThresholdRunner {
   void load(Decoder& in);
 
   std::uint64_t evicted() const { return evicted_; }
+  // Events that came after every run that could see them was done (counted, not grouped).
+  std::uint64_t late() const { return late_; }
 
  private:
   struct Hit {
@@ -67,6 +69,7 @@ class ThresholdRunner {
   std::unordered_map<std::string, Group> groups_;
   std::int64_t next_run_ = INT64_MIN;  // runs before it are done
   std::uint64_t evicted_ = 0;
+  std::uint64_t late_ = 0;
 };
 
 }  // namespace vigil

@@ -180,6 +180,9 @@ TEST(Threshold, ACheckpointCarriesTheGroupsAndTheirSignalHistory) {
   // the new ones count (the group's signal history came through the checkpoint: else 4).
   after.add(p.event("a"), 1001 * kMinute, 2);
   after.add(p.event("a"), 1002 * kMinute, 3);
+  // One from before the run at 1000m's window: every run that could see it is done.
+  after.add(p.event("a"), 990 * kMinute, 4);
+  EXPECT_EQ(after.late(), 1u);
   auto rest = after.finish();
   ASSERT_EQ(rest.size(), 1u);
   EXPECT_NE(rest[0].threshold.find("\"count\":2"), std::string::npos) << rest[0].threshold;
