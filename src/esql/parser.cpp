@@ -348,7 +348,7 @@ class Parser {
         const Token& t = next();
         // Tokens of one pattern touch; a gap ends it.
         if (!pattern.empty() && t.pos.offset != end) return Error{"esql.syntax", "expected ',' between index patterns", t.pos, t.length};
-        pattern += t.kind == Tok::String ? t.text : t.text;
+        pattern += t.text;  // quoted index names ("logs-*") come unquoted
         end = t.pos.offset + t.length;
       }
       if (pattern.empty()) return expected("an index pattern");
