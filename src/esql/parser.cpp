@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <initializer_list>
 #include <cstdlib>
 #include <optional>
 
@@ -540,28 +541,26 @@ class Parser {
 
   Result<ExprPtr> expr(int depth = 0) { return or_expr(depth); }
 
-  Result<ExprPtr> or_expr(int depth) {
-    auto left = and_expr(depth);
+  // One left-associative level: operand (op operand)*, where an operator is a
+  // keyword (`words`: or, and) or a symbol (+, -, *, /, %).
+  using Level = Result<ExprPtr> (Parser::*)(int);
+  Result<ExprPtr> left_assoc(int depth, Level operand, std::initializer_list<std::string_view> ops, bool words) {
+    auto left = (this->*operand)(depth);
     if (!left) return left;
-    while (is_word("or")) {
+    while (true) {
+      const std::string_view* op = nullptr;
+      for (const std::string_view& o : ops) {
+        if (words ? is_word(o) : is_op(o)) op = &o;
+      }
+      if (!op) return left;
       const SourcePos pos = next().pos;
-      auto right = and_expr(depth);
+      auto right = (this->*operand)(depth);
       if (!right) return right;
-      left = binary("or", pos, std::move(*left), std::move(*right));
+      left = binary(std::string(*op), pos, std::move(*left), std::move(*right));
     }
-    return left;
   }
-  Result<ExprPtr> and_expr(int depth) {
-    auto left = not_expr(depth);
-    if (!left) return left;
-    while (is_word("and")) {
-      const SourcePos pos = next().pos;
-      auto right = not_expr(depth);
-      if (!right) return right;
-      left = binary("and", pos, std::move(*left), std::move(*right));
-    }
-    return left;
-  }
+  Result<ExprPtr> or_expr(int depth) { return left_assoc(depth, &Parser::and_expr, {"or"}, true); }
+  Result<ExprPtr> and_expr(int depth) { return left_assoc(depth, &Parser::not_expr, {"and"}, true); }
   Result<ExprPtr> not_expr(int depth) {
     if (depth > kMaxDepth) return Error{"esql.syntax", "the expression is nested too deeply", peek().pos, peek().length};
     if (is_word("not")) {
@@ -646,28 +645,8 @@ class Parser {
     }
     return left;
   }
-  Result<ExprPtr> additive(int depth) {
-    auto left = multiplicative(depth);
-    if (!left) return left;
-    while (is_op("+") || is_op("-")) {
-      const Token& op = next();
-      auto right = multiplicative(depth);
-      if (!right) return right;
-      left = binary(op.text, op.pos, std::move(*left), std::move(*right));
-    }
-    return left;
-  }
-  Result<ExprPtr> multiplicative(int depth) {
-    auto left = unary(depth);
-    if (!left) return left;
-    while (is_op("*") || is_op("/") || is_op("%")) {
-      const Token& op = next();
-      auto right = unary(depth);
-      if (!right) return right;
-      left = binary(op.text, op.pos, std::move(*left), std::move(*right));
-    }
-    return left;
-  }
+  Result<ExprPtr> additive(int depth) { return left_assoc(depth, &Parser::multiplicative, {"+", "-"}, false); }
+  Result<ExprPtr> multiplicative(int depth) { return left_assoc(depth, &Parser::unary, {"*", "/", "%"}, false); }
   Result<ExprPtr> unary(int depth) {
     if (depth > kMaxDepth) return Error{"esql.syntax", "the expression is nested too deeply", peek().pos, peek().length};
     if (is_op("-")) {
