@@ -63,6 +63,12 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+std::string json_string(std::string_view s) {
+  std::string out;
+  append_json_string(out, s);
+  return out;
+}
+
 static void append_double(std::string& out, double d) {
   if (!std::isfinite(d)) {
     out += "null";

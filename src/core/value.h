@@ -86,6 +86,8 @@ void append_json(std::string& out, const Value& v);
 void append_text(std::string& out, const Value& v);
 // Appends `s` as a quoted, escaped JSON string.
 void append_json_string(std::string& out, std::string_view s);
+// The same, as a string of its own: "\"text\"".
+std::string json_string(std::string_view s);
 
 // Calls fn(std::string_view) for the text of `v`, or of each text element of an array.
 template <typename Fn>

@@ -258,22 +258,19 @@ void HuntEngine::hit(std::size_t r, const Event& e) {
     ++stats_[r].not_rare;
     return;
   }
-  if (new_terms_[r]) {
+  if (new_terms_[r] || thresholds_[r]) {
+    // Both run over the rule's window time: an event without one has no place in any run.
     const std::optional<TimestampNs> window = window_time(r, e);
     if (!e.has_timestamp && !window) {
       ++stats_[r].no_timestamp;
       return;
     }
-    new_terms_[r]->add(e, window.value_or(e.timestamp_ns), e.ordinal, [&] { return make_detection(r, e); });
-    return;
-  }
-  if (thresholds_[r]) {
-    const std::optional<TimestampNs> window = window_time(r, e);
-    if (!e.has_timestamp && !window) {
-      ++stats_[r].no_timestamp;
-      return;
+    const TimestampNs t = window.value_or(e.timestamp_ns);
+    if (new_terms_[r]) {
+      new_terms_[r]->add(e, t, e.ordinal, [&] { return make_detection(r, e); });
+    } else {
+      thresholds_[r]->add(e, t, e.ordinal);
     }
-    thresholds_[r]->add(e, window.value_or(e.timestamp_ns), e.ordinal);
     return;
   }
   if (!e.has_timestamp) ++stats_[r].no_timestamp;

@@ -213,6 +213,9 @@ void ThresholdRunner::run(TimestampNs at, std::vector<Detection>& out) {
 
 std::vector<Detection> ThresholdRunner::release(TimestampNs watermark) {
   std::vector<Detection> out;
+  // Called for every batch: when event time has not reached the next run,
+  // nothing can be due, and the groups need not be looked at.
+  if (next_run_ != INT64_MIN && next_run_ > watermark) return out;
   while (true) {
     const TimestampNs earliest = earliest_hit();
     if (earliest == INT64_MAX) break;

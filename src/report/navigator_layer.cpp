@@ -17,12 +17,6 @@ constexpr const char* kReady = "#8ec843";
 constexpr const char* kDegraded = "#ffe766";
 constexpr const char* kBlind = "#ff6666";
 
-std::string quoted(std::string_view s) {
-  std::string out;
-  append_json_string(out, s);
-  return out;
-}
-
 }  // namespace
 
 NavigatorLayer navigator_layer(const std::vector<NavigatorTechnique>& techniques, const AttackCatalog& catalog,
@@ -65,7 +59,7 @@ NavigatorLayer navigator_layer(const std::vector<NavigatorTechnique>& techniques
         "{{\"techniqueID\":{},\"score\":{},\"color\":\"{}\",\"comment\":{},\"enabled\":true,"
         "\"metadata\":[{{\"name\":\"rules\",\"value\":\"{}\"}},{{\"name\":\"ready\",\"value\":\"{}\"}},"
         "{{\"name\":\"degraded\",\"value\":\"{}\"}},{{\"name\":\"blind\",\"value\":\"{}\"}}],\"showSubtechniques\":{}}}",
-        quoted(t.id), score, color, quoted(comment), t.rules.size(), ready, degraded, blind,
+        json_string(t.id), score, color, json_string(comment), t.rules.size(), ready, degraded, blind,
         parents_with_subs.count(t.id) ? "true" : "false");
     ++layer.techniques;
   }
@@ -80,7 +74,7 @@ NavigatorLayer navigator_layer(const std::vector<NavigatorTechnique>& techniques
       "  \"showTacticRowBackground\":false,\n  \"selectTechniquesAcrossTactics\":true,\n"
       "  \"selectSubtechniquesWithParent\":false,\n  \"selectVisibleTechniques\":false,\n"
       "  \"metadata\":[{{\"name\":\"generator\",\"value\":\"vigil coverage --navigator\"}}]\n}}\n",
-      quoted(name), quoted(catalog.version().substr(0, catalog.version().find('.'))), quoted(description), entries, kBlind,
+      json_string(name), json_string(catalog.version().substr(0, catalog.version().find('.'))), json_string(description), entries, kBlind,
       kDegraded, kReady, kReady, kDegraded, kBlind);
   return layer;
 }
