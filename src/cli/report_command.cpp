@@ -3,7 +3,6 @@
 #include "cli/report_command.h"
 
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <fstream>
 #include <limits>
@@ -18,16 +17,18 @@
 namespace vigil {
 
 void add_report_command(CLI::App& app, ReportOptions& o) {
-  auto* cmd = app.add_subcommand("report", "Write the HTML triage report: overview, timeline, per-host stories with "
-                                           "process trees, ATT&CK matrix (one offline file)");
+  auto* cmd = app.add_subcommand("report",
+                                 "Write the HTML triage report: overview, timeline, per-host stories with "
+                                 "process trees, ATT&CK matrix (one offline file)");
   cmd->add_option("alerts", o.inputs, "Alert NDJSON files as vigil hunt writes them ('-' for stdin)");
   cmd->add_option("--db", o.db, "Read the alerts from this alert store (vigil hunt --db) instead");
   cmd->add_option("--coverage", o.coverage, "Colour the ATT&CK matrix by this coverage (vigil coverage --json > FILE)");
   cmd->add_option("-o,--output", o.output, "The HTML file (written atomically)")->capture_default_str();
   cmd->add_option("--title", o.title, "A title for the page (the case or host set)");
   cmd->add_flag("--strict", o.strict, "Exit 3 when an input line is not an alert document");
-  cmd->footer("Exit codes: 0 ok, 2 usage error or unreadable input, 3 a line that is no alert with --strict.\n"
-              "Details: docs/report.md.");
+  cmd->footer(
+      "Exit codes: 0 ok, 2 usage error or unreadable input, 3 a line that is no alert with --strict.\n"
+      "Details: docs/report.md.");
 }
 
 namespace {

@@ -67,8 +67,12 @@ struct JsonTree {
 
 ThresholdRunner::ThresholdRunner(const Rule& rule, const CompiledRule::Threshold& fields, std::size_t rule_index,
                                  std::size_t max_groups)
-    : rule_(rule), fields_(fields), rule_index_(rule_index), interval_(std::max<std::int64_t>(rule.interval_ns, 1)),
-      lookback_(std::max(rule.lookback_ns, interval_)), max_groups_(std::max<std::size_t>(max_groups, 16)) {}
+    : rule_(rule),
+      fields_(fields),
+      rule_index_(rule_index),
+      interval_(std::max<std::int64_t>(rule.interval_ns, 1)),
+      lookback_(std::max(rule.lookback_ns, interval_)),
+      max_groups_(std::max<std::size_t>(max_groups, 16)) {}
 
 void ThresholdRunner::add(const Event& event, TimestampNs t, std::uint64_t /*ordinal*/) {
   if (next_run_ != INT64_MIN && t < next_run_ - lookback_) {  // every run that could see it is done
@@ -135,7 +139,8 @@ Detection ThresholdRunner::signal(const Group& group, std::size_t count, std::si
   // The alert's source, as Elastic builds it for a threshold signal: the
   // bucket's latest time and its terms, nested.
   JsonTree tree;
-  for (std::size_t i = 0; i < spec.fields.size() && i < group.values.size(); ++i) tree.put(spec.fields[i], group.values[i]);
+  for (std::size_t i = 0; i < spec.fields.size() && i < group.values.size(); ++i)
+    tree.put(spec.fields[i], group.values[i]);
   std::string doc = "{\"@timestamp\":";
   append_json_string(doc, format_timestamp(to));
   std::string terms_doc;
@@ -191,7 +196,8 @@ void ThresholdRunner::run(TimestampNs at, std::vector<Detection>& out) {
       if (!spec.cardinality_field.empty() && !h.cardinality.empty()) distinct.insert(h.cardinality);
     }
     if (count == 0 || static_cast<std::int64_t>(count) < spec.value) continue;
-    if (!spec.cardinality_field.empty() && static_cast<std::int64_t>(distinct.size()) < spec.cardinality_value) continue;
+    if (!spec.cardinality_field.empty() && static_cast<std::int64_t>(distinct.size()) < spec.cardinality_value)
+      continue;
     out.push_back(signal(*g, count, distinct.size(), from, to, at));
     g->last_signal = to;
   }

@@ -27,7 +27,8 @@ namespace vigil {
 
 class ThresholdRunner {
  public:
-  ThresholdRunner(const Rule& rule, const CompiledRule::Threshold& fields, std::size_t rule_index, std::size_t max_groups);
+  ThresholdRunner(const Rule& rule, const CompiledRule::Threshold& fields, std::size_t rule_index,
+                  std::size_t max_groups);
 
   // An event that matched the rule's query, at (window) time `t`.
   void add(const Event& event, TimestampNs t, std::uint64_t ordinal);
@@ -49,8 +50,8 @@ class ThresholdRunner {
     friend auto members(Unqualified<Hit> auto& h) { return std::tie(h.t, h.cardinality); }
   };
   struct Group {
-    std::vector<std::string> values;  // one per threshold field
-    std::vector<Hit> hits;            // sorted by time
+    std::vector<std::string> values;      // one per threshold field
+    std::vector<Hit> hits;                // sorted by time
     TimestampNs last_signal = INT64_MIN;  // the latest event a signal of this group counted
     TimestampNs last_seen = 0;
     friend auto members(Unqualified<Group> auto& g) { return std::tie(g.values, g.hits, g.last_signal, g.last_seen); }

@@ -58,15 +58,15 @@ struct Command {
   enum class Kind { From, Where, Eval, Stats, InlineStats, Keep, Drop, Rename, Sort, Limit, Grok, Dissect, MvExpand };
   Kind kind = Kind::From;
   SourcePos pos;
-  std::vector<std::string> names;     // FROM index patterns; KEEP / DROP field patterns; MV_EXPAND field
-  std::vector<std::string> metadata;  // FROM ... METADATA _id, _index
-  std::unique_ptr<Expr> expr;         // WHERE condition; GROK / DISSECT input
+  std::vector<std::string> names;       // FROM index patterns; KEEP / DROP field patterns; MV_EXPAND field
+  std::vector<std::string> metadata;    // FROM ... METADATA _id, _index
+  std::unique_ptr<Expr> expr;           // WHERE condition; GROK / DISSECT input
   std::vector<Assignment> assignments;  // EVAL; [INLINE] STATS aggregates
   std::vector<Assignment> by;           // [INLINE] STATS ... BY
   std::vector<SortKey> sort;
   std::int64_t limit = 0;
-  std::string pattern;    // GROK / DISSECT pattern
-  std::string separator;  // DISSECT APPEND_SEPARATOR
+  std::string pattern;                                       // GROK / DISSECT pattern
+  std::string separator;                                     // DISSECT APPEND_SEPARATOR
   std::vector<std::pair<std::string, std::string>> renames;  // RENAME old AS new
 };
 

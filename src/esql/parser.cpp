@@ -10,27 +10,40 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <initializer_list>
 #include <cstdlib>
+#include <initializer_list>
 #include <optional>
 
 namespace vigil::esql {
 
 std::string_view command_name(Command::Kind kind) {
   switch (kind) {
-    case Command::Kind::From: return "FROM";
-    case Command::Kind::Where: return "WHERE";
-    case Command::Kind::Eval: return "EVAL";
-    case Command::Kind::Stats: return "STATS";
-    case Command::Kind::InlineStats: return "INLINE STATS";
-    case Command::Kind::Keep: return "KEEP";
-    case Command::Kind::Drop: return "DROP";
-    case Command::Kind::Rename: return "RENAME";
-    case Command::Kind::Sort: return "SORT";
-    case Command::Kind::Limit: return "LIMIT";
-    case Command::Kind::Grok: return "GROK";
-    case Command::Kind::Dissect: return "DISSECT";
-    case Command::Kind::MvExpand: return "MV_EXPAND";
+    case Command::Kind::From:
+      return "FROM";
+    case Command::Kind::Where:
+      return "WHERE";
+    case Command::Kind::Eval:
+      return "EVAL";
+    case Command::Kind::Stats:
+      return "STATS";
+    case Command::Kind::InlineStats:
+      return "INLINE STATS";
+    case Command::Kind::Keep:
+      return "KEEP";
+    case Command::Kind::Drop:
+      return "DROP";
+    case Command::Kind::Rename:
+      return "RENAME";
+    case Command::Kind::Sort:
+      return "SORT";
+    case Command::Kind::Limit:
+      return "LIMIT";
+    case Command::Kind::Grok:
+      return "GROK";
+    case Command::Kind::Dissect:
+      return "DISSECT";
+    case Command::Kind::MvExpand:
+      return "MV_EXPAND";
   }
   return "?";
 }
@@ -66,9 +79,9 @@ std::string lower(std::string_view s) {
 // The time units ES|QL accepts after a number (`6 minutes`, `1 day`).
 bool time_unit(std::string_view word) {
   static constexpr std::string_view kUnits[] = {
-      "millisecond", "milliseconds", "ms", "second", "seconds", "sec", "s", "minute", "minutes", "min", "m",
-      "hour", "hours", "h", "day", "days", "d", "week", "weeks", "w", "month", "months", "mo",
-      "quarter", "quarters", "q", "year", "years", "yr", "y"};
+      "millisecond", "milliseconds", "ms",    "second",  "seconds",  "sec",  "s",    "minute", "minutes", "min",
+      "m",           "hour",         "hours", "h",       "day",      "days", "d",    "week",   "weeks",   "w",
+      "month",       "months",       "mo",    "quarter", "quarters", "q",    "year", "years",  "yr",      "y"};
   for (std::string_view u : kUnits) {
     if (iequals(word, u)) return true;
   }
@@ -142,9 +155,8 @@ class Lexer {
         }
         t.text = std::string(text_.substr(start, i_ - start));
       } else {
-        static constexpr std::string_view kOps[] = {"==", "!=", "<=", ">=", "::", "=~", "<", ">", "=", "+", "-",
-                                                    "*", "/", "%", "(", ")", ",", "|", ".", "[", "]",
-                                                    ":", "{", "}"};
+        static constexpr std::string_view kOps[] = {"==", "!=", "<=", ">=", "::", "=~", "<", ">", "=", "+", "-", "*",
+                                                    "/",  "%",  "(",  ")",  ",",  "|",  ".", "[", "]", ":", "{", "}"};
         bool found = false;
         for (std::string_view op : kOps) {
           if (text_.substr(i_, op.size()) == op) {
@@ -156,9 +168,10 @@ class Lexer {
           }
         }
         if (!found) {
-          return error(t.pos, fmt::format("unexpected character '{}'", static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f
-                                                                              ? fmt::format("\\x{:02x}", static_cast<unsigned char>(c))
-                                                                              : std::string(1, c)));
+          return error(t.pos, fmt::format("unexpected character '{}'",
+                                          static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f
+                                              ? fmt::format("\\x{:02x}", static_cast<unsigned char>(c))
+                                              : std::string(1, c)));
         }
       }
       t.length = static_cast<std::uint32_t>(std::max<std::size_t>(1, i_ - t.pos.offset));
@@ -234,12 +247,23 @@ class Lexer {
         if (i_ >= text_.size()) return error(start, "a string is not closed");
         const char e = text_[i_];
         switch (e) {
-          case 'n': out += '\n'; break;
-          case 'r': out += '\r'; break;
-          case 't': out += '\t'; break;
-          case '"': out += '"'; break;
-          case '\\': out += '\\'; break;
-          default: return error(here(), fmt::format("unknown escape \\{} in a string (\\\\ for a backslash)", e));
+          case 'n':
+            out += '\n';
+            break;
+          case 'r':
+            out += '\r';
+            break;
+          case 't':
+            out += '\t';
+            break;
+          case '"':
+            out += '"';
+            break;
+          case '\\':
+            out += '\\';
+            break;
+          default:
+            return error(here(), fmt::format("unknown escape \\{} in a string (\\\\ for a backslash)", e));
         }
         advance();
         continue;
@@ -263,7 +287,7 @@ class Parser {
     if (!is_word("from")) {
       if (peek().kind == Tok::Ident && (is_word("row") || is_word("show") || is_word("ts"))) {
         return unsupported(peek(), fmt::format("the source command {} is not supported (vigil runs FROM queries)",
-                                                lower(peek().text)));
+                                               lower(peek().text)));
       }
       return expected("FROM (an ES|QL query starts with FROM index patterns)");
     }
@@ -291,11 +315,15 @@ class Parser {
   }
   static std::string describe(const Token& t) {
     switch (t.kind) {
-      case Tok::End: return "the end of the query";
-      case Tok::String: return "a string";
+      case Tok::End:
+        return "the end of the query";
+      case Tok::String:
+        return "a string";
       case Tok::Integer:
-      case Tok::Decimal: return "the number " + t.text;
-      default: return "'" + t.text + "'";
+      case Tok::Decimal:
+        return "the number " + t.text;
+      default:
+        return "'" + t.text + "'";
     }
   }
   Error expected(std::string what) const {
@@ -348,7 +376,8 @@ class Parser {
       while (peek().kind != Tok::End && !is_op(",") && !is_op("|") && !is_word("metadata")) {
         const Token& t = next();
         // Tokens of one pattern touch; a gap ends it.
-        if (!pattern.empty() && t.pos.offset != end) return Error{"esql.syntax", "expected ',' between index patterns", t.pos, t.length};
+        if (!pattern.empty() && t.pos.offset != end)
+          return Error{"esql.syntax", "expected ',' between index patterns", t.pos, t.length};
         pattern += t.text;  // quoted index names ("logs-*") come unquoted
         end = t.pos.offset + t.length;
       }
@@ -371,7 +400,8 @@ class Parser {
 
   Result<Command> command() {
     const Token& head = peek();
-    if (head.kind != Tok::Ident) return expected("a command (WHERE, EVAL, STATS, KEEP, DROP, RENAME, SORT, LIMIT, GROK, DISSECT, MV_EXPAND)");
+    if (head.kind != Tok::Ident)
+      return expected("a command (WHERE, EVAL, STATS, KEEP, DROP, RENAME, SORT, LIMIT, GROK, DISSECT, MV_EXPAND)");
     const std::string name = lower(head.text);
     Command c;
     c.pos = head.pos;
@@ -477,14 +507,17 @@ class Parser {
       if (!f) return f.error();
       c.names.push_back(std::move(*f));
     } else {
-      static constexpr std::string_view kKnown[] = {"enrich", "lookup", "change_point", "fork",
-                                                    "completion", "rerank", "sample", "join"};
+      static constexpr std::string_view kKnown[] = {"enrich",     "lookup", "change_point", "fork",
+                                                    "completion", "rerank", "sample",       "join"};
       for (std::string_view k : kKnown) {
         if (name == k) {
           return unsupported(head, fmt::format("the ES|QL command {} is not supported by vigil", lower(head.text)));
         }
       }
-      return Error{"esql.syntax", fmt::format("unknown command '{}' (expected WHERE, EVAL, STATS, INLINE STATS, KEEP, DROP, RENAME, SORT, LIMIT, GROK, DISSECT or MV_EXPAND)", head.text),
+      return Error{"esql.syntax",
+                   fmt::format("unknown command '{}' (expected WHERE, EVAL, STATS, INLINE STATS, KEEP, DROP, RENAME, "
+                               "SORT, LIMIT, GROK, DISSECT or MV_EXPAND)",
+                               head.text),
                    head.pos, head.length};
     }
     return c;
@@ -562,7 +595,8 @@ class Parser {
   Result<ExprPtr> or_expr(int depth) { return left_assoc(depth, &Parser::and_expr, {"or"}, true); }
   Result<ExprPtr> and_expr(int depth) { return left_assoc(depth, &Parser::not_expr, {"and"}, true); }
   Result<ExprPtr> not_expr(int depth) {
-    if (depth > kMaxDepth) return Error{"esql.syntax", "the expression is nested too deeply", peek().pos, peek().length};
+    if (depth > kMaxDepth)
+      return Error{"esql.syntax", "the expression is nested too deeply", peek().pos, peek().length};
     if (is_word("not")) {
       const SourcePos pos = next().pos;
       auto inner = not_expr(depth + 1);
@@ -648,7 +682,8 @@ class Parser {
   Result<ExprPtr> additive(int depth) { return left_assoc(depth, &Parser::multiplicative, {"+", "-"}, false); }
   Result<ExprPtr> multiplicative(int depth) { return left_assoc(depth, &Parser::unary, {"*", "/", "%"}, false); }
   Result<ExprPtr> unary(int depth) {
-    if (depth > kMaxDepth) return Error{"esql.syntax", "the expression is nested too deeply", peek().pos, peek().length};
+    if (depth > kMaxDepth)
+      return Error{"esql.syntax", "the expression is nested too deeply", peek().pos, peek().length};
     if (is_op("-")) {
       const SourcePos pos = next().pos;
       auto inner = unary(depth + 1);
@@ -669,7 +704,8 @@ class Parser {
     return e;
   }
   Result<ExprPtr> primary(int depth) {
-    if (depth > kMaxDepth) return Error{"esql.syntax", "the expression is nested too deeply", peek().pos, peek().length};
+    if (depth > kMaxDepth)
+      return Error{"esql.syntax", "the expression is nested too deeply", peek().pos, peek().length};
     const Token& t = peek();
     switch (t.kind) {
       case Tok::String: {
@@ -768,7 +804,8 @@ class Parser {
         if (!name) return name.error();
         return node(Expr::Kind::Field, pos, std::move(*name));
       }
-      case Tok::End: break;
+      case Tok::End:
+        break;
     }
     return expected("a value, a field or a function call");
   }

@@ -18,8 +18,8 @@ struct AttackTactic {
 };
 
 struct AttackTechnique {
-  std::string id;    // T1059 or T1059.001
-  std::string name;  // Command and Scripting Interpreter
+  std::string id;                    // T1059 or T1059.001
+  std::string name;                  // Command and Scripting Interpreter
   std::vector<std::size_t> tactics;  // indexes into AttackCatalog::tactics()
   std::vector<std::string> platforms;
   bool subtechnique() const { return id.find('.') != std::string::npos; }

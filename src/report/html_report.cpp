@@ -17,9 +17,15 @@ std::string escape_json_for_script(std::string_view json) {
   for (std::size_t i = 0; i < json.size(); ++i) {
     const char c = json[i];
     switch (c) {
-      case '<': out += "\\u003c"; break;
-      case '>': out += "\\u003e"; break;
-      case '&': out += "\\u0026"; break;
+      case '<':
+        out += "\\u003c";
+        break;
+      case '>':
+        out += "\\u003e";
+        break;
+      case '&':
+        out += "\\u0026";
+        break;
       case '\xE2':
         // U+2028 / U+2029 (E2 80 A8 / E2 80 A9): line terminators to some JavaScript parsers.
         if (i + 2 < json.size() && json[i + 1] == '\x80' && (json[i + 2] == '\xA8' || json[i + 2] == '\xA9')) {
@@ -29,7 +35,8 @@ std::string escape_json_for_script(std::string_view json) {
         }
         out += c;
         break;
-      default: out += c;
+      default:
+        out += c;
     }
   }
   return out;
@@ -55,12 +62,23 @@ std::string escape_html(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -68,7 +86,8 @@ std::string escape_html(std::string_view text) {
 
 std::string csp_hash_source(std::string_view content) {
   const auto digest = sha256(content);
-  return "'sha256-" + base64_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size())) + "'";
+  return "'sha256-" + base64_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size())) +
+         "'";
 }
 
 std::string render_html_report(std::string_view data_json, std::string_view title) {
@@ -86,7 +105,9 @@ std::string render_html_report(std::string_view data_json, std::string_view titl
   out += "<meta name=\"generator\" content=\"vigil\">\n";
   out += "<title>" + escape_html(title) + "</title>\n<style>";
   out += style;
-  out += "</style>\n</head>\n<body>\n<noscript>This report draws itself with JavaScript (offline: nothing is fetched).</noscript>\n";
+  out +=
+      "</style>\n</head>\n<body>\n<noscript>This report draws itself with JavaScript (offline: nothing is "
+      "fetched).</noscript>\n";
   out += "<div id=\"app\"></div>\n";
   // The data once, gzip-compressed and base64-encoded (a few MB for 100 k
   // alerts, where the JSON is 5-6 times larger): the browser parses a small

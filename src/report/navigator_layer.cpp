@@ -52,13 +52,15 @@ NavigatorLayer navigator_layer(const std::vector<NavigatorTechnique>& techniques
       comment += (comment.empty() ? "" : "\n") + line;
     }
     const std::uint64_t total = ready + degraded + blind;
-    const int score = total ? static_cast<int>(std::lround(100.0 * static_cast<double>(ready) / static_cast<double>(total))) : 0;
+    const int score =
+        total ? static_cast<int>(std::lround(100.0 * static_cast<double>(ready) / static_cast<double>(total))) : 0;
     const char* color = total == 0 ? "" : ready == total ? kReady : (ready == 0 && degraded == 0) ? kBlind : kDegraded;
     entries += entries.empty() ? "\n    " : ",\n    ";
     entries += fmt::format(
         "{{\"techniqueID\":{},\"score\":{},\"color\":\"{}\",\"comment\":{},\"enabled\":true,"
         "\"metadata\":[{{\"name\":\"rules\",\"value\":\"{}\"}},{{\"name\":\"ready\",\"value\":\"{}\"}},"
-        "{{\"name\":\"degraded\",\"value\":\"{}\"}},{{\"name\":\"blind\",\"value\":\"{}\"}}],\"showSubtechniques\":{}}}",
+        "{{\"name\":\"degraded\",\"value\":\"{}\"}},{{\"name\":\"blind\",\"value\":\"{}\"}}],\"showSubtechniques\":{}}"
+        "}",
         json_string(t.id), score, color, json_string(comment), t.rules.size(), ready, degraded, blind,
         parents_with_subs.count(t.id) ? "true" : "false");
     ++layer.techniques;
@@ -66,16 +68,18 @@ NavigatorLayer navigator_layer(const std::vector<NavigatorTechnique>& techniques
   layer.json = fmt::format(
       "{{\n  \"name\":{},\n  \"versions\":{{\"attack\":{},\"navigator\":\"5.1.0\",\"layer\":\"4.5\"}},\n"
       "  \"domain\":\"enterprise-attack\",\n  \"description\":{},\n  \"filters\":{{\"platforms\":[\"Windows\"]}},\n"
-      "  \"sorting\":3,\n  \"layout\":{{\"layout\":\"side\",\"showID\":true,\"showName\":true,\"expandedSubtechniques\":\"annotated\"}},\n"
+      "  \"sorting\":3,\n  "
+      "\"layout\":{{\"layout\":\"side\",\"showID\":true,\"showName\":true,\"expandedSubtechniques\":\"annotated\"}},\n"
       "  \"hideDisabled\":false,\n  \"techniques\":[{}\n  ],\n"
       "  \"gradient\":{{\"colors\":[\"{}\",\"{}\",\"{}\"],\"minValue\":0,\"maxValue\":100}},\n"
-      "  \"legendItems\":[{{\"label\":\"ready\",\"color\":\"{}\"}},{{\"label\":\"degraded (some verdicts not ready)\",\"color\":\"{}\"}},"
+      "  \"legendItems\":[{{\"label\":\"ready\",\"color\":\"{}\"}},{{\"label\":\"degraded (some verdicts not "
+      "ready)\",\"color\":\"{}\"}},"
       "{{\"label\":\"blind\",\"color\":\"{}\"}}],\n"
       "  \"showTacticRowBackground\":false,\n  \"selectTechniquesAcrossTactics\":true,\n"
       "  \"selectSubtechniquesWithParent\":false,\n  \"selectVisibleTechniques\":false,\n"
       "  \"metadata\":[{{\"name\":\"generator\",\"value\":\"vigil coverage --navigator\"}}]\n}}\n",
-      json_string(name), json_string(catalog.version().substr(0, catalog.version().find('.'))), json_string(description), entries, kBlind,
-      kDegraded, kReady, kReady, kDegraded, kBlind);
+      json_string(name), json_string(catalog.version().substr(0, catalog.version().find('.'))),
+      json_string(description), entries, kBlind, kDegraded, kReady, kReady, kDegraded, kBlind);
   return layer;
 }
 

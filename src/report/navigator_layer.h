@@ -25,8 +25,8 @@ struct NavigatorTechnique {
 };
 
 struct NavigatorLayer {
-  std::string json;                       // the layer document
-  std::vector<std::string> unknown_ids;   // technique ids not in the catalog: left out
+  std::string json;                      // the layer document
+  std::vector<std::string> unknown_ids;  // technique ids not in the catalog: left out
   std::size_t techniques = 0;
 };
 

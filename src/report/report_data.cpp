@@ -299,7 +299,8 @@ std::optional<std::string> ReportData::set_coverage(std::string_view json, std::
     return "not a JSON object (expected what `vigil coverage --json` prints)";
   }
   simdjson::dom::array techniques;
-  if (doc["techniques"].get_array().get(techniques)) return "no \"techniques\" array (expected `vigil coverage --json` output)";
+  if (doc["techniques"].get_array().get(techniques))
+    return "no \"techniques\" array (expected `vigil coverage --json` output)";
   Coverage c;
   c.file = std::string(file);
   for (simdjson::dom::element e : techniques) {

@@ -7,6 +7,8 @@
 // report/assets/report.js; the two change together.
 #pragma once
 
+#include <simdjson.h>
+
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -15,8 +17,6 @@
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
-
-#include <simdjson.h>
 
 namespace vigil {
 

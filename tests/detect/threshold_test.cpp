@@ -1,7 +1,10 @@
 // Threshold rules: the runner against a literal reading of Elastic's rule
 // executions (every run's window grouped and counted, minus what earlier
 // signals of the group counted), on random inputs in random order.
+#include "detect/threshold.h"
+
 #include <gtest/gtest.h>
+#include <simdjson.h>
 
 #include <algorithm>
 #include <map>
@@ -10,11 +13,8 @@
 #include <tuple>
 
 #include "core/codec.h"
-#include "detect/threshold.h"
 #include "core/timestamp.h"
 #include "ingest/event_reader.h"
-
-#include <simdjson.h>
 
 using namespace vigil;
 
@@ -23,8 +23,8 @@ namespace {
 constexpr std::int64_t kMinute = 60LL * 1000000000LL;
 
 struct Occurrence {
-  std::string host;   // the threshold field (host.id); "" = the event lacks it
-  std::string user;   // the cardinality field (user.name)
+  std::string host;  // the threshold field (host.id); "" = the event lacks it
+  std::string user;  // the cardinality field (user.name)
   std::int64_t t;
 };
 
@@ -79,7 +79,8 @@ std::vector<Signal> run(const std::vector<Occurrence>& occ, std::int64_t interva
   for (std::size_t i = 0; i < occ.size(); ++i) {
     std::string doc = "{";
     if (!occ[i].host.empty()) doc += R"("host":{"id":")" + occ[i].host + "\"}";
-    if (!occ[i].user.empty()) doc += std::string(doc.size() > 1 ? "," : "") + R"("user":{"name":")" + occ[i].user + "\"}";
+    if (!occ[i].user.empty())
+      doc += std::string(doc.size() > 1 ? "," : "") + R"("user":{"name":")" + occ[i].user + "\"}";
     doc += "}";
     Event e;
     std::string reason;
@@ -158,7 +159,8 @@ struct PerHost {
 TEST(Threshold, GroupsAreBoundedAndEvictionsCounted) {
   PerHost p;
   ThresholdRunner runner(p.rule, p.threshold, 0, 100);
-  for (int i = 0; i < 1000; ++i) runner.add(p.event("h" + std::to_string(i)), 1000 * kMinute + i, static_cast<std::uint64_t>(i));
+  for (int i = 0; i < 1000; ++i)
+    runner.add(p.event("h" + std::to_string(i)), 1000 * kMinute + i, static_cast<std::uint64_t>(i));
   EXPECT_GE(runner.evicted(), 900u);
   EXPECT_TRUE(runner.finish().empty());
 }

@@ -1,13 +1,14 @@
 // The ES|QL parser: every ES|QL rule Elastic ships for Windows parses; the
 // shapes of commands and expressions; errors name line, column and what was
 // expected; hostile nesting is an error, not a stack overflow.
+#include "esql/parser.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
-#include "esql/parser.h"
 #include "rules/rule_loader.h"
 
 using namespace vigil;
@@ -41,7 +42,8 @@ TEST(EsqlParser, EveryWindowsEsqlRuleOfElasticParses) {
     if (!rule || rule->type != "esql") continue;
     ++esql;
     auto q = parse_query(rule->query);
-    EXPECT_TRUE(q.ok()) << entry.path() << ": " << (q.ok() ? "" : format_error(q.error(), entry.path().string(), rule->query));
+    EXPECT_TRUE(q.ok()) << entry.path() << ": "
+                        << (q.ok() ? "" : format_error(q.error(), entry.path().string(), rule->query));
   }
   EXPECT_EQ(esql, 28);
 }
@@ -85,10 +87,11 @@ TEST(EsqlParser, CommandsAndTheirParts) {
 }
 
 TEST(EsqlParser, ExpressionsBindAsEsqlDefinesThem) {
-  Query q = parse_ok(R"(from x | where not a in (1, 2) or b is not null and c not like "x*" and -d * 2 + 1 >= 3 | eval t = date_diff("minute", e, now()), s = 6 minutes, y = z::integer)");
+  Query q = parse_ok(
+      R"(from x | where not a in (1, 2) or b is not null and c not like "x*" and -d * 2 + 1 >= 3 | eval t = date_diff("minute", e, now()), s = 6 minutes, y = z::integer)");
   const Expr& w = *q.commands[1].expr;
-  ASSERT_EQ(w.text, "or");  // OR binds loosest
-  EXPECT_EQ(w.args[0]->kind, Expr::Kind::Unary);       // not (a in (1, 2))
+  ASSERT_EQ(w.text, "or");                        // OR binds loosest
+  EXPECT_EQ(w.args[0]->kind, Expr::Kind::Unary);  // not (a in (1, 2))
   EXPECT_EQ(w.args[0]->args[0]->kind, Expr::Kind::In);
   const Expr& conj = *w.args[1];
   ASSERT_EQ(conj.text, "and");
@@ -97,7 +100,7 @@ TEST(EsqlParser, ExpressionsBindAsEsqlDefinesThem) {
   EXPECT_TRUE(conj.args[0]->args[1]->negated);  // c NOT LIKE
   const Expr& cmp = *conj.args[1];
   ASSERT_EQ(cmp.text, ">=");
-  EXPECT_EQ(cmp.args[0]->text, "+");               // (-d * 2) + 1
+  EXPECT_EQ(cmp.args[0]->text, "+");  // (-d * 2) + 1
   EXPECT_EQ(cmp.args[0]->args[0]->text, "*");
   EXPECT_EQ(cmp.args[0]->args[0]->args[0]->text, "-");
   const Command& eval = q.commands[2];

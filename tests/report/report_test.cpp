@@ -39,7 +39,9 @@ TEST(Sha256, MatchesTheFips180Examples) {
 }
 
 TEST(HtmlReport, JsonInTheScriptElementCannotCloseItOrOpenAComment) {
-  const std::string json = R"({"a":"</script><script>alert(1)</script><!-- & -->)" "\xE2\x80\xA8" R"("})";
+  const std::string json = R"({"a":"</script><script>alert(1)</script><!-- & -->)"
+                           "\xE2\x80\xA8"
+                           R"("})";
   const std::string safe = escape_json_for_script(json);
   EXPECT_EQ(safe.find('<'), std::string::npos);
   EXPECT_EQ(safe.find('>'), std::string::npos);
@@ -102,9 +104,12 @@ std::string alert_doc(const std::string& id, const std::string& host, const std:
          R"("kibana.alert.rule.threat":[{"framework":"MITRE ATT&CK","tactic":{"id":"TA0002","name":"Execution"},)"
          R"("technique":[{"id":"T1059","name":"Command and Scripting Interpreter","subtechnique":[{"id":"T1059.001","name":"PowerShell"}]},)"
          R"({"id":"T9999","name":"Not A Technique"}]}],)"
-         R"("host":{"name":")" + host + R"("},"process":{"name":"x.exe","pid":42,"command_line":"x.exe -a"},)"
+         R"("host":{"name":")" +
+         host +
+         R"("},"process":{"name":"x.exe","pid":42,"command_line":"x.exe -a"},)"
          R"("user":{"name":"alice","domain":"CORP"},)"
-         R"("vigil.context":{"process_ancestry":[{"name":"cmd.exe","pid":")" + parent_pid +
+         R"("vigil.context":{"process_ancestry":[{"name":"cmd.exe","pid":")" +
+         parent_pid +
          R"("},{"name":"explorer.exe","pid":"7"}],"network":[{"destination":"10.0.0.1","port":"443","time":"t"}]},)"
          R"("vigil.source":{"path":"a.evtx","record_id":12,"offset":4096}})";
 }
@@ -132,10 +137,11 @@ TEST(ReportData, InternsTextAndKeepsEachAlertsTriageContext) {
   simdjson::dom::array first = doc["alerts"].at(0).get_array();
   EXPECT_EQ(text(first.at(0).get_int64()), "a1");
   EXPECT_EQ(first.at(2).get_int64().value(), 1614938462500);  // original time, ms
-  EXPECT_EQ(first.at(5).get_int64().value(), 2);               // high
+  EXPECT_EQ(first.at(5).get_int64().value(), 2);              // high
   simdjson::dom::array fields = first.at(10).get_array();
   std::map<std::string, std::string> shown;
-  for (std::size_t i = 0; i + 1 < fields.size(); i += 2) shown[text(fields.at(i).get_int64())] = text(fields.at(i + 1).get_int64());
+  for (std::size_t i = 0; i + 1 < fields.size(); i += 2)
+    shown[text(fields.at(i).get_int64())] = text(fields.at(i + 1).get_int64());
   EXPECT_EQ(shown["user"], "CORP\\alice");
   EXPECT_EQ(shown["pid"], "42");
   EXPECT_EQ(shown["command line"], "x.exe -a");
@@ -154,9 +160,10 @@ TEST(ReportData, InternsTextAndKeepsEachAlertsTriageContext) {
 TEST(ReportData, CoverageIsReadFromVigilCoverageJson) {
   ReportData data(AttackCatalog::enterprise());
   EXPECT_NE(data.set_coverage("[]", "c.json"), std::nullopt);
-  EXPECT_EQ(data.set_coverage(R"({"techniques":[{"id":"T1059","name":"x","rules":["A","B"],"ready":3,"degraded":1,"blind":0}]})",
-                              "c.json"),
-            std::nullopt);
+  EXPECT_EQ(
+      data.set_coverage(
+          R"({"techniques":[{"id":"T1059","name":"x","rules":["A","B"],"ready":3,"degraded":1,"blind":0}]})", "c.json"),
+      std::nullopt);
   simdjson::dom::parser parser;
   const std::string json = data.to_json("now");
   simdjson::dom::array row = parser.parse(json)["coverage"]["techniques"]["T1059"].get_array();
@@ -203,7 +210,8 @@ TEST(NavigatorLayer, ScoresAndColoursEachTechniqueAndLeavesUnknownIdsOut) {
   EXPECT_TRUE(t.at(0)["showSubtechniques"].get_bool().value());  // its sub-technique is in the layer
   EXPECT_EQ(t.at(1)["score"].get_int64().value(), 50);
   EXPECT_EQ(std::string_view(t.at(1)["color"].get_string().value()), "#ffe766");
-  EXPECT_EQ(std::string_view(t.at(1)["comment"].get_string().value()), "Half: ready on 1 of 2, blind on 1 — no process events");
+  EXPECT_EQ(std::string_view(t.at(1)["comment"].get_string().value()),
+            "Half: ready on 1 of 2, blind on 1 — no process events");
   EXPECT_EQ(std::string_view(t.at(2)["color"].get_string().value()), "#ff6666");
 }
 
