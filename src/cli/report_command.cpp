@@ -60,8 +60,7 @@ int run_report_command(const ReportOptions& o) {
   ReportData data(AttackCatalog::enterprise());
   data.set_title(o.title);
   if (!add_coverage(data, o.coverage)) return kExitUsage;
-  std::vector<SkippedLine> skipped;
-  std::uint64_t skipped_count = 0;
+  SkippedLines skipped;
   if (!o.db.empty()) {
     auto store = AlertStore::open(o.db);
     if (!store) {
@@ -74,10 +73,7 @@ int run_report_command(const ReportOptions& o) {
     std::uint64_t line = 0;
     auto n = (*store)->each(all, [&](StoredAlert&& a) {
       ++line;
-      if (auto why = data.add_alert(a.summary.document)) {
-        ++skipped_count;
-        if (skipped.size() < 100) skipped.push_back({o.db, line, *why});
-      }
+      if (auto why = data.add_alert(a.summary.document)) skipped.add(o.db, line, std::move(*why));
     });
     if (!n) {
       std::fprintf(stderr, "vigil: %s\n", n.error().message.c_str());
@@ -86,30 +82,30 @@ int run_report_command(const ReportOptions& o) {
     data.add_input(o.db);
   }
   for (const std::string& path : o.inputs) {
-    auto n = read_alert_file(data, path, skipped, skipped_count);
+    auto n = read_alert_file(data, path, skipped);
     if (!n) {
       std::fprintf(stderr, "vigil: %s\n", n.error().message.c_str());
       return kExitUsage;
     }
     data.add_input(path);
   }
-  data.set_skipped(skipped_count);
+  data.set_skipped(skipped.count);
   auto written = write_report(data, o.output);
   if (!written) {
     std::fprintf(stderr, "vigil: %s\n", written.error().message.c_str());
     return kExitUsage;
   }
-  for (const SkippedLine& s : skipped) {
+  for (const SkippedLine& s : skipped.first) {
     std::fprintf(stderr, "vigil: %s:%llu: skipped: %s\n", printable(s.file).c_str(),
                  static_cast<unsigned long long>(s.line), s.reason.c_str());
   }
-  if (skipped_count > skipped.size()) {
+  if (skipped.count > skipped.first.size()) {
     std::fprintf(stderr, "vigil: ... and %llu more skipped line(s)\n",
-                 static_cast<unsigned long long>(skipped_count - skipped.size()));
+                 static_cast<unsigned long long>(skipped.count - skipped.first.size()));
   }
   std::fprintf(stderr, "vigil report: %zu alert(s), %zu host(s) -> %s (%.1f MB)\n", data.alert_count(),
                data.host_count(), printable(o.output).c_str(), static_cast<double>(*written) / 1e6);
-  return o.strict && skipped_count > 0 ? kExitInput : kExitOk;
+  return o.strict && skipped.count > 0 ? kExitInput : kExitOk;
 }
 
 }  // namespace vigil

@@ -12,8 +12,7 @@
 
 namespace vigil {
 
-Result<std::uint64_t> read_alert_file(ReportData& data, const std::string& path, std::vector<SkippedLine>& skipped,
-                                      std::uint64_t& skipped_count) {
+Result<std::uint64_t> read_alert_file(ReportData& data, const std::string& path, SkippedLines& skipped) {
   std::FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
   if (!f) return Error{"report.input", path + ": " + std::strerror(errno)};
   std::uint64_t added = 0, line_no = 0;
@@ -24,8 +23,7 @@ Result<std::uint64_t> read_alert_file(ReportData& data, const std::string& path,
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
     if (line.empty()) return;
     if (auto why = data.add_alert(line)) {
-      ++skipped_count;
-      if (skipped.size() < 100) skipped.push_back({path, line_no, *why});
+      skipped.add(path, line_no, std::move(*why));
       return;
     }
     ++added;

@@ -17,11 +17,19 @@ struct SkippedLine {  // an input line that is no alert document
   std::string reason;
 };
 
-// Adds every line of an alert NDJSON file ('-': stdin) to `data`; lines that
-// are no alert are counted in `skipped` (the first 100 kept with where and why).
-// Fails only when the file cannot be read.
-Result<std::uint64_t> read_alert_file(ReportData& data, const std::string& path, std::vector<SkippedLine>& skipped,
-                                      std::uint64_t& skipped_count);
+// Input lines that were no alert: all counted, the first 100 kept with where and why.
+struct SkippedLines {
+  std::vector<SkippedLine> first;
+  std::uint64_t count = 0;
+  void add(const std::string& file, std::uint64_t line, std::string reason) {
+    ++count;
+    if (first.size() < 100) first.push_back({file, line, std::move(reason)});
+  }
+};
+
+// Adds every line of an alert NDJSON file ('-': stdin) to `data` (lines that
+// are no alert to `skipped`). Fails only when the file cannot be read.
+Result<std::uint64_t> read_alert_file(ReportData& data, const std::string& path, SkippedLines& skipped);
 
 // Renders the page and writes it atomically; returns its size in bytes.
 Result<std::uint64_t> write_report(const ReportData& data, const std::string& path);
