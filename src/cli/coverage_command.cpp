@@ -107,11 +107,8 @@ bool write_navigator(const CoverageOptions& o, const RuleSet& set, const std::ma
     std::fprintf(stderr, "vigil: technique %s (named by a rule) is not in ATT&CK %s: left out of the layer\n",
                  printable(id).c_str(), AttackCatalog::enterprise().version().c_str());
   }
-  auto file = AtomicFile::create(o.navigator);
-  std::string error;
-  if (!file || std::fputs(layer.json.c_str(), file->stream()) < 0 || !file->commit(error)) {
-    std::fprintf(stderr, "vigil: %s: %s\n", printable(o.navigator).c_str(),
-                 file ? error.c_str() : file.error().message.c_str());
+  if (auto error = write_file_atomically(o.navigator, layer.json)) {
+    std::fprintf(stderr, "vigil: %s: %s\n", printable(o.navigator).c_str(), error->c_str());
     return false;
   }
   std::fprintf(stderr, "navigator layer: %s (%zu technique(s))\n", printable(o.navigator).c_str(), layer.techniques);

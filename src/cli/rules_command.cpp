@@ -232,10 +232,8 @@ int run_rules_convert(const RulesOptions& o) {
       std::string stem = std::filesystem::path(c.rule->file).stem().string();
       const int n = ++used[stem];
       const std::string path = (std::filesystem::path(o.output) / (n == 1 ? stem : fmt::format("{}-{}", stem, n))).string() + ".toml";
-      auto file = AtomicFile::create(path);
-      std::string error;
-      if (!file || std::fwrite(c.toml.data(), 1, c.toml.size(), file->stream()) != c.toml.size() || !file->commit(error)) {
-        std::fprintf(stderr, "vigil: %s: %s\n", path.c_str(), file ? error.c_str() : file.error().message.c_str());
+      if (auto error = write_file_atomically(path, c.toml)) {
+        std::fprintf(stderr, "vigil: %s: %s\n", path.c_str(), error->c_str());
         return kExitUsage;
       }
     }

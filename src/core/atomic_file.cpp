@@ -61,4 +61,13 @@ bool AtomicFile::commit(std::string& error) {
   return false;
 }
 
+std::optional<std::string> write_file_atomically(const std::string& path, std::string_view content) {
+  auto file = AtomicFile::create(path);
+  if (!file) return file.error().message;
+  if (std::fwrite(content.data(), 1, content.size(), file->stream()) != content.size()) return path + ": write failed";
+  std::string error;
+  if (!file->commit(error)) return error;
+  return std::nullopt;
+}
+
 }  // namespace vigil

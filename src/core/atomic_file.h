@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdio>
+#include <optional>
 #include <utility>
 #include <string>
 #include <string_view>
@@ -33,5 +34,9 @@ class AtomicFile {
   std::string temp_;
   std::FILE* file_ = nullptr;
 };
+
+// Writes `content` to `path` through an AtomicFile: the old file or the whole
+// new one, never part of it. Returns why it failed, or nullopt.
+std::optional<std::string> write_file_atomically(const std::string& path, std::string_view content);
 
 }  // namespace vigil

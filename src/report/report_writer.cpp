@@ -61,13 +61,7 @@ Result<std::uint64_t> write_report(const ReportData& data, const std::string& pa
   const auto ns = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() * 1000000LL;
   const std::string title = data.title().empty() ? "vigil report" : "vigil report: " + data.title();
   std::string page = render_html_report(data.to_json(format_timestamp(ns)), title);
-  auto file = AtomicFile::create(path);
-  if (!file) return file.error();
-  if (std::fwrite(page.data(), 1, page.size(), file->stream()) != page.size()) {
-    return Error{"report.output", path + ": write failed"};
-  }
-  std::string error;
-  if (!file->commit(error)) return Error{"report.output", error};
+  if (auto error = write_file_atomically(path, page)) return Error{"report.output", *error};
   return static_cast<std::uint64_t>(page.size());
 }
 
