@@ -502,13 +502,12 @@ function start(D) {
       for (const { t, n, rs, cov } of list) {
         const status = coverageStatus(cov);
         const heat = n ? Math.min(4, 1 + Math.floor(n / maxAlerts * 3.999)) : 0;
-        const names = new Set(cov ? cov[3] : []);
-        if (rs) for (const r of rs) names.add(rules[r].name);
+        const names = ruleNames(rs, cov);
         const cell = el('button', { class: 'cell' + (heat ? ' heat-' + heat : '') + (status ? ' cov-' + status : ''), 'data-technique': t.id,
-          'data-alerts': String(n), 'data-coverage': status, 'data-rules': String(names.size),
-          title: t.id + ' ' + t.name + (names.size ? '\nrules: ' + [...names].sort().join('; ') : '') },
+          'data-alerts': String(n), 'data-coverage': status, 'data-rules': String(names.length),
+          title: t.id + ' ' + t.name + (names.length ? '\nrules: ' + names.join('; ') : '') },
           n ? el('span', { class: 'n', text: String(n) }) : null, t.id + ' ', el('span', { text: t.name }));
-        cell.addEventListener('click', () => showTechnique(detail, t.id, n, rs, cov));
+        cell.addEventListener('click', () => showTechnique(detail, t.id, n, names, cov));
         col.append(cell);
       }
       grid.append(col);
@@ -516,17 +515,21 @@ function start(D) {
     panel.append(grid, detail);
     main.append(panel);
   }
-  function showTechnique(box, id, n, rs, cov) {
+  // The rules of a technique cell: those mapped to it (rs: rule indexes) and those coverage names, sorted.
+  function ruleNames(rs, cov) {
+    const names = new Set(cov ? cov[3] : []);
+    if (rs) for (const r of rs) names.add(rules[r].name);
+    return [...names].sort();
+  }
+  function showTechnique(box, id, n, names, cov) {
     box.replaceChildren();
     const panel = el('section', { class: 'panel', 'data-technique': id }, el('h2', { text: id + ' ' + techName(id) }));
     panel.append(el('p', null, String(n) + ' alert(s) · ',
       el('button', { class: 'link', text: 'list them', on: { click: () => go({ view: 'alerts', tech: id }) } })));
     if (cov) panel.append(el('p', { text: 'coverage (rules × hosts): ' + cov[0] + ' ready, ' + cov[1] + ' degraded, ' + cov[2] + ' blind' }));
-    const names = new Set(cov ? cov[3] : []);
-    if (rs) for (const r of rs) names.add(rules[r].name);
     const ul = el('ul', { class: 'technique-rules' });
-    for (const name of [...names].sort()) ul.append(el('li', { text: name }));
-    panel.append(el('h3', { text: 'Rules' }), names.size ? ul : el('p', { class: 'muted', text: 'none' }));
+    for (const name of names) ul.append(el('li', { text: name }));
+    panel.append(el('h3', { text: 'Rules' }), names.length ? ul : el('p', { class: 'muted', text: 'none' }));
     const subs = [...techniques.values()].filter((t) => parentOf(t.id) === id && t.id !== id && (techRules.has(t.id) || (coverage && coverage[t.id])));
     if (subs.length) {
       const sl = el('ul');
