@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <deque>
 
 #include "cli/event_output.h"
@@ -19,6 +20,11 @@
 #include "eql/sample_runner.h"
 #include "eql/sequence_runner.h"
 #include "cli/input_diagnostics.h"
+#include "core/text.h"
+#include "core/timestamp.h"
+#include "esql/event_row.h"
+#include "esql/parser.h"
+#include "esql/plan.h"
 #include "ingest/event_reader.h"
 
 namespace vigil {
@@ -65,6 +71,12 @@ void add_query_command(CLI::App& app, QueryOptions& o) {
   cmd->add_option("inputs", o.inputs,
                   "Inputs: EVTX, event XML, NDJSON/JSON (also .gz/.zst), archives, directories; '-' for stdin")
       ->required();
+  cmd->add_flag("--esql", o.esql,
+                "The query is ES|QL ('FROM logs-* | WHERE ... | STATS ...'): print its result rows");
+  cmd->add_option("--format", o.format, "ES|QL rows as ndjson, table, or auto (a table on a terminal)")
+      ->check(CLI::IsMember({"auto", "ndjson", "table"}))
+      ->capture_default_str();
+  cmd->add_option("--now", o.now, "ES|QL: the time NOW() returns (RFC 3339; default: the clock)");
   cmd->add_flag("--count,-c", o.count, "Print only the number of matching events");
   cmd->add_flag("--explain", o.explain, "Print the compiled plan and exit");
   cmd->add_option("--fields", o.fields, "Print only these comma-separated fields (flat dotted keys)");
@@ -165,9 +177,167 @@ int run_correlation(const QueryOptions& o, const eql::SequenceProgram& program, 
   return kExitOk;
 }
 
+// The rows as an aligned text table (long cells cut at 60 characters).
+void print_table(const std::vector<std::string>& columns, const std::vector<esql::Row>& rows) {
+  auto text = [](const esql::Cell& c) {
+    std::string out;
+    if (c.empty()) return std::string("null");
+    for (std::size_t i = 0; i < c.size(); ++i) {
+      if (i) out += ", ";
+      out += esql::datum_text(c[i]);
+    }
+    for (char& ch : out) {
+      if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
+    }
+    if (out.size() > 60) out = out.substr(0, 57) + "...";
+    return printable(out);
+  };
+  std::vector<std::size_t> width(columns.size());
+  for (std::size_t c = 0; c < columns.size(); ++c) width[c] = columns[c].size();
+  std::vector<std::vector<std::string>> cells;
+  for (const auto& r : rows) {
+    cells.emplace_back();
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      cells.back().push_back(text(r[c]));
+      width[c] = std::max(width[c], cells.back().back().size());
+    }
+  }
+  std::string out;
+  auto line = [&](const std::vector<std::string>& values) {
+    for (std::size_t c = 0; c < values.size(); ++c) {
+      out += values[c];
+      if (c + 1 < values.size()) out += std::string(width[c] - values[c].size() + 2, ' ');
+    }
+    out += '\n';
+  };
+  line(columns);
+  std::vector<std::string> rule;
+  for (std::size_t w : width) rule.push_back(std::string(w, '-'));
+  line(rule);
+  for (const auto& r : cells) line(r);
+  std::fputs(out.c_str(), stdout);
+}
+
+// `vigil query --esql`: the plan's prefilter picks candidate events (rule
+// index semantics, see esql/plan.h), the streaming part runs per event, the
+// rest once over all rows with NOW() = --now or the clock.
+int run_esql_query(const QueryOptions& o) {
+  auto parsed = esql::parse_query(o.query);
+  if (!parsed) {
+    std::fputs(format_error(parsed.error(), "<query>", o.query).c_str(), stderr);
+    return kExitUsage;
+  }
+  auto plan = esql::compile_plan(*parsed);
+  if (!plan) {
+    std::fputs(format_error(plan.error(), "<query>", o.query).c_str(), stderr);
+    return kExitUsage;
+  }
+  esql::RunContext context;
+  if (!o.now.empty()) {
+    auto t = parse_timestamp_text(o.now);
+    if (!t) {
+      std::fprintf(stderr, "vigil: --now: '%s' is not a time (RFC 3339, e.g. 2026-01-31T12:00:00Z)\n", o.now.c_str());
+      return kExitUsage;
+    }
+    context.now = *t;
+  } else {
+    context.now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  }
+  FieldRegistry fields;
+  auto prefilter = eql::compile_any_query(plan->prefilter(), fields, eql::CompileOptions{});
+  if (!prefilter || prefilter->kind != eql::Query::Kind::Event) {
+    std::fprintf(stderr, "vigil: internal error: the ES|QL prefilter does not compile: %s\n", plan->prefilter().c_str());
+    return kExitUsage;
+  }
+  if (o.explain) {
+    fmt::print("prefilter (EQL): {}\nsource columns:", plan->prefilter());
+    for (const auto& s : plan->source_fields()) fmt::print(" {}", s.column);
+    fmt::print("\nstreamed columns:");
+    for (const auto& c : plan->streamed_columns()) fmt::print(" {}", c);
+    fmt::print("\nresult columns:");
+    for (const auto& c : plan->columns()) fmt::print(" {}", c);
+    fmt::print("\n{}\n", plan->windowed() ? (plan->aggregating() ? "aggregating (rows are collected, then aggregated)"
+                                                                     : "collected (SORT / LIMIT over all rows)")
+                                          : "streaming (one row per event)");
+    return kExitOk;
+  }
+  for (const auto& path : o.inputs) {
+    struct stat st {};
+    if (path != "-" && ::stat(path.c_str(), &st) != 0) {
+      std::fprintf(stderr, "vigil: %s: no such file\n", path.c_str());
+      return kExitUsage;
+    }
+  }
+  esql::EventRows rows_of(*plan, fields);
+  const bool table = o.format == "table" || (o.format == "auto" && ::isatty(STDOUT_FILENO));
+  // ES|QL's implicit LIMIT 1000 when the query sets none.
+  bool has_limit = false;
+  for (const auto& c : parsed->commands) has_limit = has_limit || c.kind == esql::Command::Kind::Limit;
+  const std::size_t implicit_limit = has_limit ? SIZE_MAX : 1000;
+  constexpr std::size_t kMaxHeldRows = 10000000;
+  std::vector<esql::Row> rows;
+  std::uint64_t dropped = 0;
+  std::size_t printed = 0;
+  OutputBuffer out(stdout);
+  const bool streaming = !plan->windowed() && !table && !o.count;
+  eql::EvalContext ctx;
+  ReadStats stats;
+  EventReader reader(fields, reader_options(o, fields));
+  auto sink = [&](EventBatch& batch) {
+    for (const Event& e : batch.events) {
+      if (!eql::matches(*prefilter->event, e, ctx)) continue;
+      std::vector<esql::Row> produced;
+      plan->stream(rows_of.row(e, rows_of.needs_id() ? esql::event_id(e) : std::string()), produced, context);
+      for (auto& r : produced) {
+        if (streaming) {
+          out.buffer() += esql::row_json(plan->streamed_columns(), r);
+          out.line_done();
+          if (++printed >= implicit_limit) return false;
+        } else if (rows.size() < kMaxHeldRows) {
+          rows.push_back(std::move(r));
+        } else {
+          ++dropped;
+        }
+      }
+      if (!plan->windowed() && rows.size() >= implicit_limit) return false;
+    }
+    return true;
+  };
+  reader.read_all(o.inputs, sink, stats);
+  if (!streaming) {
+    rows = plan->finish(std::move(rows), context);
+    if (rows.size() > implicit_limit) rows.resize(implicit_limit);
+    if (o.count) {
+      out.buffer() += fmt::format("{}", rows.size());
+      out.line_done();
+    } else if (table) {
+      out.flush();
+      print_table(plan->columns(), rows);
+    } else {
+      for (const auto& r : rows) {
+        out.buffer() += esql::row_json(plan->columns(), r);
+        out.line_done();
+      }
+    }
+    printed = rows.size();
+  }
+  out.flush();
+  if (printed >= implicit_limit && !has_limit)
+    std::fprintf(stderr, "vigil: stopped at ES|QL's implicit LIMIT 1000 (add '| LIMIT n' for more)\n");
+  if (dropped)
+    std::fprintf(stderr, "vigil: %llu row(s) beyond %zu held rows were left out of the aggregation\n",
+                 static_cast<unsigned long long>(dropped), kMaxHeldRows);
+  print_diagnostics(stats);
+  if (o.strict && input_had_errors(stats)) return kExitInput;
+  return kExitOk;
+}
+
 }  // namespace
 
 int run_query_command(const QueryOptions& o) {
+  if (o.esql) return run_esql_query(o);
   FieldRegistry fields;
   eql::CompileOptions copts;
   copts.event_category_field = o.event_category_field;

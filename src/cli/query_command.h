@@ -25,6 +25,9 @@ struct QueryOptions {
   bool assume_sorted = false;            // sequences: input already in time order, stream it
   std::size_t max_open_sequences = 100000;
   unsigned threads = 0;
+  bool esql = false;           // the query is ES|QL (FROM ... | ...), not EQL
+  std::string format = "auto";  // ES|QL rows: ndjson, table, or auto (a table on a terminal)
+  std::string now;             // ES|QL NOW(): this time instead of the clock's
 };
 
 void add_query_command(CLI::App& app, QueryOptions& options);

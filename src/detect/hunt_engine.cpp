@@ -11,6 +11,7 @@
 
 #include "core/document.h"
 #include "detect/new_terms.h"
+#include "detect/esql_runner.h"
 #include "detect/threshold.h"
 #include "detect/rarity.h"
 #include "eql/sample_runner.h"
@@ -101,6 +102,11 @@ HuntEngine::HuntEngine(const RuleSet& rules, HuntOptions options)
     if (c.threshold && c.rule->threshold) {
       thresholds_[i] = std::make_unique<ThresholdRunner>(*c.rule, *c.threshold, i, options_.max_terms);
     }
+  }
+  esql_.resize(rules.compiled.size());
+  for (std::size_t i = 0; i < rules.compiled.size(); ++i) {
+    const CompiledRule& c = rules.compiled[i];
+    if (c.esql) esql_[i] = std::make_unique<EsqlRunner>(*c.rule, *c.esql, i, options_.max_terms);
   }
   correlations_.resize(rules.compiled.size());
   for (std::size_t i = 0; i < rules.compiled.size(); ++i) {
@@ -258,8 +264,8 @@ void HuntEngine::hit(std::size_t r, const Event& e) {
     ++stats_[r].not_rare;
     return;
   }
-  if (new_terms_[r] || thresholds_[r]) {
-    // Both run over the rule's window time: an event without one has no place in any run.
+  if (new_terms_[r] || thresholds_[r] || esql_[r]) {
+    // They run over the rule's window time: an event without one has no place in any run.
     const std::optional<TimestampNs> window = window_time(r, e);
     if (!e.has_timestamp && !window) {
       ++stats_[r].no_timestamp;
@@ -268,6 +274,10 @@ void HuntEngine::hit(std::size_t r, const Event& e) {
     const TimestampNs t = window.value_or(e.timestamp_ns);
     if (new_terms_[r]) {
       new_terms_[r]->add(e, t, e.ordinal, [&] { return make_detection(r, e); });
+    } else if (esql_[r]) {
+      std::vector<Detection> out;
+      esql_[r]->add(e, t, [&] { return make_detection(r, e); }, out);
+      for (Detection& d : out) keep(r, std::move(d));
     } else {
       thresholds_[r]->add(e, t, e.ordinal);
     }
@@ -494,6 +504,8 @@ void HuntEngine::advance(TimestampNs watermark) {
       for (Detection& d : new_terms_[r]->release(watermark)) keep(r, std::move(d));
     } else if (thresholds_[r]) {
       for (Detection& d : thresholds_[r]->release(watermark)) keep(r, std::move(d));
+    } else if (esql_[r]) {
+      for (Detection& d : esql_[r]->release(watermark)) keep(r, std::move(d));
     }
   }
   if (!correlation_order_.empty()) run_correlations(watermark, false);
@@ -505,6 +517,8 @@ void HuntEngine::finish() {
       for (Detection& d : new_terms_[r]->finish()) keep(r, std::move(d));
     } else if (thresholds_[r]) {
       for (Detection& d : thresholds_[r]->finish()) keep(r, std::move(d));
+    } else if (esql_[r]) {
+      for (Detection& d : esql_[r]->finish()) keep(r, std::move(d));
     }
   }
   for (std::size_t r = 0; r < rules_.compiled.size(); ++r) {
@@ -551,6 +565,10 @@ std::vector<RuleRunStats> HuntEngine::stats() {
       stats_[r].terms_evicted = thresholds_[r]->evicted();
       stats_[r].late = thresholds_[r]->late();
     }
+    if (esql_[r]) {
+      stats_[r].terms_evicted = esql_[r]->evicted();
+      stats_[r].late = esql_[r]->late();
+    }
     if (runners_[r]) {
       stats_[r].sequences = runners_[r]->stats();
       stats_[r].late = runners_[r]->late();
@@ -585,6 +603,7 @@ std::string HuntEngine::save() {
       if (samplers_[r]) samplers_[r]->save(out);
       if (new_terms_[r]) new_terms_[r]->save(out);
       if (thresholds_[r]) thresholds_[r]->save(out);
+      if (esql_[r]) esql_[r]->save(out);
       if (correlations_[r]) correlations_[r]->save(out);
     }
     if (rarity_) rarity_->save(out);
@@ -607,6 +626,7 @@ bool HuntEngine::load(std::string_view bytes) {
       if (samplers_[r]) samplers_[r]->load(in);
       if (new_terms_[r]) new_terms_[r]->load(in);
       if (thresholds_[r]) thresholds_[r]->load(in);
+      if (esql_[r]) esql_[r]->load(in);
       if (correlations_[r]) correlations_[r]->load(in);
     }
     if (rarity_) rarity_->load(in);

@@ -46,11 +46,12 @@ struct Detection {
   std::vector<std::string> sources;         // each event's source location (JSON object, "" if unknown)
   std::string correlation;                  // Sigma correlations: what was counted (JSON object, vigil.correlation)
   std::string threshold;                    // threshold rules: kibana.alert.threshold_result (JSON object)
+  std::string esql;  // ES|QL rules: the result row's columns the alert adds to its source (JSON object)
 };
 
 inline auto members(Unqualified<Detection> auto& d) {
   return std::tie(d.rule, d.first_time, d.last_time, d.window_time, d.ordinal, d.events, d.join_keys, d.context,
-                  d.event_contexts, d.new_terms, d.sources, d.correlation, d.threshold);
+                  d.event_contexts, d.new_terms, d.sources, d.correlation, d.threshold, d.esql);
 }
 
 struct RuleRunStats {
@@ -93,6 +94,7 @@ struct HuntOptions {
 
 class NewTermsRunner;
 class ThresholdRunner;
+class EsqlRunner;
 class RarityTracker;
 
 class HuntEngine {
@@ -173,6 +175,7 @@ class HuntEngine {
   std::vector<std::unique_ptr<eql::SampleRunner>> samplers_;
   std::vector<std::unique_ptr<NewTermsRunner>> new_terms_;
   std::vector<std::unique_ptr<ThresholdRunner>> thresholds_;
+  std::vector<std::unique_ptr<EsqlRunner>> esql_;
   std::unique_ptr<RarityTracker> rarity_;
   std::vector<std::unique_ptr<CorrelationRunner>> correlations_;  // per compiled rule; null but for correlations
   std::vector<std::size_t> correlation_order_;  // the correlation rules, each after those it names

@@ -264,7 +264,7 @@ void compile_correlations(RuleSet& set, std::vector<const Rule*> pending) {
         continue;
       }
       const std::size_t index = set.compiled.size();
-      CompiledRule c{&rule, {}, std::nullopt, {}, std::nullopt, std::nullopt, std::move(refs), {}, false};
+      CompiledRule c{&rule, {}, std::nullopt, {}, std::nullopt, std::nullopt, std::nullopt, std::move(refs), {}, false};
       for (std::size_t k = 0; k < c.correlates.size(); ++k) set.compiled[c.correlates[k].rule].feeds.emplace_back(index, k);
       set.compiled.push_back(std::move(c));
       compiled_index[&rule] = index;
@@ -332,19 +332,31 @@ std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, co
     const bool eql_rule = rule.language == "eql" && rule.type == "eql";
     const bool kql_rule =
         rule.language == "kuery" && (rule.type == "query" || rule.type == "new_terms" || rule.type == "threshold");
-    if (!eql_rule && !kql_rule) {
-      // ES|QL rules do not run yet, but their queries are parsed: a syntax
-      // error is reported (file:line:col) like any other rule error.
-      if (rule.type == "esql") {
-        if (auto parsed = esql::parse_query(rule.query); !parsed) {
-          set->diagnostics.push_back(query_diagnostic(rule, parsed.error()));
-          continue;
-        }
-      }
+    const bool esql_rule = rule.type == "esql" && (rule.language == "esql" || rule.language.empty());
+    if (!eql_rule && !kql_rule && !esql_rule) {
       set->unsupported.push_back(&rule);
       continue;
     }
     std::string query = rule.query;
+    std::optional<CompiledRule::Esql> esql_plan;
+    if (esql_rule) {
+      // The plan runs the query; its prefilter (EQL no stronger than the
+      // query's first WHERE commands) is what the index and matcher run.
+      auto parsed = esql::parse_query(rule.query);
+      if (!parsed) {
+        set->diagnostics.push_back(query_diagnostic(rule, parsed.error()));
+        continue;
+      }
+      auto plan = esql::compile_plan(*parsed);
+      if (!plan) {
+        set->diagnostics.push_back(query_diagnostic(rule, plan.error()));
+        continue;
+      }
+      auto shared = std::make_shared<const esql::Plan>(std::move(*plan));
+      auto rows = std::make_shared<const esql::EventRows>(*shared, set->fields);
+      query = shared->prefilter();
+      esql_plan = CompiledRule::Esql{std::move(shared), std::move(rows)};
+    }
     if (kql_rule) {
       auto translated = kql_to_eql(rule.query);
       if (!translated) {
@@ -369,7 +381,7 @@ std::unique_ptr<RuleSet> compile_rules(const std::vector<std::string>& paths, co
       set->diagnostics.push_back(query_diagnostic(rule, std::move(e)));
       continue;
     }
-    CompiledRule c{&rule, std::move(*compiled), std::nullopt, {}, std::nullopt, std::nullopt, {}, {}, false};
+    CompiledRule c{&rule, std::move(*compiled), std::nullopt, {}, std::nullopt, std::nullopt, std::move(esql_plan), {}, {}, false};
     if (!rule.timestamp_override.empty()) c.timestamp_override = set->fields.intern(rule.timestamp_override);
     if (!add_rarity(*set, rule, c, options)) continue;
     std::size_t index = set->compiled.size();

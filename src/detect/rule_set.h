@@ -13,6 +13,8 @@
 #include "detect/rarity.h"
 #include "detect/rule_index.h"
 #include "eql/compiler.h"
+#include "esql/event_row.h"
+#include "esql/plan.h"
 #include "rules/rule.h"
 #include "rules/rule_loader.h"
 
@@ -38,6 +40,12 @@ struct CompiledRule {
     std::optional<FieldId> cardinality_field;
   };
   std::optional<Threshold> threshold;
+  // ES|QL rules: the compiled plan (`query` is its prefilter) and how events become its rows.
+  struct Esql {
+    std::shared_ptr<const esql::Plan> plan;
+    std::shared_ptr<const esql::EventRows> rows;
+  };
+  std::optional<Esql> esql;
 
   // Sigma correlation rules (rule->correlation; no query): the rules they
   // correlate, in the order written, and where each one's events hold the

@@ -423,13 +423,16 @@ struct AlertWriter::Impl {
     const bool kql = rule.type == "query";
     const bool new_terms = rule.type == "new_terms";
     const bool threshold = rule.type == "threshold";
+    const bool esql = rule.type == "esql";
     member(out, "kibana.alert.rule.rule_type_id",
-           threshold   ? "siem.thresholdRule"
+           esql        ? "siem.esqlRule"
+           : threshold ? "siem.thresholdRule"
            : new_terms ? "siem.newTermsRule"
            : kql       ? "siem.queryRule"
                        : "siem.eqlRule");
     member(out, "kibana.alert.rule.category",
-           threshold   ? "Threshold Rule"
+           esql        ? "ES|QL Rule"
+           : threshold ? "Threshold Rule"
            : new_terms ? "New Terms Rule"
            : kql       ? "Custom Query Rule"
                        : "Event Correlation Rule");
@@ -645,13 +648,14 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
     Hash128 id_hash;
     id_hash.add(rule.rule_id).add(d.events[0]);
     for (const auto& v : d.new_terms) id_hash.add(v);  // one alert per new value combination
+    if (!d.esql.empty()) id_hash.add(d.esql).add(std::to_string(alert_time));  // ES|QL: one per row (and run)
     std::string id = id_hash.hex();
     const std::size_t doc_start = out.size();
     out += "{\"@timestamp\":";
     append_json_string(out, format_timestamp(alert_time));
     if (sources[0]) {
       // A threshold signal's source is the bucket Elastic builds (its terms), not an event: no event.original.
-      const bool original = event_original_ && d.threshold.empty();
+      const bool original = event_original_ && d.threshold.empty() && d.esql != "{}";
       Impl::write_source(out, *sources[0], original ? std::string_view(d.events[0]) : std::string_view());
       if (!d.sources.empty()) write_log_file_path(out, *sources[0], d.sources[0]);
     }
@@ -661,6 +665,11 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
     if (!rule.building_block_type.empty()) member(out, "kibana.alert.building_block_type", rule.building_block_type);
     if (!d.new_terms.empty()) member_list(out, "kibana.alert.new_terms", d.new_terms);
     if (!d.threshold.empty()) member_raw(out, "kibana.alert.threshold_result", d.threshold);
+    if (d.esql.size() > 2) {
+      // The query's computed columns (Esql.*, ...), as flat dotted members like Elastic's alert fields.
+      out += ',';
+      out.append(d.esql, 1, d.esql.size() - 2);
+    }
     if (d.context.size() > 2) member_raw(out, "vigil.context", d.context);
     if (!d.sources.empty() && !d.sources[0].empty()) member_raw(out, "vigil.source", d.sources[0]);
     write_suppression();

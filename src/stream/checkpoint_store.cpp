@@ -9,7 +9,7 @@
 namespace vigil {
 namespace {
 
-constexpr std::int64_t kFormat = 2;  // 2: detections carry threshold results
+constexpr std::int64_t kFormat = 3;  // 2: detections carry threshold results; 3: ES|QL rows and results
 
 constexpr std::string_view kSchema = R"(
 CREATE TABLE IF NOT EXISTS checkpoint (

@@ -1,0 +1,146 @@
+// EsqlRunner implementation.
+#include "detect/esql_runner.h"
+
+#include <algorithm>
+
+#include "core/timestamp.h"
+
+namespace vigil {
+namespace {
+
+std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+// The first run whose window [E - lookback, E] holds t: the first E >= t.
+std::int64_t first_run_seeing(TimestampNs t, std::int64_t interval) { return -floor_div(-t, interval) * interval; }
+
+}  // namespace
+
+EsqlRunner::EsqlRunner(const Rule& rule, const CompiledRule::Esql& esql, std::size_t rule_index, std::size_t max_rows)
+    : rule_(rule),
+      plan_(*esql.plan),
+      rows_of_(*esql.rows),
+      rule_index_(rule_index),
+      interval_(std::max<std::int64_t>(rule.interval_ns, 1)),
+      lookback_(std::max(rule.lookback_ns, interval_)),
+      max_rows_(std::max<std::size_t>(max_rows, 16)) {
+  const auto& streamed = plan_.streamed_columns();
+  for (std::size_t c = 0; c < streamed.size(); ++c) {
+    bool source = false;
+    for (const auto& s : plan_.source_fields()) source = source || s.column == streamed[c];
+    if (!source) computed_.push_back(c);
+  }
+}
+
+void EsqlRunner::add(const Event& event, TimestampNs t, const std::function<Detection()>& detection,
+                     std::vector<Detection>& out) {
+  if (plan_.windowed() && next_run_ != INT64_MIN && t < next_run_ - lookback_) {  // every run that could see it is done
+    ++late_;
+    return;
+  }
+  // NOW() in the streaming part: the first run that sees the event.
+  esql::RunContext context{first_run_seeing(t, interval_)};
+  std::vector<esql::Row> rows;
+  plan_.stream(rows_of_.row(event, rows_of_.needs_id() ? esql::event_id(event) : std::string()), rows, context);
+  if (rows.empty()) return;
+  if (!plan_.windowed()) {
+    const auto& columns = plan_.streamed_columns();
+    for (const esql::Row& r : rows) {
+      Detection d = detection();
+      // The columns the query computed go into the alert beside the event's own fields.
+      esql::Row computed;
+      std::vector<std::string> names;
+      for (std::size_t c : computed_) {
+        if (r[c].empty()) continue;
+        names.push_back(columns[c]);
+        computed.push_back(r[c]);
+      }
+      d.esql = esql::row_json(names, computed);
+      out.push_back(std::move(d));
+    }
+    return;
+  }
+  for (esql::Row& r : rows) {
+    Held h{t, event.ordinal, std::move(r), std::nullopt};
+    if (!plan_.aggregating()) h.detection = detection();
+    auto at = std::upper_bound(held_.begin(), held_.end(), t, [](TimestampNs x, const Held& y) { return x < y.t; });
+    held_.insert(at, std::move(h));
+  }
+  while (held_.size() > max_rows_) {
+    held_.pop_front();
+    ++evicted_;
+  }
+}
+
+void EsqlRunner::run(TimestampNs at, std::vector<Detection>& out) {
+  const TimestampNs window_start = at - lookback_;
+  std::vector<esql::Row> rows;
+  std::vector<const Held*> sources;
+  for (const Held& h : held_) {
+    if (h.t > at) break;
+    if (h.t < window_start) continue;
+    rows.push_back(h.row);
+    rows.back().tag = sources.size() + 1;
+    sources.push_back(&h);
+  }
+  esql::RunContext context{at};
+  std::vector<esql::Row> result = plan_.finish(std::move(rows), context);
+  for (esql::Row& r : result) {
+    if (!plan_.aggregating()) {
+      if (r.tag == 0 || r.tag > sources.size()) continue;
+      const Held& h = *sources[r.tag - 1];
+      if (!alerted_.insert(h.ordinal).second) continue;  // alerted by an earlier run (Elastic: the same _id)
+      Detection d = *h.detection;
+      d.esql = esql::row_json(plan_.columns(), r);
+      out.push_back(std::move(d));
+      continue;
+    }
+    // An aggregating row is the alert's source: its columns, nested, as Elastic writes them.
+    Detection d;
+    d.rule = rule_index_;
+    d.first_time = d.last_time = at;
+    d.window_time = at;  // made by this run: the schedule alerts it at this run
+    d.ordinal = sources.empty() ? 0 : sources.back()->ordinal;
+    d.events.push_back(esql::row_json_nested(plan_.columns(), r));
+    d.sources.emplace_back();
+    d.esql = "{}";
+    out.push_back(std::move(d));
+  }
+  // What no later run can see.
+  const TimestampNs next_start = at + interval_ - lookback_;
+  while (!held_.empty() && held_.front().t < next_start) {
+    alerted_.erase(held_.front().ordinal);
+    held_.pop_front();
+  }
+  next_run_ = at + interval_;
+}
+
+std::vector<Detection> EsqlRunner::release(TimestampNs watermark) {
+  std::vector<Detection> out;
+  if (next_run_ != INT64_MIN && next_run_ > watermark) return out;
+  while (!held_.empty()) {
+    // Runs between the held rows and now find nothing: skip to the first that sees one.
+    const std::int64_t at = std::max(next_run_, first_run_seeing(held_.front().t, interval_));
+    if (at > watermark) break;
+    run(at, out);
+  }
+  return out;
+}
+
+void EsqlRunner::save(Encoder& out) const {
+  out(held_);
+  out(std::vector<std::uint64_t>(alerted_.begin(), alerted_.end()));
+  out(next_run_);
+  out(evicted_);
+  out(late_);
+}
+
+void EsqlRunner::load(Decoder& in) {
+  in(held_);
+  std::vector<std::uint64_t> alerted;
+  in(alerted);
+  alerted_ = std::set<std::uint64_t>(alerted.begin(), alerted.end());
+  in(next_run_);
+  in(evicted_);
+  in(late_);
+}
+
+}  // namespace vigil
