@@ -544,7 +544,16 @@ class Parser {
       auto e = expr();
       if (!e) return e.error();
       a.expr = std::move(*e);
-      if (a.name.empty()) a.name = written_.substr(start, peek().pos.offset - start);
+      if (a.name.empty()) {
+        // A field names itself; anything else is named as written, up to its last token (comments after it are not part of it).
+        if (a.expr->kind == Expr::Kind::Field) {
+          a.name = a.expr->text;
+        } else {
+          const Token& last = t_[i_ > 0 ? i_ - 1 : 0];
+          const std::uint32_t end = last.pos.offset + last.length;
+          a.name = written_.substr(start, end > start ? end - start : 0);
+        }
+      }
       while (!a.name.empty() && std::isspace(static_cast<unsigned char>(a.name.back()))) a.name.pop_back();
       out.push_back(std::move(a));
       if (!is_op(",")) break;

@@ -887,7 +887,8 @@ Result<Plan> compile_plan(const Query& query) {
       plan.split_ = plan.steps_.size();
       plan.streamed_ = columns;
     }
-    if (c.kind == Command::Kind::Stats || c.kind == Command::Kind::InlineStats) plan.aggregating_ = true;
+    // As Kibana decides it: STATS aggregates; INLINE STATS keeps each row (and its event).
+    if (c.kind == Command::Kind::Stats) plan.aggregating_ = true;
     std::unique_ptr<Step> step;
     switch (c.kind) {
       case Command::Kind::From: return at(c.pos, "esql.syntax", "FROM can only start a query");
