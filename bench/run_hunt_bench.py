@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """`vigil hunt` with Elastic's Windows rules over the OTRF datasets converted
 to ECS NDJSON (real telemetry, 2.4 GB): MB/s, events/s and peak memory, on one
-thread and on all, for the 391 EQL rules (the Hunt issue's target set) and
-for every rule vigil runs (EQL, KQL and new_terms: 457), next to the bare
+thread and on all, for the 391 EQL rules (the Hunt issue's target set), the 28 ES|QL
+rules alone, and every rule (all 487: EQL, KQL, new_terms, threshold, ES|QL), next to the bare
 read of the same file (`vigil query` with a query that matches nothing) to
 separate reading from matching, and the start alone (rules loaded, no input)
 with the parsed-rule cache filled and without it. The hunt rows run with the
@@ -46,13 +46,15 @@ def main():
 
     row(f"read only (vigil query, matches nothing), {os.cpu_count()} threads", read_s, read_rss)
     row("read only, 1 thread", read1_s, read1_rss)
-    with tempfile.TemporaryDirectory() as eql_only:
-        # The EQL rules alone: a directory of links to them.
+    with tempfile.TemporaryDirectory() as eql_only, tempfile.TemporaryDirectory() as esql_only:
+        # The EQL rules alone, and the ES|QL ones: directories of links to them.
         for path in sorted(glob.glob(os.path.join(rules, "*.toml"))):
             with open(path, encoding="utf-8") as f:
-                if re.search(r'^language = "eql"', f.read(), re.M):
-                    os.symlink(os.path.abspath(path), os.path.join(eql_only, os.path.basename(path)))
-        for rule_dir in (eql_only, rules):
+                text = f.read()
+            for pattern, where in ((r'^language = "eql"', eql_only), (r'^type = "esql"', esql_only)):
+                if re.search(pattern, text, re.M):
+                    os.symlink(os.path.abspath(path), os.path.join(where, os.path.basename(path)))
+        for rule_dir in (eql_only, esql_only, rules):
             subprocess.run([vigil, "rules", "check", rule_dir], check=True, capture_output=True)
         for cache, flags in (("cached", []), ("--no-rule-cache", ["--no-rule-cache"])):
             secs, rss, _, _ = min((timed([vigil, "hunt", "-q", "--threads", "1", *flags, "--rules", rules, "-o",
@@ -61,7 +63,8 @@ def main():
         secs, rss, _, _ = min((timed([vigil, "hunt", "--threads", "1", "--no-rule-cache", "--rules", rules, "-o",
                                       "/dev/null", data]) for _ in range(2)), key=lambda r: r[0])
         row("vigil hunt, all rules, 1 thread, --no-rule-cache", secs, rss)
-        for label, rule_dir in ((f"{len(os.listdir(eql_only))} EQL rules", eql_only), ("all rules", rules)):
+        for label, rule_dir in ((f"{len(os.listdir(eql_only))} EQL rules", eql_only),
+                                (f"{len(os.listdir(esql_only))} ES|QL rules", esql_only), ("all rules", rules)):
             for threads in ("1", "0"):
                 secs, rss, _, err = min((timed([vigil, "hunt", "--threads", threads, "--rules", rule_dir, "-o",
                                                 "/dev/null", data]) for _ in range(2)), key=lambda r: r[0])

@@ -275,8 +275,13 @@ void HuntEngine::hit(std::size_t r, const Event& e) {
     if (new_terms_[r]) {
       new_terms_[r]->add(e, t, e.ordinal, [&] { return make_detection(r, e); });
     } else if (esql_[r]) {
+      // The plan's streaming part runs here, on the ordering thread: profiled with the rule.
+      auto start = options_.profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
       std::vector<Detection> out;
       esql_[r]->add(e, t, [&] { return make_detection(r, e); }, out);
+      if (options_.profile) {
+        stats_[r].eval_ns += static_cast<std::uint64_t>((std::chrono::steady_clock::now() - start).count());
+      }
       for (Detection& d : out) keep(r, std::move(d));
     } else {
       thresholds_[r]->add(e, t, e.ordinal);

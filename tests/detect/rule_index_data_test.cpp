@@ -87,3 +87,48 @@ TEST(RuleIndexOnRealData, NoSigmaRuleThatMatchesAnEventIsLeftOutOfItsCandidates)
   EXPECT_EQ(r.missed, 0u);
   EXPECT_GT(r.evaluations_saved, r.evaluations * 95 / 100);
 }
+
+// An ES|QL rule's prefilter (the EQL the index files and the matcher runs
+// before the plan) may only narrow: every event whose row the plan's
+// streaming part keeps must pass it. Over the OTRF recordings, the EVTX
+// attack samples and the 28 rules' own test events (which do pass).
+TEST(EsqlPrefilterOnRealData, EveryEventThePlanKeepsPassesThePrefilter) {
+  const std::string shared = VIGIL_SHARED_DIR;
+  const std::string source = VIGIL_SOURCE_DIR;
+  ASSERT_TRUE(std::filesystem::exists(shared + "/data")) << "this test reads ../shared";
+  auto set = compile_rules({shared + "/rules/elastic/windows"});
+  ASSERT_EQ(set->failed(), 0u);
+  std::vector<const CompiledRule*> esql;
+  for (const CompiledRule& c : set->compiled) {
+    if (c.esql) esql.push_back(&c);
+  }
+  ASSERT_EQ(esql.size(), 28u);
+  ReaderOptions options;
+  options.batch_size = 512;
+  EventReader reader(set->fields, options);
+  eql::EvalContext context;
+  esql::RunContext now{1714557600000000000};
+  std::uint64_t kept = 0, missed = 0;
+  ReadStats stats;
+  reader.read_all({shared + "/data/otrf-security-datasets", shared + "/data/evtx-attack-samples",
+                   source + "/rules/tests/elastic"},
+                  [&](EventBatch& batch) {
+                    for (const Event& e : batch.events) {
+                      for (const CompiledRule* c : esql) {
+                        std::vector<esql::Row> rows;
+                        c->esql->plan->stream(c->esql->rows->row(e, "id"), rows, now);
+                        if (rows.empty()) continue;
+                        ++kept;
+                        if (!eql::matches(*c->query.event, e, context) && ++missed <= 10) {
+                          ADD_FAILURE() << "rule \"" << c->rule->name << "\" keeps event " << e.ordinal
+                                        << " its prefilter (" << c->esql->plan->prefilter()
+                                        << ") rejects: " << e.source.substr(0, 2000);
+                        }
+                      }
+                    }
+                    return true;
+                  },
+                  stats);
+  EXPECT_GT(kept, 100u);  // the check has something to check
+  EXPECT_EQ(missed, 0u);
+}
