@@ -487,7 +487,30 @@ std::vector<SourceField> source_fields_of(const Query& q) {
     }
     out.push_back(std::move(f));
   };
+  // A metadata column is made only when the query can see it (named, or
+  // kept by a pattern): computing an event's _id means rendering it.
+  auto used = [&](const std::string& m) {
+    for (std::size_t i = 1; i < q.commands.size(); ++i) {
+      const Command& c = q.commands[i];
+      std::vector<const Expr*> refs;
+      if (c.expr) field_refs(*c.expr, refs);
+      for (const Assignment& a : c.assignments) field_refs(*a.expr, refs);
+      for (const Assignment& a : c.by) field_refs(*a.expr, refs);
+      for (const SortKey& k : c.sort) field_refs(*k.expr, refs);
+      for (const Expr* r : refs) {
+        if (r->text == m) return true;
+      }
+      for (const std::string& n : c.names) {
+        if (name_matches(n, m)) return true;
+      }
+      for (const auto& [from, to] : c.renames) {
+        if (from == m) return true;
+      }
+    }
+    return false;
+  };
   for (const std::string& m : q.commands[0].metadata) {
+    if (!used(m)) continue;
     SourceField f;
     f.column = f.field = m;
     f.meta = m == "_id" ? SourceField::Meta::Id : m == "_index" ? SourceField::Meta::Index : SourceField::Meta::Version;
