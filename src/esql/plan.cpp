@@ -309,8 +309,10 @@ struct AggState {
 
 class StatsStep final : public Step {
  public:
-  StatsStep(std::vector<Aggregate> aggs, std::vector<Expression> by, bool inline_stats)
-      : aggs_(std::move(aggs)), by_(std::move(by)), inline_(inline_stats) {}
+  // `keep`: the output positions (aggregates, then keys) that stay: a name
+  // given twice keeps its last column, as ES|QL's later name shadows.
+  StatsStep(std::vector<Aggregate> aggs, std::vector<Expression> by, bool inline_stats, std::vector<int> keep)
+      : aggs_(std::move(aggs)), by_(std::move(by)), inline_(inline_stats), keep_(std::move(keep)) {}
 
   void run(std::vector<Row>& rows, const RunContext& context) const override {
     struct Group {
@@ -369,6 +371,11 @@ class StatsStep final : public Step {
       Row r;
       for (std::size_t a = 0; a < aggs_.size(); ++a) r.push_back(result(aggs_[a], g.states[a]));
       for (Cell& k : g.keys) r.push_back(std::move(k));
+      if (keep_.size() != r.size()) {
+        Row kept;
+        for (int k : keep_) kept.push_back(std::move(r[static_cast<std::size_t>(k)]));
+        r = std::move(kept);
+      }
       out.push_back(std::move(r));
     }
     rows = std::move(out);
@@ -449,6 +456,7 @@ class StatsStep final : public Step {
   std::vector<Aggregate> aggs_;
   std::vector<Expression> by_;
   bool inline_;
+  std::vector<int> keep_;
 };
 
 // ---- compiling
@@ -857,6 +865,7 @@ Result<std::unique_ptr<Step>> compile_stats(const Command& c, Columns& columns) 
     by_names.push_back(b.name);
   }
   const bool inline_stats = c.kind == Command::Kind::InlineStats;
+  std::vector<int> keep;
   if (inline_stats) {
     // The aggregates are added to every row (a name the row has is replaced: not supported, refused).
     for (const std::string& n : agg_names) {
@@ -865,12 +874,16 @@ Result<std::unique_ptr<Step>> compile_stats(const Command& c, Columns& columns) 
       columns.push_back(n);
     }
   } else {
-    columns = agg_names;
-    for (const std::string& n : by_names) {
-      if (index_of(columns, n) < 0) columns.push_back(n);
+    Columns all = agg_names;
+    all.insert(all.end(), by_names.begin(), by_names.end());
+    columns.clear();
+    for (std::size_t k = 0; k < all.size(); ++k) {
+      if (std::find(all.begin() + static_cast<std::ptrdiff_t>(k) + 1, all.end(), all[k]) != all.end()) continue;
+      keep.push_back(static_cast<int>(k));
+      columns.push_back(all[k]);
     }
   }
-  return std::unique_ptr<Step>(std::make_unique<StatsStep>(std::move(aggs), std::move(by), inline_stats));
+  return std::unique_ptr<Step>(std::make_unique<StatsStep>(std::move(aggs), std::move(by), inline_stats, std::move(keep)));
 }
 
 }  // namespace
