@@ -313,6 +313,16 @@ namespace {
 
 Cell eval_node(const Node& n, const Row& row, const RunContext& ctx);
 
+// A column's or constant's cell without copying it (the common operands:
+// `process.name.caseless == "x"` a hundred times in one CASE); anything else
+// is evaluated into `scratch`.
+const Cell& operand(const Node& n, const Row& row, const RunContext& ctx, Cell& scratch) {
+  if (n.op == Node::Op::Column) return row[static_cast<std::size_t>(n.column)];
+  if (n.op == Node::Op::Const) return n.constant;
+  scratch = eval_node(n, row, ctx);
+  return scratch;
+}
+
 // The single value of a cell, or nullptr (null or multi-valued).
 const Datum* single(const Cell& c) { return c.size() == 1 ? &c[0] : nullptr; }
 
@@ -798,15 +808,19 @@ Cell eval_node(const Node& n, const Row& row, const RunContext& ctx) {
       if (d->type == Type::Duration) return {Datum{Type::Duration, -d->i, 0, d->s}};
       return kNull;
     }
-    case Node::Op::Compare: return compare(n.text, eval_node(*n.args[0], row, ctx), eval_node(*n.args[1], row, ctx));
+    case Node::Op::Compare: {
+      Cell a, b;
+      return compare(n.text, operand(*n.args[0], row, ctx, a), operand(*n.args[1], row, ctx, b));
+    }
     case Node::Op::Arith: return arithmetic(n.text, eval_node(*n.args[0], row, ctx), eval_node(*n.args[1], row, ctx));
     case Node::Op::In: {
-      Cell a = eval_node(*n.args[0], row, ctx);
+      Cell scratch, item_scratch;
+      const Cell& a = operand(*n.args[0], row, ctx, scratch);
       const Datum* d = single(a);
       if (!d) return kNull;
       bool saw_null = false;
       for (std::size_t i = 1; i < n.args.size(); ++i) {
-        Cell item = eval_node(*n.args[i], row, ctx);
+        const Cell& item = operand(*n.args[i], row, ctx, item_scratch);
         const Datum* x = single(item);
         if (!x) {
           saw_null = true;
@@ -818,14 +832,18 @@ Cell eval_node(const Node& n, const Row& row, const RunContext& ctx) {
       return boolean(n.negated);
     }
     case Node::Op::IsNull: {
-      const bool null = eval_node(*n.args[0], row, ctx).empty();
+      Cell scratch;
+      const bool null = operand(*n.args[0], row, ctx, scratch).empty();
       return boolean(n.negated ? !null : null);
     }
     case Node::Op::Like: {
-      Cell a = eval_node(*n.args[0], row, ctx);
+      Cell scratch;
+      const Cell& a = operand(*n.args[0], row, ctx, scratch);
       const Datum* d = single(a);
       if (!d) return kNull;
-      const std::string text = d->type == Type::Keyword ? d->s : datum_text(*d);
+      std::string converted;
+      if (d->type != Type::Keyword) converted = datum_text(*d);
+      const std::string& text = d->type == Type::Keyword ? d->s : converted;
       bool any = false;
       for (const auto& re : n.regexes) any = any || RE2::FullMatch(text, *re);
       return boolean(any != n.negated);
