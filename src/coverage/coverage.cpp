@@ -132,6 +132,7 @@ std::vector<RuleNeeds> rule_needs(const RuleSet& set) {
         if (stage.filter.get() == previous) continue;  // `with runs=N` copies
         previous = stage.filter.get();
         add(*stage.filter, fmt::format("{} term {}", kind, n), stage.missing, stage.keys, stage.key_optional);
+        for (FieldId k : stage.keys) needs.terms.back().join_keys.emplace_back(set.fields.name(k));
       }
       if (sp.until) add(*sp.until->filter, "until", true, {}, {});
     }

@@ -29,6 +29,7 @@ struct TermNeeds {
   std::vector<std::string> optional;  // read but not required
   std::vector<const EcsMappingEntry*> sources;  // the Windows events that produce such events
   bool missing = false;               // a missing-event term (![...]): its absence is the point
+  std::vector<std::string> join_keys;  // sequence terms: the fields it joins on, in order (`by`)
 };
 
 struct RuleNeeds {

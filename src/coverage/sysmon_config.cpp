@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 #include <set>
 
 #include "core/text.h"
@@ -187,6 +188,61 @@ void required_texts(const eql::Program& p, std::uint32_t index, std::map<FieldId
   }
 }
 
+// Every text a term compares `field` with, in any branch (and, or; not
+// under not): the values the field may take in the term's events.
+void possible_texts(const eql::Program& p, std::uint32_t index, FieldId field, std::vector<std::string>& out,
+                    int depth = 0) {
+  const eql::Instr& ins = p.instrs[index];
+  if (depth > 16 || out.size() > 64) return;
+  if (ins.op == eql::OpCode::And || ins.op == eql::OpCode::Or) {
+    for (std::uint32_t k = 0; k < ins.child_count; ++k) possible_texts(p, p.children[ins.first_child + k], field, out, depth + 1);
+    return;
+  }
+  std::map<FieldId, std::vector<std::string>> one;
+  required_texts(p, index, one, depth);
+  auto it = one.find(field);
+  if (it == one.end()) return;
+  for (auto& v : it->second) {
+    if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(std::move(v));
+  }
+}
+
+// The process a term's events belong to, as a sequence join carries it:
+// terms joined on process.entity_id (or process.pid) share their process,
+// so the process.name / process.executable values one term requires are
+// the Image of the other terms' events (a network connection "by the
+// regsvr32 process" is a Sysmon 3 event with Image ...\regsvr32.exe).
+struct CarriedProcess {
+  std::vector<std::string> names;        // process.name values (an Image's end)
+  std::vector<std::string> executables;  // process.executable values
+  std::string from;                      // the term it comes from ("sequence term 1")
+  std::string key;                       // the join field
+};
+
+std::optional<CarriedProcess> carried_process(const RuleSet& set, const RuleNeeds& needs, std::size_t term) {
+  const TermNeeds& t = needs.terms[term];
+  const auto name = set.fields.find("process.name");
+  const auto executable = set.fields.find("process.executable");
+  if (!name && !executable) return std::nullopt;
+  // The term's own process values win: nothing to carry.
+  auto texts_of = [&](const TermNeeds& x, std::optional<FieldId> f) {
+    std::vector<std::string> out;
+    if (f) possible_texts(*x.program, x.program->root, *f, out);
+    return out;
+  };
+  if (!texts_of(t, name).empty() || !texts_of(t, executable).empty()) return std::nullopt;
+  for (std::size_t k = 0; k < t.join_keys.size(); ++k) {
+    if (t.join_keys[k] != "process.entity_id" && t.join_keys[k] != "process.pid") continue;
+    for (std::size_t j = 0; j < needs.terms.size(); ++j) {
+      const TermNeeds& other = needs.terms[j];
+      if (j == term || other.missing || k >= other.join_keys.size() || other.join_keys[k] != t.join_keys[k]) continue;
+      CarriedProcess c{texts_of(other, name), texts_of(other, executable), other.label, t.join_keys[k]};
+      if (!c.names.empty() || !c.executables.empty()) return c;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string_view sysmon_tag(int event_id) {
@@ -264,7 +320,9 @@ const SysmonEventFilters* SysmonConfig::filters(int event_id) const {
 
 Verdict judge_sysmon_config(const RuleSet& set, const RuleNeeds& needs, const SysmonConfig& config) {
   Verdict v;
-  for (const TermNeeds& term : needs.terms) {
+  const std::optional<FieldId> category_field = set.fields.find("event.category");
+  for (std::size_t term_index = 0; term_index < needs.terms.size(); ++term_index) {
+    const TermNeeds& term = needs.terms[term_index];
     if (term.missing) continue;
     const std::string prefix = needs.terms.size() > 1 ? term.label + ": " : std::string();
     std::vector<const EcsMappingEntry*> sysmon;
@@ -279,20 +337,54 @@ Verdict judge_sysmon_config(const RuleSet& set, const RuleNeeds& needs, const Sy
     if (sysmon.empty()) continue;  // not Sysmon's to give
     std::map<FieldId, std::vector<std::string>> texts;
     required_texts(*term.program, term.program->root, texts);
-    CoverageStatus best = CoverageStatus::Blind;
-    std::vector<std::string> why;
-    for (const EcsMappingEntry* entry : sysmon) {
+    const std::optional<CarriedProcess> carried = carried_process(set, needs, term_index);
+
+    // One Sysmon event ID's verdict for the term, with the reasons it is not ready.
+    auto judge_entry = [&](const EcsMappingEntry* entry, std::vector<std::string>& why) {
       const int id = static_cast<int>(entry->id);
       const SysmonEventFilters* f = config.filters(id);
       const std::string tag(sysmon_tag(id));
       if (!f) {
         why.push_back(fmt::format("Sysmon {} ({}) is not in the configuration", id, tag));
-        continue;
+        return CoverageStatus::Blind;
       }
       if (!f->has_exclude && f->include.empty()) {
         why.push_back(fmt::format("Sysmon {}: <{} onmatch=\"include\"> has no rules: nothing is collected", id, tag));
-        continue;
+        return CoverageStatus::Blind;
       }
+      // Judges alternatives (any one makes the term): collected, lost or unknown each.
+      auto judge_alternatives = [&](const std::vector<Probes>& alternatives, const std::vector<std::string>& labels,
+                                    const std::string& context) {
+        std::size_t collected = 0, unknown = 0;
+        std::vector<std::string> lost;
+        for (std::size_t a = 0; a < alternatives.size(); ++a) {
+          const SysmonFilter* excluded_by = nullptr;
+          Tri excluded = f->exclude.empty() ? Tri::False : any_filter(f->exclude, alternatives[a], &excluded_by);
+          Tri included = f->has_include ? any_filter(f->include, alternatives[a], nullptr) : Tri::True;
+          if (excluded == Tri::True) {
+            lost.push_back(fmt::format("{}{} excluded by {}", labels[a], context, describe(*excluded_by)));
+          } else if (included == Tri::False) {
+            lost.push_back(fmt::format("{}{} matches none of the {} include rules", labels[a], context, f->include.size()));
+          } else if (included == Tri::True) {
+            // An exclusion on other fields (a noisy process writing the same key)
+            // drops some of these events, not the kind.
+            ++collected;
+          } else {
+            ++unknown;
+          }
+        }
+        // The alternatives are or-ed (any of the values makes the term): one
+        // surely collected with none surely lost is enough.
+        for (auto& l : lost) why.push_back(fmt::format("Sysmon {}: {}", id, l));
+        if (collected > 0 && lost.empty()) return CoverageStatus::Ready;
+        if (collected + unknown > 0) {
+          if (unknown)
+            why.push_back(fmt::format("Sysmon {}: {} value(s) collected only if other fields match <{}>'s include rules",
+                                      id, unknown, tag));
+          return CoverageStatus::Degraded;
+        }
+        return CoverageStatus::Blind;
+      };
       // Probe alternatives: each required value of each mapped field.
       std::vector<Probes> alternatives;
       std::vector<std::string> labels;
@@ -312,50 +404,81 @@ Verdict judge_sysmon_config(const RuleSet& set, const RuleNeeds& needs, const Sy
         }
         if (!alternatives.empty()) break;  // one field's alternatives are enough to judge
       }
+      CoverageStatus status;
       if (alternatives.empty()) {
         if (f->include.empty()) {
-          best = CoverageStatus::Ready;
-        } else {
-          best = std::min(best, CoverageStatus::Degraded);
+          status = CoverageStatus::Ready;
+        } else if (!carried) {
           why.push_back(fmt::format("Sysmon {}: only events matching one of the {} include rules of <{}> are collected",
                                     id, f->include.size(), tag));
-        }
-        continue;
-      }
-      std::size_t collected = 0, unknown = 0;
-      std::vector<std::string> lost;
-      for (std::size_t a = 0; a < alternatives.size(); ++a) {
-        const SysmonFilter* excluded_by = nullptr;
-        Tri excluded = f->exclude.empty() ? Tri::False : any_filter(f->exclude, alternatives[a], &excluded_by);
-        Tri included = f->has_include ? any_filter(f->include, alternatives[a], nullptr) : Tri::True;
-        if (excluded == Tri::True) {
-          lost.push_back(fmt::format("{} excluded by {}", labels[a], describe(*excluded_by)));
-        } else if (included == Tri::False) {
-          lost.push_back(fmt::format("{} matches none of the {} include rules", labels[a], f->include.size()));
-        } else if (included == Tri::True) {
-          // An exclusion on other fields (a noisy process writing the same key)
-          // drops some of these events, not the kind.
-          ++collected;
+          status = CoverageStatus::Degraded;
         } else {
-          ++unknown;
+          status = CoverageStatus::Ready;  // judged by the joined process below
+        }
+      } else {
+        status = judge_alternatives(alternatives, labels, "");
+      }
+      if (carried) {
+        // The joined process's identity is the Image of these events too: the worse of the two judgements.
+        std::vector<Probes> process;
+        std::vector<std::string> process_labels;
+        for (const auto& [ecs, source] : entry->sources) {
+          if (ecs != "process.executable") continue;
+          for (const auto& n : carried->names) {
+            process.push_back({{source, Probe{"\\" + n, true}}});
+            process_labels.push_back(fmt::format("the process of {} (process.name \"{}\")", carried->from, n));
+          }
+          for (const auto& x : carried->executables) {
+            process.push_back({{source, Probe{x, false}}});
+            process_labels.push_back(fmt::format("the process of {} (process.executable \"{}\")", carried->from, x));
+          }
+        }
+        if (!process.empty()) {
+          const std::string context = fmt::format(", joined by {},", carried->key);
+          status = std::max(status, judge_alternatives(process, process_labels, context));
         }
       }
-      // The alternatives are or-ed (any of the values makes the term): one
-      // surely collected with none surely lost is enough.
-      if (collected > 0 && lost.empty()) {
-        best = CoverageStatus::Ready;
-      } else if (collected + unknown > 0) {
-        best = std::min(best, CoverageStatus::Degraded);
-        for (auto& l : lost) why.push_back(fmt::format("Sysmon {}: {}", id, l));
-        if (unknown) why.push_back(fmt::format("Sysmon {}: {} value(s) collected only if other fields match <{}>'s include rules", id, unknown, tag));
-      } else {
-        for (auto& l : lost) why.push_back(fmt::format("Sysmon {}: {}", id, l));
+      return status;
+    };
+
+    // A term whose branches name several event categories (`network ... or
+    // library ...`) needs each branch's events: a category Sysmon cannot
+    // collect leaves the term degraded even when another is ready. Event IDs
+    // of one category are alternatives (any one suffices).
+    std::vector<std::string> categories;
+    if (category_field) possible_texts(*term.program, term.program->root, *category_field, categories);
+    std::erase_if(categories, [&](const std::string& c) {
+      return std::none_of(sysmon.begin(), sysmon.end(), [&](const EcsMappingEntry* e) {
+        return std::find(e->category.begin(), e->category.end(), c) != e->category.end();
+      });
+    });
+    if (categories.size() < 2) categories.assign(1, std::string());
+    CoverageStatus term_status = CoverageStatus::Ready;
+    bool any_collected = false;
+    std::vector<std::pair<CoverageStatus, std::string>> reasons;
+    for (const std::string& category : categories) {
+      CoverageStatus best = CoverageStatus::Blind;
+      std::vector<std::string> why;
+      for (const EcsMappingEntry* entry : sysmon) {
+        if (!category.empty() && std::find(entry->category.begin(), entry->category.end(), category) == entry->category.end())
+          continue;
+        std::vector<std::string> entry_why;
+        const CoverageStatus s = judge_entry(entry, entry_why);
+        best = std::min(best, s);  // the better of alternative event IDs
+        for (auto& w : entry_why) why.push_back(std::move(w));
       }
+      any_collected = any_collected || best != CoverageStatus::Blind;
+      term_status = std::max(term_status, best);  // the worse of the branches
+      if (best == CoverageStatus::Ready) continue;
+      const std::string branch = category.empty() ? std::string() : fmt::format("the {} branch: ", category);
+      for (auto& w : why) reasons.emplace_back(best, branch + w);
+      if (why.empty()) reasons.emplace_back(best, branch + "not collected");
     }
-    if (best == CoverageStatus::Ready) continue;
+    if (term_status == CoverageStatus::Ready) continue;
+    // Some branches collected, others not: the term works in part.
+    const CoverageStatus verdict = any_collected ? CoverageStatus::Degraded : CoverageStatus::Blind;
     const std::string others = other_sources ? " (other sources — Windows auditing, Elastic Defend — may still provide it)" : "";
-    for (const auto& w : why) v.add(best, prefix + w + others);
-    if (why.empty()) v.add(best, prefix + "not collected" + others);
+    for (const auto& [status, w] : reasons) v.add(verdict, prefix + w + others);
   }
   return v;
 }

@@ -132,6 +132,28 @@ def main():
               config[NETSH_REGISTERED])
         r = run(["coverage", "--rules", SEED, "--sysmon-config", os.path.join(tmp, "missing.xml")])
         check("a missing config is a usage error", r.returncode == 2, r.stderr)
+
+        # Join-aware verdicts: a sequence joined by process.entity_id carries its
+        # first term's process (regsvr32) into the network term; each category
+        # branch of a term (network or library) must be collected.
+        def network_only(image):
+            path = os.path.join(tmp, f"network-{image}.xml")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(f"""<Sysmon schemaversion="4.90"><EventFiltering>
+  <RuleGroup groupRelation="or"><ProcessCreate onmatch="exclude"/></RuleGroup>
+  <RuleGroup groupRelation="or"><NetworkConnect onmatch="include"><Image condition="end with">{image}</Image></NetworkConnect></RuleGroup>
+  <RuleGroup groupRelation="or"><ImageLoad onmatch="exclude"/></RuleGroup>
+</EventFiltering></Sysmon>""")
+            r = run(["coverage", "--json", "--rules", os.path.join(SEED, "execution_regsvr32_network_or_untrusted_module.toml"),
+                     "--sysmon-config", path])
+            return json.loads(r.stdout)["sysmon_config"]["rules"][0]
+        browsers = network_only("chrome.exe")
+        check("network connections collected for browsers only: the regsvr32 rule's network branch is lost (degraded), "
+              "the joined process named", browsers["status"] == "degraded" and
+              any("the network branch" in x and "regsvr32.exe" in x and "joined by process.entity_id" in x
+                  for x in browsers["reasons"]), browsers)
+        regsvr32 = network_only("regsvr32.exe")
+        check("network connections of regsvr32 collected: the rule is ready", regsvr32["status"] == "ready", regsvr32)
     checks.finish()
 
 
