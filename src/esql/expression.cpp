@@ -125,14 +125,22 @@ std::optional<Datum> duration_of(std::int64_t count, std::string_view unit) {
       {"week", 604800000000000}, {"weeks", 604800000000000}, {"w", 604800000000000},
   };
   for (const auto& [name, ns] : kFixed) {
-    if (unit == name) return Datum{Type::Duration, count * ns, 0, {}};
+    std::int64_t total = 0;
+    if (unit == name) {
+      if (__builtin_mul_overflow(count, ns, &total)) return std::nullopt;  // beyond ±292 years
+      return Datum{Type::Duration, total, 0, {}};
+    }
   }
   static constexpr std::pair<std::string_view, std::string_view> kCalendar[] = {
       {"month", "month"},     {"months", "month"}, {"mo", "month"},   {"quarter", "quarter"},
       {"quarters", "quarter"}, {"q", "quarter"},   {"year", "year"}, {"years", "year"}, {"yr", "year"},
       {"y", "year"}};
   for (const auto& [name, canonical] : kCalendar) {
-    if (unit == name) return Datum{Type::Duration, count, 0, std::string(canonical)};
+    // Months as counted: at most a million years' worth.
+    if (unit == name) {
+      if (count > 12000000 || count < -12000000) return std::nullopt;
+      return Datum{Type::Duration, count, 0, std::string(canonical)};
+    }
   }
   return std::nullopt;
 }
@@ -152,7 +160,8 @@ std::optional<Datum> as_date(const Datum& d) {
   if (d.type == Type::Keyword) {
     if (auto t = parse_timestamp_text(d.s)) return Datum::date(*t);
   }
-  if (d.type == Type::Long) return Datum::date(d.i * 1000000);  // epoch millis, as ES|QL converts a long
+  std::int64_t ns = 0;
+  if (d.type == Type::Long && !__builtin_mul_overflow(d.i, 1000000, &ns)) return Datum::date(ns);  // epoch millis, as ES|QL converts a long
   return std::nullopt;
 }
 
@@ -245,6 +254,12 @@ int edit_distance(std::string_view a, std::string_view b, int cap) {
     }
   }
   return d[a.size()][b.size()];
+}
+
+// A double as a character count or position (casting one out of range is undefined).
+std::int64_t clamp_count(double x) {
+  if (!(x == x)) return 0;
+  return static_cast<std::int64_t>(std::clamp(x, -1e15, 1e15));
 }
 
 std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
@@ -365,9 +380,13 @@ Cell arithmetic(const std::string& op, const Cell& a, const Cell& b) {
       auto start = parse_iso8601(fmt::format("{:04}-{:02}-01T00:00:00Z", year, month));
       auto day_start = parse_iso8601(fmt::format("{:04}-{:02}-01T00:00:00Z", c.year, c.month));
       if (!start || !day_start) return kNull;
-      return {Datum::date(*start + (date.i - *day_start))};
+      std::int64_t r = 0;
+      if (__builtin_add_overflow(*start, date.i - *day_start, &r)) return kNull;
+      return {Datum::date(r)};
     }
-    return {Datum::date(op == "-" ? date.i - dur.i : date.i + dur.i)};
+    std::int64_t r = 0;
+    if (op == "-" ? __builtin_sub_overflow(date.i, dur.i, &r) : __builtin_add_overflow(date.i, dur.i, &r)) return kNull;
+    return {Datum::date(r)};
   }
   auto nx = as_number(*x), ny = as_number(*y);
   if (!nx || !ny || x->type == Type::Keyword || y->type == Type::Keyword) return kNull;
@@ -434,8 +453,10 @@ Cell date_diff(std::string_view unit, std::int64_t start, std::int64_t end) {
       {"week", 604800000000000},  {"weeks", 604800000000000},  {"wk", 604800000000000}, {"ww", 604800000000000},
       {"weekday", 86400000000000}, {"weekdays", 86400000000000}, {"dw", 86400000000000},
   };
+  std::int64_t span = 0;
+  if (__builtin_sub_overflow(end, start, &span)) return kNull;
   for (const auto& [name, ns] : kUnits) {
-    if (u == name) return {Datum::integer((end - start) / ns)};  // whole units, towards zero
+    if (u == name) return {Datum::integer(span / ns)};  // whole units, towards zero
   }
   int months_per = 0;
   if (u == "month" || u == "months" || u == "mm" || u == "m") months_per = 1;
@@ -523,18 +544,18 @@ Cell call(const Node& n, const Row& row, const RunContext& ctx) {
       const std::int64_t len = static_cast<std::int64_t>(code_points(text));
       std::int64_t from = 0, count = len;
       if (n.fn == Fn::Left) {
-        count = std::max<std::int64_t>(0, static_cast<std::int64_t>(p->as_double()));
+        count = std::max<std::int64_t>(0, clamp_count(p->as_double()));
       } else if (n.fn == Fn::Right) {
-        count = std::max<std::int64_t>(0, static_cast<std::int64_t>(p->as_double()));
+        count = std::max<std::int64_t>(0, clamp_count(p->as_double()));
         from = std::max<std::int64_t>(0, len - count);
       } else {
-        from = static_cast<std::int64_t>(p->as_double());
+        from = clamp_count(p->as_double());
         from = from < 0 ? std::max<std::int64_t>(0, len + from) : std::max<std::int64_t>(0, from - 1);  // 1-based
         if (n.args.size() > 2) {
           Cell l = arg(2);
           const Datum* q = single(l);
           if (!q || !q->numeric()) return kNull;
-          count = std::max<std::int64_t>(0, static_cast<std::int64_t>(q->as_double()));
+          count = std::max<std::int64_t>(0, clamp_count(q->as_double()));
         }
       }
       from = std::min(from, len);
@@ -563,7 +584,7 @@ Cell call(const Node& n, const Row& row, const RunContext& ctx) {
         Cell st = arg(2);
         const Datum* f = single(st);
         if (!f || !f->numeric()) return kNull;
-        from = byte_of(a, static_cast<std::size_t>(std::max<double>(0, f->as_double() - 1)));
+        from = byte_of(a, static_cast<std::size_t>(std::max<std::int64_t>(0, clamp_count(f->as_double()) - 1)));
       }
       const std::size_t at = a.find(b, from);
       return {Datum::integer(at == std::string::npos ? 0 : static_cast<std::int64_t>(code_points(a.substr(0, at))) + 1)};
@@ -659,7 +680,9 @@ Cell call(const Node& n, const Row& row, const RunContext& ctx) {
       if (i->i <= 0) return kNull;
       if (i->i == 604800000000000) {  // a week starts on Monday (1970-01-01 was a Thursday)
         const std::int64_t monday = 4 * 86400000000000LL;
-        return {Datum::date(floor_div(date->i + monday, i->i) * i->i - monday)};
+        std::int64_t shifted = 0;
+        if (__builtin_add_overflow(date->i, monday, &shifted)) return kNull;
+        return {Datum::date(floor_div(shifted, i->i) * i->i - monday)};
       }
       return {Datum::date(floor_div(date->i, i->i) * i->i)};
     }
@@ -805,7 +828,7 @@ Cell eval_node(const Node& n, const Row& row, const RunContext& ctx) {
       if (!d) return kNull;
       if (d->type == Type::Long && d->i != INT64_MIN) return {Datum::integer(-d->i)};
       if (d->type == Type::Double) return {Datum::real(-d->d)};
-      if (d->type == Type::Duration) return {Datum{Type::Duration, -d->i, 0, d->s}};
+      if (d->type == Type::Duration && d->i != INT64_MIN) return {Datum{Type::Duration, -d->i, 0, d->s}};
       return kNull;
     }
     case Node::Op::Compare: {
@@ -892,7 +915,7 @@ Result<std::unique_ptr<Node>> compile_node(const Expr& e, const std::vector<std:
     case Expr::Kind::String: n->constant = {Datum::keyword(e.text)}; return n;
     case Expr::Kind::Duration: {
       auto d = duration_of(e.integer, e.text);
-      if (!d) return at(e, "esql.unsupported", fmt::format("unknown time unit '{}'", e.text));
+      if (!d) return at(e, "esql.unsupported", fmt::format("'{}' is not a time unit, or the duration is too long", e.text));
       n->constant = {*d};
       return n;
     }
