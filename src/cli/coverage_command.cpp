@@ -14,6 +14,7 @@
 #include "core/timestamp.h"
 #include "core/value.h"
 #include "coverage/coverage.h"
+#include "coverage/audit_policy.h"
 #include "coverage/sysmon_config.h"
 #include "core/atomic_file.h"
 #include "ingest/event_reader.h"
@@ -34,6 +35,9 @@ void add_coverage_command(CLI::App& app, CoverageOptions& o) {
                   "Also write an ATT&CK Navigator layer (format 4.5): per technique a score (share of ready verdicts), "
                   "a colour and the rules with what they miss");
   cmd->add_flag("--all", o.all, "List ready rules too (the table lists degraded and blind ones)");
+  cmd->add_flag("--audit-policy", o.audit_policy,
+                "Also list the Windows audit settings (auditpol subcategories, PowerShell logging) the rules' Security "
+                "and PowerShell events need, as auditpol commands and Group Policy paths");
   cmd->add_option("--threads", o.threads, "Decoding threads: EVTX chunks and files, NDJSON lines (0 = one per core)");
   cmd->footer("Exit codes: 0 ok, 2 usage or rule error. Details: docs/coverage.md.");
 }
@@ -125,8 +129,8 @@ int run_coverage_command(const CoverageOptions& o) {
     std::fprintf(stderr, "vigil: no runnable rule in the given rule paths\n");
     return kExitUsage;
   }
-  if (o.inputs.empty() && o.sysmon_config.empty()) {
-    std::fprintf(stderr, "vigil: give inputs to profile, --sysmon-config, or both\n");
+  if (o.inputs.empty() && o.sysmon_config.empty() && !o.audit_policy) {
+    std::fprintf(stderr, "vigil: give inputs to profile, --sysmon-config, --audit-policy, or several\n");
     return kExitUsage;
   }
   std::optional<SysmonConfig> config;
@@ -166,6 +170,7 @@ int run_coverage_command(const CoverageOptions& o) {
     for (const RuleNeeds& n : needs) config_verdicts.push_back(judge_sysmon_config(*set, n, *config));
   }
   if (!o.navigator.empty() && !write_navigator(o, *set, techniques, verdicts, config_verdicts)) return kExitUsage;
+  const std::vector<AuditSetting> audit = o.audit_policy ? audit_settings(needs) : std::vector<AuditSetting>{};
   if (o.json) {
     std::string out = "{\"hosts\":{";
     bool first_host = true;
@@ -241,6 +246,23 @@ int run_coverage_command(const CoverageOptions& o) {
       }
       out += "]}";
     }
+    if (o.audit_policy) {
+      out += ",\"audit_policy\":[";
+      bool first_setting = true;
+      for (const AuditSetting& a : audit) {
+        std::vector<std::string> required, alternative;
+        for (const auto& use : a.rules) (use.required ? required : alternative).push_back(set->compiled[use.rule].rule->name);
+        std::vector<std::string> events;
+        for (int e : a.events) events.push_back(std::to_string(e));
+        out += fmt::format("{}{{\"setting\":{},\"category\":{},\"command\":{},\"gpo\":{},\"events\":[{}],\"notes\":{},"
+                           "\"required_by\":{},\"alternative_for\":{}}}",
+                           first_setting ? "" : ",", json_string(a.name), json_string(a.category), json_string(a.command),
+                           json_string(a.gpo), fmt::join(events, ","), json_list(a.notes), json_list(required),
+                           json_list(alternative));
+        first_setting = false;
+      }
+      out += "]";
+    }
     out += ",\"techniques\":[";
     bool first = true;
     for (const auto& [id, row] : techniques) {
@@ -273,6 +295,22 @@ int run_coverage_command(const CoverageOptions& o) {
         if (static_cast<int>(v.status) != status) continue;
         std::printf("  %-9s %s\n", std::string(status_name(v.status)).c_str(), set->compiled[r].rule->name.c_str());
         for (const auto& reason : v.reasons) std::printf("            - %s\n", reason.c_str());
+      }
+    }
+  }
+  if (o.audit_policy) {
+    std::printf("\nWindows auditing the rules read (%zu setting(s)):\n", audit.size());
+    for (const AuditSetting& a : audit) {
+      std::size_t required = 0;
+      for (const auto& use : a.rules) required += use.required;
+      std::printf("  %s%s — events %s: %zu rule(s) need it, %zu more can use it instead of Sysmon\n", a.name.c_str(),
+                  a.category.empty() ? "" : fmt::format(" ({})", a.category).c_str(),
+                  fmt::format("{}", fmt::join(a.events, ", ")).c_str(), required, a.rules.size() - required);
+      std::printf("      %s\n      GPO: %s\n", a.command.c_str(), a.gpo.c_str());
+      for (const auto& note : a.notes) std::printf("      note: %s\n", note.c_str());
+      if (o.all) {
+        for (const auto& use : a.rules)
+          std::printf("      %s %s\n", use.required ? "needs:" : "or Sysmon:", set->compiled[use.rule].rule->name.c_str());
       }
     }
   }

@@ -2,7 +2,8 @@
 // telemetry supports the rule (ready / degraded / blind, with reasons), the
 // data profile behind it, and an ATT&CK technique view; `--json` for
 // machines; `--sysmon-config FILE` judges a Sysmon configuration before any
-// data exists. docs/coverage.md.
+// data exists; `--audit-policy` lists the Windows audit settings the rules
+// need. docs/coverage.md.
 #pragma once
 
 #include <string>
@@ -22,6 +23,7 @@ struct CoverageOptions {
   std::string navigator;  // also write an ATT&CK Navigator layer here
   bool json = false;
   bool all = false;
+  bool audit_policy = false;  // also say which Windows audit settings the rules need
   unsigned threads = 0;
 };
 

@@ -1,6 +1,8 @@
 // Coverage: rule needs from compiled queries, the data profile, verdicts.
 #include "coverage/coverage.h"
 
+#include "core/text.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -28,6 +30,53 @@ std::string short_provider(std::string_view provider) {
   return std::string(provider);
 }
 
+// Adds the values `event.code` (`code`) is tested against at `index` (an
+// `in` list or an equality); false if that node tests anything else.
+bool code_values(const eql::Program& p, std::uint32_t index, FieldId code, std::vector<std::string>& out) {
+  const eql::Instr& ins = p.instrs[index];
+  if (ins.child_count < 1) return false;
+  const eql::Instr& f = p.instrs[p.children[ins.first_child]];
+  if (f.op != eql::OpCode::Field || f.arg != code) return false;
+  if (ins.op == eql::OpCode::InSet && ins.child_count == 1) {
+    for (const std::string& v : p.sets[ins.arg].strings) out.push_back(v);
+    for (double n : p.sets[ins.arg].numbers) out.push_back(std::to_string(static_cast<long long>(n)));
+    return true;
+  }
+  if (ins.op == eql::OpCode::Compare && ins.child_count == 2 && static_cast<eql::CompareOp>(ins.sub) == eql::CompareOp::Eq) {
+    const eql::Instr& c = p.instrs[p.children[ins.first_child + 1]];
+    if (c.op != eql::OpCode::Constant) return false;
+    const Value& v = p.constants[c.arg];
+    if (v.is_text()) out.emplace_back(v.as_string());
+    else if (v.kind() == ValueKind::Int) out.push_back(std::to_string(v.as_int()));
+    else return false;
+    return true;
+  }
+  return false;
+}
+
+// The event IDs a term requires: its required event.code values, or those of
+// a conjunct that is an `or` of event.code tests only (the ES|QL prefilter's
+// `event.code : ("4104") or event.code in (4104)`).
+std::vector<std::string> required_codes(const eql::Program& p, FieldId code) {
+  if (auto v = required_values(p, code)) return *v;
+  const eql::Instr& root = p.instrs[p.root];
+  std::vector<std::uint32_t> conjuncts;
+  if (root.op == eql::OpCode::And) {
+    for (std::uint32_t k = 0; k < root.child_count; ++k) conjuncts.push_back(p.children[root.first_child + k]);
+  } else {
+    conjuncts.push_back(p.root);
+  }
+  for (std::uint32_t c : conjuncts) {
+    const eql::Instr& ins = p.instrs[c];
+    if (ins.op != eql::OpCode::Or) continue;
+    std::vector<std::string> values;
+    bool all = true;
+    for (std::uint32_t k = 0; k < ins.child_count && all; ++k) all = code_values(p, p.children[ins.first_child + k], code, values);
+    if (all && !values.empty()) return values;
+  }
+  return {};
+}
+
 // The Windows events whose ECS form can satisfy the term: the category (and
 // one of the types), and for every required clause a field the event sets.
 std::vector<const EcsMappingEntry*> sources_for(const TermNeeds& t) {
@@ -38,9 +87,13 @@ std::vector<const EcsMappingEntry*> sources_for(const TermNeeds& t) {
         std::none_of(t.types.begin(), t.types.end(), [&](const std::string& ty) { return contains(e.type, ty); })) {
       continue;
     }
+    // Event IDs and actions the term names: only those events.
+    if (!t.codes.empty() && !contains(t.codes, std::to_string(e.id))) continue;
+    if (!t.actions.empty() && !contains(t.actions, fold_case(e.action))) continue;
     bool sets_all = std::all_of(t.required.begin(), t.required.end(), [&](const std::vector<std::string>& clause) {
       return std::any_of(clause.begin(), clause.end(), [&](const std::string& f) {
-        return ambient(f) || f.starts_with("winlog.") || std::binary_search(e.fields.begin(), e.fields.end(), f);
+        return ambient(f) || f.starts_with("winlog.") || (f == "event.action" && !e.action.empty()) ||
+               std::binary_search(e.fields.begin(), e.fields.end(), f);
       });
     });
     if (sets_all) out.push_back(&e);
@@ -69,6 +122,8 @@ std::vector<std::string> source_names(const TermNeeds& term) {
 std::vector<RuleNeeds> rule_needs(const RuleSet& set) {
   const FieldId category = set.category_field;
   const FieldId type = set.fields.find("event.type").value_or(FieldId(~0u));
+  const std::optional<FieldId> code_field = set.fields.find("event.code");
+  const std::optional<FieldId> action_field = set.fields.find("event.action");
   std::vector<RuleNeeds> out;
   for (std::size_t r = 0; r < set.compiled.size(); ++r) {
     RuleNeeds needs{r, {}};
@@ -83,6 +138,10 @@ std::vector<RuleNeeds> rule_needs(const RuleSet& set) {
         if (auto values = required_values(p, category); values && values->size() == 1) t.category = values->front();
       }
       if (auto values = required_values(p, type)) t.types = *values;
+      if (code_field) t.codes = required_codes(p, *code_field);
+      if (action_field) {
+        if (auto values = required_values(p, *action_field)) t.actions = *values;
+      }
       std::set<std::string> in_clauses;
       auto useful = [&](FieldId f) { return !ambient(set.fields.name(f)); };
       for (const auto& clause : required_field_clauses(p, useful)) {

@@ -25,6 +25,8 @@ struct TermNeeds {
   std::string label;                  // "query", "sequence term 2", "until"
   std::string category;               // "" = any
   std::vector<std::string> types;     // required event.type values (one of), empty = any
+  std::vector<std::string> codes;     // required event.code values (one of; event IDs), empty = any
+  std::vector<std::string> actions;   // required event.action values (one of, ASCII-folded), empty = any
   std::vector<std::vector<std::string>> required;  // each clause: at least one of these fields
   std::vector<std::string> optional;  // read but not required
   std::vector<const EcsMappingEntry*> sources;  // the Windows events that produce such events

@@ -152,6 +152,22 @@ def main():
               "the joined process named", browsers["status"] == "degraded" and
               any("the network branch" in x and "regsvr32.exe" in x and "joined by process.entity_id" in x
                   for x in browsers["reasons"]), browsers)
+        # The Windows audit settings the rules need.
+        elastic = os.path.join(SHARED, "rules", "elastic", "windows")
+        r = run(["coverage", "--json", "--audit-policy", "--rules", elastic])
+        audit = {x["setting"]: x for x in json.loads(r.stdout)["audit_policy"]}
+        logon = audit.get("Audit Logon", {})
+        check("--audit-policy: failed-logon rules need Audit Logon with failures (4625), and say so as auditpol",
+              "Privileged Accounts Brute Force" in logon.get("required_by", []) and 4625 in logon.get("events", []) and
+              logon.get("command") == 'auditpol /set /subcategory:"Logon" /success:enable /failure:enable', logon)
+        script_blocks = audit.get("Turn on PowerShell Script Block Logging", {})
+        check("--audit-policy: script block rules need PowerShell script block logging (a policy, not auditpol)",
+              "Potential PowerShell Obfuscation via String Concatenation" in script_blocks.get("required_by", []) and
+              "ScriptBlockLogging" in script_blocks.get("command", ""), script_blocks)
+        creation = audit.get("Audit Process Creation", {})
+        check("--audit-policy: process rules can use 4688 instead of Sysmon 1; command lines need the extra setting",
+              len(creation.get("alternative_for", [])) > 100 and
+              any("Include command line" in n for n in creation.get("notes", [])), creation)
         regsvr32 = network_only("regsvr32.exe")
         check("network connections of regsvr32 collected: the rule is ready", regsvr32["status"] == "ready", regsvr32)
     checks.finish()
