@@ -307,6 +307,10 @@ struct AggState {
   std::vector<Datum> values;  // VALUES (distinct), MEDIAN (all)
 };
 
+// A row with several multi-valued BY keys belongs to every combination of
+// their values; at most this many (the rest are left out, as a bound).
+constexpr std::size_t kMaxGroupsPerRow = 64;
+
 class StatsStep final : public Step {
  public:
   // `keep`: the output positions (aggregates, then keys) that stay: a name
@@ -337,7 +341,7 @@ class StatsStep final : public Step {
         } else {
           for (const Row& combo : combos) {
             for (const Datum& d : c) {
-              if (next.size() >= 1024) break;
+              if (next.size() >= kMaxGroupsPerRow) break;
               Row copy = combo;
               copy.push_back({d});
               next.push_back(std::move(copy));
