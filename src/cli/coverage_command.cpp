@@ -3,6 +3,10 @@
 #include "core/text.h"
 
 #include <CLI/CLI.hpp>
+
+#include <fstream>
+#include <iterator>
+#include <set>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -35,6 +39,10 @@ void add_coverage_command(CLI::App& app, CoverageOptions& o) {
                   "Also write an ATT&CK Navigator layer (format 4.5): per technique a score (share of ready verdicts), "
                   "a colour and the rules with what they miss");
   cmd->add_flag("--all", o.all, "List ready rules too (the table lists degraded and blind ones)");
+  cmd->add_flag("--suggest", o.suggest,
+                "With --sysmon-config: the include rules to add so that blind and degraded rules' events are collected "
+                "(printed; with -o, the patched configuration written), and what no include can fix");
+  cmd->add_option("-o,--output", o.output, "With --suggest: write the patched Sysmon configuration to this file");
   cmd->add_flag("--audit-policy", o.audit_policy,
                 "Also list the Windows audit settings (auditpol subcategories, PowerShell logging) the rules' Security "
                 "and PowerShell events need, as auditpol commands and Group Policy paths");
@@ -119,6 +127,67 @@ bool write_navigator(const CoverageOptions& o, const RuleSet& set, const std::ma
   return true;
 }
 
+// --suggest: the additions (the diff), the patched file, and the verdicts it gets.
+bool print_suggestions(const CoverageOptions& o, const RuleSet& set, const std::vector<RuleNeeds>& needs,
+                       const std::vector<Verdict>& before, const SysmonSuggestions& suggestions) {
+  std::ifstream in(o.sysmon_config, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string patched = patch_sysmon_config(text, suggestions);
+  auto reloaded = load_sysmon_config_text(patched, o.output.empty() ? "(patched)" : o.output);
+  if (!reloaded) {
+    std::fprintf(stderr, "vigil: the patched configuration does not load: %s\n", reloaded.error().message.c_str());
+    return false;
+  }
+  std::size_t counts[2][3] = {{0, 0, 0}, {0, 0, 0}};
+  std::vector<std::string> still;
+  for (std::size_t r = 0; r < needs.size(); ++r) {
+    ++counts[0][static_cast<int>(before[r].status)];
+    const Verdict after = judge_sysmon_config(set, needs[r], *reloaded);
+    ++counts[1][static_cast<int>(after.status)];
+    if (after.status != CoverageStatus::Ready && before[r].status != CoverageStatus::Ready) {
+      still.push_back(fmt::format("{} {}: {}", status_name(after.status), set.compiled[r].rule->name,
+                                  after.reasons.empty() ? std::string() : after.reasons.front()));
+    }
+  }
+  FILE* out = o.json ? stderr : stdout;
+  std::fprintf(out, "Suggested additions to %s (%zu include condition(s)):\n", o.sysmon_config.c_str(),
+               suggestions.additions.size());
+  // The diff: every line the patch adds (nothing else changes).
+  std::size_t common = 0;
+  while (common < text.size() && common < patched.size() && text[common] == patched[common]) ++common;
+  while (common > 0 && text[common - 1] != '\n') --common;
+  const std::string added = patched.substr(common, patched.size() - text.size());
+  std::size_t start = 0;
+  while (start < added.size()) {
+    std::size_t nl = added.find('\n', start);
+    if (nl == std::string::npos) nl = added.size();
+    std::fprintf(out, "+ %s\n", printable(added.substr(start, nl - start)).c_str());
+    start = nl + 1;
+  }
+  std::fprintf(out, "rules under the configuration: %zu ready, %zu degraded, %zu blind; with the additions: %zu ready, "
+               "%zu degraded, %zu blind\n",
+               counts[0][0], counts[0][1], counts[0][2], counts[1][0], counts[1][1], counts[1][2]);
+  if (!suggestions.unfixable.empty()) {
+    std::fprintf(out, "Not fixed by an include (%zu):\n", suggestions.unfixable.size());
+    std::set<std::string> seen;
+    for (const auto& u : suggestions.unfixable) {
+      if (seen.insert(u).second) std::fprintf(out, "  - %s\n", printable(u).c_str());
+    }
+  }
+  if (!still.empty()) {
+    std::fprintf(out, "Still not ready with the additions (%zu):\n", still.size());
+    for (const auto& s : still) std::fprintf(out, "  - %s\n", printable(s).c_str());
+  }
+  if (!o.output.empty()) {
+    if (auto error = write_file_atomically(o.output, patched)) {
+      std::fprintf(stderr, "vigil: %s: %s\n", printable(o.output).c_str(), error->c_str());
+      return false;
+    }
+    std::fprintf(out, "patched configuration: %s\n", printable(o.output).c_str());
+  }
+  return true;
+}
+
 }  // namespace
 
 int run_coverage_command(const CoverageOptions& o) {
@@ -166,9 +235,16 @@ int run_coverage_command(const CoverageOptions& o) {
   }
   auto techniques = techniques_of(*set);
   std::vector<Verdict> config_verdicts;
-  if (config) {
-    for (const RuleNeeds& n : needs) config_verdicts.push_back(judge_sysmon_config(*set, n, *config));
+  SysmonSuggestions suggestions;
+  if (o.suggest && !config) {
+    std::fprintf(stderr, "vigil: --suggest needs --sysmon-config\n");
+    return kExitUsage;
   }
+  if (config) {
+    for (const RuleNeeds& n : needs)
+      config_verdicts.push_back(judge_sysmon_config(*set, n, *config, o.suggest ? &suggestions : nullptr));
+  }
+  if (o.suggest && !print_suggestions(o, *set, needs, config_verdicts, suggestions)) return kExitUsage;
   if (!o.navigator.empty() && !write_navigator(o, *set, techniques, verdicts, config_verdicts)) return kExitUsage;
   const std::vector<AuditSetting> audit = o.audit_policy ? audit_settings(needs) : std::vector<AuditSetting>{};
   if (o.json) {

@@ -24,6 +24,8 @@ struct CoverageOptions {
   bool json = false;
   bool all = false;
   bool audit_policy = false;  // also say which Windows audit settings the rules need
+  bool suggest = false;       // with --sysmon-config: the additions that make blind/degraded rules ready
+  std::string output;         // --suggest: write the patched configuration here
   unsigned threads = 0;
 };
 

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <set>
 
@@ -151,12 +153,44 @@ std::string probe_of_pattern(std::string_view pattern) {
 
 // Alternatives of required values per ECS field: literal sets and wildcard
 // patterns a conjunction of the term requires.
+// How a probe value was required, as a Sysmon condition and its value:
+// (is, v) for equalities and lists, (begin with / end with / contains, the
+// literal part) for wildcard patterns.
+using Written = std::map<std::string, std::pair<std::string, std::string>>;
+
+std::pair<std::string, std::string> condition_of_pattern(std::string_view pattern) {
+  const bool lead = pattern.starts_with('*'), trail = pattern.ends_with('*');
+  std::string_view core = pattern.substr(lead ? 1 : 0);
+  if (trail && !core.empty()) core.remove_suffix(1);
+  if (core.find_first_of("*?") == std::string_view::npos) {
+    const std::string c(core);
+    if (lead && trail) return {"contains", c};
+    if (lead) return {"end with", c};
+    if (trail) return {"begin with", c};
+    return {"is", c};
+  }
+  // Inner wildcards (?:\Windows\*\x.dll): the longest literal run.
+  std::string best, cur;
+  for (char ch : pattern) {
+    if (ch == '*' || ch == '?') {
+      if (cur.size() > best.size()) best = cur;
+      cur.clear();
+    } else {
+      cur += ch;
+    }
+  }
+  if (cur.size() > best.size()) best = cur;
+  if (pattern.ends_with(best) && !pattern.ends_with("*")) return {"end with", best};
+  return {"contains", best};
+}
+
 void required_texts(const eql::Program& p, std::uint32_t index, std::map<FieldId, std::vector<std::string>>& out,
-                    int depth = 0) {
+                    int depth = 0, Written* written = nullptr) {
   const eql::Instr& ins = p.instrs[index];
   if (depth > 16) return;
   if (ins.op == eql::OpCode::And) {
-    for (std::uint32_t k = 0; k < ins.child_count; ++k) required_texts(p, p.children[ins.first_child + k], out, depth + 1);
+    for (std::uint32_t k = 0; k < ins.child_count; ++k)
+      required_texts(p, p.children[ins.first_child + k], out, depth + 1, written);
     return;
   }
   if (ins.op == eql::OpCode::InSet && ins.child_count == 1) {
@@ -165,7 +199,10 @@ void required_texts(const eql::Program& p, std::uint32_t index, std::map<FieldId
     auto& list = out[static_cast<FieldId>(f.arg)];
     if (!list.empty()) return;
     list.clear();
-    for (const std::string& v : p.sets[ins.arg].strings) list.push_back(v);
+    for (const std::string& v : p.sets[ins.arg].strings) {
+      list.push_back(v);
+      if (written) (*written)[v] = {"is", v};
+    }
     std::sort(list.begin(), list.end());
     return;
   }
@@ -175,7 +212,10 @@ void required_texts(const eql::Program& p, std::uint32_t index, std::map<FieldId
     const eql::Instr& c = p.instrs[p.children[ins.first_child + 1]];
     if (f.op == eql::OpCode::Field && c.op == eql::OpCode::Constant && p.constants[c.arg].is_text()) {
       auto& list = out[static_cast<FieldId>(f.arg)];
-      if (list.empty()) list.emplace_back(p.constants[c.arg].as_string());
+      if (list.empty()) {
+        list.emplace_back(p.constants[c.arg].as_string());
+        if (written) (*written)[list.back()] = {"is", list.back()};
+      }
     }
     return;
   }
@@ -184,7 +224,10 @@ void required_texts(const eql::Program& p, std::uint32_t index, std::map<FieldId
     if (f.op != eql::OpCode::Field) return;
     auto& list = out[static_cast<FieldId>(f.arg)];
     if (!list.empty()) return;
-    for (const auto& pattern : p.patterns[ins.arg]) list.push_back(probe_of_pattern(pattern.pattern()));
+    for (const auto& pattern : p.patterns[ins.arg]) {
+      list.push_back(probe_of_pattern(pattern.pattern()));
+      if (written) (*written)[list.back()] = condition_of_pattern(pattern.pattern());
+    }
   }
 }
 
@@ -255,8 +298,19 @@ std::string_view sysmon_tag(int event_id) {
 }
 
 Result<SysmonConfig> SysmonConfig::load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{"sysmon.config", fmt::format("{}: cannot be read", path)};
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return parse(text, path);
+}
+
+Result<SysmonConfig> load_sysmon_config_text(const std::string& text, const std::string& path) {
+  return SysmonConfig::parse(text, path);
+}
+
+Result<SysmonConfig> SysmonConfig::parse(const std::string& text, const std::string& path) {
   pugi::xml_document doc;
-  pugi::xml_parse_result parsed = doc.load_file(path.c_str());
+  pugi::xml_parse_result parsed = doc.load_buffer(text.data(), text.size());
   if (!parsed) {
     return Error{"sysmon.config", fmt::format("{}: byte {}: {}", path, parsed.offset, parsed.description())};
   }
@@ -318,8 +372,31 @@ const SysmonEventFilters* SysmonConfig::filters(int event_id) const {
   return it == by_tag_.end() ? nullptr : &it->second;
 }
 
-Verdict judge_sysmon_config(const RuleSet& set, const RuleNeeds& needs, const SysmonConfig& config) {
+Verdict judge_sysmon_config(const RuleSet& set, const RuleNeeds& needs, const SysmonConfig& config,
+                            SysmonSuggestions* suggestions) {
   Verdict v;
+  const std::string& rule_name = set.compiled[needs.rule].rule->name;
+  // Suggestions wait until their category's verdict is known: none are needed
+  // where another event ID of the category is already collected.
+  std::vector<SysmonAddition> pending_additions;
+  std::vector<std::string> pending_unfixable;
+  auto suggest = [&](SysmonAddition a) {
+    if (suggestions) pending_additions.push_back(std::move(a));
+  };
+  auto cannot = [&](const std::string& why) {
+    if (suggestions) pending_unfixable.push_back(rule_name + ": " + why);
+  };
+  auto commit = [&](bool needed) {
+    if (suggestions && needed) {
+      for (auto& a : pending_additions) {
+        auto& rules = suggestions->additions[std::move(a)];
+        if (std::find(rules.begin(), rules.end(), rule_name) == rules.end()) rules.push_back(rule_name);
+      }
+      for (auto& u : pending_unfixable) suggestions->unfixable.push_back(std::move(u));
+    }
+    pending_additions.clear();
+    pending_unfixable.clear();
+  };
   const std::optional<FieldId> category_field = set.fields.find("event.category");
   for (std::size_t term_index = 0; term_index < needs.terms.size(); ++term_index) {
     const TermNeeds& term = needs.terms[term_index];
@@ -336,7 +413,8 @@ Verdict judge_sysmon_config(const RuleSet& set, const RuleNeeds& needs, const Sy
     }
     if (sysmon.empty()) continue;  // not Sysmon's to give
     std::map<FieldId, std::vector<std::string>> texts;
-    required_texts(*term.program, term.program->root, texts);
+    Written written;
+    required_texts(*term.program, term.program->root, texts, 0, &written);
     const std::optional<CarriedProcess> carried = carried_process(set, needs, term_index);
 
     // One Sysmon event ID's verdict for the term, with the reasons it is not ready.
@@ -344,17 +422,54 @@ Verdict judge_sysmon_config(const RuleSet& set, const RuleNeeds& needs, const Sy
       const int id = static_cast<int>(entry->id);
       const SysmonEventFilters* f = config.filters(id);
       const std::string tag(sysmon_tag(id));
+      // The include conditions that would collect this term's events of this ID.
+      std::vector<SysmonAddition> fixes;
+      for (const auto& [field, values] : texts) {
+        std::string name(set.fields.name(field));
+        for (const auto& [ecs, source] : entry->sources) {
+          if (ecs != name && ecs + ".path" != name && ecs + ".name" != name) continue;
+          for (const auto& value : values) {
+            auto w = written.find(value);
+            auto [condition, text] = w != written.end() ? w->second : std::pair<std::string, std::string>{"is", value};
+            if (name.ends_with(".name") && ecs + ".name" == name) {
+              condition = condition == "is" || condition == "end with" ? "end with" : condition;
+              if (condition == "end with" && !text.starts_with("\\")) text = "\\" + text;
+            }
+            fixes.push_back({tag, source, condition, text});
+          }
+        }
+        if (!fixes.empty()) break;
+      }
+      if (fixes.empty() && carried) {
+        for (const auto& [ecs, source] : entry->sources) {
+          if (ecs != "process.executable") continue;
+          for (const auto& n : carried->names) fixes.push_back({tag, source, "end with", "\\" + n});
+          for (const auto& x : carried->executables) fixes.push_back({tag, source, "is", x});
+        }
+      }
       if (!f) {
         why.push_back(fmt::format("Sysmon {} ({}) is not in the configuration", id, tag));
+        if (fixes.empty()) {
+          suggest({tag, "", "", ""});  // a type the configuration never mentions: collect it all
+        } else {
+          for (auto& x : fixes) suggest(x);
+        }
         return CoverageStatus::Blind;
       }
       if (!f->has_exclude && f->include.empty()) {
         why.push_back(fmt::format("Sysmon {}: <{} onmatch=\"include\"> has no rules: nothing is collected", id, tag));
+        if (fixes.empty()) {
+          cannot(fmt::format("Sysmon {} ({}): the rule pins no value to include on; collecting every {} event means "
+                             "replacing the empty include with an empty exclude",
+                             id, tag, tag));
+        } else {
+          for (auto& x : fixes) suggest(x);
+        }
         return CoverageStatus::Blind;
       }
       // Judges alternatives (any one makes the term): collected, lost or unknown each.
       auto judge_alternatives = [&](const std::vector<Probes>& alternatives, const std::vector<std::string>& labels,
-                                    const std::string& context) {
+                                    const std::string& context, const std::vector<SysmonAddition>& add_on_loss) {
         std::size_t collected = 0, unknown = 0;
         std::vector<std::string> lost;
         for (std::size_t a = 0; a < alternatives.size(); ++a) {
@@ -363,8 +478,11 @@ Verdict judge_sysmon_config(const RuleSet& set, const RuleNeeds& needs, const Sy
           Tri included = f->has_include ? any_filter(f->include, alternatives[a], nullptr) : Tri::True;
           if (excluded == Tri::True) {
             lost.push_back(fmt::format("{}{} excluded by {}", labels[a], context, describe(*excluded_by)));
+            cannot(fmt::format("Sysmon {} ({}): {} is excluded by {}: narrow that exclusion", id, tag, labels[a],
+                               describe(*excluded_by)));
           } else if (included == Tri::False) {
             lost.push_back(fmt::format("{}{} matches none of the {} include rules", labels[a], context, f->include.size()));
+            if (a < add_on_loss.size()) suggest(add_on_loss[a]);
           } else if (included == Tri::True) {
             // An exclusion on other fields (a noisy process writing the same key)
             // drops some of these events, not the kind.
@@ -411,31 +529,35 @@ Verdict judge_sysmon_config(const RuleSet& set, const RuleNeeds& needs, const Sy
         } else if (!carried) {
           why.push_back(fmt::format("Sysmon {}: only events matching one of the {} include rules of <{}> are collected",
                                     id, f->include.size(), tag));
+          cannot(fmt::format("Sysmon {} ({}): the rule pins no value an include could name", id, tag));
           status = CoverageStatus::Degraded;
         } else {
           status = CoverageStatus::Ready;  // judged by the joined process below
         }
       } else {
-        status = judge_alternatives(alternatives, labels, "");
+        status = judge_alternatives(alternatives, labels, "", fixes);
       }
       if (carried) {
         // The joined process's identity is the Image of these events too: the worse of the two judgements.
         std::vector<Probes> process;
         std::vector<std::string> process_labels;
+        std::vector<SysmonAddition> process_fixes;
         for (const auto& [ecs, source] : entry->sources) {
           if (ecs != "process.executable") continue;
           for (const auto& n : carried->names) {
             process.push_back({{source, Probe{"\\" + n, true}}});
             process_labels.push_back(fmt::format("the process of {} (process.name \"{}\")", carried->from, n));
+            process_fixes.push_back({tag, source, "end with", "\\" + n});
           }
           for (const auto& x : carried->executables) {
             process.push_back({{source, Probe{x, false}}});
             process_labels.push_back(fmt::format("the process of {} (process.executable \"{}\")", carried->from, x));
+            process_fixes.push_back({tag, source, "is", x});
           }
         }
         if (!process.empty()) {
           const std::string context = fmt::format(", joined by {},", carried->key);
-          status = std::max(status, judge_alternatives(process, process_labels, context));
+          status = std::max(status, judge_alternatives(process, process_labels, context, process_fixes));
         }
       }
       return status;
@@ -467,6 +589,7 @@ Verdict judge_sysmon_config(const RuleSet& set, const RuleNeeds& needs, const Sy
         best = std::min(best, s);  // the better of alternative event IDs
         for (auto& w : entry_why) why.push_back(std::move(w));
       }
+      commit(best != CoverageStatus::Ready);
       any_collected = any_collected || best != CoverageStatus::Blind;
       term_status = std::max(term_status, best);  // the worse of the branches
       if (best == CoverageStatus::Ready) continue;
@@ -481,6 +604,62 @@ Verdict judge_sysmon_config(const RuleSet& set, const RuleNeeds& needs, const Sy
     for (const auto& [status, w] : reasons) v.add(verdict, prefix + w + others);
   }
   return v;
+}
+
+namespace {
+std::string xml_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+// Comment text: no "--" (not allowed inside an XML comment).
+std::string comment_text(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '-' && !out.empty() && out.back() == '-') out += ' ';
+    out += c;
+  }
+  if (!out.empty() && out.back() == '-') out += ' ';
+  return out;
+}
+}  // namespace
+
+std::string patch_sysmon_config(const std::string& text, const SysmonSuggestions& suggestions) {
+  if (suggestions.additions.empty()) return text;
+  std::string block = "\n  <!-- added by vigil coverage (suggest): these rules collect the events the named vigil rules need -->\n";
+  std::string tag;
+  for (const auto& [a, rules] : suggestions.additions) {
+    if (a.tag != tag) {
+      if (!tag.empty()) block += fmt::format("    </{}>\n  </RuleGroup>\n", tag);
+      tag = a.tag;
+      if (a.field.empty()) {
+        block += fmt::format("  <RuleGroup name=\"vigil: collect every {} event\" groupRelation=\"or\">\n", a.tag);
+        block += fmt::format("    <!-- for {} -->\n", comment_text(fmt::format("{}", fmt::join(rules, "; "))));
+        block += fmt::format("    <{} onmatch=\"exclude\"/>\n  </RuleGroup>\n", a.tag);
+        tag.clear();
+        continue;
+      }
+      block += fmt::format("  <RuleGroup name=\"vigil: {}\" groupRelation=\"or\">\n    <{} onmatch=\"include\">\n", a.tag, a.tag);
+    }
+    block += fmt::format("      <!-- for {} -->\n      <{} condition=\"{}\">{}</{}>\n",
+                         comment_text(fmt::format("{}", fmt::join(rules, "; "))), a.field, a.condition,
+                         xml_escape(a.value), a.field);
+  }
+  if (!tag.empty()) block += fmt::format("    </{}>\n  </RuleGroup>\n", tag);
+  const std::size_t at = text.rfind("</EventFiltering>");
+  if (at == std::string::npos) return text;
+  // Start the block on its own line; the rest of the file is unchanged.
+  std::size_t line = at;
+  while (line > 0 && (text[line - 1] == ' ' || text[line - 1] == '\t')) --line;
+  return text.substr(0, line) + block.substr(1) + text.substr(line);
 }
 
 }  // namespace vigil

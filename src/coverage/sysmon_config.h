@@ -19,6 +19,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/result.h"
@@ -47,6 +48,7 @@ struct SysmonEventFilters {
 class SysmonConfig {
  public:
   static Result<SysmonConfig> load(const std::string& path);
+  static Result<SysmonConfig> parse(const std::string& text, const std::string& path);
   // The filters for a Sysmon event ID; null when the configuration does not mention its type.
   const SysmonEventFilters* filters(int event_id) const;
   const std::string& schema_version() const { return schema_; }
@@ -59,9 +61,35 @@ class SysmonConfig {
 // The Sysmon event type (configuration tag) of an event ID ("" if none).
 std::string_view sysmon_tag(int event_id);
 
+// What would make a rule's events collected (`vigil coverage --suggest`):
+// include conditions to add (an empty field: collect every event of the type,
+// for a type the configuration does not mention), and what no include can
+// fix (an exclusion that drops the events, a rule that pins no value).
+struct SysmonAddition {
+  std::string tag;        // ImageLoad, NetworkConnect, ...
+  std::string field;      // EventData name; "" = the whole event type
+  std::string condition;  // is, begin with, end with, contains
+  std::string value;
+  friend bool operator<(const SysmonAddition& a, const SysmonAddition& b) {
+    return std::tie(a.tag, a.field, a.condition, a.value) < std::tie(b.tag, b.field, b.condition, b.value);
+  }
+};
+struct SysmonSuggestions {
+  std::map<SysmonAddition, std::vector<std::string>> additions;  // → the rules each serves
+  std::vector<std::string> unfixable;                            // "rule: why"
+};
+
 // How a rule fares under the configuration: blind (no term's events can be
 // collected), degraded (collected only in part, or the verdict depends on
-// values the rule does not pin down) or ready.
-Verdict judge_sysmon_config(const RuleSet& set, const RuleNeeds& needs, const SysmonConfig& config);
+// values the rule does not pin down) or ready. With `suggestions`, also what
+// would collect what is lost.
+Verdict judge_sysmon_config(const RuleSet& set, const RuleNeeds& needs, const SysmonConfig& config,
+                            SysmonSuggestions* suggestions = nullptr);
+
+// The configuration's text with the suggested additions as new RuleGroups
+// (one per event type) before </EventFiltering>; everything else unchanged.
+std::string patch_sysmon_config(const std::string& text, const SysmonSuggestions& suggestions);
+// The same load from text (`path` names it in errors).
+Result<SysmonConfig> load_sysmon_config_text(const std::string& text, const std::string& path);
 
 }  // namespace vigil

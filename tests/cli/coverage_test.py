@@ -168,6 +168,33 @@ def main():
         check("--audit-policy: process rules can use 4688 instead of Sysmon 1; command lines need the extra setting",
               len(creation.get("alternative_for", [])) > 100 and
               any("Include command line" in n for n in creation.get("notes", [])), creation)
+        # --suggest: additions that make rules ready, merged into the user's own file.
+        patched = os.path.join(tmp, "swift-patched.xml")
+        r = run(["coverage", "--rules", SEED, "--sysmon-config", swift, "--suggest", "-o", patched])
+        out = r.stdout.decode()
+        with open(swift, encoding="utf-8") as f:
+            original = f.read()
+        with open(patched, encoding="utf-8") as f:
+            text = f.read()
+        import xml.etree.ElementTree as ET
+        cut = next((i for i in range(len(original)) if original[i] != text[i]), len(original))
+        added = text[cut:len(text) - (len(original) - cut)]
+        check("--suggest: the patched file is the original with one inserted block (nothing else changed), well-formed, "
+              "every original RuleGroup kept",
+              r.returncode == 0 and text[:cut] + text[cut + len(added):] == original and ET.parse(patched) is not None and
+              text.count("<RuleGroup") == original.count("<RuleGroup") + added.count("<RuleGroup"), out[-2000:])
+        check("--suggest: ImageLoad includes for regsvr32 and rundll32, each naming the rules it serves",
+              '<Image condition="end with">\\regsvr32.exe</Image>' in added and
+              "Regsvr32 Followed by Network Connection or Untrusted Module" in added and
+              "\\rundll32.exe" in added, added)
+        r = run(["coverage", "--json", "--rules", SEED, "--sysmon-config", patched])
+        after = {x["name"]: x for x in json.loads(r.stdout)["sysmon_config"]["rules"]}
+        check("--suggest round trip: the rules the additions serve are ready under the patched file",
+              after[AN0052_RUNDLL32]["status"] == "ready" and
+              after["Regsvr32 Followed by Network Connection or Untrusted Module"]["status"] == "ready",
+              {k: after[k]["status"] for k in after})
+        check("--suggest: what no include can fix is named (an ImageLoad rule pinning no value)",
+              "Not fixed by an include" in out and "pins no value" in out, out[-2000:])
         regsvr32 = network_only("regsvr32.exe")
         check("network connections of regsvr32 collected: the rule is ready", regsvr32["status"] == "ready", regsvr32)
     checks.finish()
