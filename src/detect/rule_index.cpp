@@ -3,6 +3,7 @@
 #include "detect/rule_index.h"
 
 #include <algorithm>
+#include <cmath>
 #include <charconv>
 #include <optional>
 
@@ -62,6 +63,12 @@ std::string category_type_key(std::string_view category, std::string_view type) 
   return key;
 }
 
+// A whole number's decimal text ("4104"), the key numbers are filed and looked up under.
+std::optional<std::string> integral_text(double n) {
+  if (!(n == n) || n != std::floor(n) || std::fabs(n) > 9e15) return std::nullopt;
+  return std::to_string(static_cast<long long>(n));
+}
+
 // A predicate that requires `field` to hold one of a set of strings.
 std::optional<Requirement> leaf_requirement(const eql::Program& p, std::uint32_t index) {
   const eql::Instr& ins = p.instrs[index];
@@ -73,9 +80,15 @@ std::optional<Requirement> leaf_requirement(const eql::Program& p, std::uint32_t
   if (ins.op == eql::OpCode::InSet && ins.child_count == 1) {
     auto field = field_child(0);
     const eql::ConstantSet& set = p.sets[ins.arg];
-    if (!field || set.strings.empty() || !set.numbers.empty() || !set.bools.empty() || set.has_null) return std::nullopt;
+    if (!field || (set.strings.empty() && set.numbers.empty()) || !set.bools.empty() || set.has_null) return std::nullopt;
     Requirement r{*field, {}, {}};
     for (const auto& s : set.strings) r.values.push_back(fold_case(s));
+    // Whole numbers are filed as their decimal text (an event's number is looked up the same way).
+    for (double n : set.numbers) {
+      auto text = integral_text(n);
+      if (!text) return std::nullopt;
+      r.values.push_back(std::move(*text));
+    }
     return r;
   }
   if (ins.op == eql::OpCode::Keywords) {  // Sigma keywords: a pattern on any text of the event
@@ -97,6 +110,9 @@ std::optional<Requirement> leaf_requirement(const eql::Program& p, std::uint32_t
       const eql::Instr& other = p.instrs[p.children[ins.first_child + 1 - k]];
       if (field && other.op == eql::OpCode::Constant && p.constants[other.arg].is_text()) {
         return Requirement{*field, {fold_case(p.constants[other.arg].as_string())}, {}};
+      }
+      if (field && other.op == eql::OpCode::Constant && p.constants[other.arg].is_numeric()) {
+        if (auto text = integral_text(p.constants[other.arg].as_double())) return Requirement{*field, {std::move(*text)}, {}};
       }
     }
   }
@@ -587,8 +603,15 @@ void RuleIndex::lookup_values(const Event& event, const Value& v, const ValueInd
     emit(memo.entries);
   } else if (v.kind() == ValueKind::Array) {
     for (const Value& x : v.as_array()) {
-      if (x.is_text()) emit(find(x.as_string()));
+      if (x.is_text()) {
+        emit(find(x.as_string()));
+      } else if (x.is_numeric()) {
+        if (auto digits = integral_text(x.as_double())) emit(find(*digits));
+      }
     }
+  } else if (v.is_numeric()) {
+    // A number: the rules filed under its decimal text (`event.code == 4104`, or a rule's "4104").
+    if (auto digits = integral_text(v.as_double())) emit(find(*digits));
   }
 }
 
