@@ -53,7 +53,8 @@ void EsqlRunner::add(const Event& event, TimestampNs t, const std::function<Dete
         names.push_back(columns[c]);
         computed.push_back(r[c]);
       }
-      d.esql = esql::row_json(names, computed);
+      d.esql = esql::row_json_nested(names, computed);
+      d.esql_columns = std::move(names);
       out.push_back(std::move(d));
     }
     return;

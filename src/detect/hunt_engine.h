@@ -46,12 +46,13 @@ struct Detection {
   std::vector<std::string> sources;         // each event's source location (JSON object, "" if unknown)
   std::string correlation;                  // Sigma correlations: what was counted (JSON object, vigil.correlation)
   std::string threshold;                    // threshold rules: kibana.alert.threshold_result (JSON object)
-  std::string esql;  // ES|QL rules: the result row's columns the alert adds to its source (JSON object)
+  std::string esql;  // ES|QL rules: the result row's columns the alert adds to its source (JSON object, nested)
+  std::vector<std::string> esql_columns;  // non-aggregating ES|QL rules: the names of those columns
 };
 
 inline auto members(Unqualified<Detection> auto& d) {
   return std::tie(d.rule, d.first_time, d.last_time, d.window_time, d.ordinal, d.events, d.join_keys, d.context,
-                  d.event_contexts, d.new_terms, d.sources, d.correlation, d.threshold, d.esql);
+                  d.event_contexts, d.new_terms, d.sources, d.correlation, d.threshold, d.esql, d.esql_columns);
 }
 
 struct RuleRunStats {

@@ -665,10 +665,17 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
     if (!rule.building_block_type.empty()) member(out, "kibana.alert.building_block_type", rule.building_block_type);
     if (!d.new_terms.empty()) member_list(out, "kibana.alert.new_terms", d.new_terms);
     if (!d.threshold.empty()) member_raw(out, "kibana.alert.threshold_result", d.threshold);
-    if (d.esql.size() > 2) {
-      // The query's computed columns (Esql.*, ...), as flat dotted members like Elastic's alert fields.
-      out += ',';
-      out.append(d.esql, 1, d.esql.size() - 2);
+    if (!d.esql_columns.empty()) {
+      // The columns the query computed (Esql.*), nested beside the event's
+      // fields; a name the event already has keeps the event's value.
+      if (auto columns = impl_->parse(d.events.size(), d.esql)) {
+        for (auto field : *columns) {
+          if (sources[0] && !(*sources[0])[field.key].error()) continue;
+          key(out, field.key);
+          out += simdjson::minify(field.value);
+        }
+      }
+      member_list(out, "vigil.esql.columns", d.esql_columns);
     }
     if (d.context.size() > 2) member_raw(out, "vigil.context", d.context);
     if (!d.sources.empty() && !d.sources[0].empty()) member_raw(out, "vigil.source", d.sources[0]);

@@ -106,8 +106,11 @@ def main():
     # Every alert and building block names its source (vigil.source: file and
     # EVTX record id); following it back to that record gives the alert's
     # own source fields, exactly. A sequence's alert lists each event's.
-    def strip(d):
-        return {k: v for k, v in d.items() if k not in ("@timestamp", "event", "threat", "log") and not k.startswith(("kibana", "vigil"))}
+    def strip(d, alert=None):
+        # An ES|QL alert adds the columns its query computed (named in vigil.esql.columns) to the event's fields.
+        computed = {c.split(".")[0] for c in (alert or d).get("vigil.esql.columns", [])}
+        return {k: v for k, v in d.items() if k not in ("@timestamp", "event", "threat", "log") and k not in computed
+                and not k.startswith(("kibana", "vigil"))}
 
     by_file = defaultdict(dict)
     followed, wrong, unnamed, shells_named = 0, [], 0, 0
@@ -127,8 +130,8 @@ def main():
             by_file[path] = {json.loads(l)["winlog"]["record_id"]: json.loads(l) for l in out.splitlines() if l.strip()}
         record = by_file[path].get(src["record_id"])
         followed += 1
-        if record is None or strip(record) != strip(a):
-            wrong.append((a["kibana.alert.rule.name"], src, sorted(set(strip(a)) ^ set(strip(record or {})))[:5]))
+        if record is None or strip(record, a) != strip(a):
+            wrong.append((a["kibana.alert.rule.name"], src, sorted(set(strip(a)) ^ set(strip(record or {}, a)))[:5]))
     c.check("every alert names its source record", unnamed == 0 and followed > 400, (unnamed, followed))
     c.check("each source record, read again from its file, is the alert's source", not wrong, wrong[:3])
     c.check("sequence alerts name every event's source", shells_named > 10, shells_named)
@@ -137,7 +140,7 @@ def main():
         if "vigil.source" in a), sum(1 for a in alerts if "log" in a))
     # event.original: the source document as read, on every alert and building block.
     events_of = [a for a in alerts if not ("kibana.alert.group.id" in a and "kibana.alert.building_block_type" not in a)]
-    originals_ok = all(strip(json.loads(a["event"]["original"])) == strip(a) and
+    originals_ok = all(strip(json.loads(a["event"]["original"]), a) == strip(a) and
                        json.loads(a["event"]["original"])["winlog"]["record_id"] == a["vigil.source"]["record_id"]
                        for a in events_of if "original" in a.get("event", {}))
     c.check("event.original is each alert's source document", originals_ok and
