@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstring>
 #include <deque>
+#include <map>
+#include <optional>
 
 namespace vigil {
 
@@ -502,6 +504,58 @@ bool any_event_text(const Event& event, const std::function<bool(std::string_vie
     if (test(unescaped)) return true;
   }
   return false;
+}
+
+namespace {
+struct JsonTree {
+  std::map<std::string, JsonTree, std::less<>> children;
+  std::optional<std::string> value;  // the JSON of a leaf
+  bool put(std::string_view path, const std::string& json) {
+    const std::size_t dot = path.find('.');
+    JsonTree& child = children[std::string(path.substr(0, dot))];
+    if (dot == std::string_view::npos) {
+      if (!child.children.empty() || child.value) return false;
+      child.value = json;
+      return true;
+    }
+    if (child.value) return false;
+    return child.put(path.substr(dot + 1), json);
+  }
+  void write(std::string& out, const std::vector<std::pair<std::string, std::string>>& flat) const {
+    out += '{';
+    bool first = true;
+    auto member = [&](std::string_view k) {
+      if (!first) out += ',';
+      first = false;
+      append_json_string(out, k);
+      out += ':';
+    };
+    for (const auto& [k, child] : children) {
+      member(k);
+      if (child.value) {
+        out += *child.value;
+      } else {
+        child.write(out, {});
+      }
+    }
+    for (const auto& [k, json] : flat) {
+      member(k);
+      out += json;
+    }
+    out += '}';
+  }
+};
+}  // namespace
+
+std::string nested_json_object(const std::vector<std::pair<std::string, std::string>>& members) {
+  JsonTree tree;
+  std::vector<std::pair<std::string, std::string>> flat;
+  for (const auto& [name, json] : members) {
+    if (!tree.put(name, json)) flat.emplace_back(name, json);
+  }
+  std::string out;
+  tree.write(out, flat);
+  return out;
 }
 
 }  // namespace vigil

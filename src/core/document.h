@@ -74,6 +74,10 @@ void append_document_members(std::string& out, std::span<const DocMember> member
 
 // The event's document as JSON text: its source text, or its members rendered.
 void append_event_json(std::string& out, const Event& event);
+// {"a":{"b":v}} from dotted names and JSON values (written as given), in
+// name order; a name that is both a value and a prefix of another ("a" and
+// "a.b") cannot nest and stays flat, dotted, at the end.
+std::string nested_json_object(const std::vector<std::pair<std::string, std::string>>& members);
 // JSON text without the whitespace between tokens: a pretty-printed source
 // (an element of an indented JSON array, a TOML table as JSON) stays one
 // NDJSON line.

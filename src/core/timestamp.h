@@ -13,6 +13,11 @@ namespace vigil {
 
 using TimestampNs = std::int64_t;
 
+// a / b rounded towards negative infinity (time before the epoch is negative).
+constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
+
 std::optional<TimestampNs> parse_iso8601(std::string_view text);
 // Accepts ISO-8601 or a string of digits (epoch milliseconds).
 std::optional<TimestampNs> parse_timestamp_text(std::string_view text);

@@ -4,16 +4,9 @@
 #include <algorithm>
 
 #include "core/timestamp.h"
+#include "detect/schedule.h"
 
 namespace vigil {
-namespace {
-
-std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
-// The first run whose window [E - lookback, E] holds t: the first E >= t.
-std::int64_t first_run_seeing(TimestampNs t, std::int64_t interval) { return -floor_div(-t, interval) * interval; }
-
-}  // namespace
-
 EsqlRunner::EsqlRunner(const Rule& rule, const CompiledRule::Esql& esql, std::size_t rule_index, std::size_t max_rows)
     : rule_(rule),
       plan_(*esql.plan),
@@ -37,7 +30,7 @@ void EsqlRunner::add(const Event& event, TimestampNs t, const std::function<Dete
     return;
   }
   // NOW() in the streaming part: the first run that sees the event.
-  esql::RunContext context{first_run_seeing(t, interval_)};
+  esql::RunContext context{first_run_at_or_after(t, interval_)};
   std::vector<esql::Row> rows;
   plan_.stream(rows_of_.row(event, rows_of_.needs_id() ? esql::event_id(event) : std::string()), rows, context);
   if (rows.empty()) return;
@@ -119,7 +112,7 @@ std::vector<Detection> EsqlRunner::release(TimestampNs watermark) {
   if (next_run_ != INT64_MIN && next_run_ > watermark) return out;
   while (!held_.empty()) {
     // Runs between the held rows and now find nothing: skip to the first that sees one.
-    const std::int64_t at = std::max(next_run_, first_run_seeing(held_.front().t, interval_));
+    const std::int64_t at = std::max(next_run_, first_run_at_or_after(held_.front().t, interval_));
     if (at > watermark) break;
     run(at, out);
   }

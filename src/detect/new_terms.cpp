@@ -6,7 +6,6 @@
 namespace vigil {
 namespace {
 
-std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 // The last run whose window [E - lookback, E] holds t: its history range
 // [E - history, t) is the shortest of all runs that see t.

@@ -7,7 +7,6 @@
 namespace vigil {
 namespace {
 
-std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return -floor_div(-a, b); }
 std::int64_t saturating_add(std::int64_t a, std::int64_t b) {
   std::int64_t sum;

@@ -19,10 +19,17 @@
 #include <set>
 #include <vector>
 
+#include "core/timestamp.h"
 #include "detect/hunt_engine.h"
 #include "rules/rule.h"
 
 namespace vigil {
+
+// The first run (aligned to multiples of `interval` since the epoch) at or
+// after t: the first whose window [E - lookback, E] can hold t.
+constexpr std::int64_t first_run_at_or_after(TimestampNs t, std::int64_t interval) {
+  return -floor_div(-t, interval) * interval;
+}
 
 struct ScheduledAlert {
   std::size_t detection;  // index into the rule's detections

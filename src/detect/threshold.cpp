@@ -4,15 +4,14 @@
 #include <algorithm>
 #include <set>
 
+#include "core/document.h"
 #include "core/timestamp.h"
+#include "detect/schedule.h"
 #include "core/value.h"
 
 namespace vigil {
 namespace {
 
-std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
-// The first run whose window [E - lookback, E] holds t: the first E >= t.
-std::int64_t first_run_seeing(TimestampNs t, std::int64_t interval) { return -floor_div(-t, interval) * interval; }
 
 // A field's values as a terms aggregation buckets them: each element of a
 // list, numbers and booleans as text; none when absent or null.
@@ -32,36 +31,6 @@ std::vector<std::string> values_of(const Event& e, FieldId f) {
   }
   return out;
 }
-
-// {"a":{"b":"v"}} for the dotted field a.b, merged into `out` (an ordered tree of objects).
-struct JsonTree {
-  std::map<std::string, JsonTree> children;
-  std::optional<std::string> value;
-  void put(std::string_view path, const std::string& v) {
-    const std::size_t dot = path.find('.');
-    if (dot == std::string_view::npos) {
-      children[std::string(path)].value = v;
-    } else {
-      children[std::string(path.substr(0, dot))].put(path.substr(dot + 1), v);
-    }
-  }
-  void write(std::string& out) const {
-    out += '{';
-    bool first = true;
-    for (const auto& [k, child] : children) {
-      if (!first) out += ',';
-      first = false;
-      append_json_string(out, k);
-      out += ':';
-      if (child.value) {
-        append_json_string(out, *child.value);
-      } else {
-        child.write(out);
-      }
-    }
-    out += '}';
-  }
-};
 
 }  // namespace
 
@@ -138,13 +107,12 @@ Detection ThresholdRunner::signal(const Group& group, std::size_t count, std::si
   const ThresholdSpec& spec = *rule_.threshold;
   // The alert's source, as Elastic builds it for a threshold signal: the
   // bucket's latest time and its terms, nested.
-  JsonTree tree;
+  std::vector<std::pair<std::string, std::string>> terms;
   for (std::size_t i = 0; i < spec.fields.size() && i < group.values.size(); ++i)
-    tree.put(spec.fields[i], group.values[i]);
+    terms.emplace_back(spec.fields[i], json_string(group.values[i]));
   std::string doc = "{\"@timestamp\":";
   append_json_string(doc, format_timestamp(to));
-  std::string terms_doc;
-  tree.write(terms_doc);
+  const std::string terms_doc = nested_json_object(terms);
   if (terms_doc.size() > 2) doc += "," + terms_doc.substr(1, terms_doc.size() - 2);
   doc += '}';
   std::string result = "{\"terms\":[";
@@ -226,7 +194,7 @@ std::vector<Detection> ThresholdRunner::release(TimestampNs watermark) {
     const TimestampNs earliest = earliest_hit();
     if (earliest == INT64_MAX) break;
     // Runs between the held events and now find nothing: skip to the first that sees one.
-    const std::int64_t at = std::max(next_run_, first_run_seeing(earliest, interval_));
+    const std::int64_t at = std::max(next_run_, first_run_at_or_after(earliest, interval_));
     if (at > watermark) break;
     run(at, out);
   }

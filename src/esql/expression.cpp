@@ -262,7 +262,6 @@ std::int64_t clamp_count(double x) {
   return static_cast<std::int64_t>(std::clamp(x, -1e15, 1e15));
 }
 
-std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 // A date truncated to a calendar unit (months from the epoch's year 1970).
 std::optional<std::int64_t> truncate_calendar(std::int64_t ns, std::int64_t count, std::string_view unit) {

@@ -241,19 +241,14 @@ struct JavaTranslator {
       }
       if (c == '(' && i + 2 < r.size() && r[i + 1] == '?') {
         const char k = r[i + 2];
-        if (k == '<' && i + 3 < r.size() && r[i + 3] != '=' && r[i + 3] != '!') {  // (?<name>
-          const std::size_t close = r.find('>', i + 3);
+        // (?<name> (Java, Oniguruma) or (?P<name> (Python, RE2): the name starts here.
+        std::size_t name_at = 0;
+        if (k == '<' && i + 3 < r.size() && r[i + 3] != '=' && r[i + 3] != '!') name_at = i + 3;
+        if (k == 'P' && i + 3 < r.size() && r[i + 3] == '<') name_at = i + 4;
+        if (name_at) {
+          const std::size_t close = r.find('>', name_at);
           if (close == std::string_view::npos) return regex_error(base + i, "a group name is not closed with '>'");
-          out.names.emplace_back(r.substr(i + 3, close - i - 3));
-          out.types.emplace_back();
-          out.pattern += fmt::format("(?P<g{}>", out.names.size() - 1);
-          i = close + 1;
-          continue;
-        }
-        if (k == 'P' && i + 3 < r.size() && r[i + 3] == '<') {
-          const std::size_t close = r.find('>', i + 4);
-          if (close == std::string_view::npos) return regex_error(base + i, "a group name is not closed with '>'");
-          out.names.emplace_back(r.substr(i + 4, close - i - 4));
+          out.names.emplace_back(r.substr(name_at, close - name_at));
           out.types.emplace_back();
           out.pattern += fmt::format("(?P<g{}>", out.names.size() - 1);
           i = close + 1;

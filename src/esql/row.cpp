@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "core/document.h"
 #include "core/text.h"
 #include "core/timestamp.h"
 #include "core/value.h"
@@ -110,61 +111,15 @@ std::string row_json(const std::vector<std::string>& columns, const Row& row) {
   return out + "}";
 }
 
-namespace {
-// Dotted names as nested objects. A name that is both a value and a prefix
-// of another ("a" and "a.b") cannot nest: it is kept flat, dotted.
-struct Tree {
-  std::map<std::string, Tree> children;
-  std::optional<std::string> value;  // the JSON of a leaf
-  bool put(std::string_view path, std::string& json) {
-    const std::size_t dot = path.find('.');
-    Tree& child = children[std::string(path.substr(0, dot))];
-    if (dot == std::string_view::npos) {
-      if (!child.children.empty() || child.value) return false;
-      child.value = std::move(json);
-      return true;
-    }
-    if (child.value) return false;
-    return child.put(path.substr(dot + 1), json);
-  }
-  void write(std::string& out, const std::vector<std::pair<std::string, std::string>>& flat = {}) const {
-    out += '{';
-    bool first = true;
-    for (const auto& [k, child] : children) {
-      if (!first) out += ',';
-      first = false;
-      append_json_string(out, k);
-      out += ':';
-      if (child.value) {
-        out += *child.value;
-      } else {
-        child.write(out);
-      }
-    }
-    for (const auto& [k, json] : flat) {
-      if (!first) out += ',';
-      first = false;
-      append_json_string(out, k);
-      out += ':';
-      out += json;
-    }
-    out += '}';
-  }
-};
-}  // namespace
-
 std::string row_json_nested(const std::vector<std::string>& columns, const Row& row) {
-  Tree tree;
-  std::vector<std::pair<std::string, std::string>> flat;
+  std::vector<std::pair<std::string, std::string>> members;
   for (std::size_t c = 0; c < columns.size() && c < row.size(); ++c) {
     if (row[c].empty()) continue;  // ES|QL's null columns are left out of the alert
     std::string json;
     append_cell_json(json, row[c]);
-    if (!tree.put(columns[c], json)) flat.emplace_back(columns[c], std::move(json));
+    members.emplace_back(columns[c], std::move(json));
   }
-  std::string out;
-  tree.write(out, flat);
-  return out;
+  return nested_json_object(members);
 }
 
 }  // namespace vigil::esql

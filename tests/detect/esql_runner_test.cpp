@@ -149,7 +149,8 @@ TEST(EsqlRunner, NonAggregatingRulesStreamOneDetectionPerRowWithTheComputedColum
   runner.add(h.event({"abc", 1, 1000 * kMinute}), 1000 * kMinute, [] { return Detection{}; }, out);
   runner.add(h.event({"abc", 2, 1000 * kMinute}), 1000 * kMinute, [] { return Detection{}; }, out);
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0].esql, R"({"Esql.len":3})");
+  EXPECT_EQ(out[0].esql, R"({"Esql":{"len":3}})");
+  EXPECT_EQ(out[0].esql_columns, (std::vector<std::string>{"Esql.len"}));
   EXPECT_TRUE(runner.finish().empty());
 }
 
