@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing (libFuzzer + ASan + UBSan) of the parsers that read
 # attacker-controlled input: NDJSON documents, EQL text, rule TOML, KQL, ES|QL,
-# EVTX files, Windows event XML and Sigma YAML; and events through the whole hunt.
+# EVTX files, Windows event XML, Sigma YAML and Sysmon configurations; and events through the whole hunt.
 # Builds build-fuzz/ with Clang, seeds each target from examples/, rules/
 # and ../shared (or $VIGIL_SHARED), then runs each for SECONDS (default 60).
 # A crash, leak, hang (> 10 s) or sanitizer report stops with the input
 # saved as build-fuzz/crash-*; the script then exits 1.
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
-#   (targets: ndjson eql rule kql esql evtx event_xml hunt sigma; default all)
+#   (targets: ndjson eql rule kql esql evtx event_xml hunt sigma sysmon_config; default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(ndjson eql rule kql esql evtx event_xml hunt sigma)
+((${#targets[@]})) || targets=(ndjson eql rule kql esql evtx event_xml hunt sigma sysmon_config)
 shared=${VIGIL_SHARED:-../shared}
 
 scripts/install-deps.sh
@@ -60,11 +60,12 @@ if [[ -d "$shared" ]]; then
   while IFS= read -r f; do
     [[ $((RANDOM % 40)) == 0 ]] && seed sigma "$(basename "$f")" < "$f"
   done < <(find "$shared"/rules/sigma/sigmahq/rules/windows -name '*.yml' | sort)
+  for f in "$shared"/sysmon-configs/*.xml; do seed sysmon_config "$(basename "$f")" < "$f"; done
   # The file header and first chunk of a Sysmon log.
   head -c 69632 "$shared/data/evtx-edge-cases/sysmon.evtx" | seed evtx sysmon
 fi
 
-declare -A max_len=([ndjson]=8192 [eql]=2048 [rule]=16384 [kql]=2048 [esql]=16384 [evtx]=69632 [event_xml]=32768 [hunt]=16384 [sigma]=16384)
+declare -A max_len=([ndjson]=8192 [eql]=2048 [rule]=16384 [kql]=2048 [esql]=16384 [evtx]=69632 [event_xml]=32768 [hunt]=16384 [sigma]=16384 [sysmon_config]=262144)
 status=0
 for t in "${targets[@]}"; do
   mkdir -p "$corpus/$t"
