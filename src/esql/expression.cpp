@@ -76,6 +76,7 @@ struct Node {
   std::vector<std::unique_ptr<Node>> args;
   std::vector<std::unique_ptr<RE2>> regexes;  // LIKE / RLIKE patterns; REPLACE's regex
   std::string rewrite;                         // REPLACE's replacement in RE2 form
+  std::string literal_from, literal_to;        // REPLACE of plain text by plain text: no regex run
 };
 
 namespace {
@@ -243,17 +244,29 @@ std::vector<std::string> tokens(std::string_view s) {
 // Damerau-Levenshtein distance (optimal string alignment), capped.
 int edit_distance(std::string_view a, std::string_view b, int cap) {
   if (static_cast<int>(a.size() > b.size() ? a.size() - b.size() : b.size() - a.size()) > cap) return cap + 1;
-  std::vector<std::vector<int>> d(a.size() + 1, std::vector<int>(b.size() + 1));
-  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = static_cast<int>(i);
-  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = static_cast<int>(j);
+  // Three rows of the table suffice (the transposition looks two rows back).
+  const std::size_t w = b.size() + 1;
+  std::vector<int> rows(3 * w);
+  int* prev2 = rows.data();
+  int* prev = prev2 + w;
+  int* cur = prev + w;
+  for (std::size_t j = 0; j < w; ++j) prev[j] = static_cast<int>(j);
   for (std::size_t i = 1; i <= a.size(); ++i) {
-    for (std::size_t j = 1; j <= b.size(); ++j) {
+    cur[0] = static_cast<int>(i);
+    int row_min = cur[0];
+    for (std::size_t j = 1; j < w; ++j) {
       const int cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) cur[j] = std::min(cur[j], prev2[j - 2] + 1);
+      row_min = std::min(row_min, cur[j]);
     }
+    if (row_min > cap) return cap + 1;  // every path is already over the cap
+    int* t = prev2;
+    prev2 = prev;
+    prev = cur;
+    cur = t;
   }
-  return d[a.size()][b.size()];
+  return prev[b.size()];
 }
 
 // A double as a character count or position (casting one out of range is undefined).
@@ -494,6 +507,18 @@ Cell call(const Node& n, const Row& row, const RunContext& ctx) {
       const Datum* d = single(s);
       if (!d || !n.regexes[0]) return kNull;
       std::string text = d->type == Type::Keyword ? d->s : datum_text(*d);
+      if (!n.literal_from.empty()) {
+        // Plain text (the 🔥 counting idiom of Elastic's script block rules): one left-to-right pass.
+        std::string out;
+        std::size_t at = 0;
+        for (std::size_t hit; (hit = text.find(n.literal_from, at)) != std::string::npos; at = hit + n.literal_from.size()) {
+          out.append(text, at, hit - at);
+          out += n.literal_to;
+        }
+        if (at == 0) return {Datum::keyword(std::move(text))};
+        out.append(text, at, std::string::npos);
+        return {Datum::keyword(std::move(out))};
+      }
       RE2::GlobalReplace(&text, *n.regexes[0], n.rewrite);
       return {Datum::keyword(std::move(text))};
     }
@@ -1010,6 +1035,14 @@ Result<std::unique_ptr<Node>> compile_node(const Expr& e, const std::vector<std:
     if (!r) return regex_error_at(rep, r.error());
     n->regexes.push_back(std::move(compiled));
     n->rewrite = *r;
+    // A regex of letters, digits and non-ASCII only, replaced by text without '$' or '\': plain text replacement.
+    const bool plain_regex = !re.text.empty() && std::all_of(re.text.begin(), re.text.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || static_cast<unsigned char>(c) >= 0x80 || c == ' ';
+    });
+    if (plain_regex && rep.text.find_first_of("$\\") == std::string::npos) {
+      n->literal_from = re.text;
+      n->literal_to = rep.text;
+    }
     return compile_args(std::move(n), e, columns, depth);
   }
   if (info->fn == Fn::Match) {
