@@ -15,12 +15,32 @@ EsqlRunner::EsqlRunner(const Rule& rule, const CompiledRule::Esql& esql, std::si
       interval_(std::max<std::int64_t>(rule.interval_ns, 1)),
       lookback_(std::max(rule.lookback_ns, interval_)),
       max_rows_(std::max<std::size_t>(max_rows, 16)) {
-  const auto& streamed = plan_.streamed_columns();
-  for (std::size_t c = 0; c < streamed.size(); ++c) {
-    bool source = false;
-    for (const auto& s : plan_.source_fields()) source = source || s.column == streamed[c];
-    if (!source) computed_.push_back(c);
+  // The columns the query computed, in the layout its streamed rows and its results have.
+  auto computed_of = [&](const std::vector<std::string>& columns) {
+    std::vector<std::size_t> out;
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      bool source = false;
+      for (const auto& s : plan_.source_fields()) source = source || s.column == columns[c];
+      if (!source) out.push_back(c);
+    }
+    return out;
+  };
+  computed_streamed_ = computed_of(plan_.streamed_columns());
+  computed_result_ = computed_of(plan_.columns());
+}
+
+void EsqlRunner::attach_computed(Detection& d, const std::vector<std::string>& columns,
+                                 const std::vector<std::size_t>& computed, const esql::Row& row) {
+  // The columns the query computed go into the alert beside the event's own fields.
+  esql::Row values;
+  std::vector<std::string> names;
+  for (std::size_t c : computed) {
+    if (row[c].empty()) continue;
+    names.push_back(columns[c]);
+    values.push_back(row[c]);
   }
+  d.esql = esql::row_json_nested(names, values);
+  d.esql_columns = std::move(names);
 }
 
 void EsqlRunner::add(const Event& event, TimestampNs t, const std::function<Detection()>& detection,
@@ -35,19 +55,9 @@ void EsqlRunner::add(const Event& event, TimestampNs t, const std::function<Dete
   plan_.stream(rows_of_.row(event, rows_of_.needs_id() ? esql::event_id(event) : std::string()), rows, context);
   if (rows.empty()) return;
   if (!plan_.windowed()) {
-    const auto& columns = plan_.streamed_columns();
     for (const esql::Row& r : rows) {
       Detection d = detection();
-      // The columns the query computed go into the alert beside the event's own fields.
-      esql::Row computed;
-      std::vector<std::string> names;
-      for (std::size_t c : computed_) {
-        if (r[c].empty()) continue;
-        names.push_back(columns[c]);
-        computed.push_back(r[c]);
-      }
-      d.esql = esql::row_json_nested(names, computed);
-      d.esql_columns = std::move(names);
+      attach_computed(d, plan_.streamed_columns(), computed_streamed_, r);
       out.push_back(std::move(d));
     }
     return;
@@ -83,7 +93,7 @@ void EsqlRunner::run(TimestampNs at, std::vector<Detection>& out) {
       const Held& h = *sources[r.tag - 1];
       if (!alerted_.insert(h.ordinal).second) continue;  // alerted by an earlier run (Elastic: the same _id)
       Detection d = *h.detection;
-      d.esql = esql::row_json(plan_.columns(), r);
+      attach_computed(d, plan_.columns(), computed_result_, r);
       out.push_back(std::move(d));
       continue;
     }

@@ -57,6 +57,8 @@ class EsqlRunner {
     friend auto members(Unqualified<Held> auto& h) { return std::tie(h.t, h.ordinal, h.row, h.detection); }
   };
   void run(TimestampNs at, std::vector<Detection>& out);
+  static void attach_computed(Detection& d, const std::vector<std::string>& columns,
+                              const std::vector<std::size_t>& computed, const esql::Row& row);
 
   const Rule& rule_;
   const esql::Plan& plan_;
@@ -65,7 +67,8 @@ class EsqlRunner {
   std::int64_t interval_;
   std::int64_t lookback_;
   std::size_t max_rows_;
-  std::vector<std::size_t> computed_;  // streamed columns that are not source fields (added to a non-aggregating alert)
+  // Columns that are not source fields, added to a non-aggregating alert: of streamed rows, of results.
+  std::vector<std::size_t> computed_streamed_, computed_result_;
   std::deque<Held> held_;              // by time
   std::set<std::uint64_t> alerted_;    // non-aggregating windowed plans: events a run alerted
   std::int64_t next_run_ = INT64_MIN;

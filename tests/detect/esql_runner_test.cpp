@@ -156,7 +156,8 @@ TEST(EsqlRunner, NonAggregatingRulesStreamOneDetectionPerRowWithTheComputedColum
 
 TEST(EsqlRunner, SortAndLimitRunPerWindowAndAlertAnEventOnce) {
   // LIMIT 1 per run, latest first: each run alerts its newest event not alerted before.
-  Harness h("FROM x | WHERE event.code == \"1\" | SORT @timestamp DESC | LIMIT 1", 5 * kMinute, 9 * kMinute);
+  Harness h("FROM x | WHERE event.code == \"1\" | EVAL Esql.len = LENGTH(host.id) | SORT @timestamp DESC | LIMIT 1",
+            5 * kMinute, 9 * kMinute);
   CompiledRule::Esql esql{h.plan, h.rows};
   EsqlRunner runner(h.rule, esql, 0, 100);
   std::vector<Detection> none;
@@ -170,6 +171,9 @@ TEST(EsqlRunner, SortAndLimitRunPerWindowAndAlertAnEventOnce) {
   // The run at 1000m returns the 997m event; the run at 1005m returns it again (deduplicated) and nothing else.
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].first_time, 997 * kMinute);
+  // Its alert holds the computed column, as a streamed row's does.
+  EXPECT_EQ(found[0].esql, R"({"Esql":{"len":1}})");
+  EXPECT_EQ(found[0].esql_columns, (std::vector<std::string>{"Esql.len"}));
 }
 
 TEST(EsqlRunner, ACheckpointCarriesTheHeldRows) {
