@@ -39,6 +39,8 @@ void EsqlRunner::attach_computed(Detection& d, const std::vector<std::string>& c
     names.push_back(columns[c]);
     values.push_back(row[c]);
   }
+  // None: nothing to add ("{}" marks an aggregating row's detection, see run()).
+  if (names.empty()) return;
   d.esql = esql::row_json_nested(names, values);
   d.esql_columns = std::move(names);
 }

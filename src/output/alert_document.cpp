@@ -648,7 +648,10 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
     Hash128 id_hash;
     id_hash.add(rule.rule_id).add(d.events[0]);
     for (const auto& v : d.new_terms) id_hash.add(v);  // one alert per new value combination
-    if (!d.esql.empty()) id_hash.add(d.esql).add(std::to_string(alert_time));  // ES|QL: one per row (and run)
+    // ES|QL: one alert per result row. As Kibana's ids: a non-aggregating row is its event
+    // (plus what MV_EXPAND made of it); an aggregating row ("{}": its source is the row) is per run.
+    if (!d.esql.empty()) id_hash.add(d.esql);
+    if (d.esql == "{}") id_hash.add(std::to_string(alert_time));
     std::string id = id_hash.hex();
     const std::size_t doc_start = out.size();
     out += "{\"@timestamp\":";

@@ -150,6 +150,15 @@ TEST(EsqlRunner, NonAggregatingRulesStreamOneDetectionPerRowWithTheComputedColum
   runner.add(h.event({"abc", 2, 1000 * kMinute}), 1000 * kMinute, [] { return Detection{}; }, out);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].esql, R"({"Esql":{"len":3}})");
+  // A row that computed nothing adds nothing (an empty object would read as an aggregating row).
+  Harness plain("FROM x | WHERE event.code == \"1\" | KEEP *", 5 * kMinute, 9 * kMinute);
+  CompiledRule::Esql plain_esql{plain.plan, plain.rows};
+  EsqlRunner plain_runner(plain.rule, plain_esql, 0, 100);
+  std::vector<Detection> plain_out;
+  plain_runner.add(plain.event({"abc", 1, 1000 * kMinute}), 1000 * kMinute, [] { return Detection{}; }, plain_out);
+  ASSERT_EQ(plain_out.size(), 1u);
+  EXPECT_TRUE(plain_out[0].esql.empty());
+  EXPECT_TRUE(plain_out[0].esql_columns.empty());
   EXPECT_EQ(out[0].esql_columns, (std::vector<std::string>{"Esql.len"}));
   EXPECT_TRUE(runner.finish().empty());
 }
