@@ -20,6 +20,7 @@
 #include "coverage/coverage.h"
 #include "coverage/audit_policy.h"
 #include "coverage/sysmon_config.h"
+#include "coverage/sysmon_replay.h"
 #include "core/atomic_file.h"
 #include "ingest/event_reader.h"
 #include "report/attack_catalog.h"
@@ -127,22 +128,102 @@ bool write_navigator(const CoverageOptions& o, const RuleSet& set, const std::ma
   return true;
 }
 
-// --suggest: the additions (the diff), the patched file, and the verdicts it gets.
-bool print_suggestions(const CoverageOptions& o, const RuleSet& set, const std::vector<RuleNeeds>& needs,
-                       const std::vector<Verdict>& before, const SysmonSuggestions& suggestions) {
+// --suggest: the configuration's text, the patched text and the patched configuration.
+struct SuggestedPatch {
+  std::string text, patched;
+  SysmonConfig config;
+};
+
+// Judging the patched file can ask for more: a term's events collected only
+// once an include exists (a sequence's joined process judged against the new
+// ImageLoad includes). Rounds until nothing new is asked (at most four);
+// what no include fixes is the last round's.
+std::optional<SuggestedPatch> patch_config(const CoverageOptions& o, const RuleSet& set,
+                                           const std::vector<RuleNeeds>& needs, SysmonSuggestions& suggestions) {
   std::ifstream in(o.sysmon_config, std::ios::binary);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::string patched = patch_sysmon_config(text, suggestions);
-  auto reloaded = load_sysmon_config_text(patched, o.output.empty() ? "(patched)" : o.output);
-  if (!reloaded) {
-    std::fprintf(stderr, "vigil: the patched configuration does not load: %s\n", reloaded.error().message.c_str());
-    return false;
+  auto patch = [&]() -> std::optional<SuggestedPatch> {
+    std::string patched = patch_sysmon_config(text, suggestions);
+    auto reloaded = load_sysmon_config_text(patched, o.output.empty() ? "(patched)" : o.output);
+    if (!reloaded) {
+      std::fprintf(stderr, "vigil: the patched configuration does not load: %s\n", reloaded.error().message.c_str());
+      return std::nullopt;
+    }
+    return SuggestedPatch{text, std::move(patched), std::move(*reloaded)};
+  };
+  for (int round = 0;; ++round) {
+    std::optional<SuggestedPatch> current = patch();
+    if (!current) return std::nullopt;
+    SysmonSuggestions more;
+    for (const RuleNeeds& n : needs) (void)judge_sysmon_config(set, n, current->config, &more);
+    std::size_t added = 0;
+    for (auto& [addition, rules] : more.additions) {
+      auto [it, fresh] = suggestions.additions.try_emplace(addition);
+      added += fresh;
+      for (auto& r : rules) {
+        if (std::find(it->second.begin(), it->second.end(), r) == it->second.end()) it->second.push_back(std::move(r));
+      }
+    }
+    if (added == 0 || round == 3) {
+      suggestions.unfixable = std::move(more.unfixable);
+      return added == 0 ? current : patch();
+    }
   }
+}
+
+std::string addition_name(const SysmonAddition& a) {
+  return a.field.empty() ? fmt::format("{} (every event)", a.tag)
+                         : fmt::format("{} {} {} \"{}\"", a.tag, a.field, a.condition, a.value);
+}
+
+// What the additions cost on the replayed inputs (printed after the diff).
+void print_cost(FILE* out, const SysmonReplay* replay, const SysmonSuggestions& suggestions) {
+  if (!replay) {
+    std::fprintf(out, "Cost: give recorded events as inputs (for example ../shared/data) to measure the events the "
+                      "additions add\n");
+    return;
+  }
+  const SysmonReplayTotals t = replay->totals();
+  auto rate = [&](std::uint64_t n) {
+    return t.host_days > 0 ? fmt::format(" (≈ {:.0f} per host per day)", t.per_host_day(n)) : std::string();
+  };
+  std::fprintf(out, "Cost, replaying the inputs' %llu Sysmon event(s) (%zu host recording(s), %.3g host-day(s)) "
+               "through both filters:\n", static_cast<unsigned long long>(t.sysmon_events), t.recordings, t.host_days);
+  std::fprintf(out, "  the configuration collects %llu%s; with the additions %llu: +%llu%s\n",
+               static_cast<unsigned long long>(t.original), rate(t.original).c_str(),
+               static_cast<unsigned long long>(t.patched), static_cast<unsigned long long>(t.added),
+               rate(t.added).c_str());
+  if (t.lost == 0) {
+    std::fprintf(out, "  every event the configuration collects is still collected\n");
+  } else {
+    std::fprintf(out, "  WARNING: %llu event(s) the configuration collects are no longer collected\n",
+                 static_cast<unsigned long long>(t.lost));
+  }
+  for (const auto& [id, c] : replay->by_id()) {
+    if (c.patched == c.original) continue;
+    std::fprintf(out, "  Sysmon %d (%s): %llu recorded, %llu collected → %llu\n", id, std::string(sysmon_tag(id)).c_str(),
+                 static_cast<unsigned long long>(c.recorded), static_cast<unsigned long long>(c.original),
+                 static_cast<unsigned long long>(c.patched));
+  }
+  std::size_t i = 0;
+  for (const auto& [a, rules] : suggestions.additions) {
+    const std::uint64_t n = replay->added_by()[i++];
+    std::fprintf(out, "  +%llu%s: %s\n", static_cast<unsigned long long>(n), rate(n).c_str(),
+                 printable(addition_name(a)).c_str());
+  }
+}
+
+// --suggest: the additions (the diff), the verdicts the patched file gets, the cost, the patched file.
+bool print_suggestions(const CoverageOptions& o, const RuleSet& set, const std::vector<RuleNeeds>& needs,
+                       const std::vector<Verdict>& before, const SysmonSuggestions& suggestions,
+                       const SuggestedPatch& patch, const SysmonReplay* replay) {
+  const std::string& text = patch.text;
+  const std::string& patched = patch.patched;
   std::size_t counts[2][3] = {{0, 0, 0}, {0, 0, 0}};
   std::vector<std::string> still;
   for (std::size_t r = 0; r < needs.size(); ++r) {
     ++counts[0][static_cast<int>(before[r].status)];
-    const Verdict after = judge_sysmon_config(set, needs[r], *reloaded);
+    const Verdict after = judge_sysmon_config(set, needs[r], patch.config);
     ++counts[1][static_cast<int>(after.status)];
     if (after.status != CoverageStatus::Ready && before[r].status != CoverageStatus::Ready) {
       still.push_back(fmt::format("{} {}: {}", status_name(after.status), set.compiled[r].rule->name,
@@ -167,6 +248,7 @@ bool print_suggestions(const CoverageOptions& o, const RuleSet& set, const std::
   std::fprintf(out, "rules under the configuration: %zu ready, %zu degraded, %zu blind; with the additions: %zu ready, "
                "%zu degraded, %zu blind\n",
                counts[0][0], counts[0][1], counts[0][2], counts[1][0], counts[1][1], counts[1][2]);
+  print_cost(out, replay, suggestions);
   if (!suggestions.unfixable.empty()) {
     std::fprintf(out, "Not fixed by an include (%zu):\n", suggestions.unfixable.size());
     std::set<std::string> seen;
@@ -186,6 +268,37 @@ bool print_suggestions(const CoverageOptions& o, const RuleSet& set, const std::
     std::fprintf(out, "patched configuration: %s\n", printable(o.output).c_str());
   }
   return true;
+}
+
+// The "suggest" member of --json: the additions with the rules they serve and what they cost.
+std::string suggest_json(const SysmonSuggestions& suggestions, const SysmonReplay* replay) {
+  std::string out = "{\"additions\":[";
+  std::size_t i = 0;
+  for (const auto& [a, rules] : suggestions.additions) {
+    out += fmt::format("{}{{\"event_type\":{},\"field\":{},\"condition\":{},\"value\":{},\"rules\":{}", i ? "," : "",
+                       json_string(a.tag), json_string(a.field), json_string(a.condition), json_string(a.value),
+                       json_list(rules));
+    if (replay) out += fmt::format(",\"events_added\":{}", replay->added_by()[i]);
+    out += "}";
+    ++i;
+  }
+  std::set<std::string> unfixable(suggestions.unfixable.begin(), suggestions.unfixable.end());
+  out += fmt::format("],\"unfixable\":{}", json_list({unfixable.begin(), unfixable.end()}));
+  if (replay) {
+    const SysmonReplayTotals t = replay->totals();
+    out += fmt::format(",\"replay\":{{\"sysmon_events\":{},\"original\":{},\"patched\":{},\"added\":{},\"lost\":{},"
+                       "\"recordings\":{},\"host_days\":{:.6f},\"added_per_host_day\":{:.1f},\"by_event_id\":{{",
+                       t.sysmon_events, t.original, t.patched, t.added, t.lost, t.recordings, t.host_days,
+                       t.per_host_day(t.added));
+    bool first = true;
+    for (const auto& [id, c] : replay->by_id()) {
+      out += fmt::format("{}\"{}\":{{\"recorded\":{},\"original\":{},\"patched\":{}}}", first ? "" : ",", id, c.recorded,
+                         c.original, c.patched);
+      first = false;
+    }
+    out += "}}";
+  }
+  return out + "}";
 }
 
 }  // namespace
@@ -212,13 +325,31 @@ int run_coverage_command(const CoverageOptions& o) {
     config = std::move(*loaded);
   }
   std::vector<RuleNeeds> needs = rule_needs(*set);
+  std::vector<Verdict> config_verdicts;
+  SysmonSuggestions suggestions;
+  if (o.suggest && !config) {
+    std::fprintf(stderr, "vigil: --suggest needs --sysmon-config\n");
+    return kExitUsage;
+  }
+  if (config) {
+    for (const RuleNeeds& n : needs)
+      config_verdicts.push_back(judge_sysmon_config(*set, n, *config, o.suggest ? &suggestions : nullptr));
+  }
+  std::optional<SuggestedPatch> patch;
+  if (o.suggest && !(patch = patch_config(o, *set, needs, suggestions))) return kExitUsage;
+  // With --suggest, the inputs' Sysmon events are replayed through both filters: the cost.
+  std::optional<SysmonReplay> replay;
+  if (patch && !o.inputs.empty()) replay.emplace(set->fields, *config, patch->config, suggestions);
   DataProfiler profiler(*set, needs);
   ReaderOptions ropts;
   ropts.threads = o.threads;
   EventReader reader(set->fields, ropts);
   ReadStats stats;
   reader.read_all(o.inputs, [&](EventBatch& batch) {
-    for (const Event& e : batch.events) profiler.observe(e);
+    for (const Event& e : batch.events) {
+      profiler.observe(e);
+      if (replay) replay->observe(e);
+    }
     return true;
   }, stats);
   std::map<std::string, HostProfile> hosts = profiler.hosts();
@@ -234,17 +365,8 @@ int run_coverage_command(const CoverageOptions& o) {
     for (const auto& [name, profile] : hosts) verdicts[r][name] = judge(*set, needs[r], profile);
   }
   auto techniques = techniques_of(*set);
-  std::vector<Verdict> config_verdicts;
-  SysmonSuggestions suggestions;
-  if (o.suggest && !config) {
-    std::fprintf(stderr, "vigil: --suggest needs --sysmon-config\n");
-    return kExitUsage;
-  }
-  if (config) {
-    for (const RuleNeeds& n : needs)
-      config_verdicts.push_back(judge_sysmon_config(*set, n, *config, o.suggest ? &suggestions : nullptr));
-  }
-  if (o.suggest && !print_suggestions(o, *set, needs, config_verdicts, suggestions)) return kExitUsage;
+  const SysmonReplay* replayed = replay ? &*replay : nullptr;
+  if (patch && !print_suggestions(o, *set, needs, config_verdicts, suggestions, *patch, replayed)) return kExitUsage;
   if (!o.navigator.empty() && !write_navigator(o, *set, techniques, verdicts, config_verdicts)) return kExitUsage;
   const std::vector<AuditSetting> audit = o.audit_policy ? audit_settings(needs) : std::vector<AuditSetting>{};
   if (o.json) {
@@ -320,7 +442,9 @@ int run_coverage_command(const CoverageOptions& o) {
                            json_string(rule.rule_id), json_string(rule.name), status_name(config_verdicts[r].status),
                            json_list(config_verdicts[r].reasons));
       }
-      out += "]}";
+      out += "]";
+      if (patch) out += ",\"suggest\":" + suggest_json(suggestions, replayed);
+      out += "}";
     }
     if (o.audit_policy) {
       out += ",\"audit_policy\":[";

@@ -37,10 +37,13 @@ constexpr TagIds kTags[] = {
 
 enum class Tri { False, True, Unknown };
 
-// A value the rule's events are known to carry in one EventData field.
+// A value the rule's events are known to carry in one EventData field: the
+// value itself, or an EQL wildcard pattern every such value matches (`*` any
+// run, `?` one character; a leading "?:" is read as the system drive "C:",
+// as Sysmon configurations write paths).
 struct Probe {
   std::string value;
-  bool suffix_only = false;  // only the end is known (a file name for an Image path)
+  bool pattern = false;
 };
 using Probes = std::map<std::string, Probe>;  // EventData name → probe
 
@@ -57,42 +60,39 @@ std::vector<std::string> split_any(std::string_view v) {
   return out;
 }
 
-Tri condition_holds(const SysmonCondition& c, const Probes& probes) {
-  auto it = probes.find(c.field);
-  if (it == probes.end()) return Tri::Unknown;
-  const std::string v = fold_case(it->second.value);
-  const bool partial = it->second.suffix_only;
+// One condition on one (whole) value.
+Tri condition_on(const SysmonCondition& c, std::string_view value) {
+  const std::string v = fold_case(value);
   const std::string want = fold_case(c.value);
   auto tri = [](bool b) { return b ? Tri::True : Tri::False; };
   auto has = [&](const std::string& s) { return v.find(s) != std::string::npos; };
   const std::string& op = c.op;
-  if (op == "is" || op.empty()) return partial ? (v.ends_with(want) ? Tri::Unknown : Tri::False) : tri(v == want);
-  if (op == "is not") return partial ? Tri::Unknown : tri(v != want);
+  if (op == "is" || op.empty()) return tri(v == want);
+  if (op == "is not") return tri(v != want);
   if (op == "is any") {
     auto any = split_any(c.value);
-    if (partial) return std::any_of(any.begin(), any.end(), [&](const std::string& a) { return a.ends_with(v); }) ? Tri::Unknown : Tri::False;
     return tri(std::find(any.begin(), any.end(), v) != any.end());
   }
-  if (op == "contains") return has(want) ? Tri::True : partial ? Tri::Unknown : Tri::False;
+  if (op == "contains") return tri(has(want));
   if (op == "contains any") {
     auto any = split_any(c.value);
-    return std::any_of(any.begin(), any.end(), has) ? Tri::True : partial ? Tri::Unknown : Tri::False;
+    return tri(std::any_of(any.begin(), any.end(), has));
   }
   if (op == "contains all") {
     auto all = split_any(c.value);
-    return std::all_of(all.begin(), all.end(), has) ? Tri::True : partial ? Tri::Unknown : Tri::False;
+    return tri(std::all_of(all.begin(), all.end(), has));
   }
-  if (op == "excludes") return has(want) ? Tri::False : partial ? Tri::Unknown : Tri::True;
+  if (op == "excludes") return tri(!has(want));
   if (op == "excludes any") {
     auto any = split_any(c.value);
-    return std::any_of(any.begin(), any.end(), has) ? Tri::False : partial ? Tri::Unknown : Tri::True;
+    return tri(!std::any_of(any.begin(), any.end(), has));
   }
   if (op == "excludes all") {
     auto all = split_any(c.value);
-    return std::all_of(all.begin(), all.end(), has) ? Tri::False : partial ? Tri::Unknown : Tri::True;
+    return tri(!std::all_of(all.begin(), all.end(), has));
   }
-  if (op == "begin with") return partial ? Tri::Unknown : tri(v.starts_with(want));
-  if (op == "not begin with") return partial ? Tri::Unknown : tri(!v.starts_with(want));
+  if (op == "begin with") return tri(v.starts_with(want));
+  if (op == "not begin with") return tri(!v.starts_with(want));
   if (op == "end with") return tri(v.ends_with(want));
   if (op == "not end with") return tri(!v.ends_with(want));
   if (op == "image") {
@@ -108,6 +108,114 @@ Tri condition_holds(const SysmonCondition& c, const Probes& probes) {
     return tri(op == "less than" ? a < b : a > b);
   }
   return Tri::Unknown;
+}
+
+// Whether `text` matches the folded wildcard pattern (`*`, `?`).
+bool glob_matches(std::string_view text, std::string_view pattern) {
+  std::size_t t = 0, p = 0, star = std::string_view::npos, mark = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
+      ++t, ++p;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++, mark = t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1, t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+// One condition on the values a pattern stands for: true when all of them
+// meet it, false when none can, else unknown (its literal start, end and
+// runs decide what they can).
+Tri condition_on_pattern(const SysmonCondition& c, std::string_view pattern) {
+  std::string pat = fold_case(pattern);
+  if (pat.starts_with("?:")) pat[0] = 'c';
+  const std::size_t first = pat.find_first_of("*?"), last = pat.find_last_of("*?");
+  if (first == std::string::npos) return condition_on(c, pat);
+  const std::string prefix = pat.substr(0, first), suffix = pat.substr(last + 1);
+  std::vector<std::string> runs;
+  for (std::size_t start = 0; start <= pat.size();) {
+    std::size_t next = pat.find_first_of("*?", start);
+    if (next == std::string::npos) next = pat.size();
+    if (next > start) runs.push_back(pat.substr(start, next - start));
+    start = next + 1;
+  }
+  const std::string want = fold_case(c.value);
+  auto in_runs = [&](const std::string& w) {
+    return std::any_of(runs.begin(), runs.end(), [&](const std::string& r) { return r.find(w) != std::string::npos; });
+  };
+  auto could_be = [&](const std::string& x) { return glob_matches(x, pat); };
+  // A literal end of every value (start or end) against a condition on that end.
+  auto affix = [](const std::string& known, const std::string& w, bool at_start) {
+    if (at_start ? known.starts_with(w) : known.ends_with(w)) return Tri::True;
+    if (at_start ? w.starts_with(known) : w.ends_with(known)) return Tri::Unknown;
+    return Tri::False;
+  };
+  auto negate = [](Tri t) { return t == Tri::Unknown ? t : t == Tri::True ? Tri::False : Tri::True; };
+  const std::string& op = c.op;
+  if (op == "is" || op.empty()) return could_be(want) ? Tri::Unknown : Tri::False;
+  if (op == "is not") return could_be(want) ? Tri::Unknown : Tri::True;
+  if (op == "is any") {
+    auto any = split_any(c.value);
+    return std::any_of(any.begin(), any.end(), could_be) ? Tri::Unknown : Tri::False;
+  }
+  if (op == "contains") return in_runs(want) ? Tri::True : Tri::Unknown;
+  if (op == "contains any") {
+    auto any = split_any(c.value);
+    return std::any_of(any.begin(), any.end(), in_runs) ? Tri::True : Tri::Unknown;
+  }
+  if (op == "contains all") {
+    auto all = split_any(c.value);
+    return std::all_of(all.begin(), all.end(), in_runs) ? Tri::True : Tri::Unknown;
+  }
+  if (op == "excludes") return in_runs(want) ? Tri::False : Tri::Unknown;
+  if (op == "excludes any") {
+    auto any = split_any(c.value);
+    return std::any_of(any.begin(), any.end(), in_runs) ? Tri::False : Tri::Unknown;
+  }
+  if (op == "excludes all") {
+    auto all = split_any(c.value);
+    return std::all_of(all.begin(), all.end(), in_runs) ? Tri::False : Tri::Unknown;
+  }
+  if (op == "begin with") return affix(prefix, want, true);
+  if (op == "not begin with") return negate(affix(prefix, want, true));
+  if (op == "end with") return affix(suffix, want, false);
+  if (op == "not end with") return negate(affix(suffix, want, false));
+  if (op == "image") {
+    if (want.find('\\') != std::string::npos) return could_be(want) ? Tri::Unknown : Tri::False;
+    // The file name: known when the literal end holds a backslash.
+    const std::size_t slash = suffix.find_last_of('\\');
+    if (slash != std::string::npos) return suffix.substr(slash + 1) == want ? Tri::True : Tri::False;
+    return could_be("c:\\" + want) || could_be(want) ? Tri::Unknown : Tri::False;
+  }
+  return Tri::Unknown;
+}
+
+Tri condition_on(const SysmonCondition& c, const Probe& probe) {
+  return probe.pattern ? condition_on_pattern(c, probe.value) : condition_on(c, probe.value);
+}
+
+Tri condition_holds(const SysmonCondition& c, const Probes& probes) {
+  auto it = probes.find(c.field);
+  if (it == probes.end()) return Tri::Unknown;
+  return condition_on(c, it->second);
+}
+
+// A recorded event's condition: a field the event lacks matches nothing.
+bool condition_on_event(const SysmonCondition& c, const SysmonConfig::ValueOf& value_of) {
+  std::optional<std::string> v = value_of(c.field);
+  return v && condition_on(c, std::string_view(*v)) == Tri::True;
+}
+
+bool any_on_event(const std::vector<SysmonFilter>& filters, const SysmonConfig::ValueOf& value_of) {
+  return std::any_of(filters.begin(), filters.end(), [&](const SysmonFilter& f) {
+    return std::all_of(f.conditions.begin(), f.conditions.end(),
+                       [&](const SysmonCondition& c) { return condition_on_event(c, value_of); });
+  });
 }
 
 Tri filter_holds(const SysmonFilter& f, const Probes& probes) {
@@ -142,32 +250,28 @@ std::string describe(const SysmonFilter& f) {
 }
 
 // A string that matches an EQL wildcard pattern: `*` dropped, `?` as a letter.
-std::string probe_of_pattern(std::string_view pattern) {
-  std::string out;
-  for (char c : pattern) {
-    if (c == '*') continue;
-    out.push_back(c == '?' ? 'C' : c);
-  }
-  return out;
-}
-
 // Alternatives of required values per ECS field: literal sets and wildcard
 // patterns a conjunction of the term requires.
 // How a probe value was required, as a Sysmon condition and its value:
 // (is, v) for equalities and lists, (begin with / end with / contains, the
 // literal part) for wildcard patterns.
-using Written = std::map<std::string, std::pair<std::string, std::string>>;
+struct WrittenAs {
+  std::string condition, text;
+  bool pattern = false;  // the probe value is the rule's wildcard pattern
+};
+using Written = std::map<std::string, WrittenAs>;
 
-std::pair<std::string, std::string> condition_of_pattern(std::string_view pattern) {
+WrittenAs condition_of_pattern(std::string_view pattern) {
   const bool lead = pattern.starts_with('*'), trail = pattern.ends_with('*');
+  constexpr bool kPattern = true;  // the probe is the pattern itself
   std::string_view core = pattern.substr(lead ? 1 : 0);
   if (trail && !core.empty()) core.remove_suffix(1);
   if (core.find_first_of("*?") == std::string_view::npos) {
     const std::string c(core);
-    if (lead && trail) return {"contains", c};
-    if (lead) return {"end with", c};
-    if (trail) return {"begin with", c};
-    return {"is", c};
+    if (lead && trail) return {"contains", c, kPattern};
+    if (lead) return {"end with", c, kPattern};
+    if (trail) return {"begin with", c, kPattern};
+    return {"is", c, kPattern};
   }
   // Inner wildcards (?:\Windows\*\x.dll): the longest literal run.
   std::string best, cur;
@@ -180,8 +284,8 @@ std::pair<std::string, std::string> condition_of_pattern(std::string_view patter
     }
   }
   if (cur.size() > best.size()) best = cur;
-  if (pattern.ends_with(best) && !pattern.ends_with("*")) return {"end with", best};
-  return {"contains", best};
+  if (pattern.ends_with(best) && !pattern.ends_with("*")) return {"end with", best, kPattern};
+  return {"contains", best, kPattern};
 }
 
 void required_texts(const eql::Program& p, std::uint32_t index, std::map<FieldId, std::vector<std::string>>& out,
@@ -225,7 +329,7 @@ void required_texts(const eql::Program& p, std::uint32_t index, std::map<FieldId
     auto& list = out[static_cast<FieldId>(f.arg)];
     if (!list.empty()) return;
     for (const auto& pattern : p.patterns[ins.arg]) {
-      list.push_back(probe_of_pattern(pattern.pattern()));
+      list.emplace_back(pattern.pattern());
       if (written) (*written)[list.back()] = condition_of_pattern(pattern.pattern());
     }
   }
@@ -372,6 +476,248 @@ const SysmonEventFilters* SysmonConfig::filters(int event_id) const {
   return it == by_tag_.end() ? nullptr : &it->second;
 }
 
+bool SysmonConfig::collects(int event_id, const ValueOf& value_of) const {
+  const SysmonEventFilters* f = filters(event_id);
+  if (!f) return false;
+  if (f->has_include && !any_on_event(f->include, value_of)) return false;
+  return !any_on_event(f->exclude, value_of);
+}
+
+std::set<std::string> SysmonConfig::condition_fields() const {
+  std::set<std::string> out;
+  for (const auto& [tag, f] : by_tag_) {
+    for (const auto* list : {&f.include, &f.exclude}) {
+      for (const SysmonFilter& filter : *list) {
+        for (const SysmonCondition& c : filter.conditions) out.insert(c.field);
+      }
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// One way a term's events show in an event ID's EventData.
+struct SourceAlternative {
+  Probes probe;         // judged against the configuration's filters
+  SysmonAddition fix;   // the include that collects it
+  std::string label;    // `dll.path "C:\Users\"`
+};
+
+// The alternatives for one required value of ECS field `name` (`probe` a
+// value it takes, `condition`/`text` how the rule wrote it) in the entry's
+// EventData fields that hold it as text: the field itself, a path's name,
+// a basename (process.name ← Image: only the end is known, written as
+// "end with \name").
+void add_source_alternatives(const EcsMappingEntry& entry, const std::string& tag, const std::string& name,
+                             const std::string& probe, const WrittenAs& written, std::vector<SourceAlternative>& out) {
+  const std::string& condition = written.condition;
+  const std::string& text = written.text;
+  if (text.empty()) return;  // `?*`: any value, nothing to include on
+  auto add = [&](const std::string& source, Probe p, std::string c, std::string t) {
+    out.push_back({{{source, std::move(p)}}, {tag, source, std::move(c), std::move(t)},
+                   fmt::format("{} \"{}\"", name, probe)});
+  };
+  // winlog.event_data.X is the EventData field X itself.
+  constexpr std::string_view kEventData = "winlog.event_data.";
+  if (name.starts_with(kEventData) && name.size() > kEventData.size() && entry.provider == "Microsoft-Windows-Sysmon") {
+    add(name.substr(kEventData.size()), Probe{probe, written.pattern}, condition, text);
+    return;
+  }
+  for (const auto& [ecs, source] : entry.sources) {
+    const std::pair<std::string, std::string> pair{ecs, source};
+    if (ecs == name &&
+        std::find(entry.contained.begin(), entry.contained.end(), pair) != entry.contained.end()) {
+      // process.args ← CommandLine: each value occurs in the text.
+      add(source, Probe{"*" + probe + "*", true}, "contains", text);
+      continue;
+    }
+    // The value's end of the EventData text: a file or process name (after
+    // a backslash), a registry value name, a file extension (after a dot).
+    std::string separator;
+    if (ecs + ".extension" == name) {
+      separator = ".";
+    } else if (ecs + ".value" == name || ((ecs == name || ecs + ".name" == name) && name.ends_with(".name"))) {
+      separator = "\\";
+    } else if (ecs != name && ecs + ".path" != name) {
+      continue;
+    }
+    if (std::find(entry.derived.begin(), entry.derived.end(), pair) != entry.derived.end()) continue;
+    // A whole name is the text's end after the separator; a pattern's end
+    // (`*x.dll`, end with x.dll) stays as written.
+    std::string c = condition, t = text;
+    if (!separator.empty()) {
+      if (c == "is") {
+        c = "end with";
+        t = separator + t;
+      } else if (c == "begin with") {
+        c = "contains";
+        t = separator + t;
+      }
+    }
+    add(source, separator.empty() ? Probe{probe, written.pattern} : Probe{"*" + separator + probe, true}, c, t);
+  }
+}
+
+// The include for values matching a pattern (a literal value: `is`).
+SysmonAddition include_of(const std::string& tag, const std::string& source, std::string_view pattern) {
+  WrittenAs w = condition_of_pattern(pattern);
+  return {tag, source, std::move(w.condition), std::move(w.text)};
+}
+
+// A condition every event of a term meets one of (see cover_conditions).
+struct CoverCondition {
+  FieldId field;
+  WrittenAs written;   // as an include writes it
+  std::string probe;   // a value meeting it
+};
+
+// What cover_conditions looks for: fields an include can name, and the
+// event ID's categories (a branch requiring another category matches none
+// of its events).
+struct CoverTarget {
+  std::function<bool(FieldId)> usable;
+  std::function<bool(FieldId)> absent;  // a field events of this ID never have
+  std::optional<FieldId> category_field;
+  const std::vector<std::string>* categories = nullptr;
+};
+
+// True when instruction `index` requires an event.category the target's events never have.
+bool other_category(const eql::Program& p, std::uint32_t index, const CoverTarget& target) {
+  const eql::Instr& ins = p.instrs[index];
+  if (!target.category_field || !target.categories || ins.child_count == 0) return false;
+  const eql::Instr& f = p.instrs[p.children[ins.first_child]];
+  if (f.op != eql::OpCode::Field || f.arg != *target.category_field) return false;
+  auto known = [&](std::string_view c) {
+    return std::find(target.categories->begin(), target.categories->end(), c) != target.categories->end();
+  };
+  if (ins.op == eql::OpCode::InSet) {
+    for (const std::string& c : p.sets[ins.arg].strings) {
+      if (known(c)) return false;
+    }
+    return true;
+  }
+  if (ins.op == eql::OpCode::Compare && ins.child_count == 2 &&
+      static_cast<eql::CompareOp>(ins.sub) == eql::CompareOp::Eq) {
+    const eql::Instr& c = p.instrs[p.children[ins.first_child + 1]];
+    return c.op == eql::OpCode::Constant && p.constants[c.arg].is_text() && !known(p.constants[c.arg].as_string());
+  }
+  return false;
+}
+
+// Conditions one of which every event matching instruction `index` meets:
+// each branch's for `or` (fails if one branch has none; a branch of another
+// event category needs none), the fewest of one conjunct for `and` (on
+// fields the target can name); equality, `in`, wildcards,
+// startsWith/endsWith/stringContains, and true/false flags. Not under `not`.
+bool cover_conditions(const eql::Program& p, std::uint32_t index, const CoverTarget& target,
+                      std::vector<CoverCondition>& out, int depth = 0) {
+  const eql::Instr& ins = p.instrs[index];
+  if (depth > 16 || out.size() > 256) return false;
+  auto child = [&](std::uint32_t k) -> const eql::Instr& { return p.instrs[p.children[ins.first_child + k]]; };
+  auto field_of = [&](const eql::Instr& f) -> std::optional<FieldId> {
+    if (f.op != eql::OpCode::Field || !target.usable(static_cast<FieldId>(f.arg))) return std::nullopt;
+    return static_cast<FieldId>(f.arg);
+  };
+  // A comparison on a field these events never have matches none of them: nothing to include.
+  if (ins.child_count > 0 && ins.op != eql::OpCode::And && ins.op != eql::OpCode::Or && ins.op != eql::OpCode::Not &&
+      ins.op != eql::OpCode::IsNull && !(ins.op == eql::OpCode::InSet && p.sets[ins.arg].has_null) &&
+      !(ins.flags & eql::kNullSafe)) {
+    const eql::Instr& f = child(0);
+    if (f.op == eql::OpCode::Field && target.absent(static_cast<FieldId>(f.arg))) return true;
+  }
+  auto text_of = [](const Value& v) -> std::optional<std::string> {
+    if (v.is_text()) return std::string(v.as_string());
+    if (v.kind() == ValueKind::Bool) return std::string(v.as_bool() ? "true" : "false");
+    if (v.kind() == ValueKind::Int) return std::to_string(v.as_int());
+    return std::nullopt;
+  };
+  switch (ins.op) {
+    case eql::OpCode::Or:
+      for (std::uint32_t k = 0; k < ins.child_count; ++k) {
+        if (!cover_conditions(p, p.children[ins.first_child + k], target, out, depth + 1)) return false;
+      }
+      return ins.child_count > 0;
+    case eql::OpCode::And: {
+      std::optional<std::vector<CoverCondition>> best;
+      for (std::uint32_t k = 0; k < ins.child_count; ++k) {
+        if (other_category(p, p.children[ins.first_child + k], target)) return true;  // none of these events
+      }
+      for (std::uint32_t k = 0; k < ins.child_count; ++k) {
+        std::vector<CoverCondition> one;
+        if (cover_conditions(p, p.children[ins.first_child + k], target, one, depth + 1) &&
+            (!best || one.size() < best->size())) {
+          best = std::move(one);
+        }
+      }
+      if (!best) return false;
+      for (auto& c : *best) out.push_back(std::move(c));
+      return true;
+    }
+    case eql::OpCode::InSet: {
+      const auto f = ins.child_count == 1 ? field_of(child(0)) : std::nullopt;
+      const eql::ConstantSet& set = p.sets[ins.arg];
+      if (!f || set.has_null) return false;
+      std::size_t n = 0;
+      for (const std::string& v : set.strings) out.push_back({*f, {"is", v}, v}), ++n;
+      for (double d : set.numbers) {
+        if (d != static_cast<double>(static_cast<std::int64_t>(d))) return false;
+        const std::string v = std::to_string(static_cast<std::int64_t>(d));
+        out.push_back({*f, {"is", v}, v}), ++n;
+      }
+      for (bool b : set.bools) out.push_back({*f, {"is", b ? "true" : "false"}, b ? "true" : "false"}), ++n;
+      return n > 0;
+    }
+    case eql::OpCode::Compare: {
+      if (ins.child_count != 2 || static_cast<eql::CompareOp>(ins.sub) != eql::CompareOp::Eq) return false;
+      const auto f = field_of(child(0));
+      if (!f || child(1).op != eql::OpCode::Constant) return false;
+      const auto v = text_of(p.constants[child(1).arg]);
+      if (!v) return false;
+      out.push_back({*f, {"is", *v}, *v});
+      return true;
+    }
+    case eql::OpCode::Wildcard: {
+      const auto f = ins.child_count == 1 ? field_of(child(0)) : std::nullopt;
+      if (!f || p.patterns[ins.arg].empty()) return false;
+      for (const auto& pattern : p.patterns[ins.arg]) {
+        WrittenAs written = condition_of_pattern(pattern.pattern());
+        if (written.text.empty()) return false;  // "*": any value
+        out.push_back({*f, std::move(written), pattern.pattern()});
+      }
+      return true;
+    }
+    case eql::OpCode::Call: {
+      const std::string_view fn = p.functions[ins.arg]->name;
+      const char* condition = fn == "startsWith" ? "begin with" : fn == "endsWith" ? "end with"
+                              : fn == "stringContains" ? "contains" : nullptr;
+      if (!condition || ins.child_count < 2) return false;
+      const auto f = field_of(child(0));
+      if (!f) return false;
+      std::vector<CoverCondition> values;
+      for (std::uint32_t k = 1; k < ins.child_count; ++k) {
+        if (child(k).op != eql::OpCode::Constant || !p.constants[child(k).arg].is_text()) return false;
+        const std::string v(p.constants[child(k).arg].as_string());
+        if (v.empty()) return false;
+        // The probe: the values it stands for, as a pattern.
+        const std::string probe = fn == "startsWith" ? v + "*" : fn == "endsWith" ? "*" + v : "*" + v + "*";
+        values.push_back({*f, {condition, v, true}, probe});
+      }
+      for (auto& c : values) out.push_back(std::move(c));
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+bool addition_holds(const SysmonAddition& a, int event_id, const SysmonConfig::ValueOf& value_of) {
+  if (sysmon_tag(event_id) != a.tag) return false;
+  return a.field.empty() || condition_on_event(SysmonCondition{a.field, a.condition, a.value}, value_of);
+}
+
 Verdict judge_sysmon_config(const RuleSet& set, const RuleNeeds& needs, const SysmonConfig& config,
                             SysmonSuggestions* suggestions) {
   Verdict v;
@@ -422,29 +768,50 @@ Verdict judge_sysmon_config(const RuleSet& set, const RuleNeeds& needs, const Sy
       const int id = static_cast<int>(entry->id);
       const SysmonEventFilters* f = config.filters(id);
       const std::string tag(sysmon_tag(id));
-      // The include conditions that would collect this term's events of this ID.
-      std::vector<SysmonAddition> fixes;
+      // The ways the term's events show in this ID's EventData: each a probe
+      // judged against the filters and the include that would collect it.
+      std::vector<SourceAlternative> alts;
       for (const auto& [field, values] : texts) {
-        std::string name(set.fields.name(field));
-        for (const auto& [ecs, source] : entry->sources) {
-          if (ecs != name && ecs + ".path" != name && ecs + ".name" != name) continue;
-          for (const auto& value : values) {
-            auto w = written.find(value);
-            auto [condition, text] = w != written.end() ? w->second : std::pair<std::string, std::string>{"is", value};
-            if (name.ends_with(".name") && ecs + ".name" == name) {
-              condition = condition == "is" || condition == "end with" ? "end with" : condition;
-              if (condition == "end with" && !text.starts_with("\\")) text = "\\" + text;
-            }
-            fixes.push_back({tag, source, condition, text});
+        const std::string name(set.fields.name(field));
+        for (const auto& value : values) {
+          auto w = written.find(value);
+          add_source_alternatives(*entry, tag, name, value, w != written.end() ? w->second : WrittenAs{"is", value}, alts);
+        }
+        if (!alts.empty()) break;  // one field's alternatives are enough to judge
+      }
+      if (alts.empty()) {
+        // No conjunction pins a value: conditions one of which each of the term's events meets
+        // (a branch per `or`, the narrowest conjunct per `and`), on fields this ID's EventData holds.
+        auto usable = [&](FieldId candidate) {
+          std::vector<SourceAlternative> probe;
+          add_source_alternatives(*entry, tag, std::string(set.fields.name(candidate)), "x", {"is", "x"}, probe);
+          return !probe.empty();
+        };
+        std::vector<CoverCondition> cover;
+        // A field of an ECS object the event maps (process.*) that the mapping never sets.
+        auto absent = [&](FieldId candidate) {
+          const std::string_view n = set.fields.name(candidate);
+          if (std::find(entry->fields.begin(), entry->fields.end(), n) != entry->fields.end()) return false;
+          const std::string_view object = n.substr(0, n.find('.'));
+          if (object == "winlog" || object == "event" || object == n) return false;
+          return std::any_of(entry->fields.begin(), entry->fields.end(), [&](const std::string& mapped) {
+            return mapped.size() > object.size() && mapped.starts_with(object) && mapped[object.size()] == '.';
+          });
+        };
+        const CoverTarget target{usable, absent, category_field, &entry->category};
+        if (cover_conditions(*term.program, term.program->root, target, cover) && !cover.empty()) {
+          for (const CoverCondition& c : cover) {
+            add_source_alternatives(*entry, tag, std::string(set.fields.name(c.field)), c.probe, c.written, alts);
           }
         }
-        if (!fixes.empty()) break;
       }
+      std::vector<SysmonAddition> fixes;
+      for (const auto& a : alts) fixes.push_back(a.fix);
       if (fixes.empty() && carried) {
         for (const auto& [ecs, source] : entry->sources) {
           if (ecs != "process.executable") continue;
-          for (const auto& n : carried->names) fixes.push_back({tag, source, "end with", "\\" + n});
-          for (const auto& x : carried->executables) fixes.push_back({tag, source, "is", x});
+          for (const auto& n : carried->names) fixes.push_back(include_of(tag, source, "*\\" + n));
+          for (const auto& x : carried->executables) fixes.push_back(include_of(tag, source, x));
         }
       }
       if (!f) {
@@ -488,7 +855,9 @@ Verdict judge_sysmon_config(const RuleSet& set, const RuleNeeds& needs, const Sy
             // drops some of these events, not the kind.
             ++collected;
           } else {
+            // Collected only if the event's other fields match an include: the addition makes it sure.
             ++unknown;
+            if (a < add_on_loss.size()) suggest(add_on_loss[a]);
           }
         }
         // The alternatives are or-ed (any of the values makes the term): one
@@ -503,24 +872,11 @@ Verdict judge_sysmon_config(const RuleSet& set, const RuleNeeds& needs, const Sy
         }
         return CoverageStatus::Blind;
       };
-      // Probe alternatives: each required value of each mapped field.
       std::vector<Probes> alternatives;
       std::vector<std::string> labels;
-      for (const auto& [field, values] : texts) {
-        std::string name(set.fields.name(field));
-        for (const auto& [ecs, source] : entry->sources) {
-          // registry.path ← "registry" (a path transform), dll.name ← "dll",
-          // process.name ← Image (basename): a name is only the path's end.
-          if (ecs != name && ecs + ".path" != name && ecs + ".name" != name) continue;
-          const bool basename = name.ends_with(".name");
-          for (const auto& value : values) {
-            Probes p;
-            p[source] = Probe{basename ? "\\" + value : value, basename};
-            alternatives.push_back(std::move(p));
-            labels.push_back(fmt::format("{} \"{}\"", name, value));
-          }
-        }
-        if (!alternatives.empty()) break;  // one field's alternatives are enough to judge
+      for (auto& a : alts) {
+        alternatives.push_back(std::move(a.probe));
+        labels.push_back(std::move(a.label));
       }
       CoverageStatus status;
       if (alternatives.empty()) {
@@ -545,14 +901,14 @@ Verdict judge_sysmon_config(const RuleSet& set, const RuleNeeds& needs, const Sy
         for (const auto& [ecs, source] : entry->sources) {
           if (ecs != "process.executable") continue;
           for (const auto& n : carried->names) {
-            process.push_back({{source, Probe{"\\" + n, true}}});
+            process.push_back({{source, Probe{"*\\" + n, true}}});
             process_labels.push_back(fmt::format("the process of {} (process.name \"{}\")", carried->from, n));
-            process_fixes.push_back({tag, source, "end with", "\\" + n});
+            process_fixes.push_back(include_of(tag, source, "*\\" + n));
           }
           for (const auto& x : carried->executables) {
-            process.push_back({{source, Probe{x, false}}});
+            process.push_back({{source, Probe{x, x.find_first_of("*?") != std::string::npos}}});
             process_labels.push_back(fmt::format("the process of {} (process.executable \"{}\")", carried->from, x));
-            process_fixes.push_back({tag, source, "is", x});
+            process_fixes.push_back(include_of(tag, source, x));
           }
         }
         if (!process.empty()) {

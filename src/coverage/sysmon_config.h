@@ -16,7 +16,10 @@
 // does not mention is taken as not collected.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <set>
+#include <string_view>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -52,6 +55,14 @@ class SysmonConfig {
   // The filters for a Sysmon event ID; null when the configuration does not mention its type.
   const SysmonEventFilters* filters(int event_id) const;
   const std::string& schema_version() const { return schema_; }
+  // Whether Sysmon logs an event of this ID whose EventData values value_of
+  // gives (nullopt: the event has no such field): the type is in the
+  // configuration, one include filter holds (when it has an include
+  // section) and no exclude filter does. For replaying recorded events.
+  using ValueOf = std::function<std::optional<std::string>(std::string_view name)>;
+  bool collects(int event_id, const ValueOf& value_of) const;
+  // Every EventData name a condition reads.
+  std::set<std::string> condition_fields() const;
 
  private:
   std::map<std::string, SysmonEventFilters> by_tag_;
@@ -85,6 +96,9 @@ struct SysmonSuggestions {
 // would collect what is lost.
 Verdict judge_sysmon_config(const RuleSet& set, const RuleNeeds& needs, const SysmonConfig& config,
                             SysmonSuggestions* suggestions = nullptr);
+
+// Whether a recorded event of this ID is one the addition includes.
+bool addition_holds(const SysmonAddition& a, int event_id, const SysmonConfig::ValueOf& value_of);
 
 // The configuration's text with the suggested additions as new RuleGroups
 // (one per event type) before </EventFiltering>; everything else unchanged.

@@ -138,6 +138,16 @@ const std::vector<EcsMappingEntry>& ecs_mapping_entries() {
         if (f.sources.size() == 1 && (f.transform == Transform::Text || f.transform == Transform::Long)) {
           e.verbatim.emplace_back(f.target, f.sources[0]);
         }
+        const bool readable = f.transform == Transform::Text || f.transform == Transform::Long ||
+                              f.transform == Transform::Bool || f.transform == Transform::Ip ||
+                              f.transform == Transform::Basename || f.transform == Transform::FilePath ||
+                              f.transform == Transform::RegistryPath;
+        if ((f.transform == Transform::Args || f.transform == Transform::SplitSemicolon) && f.sources.size() == 1) {
+          e.contained.emplace_back(f.target, f.sources[0]);
+        }
+        if (!readable || f.sources.size() > 1) {
+          for (const auto& source : f.sources) e.derived.emplace_back(f.target, source);
+        }
       }
       std::sort(e.fields.begin(), e.fields.end());
       out.push_back(std::move(e));

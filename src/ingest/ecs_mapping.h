@@ -39,6 +39,13 @@ struct EcsMappingEntry {
   // The pairs whose ECS value is the EventData value unchanged (as text or as
   // a number): where a Sigma field name may be read in ECS documents.
   std::vector<std::pair<std::string, std::string>> verbatim;
+  // The pairs whose ECS value is computed from the EventData text (a flag, a
+  // split list, a lookup, a join of several): a filter on the EventData
+  // field cannot test the ECS value.
+  std::vector<std::pair<std::string, std::string>> derived;
+  // Of those, the pairs whose ECS values each occur in the EventData text
+  // (process.args split from CommandLine).
+  std::vector<std::pair<std::string, std::string>> contained;
 };
 const std::vector<EcsMappingEntry>& ecs_mapping_entries();
 
