@@ -284,7 +284,9 @@ WrittenAs condition_of_pattern(std::string_view pattern) {
     }
   }
   if (cur.size() > best.size()) best = cur;
-  if (pattern.ends_with(best) && !pattern.ends_with("*")) return {"end with", best, kPattern};
+  // A path's end (a file or value name) is its most telling part: end with
+  // it when the pattern ends with a literal of some length.
+  if (!pattern.ends_with('*') && cur.size() >= 4) return {"end with", cur, kPattern};
   return {"contains", best, kPattern};
 }
 
@@ -937,13 +939,39 @@ Verdict judge_sysmon_config(const RuleSet& set, const RuleNeeds& needs, const Sy
     for (const std::string& category : categories) {
       CoverageStatus best = CoverageStatus::Blind;
       std::vector<std::string> why;
+      // Each event ID's suggestions, to keep those of one: the ID that fares
+      // best (one collected ID is enough), the configuration's own on a tie.
+      struct Judged {
+        CoverageStatus status;
+        bool in_config;
+        std::size_t additions_end, unfixable_end;
+      };
+      std::vector<Judged> judged;
       for (const EcsMappingEntry* entry : sysmon) {
         if (!category.empty() && std::find(entry->category.begin(), entry->category.end(), category) == entry->category.end())
           continue;
         std::vector<std::string> entry_why;
         const CoverageStatus s = judge_entry(entry, entry_why);
+        judged.push_back({s, config.filters(static_cast<int>(entry->id)) != nullptr, pending_additions.size(),
+                          pending_unfixable.size()});
         best = std::min(best, s);  // the better of alternative event IDs
         for (auto& w : entry_why) why.push_back(std::move(w));
+      }
+      if (!judged.empty()) {
+        std::size_t keep = 0;
+        for (std::size_t j = 1; j < judged.size(); ++j) {
+          if (std::pair{static_cast<int>(judged[j].status), !judged[j].in_config} <
+              std::pair{static_cast<int>(judged[keep].status), !judged[keep].in_config}) {
+            keep = j;
+          }
+        }
+        auto slice = [&](auto& pending, std::size_t Judged::*end) {
+          const std::size_t from = keep == 0 ? 0 : judged[keep - 1].*end, to = judged[keep].*end;
+          pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(to), pending.end());
+          pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(from));
+        };
+        slice(pending_additions, &Judged::additions_end);
+        slice(pending_unfixable, &Judged::unfixable_end);
       }
       commit(best != CoverageStatus::Ready);
       any_collected = any_collected || best != CoverageStatus::Blind;
