@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <optional>
 
@@ -84,48 +85,71 @@ std::map<std::string, TechniqueRow> techniques_of(const RuleSet& set) {
   return out;
 }
 
-// The layer from the data verdicts (rule × host) when inputs were profiled,
-// else from the Sysmon configuration's; false after printing why it failed.
-bool write_navigator(const CoverageOptions& o, const RuleSet& set, const std::map<std::string, TechniqueRow>& techniques,
-                     const std::vector<std::map<std::string, Verdict>>& verdicts,
-                     const std::vector<Verdict>& config_verdicts) {
-  const bool from_data = !o.inputs.empty();
+// A layer: per technique, each rule's verdicts (one per host, or the
+// configuration's); false after printing why it could not be written.
+bool write_layer(const std::string& path, const std::string& name, const std::string& description, const RuleSet& set,
+                 const std::map<std::string, TechniqueRow>& techniques,
+                 const std::function<std::vector<const Verdict*>(std::size_t)>& verdicts_of) {
   std::vector<NavigatorTechnique> rows;
   for (const auto& [id, row] : techniques) {
     NavigatorTechnique t{id, {}};
     for (std::size_t r : row.rules) {
       NavigatorRule nr{set.compiled[r].rule->name, 0, 0, 0, {}};
       const Verdict* worst = nullptr;
-      auto count = [&](const Verdict& v) {
-        (v.status == CoverageStatus::Ready ? nr.ready : v.status == CoverageStatus::Degraded ? nr.degraded : nr.blind)++;
-        if (!worst || static_cast<int>(v.status) > static_cast<int>(worst->status)) worst = &v;
-      };
-      if (from_data) {
-        for (const auto& [host, v] : verdicts[r]) count(v);
-      } else if (r < config_verdicts.size()) {
-        count(config_verdicts[r]);
+      for (const Verdict* v : verdicts_of(r)) {
+        (v->status == CoverageStatus::Ready ? nr.ready : v->status == CoverageStatus::Degraded ? nr.degraded : nr.blind)++;
+        if (!worst || static_cast<int>(v->status) > static_cast<int>(worst->status)) worst = v;
       }
       if (worst && !worst->reasons.empty()) nr.worst_reason = worst->reasons.front();
       t.rules.push_back(std::move(nr));
     }
     rows.push_back(std::move(t));
   }
+  NavigatorLayer layer = navigator_layer(rows, AttackCatalog::enterprise(), name, description);
+  for (const auto& id : layer.unknown_ids) {
+    std::fprintf(stderr, "vigil: technique %s (named by a rule) is not in ATT&CK %s: left out of the layer\n",
+                 printable(id).c_str(), AttackCatalog::enterprise().version().c_str());
+  }
+  if (auto error = write_file_atomically(path, layer.json)) {
+    std::fprintf(stderr, "vigil: %s: %s\n", printable(path).c_str(), error->c_str());
+    return false;
+  }
+  std::fprintf(stderr, "navigator layer: %s (%zu technique(s))\n", printable(path).c_str(), layer.techniques);
+  return true;
+}
+
+// The layer from the data verdicts (rule × host) when inputs were profiled,
+// else from the Sysmon configuration's; with --suggest, a second layer from
+// the patched configuration's verdicts ("ready after the change"), written
+// next to it as NAME-after.json.
+bool write_navigator(const CoverageOptions& o, const RuleSet& set, const std::map<std::string, TechniqueRow>& techniques,
+                     const std::vector<std::map<std::string, Verdict>>& verdicts,
+                     const std::vector<Verdict>& config_verdicts, const std::vector<Verdict>* after) {
+  const bool from_data = !o.inputs.empty();
+  auto now = [&](std::size_t r) {
+    std::vector<const Verdict*> out;
+    if (from_data) {
+      for (const auto& [host, v] : verdicts[r]) out.push_back(&v);
+    } else if (r < config_verdicts.size()) {
+      out.push_back(&config_verdicts[r]);
+    }
+    return out;
+  };
   const std::string description =
       from_data ? fmt::format("vigil coverage of {} rule(s) over the profiled data: score = share of rule × host verdicts "
                               "that are ready", set.compiled.size())
                 : fmt::format("vigil coverage of {} rule(s) under the Sysmon configuration {}", set.compiled.size(),
                               o.sysmon_config);
-  NavigatorLayer layer = navigator_layer(rows, AttackCatalog::enterprise(), "vigil coverage", description);
-  for (const auto& id : layer.unknown_ids) {
-    std::fprintf(stderr, "vigil: technique %s (named by a rule) is not in ATT&CK %s: left out of the layer\n",
-                 printable(id).c_str(), AttackCatalog::enterprise().version().c_str());
-  }
-  if (auto error = write_file_atomically(o.navigator, layer.json)) {
-    std::fprintf(stderr, "vigil: %s: %s\n", printable(o.navigator).c_str(), error->c_str());
-    return false;
-  }
-  std::fprintf(stderr, "navigator layer: %s (%zu technique(s))\n", printable(o.navigator).c_str(), layer.techniques);
-  return true;
+  if (!write_layer(o.navigator, "vigil coverage", description, set, techniques, now)) return false;
+  if (!after) return true;
+  std::string path = o.navigator;
+  const std::size_t dot = path.rfind('.');
+  const std::size_t slash = path.find_last_of("/\\");
+  path.insert(dot != std::string::npos && (slash == std::string::npos || dot > slash) ? dot : path.size(), "-after");
+  return write_layer(path, "vigil coverage after the suggested Sysmon changes",
+                     fmt::format("vigil coverage of {} rule(s) under the Sysmon configuration {} with the includes "
+                                 "`vigil coverage --suggest` adds", set.compiled.size(), o.sysmon_config),
+                     set, techniques, [&](std::size_t r) { return std::vector<const Verdict*>{&(*after)[r]}; });
 }
 
 // --suggest: the configuration's text, the patched text and the patched configuration.
@@ -158,6 +182,15 @@ std::optional<SuggestedPatch> patch_config(const CoverageOptions& o, const RuleS
     for (const RuleNeeds& n : needs) (void)judge_sysmon_config(set, n, current->config, &more);
     std::size_t added = 0;
     for (auto& [addition, rules] : more.additions) {
+      if (!addition.narrows.empty()) {
+        // Its place is in the patched text: named, not written.
+        for (const auto& r : rules) {
+          more.unfixable.push_back(fmt::format("{}: {}: {} {} \"{}\" is excluded by {}: narrow that exclusion", r,
+                                               addition.tag, addition.field, addition.condition, addition.value,
+                                               addition.narrows));
+        }
+        continue;
+      }
       auto [it, fresh] = suggestions.additions.try_emplace(addition);
       added += fresh;
       for (auto& r : rules) {
@@ -172,8 +205,10 @@ std::optional<SuggestedPatch> patch_config(const CoverageOptions& o, const RuleS
 }
 
 std::string addition_name(const SysmonAddition& a) {
-  return a.field.empty() ? fmt::format("{} (every event)", a.tag)
-                         : fmt::format("{} {} {} \"{}\"", a.tag, a.field, a.condition, a.value);
+  if (a.field.empty()) return fmt::format("{} (every event)", a.tag);
+  std::string out = fmt::format("{} {} {} \"{}\"", a.tag, a.field, a.condition, a.value);
+  if (!a.narrows.empty()) out += fmt::format(" (spared by the exclusion {})", a.narrows);
+  return out;
 }
 
 // What the additions cost on the replayed inputs (printed after the diff).
@@ -213,6 +248,44 @@ void print_cost(FILE* out, const SysmonReplay* replay, const SysmonSuggestions& 
   }
 }
 
+std::vector<std::string_view> lines_of(std::string_view text) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t nl = text.find('\n', start);
+    if (nl == std::string_view::npos) nl = text.size();
+    out.push_back(text.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return out;
+}
+
+// Whether `part` is `whole` with text inserted (a subsequence of it).
+bool inserted_into(std::string_view part, std::string_view whole) {
+  std::size_t i = 0;
+  for (char c : whole) {
+    if (i < part.size() && part[i] == c) ++i;
+  }
+  return i == part.size();
+}
+
+// The patch as a diff: it only inserts, so each line of the patched text is
+// an original line, an original line with text inserted (- and +), or new (+).
+void print_diff(FILE* out, std::string_view original, std::string_view patched) {
+  const auto before = lines_of(original), after = lines_of(patched);
+  std::size_t i = 0;
+  for (std::string_view line : after) {
+    if (i < before.size() && line == before[i]) {
+      ++i;
+    } else if (i < before.size() && inserted_into(before[i], line)) {
+      std::fprintf(out, "- %s\n+ %s\n", printable(before[i]).c_str(), printable(line).c_str());
+      ++i;
+    } else {
+      std::fprintf(out, "+ %s\n", printable(line).c_str());
+    }
+  }
+}
+
 // --suggest: the additions (the diff), the verdicts the patched file gets, the cost, the patched file.
 bool print_suggestions(const CoverageOptions& o, const RuleSet& set, const std::vector<RuleNeeds>& needs,
                        const std::vector<Verdict>& before, const SysmonSuggestions& suggestions,
@@ -231,20 +304,11 @@ bool print_suggestions(const CoverageOptions& o, const RuleSet& set, const std::
     }
   }
   FILE* out = o.json ? stderr : stdout;
-  std::fprintf(out, "Suggested additions to %s (%zu include condition(s)):\n", o.sysmon_config.c_str(),
-               suggestions.additions.size());
-  // The diff: every line the patch adds (nothing else changes).
-  std::size_t common = 0;
-  while (common < text.size() && common < patched.size() && text[common] == patched[common]) ++common;
-  while (common > 0 && text[common - 1] != '\n') --common;
-  const std::string added = patched.substr(common, patched.size() - text.size());
-  std::size_t start = 0;
-  while (start < added.size()) {
-    std::size_t nl = added.find('\n', start);
-    if (nl == std::string::npos) nl = added.size();
-    std::fprintf(out, "+ %s\n", printable(added.substr(start, nl - start)).c_str());
-    start = nl + 1;
-  }
+  const std::size_t narrowings = static_cast<std::size_t>(std::count_if(
+      suggestions.additions.begin(), suggestions.additions.end(), [](const auto& a) { return !a.first.narrows.empty(); }));
+  std::fprintf(out, "Suggested changes to %s (%zu include condition(s), %zu condition(s) narrowing exclusions):\n",
+               o.sysmon_config.c_str(), suggestions.additions.size() - narrowings, narrowings);
+  print_diff(out, text, patched);
   std::fprintf(out, "rules under the configuration: %zu ready, %zu degraded, %zu blind; with the additions: %zu ready, "
                "%zu degraded, %zu blind\n",
                counts[0][0], counts[0][1], counts[0][2], counts[1][0], counts[1][1], counts[1][2]);
@@ -278,6 +342,7 @@ std::string suggest_json(const SysmonSuggestions& suggestions, const SysmonRepla
     out += fmt::format("{}{{\"event_type\":{},\"field\":{},\"condition\":{},\"value\":{},\"rules\":{}", i ? "," : "",
                        json_string(a.tag), json_string(a.field), json_string(a.condition), json_string(a.value),
                        json_list(rules));
+    if (!a.narrows.empty()) out += ",\"narrows\":" + json_string(a.narrows);
     if (replay) out += fmt::format(",\"events_added\":{}", replay->added_by()[i]);
     out += "}";
     ++i;
@@ -367,7 +432,14 @@ int run_coverage_command(const CoverageOptions& o) {
   auto techniques = techniques_of(*set);
   const SysmonReplay* replayed = replay ? &*replay : nullptr;
   if (patch && !print_suggestions(o, *set, needs, config_verdicts, suggestions, *patch, replayed)) return kExitUsage;
-  if (!o.navigator.empty() && !write_navigator(o, *set, techniques, verdicts, config_verdicts)) return kExitUsage;
+  std::vector<Verdict> after;
+  if (patch) {
+    for (const RuleNeeds& n : needs) after.push_back(judge_sysmon_config(*set, n, patch->config));
+  }
+  if (!o.navigator.empty() &&
+      !write_navigator(o, *set, techniques, verdicts, config_verdicts, patch ? &after : nullptr)) {
+    return kExitUsage;
+  }
   const std::vector<AuditSetting> audit = o.audit_policy ? audit_settings(needs) : std::vector<AuditSetting>{};
   if (o.json) {
     std::string out = "{\"hosts\":{";

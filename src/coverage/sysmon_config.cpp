@@ -428,6 +428,11 @@ Result<SysmonConfig> SysmonConfig::parse(const std::string& text, const std::str
   auto condition_of = [](const pugi::xml_node& n) {
     return SysmonCondition{n.name(), fold_case(n.attribute("condition").as_string()), n.child_value()};
   };
+  // An element's '<' (pugixml's offset points at its name).
+  auto place = [](const pugi::xml_node& n) {
+    const std::ptrdiff_t at = n.offset_debug();
+    return at > 0 ? static_cast<std::size_t>(at - 1) : std::size_t{0};
+  };
   auto add_section = [&](const pugi::xml_node& section, bool and_group) {
     std::string_view tag = section.name();
     if (std::none_of(std::begin(kTags), std::end(kTags), [&](const TagIds& t) { return t.tag == tag; })) return;
@@ -440,24 +445,31 @@ Result<SysmonConfig> SysmonConfig::parse(const std::string& text, const std::str
     for (pugi::xml_node c : section.children()) {
       if (c.type() != pugi::node_element) continue;
       if (std::string_view(c.name()) == "Rule") {
-        SysmonFilter rule{c.attribute("name").as_string(), {}};
+        SysmonFilter rule{c.attribute("name").as_string(), {}, SysmonFilter::Form::AndRule, place(c), "Rule"};
         const bool all = std::string_view(c.attribute("groupRelation").as_string()) == "and";
         for (pugi::xml_node rc : c.children()) {
           if (rc.type() != pugi::node_element) continue;
           if (all) {
             rule.conditions.push_back(condition_of(rc));
           } else {
-            list.push_back({rc.attribute("name").as_string(), {condition_of(rc)}});
+            list.push_back({rc.attribute("name").as_string(), {condition_of(rc)}, SysmonFilter::Form::InOrRule,
+                            place(rc), rc.name()});
           }
         }
         if (all && !rule.conditions.empty()) list.push_back(std::move(rule));
       } else if (and_group) {
         grouped.conditions.push_back(condition_of(c));
       } else {
-        list.push_back({c.attribute("name").as_string(), {condition_of(c)}});
+        list.push_back({c.attribute("name").as_string(), {condition_of(c)}, SysmonFilter::Form::Condition, place(c),
+                        c.name()});
       }
     }
-    if (!grouped.conditions.empty()) list.push_back(std::move(grouped));
+    if (!grouped.conditions.empty()) {
+      grouped.form = SysmonFilter::Form::AndSection;
+      grouped.offset = place(section);
+      grouped.element = std::string(tag);
+      list.push_back(std::move(grouped));
+    }
   };
   for (pugi::xml_node n : filtering.children()) {
     if (n.type() != pugi::node_element) continue;
@@ -539,7 +551,8 @@ void add_source_alternatives(const EcsMappingEntry& entry, const std::string& ta
     std::string separator;
     if (ecs + ".extension" == name) {
       separator = ".";
-    } else if (ecs + ".value" == name || ((ecs == name || ecs + ".name" == name) && name.ends_with(".name"))) {
+    } else if (ecs + ".value" == name || ecs + ".name" == name ||
+               (ecs == name && std::find(entry.basename.begin(), entry.basename.end(), pair) != entry.basename.end())) {
       separator = "\\";
     } else if (ecs != name && ecs + ".path" != name) {
       continue;
@@ -559,6 +572,15 @@ void add_source_alternatives(const EcsMappingEntry& entry, const std::string& ta
     }
     add(source, separator.empty() ? Probe{probe, written.pattern} : Probe{"*" + separator + probe, true}, c, t);
   }
+}
+
+// The negation of an include condition (what a narrowed exclude filter adds), or null.
+const char* negated(std::string_view condition) {
+  if (condition == "is") return "is not";
+  if (condition == "begin with") return "not begin with";
+  if (condition == "end with") return "not end with";
+  if (condition == "contains") return "excludes";
+  return nullptr;
 }
 
 // The include for values matching a pattern (a literal value: `is`).
@@ -847,8 +869,20 @@ Verdict judge_sysmon_config(const RuleSet& set, const RuleNeeds& needs, const Sy
           Tri included = f->has_include ? any_filter(f->include, alternatives[a], nullptr) : Tri::True;
           if (excluded == Tri::True) {
             lost.push_back(fmt::format("{}{} excluded by {}", labels[a], context, describe(*excluded_by)));
-            cannot(fmt::format("Sysmon {} ({}): {} is excluded by {}: narrow that exclusion", id, tag, labels[a],
-                               describe(*excluded_by)));
+            if (a < add_on_loss.size() && !add_on_loss[a].field.empty() && negated(add_on_loss[a].condition) &&
+                excluded_by->form != SysmonFilter::Form::InOrRule && excluded_by->offset > 0) {
+              // Narrow the exclusion to spare these events; they still need an include if none holds.
+              SysmonAddition narrowing = add_on_loss[a];
+              narrowing.narrows = describe(*excluded_by);
+              narrowing.form = excluded_by->form;
+              narrowing.offset = excluded_by->offset;
+              narrowing.element = excluded_by->element;
+              suggest(std::move(narrowing));
+              if (included != Tri::True) suggest(add_on_loss[a]);
+            } else {
+              cannot(fmt::format("Sysmon {} ({}): {} is excluded by {}: narrow that exclusion", id, tag, labels[a],
+                                 describe(*excluded_by)));
+            }
           } else if (included == Tri::False) {
             lost.push_back(fmt::format("{}{} matches none of the {} include rules", labels[a], context, f->include.size()));
             if (a < add_on_loss.size()) suggest(add_on_loss[a]);
@@ -1016,11 +1050,65 @@ std::string comment_text(std::string_view s) {
 }
 }  // namespace
 
-std::string patch_sysmon_config(const std::string& text, const SysmonSuggestions& suggestions) {
-  if (suggestions.additions.empty()) return text;
+namespace {
+
+// The narrowed exclude filters, in place: a single condition becomes a
+// <Rule groupRelation="and"> with the negated conditions of the events to
+// spare; an and-Rule or and-section gets them as more conditions. From the
+// end of the file, so the earlier offsets stay valid.
+std::string narrow_exclusions(std::string out, const SysmonSuggestions& suggestions) {
+  struct Narrowed {
+    const SysmonAddition* filter = nullptr;
+    std::string conditions;
+    std::vector<std::string> rules;
+  };
+  std::map<std::size_t, Narrowed> narrowed;
+  for (const auto& [a, rules] : suggestions.additions) {
+    if (a.narrows.empty()) continue;
+    Narrowed& n = narrowed[a.offset];
+    if (!n.filter) n.filter = &a;
+    n.conditions += fmt::format("<{} condition=\"{}\">{}</{}>", a.field, negated(a.condition), xml_escape(a.value), a.field);
+    for (const auto& r : rules) {
+      if (std::find(n.rules.begin(), n.rules.end(), r) == n.rules.end()) n.rules.push_back(r);
+    }
+  }
+  for (auto it = narrowed.rbegin(); it != narrowed.rend(); ++it) {
+    const SysmonAddition& f = *it->second.filter;
+    const std::size_t at = f.offset;
+    if (at >= out.size() || out[at] != '<' || out.compare(at + 1, f.element.size(), f.element) != 0) continue;
+    const std::string comment = fmt::format("<!-- vigil coverage (suggest): narrowed so that {} get their events -->",
+                                            comment_text(fmt::format("{}", fmt::join(it->second.rules, "; "))));
+    const std::string close = "</" + f.element + ">";
+    if (f.form == SysmonFilter::Form::Condition) {
+      const std::size_t gt = out.find('>', at);
+      if (gt == std::string::npos) continue;
+      std::size_t end = out[gt - 1] == '/' ? gt + 1 : out.find(close, gt);
+      if (end == std::string::npos) continue;
+      if (out[gt - 1] != '/') end += close.size();
+      out.insert(end, it->second.conditions + "</Rule>");
+      out.insert(at, comment + "<Rule groupRelation=\"and\">");
+    } else {
+      const std::size_t end = out.find(close, at);
+      if (end == std::string::npos) continue;
+      out.insert(end, comment + it->second.conditions);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string patch_sysmon_config(const std::string& original, const SysmonSuggestions& suggestions) {
+  if (suggestions.additions.empty()) return original;
+  const std::string text = narrow_exclusions(original, suggestions);
+  if (std::all_of(suggestions.additions.begin(), suggestions.additions.end(),
+                  [](const auto& a) { return !a.first.narrows.empty(); })) {
+    return text;
+  }
   std::string block = "\n  <!-- added by vigil coverage (suggest): these rules collect the events the named vigil rules need -->\n";
   std::string tag;
   for (const auto& [a, rules] : suggestions.additions) {
+    if (!a.narrows.empty()) continue;
     if (a.tag != tag) {
       if (!tag.empty()) block += fmt::format("    </{}>\n  </RuleGroup>\n", tag);
       tag = a.tag;

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <functional>
+#include <cstdint>
 #include <map>
 #include <set>
 #include <string_view>
@@ -39,6 +40,17 @@ struct SysmonCondition {
 struct SysmonFilter {
   std::string name;  // the rule name, if any (RuleName)
   std::vector<SysmonCondition> conditions;  // all must hold
+  // Where it is written (for --suggest to narrow it): the byte offset of
+  // the element's '<' in the file, and which element holds its conditions.
+  enum class Form : std::uint8_t {
+    Condition,    // one condition element directly in the event section
+    InOrRule,     // one condition of a <Rule groupRelation="or"> (not narrowed: a Rule cannot hold a Rule)
+    AndRule,      // a <Rule groupRelation="and">
+    AndSection,   // an event section whose RuleGroup has groupRelation="and"
+  };
+  Form form = Form::Condition;
+  std::size_t offset = 0;
+  std::string element;  // the element's name (QueryName, Rule, DnsQuery)
 };
 
 struct SysmonEventFilters {
@@ -76,13 +88,21 @@ std::string_view sysmon_tag(int event_id);
 // include conditions to add (an empty field: collect every event of the type,
 // for a type the configuration does not mention), and what no include can
 // fix (an exclusion that drops the events, a rule that pins no value).
+// An addition is an include condition, or (`narrows` set) the narrowing of
+// an exclude filter that drops the events: the filter then also requires the
+// negated condition (`QueryName is not onedrive.live.com`), so those events
+// pass it; they still need an include if the section has includes.
 struct SysmonAddition {
   std::string tag;        // ImageLoad, NetworkConnect, ...
   std::string field;      // EventData name; "" = the whole event type
-  std::string condition;  // is, begin with, end with, contains
+  std::string condition;  // is, begin with, end with, contains (what the events hold)
   std::string value;
+  std::string narrows;    // the exclude filter narrowed (described), "" for an include
+  SysmonFilter::Form form = SysmonFilter::Form::Condition;
+  std::size_t offset = 0;  // the filter's place in the file
+  std::string element;
   friend bool operator<(const SysmonAddition& a, const SysmonAddition& b) {
-    return std::tie(a.tag, a.field, a.condition, a.value) < std::tie(b.tag, b.field, b.condition, b.value);
+    return std::tie(a.tag, a.offset, a.field, a.condition, a.value) < std::tie(b.tag, b.offset, b.field, b.condition, b.value);
   }
 };
 struct SysmonSuggestions {
@@ -100,8 +120,10 @@ Verdict judge_sysmon_config(const RuleSet& set, const RuleNeeds& needs, const Sy
 // Whether a recorded event of this ID is one the addition includes.
 bool addition_holds(const SysmonAddition& a, int event_id, const SysmonConfig::ValueOf& value_of);
 
-// The configuration's text with the suggested additions as new RuleGroups
-// (one per event type) before </EventFiltering>; everything else unchanged.
+// The configuration's text with the suggested includes as new RuleGroups
+// (one per event type) before </EventFiltering>, and the narrowed exclude
+// filters wrapped or extended in place: text is only inserted, every byte of
+// the original is kept.
 std::string patch_sysmon_config(const std::string& text, const SysmonSuggestions& suggestions);
 // The same load from text (`path` names it in errors).
 Result<SysmonConfig> load_sysmon_config_text(const std::string& text, const std::string& path);

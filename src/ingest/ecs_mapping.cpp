@@ -142,6 +142,7 @@ const std::vector<EcsMappingEntry>& ecs_mapping_entries() {
                               f.transform == Transform::Bool || f.transform == Transform::Ip ||
                               f.transform == Transform::Basename || f.transform == Transform::FilePath ||
                               f.transform == Transform::RegistryPath;
+        if (f.transform == Transform::Basename && f.sources.size() == 1) e.basename.emplace_back(f.target, f.sources[0]);
         if ((f.transform == Transform::Args || f.transform == Transform::SplitSemicolon) && f.sources.size() == 1) {
           e.contained.emplace_back(f.target, f.sources[0]);
         }

@@ -46,6 +46,8 @@ struct EcsMappingEntry {
   // Of those, the pairs whose ECS values each occur in the EventData text
   // (process.args split from CommandLine).
   std::vector<std::pair<std::string, std::string>> contained;
+  // The pairs whose ECS value is the file name at the end of the EventData path.
+  std::vector<std::pair<std::string, std::string>> basename;
 };
 const std::vector<EcsMappingEntry>& ecs_mapping_entries();
 

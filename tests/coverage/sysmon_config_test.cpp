@@ -123,14 +123,66 @@ TEST_F(SysmonConfigTest, ArgumentsAreInTheCommandLineAndEventDataFieldsAreThemse
   EXPECT_EQ(lsass.after.status, CoverageStatus::Ready);
 }
 
-TEST_F(SysmonConfigTest, AnExclusionIsNamedNotIncludedOver) {
-  auto excluded = judge(R"(registry where registry.path : "HKLM\\SOFTWARE\\Microsoft\\NetSh\\*")",
-                        registry_include(R"(<TargetObject condition="contains">\NetSh</TargetObject>)") +
-                            R"(<RuleGroup groupRelation="or"><RegistryEvent onmatch="exclude"><TargetObject condition="begin with">HKLM\SOFTWARE\Microsoft</TargetObject></RegistryEvent></RuleGroup>)");
-  EXPECT_EQ(excluded.verdict.status, CoverageStatus::Blind);
-  EXPECT_TRUE(excluded.suggestions.additions.empty());
-  ASSERT_FALSE(excluded.suggestions.unfixable.empty());
-  EXPECT_NE(excluded.suggestions.unfixable[0].find("narrow that exclusion"), std::string::npos);
+TEST_F(SysmonConfigTest, AnExclusionIsNarrowedInPlaceOrNamed) {
+  const std::string query = R"(registry where registry.path : "HKLM\\SOFTWARE\\Microsoft\\NetSh\\*")";
+  const std::string include = registry_include(R"(<TargetObject condition="contains">\NetSh</TargetObject>)");
+  // Exclude wins over include: the exclusion gets the negated condition of the events the rule needs.
+  auto narrowed = judge(query, include + R"(<RuleGroup groupRelation="or"><RegistryEvent onmatch="exclude"><TargetObject condition="begin with">HKLM\SOFTWARE\Microsoft</TargetObject></RegistryEvent></RuleGroup>)");
+  EXPECT_EQ(narrowed.verdict.status, CoverageStatus::Blind);
+  ASSERT_EQ(narrowed.suggestions.additions.size(), 1u);
+  const SysmonAddition& a = narrowed.suggestions.additions.begin()->first;
+  EXPECT_EQ(a.narrows, "TargetObject begin with \"HKLM\\SOFTWARE\\Microsoft\"");
+  EXPECT_EQ(a.condition + " " + a.value, "begin with hklm\\software\\microsoft\\netsh\\");
+  EXPECT_EQ(narrowed.after.status, CoverageStatus::Ready);
+  // An exclusion inside a <Rule groupRelation="or"> cannot hold a Rule: named, not narrowed.
+  auto named = judge(query, include + R"(<RuleGroup groupRelation="or"><RegistryEvent onmatch="exclude"><Rule groupRelation="or"><TargetObject condition="begin with">HKLM\SOFTWARE\Microsoft</TargetObject></Rule></RegistryEvent></RuleGroup>)");
+  EXPECT_TRUE(named.suggestions.additions.empty());
+  ASSERT_FALSE(named.suggestions.unfixable.empty());
+  EXPECT_NE(named.suggestions.unfixable[0].find("narrow that exclusion"), std::string::npos);
+}
+
+TEST_F(SysmonConfigTest, ThePatchOnlyInsertsText) {
+  const std::string text = R"(<Sysmon schemaversion="4.90"><EventFiltering>
+  <RuleGroup groupRelation="or">
+    <DnsQuery onmatch="exclude">
+      <QueryName condition="end with">.live.com</QueryName> <!-- noisy -->
+      <Rule groupRelation="and"><QueryName condition="end with">.microsoft.com</QueryName><Image condition="is">x.exe</Image></Rule>
+    </DnsQuery>
+  </RuleGroup></EventFiltering></Sysmon>)";
+  auto config = load_sysmon_config_text(text, "t.xml");
+  ASSERT_TRUE(static_cast<bool>(config));
+  const SysmonEventFilters* dns = config->filters(22);
+  ASSERT_NE(dns, nullptr);
+  ASSERT_EQ(dns->exclude.size(), 2u);
+  SysmonSuggestions s;
+  for (const SysmonFilter& f : dns->exclude) {
+    s.additions[{"DnsQuery", "QueryName", "is", "onedrive.live.com", "x", f.form, f.offset, f.element}] = {"r1"};
+  }
+  s.additions[{"ImageLoad", "Image", "end with", "\\regsvr32.exe"}] = {"r2"};
+  const std::string patched = patch_sysmon_config(text, s);
+  std::size_t i = 0;
+  for (char c : patched) {
+    if (i < text.size() && text[i] == c) ++i;
+  }
+  EXPECT_EQ(i, text.size()) << patched;  // every byte of the original, in order
+  EXPECT_NE(patched.find(R"(<Rule groupRelation="and"><QueryName condition="end with">.live.com</QueryName><QueryName condition="is not">onedrive.live.com</QueryName></Rule> <!-- noisy -->)"),
+            std::string::npos) << patched;
+  EXPECT_NE(patched.find(R"(<Image condition="is">x.exe</Image><!-- vigil coverage (suggest): narrowed so that r1 get their events --><QueryName condition="is not">onedrive.live.com</QueryName></Rule>)"),
+            std::string::npos) << patched;
+  auto reloaded = load_sysmon_config_text(patched, "p.xml");
+  ASSERT_TRUE(static_cast<bool>(reloaded));
+  auto event = [](std::string query) -> SysmonConfig::ValueOf {
+    return [query](std::string_view name) -> std::optional<std::string> {
+      if (name == "QueryName") return query;
+      if (name == "Image") return std::string("x.exe");
+      return std::nullopt;
+    };
+  };
+  EXPECT_FALSE(config->collects(22, event("onedrive.live.com")));
+  EXPECT_TRUE(reloaded->collects(22, event("onedrive.live.com")));
+  EXPECT_FALSE(reloaded->collects(22, event("g.live.com")));       // still excluded
+  EXPECT_FALSE(reloaded->collects(22, event("x.microsoft.com")));  // the and-Rule still excludes it
+  EXPECT_NE(reloaded->filters(7), nullptr);
 }
 
 TEST_F(SysmonConfigTest, RecordedEventsAreFilteredAsSysmonDoes) {
