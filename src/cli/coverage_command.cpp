@@ -222,8 +222,9 @@ void print_cost(FILE* out, const SysmonReplay* replay, const SysmonSuggestions& 
   auto rate = [&](std::uint64_t n) {
     return t.host_days > 0 ? fmt::format(" (≈ {:.0f} per host per day)", t.per_host_day(n)) : std::string();
   };
-  std::fprintf(out, "Cost, replaying the inputs' %llu Sysmon event(s) (%zu host recording(s), %.3g host-day(s)) "
-               "through both filters:\n", static_cast<unsigned long long>(t.sysmon_events), t.recordings, t.host_days);
+  std::fprintf(out, "Cost, replaying the inputs' %llu Sysmon event(s) (%zu host recording(s), %.3g host-day(s) of "
+               "recording: the hours with Sysmon events) through both filters:\n",
+               static_cast<unsigned long long>(t.sysmon_events), t.recordings, t.host_days);
   std::fprintf(out, "  the configuration collects %llu%s; with the additions %llu: +%llu%s\n",
                static_cast<unsigned long long>(t.original), rate(t.original).c_str(),
                static_cast<unsigned long long>(t.patched), static_cast<unsigned long long>(t.added),
@@ -240,12 +241,24 @@ void print_cost(FILE* out, const SysmonReplay* replay, const SysmonSuggestions& 
                  static_cast<unsigned long long>(c.recorded), static_cast<unsigned long long>(c.original),
                  static_cast<unsigned long long>(c.patched));
   }
+  // The costliest first; those no recorded event matched, counted.
+  std::vector<std::pair<std::uint64_t, const std::pair<const SysmonAddition, std::vector<std::string>>*>> costs;
   std::size_t i = 0;
-  for (const auto& [a, rules] : suggestions.additions) {
-    const std::uint64_t n = replay->added_by()[i++];
-    std::fprintf(out, "  +%llu%s: %s\n", static_cast<unsigned long long>(n), rate(n).c_str(),
-                 printable(addition_name(a)).c_str());
+  for (const auto& entry : suggestions.additions) costs.emplace_back(replay->added_by()[i++], &entry);
+  std::stable_sort(costs.begin(), costs.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+  std::size_t unmatched = 0;
+  for (const auto& [n, a] : costs) {
+    if (n == 0) {
+      ++unmatched;
+      continue;
+    }
+    const auto& rules = a->second;
+    std::string serves = fmt::format("{}", fmt::join(rules.begin(), rules.begin() + std::min<std::ptrdiff_t>(2, std::ssize(rules)), "; "));
+    if (rules.size() > 2) serves += fmt::format(" and {} more", rules.size() - 2);
+    std::fprintf(out, "  +%llu%s: %s — for %s\n", static_cast<unsigned long long>(n), rate(n).c_str(),
+                 printable(addition_name(a->first)).c_str(), printable(serves).c_str());
   }
+  if (unmatched) std::fprintf(out, "  %zu more change(s) matched no replayed event\n", unmatched);
 }
 
 std::vector<std::string_view> lines_of(std::string_view text) {

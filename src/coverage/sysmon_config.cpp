@@ -273,10 +273,15 @@ WrittenAs condition_of_pattern(std::string_view pattern) {
     if (trail) return {"begin with", c, kPattern};
     return {"is", c, kPattern};
   }
-  // Inner wildcards (?:\Windows\*\x.dll): the longest literal run.
-  std::string best, cur;
+  // Inner wildcards (?:\Windows\*\x.dll, python*.exe): the literal end
+  // (a file or value name is a path's most telling part) unless it is short
+  // (.exe), else the literal start, else the longest literal run.
+  std::string best, cur, first;
+  bool at_start = true;
   for (char ch : pattern) {
     if (ch == '*' || ch == '?') {
+      if (at_start) first = cur;
+      at_start = false;
       if (cur.size() > best.size()) best = cur;
       cur.clear();
     } else {
@@ -284,9 +289,9 @@ WrittenAs condition_of_pattern(std::string_view pattern) {
     }
   }
   if (cur.size() > best.size()) best = cur;
-  // A path's end (a file or value name) is its most telling part: end with
-  // it when the pattern ends with a literal of some length.
-  if (!pattern.ends_with('*') && cur.size() >= 4) return {"end with", cur, kPattern};
+  const std::string& last = cur;  // empty when the pattern ends with a wildcard
+  if (!last.empty() && (last.size() >= 8 || last.size() >= best.size())) return {"end with", last, kPattern};
+  if (!first.empty() && (first.size() >= 8 || first.size() >= best.size())) return {"begin with", first, kPattern};
   return {"contains", best, kPattern};
 }
 
@@ -528,8 +533,9 @@ void add_source_alternatives(const EcsMappingEntry& entry, const std::string& ta
   const std::string& condition = written.condition;
   const std::string& text = written.text;
   if (text.empty()) return;  // `?*`: any value, nothing to include on
+  // Sysmon compares case-insensitively: one spelling per value.
   auto add = [&](const std::string& source, Probe p, std::string c, std::string t) {
-    out.push_back({{{source, std::move(p)}}, {tag, source, std::move(c), std::move(t)},
+    out.push_back({{{source, std::move(p)}}, {tag, source, std::move(c), fold_case(t)},
                    fmt::format("{} \"{}\"", name, probe)});
   };
   // winlog.event_data.X is the EventData field X itself.
@@ -587,6 +593,13 @@ const char* negated(std::string_view condition) {
 SysmonAddition include_of(const std::string& tag, const std::string& source, std::string_view pattern) {
   WrittenAs w = condition_of_pattern(pattern);
   return {tag, source, std::move(w.condition), std::move(w.text)};
+}
+
+// How telling a set of alternatives is: its shortest include text.
+std::size_t shortest_text(const std::vector<SourceAlternative>& alts) {
+  std::size_t out = ~std::size_t{0};
+  for (const auto& a : alts) out = std::min(out, a.fix.value.size());
+  return out;
 }
 
 // A condition every event of a term meets one of (see cover_conditions).
@@ -668,9 +681,15 @@ bool cover_conditions(const eql::Program& p, std::uint32_t index, const CoverTar
         if (other_category(p, p.children[ins.first_child + k], target)) return true;  // none of these events
       }
       for (std::uint32_t k = 0; k < ins.child_count; ++k) {
+        // The most telling conjunct: the longest shortest text, then the fewest conditions.
         std::vector<CoverCondition> one;
-        if (cover_conditions(p, p.children[ins.first_child + k], target, one, depth + 1) &&
-            (!best || one.size() < best->size())) {
+        if (!cover_conditions(p, p.children[ins.first_child + k], target, one, depth + 1)) continue;
+        auto shortest = [](const std::vector<CoverCondition>& cs) {
+          std::size_t n = ~std::size_t{0};
+          for (const auto& c : cs) n = std::min(n, c.written.text.size());
+          return n;
+        };
+        if (!best || shortest(one) > shortest(*best) || (shortest(one) == shortest(*best) && one.size() < best->size())) {
           best = std::move(one);
         }
       }
@@ -795,17 +814,28 @@ Verdict judge_sysmon_config(const RuleSet& set, const RuleNeeds& needs, const Sy
       // The ways the term's events show in this ID's EventData: each a probe
       // judged against the filters and the include that would collect it.
       std::vector<SourceAlternative> alts;
+      // One required field's alternatives are enough to judge (every event
+      // meets one of them): the most telling field's — the one whose
+      // shortest include text is longest (Image end with ".exe" says little).
+      std::size_t telling = 0;
       for (const auto& [field, values] : texts) {
         const std::string name(set.fields.name(field));
+        std::vector<SourceAlternative> field_alts;
         for (const auto& value : values) {
           auto w = written.find(value);
-          add_source_alternatives(*entry, tag, name, value, w != written.end() ? w->second : WrittenAs{"is", value}, alts);
+          add_source_alternatives(*entry, tag, name, value, w != written.end() ? w->second : WrittenAs{"is", value},
+                                  field_alts);
         }
-        if (!alts.empty()) break;  // one field's alternatives are enough to judge
+        if (field_alts.empty()) continue;
+        const std::size_t shortest = shortest_text(field_alts);
+        if (alts.empty() || shortest > telling) {
+          alts = std::move(field_alts);
+          telling = shortest;
+        }
       }
-      if (alts.empty()) {
-        // No conjunction pins a value: conditions one of which each of the term's events meets
-        // (a branch per `or`, the narrowest conjunct per `and`), on fields this ID's EventData holds.
+      if (alts.empty() || telling < 4) {
+        // No conjunction pins a telling value: conditions one of which each of the term's events meets
+        // (a branch per `or`, the most telling conjunct per `and`), on fields this ID's EventData holds.
         auto usable = [&](FieldId candidate) {
           std::vector<SourceAlternative> probe;
           add_source_alternatives(*entry, tag, std::string(set.fields.name(candidate)), "x", {"is", "x"}, probe);
@@ -823,11 +853,13 @@ Verdict judge_sysmon_config(const RuleSet& set, const RuleNeeds& needs, const Sy
           });
         };
         const CoverTarget target{usable, absent, category_field, &entry->category};
+        std::vector<SourceAlternative> covering;
         if (cover_conditions(*term.program, term.program->root, target, cover) && !cover.empty()) {
           for (const CoverCondition& c : cover) {
-            add_source_alternatives(*entry, tag, std::string(set.fields.name(c.field)), c.probe, c.written, alts);
+            add_source_alternatives(*entry, tag, std::string(set.fields.name(c.field)), c.probe, c.written, covering);
           }
         }
+        if (!covering.empty() && (alts.empty() || shortest_text(covering) > telling)) alts = std::move(covering);
       }
       std::vector<SysmonAddition> fixes;
       for (const auto& a : alts) fixes.push_back(a.fix);

@@ -3,6 +3,8 @@
 
 #include <charconv>
 
+#include "core/timestamp.h"
+
 namespace vigil {
 namespace {
 
@@ -81,19 +83,15 @@ void SysmonReplay::observe(const Event& e) {
   if (before && !after) ++totals_.lost;
   if (e.has_timestamp) {
     const Value& h = e.get(host_);
-    auto [it, fresh] = spans_.try_emplace({e.input_index, h.is_text() ? std::string(h.as_string()) : std::string()},
-                                          e.timestamp_ns, e.timestamp_ns);
-    if (!fresh) {
-      it->second.first = std::min(it->second.first, e.timestamp_ns);
-      it->second.second = std::max(it->second.second, e.timestamp_ns);
-    }
+    hours_[{e.input_index, h.is_text() ? std::string(h.as_string()) : std::string()}].insert(
+        floor_div(e.timestamp_ns, TimestampNs{3'600'000'000'000}));
   }
 }
 
 SysmonReplayTotals SysmonReplay::totals() const {
   SysmonReplayTotals out = totals_;
-  out.recordings = spans_.size();
-  for (const auto& [host, span] : spans_) out.host_days += static_cast<double>(span.second - span.first) / 86400e9;
+  out.recordings = hours_.size();
+  for (const auto& [recording, hours] : hours_) out.host_days += static_cast<double>(hours.size()) / 24.0;
   return out;
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -23,7 +24,10 @@ struct SysmonReplayTotals {
   std::uint64_t added = 0;          // collected by the patched one only
   std::uint64_t lost = 0;           // collected by the original only (must stay 0)
   std::size_t recordings = 0;       // (input, host) pairs with Sysmon events
-  double host_days = 0;             // their spans (first to last Sysmon event), summed
+  // Their recorded time: the hours in which each logged Sysmon events, summed,
+  // in days (a recording that spans months with a few busy hours counts those
+  // hours, not the months).
+  double host_days = 0;
   // Events per host per day at the recorded rate (0 when no host spans any time).
   double per_host_day(std::uint64_t events) const { return host_days > 0 ? static_cast<double>(events) / host_days : 0.0; }
 };
@@ -53,9 +57,9 @@ class SysmonReplay {
   FieldId provider_, code_, host_;
   std::vector<std::uint64_t> added_by_;
   std::map<int, IdCounts> by_id_;
-  // (input, host) → first, last: a recording's span (one host recorded in several files months apart
-  // is several recordings, not one long one)
-  std::map<std::pair<std::uint32_t, std::string>, std::pair<TimestampNs, TimestampNs>> spans_;
+  // (input, host) → the hours it logged Sysmon events in (one host recorded in several files is several
+  // recordings)
+  std::map<std::pair<std::uint32_t, std::string>, std::set<std::int64_t>> hours_;
   SysmonReplayTotals totals_;
 };
 
