@@ -3,6 +3,7 @@
 #include "detect/rule_index.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <charconv>
 #include <optional>
@@ -139,10 +140,34 @@ bool lets_everything_through(const Requirement& r) {
                      [](const std::string& p) { return p.find_first_not_of('*') == std::string::npos; });
 }
 
-// Exact values narrow more than patterns; fewer narrow more than more.
+// How many events a requirement is likely to let through, in rough units
+// (no statistics of the data: the shape of the values). An exact value lets
+// few through, unless it is a number or a short code (access masks, logon
+// types, ports: most events of their source share a handful); a pattern as
+// many as its longest literal is short (`*.exe` matches nearly every path,
+// `*\EDR-Freeze*` nearly none).
+std::size_t value_cost(std::string_view v) {
+  std::string_view digits = v.starts_with("0x") ? v.substr(2) : v;
+  const bool numeric = !digits.empty() && std::all_of(digits.begin(), digits.end(), [&](char c) {
+    return std::isdigit(static_cast<unsigned char>(c)) || (digits.size() < v.size() && std::isxdigit(static_cast<unsigned char>(c)));
+  });
+  return numeric || v.size() <= 3 ? 8 : 1;
+}
+std::size_t pattern_cost(std::string_view pattern) {
+  const std::size_t literal = longest_literal(pattern).size();
+  return literal >= 8 ? 2 : literal >= 5 ? 4 : 16;
+}
+std::size_t cost(const Requirement& r) {
+  std::size_t c = 0;
+  for (const auto& v : r.values) c += value_cost(v);
+  for (const auto& p : r.patterns) c += pattern_cost(p);
+  return c;
+}
+
+// Exact values narrow more than patterns; then the cheaper (see cost()).
 bool narrower(const Requirement& a, const Requirement& b) {
   if (a.patterns.empty() != b.patterns.empty()) return a.patterns.empty();
-  return a.values.size() + a.patterns.size() < b.values.size() + b.patterns.size();
+  return cost(a) < cost(b);
 }
 
 // Every requirement an expression implies (any one of them must hold when it
@@ -202,16 +227,16 @@ std::optional<std::vector<Requirement>> alternatives(const eql::Program& p, std:
                                                      int depth = 0) {
   const eql::Instr& ins = p.instrs[index];
   if (depth > 32) return std::nullopt;
-  auto cost = [](const std::vector<Requirement>& set) {
+  auto set_cost = [](const std::vector<Requirement>& set) {
     std::size_t c = 0;
-    for (const Requirement& r : set) c += r.values.size() + 2 * r.patterns.size();
+    for (const Requirement& r : set) c += cost(r);
     return c;
   };
   if (ins.op == eql::OpCode::And) {
     std::optional<std::vector<Requirement>> best;
     for (std::uint32_t k = 0; k < ins.child_count; ++k) {
       auto set = alternatives(p, p.children[ins.first_child + k], indexable, depth + 1);
-      if (set && (!best || cost(*set) < cost(*best))) best = std::move(set);
+      if (set && (!best || set_cost(*set) < set_cost(*best))) best = std::move(set);
     }
     return best;
   }
@@ -462,7 +487,8 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
       if (!best || r.values.size() < best->values.size()) best = &r;
     }
   }
-  if (best && patterns && event_kind(name_of(best->field))) best = nullptr;
+  // An event ID, or values that let more through than the patterns (numbers, short codes), give way to them.
+  if (best && patterns && (event_kind(name_of(best->field)) || cost(*best) > cost(*patterns))) best = nullptr;
   // Every entry is gated by the fields the query needs.
   auto useful = [&](FieldId g) {
     return g != kind_fields_[kCategory] && g != kind_fields_[kType] && !common_field(fields.name(g)) &&
@@ -539,10 +565,13 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
 std::uint64_t RuleIndex::Names::bits_of(const std::vector<std::string>& values) {
   std::uint64_t bits = 0;
   for (const std::string& v : values) {
-    std::uint8_t& b = bit[fold_case(v)];
+    const std::string folded = fold_case(v);
+    std::uint8_t& b = bit[folded];
     if (b == 0) {
-      if (bit.size() > 64) return 0;  // this value was one too many: it narrows nothing
-      b = static_cast<std::uint8_t>(bit.size());
+      // The first 64 values get a bit each; later ones share one, chosen by
+      // their hash (SigmaHQ's rules name hundreds of event IDs): an event of
+      // a value sharing the bit may come to the rule, none it needs is kept away.
+      b = static_cast<std::uint8_t>(bit.size() <= 64 ? bit.size() : 1 + fast_hash(folded) % 64);
     }
     bits |= std::uint64_t{1} << (b - 1);
   }
@@ -554,7 +583,7 @@ std::uint64_t RuleIndex::Names::bits_of(const Value& v) const {
   std::uint64_t bits = 0;
   auto add = [&](std::string_view folded) {
     const std::uint8_t* b = bit.find(folded);
-    if (b && *b) bits |= std::uint64_t{1} << (*b - 1);  // 0: a value past the 64th (no bit)
+    if (b && *b) bits |= std::uint64_t{1} << (*b - 1);
   };
   auto one = [&](const Value& x) {
     if (x.is_text()) {

@@ -136,7 +136,7 @@ class RuleIndex {
   // 64; a rule naming one beyond that is not narrowed by it).
   struct Names {
     StringTable<std::uint8_t> bit;  // folded value -> bit + 1
-    std::uint64_t bits_of(const std::vector<std::string>& values);  // 0 when any value has no bit
+    std::uint64_t bits_of(const std::vector<std::string>& values);  // past 64 values, bits are shared
     std::uint64_t bits_of(const Value& v) const;                    // the event's (numbers as text)
   };
   // Whether any entry of a list can take an event of these kinds.
