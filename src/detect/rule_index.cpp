@@ -25,6 +25,10 @@ struct Requirement {
   FieldId field;
   std::vector<std::string> values;    // folded
   std::vector<std::string> patterns;  // folded wildcard patterns: the value is one of `values` or matches one of these
+  // The patterns are a regex's literals (`*literal*`): structural text
+  // (`ntdll.dll+` in every call trace) as often as telling text, so they
+  // are filed under only when nothing better is required.
+  bool from_regex = false;
 };
 
 // Fields whose values most events share: filing rules under them narrows
@@ -70,6 +74,183 @@ std::optional<std::string> integral_text(double n) {
   return std::to_string(static_cast<long long>(n));
 }
 
+// Literals one of which every text a regular expression (RE2 syntax)
+// matches contains — so a regex rule can be filed by them like a pattern
+// rule. Conservative: an alternation needs one from each branch; in a
+// sequence, a run of plain characters none of which is optional, or a group
+// that must match (its own literals); anything else (classes, `.`, escapes
+// like \d, optional parts) breaks a run. nullopt when some branch has no
+// literal of three characters or more.
+std::optional<std::vector<std::string>> regex_literals(std::string_view re, int depth = 0);
+
+// The end of the group opening at `open` (the index of its ')'), or npos.
+std::size_t group_end(std::string_view re, std::size_t open) {
+  int level = 0;
+  for (std::size_t i = open; i < re.size(); ++i) {
+    const char c = re[i];
+    if (c == '\\') {
+      ++i;
+    } else if (c == '[') {
+      // A class: ']' right after '[' or '[^' is a member.
+      std::size_t j = i + 1;
+      if (j < re.size() && re[j] == '^') ++j;
+      if (j < re.size() && re[j] == ']') ++j;
+      while (j < re.size() && re[j] != ']') j += re[j] == '\\' ? 2 : 1;
+      i = j;
+    } else if (c == '(') {
+      ++level;
+    } else if (c == ')' && --level == 0) {
+      return i;
+    }
+  }
+  return std::string_view::npos;
+}
+
+std::optional<std::vector<std::string>> sequence_literals(std::string_view seq, int depth) {
+  std::optional<std::vector<std::string>> best;
+  auto literal_cost = [](const std::vector<std::string>& lits) {
+    std::size_t c = 0;
+    for (const auto& l : lits) c += l.size() >= 8 ? 2 : l.size() >= 5 ? 4 : 16;
+    return c;
+  };
+  auto consider = [&](std::vector<std::string> lits) {
+    if (!best || literal_cost(lits) < literal_cost(*best)) best = std::move(lits);
+  };
+  std::string run;
+  auto flush = [&] {
+    if (run.size() >= 3) consider({fold_case(run)});
+    run.clear();
+  };
+  std::size_t i = 0;
+  while (i < seq.size()) {
+    enum class Atom { Literal, Group, Other } atom = Atom::Other;
+    char literal = 0;
+    std::string_view group;
+    std::size_t j = i + 1;
+    const char c = seq[i];
+    if (c == '\\') {
+      if (i + 1 >= seq.size()) return std::nullopt;
+      const char e = seq[i + 1];
+      j = i + 2;
+      if (std::ispunct(static_cast<unsigned char>(e))) {
+        atom = Atom::Literal;
+        literal = e;
+      } else if (e == 'x' || e == 'p' || e == 'P') {
+        if (j < seq.size() && seq[j] == '{') {
+          const std::size_t close = seq.find('}', j);
+          if (close == std::string_view::npos) return std::nullopt;
+          j = close + 1;
+        } else {
+          j += e == 'x' ? 2 : 1;
+        }
+      }
+    } else if (c == '[') {
+      std::size_t k = i + 1;
+      if (k < seq.size() && seq[k] == '^') ++k;
+      if (k < seq.size() && seq[k] == ']') ++k;
+      while (k < seq.size() && seq[k] != ']') k += seq[k] == '\\' ? 2 : 1;
+      if (k >= seq.size()) return std::nullopt;
+      j = k + 1;
+    } else if (c == '(') {
+      const std::size_t close = group_end(seq, i);
+      if (close == std::string_view::npos) return std::nullopt;
+      j = close + 1;
+      group = seq.substr(i + 1, close - i - 1);
+      atom = Atom::Group;
+      if (group.starts_with('?')) {
+        // (?:x) and (?flags:x) hold x; (?P<name>x) too; (?flags) is no atom; lookaround is not RE2's.
+        const std::size_t colon = group.find_first_of(":<)=!");
+        if (colon == std::string_view::npos || group[colon] == '=' || group[colon] == '!') {
+          atom = Atom::Other;
+        } else if (group[colon] == '<') {
+          const std::size_t name_end = group.find('>');
+          if (name_end == std::string_view::npos) return std::nullopt;
+          group = group.substr(name_end + 1);
+        } else {
+          group = group.substr(colon + 1);
+        }
+        if (group.empty() && atom == Atom::Group) atom = Atom::Other;
+      }
+    } else if (c != '.' && c != '^' && c != '$' && c != '*' && c != '+' && c != '?' && c != '{' && c != '|' &&
+               c != ')') {
+      atom = Atom::Literal;
+      literal = c;
+    }
+    // Its quantifier: optional (?, *, {0,...}) or repeated (+, {n,...} with n >= 1).
+    bool optional = false, repeated = false;
+    if (j < seq.size()) {
+      const char q = seq[j];
+      if (q == '?' || q == '*') {
+        optional = true;
+        ++j;
+      } else if (q == '+') {
+        repeated = true;
+        ++j;
+      } else if (q == '{' && j + 1 < seq.size() && std::isdigit(static_cast<unsigned char>(seq[j + 1]))) {
+        const std::size_t close = seq.find('}', j);
+        if (close == std::string_view::npos) return std::nullopt;
+        optional = seq[j + 1] == '0' && (j + 2 >= seq.size() || !std::isdigit(static_cast<unsigned char>(seq[j + 2])));
+        repeated = !optional;
+        j = close + 1;
+      }
+      if (j < seq.size() && (optional || repeated) && (seq[j] == '?' || seq[j] == '+')) ++j;  // lazy, possessive
+    }
+    if (atom == Atom::Literal && !optional) {
+      run.push_back(literal);
+      if (repeated) {  // "xa+b": "xa" and "ab" are in every match, "xab" is not
+        flush();
+        run.push_back(literal);
+      }
+    } else {
+      flush();
+      if (atom == Atom::Group && !optional) {
+        if (auto inner = regex_literals(group, depth + 1)) consider(std::move(*inner));
+      }
+    }
+    i = j;
+  }
+  flush();
+  return best;
+}
+
+std::optional<std::vector<std::string>> regex_literals(std::string_view re, int depth) {
+  if (depth > 8 || re.find("\\Q") != std::string_view::npos) return std::nullopt;
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= re.size(); ++i) {
+    if (i < re.size()) {
+      const char c = re[i];
+      if (c == '\\') {
+        if (++i == re.size()) return std::nullopt;  // a dangling escape: not a regex
+        continue;
+      }
+      if (c == '(' || c == '[') {
+        std::size_t close;
+        if (c == '(') {
+          close = group_end(re, i);
+        } else {
+          std::size_t k = i + 1;
+          if (k < re.size() && re[k] == '^') ++k;
+          if (k < re.size() && re[k] == ']') ++k;
+          while (k < re.size() && re[k] != ']') k += re[k] == '\\' ? 2 : 1;
+          close = k < re.size() ? k : std::string_view::npos;
+        }
+        if (close == std::string_view::npos) return std::nullopt;
+        i = close;
+        continue;
+      }
+      if (c != '|') continue;
+    }
+    auto branch = sequence_literals(re.substr(start, i - start), depth);
+    if (!branch) return std::nullopt;
+    for (auto& l : *branch) {
+      if (std::find(out.begin(), out.end(), l) == out.end()) out.push_back(std::move(l));
+    }
+    start = i + 1;
+  }
+  return out;
+}
+
 // A predicate that requires `field` to hold one of a set of strings.
 std::optional<Requirement> leaf_requirement(const eql::Program& p, std::uint32_t index) {
   const eql::Instr& ins = p.instrs[index];
@@ -102,6 +283,20 @@ std::optional<Requirement> leaf_requirement(const eql::Program& p, std::uint32_t
     if (!field) return std::nullopt;
     Requirement r{*field, {}, {}};
     for (const WildcardPattern& w : p.patterns[ins.arg]) r.patterns.push_back(fold_case(w.pattern()));
+    return r;
+  }
+  if (ins.op == eql::OpCode::Regex && ins.child_count == 1) {
+    // A match holds one of the regex's literals: a pattern `*literal*`.
+    auto field = field_child(0);
+    if (!field) return std::nullopt;
+    Requirement r{*field, {}, {}, true};
+    for (const auto& re : p.regexes[ins.arg]) {
+      if (!re->ok()) return std::nullopt;
+      auto literals = regex_literals(re->pattern());
+      if (!literals || literals->empty()) return std::nullopt;
+      // A `*` or `?` in a literal becomes a wildcard: the pattern lets more through, never less.
+      for (const auto& l : *literals) r.patterns.push_back("*" + l + "*");
+    }
     return r;
   }
   if (ins.op == eql::OpCode::Compare && ins.child_count == 2 &&
@@ -160,7 +355,7 @@ std::size_t pattern_cost(std::string_view pattern) {
 std::size_t cost(const Requirement& r) {
   std::size_t c = 0;
   for (const auto& v : r.values) c += value_cost(v);
-  for (const auto& p : r.patterns) c += pattern_cost(p);
+  for (const auto& p : r.patterns) c += r.from_regex ? 24 : pattern_cost(p);
   return c;
 }
 

@@ -178,6 +178,28 @@ TEST(RuleIndex, TheConjunctLettingFewestEventsThroughIsFiled) {
             Rules{1});
 }
 
+TEST(RuleIndex, ARegexIsFiledUnderTheLiteralsEveryMatchHolds) {
+  Index index({
+      // a run of plain characters (escaped ones too): "$pshome["
+      R"(process where process.command_line regex~ ".*\\$PSHome\\[\\s*\\d{1,3}\\s*\\].*")",
+      // an alternation needs one per branch; a group that must match gives its own
+      R"(process where process.command_line regex ".*(invoke-mimikatz|sekurlsa::(logon|pth)).*")",
+      // optional and repeated characters break runs: "qab?cd" holds "qa" and "cd" (too short to file under);
+      // "wx+yzt" holds "wx" and "xyzt", not "wxyzt" ("wxxyzt")
+      R"(process where process.command_line regex ".*qab?cd.*")",
+      R"(process where process.command_line regex ".*wx+yzt.*")",
+  });
+  EXPECT_EQ(index.candidates(R"({"event":{"category":"process"},"process":{"command_line":"iex $PSHome[21]+$PSHome[30]"}})"),
+            (Rules{0, 2}));
+  EXPECT_EQ(index.candidates(R"({"event":{"category":"process"},"process":{"command_line":"powershell -c Invoke-Mimikatz"}})"),
+            (Rules{1, 2}));
+  EXPECT_EQ(index.candidates(R"({"event":{"category":"process"},"process":{"command_line":"mimikatz sekurlsa::pth /user:x"}})"),
+            (Rules{1, 2}));
+  // Rule 2 has no literal of three characters: it stays under its category. Rule 3 is filed under "xyzt".
+  EXPECT_EQ(index.candidates(R"({"event":{"category":"process"},"process":{"command_line":"wxxxyzt"}})"), (Rules{2, 3}));
+  EXPECT_EQ(index.candidates(R"({"event":{"category":"process"},"process":{"command_line":"notepad.exe"}})"), (Rules{2}));
+}
+
 TEST(RuleIndex, ADisjunctionIsFiledUnderALiteralOfEachBranch) {
   Index index({R"(any where (event.category == "file" and file.path : "?:\\Users\\*\\remcos\\logs.dat") or
                             (event.category == "registry" and registry.value : ("Remcos", "licence")))",
