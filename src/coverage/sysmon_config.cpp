@@ -82,14 +82,16 @@ Tri condition_on(const SysmonCondition& c, std::string_view value) {
     auto all = split_any(c.value);
     return tri(std::all_of(all.begin(), all.end(), has));
   }
+  // As Sysmon documents them: "excludes any" holds when one or more of the
+  // values is absent, "excludes all" when none of them is present.
   if (op == "excludes") return tri(!has(want));
   if (op == "excludes any") {
     auto any = split_any(c.value);
-    return tri(!std::any_of(any.begin(), any.end(), has));
+    return tri(!std::all_of(any.begin(), any.end(), has));
   }
   if (op == "excludes all") {
     auto all = split_any(c.value);
-    return tri(!std::all_of(all.begin(), all.end(), has));
+    return tri(!std::any_of(all.begin(), all.end(), has));
   }
   if (op == "begin with") return tri(v.starts_with(want));
   if (op == "not begin with") return tri(!v.starts_with(want));
@@ -173,13 +175,13 @@ Tri condition_on_pattern(const SysmonCondition& c, std::string_view pattern) {
     return std::all_of(all.begin(), all.end(), in_runs) ? Tri::True : Tri::Unknown;
   }
   if (op == "excludes") return in_runs(want) ? Tri::False : Tri::Unknown;
-  if (op == "excludes any") {
+  if (op == "excludes any") {  // one or more absent: false when every one is surely present
     auto any = split_any(c.value);
-    return std::any_of(any.begin(), any.end(), in_runs) ? Tri::False : Tri::Unknown;
+    return std::all_of(any.begin(), any.end(), in_runs) ? Tri::False : Tri::Unknown;
   }
-  if (op == "excludes all") {
+  if (op == "excludes all") {  // none present: false when one is surely present
     auto all = split_any(c.value);
-    return std::all_of(all.begin(), all.end(), in_runs) ? Tri::False : Tri::Unknown;
+    return std::any_of(all.begin(), all.end(), in_runs) ? Tri::False : Tri::Unknown;
   }
   if (op == "begin with") return affix(prefix, want, true);
   if (op == "not begin with") return negate(affix(prefix, want, true));

@@ -39,7 +39,8 @@ def load_capture(path):
 
 
 def condition_holds(op, want, value):
-    """One Sysmon filter condition on one EventData value (case-insensitive), as Sysmon documents them."""
+    """One Sysmon filter condition on one EventData value (case-insensitive), as Sysmon documents them ("excludes any":
+    one or more of the values absent; "excludes all": none of them present)."""
     if value is None:
         return False
     v, w = str(value).lower(), want.lower()
@@ -49,7 +50,7 @@ def condition_holds(op, want, value):
         "is": lambda: v == w, "": lambda: v == w, "is not": lambda: v != w, "is any": lambda: v in parts,
         "contains": lambda: w in v, "contains any": lambda: any(p in v for p in parts),
         "contains all": lambda: all(p in v for p in parts), "excludes": lambda: w not in v,
-        "excludes any": lambda: not any(p in v for p in parts), "excludes all": lambda: not all(p in v for p in parts),
+        "excludes any": lambda: not all(p in v for p in parts), "excludes all": lambda: not any(p in v for p in parts),
         "begin with": lambda: v.startswith(w), "not begin with": lambda: not v.startswith(w),
         "end with": lambda: v.endswith(w), "not end with": lambda: not v.endswith(w),
         "image": lambda: v == w or base == w,

@@ -212,6 +212,16 @@ TEST_F(SysmonConfigTest, RecordedEventsAreFilteredAsSysmonDoes) {
   EXPECT_FALSE(config->collects(3, event({{"DestinationPort", "443"}})));
   EXPECT_FALSE(config->collects(7, event({{"ImageLoaded", "x.dll"}})));   // an empty include
   EXPECT_FALSE(config->collects(11, event({{"TargetFilename", "x"}})));   // not in the configuration
+  // "excludes any": one or more of the values absent; "excludes all": none present (Sysmon's documentation).
+  auto lists = load_sysmon_config_text(R"(<Sysmon schemaversion="4.90"><EventFiltering><RuleGroup groupRelation="or">
+    <ProcessCreate onmatch="include"><CommandLine condition="excludes any">-a;-b</CommandLine></ProcessCreate>
+    <FileCreate onmatch="include"><TargetFilename condition="excludes all">.exe;.dll</TargetFilename></FileCreate>
+  </RuleGroup></EventFiltering></Sysmon>)", "l.xml");
+  ASSERT_TRUE(static_cast<bool>(lists));
+  EXPECT_TRUE(lists->collects(1, event({{"CommandLine", "x -a"}})));
+  EXPECT_FALSE(lists->collects(1, event({{"CommandLine", "x -a -b"}})));
+  EXPECT_TRUE(lists->collects(11, event({{"TargetFilename", "c:\\x.txt"}})));
+  EXPECT_FALSE(lists->collects(11, event({{"TargetFilename", "c:\\x.dll"}})));
   EXPECT_TRUE(addition_holds({"ImageLoad", "ImageLoaded", "end with", "\\evil.dll"}, 7, event({{"ImageLoaded", "C:\\x\\EVIL.dll"}})));
   EXPECT_FALSE(addition_holds({"ImageLoad", "ImageLoaded", "end with", "\\evil.dll"}, 1, event({{"ImageLoaded", "C:\\x\\evil.dll"}})));
   EXPECT_TRUE(addition_holds({"ImageLoad", "", "", ""}, 7, event({})));
