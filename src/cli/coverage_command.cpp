@@ -300,20 +300,20 @@ void print_diff(FILE* out, std::string_view original, std::string_view patched) 
 }
 
 // --suggest: the additions (the diff), the verdicts the patched file gets, the cost, the patched file.
-bool print_suggestions(const CoverageOptions& o, const RuleSet& set, const std::vector<RuleNeeds>& needs,
-                       const std::vector<Verdict>& before, const SysmonSuggestions& suggestions,
+// `after`: the patched file's verdicts, rule by rule as `before`.
+bool print_suggestions(const CoverageOptions& o, const RuleSet& set, const std::vector<Verdict>& before,
+                       const std::vector<Verdict>& after, const SysmonSuggestions& suggestions,
                        const SuggestedPatch& patch, const SysmonReplay* replay) {
   const std::string& text = patch.text;
   const std::string& patched = patch.patched;
   std::size_t counts[2][3] = {{0, 0, 0}, {0, 0, 0}};
   std::vector<std::string> still;
-  for (std::size_t r = 0; r < needs.size(); ++r) {
+  for (std::size_t r = 0; r < before.size(); ++r) {
     ++counts[0][static_cast<int>(before[r].status)];
-    const Verdict after = judge_sysmon_config(set, needs[r], patch.config);
-    ++counts[1][static_cast<int>(after.status)];
-    if (after.status != CoverageStatus::Ready && before[r].status != CoverageStatus::Ready) {
-      still.push_back(fmt::format("{} {}: {}", status_name(after.status), set.compiled[r].rule->name,
-                                  after.reasons.empty() ? std::string() : after.reasons.front()));
+    ++counts[1][static_cast<int>(after[r].status)];
+    if (after[r].status != CoverageStatus::Ready && before[r].status != CoverageStatus::Ready) {
+      still.push_back(fmt::format("{} {}: {}", status_name(after[r].status), set.compiled[r].rule->name,
+                                  after[r].reasons.empty() ? std::string() : after[r].reasons.front()));
     }
   }
   FILE* out = o.json ? stderr : stdout;
@@ -444,11 +444,11 @@ int run_coverage_command(const CoverageOptions& o) {
   }
   auto techniques = techniques_of(*set);
   const SysmonReplay* replayed = replay ? &*replay : nullptr;
-  if (patch && !print_suggestions(o, *set, needs, config_verdicts, suggestions, *patch, replayed)) return kExitUsage;
-  std::vector<Verdict> after;
+  std::vector<Verdict> after;  // the patched file's verdicts: printed, and the navigator's second layer
   if (patch) {
     for (const RuleNeeds& n : needs) after.push_back(judge_sysmon_config(*set, n, patch->config));
   }
+  if (patch && !print_suggestions(o, *set, config_verdicts, after, suggestions, *patch, replayed)) return kExitUsage;
   if (!o.navigator.empty() &&
       !write_navigator(o, *set, techniques, verdicts, config_verdicts, patch ? &after : nullptr)) {
     return kExitUsage;
