@@ -95,7 +95,7 @@ int run_hunt_command(const HuntCommandOptions& ho) {
   DetectionPipeline pipeline(*set, popts, [&](std::vector<AlertLine>& lines) {
     tally.add(lines);
     for (const AlertLine& a : lines) {
-      out.buffer() += a.json;
+      a.append_lines(out.buffer());
       if (out.buffer().size() > (1 << 20)) out.flush();
     }
     db.add(lines);

@@ -206,7 +206,7 @@ int run_run_command(const RunCommandOptions& ro) {
   DetectionPipeline pipeline(set, popts, [&](std::vector<AlertLine>& lines) {
     tally.add(lines);
     std::string text;
-    for (const AlertLine& l : lines) text += l.json;
+    for (const AlertLine& l : lines) l.append_lines(text);
     if (auto w = sink->write(text); !w && !sink_error) sink_error = w.error();
     db.add(lines);
     if (db.error() && !sink_error) sink_error = db.error();

@@ -162,10 +162,11 @@ int run_from_nats(const RunCommandOptions& ro, DetectionSetup& setup, const RunD
     tally.add(lines);
     std::string text;
     for (const AlertLine& l : lines) {
-      text += l.json;
+      const std::size_t start = text.size();
+      l.append_lines(text);
       // Each document (a sequence's building blocks follow its shell) is one
       // message whose id is its uuid: a replay is dropped by the server.
-      std::string_view rest = l.json;
+      std::string_view rest = std::string_view(text).substr(start);
       while (!rest.empty()) {
         const auto nl = rest.find('\n');
         std::string_view doc = rest.substr(0, nl);

@@ -537,29 +537,46 @@ std::string any_text_literal(std::string_view piece) {
 // escapes literals (a literal a value contains is in it): the raw JSON
 // itself when it spells every character as itself or with `\\` or `\"`
 // (no `\u` or `\/` escape: the reader may know, else one pass over the
-// backslashes checks), else the values, unescaped and escaped again,
-// each followed by a NUL, built in `buffer`. Keys and other tokens of the
-// raw JSON may add literals, never take one away: the index only narrows.
+// backslashes checks); else the raw JSON with those escapes undone (the
+// characters they spell written as any_text_literal() writes them), built in
+// `buffer`; events without raw JSON (EVTX, XML) give their values, escaped
+// the same way, each followed by a NUL. Keys and other tokens of the raw
+// JSON may add literals, never take one away: the index only narrows.
 std::string_view any_text(const Event& event, std::string& buffer) {
   const std::string_view json = event.source;
-  auto plain_escapes = [&] {
-    // One pass over the escapes (an escaped backslash is skipped whole:
-    // `\\u` is a backslash and a u).
-    for (std::size_t i = json.find('\\'); i != std::string_view::npos; i = json.find('\\', i + 2)) {
-      if (i + 1 < json.size() && (json[i + 1] == 'u' || json[i + 1] == '/')) return false;
-    }
-    return true;
-  };
-  if (event.document.empty() && !json.empty() && event.json_escapes != Event::JsonEscapes::Rare &&
-      (event.json_escapes == Event::JsonEscapes::Plain || plain_escapes())) {
-    return json;
-  }
-  buffer.clear();
-  any_event_text(event, [&](std::string_view t) {
+  auto append_escaped = [&](std::string_view t) {
     for (char c : t) {
       if (c == '\\' || c == '"') buffer.push_back('\\');
       buffer.push_back(c);
     }
+  };
+  if (event.document.empty() && !json.empty()) {
+    if (event.json_escapes == Event::JsonEscapes::Plain) return json;
+    buffer.clear();
+    std::string decoded;
+    std::size_t at = 0;  // copied up to here
+    // An escaped backslash is crossed whole: `\\u` is a backslash and a u.
+    for (std::size_t i = json.find('\\'); i != std::string_view::npos && i + 1 < json.size(); i = json.find('\\', i)) {
+      const char e = json[i + 1];
+      if (e != 'u' && e != '/') {
+        i += 2;
+        continue;
+      }
+      buffer.append(json, at, i - at);
+      std::size_t end = e == '/' ? i + 2 : std::min(json.size(), i + 6);
+      // A surrogate pair is two escapes in a row: unescape_json() joins them.
+      if (e == 'u' && end + 6 <= json.size() && json[end] == '\\' && json[end + 1] == 'u') end += 6;
+      unescape_json(json.substr(i, end - i), decoded);
+      append_escaped(decoded);
+      at = i = end;
+    }
+    if (at == 0) return json;  // no escape to undo
+    buffer.append(json, at, std::string_view::npos);
+    return buffer;
+  }
+  buffer.clear();
+  any_event_text(event, [&](std::string_view t) {
+    append_escaped(t);
     buffer.push_back('\0');
     return false;
   });
@@ -614,6 +631,7 @@ void RuleIndex::file(const std::string& key, const Entry& entry) {
 void RuleIndex::file_values(FieldId field, const std::vector<std::string>& values, const Entry& entry) {
   ValueIndex& index = value_fields_[gate_position(value_gates_, value_fields_, field, entry, [] { return ValueIndex{}; })];
   for (const auto& v : values) {
+    index.longest = std::max(index.longest, v.size());
     auto& list = index.rules[v];
     // The terms of one sequence come one by one, each with its own kinds.
     if (list.empty() || !(list.back() == entry)) list.push_back(entry);
@@ -811,7 +829,10 @@ void RuleIndex::append_open(const std::vector<Entry>& entries, const Event& even
 
 void RuleIndex::lookup_values(const Event& event, const Value& v, const ValueIndex& index, std::vector<std::size_t>& out,
                               const Scratch& scratch, Scratch::Memo& memo) const {
-  auto find = [&](std::string_view s) { return with_folded(s, [&](std::string_view f) { return index.rules.find(f); }); };
+  auto find = [&](std::string_view s) -> const std::vector<Entry>* {
+    if (s.size() > index.longest) return nullptr;  // folding keeps the length
+    return with_folded(s, [&](std::string_view f) { return index.rules.find(f); });
+  };
   auto emit = [&](const std::vector<Entry>* entries) {
     if (!entries) return;
     for (const Entry& e : *entries) {
@@ -840,7 +861,7 @@ void RuleIndex::lookup_values(const Event& event, const Value& v, const ValueInd
 }
 
 void RuleIndex::lookup_patterns(const Event& event, const Value& v, PatternIndex& index, std::vector<std::size_t>& out,
-                                Scratch& scratch, Scratch::Memo& memo) const {
+                                Scratch& scratch, Scratch::Memo* memo) const {
   if (v.is_null() || (v.kind() == ValueKind::Array && v.as_array().empty())) return;
   std::call_once(index.scan_once, [&] {
     std::vector<std::string> literals;
@@ -865,12 +886,15 @@ void RuleIndex::lookup_patterns(const Event& event, const Value& v, PatternIndex
       append_text(scratch.text, x);
       text = scratch.text;
     }
-    if (!memo.holds(text)) {
-      memo.matched.clear();
-      index.scan->matching(text, scratch.wildcards, memo.matched);
-      memo.remember(text);
+    if (!memo) {
+      scratch.matched.clear();
+      index.scan->matching(text, scratch.wildcards, scratch.matched);
+    } else if (!memo->holds(text)) {
+      memo->matched.clear();
+      index.scan->matching(text, scratch.wildcards, memo->matched);
+      memo->remember(text);
     }
-    for (unsigned m : memo.matched) emit(index.by_literal.begin()[m].value);
+    for (unsigned m : memo ? memo->matched : scratch.matched) emit(index.by_literal.begin()[m].value);
   };
   if (v.kind() == ValueKind::Array) {
     for (const Value& x : v.as_array()) scan(x);
@@ -935,11 +959,11 @@ void RuleIndex::candidates(const Event& event, std::vector<std::size_t>& out, Sc
   for (std::uint32_t i : open.patterns) {
     if (pattern_gates_[i].field == kAnyText) {
       lookup_patterns(event, Value::string(any_text(event, scratch.all_text)), *pattern_fields_[i], out, scratch,
-                      scratch.pattern_memo[i]);
+                      nullptr);
       continue;
     }
     const Value& v = event.get(pattern_gates_[i].field);
-    if (!v.is_null()) lookup_patterns(event, v, *pattern_fields_[i], out, scratch, scratch.pattern_memo[i]);
+    if (!v.is_null()) lookup_patterns(event, v, *pattern_fields_[i], out, scratch, &scratch.pattern_memo[i]);
   }
   auto add = [&](std::string_view key) {
     auto it = by_category_.find(key);

@@ -79,6 +79,7 @@ class RuleIndex {
     WildcardScratch wildcards;
     std::string text;      // a number rendered for matching
     std::string all_text;  // the event's texts, joined (the kAnyText field's value)
+    std::vector<unsigned> matched;  // the literals a text not remembered contains
     KindBits kinds{};  // the event's
     // The last text looked up per kind, value and pattern field, with its
     // answer: events come in runs of one kind and one process, so the next
@@ -197,6 +198,7 @@ class RuleIndex {
 
   struct ValueIndex {
     StringTable<std::vector<Entry>> rules;
+    std::size_t longest = 0;  // of the values filed: a longer text is none of them (CallTrace, script blocks)
   };
   void lookup_values(const Event& event, const Value& v, const ValueIndex& index, std::vector<std::size_t>& out,
                      const Scratch& scratch, Scratch::Memo& memo) const;
@@ -212,8 +214,9 @@ class RuleIndex {
     std::unique_ptr<AdaptiveLiterals> scan;                // null: no literals (every rule here is unconditional)
     std::vector<Entry> filed;
   };
+  // `memo` null: the text is not remembered (the any-text field: every event's differs).
   void lookup_patterns(const Event& event, const Value& v, PatternIndex& index, std::vector<std::size_t>& out,
-                       Scratch& scratch, Scratch::Memo& memo) const;
+                       Scratch& scratch, Scratch::Memo* memo) const;
   static bool open(const Entry& e, const Event& event);  // every gate has a field the event holds
 
   std::array<FieldId, kKinds> kind_fields_;  // kNoField: no rule reads it

@@ -40,6 +40,7 @@ class Lexer {
 
   Result<std::vector<Token>> run() {
     std::vector<Token> tokens;
+    tokens.reserve(src_.size() / 8 + 4);  // Sigma queries run to megabytes: grown once, not by doubling
     for (;;) {
       if (auto err = skip_space_and_comments()) return *err;
       Token tok;
@@ -93,11 +94,15 @@ class Lexer {
     char c = peek();
     if (ident_start(c)) {
       std::size_t start = pos_;
-      while (ident_char(peek())) advance();
+      while (pos_ < src_.size() && ident_char(src_[pos_])) ++pos_;  // no newline in a word
       std::string_view word = src_.substr(start, pos_ - start);
-      std::string lower;
-      for (char ch : word) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
-      auto it = keywords().find(lower);
+      // Keywords are short: a longer word is an identifier without a lookup.
+      char lower[16];
+      const bool short_word = word.size() <= sizeof lower;
+      for (std::size_t i = 0; short_word && i < word.size(); ++i) {
+        lower[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(word[i])));
+      }
+      auto it = short_word ? keywords().find(std::string_view(lower, word.size())) : keywords().end();
       if (it != keywords().end()) {
         tok.kind = it->second;
         // like~, regex~, in~ are single operators
@@ -218,42 +223,47 @@ class Lexer {
         advance();
         break;
       }
-      if (c == '\\') {
-        SourcePos esc = here();
-        char e = peek(1);
-        switch (e) {
-          case 'n': out.push_back('\n'); advance(2); continue;
-          case 't': out.push_back('\t'); advance(2); continue;
-          case 'r': out.push_back('\r'); advance(2); continue;
-          case 'b': out.push_back('\b'); advance(2); continue;
-          case 'f': out.push_back('\f'); advance(2); continue;
-          case '"': out.push_back('"'); advance(2); continue;
-          case '\'': out.push_back('\''); advance(2); continue;
-          case '\\': out.push_back('\\'); advance(2); continue;
-          case 'u': {
-            advance(2);
-            if (peek() != '{') return error_at(esc, 2, "invalid unicode escape; use \\u{XXXX}");
-            advance();
-            std::uint32_t cp = 0;
-            std::size_t digits = 0;
-            while (std::isxdigit(static_cast<unsigned char>(peek())) && digits < 8) {
-              char h = peek();
-              cp = cp * 16 + static_cast<std::uint32_t>(std::isdigit(static_cast<unsigned char>(h)) ? h - '0' : (std::tolower(h) - 'a' + 10));
-              ++digits;
-              advance();
-            }
-            if (peek() != '}' || digits < 2 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-              return error_at(esc, static_cast<std::uint32_t>(pos_ - esc.offset + 1), "invalid unicode escape; use \\u{XXXX} with 2 to 8 hex digits naming a valid code point");
-            advance();
-            append_utf8(out, cp);
-            continue;
-          }
-          default:
-            return error_at(esc, 2, fmt::format("invalid escape sequence '\\{}'; valid escapes are \\n \\t \\r \\b \\f \\\" \\' \\\\ \\u{{XXXX}}", e == '\0' ? ' ' : e));
-        }
+      if (c != '\\') {
+        // A run of plain characters at once (no newline among them).
+        std::size_t end = pos_ + 1;
+        while (end < src_.size() && src_[end] != '"' && src_[end] != '\\' && src_[end] != '\n' && src_[end] != '\r') ++end;
+        out.append(src_, pos_, end - pos_);
+        pos_ = end;
+        continue;
       }
-      out.push_back(c);
-      advance();
+      // An escape.
+      SourcePos esc = here();
+      char e = peek(1);
+      switch (e) {
+        case 'n': out.push_back('\n'); advance(2); continue;
+        case 't': out.push_back('\t'); advance(2); continue;
+        case 'r': out.push_back('\r'); advance(2); continue;
+        case 'b': out.push_back('\b'); advance(2); continue;
+        case 'f': out.push_back('\f'); advance(2); continue;
+        case '"': out.push_back('"'); advance(2); continue;
+        case '\'': out.push_back('\''); advance(2); continue;
+        case '\\': out.push_back('\\'); advance(2); continue;
+        case 'u': {
+          advance(2);
+          if (peek() != '{') return error_at(esc, 2, "invalid unicode escape; use \\u{XXXX}");
+          advance();
+          std::uint32_t cp = 0;
+          std::size_t digits = 0;
+          while (std::isxdigit(static_cast<unsigned char>(peek())) && digits < 8) {
+            char h = peek();
+            cp = cp * 16 + static_cast<std::uint32_t>(std::isdigit(static_cast<unsigned char>(h)) ? h - '0' : (std::tolower(h) - 'a' + 10));
+            ++digits;
+            advance();
+          }
+          if (peek() != '}' || digits < 2 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return error_at(esc, static_cast<std::uint32_t>(pos_ - esc.offset + 1), "invalid unicode escape; use \\u{XXXX} with 2 to 8 hex digits naming a valid code point");
+          advance();
+          append_utf8(out, cp);
+          continue;
+        }
+        default:
+          return error_at(esc, 2, fmt::format("invalid escape sequence '\\{}'; valid escapes are \\n \\t \\r \\b \\f \\\" \\' \\\\ \\u{{XXXX}}", e == '\0' ? ' ' : e));
+      }
     }
     tok.text = std::move(out);
     return true;

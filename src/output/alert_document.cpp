@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <set>
+#include <unordered_map>
 
 #include "core/hash.h"
 #include "core/timestamp.h"
@@ -411,6 +412,15 @@ struct AlertWriter::Impl {
     return obj;
   }
 
+  // The rule's members (write_rule()), rendered once per rule: Sigma rules
+  // carry queries of thousands of values, escaped again for every alert.
+  std::unordered_map<const Rule*, std::string> rule_members;
+  const std::string& members_of(const Rule& rule) {
+    auto [it, added] = rule_members.try_emplace(&rule);
+    if (added) write_rule(it->second, rule);
+    return it->second;
+  }
+
   // The rule's members, shared by every alert of the rule.
   static void write_rule(std::string& out, const Rule& rule) {
     member(out, "kibana.alert.rule.uuid", rule.rule_id);
@@ -596,7 +606,7 @@ struct AlertWriter::Impl {
     out += original;
   }
 
-  static void write_common(std::string& out, const Rule& rule, const std::string& id, TimestampNs alert_time,
+  void write_common(std::string& out, const Rule& rule, const std::string& id, TimestampNs alert_time,
                            TimestampNs original_time, const std::string& reason) {
     member(out, "kibana.alert.uuid", id);
     member(out, "kibana.alert.status", "active");
@@ -607,7 +617,7 @@ struct AlertWriter::Impl {
     member_raw(out, "kibana.alert.risk_score", std::to_string(rule.risk_score));
     member_raw(out, "kibana.space_ids", "[\"default\"]");
     member(out, "kibana.version", "9.5.0");
-    write_rule(out, rule);
+    out += members_of(rule);
     (void)alert_time;
   }
 };
@@ -626,6 +636,11 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
   };
   std::vector<AlertSummary> summaries;
   const bool sequence = d.events.size() > 1 || !d.join_keys.empty() || !d.correlation.empty();
+  // Each event is written about twice (its fields, event.original) beside
+  // the rule's members: sized once rather than grown by doubling.
+  std::size_t event_bytes = 0;
+  for (const std::string& e : d.events) event_bytes += e.size();
+  out.reserve(out.size() + 2 * event_bytes + 8192);
   std::vector<std::optional<dom::object>> sources;
   std::vector<std::string> event_ids;
   for (std::size_t i = 0; i < d.events.size(); ++i) {
@@ -662,7 +677,7 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
       Impl::write_source(out, *sources[0], original ? std::string_view(d.events[0]) : std::string_view());
       if (!d.sources.empty()) write_log_file_path(out, *sources[0], d.sources[0]);
     }
-    Impl::write_common(out, rule, id, alert_time, d.first_time, reason);
+    impl_->write_common(out, rule, id, alert_time, d.first_time, reason);
     member_raw(out, "kibana.alert.depth", "1");
     member_raw(out, "kibana.alert.ancestors", ancestors({0}));
     if (!rule.building_block_type.empty()) member(out, "kibana.alert.building_block_type", rule.building_block_type);
@@ -712,7 +727,7 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
     write_common_members(out, *sources[present.front()], others, 0);
   }
   member_raw(out, "event", "{\"kind\":\"signal\"}");
-  Impl::write_common(out, rule, shell_id, alert_time, d.first_time, reason);
+  impl_->write_common(out, rule, shell_id, alert_time, d.first_time, reason);
   // As Elastic writes a sequence: the shell is depth 2, its ancestors are the
   // events (depth 0) and its building-block alerts (depth 1).
   member_raw(out, "kibana.alert.depth", "2");
@@ -767,7 +782,7 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
         if (auto parsed = parse_timestamp_text(s)) original = *parsed;
       }
     }
-    Impl::write_common(out, rule, id, alert_time, original, bb_reason);
+    impl_->write_common(out, rule, id, alert_time, original, bb_reason);
     member_raw(out, "kibana.alert.depth", "1");
     member(out, "kibana.alert.building_block_type", "default");
     member(out, "kibana.alert.group.id", group_id);

@@ -17,7 +17,19 @@ namespace vigil {
 
 struct AlertLine {
   AlertSummary summary;
-  std::string json;  // the NDJSON lines of one alert (a sequence's building blocks follow it); empty for those
+  // A sequence's NDJSON lines: its alert, then its building blocks' (whose
+  // own json is empty). Empty for a single alert too: its line is its
+  // summary.document (held once, not twice).
+  std::string json;
+  // Appends the lines this alert writes (none for a building block).
+  void append_lines(std::string& out) const {
+    if (!json.empty()) {
+      out += json;
+    } else if (!summary.building_block) {
+      out += summary.document;
+      out.push_back('\n');
+    }
+  }
 };
 
 class AlertLineSorter {

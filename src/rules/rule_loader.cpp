@@ -562,6 +562,9 @@ LoadedRules load_rules(const std::vector<std::string>& paths, unsigned threads_w
     cache->store(fresh);  // also refreshes the entries hit (see RuleCache)
   }
   std::vector<SigmaFilter> filters;  // applied once every file is read: a filter names rules of any file
+  std::size_t rule_count = 0;
+  for (const Parsed& p : parsed) rule_count += p.sigma ? p.sigma_file.rules.size() : p.rule ? 1 : 0;
+  out.rules.reserve(out.rules.size() + rule_count);  // rules are large: moved once, not on every regrowth
   for (Parsed& p : parsed) {
     if (p.sigma && !p.diagnostic) {
       ++out.files;

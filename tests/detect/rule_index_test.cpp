@@ -287,4 +287,13 @@ TEST(RuleIndex, KeywordSearchesAreFiledUnderTheirLiteralsInAnyText) {
   EXPECT_EQ(index.candidates(R"({"p":"http:\/\/h\/temp\/mimikatz"})"), Rules{0});
   EXPECT_EQ(index.candidates(R"({"c":"echo say \"hi\" there"})"), Rules{2});
   EXPECT_EQ(index.candidates(R"({"m":"nothing to see"})"), Rules{});
+  // \u escapes spelling a backslash or a quote are written as the literals are;
+  // a surrogate pair, an escape at the very end of a text, several in a row.
+  EXPECT_EQ(index.candidates(R"({"p":"C:\u005ctemp\u005Cx.exe"})"), Rules{1});
+  EXPECT_EQ(index.candidates(R"({"c":"say \u0022hi\u0022"})"), Rules{2});
+  EXPECT_EQ(index.candidates(R"({"m":"\ud83d\ude00 mimikat\u007a","n":"\u00e9"})"), Rules{0});
+  EXPECT_EQ(index.candidates(R"({"m":"\u004d\u0069\u006d\u0069katz"})"), Rules{0});
+  // An escaped backslash before a u is a backslash and a u, not an escape.
+  EXPECT_EQ(index.candidates(R"({"m":"mimi\\u006batz"})"), Rules{});
+  EXPECT_EQ(index.candidates(R"({"m":"mimi\\\u006batz"})"), Rules{});
 }
