@@ -249,10 +249,17 @@ inline const char* literal_end(const char* p) {
   return nullptr;
 }
 
+// Room unescape() needs past the text's length in `out`.
+inline constexpr std::size_t kUnescapeSlack = 32;
+
 // Unescapes the string text [text, close) into `out` (room for close - text
-// bytes: unescaping only shrinks) and returns the end of what was written,
-// or nullptr for an escape simdjson would reject and for surrogate escapes
-// (left to simdjson, whose pairing rules then apply).
+// + kUnescapeSlack bytes: unescaping only shrinks, and plain runs are copied
+// 32 bytes at a time, the last block past the end) and returns the end of
+// what was written, or nullptr for an escape simdjson would reject and for
+// surrogate escapes (left to simdjson, whose pairing rules then apply). Reads
+// up to 31 bytes past `close` (the walk's strings lie 64 bytes before
+// readable memory ends). Windows paths and messages escape every few
+// characters: a memchr and a memcpy call per run cost more than the runs.
 inline char* unescape(const char* text, const char* close, char* out) {
   const auto hex = [](char c) -> int {
     if (c >= '0' && c <= '9') return c - '0';
@@ -262,11 +269,29 @@ inline char* unescape(const char* text, const char* close, char* out) {
   };
   const char* p = text;
   while (p < close) {
+#if defined(__AVX2__)
+    const __m256i block = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), block);
+    auto stops = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(block, _mm256_set1_epi8('\\'))));
+    const auto left = static_cast<std::size_t>(close - p);
+    if (left < 32) stops |= std::uint32_t{1} << left;  // the text ends in this block
+    if (stops == 0) {
+      p += 32;
+      out += 32;
+      continue;
+    }
+    const unsigned run = static_cast<unsigned>(__builtin_ctz(stops));
+    p += run;
+    out += run;
+    if (p >= close) break;
+    const char* slash = p;
+#else
     const char* slash = static_cast<const char*>(std::memchr(p, '\\', static_cast<std::size_t>(close - p)));
     const char* run_end = slash ? slash : close;
     std::memcpy(out, p, static_cast<std::size_t>(run_end - p));
     out += run_end - p;
     if (!slash) break;
+#endif
     // The string's closing quote is unescaped, so a backslash before `close` has its escape before it too.
     switch (slash[1]) {
       case '"': *out++ = '"'; break;

@@ -419,7 +419,7 @@ struct NdjsonReader::Impl {
         if (!close) return false;
         std::string_view s(text, static_cast<std::size_t>(close - text));
         if (json_scan::has_backslash(text, s.size())) {
-          char* out = static_cast<char*>(arena.allocate(s.size(), 1));
+          char* out = static_cast<char*>(arena.allocate(s.size() + json_scan::kUnescapeSlack, 1));
           const char* end = json_scan::unescape(text, close, out);
           if (!end) return false;
           s = std::string_view(out, static_cast<std::size_t>(end - out));

@@ -701,7 +701,13 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
     out += "}\n";
     summaries.push_back({id, rule.rule_id, rule.name, rule.severity, rule.risk_score, host_of(sources[0]), alert_time,
                          d.first_time, reason, false});
-    summaries.back().document.assign(out, doc_start, out.size() - doc_start - 1);
+    if (doc_start == 0) {
+      out.pop_back();  // the newline
+      summaries.back().document = std::move(out);
+      out.clear();
+    } else {
+      summaries.back().document.assign(out, doc_start, out.size() - doc_start - 1);
+    }
     return summaries;
   }
   // A sequence: the group id names the sequence; the shell alert carries the

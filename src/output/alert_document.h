@@ -38,7 +38,10 @@ class AlertWriter {
   ~AlertWriter();
 
   // Appends the alert lines (NDJSON, each ending in '\n') for one scheduled
-  // detection and returns their summaries (the sequence alert first).
+  // detection and returns their summaries (the sequence alert first), each
+  // with its document. A single alert (not a sequence) written into an
+  // empty `out` leaves it empty: its one line is its summary's document,
+  // moved there rather than copied.
   std::vector<AlertSummary> write(const Rule& rule, const Detection& detection, TimestampNs alert_time,
                                   std::string& out, const Suppression* suppression = nullptr);
 

@@ -81,9 +81,8 @@ void DetectionPipeline::write(ReadyAlert& alert) {
   }
   // A sequence's building blocks are in its alert's json; their own lines
   // (empty json) carry their summaries and stay right after it.
+  // A single alert's line is its document: the writer left `json` empty (AlertLine::append_lines).
   std::vector<AlertLine> group;
-  // A single alert's line is its document (AlertLine::append_lines).
-  if (summaries.size() == 1 && !summaries.front().building_block) json.clear();
   group.push_back({std::move(summaries.front()), std::move(json)});
   for (std::size_t k = 1; k < summaries.size(); ++k) group.push_back({std::move(summaries[k]), {}});
   sorter_.add(std::move(group));

@@ -191,14 +191,23 @@ bool RuleCache::write(std::string_view table, std::string_view blob_column,
     ok = !refresh.failed();
   }
   refresh.reset();
-  // Entries older than kKeepSeconds, and beyond the newest max_entries_
-  // (other builds' and other rule texts' first): both through the index.
-  Statement prune(*db_, fmt::format("DELETE FROM {0} WHERE stored < ?1 OR rowid IN "
-                                    "(SELECT rowid FROM {0} ORDER BY stored DESC LIMIT -1 OFFSET ?2)",
+  // Entries older than kKeepSeconds; other builds' (this binary cannot
+  // read them) once a day old; and beyond max_entries_, other builds' before
+  // this one's, then the oldest. This build's entries hit earlier the same
+  // day carry their first store time: ordered by time alone, a build run in
+  // turn with another (an upgrade, a benchmark of two binaries) lost the
+  // very entries it was using and parsed them again on every run.
+  Statement prune(*db_, fmt::format("DELETE FROM {0} WHERE stored < ?1 OR (substr(key, 1, ?4) != ?3 AND stored < ?5) "
+                                    "OR rowid IN (SELECT rowid FROM {0} ORDER BY substr(key, 1, ?4) = ?3 DESC, "
+                                    "stored DESC LIMIT -1 OFFSET ?2)",
                                     table));
   if (ok && prune.ok()) {
+    const std::string mine = build_ + ":";
     prune.bind(1, now - kKeepSeconds);
     prune.bind(2, static_cast<std::int64_t>(max_entries_));
+    prune.bind(3, mine);
+    prune.bind(4, static_cast<std::int64_t>(mine.size()));
+    prune.bind(5, now - kRefreshSeconds);
     prune.step();
     ok = !prune.failed();
   }

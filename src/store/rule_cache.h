@@ -9,8 +9,8 @@
 // The cache is only ever an optimisation: if it cannot be opened, read or
 // written, rules load as they would without it; a damaged file is replaced
 // by a new one. It is bounded: entries stored more than 30 days ago are
-// dropped, and beyond `max_entries` the oldest are (a hit older than a day
-// counts as stored again).
+// dropped, other builds' once a day old, and beyond `max_entries` other
+// builds' then the oldest (a hit older than a day counts as stored again).
 #pragma once
 
 #include <memory>

@@ -423,6 +423,51 @@ TEST(RuleCache, AHitOverADayOldIsStoredAgainAndEntriesOver30DaysGo) {
   EXPECT_EQ(cache->entries(), 1u);
 }
 
+TEST(RuleCache, ThisBuildsEntriesOutliveOtherBuildsAndThoseGoADayOld) {
+  TempDir dir;
+  fs::path rules = copy_rules(dir, 4);
+  const fs::path cache_dir = dir.path() / "cache";
+  const fs::path file = cache_dir / RuleCache::kFileName;
+  {
+    auto cache = RuleCache::open(cache_dir.string(), 8);
+    load_rules({rules.string()}, 1, cache.get());
+  }
+  const std::int64_t now = std::time(nullptr);
+  auto sql = [&](const std::string& statement, std::int64_t when) {
+    auto db = SqliteDb::open(file.string(), "");
+    ASSERT_TRUE(db);
+    Statement s(**db, statement);
+    s.bind(1, when);
+    s.step();
+    ASSERT_FALSE(s.failed()) << statement;
+  };
+  auto count = [&](const std::string& where) {
+    auto db = SqliteDb::open(file.string(), "");
+    Statement q(**db, "SELECT count(*) FROM parsed_rules WHERE " + where);
+    return q.step() ? q.integer(0) : -1;
+  };
+  const std::string other = "substr(key, 1, 5) = 'ffff:'";
+  // This build's 4 entries, hit this morning (not stored again); another
+  // build's 6, stored since; 2 more of it two days old.
+  sql("UPDATE parsed_rules SET stored = ?", now - 3 * 3600);
+  for (int i = 0; i < 6; ++i) {
+    sql("INSERT INTO parsed_rules (key, rule, stored) VALUES ('ffff:new" + std::to_string(i) + "', x'00', ?)", now - 3600);
+  }
+  for (int i = 0; i < 2; ++i) {
+    sql("INSERT INTO parsed_rules (key, rule, stored) VALUES ('ffff:old" + std::to_string(i) + "', x'00', ?)",
+        now - 2 * 24 * 3600);
+  }
+  // 2 new texts of this build: 6 of its own + 6 of the other's is past the cap of 8.
+  std::vector<fs::path> files = rule_files(rules);
+  for (std::size_t i = 0; i < 2; ++i) std::ofstream(files[i], std::ios::app) << "\n# changed\n";
+  auto cache = RuleCache::open(cache_dir.string(), 8);
+  load_rules({rules.string()}, 1, cache.get());
+  EXPECT_EQ(cache->hits(), 2u);
+  EXPECT_EQ(count("NOT (" + other + ")"), 6) << "this build's entries are kept first, the ones hit this morning too";
+  EXPECT_EQ(count(other + " AND key LIKE 'ffff:old%'"), 0) << "another build's, a day old: gone";
+  EXPECT_EQ(count(other), 2) << "another build's recent entries fill what the cap leaves";
+}
+
 TEST(RuleCache, TheFileOfOlderBuildsIsRemoved) {
   // rules.sqlite: keyed by path, and unbounded; nothing in it is of use.
   TempDir dir;

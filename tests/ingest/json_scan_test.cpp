@@ -183,14 +183,22 @@ TEST(JsonScan, LiteralsAreExact) {
   EXPECT_EQ(literal_end("fals ,"), nullptr);
 }
 
+namespace {
+// unescape() over `text` as the walk hands it over: followed by readable
+// bytes (backslashes here, which are not the text's), into a buffer with
+// the slack it asks for.
+std::string unescaped(const std::string& text) {
+  std::string in = text + std::string(64, '\\');
+  std::string out(text.size() + kUnescapeSlack, '\0');
+  char* end = unescape(in.data(), in.data() + text.size(), out.data());
+  if (!end) return "<declined>";
+  out.resize(static_cast<std::size_t>(end - out.data()));
+  return out;
+}
+}  // namespace
+
 TEST(JsonScan, UnescapeDecodesWhatSimdjsonDecodesAndDeclinesSurrogates) {
-  const auto run = [](const std::string& text) -> std::string {
-    std::string out(text.size(), '\0');
-    char* end = unescape(text.data(), text.data() + text.size(), out.data());
-    if (!end) return "<declined>";
-    out.resize(static_cast<std::size_t>(end - out.data()));
-    return out;
-  };
+  const auto run = unescaped;
   EXPECT_EQ(run(R"(C:\\Windows\\System32)"), "C:\\Windows\\System32");
   EXPECT_EQ(run(R"(\"q\" \/ \b\f\n\r\t)"), "\"q\" / \b\f\n\r\t");
   EXPECT_EQ(run(R"(caf\u00e9 \u20AC \u0041)"), "caf\xc3\xa9 \xe2\x82\xac A");
@@ -200,6 +208,38 @@ TEST(JsonScan, UnescapeDecodesWhatSimdjsonDecodesAndDeclinesSurrogates) {
   EXPECT_EQ(run(R"(\x41)"), "<declined>");
   EXPECT_EQ(run(R"(\u00g1)"), "<declined>");
   EXPECT_EQ(run(R"(\u00)"), "<declined>");
+}
+
+TEST(JsonScan, UnescapeIsExactAtEveryLengthAndEscapePosition) {
+  // Plain runs are copied 32 bytes at a time: texts around and across block
+  // boundaries, escapes at every position, against the byte-by-byte reading.
+  const auto reference = [](const std::string& text) {
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      if (text[i] != '\\') {
+        out.push_back(text[i]);
+        continue;
+      }
+      const char e = text[++i];
+      out.push_back(e == 'n' ? '\n' : e == 't' ? '\t' : e);
+    }
+    return out;
+  };
+  for (std::size_t size = 0; size <= 100; ++size) {
+    const std::string plain(size, 'x');
+    EXPECT_EQ(unescaped(plain), plain) << size;
+    for (std::size_t at = 0; at + 1 < size; ++at) {
+      for (const char* escape : {"\\\\", "\\n", "\\\"", "\\t"}) {
+        std::string text = plain;
+        text.replace(at, 2, escape);
+        EXPECT_EQ(unescaped(text), reference(text)) << text;
+      }
+    }
+  }
+  // Escapes every few characters, as Windows paths have them.
+  std::string path;
+  for (int i = 0; i < 40; ++i) path += "dir" + std::to_string(i) + "\\\\";
+  EXPECT_EQ(unescaped(path), reference(path));
 }
 
 TEST(JsonScan, BackslashesAreFoundInsideTheTextOnly) {
