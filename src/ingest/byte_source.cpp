@@ -225,7 +225,21 @@ std::unique_ptr<ByteSource> wrap(Compression c, std::unique_ptr<ByteSource> inne
 
 }  // namespace
 
-Result<std::unique_ptr<ByteSource>> open_byte_source(const std::string& path) {
+namespace {
+// Whether the file at `fd` begins (after blanks and a UTF-8 byte order mark) with '{'.
+bool starts_json_object(int fd) {
+  char head[256];
+  const ssize_t n = ::pread(fd, head, sizeof head, 0);
+  for (ssize_t i = 0; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(head[i]);
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || (i < 3 && (c == 0xef || c == 0xbb || c == 0xbf))) continue;
+    return c == '{';
+  }
+  return false;
+}
+}  // namespace
+
+Result<std::unique_ptr<ByteSource>> open_byte_source(const std::string& path, bool stream_json) {
   int fd = STDIN_FILENO;
   bool owned = false;
   if (path != "-") {
@@ -237,7 +251,7 @@ Result<std::unique_ptr<ByteSource>> open_byte_source(const std::string& path) {
       ::close(fd);
       return io_error(fmt::format("cannot read '{}': {}", path, S_ISDIR(st.st_mode) ? "is a directory" : std::strerror(errno)));
     }
-    if (S_ISREG(st.st_mode) && st.st_size > 0) {
+    if (S_ISREG(st.st_mode) && st.st_size > 0 && !(stream_json && starts_json_object(fd))) {
       auto size = static_cast<std::size_t>(st.st_size);
       void* data = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
       ::close(fd);

@@ -29,6 +29,14 @@ class ByteSource {
 };
 
 // Opens `path` ("-" is stdin) and picks the decoder from the content.
-Result<std::unique_ptr<ByteSource>> open_byte_source(const std::string& path);
+// Regular files are mapped, except with `stream_json`: an uncompressed file
+// whose first non-blank byte opens a JSON object (NDJSON) is then read as a
+// stream, into a buffer the reader reuses. A hunt spends its time matching,
+// not splitting lines over threads, and a file written moments ago (copied,
+// unpacked, converted) sits in the page cache in 4 KB pages that a mapping
+// pays a fault and TLB misses for: streamed, the SigmaHQ hunt of 500 k
+// OTRF events took 3.2 s where mapped it took 4.7 s (3.1 s against 3.5 s
+// for a file read from disk; BENCHMARKS.md, session 21).
+Result<std::unique_ptr<ByteSource>> open_byte_source(const std::string& path, bool stream_json = false);
 
 }  // namespace vigil

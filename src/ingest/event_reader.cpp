@@ -210,7 +210,7 @@ struct EventReader::Impl {
   }
 
   bool read_file(const std::string& path, std::uint32_t input_index, const BatchSink& sink, InputReport& report) {
-    auto source = open_byte_source(path);
+    auto source = open_byte_source(path, options.stream_json_files);
     if (!source) {
       report.failed_input(path, 0, source.error().message);
       return true;
@@ -453,7 +453,7 @@ bool EventReader::read_all(const std::vector<std::string>& inputs, const BatchSi
     std::unique_ptr<ByteSource> source;
     std::string_view whole;
     if (path != "-") {
-      if (auto opened = open_byte_source(path)) {
+      if (auto opened = open_byte_source(path, impl.options.stream_json_files)) {
         source = std::move(*opened);
         whole = source->contiguous();
       }

@@ -27,6 +27,8 @@ struct ReaderOptions {
   // false sends every line through simdjson. The events are the same either
   // way: the switch exists so tests and fuzzers can compare the two.
   bool single_pass = true;
+  // Regular NDJSON files read as streams rather than mapped (open_byte_source).
+  bool stream_json_files = false;
 };
 
 struct InputDiagnostic {
