@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/document.h"
+#include "ingest/byte_source.h"
 
 using namespace vigil;
 
@@ -23,11 +24,13 @@ struct Seen {
   ReadStats stats;
 };
 
-Seen read_with(unsigned threads, const std::vector<std::string>& inputs, std::size_t stop_after = 0) {
+Seen read_with(unsigned threads, const std::vector<std::string>& inputs, std::size_t stop_after = 0,
+               bool stream_json = false) {
   FieldRegistry fields;
   fields.intern("event.code");
   ReaderOptions options;
   options.threads = threads;
+  options.stream_json_files = stream_json;
   EventReader reader(fields, options);
   Seen seen;
   reader.read_all(inputs, [&](EventBatch& batch) {
@@ -159,4 +162,52 @@ TEST(EventReader, AKeptDocumentRendersAsTheEventItself) {
   append_kept_json(rendered, kept);
   EXPECT_EQ(rendered, direct);
   EXPECT_NE(direct.find("\\u001e"), std::string::npos);
+}
+
+TEST(EventReader, NdjsonFilesReadAsStreamsGiveWhatTheMappingGives) {
+  // vigil hunt streams NDJSON files (open_byte_source's stream_json): the
+  // same events, order, skipped lines, bytes and diagnostics as mapped, for
+  // the mixed inputs (EVTX stays mapped) and a file over 1 MB.
+  const std::string big = std::filesystem::temp_directory_path() / "vigil_streamed.ndjson";
+  {
+    std::ofstream out(big, std::ios::binary);
+    for (int i = 0; i < 30000; ++i) {
+      out << (i % 5 == 4 ? std::string("{\"event\":{\"code\":") + std::to_string(i) + "}\n"  // truncated
+                         : "{\"event\":{\"code\":\"" + std::to_string(i) + "\"},\"p\":\"C:\\\\x\\\\" +
+                               std::string(30, 'y') + "\"}\n");
+    }
+  }
+  for (const std::vector<std::string>& in : {inputs(), std::vector<std::string>{big}}) {
+    for (unsigned threads : {1u, 2u}) {
+      Seen mapped = read_with(threads, in);
+      Seen streamed = read_with(threads, in, 0, true);
+      ASSERT_GT(mapped.events.size(), 1000u);
+      EXPECT_EQ(mapped.events, streamed.events);
+      EXPECT_EQ(mapped.stats.skipped, streamed.stats.skipped);
+      EXPECT_GT(streamed.stats.skipped, 0u);
+      EXPECT_EQ(mapped.stats.bytes, streamed.stats.bytes);
+      ASSERT_EQ(mapped.stats.diagnostics.size(), streamed.stats.diagnostics.size());
+      for (std::size_t i = 0; i < mapped.stats.diagnostics.size(); ++i) {
+        EXPECT_EQ(mapped.stats.diagnostics[i].file, streamed.stats.diagnostics[i].file);
+        EXPECT_EQ(mapped.stats.diagnostics[i].line, streamed.stats.diagnostics[i].line);
+        EXPECT_EQ(mapped.stats.diagnostics[i].offset, streamed.stats.diagnostics[i].offset);
+        EXPECT_EQ(mapped.stats.diagnostics[i].reason, streamed.stats.diagnostics[i].reason);
+      }
+    }
+  }
+  // Only an NDJSON file is streamed: EVTX and a JSON array stay mapped.
+  auto contiguous = [](const std::string& path) {
+    auto source = open_byte_source(path, true);
+    return source && !(*source)->contiguous().empty();
+  };
+  EXPECT_FALSE(contiguous(big));
+  const std::string array = std::filesystem::temp_directory_path() / "vigil_array.json";
+  std::ofstream(array) << " [{\"event\":{\"code\":\"1\"}}]";
+  EXPECT_TRUE(contiguous(array));
+  const auto in = inputs();
+  EXPECT_TRUE(contiguous(in.front())) << in.front();
+  auto mapped = open_byte_source(big);
+  EXPECT_TRUE(mapped && !(*mapped)->contiguous().empty());
+  std::filesystem::remove(big);
+  std::filesystem::remove(array);
 }
