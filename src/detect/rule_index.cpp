@@ -663,7 +663,7 @@ void RuleIndex::file_patterns(FieldId field, const std::vector<std::string>& val
 void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, const std::string& category,
                                const FieldRegistry& fields) {
   // The kind fields a query reads are registered: find the ones not known yet.
-  static constexpr std::string_view kKindNames[kKinds] = {"", "", "event.action", "event.code"};
+  static constexpr std::string_view kKindNames[kKinds] = {"", "", "event.action", "event.code", "winlog.channel"};
   for (std::size_t k = kAction; k < kKinds; ++k) {
     if (kind_fields_[k] == FieldRegistry::kNoField) {
       if (auto id = fields.find(kKindNames[k])) kind_fields_[k] = *id;
@@ -860,8 +860,35 @@ void RuleIndex::lookup_values(const Event& event, const Value& v, const ValueInd
   }
 }
 
-void RuleIndex::lookup_patterns(const Event& event, const Value& v, PatternIndex& index, std::vector<std::size_t>& out,
-                                Scratch& scratch, Scratch::Memo* memo) const {
+const RuleIndex::LiteralSubset* RuleIndex::subset_for(PatternIndex& index, const KindBits& kinds) {
+  std::lock_guard lock(index.subsets_mutex);
+  auto [at, fresh] = index.subset_of_kinds.try_emplace(kinds, nullptr);
+  if (!fresh) return at->second;
+  std::vector<unsigned> kept;
+  unsigned m = 0;
+  for (const auto& literal : index.by_literal) {
+    if (std::any_of(literal.value.begin(), literal.value.end(),
+                    [&](std::size_t f) { return takes(index.filed[f].kinds, kinds); })) {
+      kept.push_back(m);
+    }
+    ++m;
+  }
+  if (kept.size() * 2 > m) return nullptr;  // searching them all costs about the same
+  std::unique_ptr<LiteralSubset>& subset = index.subsets[kept];
+  if (!subset) {
+    subset = std::make_unique<LiteralSubset>();
+    if (!kept.empty()) {
+      std::vector<std::string> literals;
+      for (unsigned id : kept) literals.push_back(index.by_literal.begin()[id].key);
+      subset->scan = std::make_unique<AdaptiveLiterals>(std::move(literals));
+    }
+    subset->ids = std::move(kept);
+  }
+  return at->second = subset.get();
+}
+
+void RuleIndex::lookup_patterns(const Event& event, const Value& v, PatternIndex& index, const LiteralSubset* subset,
+                                std::vector<std::size_t>& out, Scratch& scratch, Scratch::Memo* memo) const {
   if (v.is_null() || (v.kind() == ValueKind::Array && v.as_array().empty())) return;
   std::call_once(index.scan_once, [&] {
     std::vector<std::string> literals;
@@ -874,7 +901,15 @@ void RuleIndex::lookup_patterns(const Event& event, const Value& v, PatternIndex
     }
   };
   emit(index.unconditional);
-  if (!index.scan) return;  // no literals: every rule here is unconditional
+  const AdaptiveLiterals* search = subset ? subset->scan.get() : index.scan.get();
+  if (!search) return;  // no literals (every rule here is unconditional), or none for this kind of event
+  // The literals found, as positions in by_literal.
+  auto find = [&](std::string_view text, std::vector<unsigned>& matched) {
+    search->matching(text, scratch.wildcards, matched);
+    if (subset) {
+      for (unsigned& m : matched) m = subset->ids[m];
+    }
+  };
   auto scan = [&](const Value& x) {
     if (x.is_null() || x.kind() == ValueKind::Array) return;
     // Numbers and booleans are matched as text, as the rules' own tests do.
@@ -888,10 +923,11 @@ void RuleIndex::lookup_patterns(const Event& event, const Value& v, PatternIndex
     }
     if (!memo) {
       scratch.matched.clear();
-      index.scan->matching(text, scratch.wildcards, scratch.matched);
-    } else if (!memo->holds(text)) {
+      find(text, scratch.matched);
+    } else if (!memo->holds(text) || memo->searched != subset) {
       memo->matched.clear();
-      index.scan->matching(text, scratch.wildcards, memo->matched);
+      find(text, memo->matched);
+      memo->searched = subset;
       memo->remember(text);
     }
     for (unsigned m : memo ? memo->matched : scratch.matched) emit(index.by_literal.begin()[m].value);
@@ -920,11 +956,14 @@ const RuleIndex::Scratch::OpenFields& RuleIndex::open_fields(Scratch& scratch) c
   set.valid = true;
   set.values.clear();
   set.patterns.clear();
+  set.searched.clear();
   for (std::size_t i = 0; i < value_gates_.size(); ++i) {
     if (!value_gates_[i].kinds.excludes(scratch.kinds)) set.values.push_back(static_cast<std::uint32_t>(i));
   }
   for (std::size_t i = 0; i < pattern_gates_.size(); ++i) {
-    if (!pattern_gates_[i].kinds.excludes(scratch.kinds)) set.patterns.push_back(static_cast<std::uint32_t>(i));
+    if (pattern_gates_[i].kinds.excludes(scratch.kinds)) continue;
+    set.patterns.push_back(static_cast<std::uint32_t>(i));
+    set.searched.push_back(subset_for(*pattern_fields_[i], scratch.kinds));
   }
   return set;
 }
@@ -956,14 +995,18 @@ void RuleIndex::candidates(const Event& event, std::vector<std::size_t>& out, Sc
     const Value& v = event.get(value_gates_[i].field);
     if (!v.is_null()) lookup_values(event, v, value_fields_[i], out, scratch, scratch.value_memo[i]);
   }
-  for (std::uint32_t i : open.patterns) {
+  for (std::size_t j = 0; j < open.patterns.size(); ++j) {
+    const std::uint32_t i = open.patterns[j];
+    PatternIndex& index = *pattern_fields_[i];
     if (pattern_gates_[i].field == kAnyText) {
-      lookup_patterns(event, Value::string(any_text(event, scratch.all_text)), *pattern_fields_[i], out, scratch,
+      // No literal of a rule taking this event: its text is not even gathered.
+      if (open.searched[j] && !open.searched[j]->scan && index.unconditional.empty()) continue;
+      lookup_patterns(event, Value::string(any_text(event, scratch.all_text)), index, open.searched[j], out, scratch,
                       nullptr);
       continue;
     }
     const Value& v = event.get(pattern_gates_[i].field);
-    if (!v.is_null()) lookup_patterns(event, v, *pattern_fields_[i], out, scratch, &scratch.pattern_memo[i]);
+    if (!v.is_null()) lookup_patterns(event, v, index, open.searched[j], out, scratch, &scratch.pattern_memo[i]);
   }
   auto add = [&](std::string_view key) {
     auto it = by_category_.find(key);

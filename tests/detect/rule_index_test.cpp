@@ -297,3 +297,40 @@ TEST(RuleIndex, KeywordSearchesAreFiledUnderTheirLiteralsInAnyText) {
   EXPECT_EQ(index.candidates(R"({"m":"mimi\\u006batz"})"), Rules{});
   EXPECT_EQ(index.candidates(R"({"m":"mimi\\\u006batz"})"), Rules{});
 }
+
+TEST(RuleIndex, RulesComeOnlyToEventsOfTheChannelTheyRequire) {
+  // winlog.channel is a kind field: a keyword rule of the Application log
+  // (SigmaHQ's antivirus names) is not a candidate for a Security event
+  // holding its literal, and a Security event searches only the literals of
+  // rules taking it (2 of 6 here).
+  Index index({R"(any where winlog.channel : "Application" and _keywords("*adfind*", "*cobalt*", "*chopper*", "*brutel*"))",
+               R"(any where winlog.channel : "Security" and _keywords("*mimikatz*"))",
+               R"(any where _keywords("*lsadump::*"))"});
+  auto doc = [](std::string_view channel, std::string_view text) {
+    return R"({"winlog":{"channel":")" + std::string(channel) + R"("},"message":")" + std::string(text) + "\"}";
+  };
+  EXPECT_EQ(index.candidates(doc("Security", "adfind cobalt mimikatz")), Rules{1});
+  EXPECT_EQ(index.candidates(doc("Security", "adfind lsadump::sam")), Rules{2});
+  EXPECT_EQ(index.candidates(doc("Application", "adfind mimikatz lsadump::sam")), (Rules{0, 2}));
+  EXPECT_EQ(index.candidates(R"({"message":"adfind mimikatz lsadump::sam"})"), Rules{2});
+  // Through one scratch, kinds interleaved: each gives what a fresh scratch gives.
+  for (const std::string& d : {doc("Security", "adfind mimikatz"), doc("Application", "adfind mimikatz"),
+                               doc("Security", "adfind mimikatz"), doc("System", "lsadump::x cobalt")}) {
+    EXPECT_EQ(index.candidates_kept(d), index.candidates(d)) << d;
+  }
+}
+
+TEST(RuleIndex, ATextRememberedForOneKindIsSearchedAgainForAnother) {
+  // Consecutive events with the same command line remember its literals;
+  // a Security event searches only "delta" (its rules' literals), so the
+  // Application event after it, with the same text, must search again for
+  // the literals of its own rules.
+  Index index({R"(any where winlog.channel : "Application" and process.command_line : ("*alpha*", "*beta*", "*gamma*"))",
+               R"(any where winlog.channel : "Security" and process.command_line : "*delta*")"});
+  auto doc = [](std::string_view channel) {
+    return R"({"winlog":{"channel":")" + std::string(channel) + R"("},"process":{"command_line":"alpha delta"}})";
+  };
+  EXPECT_EQ(index.candidates_kept(doc("Security")), Rules{1});
+  EXPECT_EQ(index.candidates_kept(doc("Application")), Rules{0});
+  EXPECT_EQ(index.candidates_kept(doc("Security")), Rules{1});
+}
