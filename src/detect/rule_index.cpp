@@ -521,15 +521,19 @@ std::vector<Clause> required_fields(const eql::Program& p, std::uint32_t index, 
 
 // The any-text field (Sigma keywords) is searched in the event's JSON as
 // written, where a text's `\` and `"` stand escaped: its literals are
-// escaped the same way. A literal with a control character (which JSON
-// may write as \n or \u000a) is not filed under a literal at all.
-std::string any_text_literal(std::string_view piece) {
-  std::string out;
-  for (char c : piece) {
-    if (static_cast<unsigned char>(c) < 0x20) return {};
+// escaped the same way (JSON's own escapes for the two).
+void append_json_escaped_quotes(std::string& out, std::string_view text) {
+  for (char c : text) {
     if (c == '\\' || c == '"') out.push_back('\\');
     out.push_back(c);
   }
+}
+// A literal with a control character (which JSON may write as \n or
+// \u000a) is not filed under a literal at all.
+std::string any_text_literal(std::string_view piece) {
+  if (std::any_of(piece.begin(), piece.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; })) return {};
+  std::string out;
+  append_json_escaped_quotes(out, piece);
   return out;
 }
 
@@ -544,12 +548,6 @@ std::string any_text_literal(std::string_view piece) {
 // JSON may add literals, never take one away: the index only narrows.
 std::string_view any_text(const Event& event, std::string& buffer) {
   const std::string_view json = event.source;
-  auto append_escaped = [&](std::string_view t) {
-    for (char c : t) {
-      if (c == '\\' || c == '"') buffer.push_back('\\');
-      buffer.push_back(c);
-    }
-  };
   if (event.document.empty() && !json.empty()) {
     if (event.json_escapes == Event::JsonEscapes::Plain) return json;
     buffer.clear();
@@ -567,7 +565,7 @@ std::string_view any_text(const Event& event, std::string& buffer) {
       // A surrogate pair is two escapes in a row: unescape_json() joins them.
       if (e == 'u' && end + 6 <= json.size() && json[end] == '\\' && json[end + 1] == 'u') end += 6;
       unescape_json(json.substr(i, end - i), decoded);
-      append_escaped(decoded);
+      append_json_escaped_quotes(buffer, decoded);
       at = i = end;
     }
     if (at == 0) return json;  // no escape to undo
@@ -576,7 +574,7 @@ std::string_view any_text(const Event& event, std::string& buffer) {
   }
   buffer.clear();
   any_event_text(event, [&](std::string_view t) {
-    append_escaped(t);
+    append_json_escaped_quotes(buffer, t);
     buffer.push_back('\0');
     return false;
   });

@@ -449,6 +449,7 @@ bool EventReader::read_all(const std::vector<std::string>& inputs, const BatchSi
     }
   }
   bool go_on = true;
+  std::error_code ec;
   for (const auto& [path, index] : files) {
     std::unique_ptr<ByteSource> source;
     std::string_view whole;
@@ -460,9 +461,14 @@ bool EventReader::read_all(const std::vector<std::string>& inputs, const BatchSi
     }
     if (whole.empty() || detect(whole) != InputKind::Evtx) {
       // Anything but a mapped EVTX file: in order, after what is pending. A
-      // mapped file that cannot be an archive is read as it was opened.
+      // mapped file that cannot be an archive is read as it was opened, and
+      // so is an NDJSON file opened as a stream (a regular file, not
+      // compressed, starting with '{': no archive either).
       go_on = pipeline.finish();
-      if (go_on && source && !whole.empty() && !may_be_archive(whole)) {
+      const bool plain = source && (whole.empty() ? source->compression() == Compression::None &&
+                                                        std::filesystem::is_regular_file(path, ec)
+                                                  : !may_be_archive(whole));
+      if (go_on && plain) {
         InputReport file_report(stats, impl.options.max_diagnostics);
         go_on = impl.read_source(path, *source, index, sink, file_report);
       } else if (go_on) {
