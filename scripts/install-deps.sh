@@ -9,6 +9,8 @@ PACKAGES=(
   # libraries vigil links
   libsimdjson-dev libre2-dev libvectorscan-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   zlib1g-dev libzstd-dev libarchive-dev libpugixml-dev libsqlite3-dev libyaml-cpp-dev
+  # the vigil binary's allocator (src/cli/allocator.cpp)
+  libjemalloc-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # reference EQL implementation used by the differential test (run, never linked)
