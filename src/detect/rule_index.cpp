@@ -860,8 +860,9 @@ void RuleIndex::lookup_values(const Event& event, const Value& v, const ValueInd
 
 const RuleIndex::LiteralSubset* RuleIndex::subset_for(PatternIndex& index, const KindBits& kinds) {
   std::lock_guard lock(index.subsets_mutex);
-  auto [at, fresh] = index.subset_of_kinds.try_emplace(kinds, nullptr);
-  if (!fresh) return at->second;
+  if (auto known = index.subset_of_kinds.find(kinds); known != index.subset_of_kinds.end()) return known->second;
+  if (index.subset_of_kinds.size() >= PatternIndex::kMaxKinds) return nullptr;
+  const LiteralSubset*& at = index.subset_of_kinds[kinds];
   std::vector<unsigned> kept;
   unsigned m = 0;
   for (const auto& literal : index.by_literal) {
@@ -872,7 +873,9 @@ const RuleIndex::LiteralSubset* RuleIndex::subset_for(PatternIndex& index, const
     ++m;
   }
   if (kept.size() * 2 > m) return nullptr;  // searching them all costs about the same
-  std::unique_ptr<LiteralSubset>& subset = index.subsets[kept];
+  auto known = index.subsets.find(kept);
+  if (known == index.subsets.end() && index.subsets.size() >= PatternIndex::kMaxSubsets) return nullptr;
+  std::unique_ptr<LiteralSubset>& subset = known != index.subsets.end() ? known->second : index.subsets[kept];
   if (!subset) {
     subset = std::make_unique<LiteralSubset>();
     if (!kept.empty()) {
@@ -882,7 +885,16 @@ const RuleIndex::LiteralSubset* RuleIndex::subset_for(PatternIndex& index, const
     }
     subset->ids = std::move(kept);
   }
-  return at->second = subset.get();
+  return at = subset.get();
+}
+
+std::size_t RuleIndex::literal_subsets() const {
+  std::size_t n = 0;
+  for (const auto& index : pattern_fields_) {
+    std::lock_guard lock(index->subsets_mutex);
+    n += index->subsets.size();
+  }
+  return n;
 }
 
 void RuleIndex::lookup_patterns(const Event& event, const Value& v, PatternIndex& index, const LiteralSubset* subset,

@@ -128,6 +128,8 @@ class RuleIndex {
   std::size_t rules_by_branch() const { return by_branch_count_; }
   std::size_t rules_by_category() const { return by_category_count_; }
   std::size_t indexed_fields() const { return value_fields_.size(); }
+  // Literal subsets made so far (RuleIndex::LiteralSubset), over all pattern fields.
+  std::size_t literal_subsets() const;
   std::size_t pattern_fields() const { return pattern_fields_.size(); }
 
  private:
@@ -224,6 +226,10 @@ class RuleIndex {
     std::vector<Entry> filed;
     // Per kinds of event, the literals whose rules take it, when they are
     // at most half of all (made on first use, shared by every thread).
+    // Bounded: an event names its own kinds (an attacker's events may name
+    // thousands of combinations); past the caps, an event searches them all.
+    static constexpr std::size_t kMaxKinds = 1024;
+    static constexpr std::size_t kMaxSubsets = 64;
     std::mutex subsets_mutex;
     std::map<KindBits, const LiteralSubset*> subset_of_kinds;  // null: search them all
     std::map<std::vector<unsigned>, std::unique_ptr<LiteralSubset>> subsets;  // by the literals kept

@@ -39,6 +39,7 @@ class Index {
     }
     return out;
   }
+  std::size_t literal_subsets() const { return index_.literal_subsets(); }
   // The same through one scratch kept across calls, as a hunt keeps it.
   std::vector<std::size_t> candidates_kept(std::string_view doc) {
     Event event;
@@ -333,4 +334,29 @@ TEST(RuleIndex, ATextRememberedForOneKindIsSearchedAgainForAnother) {
   EXPECT_EQ(index.candidates_kept(doc("Security")), Rules{1});
   EXPECT_EQ(index.candidates_kept(doc("Application")), Rules{0});
   EXPECT_EQ(index.candidates_kept(doc("Security")), Rules{1});
+}
+
+TEST(RuleIndex, LiteralSubsetsPerKindsAreBounded) {
+  // Events name their own kinds: event.code arrays combine the 60 codes the
+  // rules name into 1,770 pairs, each of which keeps 2 of 61 keywords. At
+  // most 64 subsets are made per field; past that an event searches every
+  // literal, and still gets every rule it matches (Index checks).
+  std::vector<std::string> queries;
+  for (int c = 0; c < 60; ++c) {
+    queries.push_back("any where event.code == \"" + std::to_string(1000 + c) + "\" and _keywords(\"*word" +
+                      std::to_string(c) + "x*\")");
+  }
+  queries.push_back(R"(any where _keywords("*always*"))");
+  Index index(queries);
+  for (int a = 0; a < 60; ++a) {
+    for (int b = a + 1; b < 60; ++b) {
+      const std::string doc = R"({"event":{"code":[")" + std::to_string(1000 + a) + R"(",")" +
+                              std::to_string(1000 + b) + R"("]},"m":"word)" + std::to_string(a) + "x word" +
+                              std::to_string(b) + "x always\"}";
+      const Rules expected{static_cast<std::size_t>(a), static_cast<std::size_t>(b), 60};
+      ASSERT_EQ(index.candidates_kept(doc), expected) << doc;
+    }
+  }
+  EXPECT_GT(index.literal_subsets(), 0u);
+  EXPECT_LE(index.literal_subsets(), 64u);
 }
