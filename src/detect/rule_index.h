@@ -14,8 +14,8 @@
 // Wherever it is filed, a rule only comes to events of the kinds it
 // requires: its required values of event.category, event.type, event.action,
 // event.code and winlog.channel are bit masks the event's own values
-// (computed once per event) must meet, and a field none of whose rules takes the event's kind
-// is not looked up at all. And it is gated by up to three clauses of fields
+// (computed once per event) must meet, and a field none of whose rules takes
+// the event's kind is not looked up at all. And it is gated by up to three clauses of fields
 // the query cannot be true without (`powershell.file.script_block_text :
 // "*x*"` needs that field; `a : "x" or b : "y"` needs a or b).
 // The index only narrows: every candidate still runs its whole program, so
