@@ -2,6 +2,7 @@
 #include "ingest/archive_source.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -56,6 +57,11 @@ bool may_be_archive(std::string_view head) {
 bool read_archive(const std::string& path, const std::function<bool(const std::string& name, std::string& data)>& entry,
                   const std::function<void(std::string reason)>& error) {
   {
+    // Only regular files are looked into: a FIFO or a device yields its bytes
+    // once, and opening it here would take them from the reader (or wait for
+    // a writer that has gone).
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
     // Most inputs are plain EVTX or JSON: a look at their first bytes spares
     // them libarchive's probing (dozens of reads and seeks per file).
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

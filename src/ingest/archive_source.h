@@ -12,8 +12,9 @@ namespace vigil {
 
 // Calls `entry` for every regular file of the archive at `path`, in archive
 // order. Returns false without calling it when `path` is not an archive
-// (plain or merely compressed files are not). Damage inside the archive is
-// reported through `error` (entry name and reason); reading stops there.
+// (plain or merely compressed files are not, nor is anything but a regular
+// file). Damage inside the archive is reported through `error` (entry name
+// and reason); reading stops there.
 bool read_archive(const std::string& path, const std::function<bool(const std::string& name, std::string& data)>& entry,
                   const std::function<void(std::string reason)>& error);
 

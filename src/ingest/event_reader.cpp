@@ -234,10 +234,18 @@ struct EventReader::Impl {
       std::size_t capacity = whole.size() % 4096 == 0 ? whole.size() : whole.size() + (4096 - whole.size() % 4096);
       return ndjson.read_contiguous(&src, whole, capacity, input_index, path, sink, report);
     }
-    // Streams: peek enough to tell the kinds apart.
+    // Streams: peek enough to tell the kinds apart. A read may return a few
+    // bytes only (a pipe, the replayed magic of a peeked stream): JSON is
+    // known from its first byte, and a live NDJSON stream must not wait for
+    // more; anything else reads on to 512 bytes (EVTX and UTF-16 XML need more
+    // than four to be told apart).
     std::string head;
     char block[4096];
-    while (head.size() < 64 && head.find_first_not_of(" \t\r\n\xef\xbb\xbf") == std::string::npos) {
+    auto known = [&head] {
+      std::size_t first = head.find_first_not_of(" \t\r\n\xef\xbb\xbf");
+      return head.size() >= 512 || (first != std::string::npos && (head[first] == '{' || head[first] == '['));
+    };
+    while (!known()) {
       auto n = src.read(block, sizeof(block));
       if (!n) {
         report.failed_input(path, head.size(), n.error().message);
@@ -462,11 +470,12 @@ bool EventReader::read_all(const std::vector<std::string>& inputs, const BatchSi
     if (whole.empty() || detect(whole) != InputKind::Evtx) {
       // Anything but a mapped EVTX file: in order, after what is pending. A
       // mapped file that cannot be an archive is read as it was opened, and
-      // so is an NDJSON file opened as a stream (a regular file, not
-      // compressed, starting with '{': no archive either).
+      // so is a stream that cannot be one: an uncompressed one (a regular
+      // file is then NDJSON starting with '{') or any FIFO or device, whose
+      // bytes come once and are never looked into for archives.
       go_on = pipeline.finish();
-      const bool plain = source && (whole.empty() ? source->compression() == Compression::None &&
-                                                        std::filesystem::is_regular_file(path, ec)
+      const bool plain = source && (whole.empty() ? source->compression() == Compression::None ||
+                                                        !std::filesystem::is_regular_file(path, ec)
                                                   : !may_be_archive(whole));
       if (go_on && plain) {
         InputReport file_report(stats, impl.options.max_diagnostics);

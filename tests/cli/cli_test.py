@@ -16,6 +16,7 @@ import subprocess
 import sys
 
 import tempfile
+import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clitest import Checks, lines  # noqa: E402
@@ -75,6 +76,54 @@ with tempfile.TemporaryDirectory() as tmp:
     # Several inputs are read in order.
     r = run(["query", "--count", "any where true", SAMPLE, gz])
     check("two inputs", r.stdout.decode().strip() == "26", r.stdout)
+
+# FIFOs (named pipes, process substitution) yield their bytes once: each is
+# opened once and read as a stream, whatever it holds, on any thread count.
+def through_fifo(args, data, tmp, name):
+    fifo = os.path.join(tmp, name)
+    os.mkfifo(fifo)
+
+    def write():
+        try:
+            with open(fifo, "wb") as f:
+                f.write(data)
+        except BrokenPipeError:  # the reader closed early (a failure the caller sees)
+            pass
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        r = subprocess.run([VIGIL] + args + [fifo], capture_output=True, timeout=30)
+    except subprocess.TimeoutExpired as e:
+        r = subprocess.CompletedProcess(e.cmd, -1, b"timed out", b"")
+        os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))  # a writer still waiting for a reader goes on
+    writer.join()
+    return r
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    for threads in ("1", "2"):
+        r = through_fifo(q + ["--threads", threads], raw, tmp, f"ndjson-{threads}")
+        check(f"ndjson through a fifo, {threads} thread(s)", r.stdout == expected, r.stdout + r.stderr)
+        r = through_fifo(q + ["--threads", threads], gzip.compress(raw), tmp, f"gzip-{threads}")
+        check(f"gzip through a fifo, {threads} thread(s)", r.stdout == expected, r.stdout + r.stderr)
+    # Event XML starts with '<': its kind is told from more than the first bytes a pipe returns.
+    xml = os.path.join(EXAMPLES, "sysmon-events.xml")
+    xml_expected = run(["query", "--count", "any where true", xml]).stdout
+    r = through_fifo(["query", "--count", "any where true"], open(xml, "rb").read(), tmp, "xml")
+    check("xml through a fifo", r.stdout == xml_expected and int(xml_expected) > 0, r.stdout + r.stderr)
+    check("xml on stdin", run(["query", "--count", "any where true", "-"], stdin=open(xml, "rb").read()).stdout
+          == xml_expected, "")
+    if SHARED_DATA:
+        evtx = os.path.join(SHARED_DATA, "evtx-attack-samples/UACME_59_Sysmon.evtx")
+        evtx_expected = run(["query", "any where true", evtx]).stdout
+        for threads in ("1", "2"):
+            r = through_fifo(["query", "--threads", threads, "any where true"], open(evtx, "rb").read(), tmp,
+                             f"evtx-{threads}")
+            check(f"evtx through a fifo, {threads} thread(s)", r.stdout == evtx_expected and len(lines(r.stdout)) == 7,
+                  r.stdout[:300] + r.stderr[:300])
+        check("evtx on stdin", run(["query", "any where true", "-"], stdin=open(evtx, "rb").read()).stdout
+              == evtx_expected, "")
 
 # --explain shows the compiled plan without reading input.
 r = run(["query", "--explain", 'process where process.name : ("a.exe", "*.dll")', SAMPLE])
