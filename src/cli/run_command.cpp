@@ -33,8 +33,9 @@ void add_run_command(CLI::App& app, RunCommandOptions& o) {
   auto* cmd = app.add_subcommand("run", "Run detection rules continuously over inputs as they grow");
   add_detection_options(*cmd, o.detection);
   cmd->add_option("inputs", o.inputs,
-                  "Inputs: NDJSON files (followed as they grow), directories (new files are read once complete), "
-                  "'-' for stdin (or --nats)");
+                  "Inputs: NDJSON files (followed as they grow), other event files (EVTX, XML, archives: read whole "
+                  "once complete), directories (new files are read once complete), '-' for stdin, FIFOs "
+                  "(or --nats)");
   cmd->add_option("-o,--output", o.output, "Alert NDJSON file, appended to ('-' for stdout)")->capture_default_str();
   cmd->add_flag("--follow,-f", o.follow,
                 "Keep reading as the inputs grow, are rotated, and new files arrive; stop with SIGTERM or SIGINT");
@@ -214,7 +215,9 @@ int run_run_command(const RunCommandOptions& ro) {
   ReaderOptions ropts;
   ropts.threads = cores;
   ropts.batch_size = 512;
-  FollowedInputs inputs(ro.inputs, set.fields, ropts, FollowOptions{});
+  FollowOptions follow_options;
+  follow_options.follow = ro.follow;
+  FollowedInputs inputs(ro.inputs, set.fields, ropts, follow_options);
   ReadStats stats;
   if (checkpoint) {
     if (!inputs.load(checkpoint->inputs, stats) || !pipeline.load(checkpoint->pipeline)) {

@@ -504,6 +504,13 @@ bool EventReader::decode_one(std::string_view text, Event& event, Arena& arena, 
   return impl_->ndjson.decode_one(text, event, arena, reason);
 }
 
+bool EventReader::read_bytes(std::string& data, std::uint32_t input_index, const std::string& name,
+                             const BatchSink& sink, ReadStats& stats) {
+  InputReport report(stats, impl_->options.max_diagnostics);
+  stats.bytes += data.size();
+  return impl_->read_buffer(data, input_index, name, sink, report);
+}
+
 bool EventReader::read(const std::string& path, std::uint32_t input_index, const BatchSink& sink, ReadStats& stats) {
   InputReport report(stats, impl_->options.max_diagnostics);
   std::error_code ec;

@@ -32,6 +32,11 @@ class EventReader {
   // one would, but with several threads EVTX files are decoded ahead across
   // file boundaries: a directory of small logs keeps every core busy.
   bool read_all(const std::vector<std::string>& inputs, const BatchSink& sink, ReadStats& stats);
+  // Reads an input already held whole in `data` (a stream read to its end),
+  // named `name` in diagnostics: EVTX, event XML or JSON, as read() would.
+  // `data` is padded in place for the JSON parser.
+  bool read_bytes(std::string& data, std::uint32_t input_index, const std::string& name, const BatchSink& sink,
+                  ReadStats& stats);
 
   // Decodes one JSON object held in `text` into `event` (values in `arena`).
   // On failure returns false and sets `reason`. For tests and fuzzing.

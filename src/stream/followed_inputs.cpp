@@ -48,13 +48,30 @@ bool plain_ndjson(const std::string& path) {
 }
 
 constexpr std::size_t kPadding = 64;
+constexpr std::size_t kStreamRead = 1 << 20;  // per read() of a stream read whole
+
+// The first byte of `data` that is not blank (0 when all are).
+char first_nonblank(std::string_view data) {
+  for (char c : data) {
+    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') return c;
+  }
+  return 0;
+}
 
 }  // namespace
 
 struct FollowedInputs::Tail {
   std::string path;
   std::uint32_t input_index = 0;
-  bool is_stdin = false;
+  // stdin, a FIFO or a device: read as it comes, to its end (never by offset).
+  bool stream = false;
+  // A stream or named file that does not start like NDJSON (EVTX, event XML,
+  // a JSON array, a compressed file, an archive): read whole by the
+  // EventReader, a file once it is complete and once per identity.
+  bool whole = false;
+  std::string settle_id;   // whole file: identity seen, and since when
+  std::int64_t since = 0;
+  std::string read_as;     // whole file: identity last read
   bool drain_only = false;  // a rotated file found at restart: read to its end, then dropped
   bool done = false;
   int fd = -1;
@@ -62,13 +79,13 @@ struct FollowedInputs::Tail {
   std::uint64_t offset = 0, line = 0;
   std::size_t want = 0;  // bytes to read at once (grows for one long line)
   bool skipping = false;  // inside a line longer than max_document_bytes
-  std::string pending;    // stdin: bytes after the last '\n'
+  std::string pending;    // a stream: bytes after the last '\n' (all of it when read whole)
   ~Tail() {
-    if (fd >= 0 && !is_stdin) ::close(fd);
+    if (fd >= 0 && fd != STDIN_FILENO) ::close(fd);
   }
   // Bytes written that are still to be read.
   bool unread() const {
-    if (is_stdin) return !done;
+    if (stream || whole) return !done;
     struct stat st {};
     return fd >= 0 && !skipping && ::fstat(fd, &st) == 0 && static_cast<std::uint64_t>(st.st_size) > offset;
   }
@@ -101,8 +118,9 @@ FollowedInputs::FollowedInputs(std::vector<std::string> paths, const FieldRegist
     auto t = std::make_unique<Tail>();
     t->path = p;
     t->input_index = static_cast<std::uint32_t>(i);
-    t->is_stdin = p == "-";
-    if (t->is_stdin) t->fd = STDIN_FILENO;
+    struct stat st {};
+    t->stream = p == "-" || (::stat(p.c_str(), &st) == 0 && !S_ISREG(st.st_mode));
+    if (p == "-") t->fd = STDIN_FILENO;
     tails_.push_back(std::move(t));
   }
 }
@@ -147,28 +165,85 @@ std::uint64_t FollowedInputs::decode_lines(Tail& t, std::string_view lines, cons
   return stats.events - events_before;
 }
 
-std::uint64_t FollowedInputs::read_tail(Tail& t, const BatchSink& sink, ReadStats& stats) {
+std::uint64_t FollowedInputs::read_whole(Tail& t, std::int64_t now_ns, const BatchSink& sink, ReadStats& stats) {
+  if (t.fd >= 0) {
+    ::close(t.fd);
+    t.fd = -1;
+  }
+  t.dev = t.ino = 0;  // not a position to checkpoint: done_ keeps what was read
+  struct stat st {};
+  if (::stat(t.path.c_str(), &st) != 0) return 0;
+  const std::string id = identity(st);
+  if (done_.count(id)) {
+    t.done = !options_.follow;
+    return 0;
+  }
+  if (options_.follow) {  // complete once unchanged for settle_ns; without --follow it is complete now
+    if (t.settle_id != id) {
+      t.settle_id = id;
+      t.since = now_ns;
+      return 0;
+    }
+    if (now_ns - t.since < options_.settle_ns) return 0;
+  }
+  if (!t.read_as.empty()) {
+    InputReport(stats, reader_options_.max_diagnostics)
+        .warning(t.path, 0, "the file changed after it was read (replaced or rewritten): reading it again whole");
+  }
+  const std::uint64_t before = stats.events;
+  reader_->read(t.path, t.input_index, [&](EventBatch& b) { return forward(b, sink); }, stats);
+  done_.insert(id);
+  t.read_as = id;
+  t.done = !options_.follow;
+  return stats.events - before;
+}
+
+std::uint64_t FollowedInputs::read_tail(Tail& t, std::int64_t now_ns, const BatchSink& sink, ReadStats& stats) {
   if (t.done) return 0;
+  if (t.whole && !t.stream) return read_whole(t, now_ns, sink, stats);
   if (t.want == 0) t.want = options_.max_read_bytes;
   std::uint64_t events = 0;
-  if (t.is_stdin) {
+  if (t.stream) {
+    if (t.fd < 0) {
+      // A FIFO: opened when first polled (waiting for its writer, as `cat` does).
+      t.fd = ::open(t.path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (t.fd < 0) {
+        InputReport(stats, reader_options_.max_diagnostics).failed_input(t.path, 0, std::strerror(errno));
+        t.done = true;
+        return 0;
+      }
+    }
     // Everything the pipe holds now, up to one read's worth: a pipe hands out
-    // 64 KB per read(), far less than a poll's worth at full speed.
+    // 64 KB per read(), far less than a poll's worth at full speed. A stream
+    // read whole reads on to its end.
     std::size_t got = 0;
-    while (got < options_.max_read_bytes) {
-      struct pollfd p {STDIN_FILENO, POLLIN, 0};
-      if (::poll(&p, 1, 0) <= 0) break;
+    while (got < options_.max_read_bytes || t.whole) {
+      struct pollfd p {t.fd, POLLIN, 0};
+      if (::poll(&p, 1, t.whole ? -1 : 0) <= 0) break;
+      const std::size_t room = std::max(options_.max_read_bytes - std::min(got, options_.max_read_bytes), kStreamRead);
       const std::size_t had = t.pending.size();
-      t.pending.resize(had + options_.max_read_bytes - got);
-      ssize_t n = ::read(STDIN_FILENO, t.pending.data() + had, options_.max_read_bytes - got);
+      t.pending.resize(had + room);
+      ssize_t n = ::read(t.fd, t.pending.data() + had, room);
       if (n < 0 && errno == EINTR) n = 0;
       t.pending.resize(had + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
       if (n <= 0) {
         t.done = true;
-        t.pending.push_back('\n');  // a last line without its '\n'
+        if (!t.whole) t.pending.push_back('\n');  // a last line without its '\n'
         break;
       }
       got += static_cast<std::size_t>(n);
+      // Decided by the first byte written: NDJSON lines as they come, anything else whole.
+      if (!t.whole && t.line == 0 && t.offset == 0) {
+        const char first = first_nonblank(t.pending);
+        t.whole = first != 0 && first != '{';
+      }
+    }
+    if (t.whole) {
+      if (!t.done) return 0;
+      const std::uint64_t before = stats.events;
+      reader_->read_bytes(t.pending, t.input_index, t.path, [&](EventBatch& b) { return forward(b, sink); }, stats);
+      t.pending = std::string();
+      return stats.events - before;
     }
     std::size_t end = t.pending.rfind('\n');
     if (end == std::string::npos) return 0;
@@ -203,6 +278,13 @@ std::uint64_t FollowedInputs::read_tail(Tail& t, const BatchSink& sink, ReadStat
     ssize_t got = ::pread(t.fd, buffer_.data(), n, static_cast<off_t>(t.offset));
     if (got <= 0) return 0;
     std::string_view data(buffer_.data(), static_cast<std::size_t>(got));
+    if (t.offset == 0 && !t.skipping) {
+      const char first = first_nonblank(data);
+      if (first != 0 && first != '{') {  // not NDJSON: read whole, once complete
+        t.whole = true;
+        return read_whole(t, now_ns, sink, stats);
+      }
+    }
     if (t.skipping) {
       std::size_t nl = data.find('\n');
       const std::size_t skip = nl == std::string_view::npos ? data.size() : nl + 1;
@@ -272,7 +354,7 @@ std::uint64_t FollowedInputs::poll_directory(Directory& d, std::int64_t now_ns, 
     const std::string id = identity(st);
     if (done_.count(id)) continue;
     if (st.st_size > 0 && plain_ndjson(file)) {
-      events += read_tail(add_tail(file, false), sink, stats);
+      events += read_tail(add_tail(file, false), now_ns, sink, stats);
       continue;
     }
     auto& seen = d.settling[file];
@@ -301,8 +383,8 @@ std::uint64_t FollowedInputs::poll_directory(Directory& d, std::int64_t now_ns, 
 void FollowedInputs::wait(std::int64_t timeout_ns) const {
   const int ms = static_cast<int>(std::clamp<std::int64_t>(timeout_ns / 1000000, 1, 60000));
   for (const auto& t : tails_) {
-    if (t->is_stdin && !t->done) {  // wakes early when stdin has more; files wait the whole time
-      struct pollfd p {STDIN_FILENO, POLLIN, 0};
+    if (t->stream && !t->done && t->fd >= 0) {  // wakes early when a stream has more; files wait the whole time
+      struct pollfd p {t->fd, POLLIN, 0};
       ::poll(&p, 1, ms);
       return;
     }
@@ -312,7 +394,7 @@ void FollowedInputs::wait(std::int64_t timeout_ns) const {
 
 std::uint64_t FollowedInputs::poll(std::int64_t now_ns, const BatchSink& sink, ReadStats& stats) {
   std::uint64_t events = 0;
-  for (auto& t : tails_) events += read_tail(*t, sink, stats);
+  for (auto& t : tails_) events += read_tail(*t, now_ns, sink, stats);
   for (auto& d : directories_) events += poll_directory(*d, now_ns, sink, stats);
   tails_.erase(std::remove_if(tails_.begin(), tails_.end(), [](const auto& t) { return t->drain_only && t->done; }),
                tails_.end());
@@ -326,14 +408,14 @@ bool FollowedInputs::drained() const {
 
 std::size_t FollowedInputs::files_followed() const {
   std::size_t n = 0;
-  for (const auto& t : tails_) n += !t->is_stdin && !t->done;
+  for (const auto& t : tails_) n += !t->stream && !t->done;
   return n;
 }
 
 std::string FollowedInputs::save() const {
   std::vector<TailPosition> positions;
   for (const auto& t : tails_) {
-    if (t->is_stdin || t->done) continue;
+    if (t->stream || t->whole || t->done) continue;
     positions.push_back({t->path, t->dev, t->ino, t->offset, t->line, t->drain_only});
   }
   std::vector<std::string> done(done_.begin(), done_.end());

@@ -12,7 +12,12 @@
 //    once its size and modification time have stayed the same for `settle`,
 //    and once per identity (a file replaced under the same name is read
 //    again, and said so).
-//  - "-" reads stdin as it comes, to its end.
+//  - A named file that does not start like NDJSON (EVTX, event XML, a JSON
+//    array, compressed, an archive) is read whole like a directory's file;
+//    without --follow (FollowOptions::follow false) at once, as it is.
+//  - "-" reads stdin as it comes, to its end, and so is a named FIFO or
+//    device (opened once, when first polled). A stream that does not start
+//    like NDJSON is read to its end, then decoded whole.
 // Positions are saved and restored with save() / load() (stream checkpoints).
 // Events are numbered across everything read, restarts included.
 #pragma once
@@ -36,6 +41,7 @@ namespace vigil {
 struct FollowOptions {
   std::int64_t settle_ns = 1'000'000'000;  // a directory's file is complete once unchanged this long
   std::size_t max_read_bytes = 8u << 20;    // read per file and poll (more comes at the next poll)
+  bool follow = true;                       // false: named files are complete as they are (no settling)
 };
 
 class FollowedInputs {
@@ -63,7 +69,9 @@ class FollowedInputs {
   struct Directory;
 
  private:
-  std::uint64_t read_tail(Tail& t, const BatchSink& sink, ReadStats& stats);
+  std::uint64_t read_tail(Tail& t, std::int64_t now_ns, const BatchSink& sink, ReadStats& stats);
+  // A named file read whole (not NDJSON): once complete and once per identity.
+  std::uint64_t read_whole(Tail& t, std::int64_t now_ns, const BatchSink& sink, ReadStats& stats);
   std::uint64_t decode_lines(Tail& t, std::string_view lines, const BatchSink& sink, ReadStats& stats);
   std::uint64_t poll_directory(Directory& d, std::int64_t now_ns, const BatchSink& sink, ReadStats& stats);
   // Numbers the events of a batch and passes it on.
