@@ -4,8 +4,10 @@
 
 #include <hs/hs.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <unordered_map>
 #include <new>
 #include <mutex>
 #include <string>
@@ -237,10 +239,80 @@ bool AdaptiveWildcards::matches_any(std::span<const WildcardPattern> patterns, s
   return found;
 }
 
+AdaptiveLiterals::AdaptiveLiterals(std::vector<std::string> literals) : literals_(std::move(literals)) {}
+
+std::vector<std::string> AdaptiveLiterals::cover_of(std::span<const std::string> literals) {
+  if (literals.size() < kMinLiteralsForCover) return {};
+  const std::size_t most = std::min(kMaxCoverPieces, literals.size() / 3);
+  std::vector<bool> covered(literals.size(), false);
+  std::size_t left = literals.size();
+  std::vector<std::string> pieces;
+  std::unordered_map<std::string_view, std::size_t> counts;
+  std::vector<std::string_view> in_this;
+  while (left > 0) {
+    if (pieces.size() == most) return {};
+    // Each piece counts the literals not yet covered that contain it (once each).
+    counts.clear();
+    for (std::size_t i = 0; i < literals.size(); ++i) {
+      if (covered[i]) continue;
+      const std::string& l = literals[i];
+      if (l.size() < 2) return {};  // a one-byte literal is in most texts: no cover helps
+      in_this.clear();
+      for (std::size_t len = 2; len <= 4 && len <= l.size(); ++len) {
+        for (std::size_t at = 0; at + len <= l.size(); ++at) {
+          std::string_view piece(l.data() + at, len);
+          if (std::find(in_this.begin(), in_this.end(), piece) == in_this.end()) {
+            in_this.push_back(piece);
+            ++counts[piece];
+          }
+        }
+      }
+    }
+    // Most literals covered; a 2-byte piece (more common in any text) counts
+    // half; then the longer, then the first in byte order (a fixed choice).
+    std::string_view best;
+    std::size_t best_score = 0, best_count = 0;
+    for (const auto& [piece, n] : counts) {
+      const std::size_t score = n * (piece.size() >= 3 ? 2 : 1);
+      if (score > best_score || (score == best_score && (piece.size() > best.size() ||
+                                                         (piece.size() == best.size() && piece < best)))) {
+        best = piece;
+        best_score = score;
+        best_count = n;
+      }
+    }
+    // No piece covers more than the best one: the pieces left cannot cover the rest.
+    if (best_count * (most - pieces.size()) < left) return {};
+    const std::string chosen(best);
+    for (std::size_t i = 0; i < literals.size(); ++i) {
+      if (!covered[i] && literals[i].find(chosen) != std::string::npos) {
+        covered[i] = true;
+        --left;
+      }
+    }
+    pieces.push_back(chosen);
+  }
+  return pieces;
+}
+
 void AdaptiveLiterals::matching(std::string_view text, WildcardScratch& scratch, std::vector<unsigned>& out) const {
   set_.load_once([&] { return WildcardSet::load_literals(literals_); });
   const WildcardSet* set = set_.get(kSearchesBeforeCompiling, [&] { return WildcardSet::compile_literals(literals_); });
   if (set && text.size() <= WildcardSet::kMaxText) {
+    std::call_once(cover_once_, [&] { cover_ = cover_of(literals_); });
+    if (cover_in_use()) {
+      cover_set_.load_once([&] { return WildcardSet::load_literals(cover_); });
+      if (const WildcardSet* pieces = cover_set_.get(0, [&] { return WildcardSet::compile_literals(cover_); })) {
+        const bool hit = pieces->matches_any(text, scratch);
+        if (const std::uint64_t n = cover_texts_.load(std::memory_order_relaxed); n < kCoverTrial) {
+          cover_texts_.store(n + 1, std::memory_order_relaxed);
+          const std::uint64_t hits = cover_hits_.load(std::memory_order_relaxed) + hit;
+          cover_hits_.store(hits, std::memory_order_relaxed);
+          if (n + 1 == kCoverTrial && hits * 2 > kCoverTrial) cover_off_.store(true, std::memory_order_relaxed);
+        }
+        if (!hit) return;  // every literal holds a piece: none is in this text
+      }
+    }
     set->matching(text, scratch, out);
     return;
   }

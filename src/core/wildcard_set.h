@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <span>
@@ -162,6 +163,14 @@ class AdaptiveWildcards {
 // search each) until that has cost about what compiling them into one
 // vectorscan literal database would (~1 ms a set), then scanned in one
 // pass. Both give the same answers.
+//
+// Vectorscan's literal search slows with the number of literals (per event
+// line: 1 literal 24.5 GB/s, 3: 12, 8: 7.9, 20: 4.1-4.5, 32+: 2.7;
+// BENCHMARKS.md). When a few short pieces cover every literal (each literal
+// contains one: Mimikatz's 20 keywords hold "::", "kiwi" or "mimi"), a text
+// is first searched for the pieces, and for the literals only when one is
+// there. A cover whose pieces turn out to be in most texts is dropped
+// after a trial: each text would then be searched twice.
 class AdaptiveLiterals {
  public:
   // One-by-one searches of short texts before compiling; a search of a
@@ -170,16 +179,41 @@ class AdaptiveLiterals {
   // took 75 us).
   static constexpr std::uint64_t kSearchesBeforeCompiling = 50'000;
   static constexpr std::size_t kBytesPerSearch = 256;
+  // A cover is sought for this many literals or more, and kept when it has at
+  // most a third as many pieces and no more than kMaxCoverPieces.
+  static constexpr std::size_t kMinLiteralsForCover = 6;
+  static constexpr std::size_t kMaxCoverPieces = 6;
+  // Texts searched for the cover before its hit rate is judged: kept when
+  // at most half of them held a piece.
+  static constexpr std::uint64_t kCoverTrial = 16'384;
 
-  explicit AdaptiveLiterals(std::vector<std::string> literals) : literals_(std::move(literals)) {}
+  explicit AdaptiveLiterals(std::vector<std::string> literals);
 
   // Appends the index of every literal `text` contains (in no particular order).
   void matching(std::string_view text, WildcardScratch& scratch, std::vector<unsigned>& out) const;
   bool is_compiled() const { return set_.is_compiled(); }
 
+  // Pieces (substrings of 2 to 4 bytes) such that every literal contains
+  // one, found greedily (the piece in the most literals not yet covered
+  // first, a 2-byte piece counting half); empty when the literals are too
+  // few or no small cover exists.
+  static std::vector<std::string> cover_of(std::span<const std::string> literals);
+  // The cover in use once the literals are compiled (empty before).
+  const std::vector<std::string>& cover() const { return cover_; }
+  // Whether texts are searched for the cover first (false once the trial dropped it).
+  bool cover_in_use() const { return !cover_.empty() && !cover_off_.load(std::memory_order_relaxed); }
+
  private:
   std::vector<std::string> literals_;  // folded, none empty
+  mutable std::vector<std::string> cover_;  // empty: none; sought once the literals are compiled
+  mutable std::once_flag cover_once_;
   DeferredSet set_;
+  DeferredSet cover_set_;
+  // The cover's trial, counted loosely (threads may lose an increment) and
+  // no longer once judged.
+  mutable std::atomic<std::uint64_t> cover_texts_{0};
+  mutable std::atomic<std::uint64_t> cover_hits_{0};
+  mutable std::atomic<bool> cover_off_{false};
 };
 
 }  // namespace vigil

@@ -1,12 +1,14 @@
 // WildcardPattern: shapes, case folding, '?' on UTF-8, the no-blow-up
 // guarantee on adversarial inputs, exact agreement with the definition;
 // WildcardSet (vectorscan) agreeing with the patterns one by one.
+#include "core/text.h"
 #include "core/wildcard.h"
 #include "core/wildcard_set.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <random>
 #include <string>
 #include <vector>
@@ -243,4 +245,80 @@ TEST(WildcardSet, AdaptiveLiteralsCompileSoonerForLongTexts) {
   std::vector<unsigned> got;
   adaptive.matching(block, scratch, got);
   EXPECT_EQ(got, std::vector<unsigned>{1});
+}
+
+TEST(WildcardSet, ACoverOfFewPiecesIsFoundForLiteralsThatShareThem) {
+  // SigmaHQ's "Mimikatz Use" keywords, as the index folds them.
+  const std::vector<std::string> mimikatz = {
+      "dpapi::masterkey", "eo.oe.kiwi",        "event::clear",  "event::drop",          "gentilkiwi.com",
+      "kerberos::golden", "kerberos::ptc",     "kerberos::ptt", "kerberos::tgt",        "kiwi legit printer",
+      "lsadump::",        "mimidrv.sys",       "\\mimilib.dll", "misc::printnightmare", "misc::shadowcopies",
+      "misc::skeleton",   "privilege::backup", "privilege::debug", "privilege::driver", "sekurlsa::"};
+  EXPECT_EQ(vigil::AdaptiveLiterals::cover_of(mimikatz), (std::vector<std::string>{"::", "kiwi", "mimi"}));
+  // Too few literals, a one-byte literal, or no cover of at most a third as many pieces: none.
+  EXPECT_TRUE(vigil::AdaptiveLiterals::cover_of({mimikatz.begin(), mimikatz.begin() + 5}).empty());
+  std::vector<std::string> with_short = mimikatz;
+  with_short.push_back("x");
+  EXPECT_TRUE(vigil::AdaptiveLiterals::cover_of(with_short).empty());
+  const std::vector<std::string> unrelated = {"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf"};
+  EXPECT_TRUE(vigil::AdaptiveLiterals::cover_of(unrelated).empty());
+}
+
+namespace {
+std::string upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Searches `texts` `rounds` times (or until the literals are compiled, with
+// `until_compiled`); every answer is checked against a one-by-one search.
+void check_adaptive(const vigil::AdaptiveLiterals& adaptive, const std::vector<std::string>& literals,
+                    const std::vector<std::string>& texts, vigil::WildcardScratch& scratch, std::uint64_t rounds,
+                    bool until_compiled = false) {
+  for (std::uint64_t r = 0; r < rounds && !(until_compiled && adaptive.is_compiled()); ++r) {
+    for (const std::string& text : texts) {
+      std::vector<unsigned> got, expected;
+      adaptive.matching(text, scratch, got);
+      std::sort(got.begin(), got.end());
+      for (unsigned i = 0; i < literals.size(); ++i) {
+        if (vigil::find_text(text, literals[i], 0, true) != std::string_view::npos) expected.push_back(i);
+      }
+      ASSERT_EQ(got, expected) << text << (adaptive.cover_in_use() ? " (cover)" : "");
+    }
+  }
+}
+}  // namespace
+
+TEST(WildcardSet, LiteralsSearchedThroughTheirCoverAreAllFound) {
+  const std::vector<std::string> literals = {"sekurlsa::", "lsadump::", "kerberos::ptt", "privilege::debug",
+                                             "gentilkiwi.com", "mimidrv.sys", "event::clear", "misc::skeleton",
+                                             "\\mimilib.dll"};
+  // Texts with a piece but no literal (IPv6, PowerShell's static calls), each literal in other case, none.
+  std::vector<std::string> texts = {"fe80::1%12", "[System.Text.Encoding]::UTF8.GetString($b)", "C:\\Windows\\x.exe",
+                                    "kiwi fruit", "mimic"};
+  for (const std::string& l : literals) texts.push_back("cmd /c " + upper(l) + " x");
+  texts.push_back("SEKURLSA::logonpasswords; LSADUMP::sam");
+  vigil::AdaptiveLiterals adaptive(literals);
+  vigil::WildcardScratch scratch;
+  check_adaptive(adaptive, literals, texts, scratch, vigil::AdaptiveLiterals::kSearchesBeforeCompiling, true);
+  ASSERT_TRUE(adaptive.is_compiled());
+  // "gentilkiwi.com" alone left: its longest piece, first in byte order.
+  EXPECT_EQ(adaptive.cover(), (std::vector<std::string>{"::", "mimi", ".com"}));
+  EXPECT_TRUE(adaptive.cover_in_use());
+  check_adaptive(adaptive, literals, texts, scratch, 2);
+}
+
+TEST(WildcardSet, ACoverInMostTextsIsDropped) {
+  const std::vector<std::string> literals = {"\\a1.exe", "\\b2.exe", "\\c3.exe", "\\d4.exe", "\\e5.exe", "\\f6.exe"};
+  const std::vector<std::string> texts = {"C:\\Windows\\System32\\svchost.exe", "C:\\Tools\\C3.EXE"};
+  vigil::AdaptiveLiterals adaptive(literals);
+  vigil::WildcardScratch scratch;
+  check_adaptive(adaptive, literals, texts, scratch, vigil::AdaptiveLiterals::kSearchesBeforeCompiling, true);
+  ASSERT_TRUE(adaptive.is_compiled());
+  check_adaptive(adaptive, literals, texts, scratch, 1);
+  EXPECT_EQ(adaptive.cover(), std::vector<std::string>{".exe"});
+  EXPECT_TRUE(adaptive.cover_in_use());
+  check_adaptive(adaptive, literals, texts, scratch, vigil::AdaptiveLiterals::kCoverTrial / texts.size());
+  EXPECT_FALSE(adaptive.cover_in_use());  // every text held ".exe": searched twice for nothing
+  check_adaptive(adaptive, literals, texts, scratch, 2);
 }
