@@ -33,23 +33,6 @@ std::string identity(const struct stat& st) {
          std::to_string(st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
 }
 
-// A plain NDJSON file: its first non-blank byte opens an object.
-bool plain_ndjson(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  char head[256];
-  ssize_t n = ::read(fd, head, sizeof head);
-  ::close(fd);
-  for (ssize_t i = 0; i < n; ++i) {
-    if (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t') continue;
-    return head[i] == '{';
-  }
-  return false;
-}
-
-constexpr std::size_t kPadding = 64;
-constexpr std::size_t kStreamRead = 1 << 20;  // per read() of a stream read whole
-
 // The first byte of `data` that is not blank (0 when all are).
 char first_nonblank(std::string_view data) {
   for (char c : data) {
@@ -57,6 +40,19 @@ char first_nonblank(std::string_view data) {
   }
   return 0;
 }
+
+// A plain NDJSON file: its first non-blank byte opens an object.
+bool plain_ndjson(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char head[256];
+  ssize_t n = ::read(fd, head, sizeof head);
+  ::close(fd);
+  return n > 0 && first_nonblank({head, static_cast<std::size_t>(n)}) == '{';
+}
+
+constexpr std::size_t kPadding = 64;
+constexpr std::size_t kStreamRead = 1 << 20;  // per read() of a stream read whole
 
 }  // namespace
 
