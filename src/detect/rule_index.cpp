@@ -417,20 +417,20 @@ std::vector<Requirement> requirements(const eql::Program& p, std::uint32_t index
 // each on a field worth filing under (`indexable`): a conjunction takes the
 // cheapest of its conjuncts' sets, a disjunction needs one set per branch
 // (`(file.path : "*\\remcos\\*") or (registry.value : "Remcos")` gives both).
-template <typename Indexable>
+template <typename Indexable, typename Cost>
 std::optional<std::vector<Requirement>> alternatives(const eql::Program& p, std::uint32_t index, const Indexable& indexable,
-                                                     int depth = 0) {
+                                                     const Cost& cost_of, int depth = 0) {
   const eql::Instr& ins = p.instrs[index];
   if (depth > 32) return std::nullopt;
-  auto set_cost = [](const std::vector<Requirement>& set) {
+  auto set_cost = [&](const std::vector<Requirement>& set) {
     std::size_t c = 0;
-    for (const Requirement& r : set) c += cost(r);
+    for (const Requirement& r : set) c += cost_of(r);
     return c;
   };
   if (ins.op == eql::OpCode::And) {
     std::optional<std::vector<Requirement>> best;
     for (std::uint32_t k = 0; k < ins.child_count; ++k) {
-      auto set = alternatives(p, p.children[ins.first_child + k], indexable, depth + 1);
+      auto set = alternatives(p, p.children[ins.first_child + k], indexable, cost_of, depth + 1);
       if (set && (!best || set_cost(*set) < set_cost(*best))) best = std::move(set);
     }
     return best;
@@ -438,7 +438,7 @@ std::optional<std::vector<Requirement>> alternatives(const eql::Program& p, std:
   if (ins.op == eql::OpCode::Or) {
     std::vector<Requirement> all;
     for (std::uint32_t k = 0; k < ins.child_count; ++k) {
-      auto set = alternatives(p, p.children[ins.first_child + k], indexable, depth + 1);
+      auto set = alternatives(p, p.children[ins.first_child + k], indexable, cost_of, depth + 1);
       if (!set) return std::nullopt;
       all.insert(all.end(), std::make_move_iterator(set->begin()), std::make_move_iterator(set->end()));
     }
@@ -734,7 +734,22 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
   };
   std::optional<std::vector<Requirement>> branches;
   if ((!best || event_kind(name_of(best->field))) && !patterns) {
-    branches = alternatives(program, program.root, indexable);
+    // A pattern whose literal is part of the channel the rule requires
+    // (`powershell` in a rule of the PowerShell log) is in nearly every
+    // event of that channel: it narrows no more than a short literal.
+    auto cost_here = [&](const Requirement& r) {
+      if (!kinds[kChannel] || r.from_regex) return cost(r);
+      std::size_t c = 0;
+      for (const auto& v : r.values) c += value_cost(v);
+      for (const auto& pattern : r.patterns) {
+        const std::string literal = fold_case(longest_literal(pattern));
+        const bool names_source = std::any_of(kinds[kChannel]->values.begin(), kinds[kChannel]->values.end(),
+                                              [&](const std::string& ch) { return ch.find(literal) != std::string::npos; });
+        c += names_source ? 16 : pattern_cost(pattern);
+      }
+      return c;
+    };
+    branches = alternatives(program, program.root, indexable, cost_here);
     if (branches) best = nullptr;
   }
   if (best) {

@@ -321,6 +321,24 @@ TEST(RuleIndex, RulesComeOnlyToEventsOfTheChannelTheyRequire) {
   }
 }
 
+TEST(RuleIndex, ALiteralNamingTheRulesOwnChannelIsNotWhereItIsFiled) {
+  // SigmaHQ's "Suspicious PowerShell Invocations - Specific - PowerShell
+  // Module": a branch needs `powershell` and a Run key in ContextInfo.
+  // `powershell` is in nearly every event of the PowerShell log: filed under
+  // it, the rule was tried on all of them; it is filed under the Run keys.
+  Index index({R"(any where event.code : "4103" and winlog.channel : "Microsoft-Windows-PowerShell/Operational" and
+                 ((powershell.context : "*powershell*" and powershell.context : "*reg*" and
+                   powershell.context : ("*\\currentversion\\run*", "*\\currentversion\\policies\\explorer\\run*")) or
+                  file.path : "*[convert]::frombase64string*"))"});
+  auto doc = [](std::string_view context) {
+    return R"({"event":{"code":"4103"},"winlog":{"channel":"Microsoft-Windows-PowerShell/Operational"},)"
+           R"("powershell":{"context":")" + std::string(context) + "\"}}";
+  };
+  EXPECT_EQ(index.candidates(doc("Host Application = powershell.exe -nop")), Rules{});
+  EXPECT_EQ(index.candidates(doc("powershell reg add HKCU\\\\Software\\\\Microsoft\\\\Windows\\\\CurrentVersion\\\\Run")),
+            Rules{0});
+}
+
 TEST(RuleIndex, ATextRememberedForOneKindIsSearchedAgainForAnother) {
   // Consecutive events with the same command line remember its literals;
   // a Security event searches only "delta" (its rules' literals), so the
