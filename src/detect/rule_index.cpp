@@ -7,6 +7,7 @@
 #include <cmath>
 #include <charconv>
 #include <optional>
+#include <span>
 
 #include "core/document.h"
 #include "core/text.h"
@@ -352,10 +353,24 @@ std::size_t pattern_cost(std::string_view pattern) {
   const std::size_t literal = longest_literal(pattern).size();
   return literal >= 8 ? 2 : literal >= 5 ? 4 : 16;
 }
-std::size_t cost(const Requirement& r) {
+// `channels`: the channels the rule requires. A pattern whose literal is part
+// of one (`powershell` in a rule of the PowerShell log) is in nearly every
+// event of that channel: it narrows no more than a short literal.
+std::size_t cost(const Requirement& r, std::span<const std::string> channels = {}) {
   std::size_t c = 0;
   for (const auto& v : r.values) c += value_cost(v);
-  for (const auto& p : r.patterns) c += r.from_regex ? 24 : pattern_cost(p);
+  for (const auto& p : r.patterns) {
+    if (r.from_regex) {
+      c += 24;
+      continue;
+    }
+    const bool names_channel = !channels.empty() && [&] {
+      const std::string literal = fold_case(longest_literal(p));
+      return std::any_of(channels.begin(), channels.end(),
+                         [&](const std::string& ch) { return ch.find(literal) != std::string::npos; });
+    }();
+    c += names_channel ? 16 : pattern_cost(p);
+  }
   return c;
 }
 
@@ -734,21 +749,10 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
   };
   std::optional<std::vector<Requirement>> branches;
   if ((!best || event_kind(name_of(best->field))) && !patterns) {
-    // A pattern whose literal is part of the channel the rule requires
-    // (`powershell` in a rule of the PowerShell log) is in nearly every
-    // event of that channel: it narrows no more than a short literal.
-    auto cost_here = [&](const Requirement& r) {
-      if (!kinds[kChannel] || r.from_regex) return cost(r);
-      std::size_t c = 0;
-      for (const auto& v : r.values) c += value_cost(v);
-      for (const auto& pattern : r.patterns) {
-        const std::string literal = fold_case(longest_literal(pattern));
-        const bool names_source = std::any_of(kinds[kChannel]->values.begin(), kinds[kChannel]->values.end(),
-                                              [&](const std::string& ch) { return ch.find(literal) != std::string::npos; });
-        c += names_source ? 16 : pattern_cost(pattern);
-      }
-      return c;
-    };
+    // Costed with the channels the rule requires (see cost()).
+    std::span<const std::string> channels;
+    if (kinds[kChannel]) channels = kinds[kChannel]->values;
+    auto cost_here = [&](const Requirement& r) { return cost(r, channels); };
     branches = alternatives(program, program.root, indexable, cost_here);
     if (branches) best = nullptr;
   }
