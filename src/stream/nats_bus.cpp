@@ -139,9 +139,17 @@ NatsBus::~NatsBus() {
     jsCtx_Destroy(js_);
   }
   if (nc_) {
-    natsConnection_Close(nc_);
+    natsConnection_Close(nc_);  // joins the reader thread: nothing delivers to a subscription after it
+    for (__natsSubscription* s : retired_) natsSubscription_Destroy(s);
     natsConnection_Destroy(nc_);
   }
+}
+
+void NatsBus::retire(__natsSubscription* sub) {
+  if (!sub) return;
+  natsSubscription_Unsubscribe(sub);
+  std::lock_guard lock(mutex_);
+  retired_.push_back(sub);
 }
 
 void NatsBus::acknowledged(natsMsg* msg, bool ok, bool duplicate, int status, const char* error) {
@@ -306,11 +314,8 @@ Result<std::unique_ptr<PartitionConsumer>> PartitionConsumer::open(NatsBus& bus,
 }
 
 Result<bool> PartitionConsumer::start(std::uint64_t start_seq) {
-  if (sub_) {
-    natsSubscription_Unsubscribe(sub_);
-    retired_.push_back(sub_);
-    sub_ = nullptr;
-  }
+  bus_->retire(sub_);
+  sub_ = nullptr;
   const std::string filter = fmt::format("vigil.events.{}.>", partition_);
   jsErrCode code = static_cast<jsErrCode>(0);
   // Made again so delivery starts exactly at start_seq (messages delivered
@@ -362,11 +367,7 @@ PartitionConsumer::~PartitionConsumer() {
   }
   free_taken();
   natsMsg_Destroy(kept_);
-  if (sub_) {
-    natsSubscription_Unsubscribe(sub_);  // the durable stays on the server
-    natsSubscription_Destroy(sub_);
-  }
-  for (__natsSubscription* s : retired_) natsSubscription_Destroy(s);
+  bus_->retire(sub_);  // the durable stays on the server
   if (js_) jsCtx_Destroy(js_);
 }
 

@@ -105,6 +105,12 @@ class NatsBus {
 
   __jsCtx* js() { return js_; }
   __natsConnection* connection() { return nc_; }
+  // Takes an unsubscribed subscription and frees it with the bus, after the
+  // connection is closed: libnats 3.4's reader thread looks a subscription up
+  // and then locks it without holding a reference (natsConn_processMsg), so
+  // one destroyed while the connection is open can be locked after it was
+  // freed (a SEGV seen at exit, and after a reconnect).
+  void retire(__natsSubscription* sub);
   // The client's thread reports each publish's outcome here (nats_bus.cpp).
   void acknowledged(__natsMsg* msg, bool ok, bool duplicate, int status, const char* error);
 
@@ -118,6 +124,7 @@ class NatsBus {
   PublishStats stats_;
   std::vector<__natsMsg*> retry_;
   std::optional<std::string> failure_;
+  std::vector<__natsSubscription*> retired_;  // under mutex_; freed after the connection closes
 };
 
 // Wakes the thread that handles messages when any partition has some.
@@ -198,12 +205,9 @@ class PartitionConsumer {
   std::uint64_t next_stream_seq_ = 1;  // after the last message pulled
   std::atomic<std::uint64_t> restarts_{0};
   std::atomic<std::uint64_t> generation_{0};  // consumers made by start(): an ack goes to the current one only
+  // Unsubscribed by a restart or the destructor, then handed to the bus
+  // (NatsBus::retire), which frees it once the connection is closed.
   __natsSubscription* sub_ = nullptr;
-  // Inboxes of earlier starts, unsubscribed but freed only with the consumer:
-  // libnats 3.4's reader thread can still touch a subscription destroyed
-  // while the connection reconnects (a use after free seen after the server
-  // dropped a slow client), so restarts keep them (a few per restart).
-  std::vector<__natsSubscription*> retired_;
   std::string inbox_;  // where the server answers pull requests
   // The pulling thread's open request (pull_once).
   bool request_open_ = false;
