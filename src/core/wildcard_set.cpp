@@ -242,13 +242,26 @@ bool AdaptiveWildcards::matches_any(std::span<const WildcardPattern> patterns, s
 AdaptiveLiterals::AdaptiveLiterals(std::vector<std::string> literals) : literals_(std::move(literals)) {}
 
 std::vector<std::string> AdaptiveLiterals::cover_of(std::span<const std::string> literals) {
-  if (literals.size() < kMinLiteralsForCover) return {};
+  if (literals.size() < kMinLiteralsForCover || literals.size() > kMaxLiteralsForCover) return {};
   const std::size_t most = std::min(kMaxCoverPieces, literals.size() / 3);
+  // A piece as a number: its 2 to 4 bytes, then its length in the top byte
+  // (so "ab" and "ab\0" differ); counted in a hash map of numbers rather than
+  // of strings (a set of 1,000 literals has ~100,000 pieces).
+  auto key_of = [](std::string_view piece) {
+    std::uint32_t k = 0;
+    for (std::size_t i = 0; i < piece.size(); ++i) k |= std::uint32_t{static_cast<unsigned char>(piece[i])} << (8 * i);
+    return static_cast<std::uint64_t>(k) | (static_cast<std::uint64_t>(piece.size()) << 32);
+  };
+  auto piece_of = [](std::uint64_t key) {
+    std::string p(static_cast<std::size_t>(key >> 32), '\0');
+    for (std::size_t i = 0; i < p.size(); ++i) p[i] = static_cast<char>((key >> (8 * i)) & 0xff);
+    return p;
+  };
   std::vector<bool> covered(literals.size(), false);
   std::size_t left = literals.size();
   std::vector<std::string> pieces;
-  std::unordered_map<std::string_view, std::size_t> counts;
-  std::vector<std::string_view> in_this;
+  std::unordered_map<std::uint64_t, std::size_t> counts;
+  std::vector<std::uint64_t> in_this;
   while (left > 0) {
     if (pieces.size() == most) return {};
     // Each piece counts the literals not yet covered that contain it (once each).
@@ -259,38 +272,36 @@ std::vector<std::string> AdaptiveLiterals::cover_of(std::span<const std::string>
       if (l.size() < 2) return {};  // a one-byte literal is in most texts: no cover helps
       in_this.clear();
       for (std::size_t len = 2; len <= 4 && len <= l.size(); ++len) {
-        for (std::size_t at = 0; at + len <= l.size(); ++at) {
-          std::string_view piece(l.data() + at, len);
-          if (std::find(in_this.begin(), in_this.end(), piece) == in_this.end()) {
-            in_this.push_back(piece);
-            ++counts[piece];
-          }
-        }
+        for (std::size_t at = 0; at + len <= l.size(); ++at) in_this.push_back(key_of(std::string_view(l).substr(at, len)));
       }
+      std::sort(in_this.begin(), in_this.end());
+      in_this.erase(std::unique(in_this.begin(), in_this.end()), in_this.end());
+      for (std::uint64_t k : in_this) ++counts[k];
     }
     // Most literals covered; a 2-byte piece (more common in any text) counts
     // half; then the longer, then the first in byte order (a fixed choice).
-    std::string_view best;
+    std::string best;
     std::size_t best_score = 0, best_count = 0;
-    for (const auto& [piece, n] : counts) {
-      const std::size_t score = n * (piece.size() >= 3 ? 2 : 1);
-      if (score > best_score || (score == best_score && (piece.size() > best.size() ||
-                                                         (piece.size() == best.size() && piece < best)))) {
-        best = piece;
+    for (const auto& [key, n] : counts) {
+      const std::size_t size = static_cast<std::size_t>(key >> 32);
+      const std::size_t score = n * (size >= 3 ? 2 : 1);
+      if (score < best_score) continue;
+      std::string piece = piece_of(key);
+      if (score > best_score || size > best.size() || (size == best.size() && piece < best)) {
+        best = std::move(piece);
         best_score = score;
         best_count = n;
       }
     }
     // No piece covers more than the best one: the pieces left cannot cover the rest.
     if (best_count * (most - pieces.size()) < left) return {};
-    const std::string chosen(best);
     for (std::size_t i = 0; i < literals.size(); ++i) {
-      if (!covered[i] && literals[i].find(chosen) != std::string::npos) {
+      if (!covered[i] && literals[i].find(best) != std::string::npos) {
         covered[i] = true;
         --left;
       }
     }
-    pieces.push_back(chosen);
+    pieces.push_back(std::move(best));
   }
   return pieces;
 }

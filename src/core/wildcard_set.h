@@ -181,7 +181,10 @@ class AdaptiveLiterals {
   static constexpr std::size_t kBytesPerSearch = 256;
   // A cover is sought for this many literals or more, and kept when it has at
   // most a third as many pieces and no more than kMaxCoverPieces.
+  // Past kMaxLiteralsForCover (IOC hash lists: 5,600 literals) none is
+  // sought: six short pieces in thousands of literals would be in most texts.
   static constexpr std::size_t kMinLiteralsForCover = 6;
+  static constexpr std::size_t kMaxLiteralsForCover = 1024;
   static constexpr std::size_t kMaxCoverPieces = 6;
   // Texts searched for the cover before its hit rate is judged: kept when
   // at most half of them held a piece.

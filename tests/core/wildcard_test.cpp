@@ -5,6 +5,7 @@
 #include "core/wildcard.h"
 #include "core/wildcard_set.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -262,6 +263,15 @@ TEST(WildcardSet, ACoverOfFewPiecesIsFoundForLiteralsThatShareThem) {
   EXPECT_TRUE(vigil::AdaptiveLiterals::cover_of(with_short).empty());
   const std::vector<std::string> unrelated = {"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf"};
   EXPECT_TRUE(vigil::AdaptiveLiterals::cover_of(unrelated).empty());
+  // Many literals sharing one piece: covered up to the cap, not past it
+  // (IOC lists of thousands of hashes are not worth the search).
+  std::vector<std::string> numbered;
+  for (std::size_t i = 0; i < vigil::AdaptiveLiterals::kMaxLiteralsForCover; ++i) {
+    numbered.push_back(fmt::format("{:x}@@{:x}", i * 7919, i));
+  }
+  EXPECT_EQ(vigil::AdaptiveLiterals::cover_of(numbered), std::vector<std::string>{"@@"});
+  numbered.push_back("@@end");
+  EXPECT_TRUE(vigil::AdaptiveLiterals::cover_of(numbered).empty());
 }
 
 namespace {
