@@ -21,6 +21,8 @@ class WildcardPattern {
   enum class Shape { Exact, Prefix, Suffix, Contains, General };
   Shape shape() const { return shape_; }
   const std::string& pattern() const { return pattern_; }
+  // Exact, Prefix, Suffix, Contains: the literal part (folded when case-insensitive).
+  const std::string& literal() const { return literal_; }
   bool case_insensitive() const { return fold_; }
   // True when the pattern has any wildcard character.
   static bool has_wildcard(std::string_view pattern) {

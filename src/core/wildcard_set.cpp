@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "core/hash.h"
+#include "core/string_table.h"
 #include "core/text.h"
 
 namespace vigil {
@@ -218,8 +219,106 @@ void WildcardSet::matching(std::string_view text, WildcardScratch& scratch, std:
   hs_scan(db_, data_of(text), static_cast<unsigned>(text.size()), 0, scratch.scratch_, note_id, &out);
 }
 
+// Per literal length, the literals of that length (folded when the list is).
+struct AdaptiveWildcards::Affixes {
+  struct ByLength {
+    std::size_t length;
+    StringTable<char> literals;
+  };
+  bool fold = false;
+  StringTable<char> exact;
+  std::size_t longest_exact = 0;
+  std::vector<ByLength> prefixes, suffixes;  // by length, ascending
+  std::size_t longest_prefix = 0, longest_suffix = 0;
+  std::vector<WildcardPattern> rest;  // the others, tested as before
+  std::size_t in_tables = 0;
+
+  static void add(std::vector<ByLength>& tables, std::size_t& longest, std::string_view literal) {
+    auto it = std::lower_bound(tables.begin(), tables.end(), literal.size(),
+                               [](const ByLength& t, std::size_t n) { return t.length < n; });
+    if (it == tables.end() || it->length != literal.size()) it = tables.insert(it, ByLength{literal.size(), {}});
+    it->literals.insert(literal);
+    longest = std::max(longest, literal.size());
+  }
+  // Whether a table holds a prefix or suffix of `text` (given folded when the list is).
+  static bool any_of(const std::vector<ByLength>& tables, std::string_view text, bool suffix) {
+    for (const ByLength& t : tables) {
+      if (t.length > text.size()) break;
+      if (t.literals.contains(suffix ? text.substr(text.size() - t.length) : text.substr(0, t.length))) return true;
+    }
+    return false;
+  }
+};
+
+AdaptiveWildcards::AdaptiveWildcards() = default;
+AdaptiveWildcards::~AdaptiveWildcards() = default;
+
+const AdaptiveWildcards::Affixes* AdaptiveWildcards::affixes(std::span<const WildcardPattern> patterns) const {
+  std::call_once(affixes_once_, [&] {
+    using Shape = WildcardPattern::Shape;
+    auto tabled = [](const WildcardPattern& p) {
+      return (p.shape() == Shape::Exact || p.shape() == Shape::Prefix || p.shape() == Shape::Suffix) &&
+             p.literal().size() <= kMaxAffix;
+    };
+    const std::size_t n = static_cast<std::size_t>(std::count_if(patterns.begin(), patterns.end(), tabled));
+    if (n < kMinAffixes) return;
+    // One case rule per list (a query's list has one); else no tables.
+    if (std::any_of(patterns.begin(), patterns.end(),
+                    [&](const WildcardPattern& p) { return p.case_insensitive() != patterns[0].case_insensitive(); })) {
+      return;
+    }
+    auto a = std::make_unique<Affixes>();
+    a->fold = patterns[0].case_insensitive();
+    for (const WildcardPattern& p : patterns) {
+      if (!tabled(p)) {
+        a->rest.push_back(p);
+        continue;
+      }
+      ++a->in_tables;
+      if (p.shape() == Shape::Exact) {
+        a->exact.insert(p.literal());
+        a->longest_exact = std::max(a->longest_exact, p.literal().size());
+      } else {
+        Affixes::add(p.shape() == Shape::Prefix ? a->prefixes : a->suffixes,
+                     p.shape() == Shape::Prefix ? a->longest_prefix : a->longest_suffix, p.literal());
+      }
+    }
+    affixes_ = std::move(a);
+  });
+  return affixes_.get();
+}
+
+std::size_t AdaptiveWildcards::in_tables() const {
+  // Read after a call to matches_any() on this thread, which ran the once.
+  return affixes_ ? affixes_->in_tables : 0;
+}
+
 bool AdaptiveWildcards::matches_any(std::span<const WildcardPattern> patterns, std::string_view text,
                                     WildcardScratch& scratch) const {
+  const Affixes* a = patterns.size() >= kMinAffixes ? affixes(patterns) : nullptr;
+  if (!a) return matches_rest(patterns, text, scratch);
+  // The text's head and tail as long as the longest literals, folded when the
+  // list is (literals of at most kMaxAffix bytes: on the stack).
+  char head_buf[kMaxAffix], tail_buf[kMaxAffix];
+  auto folded = [&](std::string_view part, char* buf) {
+    if (!a->fold) return part;
+    for (std::size_t i = 0; i < part.size(); ++i) buf[i] = fold_char(part[i]);
+    return std::string_view(buf, part.size());
+  };
+  if (text.size() <= a->longest_exact && !a->exact.empty() && a->exact.contains(folded(text, head_buf))) return true;
+  if (!a->prefixes.empty() &&
+      Affixes::any_of(a->prefixes, folded(text.substr(0, std::min(text.size(), a->longest_prefix)), head_buf), false)) {
+    return true;
+  }
+  if (!a->suffixes.empty()) {
+    const std::size_t n = std::min(text.size(), a->longest_suffix);
+    if (Affixes::any_of(a->suffixes, folded(text.substr(text.size() - n), tail_buf), true)) return true;
+  }
+  return !a->rest.empty() && matches_rest(a->rest, text, scratch);
+}
+
+bool AdaptiveWildcards::matches_rest(std::span<const WildcardPattern> patterns, std::string_view text,
+                                     WildcardScratch& scratch) const {
   const bool worth_compiling = patterns.size() >= kMinPatterns;
   if (worth_compiling) set_.load_once([&] { return WildcardSet::load(patterns); });
   const WildcardSet* set =

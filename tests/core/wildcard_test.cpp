@@ -199,6 +199,74 @@ TEST(WildcardSet, AdaptiveListGivesTheSameAnswersBeforeAndAfterCompiling) {
   }
 }
 
+TEST(WildcardSet, ExactPrefixAndSuffixPatternsLookedUpInTablesGiveTheOneByOneAnswers) {
+  // Random lists over a small alphabet (so texts often hold a literal at
+  // their start or end), both case rules, every shape: each answer is
+  // checked against the patterns tested one by one.
+  std::mt19937 rng(20261203);
+  const std::string alphabet = "aB\\.x*?";  // '*' and '?' make General and Contains patterns too
+  auto random_string = [&](std::size_t most) {
+    std::string out(std::uniform_int_distribution<std::size_t>(0, most)(rng), ' ');
+    for (char& c : out) c = alphabet[std::uniform_int_distribution<std::size_t>(0, alphabet.size() - 1)(rng)];
+    return out;
+  };
+  std::size_t tabled_lists = 0, hits = 0;
+  for (int list = 0; list < 300; ++list) {
+    const bool fold = list % 2 == 0;
+    std::vector<WildcardPattern> patterns;
+    const std::size_t n = std::uniform_int_distribution<std::size_t>(1, 40)(rng);
+    for (std::size_t i = 0; i < n; ++i) {
+      std::string literal = random_string(6);
+      for (char& c : literal) {
+        if (c == '*' || c == '?') c = 'x';
+      }
+      switch (std::uniform_int_distribution<int>(0, 4)(rng)) {
+        case 0: patterns.emplace_back(literal, fold); break;
+        case 1: patterns.emplace_back(literal + "*", fold); break;
+        case 2: patterns.emplace_back("*" + literal, fold); break;
+        case 3: patterns.emplace_back("*" + literal + "*", fold); break;
+        default: patterns.emplace_back(random_string(8), fold); break;
+      }
+    }
+    vigil::AdaptiveWildcards adaptive;
+    vigil::WildcardScratch scratch;
+    for (int t = 0; t < 200; ++t) {
+      std::string text = random_string(12);
+      if (t % 3 == 0) {
+        for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      }
+      const bool expected = std::any_of(patterns.begin(), patterns.end(), [&](const WildcardPattern& p) {
+        return p.matches(text);
+      });
+      ASSERT_EQ(adaptive.matches_any(patterns, text, scratch), expected)
+          << "text '" << text << "', list " << list << " of " << patterns.size();
+      hits += expected;
+    }
+    tabled_lists += adaptive.in_tables() > 0;
+  }
+  EXPECT_GT(tabled_lists, 100u);  // the tables were used, not only the one-by-one path
+  EXPECT_GT(hits, 1000u);
+}
+
+TEST(WildcardSet, AnEndswithListOfDllNamesIsLookedUpInTables) {
+  std::vector<WildcardPattern> patterns;
+  for (const char* dll : {"\\aclui.dll", "\\activeds.dll", "\\apphelp.dll", "\\atl.dll", "\\audioses.dll",
+                          "\\cryptbase.dll", "\\dbghelp.dll", "\\version.dll", "\\wldp.dll", "\\winmm.dll"}) {
+    patterns.emplace_back(std::string("*") + dll, true);
+  }
+  patterns.emplace_back("C:\\Windows\\System32\\*", true);
+  patterns.emplace_back("*\\temp\\*", true);  // Contains: tested one by one
+  vigil::AdaptiveWildcards adaptive;
+  vigil::WildcardScratch scratch;
+  EXPECT_TRUE(adaptive.matches_any(patterns, "D:\\Tools\\VERSION.DLL", scratch));
+  EXPECT_EQ(adaptive.in_tables(), 11u);
+  EXPECT_TRUE(adaptive.matches_any(patterns, "c:\\windows\\system32\\x.exe", scratch));
+  EXPECT_TRUE(adaptive.matches_any(patterns, "C:\\Users\\x\\Temp\\y.exe", scratch));
+  EXPECT_FALSE(adaptive.matches_any(patterns, "D:\\Tools\\version.dll.bak", scratch));
+  EXPECT_FALSE(adaptive.matches_any(patterns, "wldp.dll", scratch));  // no backslash before it
+  EXPECT_FALSE(adaptive.matches_any(patterns, "", scratch));
+}
+
 TEST(WildcardSet, AdaptiveLiteralsNameTheSameLiteralsBeforeAndAfterCompiling) {
   const std::vector<std::string> literals = {"\\run\\", "mimikatz", "lsass.exe", "\\temp\\", ".dll", "a"};
   const std::vector<std::pair<std::string, std::vector<unsigned>>> inputs = {
