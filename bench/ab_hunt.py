@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Two (or more) vigil binaries, `vigil hunt -q --threads 1` over the same
+input with the same rules, run in turn N times each: wall time, and user
+and system time from getrusage, min and median per binary. On a VM whose
+speed drifts within the hour, only runs taken in turn compare.
+
+Each binary gets its own rule cache (VIGIL_CACHE_DIR under a scratch
+directory): the cache keeps 4,096 entries, and two builds of SigmaHQ's
+2,407 rule files in one cache evict each other, so every run would parse
+every rule again. The first run of each binary fills its cache and is not
+counted.
+
+usage: ab_hunt.py --rules DIR [--rules DIR ...] --input FILE [-n N] VIGIL VIGIL [...]
+"""
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def run(binary, rules, data, cache, out):
+    env = dict(os.environ, VIGIL_CACHE_DIR=cache)
+    args = [binary, "hunt", "-q", "--threads", "1"]
+    for r in rules:
+        args += ["--rules", r]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.monotonic()
+    subprocess.run(args + [data, "-o", out], env=env, stderr=subprocess.DEVNULL, check=True)
+    wall = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rules", action="append", required=True)
+    ap.add_argument("--input", required=True)
+    ap.add_argument("-n", type=int, default=6)
+    ap.add_argument("vigil", nargs="+")
+    a = ap.parse_args()
+    if len(a.vigil) < 2:
+        sys.exit("name two binaries or more")
+    with tempfile.TemporaryDirectory() as tmp:
+        caches = [os.path.join(tmp, f"cache-{i}") for i in range(len(a.vigil))]
+        outs = [os.path.join(tmp, f"alerts-{i}.ndjson") for i in range(len(a.vigil))]
+        for b, c, o in zip(a.vigil, caches, outs):
+            run(b, a.rules, a.input, c, o)  # fills the cache; not counted
+        times = [[] for _ in a.vigil]
+        for _ in range(a.n):
+            for i, (b, c, o) in enumerate(zip(a.vigil, caches, outs)):
+                times[i].append(run(b, a.rules, a.input, c, o))
+        alerts = [sum(1 for _ in open(o, "rb")) for o in outs]
+    print(f"{a.n} runs each, in turn; seconds")
+    print(f"{'binary':40s} {'wall min':>9s} {'median':>7s} {'user min':>9s} {'median':>7s} {'sys med':>8s} {'alerts':>7s}")
+    for b, t, n in zip(a.vigil, times, alerts):
+        w, u, s = ([x[k] for x in t] for k in range(3))
+        print(f"{b[-40:]:40s} {min(w):9.2f} {statistics.median(w):7.2f} {min(u):9.2f} {statistics.median(u):7.2f} "
+              f"{statistics.median(s):8.2f} {n:7d}")
+    if len(set(alerts)) != 1:
+        sys.exit("the binaries made different numbers of alerts")
+
+
+if __name__ == "__main__":
+    main()
