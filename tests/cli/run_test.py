@@ -377,8 +377,9 @@ def main():
     # read or its alerts written: the restart reads the file again, and the
     # alert file ends with each alert of an uninterrupted run exactly once —
     # none lost, none twice (the alert file's replay check, as for any input).
-    def kill_run(name):
-        state, alerts, log = (os.path.join(tmp, f"{name}-{x}") for x in ("state", "alerts.ndjson", "run.log"))
+    def kill_run(name, log_name="run.log"):
+        # Each run its own log: the restart's wait must not see the killed run's count.
+        state, alerts, log = (os.path.join(tmp, f"{name}-{x}") for x in ("state", "alerts.ndjson", log_name))
         path = os.path.join(tmp, f"{name}.evtx")
         if not os.path.exists(path):
             with open(path, "wb") as f:
@@ -413,7 +414,7 @@ def main():
         proc.kill()
         proc.wait(timeout=60)
         written = len(complete_lines(alerts))
-        proc, _, _ = kill_run(f"killed-{attempt}")
+        proc, _, log = kill_run(f"killed-{attempt}", "restart.log")
         ok = finish(proc, log)
         ids = uuids(alerts)
         c.check(f"killed ({kill_when}, {written} alert line(s) written) while a followed EVTX file was read: after "
