@@ -105,7 +105,7 @@ class NatsBus {
 
   __jsCtx* js() { return js_; }
   __natsConnection* connection() { return nc_; }
-  // Takes an unsubscribed subscription and frees it with the bus, after the
+  // Unsubscribes a subscription and frees it with the bus, after the
   // connection is closed: libnats 3.4's reader thread looks a subscription up
   // and then locks it without holding a reference (natsConn_processMsg), so
   // one destroyed while the connection is open can be locked after it was
