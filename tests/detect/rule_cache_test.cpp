@@ -526,3 +526,9 @@ TEST(RuleSet, DuplicateRuleIdRunsTheHigherVersionWhateverTheOrder) {
     EXPECT_EQ(set->compiled[0].rule->name, "New");
   }
 }
+
+TEST(RuleCache, TwoBuildsOfSigmaHQsAndElasticsWindowsRulesFitTheDefaultCap) {
+  // 2,407 SigmaHQ Windows rule files and 487 Elastic ones (../shared): two
+  // binaries run in turn over both must not push each other's entries out.
+  EXPECT_GE(RuleCache::kDefaultMaxEntries, 2u * (2407 + 487));
+}
