@@ -179,6 +179,30 @@ TEST(RuleIndex, TheConjunctLettingFewestEventsThroughIsFiled) {
             Rules{1});
 }
 
+TEST(RuleIndex, EnumerationsAndCommonPathsGiveWayToTellingLiterals) {
+  // Sysmon's enumerations (a registry event's EventType, an image load's
+  // Signed) and the literals of most paths (`C:\Windows\`, `\svchost.exe`)
+  // are in most events of their kind: SigmaHQ's rules pair them with a
+  // telling literal, which is where they are filed.
+  Index index({R"(any where winlog.event_data.Signed : "true" and winlog.event_data.ImageLoaded : "*C:\\Debuggers\\dbghelp.dll*")",
+               R"(any where winlog.event_data.EventType : "CreateKey" and winlog.event_data.TargetObject : "*\\Explorer\\VolumeCaches\\*")",
+               R"(any where winlog.event_data.TargetImage : "*\\svchost.exe" and winlog.event_data.GrantedAccess : "0x143a")",
+               R"(any where winlog.event_data.Image : "?:\\Windows\\*" and
+                            winlog.event_data.ImageLoaded : ("C:\\Users\\Public\\*", "C:\\PerfLogs\\*"))"});
+  EXPECT_EQ(index.candidates(R"({"winlog":{"event_data":{"Signed":"true","Image":"C:\\Windows\\explorer.exe","ImageLoaded":"C:\\Windows\\System32\\ntdll.dll"}}})"),
+            Rules{});
+  EXPECT_EQ(index.candidates(R"({"winlog":{"event_data":{"Signed":"true","ImageLoaded":"C:\\Debuggers\\dbghelp.dll"}}})"), Rules{0});
+  EXPECT_EQ(index.candidates(R"({"winlog":{"event_data":{"EventType":"CreateKey","TargetObject":"HKLM\\System\\Setup"}}})"), Rules{});
+  EXPECT_EQ(index.candidates(R"({"winlog":{"event_data":{"EventType":"CreateKey","TargetObject":"HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Explorer\\VolumeCaches\\x"}}})"),
+            Rules{1});
+  EXPECT_EQ(index.candidates(R"({"winlog":{"event_data":{"TargetImage":"C:\\Windows\\system32\\svchost.exe","GrantedAccess":"0x1000"}}})"),
+            Rules{});
+  EXPECT_EQ(index.candidates(R"({"winlog":{"event_data":{"TargetImage":"C:\\Windows\\system32\\svchost.exe","GrantedAccess":"0x143a"}}})"),
+            Rules{2});
+  EXPECT_EQ(index.candidates(R"({"winlog":{"event_data":{"Image":"C:\\Windows\\System32\\svchost.exe","ImageLoaded":"C:\\Users\\Public\\x.dll"}}})"),
+            Rules{3});
+}
+
 TEST(RuleIndex, ARegexIsFiledUnderTheLiteralsEveryMatchHolds) {
   Index index({
       // a run of plain characters (escaped ones too): "$pshome["
