@@ -34,6 +34,12 @@ class StringTable {
     slots_[slot_of(key, h)] = static_cast<std::uint32_t>(entries_.size());
     return entries_.back().value;
   }
+  // The position of `key` in insertion order (as begin() iterates),
+  // inserted (value-initialized) if absent.
+  std::size_t position(std::string_view key) {
+    (*this)[key];
+    return slots_[slot_of(key, fast_hash(key))] - 1;
+  }
   // True when the key was added (false: it was there).
   bool insert(std::string_view key) {
     std::size_t before = entries_.size();

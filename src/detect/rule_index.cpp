@@ -22,6 +22,9 @@ const Value* single_text(const Value& v) {
   return nullptr;
 }
 
+// Companion literals kept per filing (Requirement::companions).
+constexpr std::size_t kMaxCompanions = 3;
+
 struct Requirement {
   FieldId field;
   std::vector<std::string> values;    // folded
@@ -30,6 +33,11 @@ struct Requirement {
   // (`ntdll.dll+` in every call trace) as often as telling text, so they
   // are filed under only when nothing better is required.
   bool from_regex = false;
+  // Literals every matching text also holds besides one of the patterns'
+  // (a regex's other runs: `cmd.{0,5}/c.+powershell` filed under
+  // "powershell" also needs "cmd" and "/c"). Only a regex leaf sets them;
+  // anything merging requirements drops them.
+  std::vector<std::string> companions;
 };
 
 // Fields whose values most events share: filing rules under them narrows
@@ -90,8 +98,11 @@ std::optional<std::string> integral_text(double n) {
 // sequence, a run of plain characters none of which is optional, or a group
 // that must match (its own literals); anything else (classes, `.`, escapes
 // like \d, optional parts) breaks a run. nullopt when some branch has no
-// literal of three characters or more.
-std::optional<std::vector<std::string>> regex_literals(std::string_view re, int depth = 0);
+// literal of three characters or more. `required` (when given, and the
+// regex has one branch): appended with every run of two characters or more
+// that every match holds, its groups' included.
+std::optional<std::vector<std::string>> regex_literals(std::string_view re, int depth = 0,
+                                                       std::vector<std::string>* required = nullptr);
 
 // The end of the group opening at `open` (the index of its ')'), or npos.
 std::size_t group_end(std::string_view re, std::size_t open) {
@@ -116,7 +127,8 @@ std::size_t group_end(std::string_view re, std::size_t open) {
   return std::string_view::npos;
 }
 
-std::optional<std::vector<std::string>> sequence_literals(std::string_view seq, int depth) {
+std::optional<std::vector<std::string>> sequence_literals(std::string_view seq, int depth,
+                                                         std::vector<std::string>* required) {
   std::optional<std::vector<std::string>> best;
   auto literal_cost = [](const std::vector<std::string>& lits) {
     std::size_t c = 0;
@@ -129,6 +141,7 @@ std::optional<std::vector<std::string>> sequence_literals(std::string_view seq, 
   std::string run;
   auto flush = [&] {
     if (run.size() >= 3) consider({fold_case(run)});
+    if (required && run.size() >= 2) required->push_back(fold_case(run));
     run.clear();
   };
   std::size_t i = 0;
@@ -214,7 +227,7 @@ std::optional<std::vector<std::string>> sequence_literals(std::string_view seq, 
     } else {
       flush();
       if (atom == Atom::Group && !optional) {
-        if (auto inner = regex_literals(group, depth + 1)) consider(std::move(*inner));
+        if (auto inner = regex_literals(group, depth + 1, required)) consider(std::move(*inner));
       }
     }
     i = j;
@@ -223,7 +236,8 @@ std::optional<std::vector<std::string>> sequence_literals(std::string_view seq, 
   return best;
 }
 
-std::optional<std::vector<std::string>> regex_literals(std::string_view re, int depth) {
+std::optional<std::vector<std::string>> regex_literals(std::string_view re, int depth,
+                                                       std::vector<std::string>* required) {
   if (depth > 8 || re.find("\\Q") != std::string_view::npos) return std::nullopt;
   std::vector<std::string> out;
   std::size_t start = 0;
@@ -251,7 +265,9 @@ std::optional<std::vector<std::string>> regex_literals(std::string_view re, int 
       }
       if (c != '|') continue;
     }
-    auto branch = sequence_literals(re.substr(start, i - start), depth);
+    // Runs every match holds: only where the regex has one branch.
+    const bool whole = start == 0 && i == re.size();
+    auto branch = sequence_literals(re.substr(start, i - start), depth, whole ? required : nullptr);
     if (!branch) return std::nullopt;
     for (auto& l : *branch) {
       if (std::find(out.begin(), out.end(), l) == out.end()) out.push_back(std::move(l));
@@ -300,12 +316,26 @@ std::optional<Requirement> leaf_requirement(const eql::Program& p, std::uint32_t
     auto field = field_child(0);
     if (!field) return std::nullopt;
     Requirement r{*field, {}, {}, true};
-    for (const auto& re : p.regexes[ins.arg]) {
+    const auto& regexes = p.regexes[ins.arg];
+    std::vector<std::string> required;
+    for (const auto& re : regexes) {
       if (!re->ok()) return std::nullopt;
-      auto literals = regex_literals(re->pattern());
+      auto literals = regex_literals(re->pattern(), 0, regexes.size() == 1 ? &required : nullptr);
       if (!literals || literals->empty()) return std::nullopt;
       // A `*` or `?` in a literal becomes a wildcard: the pattern lets more through, never less.
       for (const auto& l : *literals) r.patterns.push_back("*" + l + "*");
+    }
+    // One regex: the runs every match holds go with the literals it is
+    // filed under, the longest first (none with a `*` or `?`, which a
+    // literal would take as a character).
+    std::sort(required.begin(), required.end(),
+              [](const std::string& a, const std::string& b) { return a.size() > b.size() || (a.size() == b.size() && a < b); });
+    required.erase(std::unique(required.begin(), required.end()), required.end());
+    for (std::string& run : required) {
+      if (r.companions.size() == kMaxCompanions) break;
+      const bool trigger = std::find(r.patterns.begin(), r.patterns.end(), "*" + run + "*") != r.patterns.end();
+      if (trigger || run.find_first_of("*?") != std::string::npos) continue;
+      r.companions.push_back(std::move(run));
     }
     return r;
   }
@@ -681,7 +711,8 @@ void RuleIndex::file_values(FieldId field, const std::vector<std::string>& value
 }
 
 void RuleIndex::file_patterns(FieldId field, const std::vector<std::string>& values,
-                              const std::vector<std::string>& patterns, const Entry& entry) {
+                              const std::vector<std::string>& patterns, const Entry& entry,
+                              const std::vector<std::string>& companions) {
   // The patterns a field must match (one scan per event for all the rules
   // filed under the field); exact values join as patterns without wildcards.
   PatternIndex& index = *pattern_fields_[gate_position(pattern_gates_, pattern_fields_, field, entry,
@@ -690,6 +721,13 @@ void RuleIndex::file_patterns(FieldId field, const std::vector<std::string>& val
   // then still only brings the rule to its own events.
   const std::size_t filed = index.filed.size();
   index.filed.push_back(entry);
+  // A companion is searched for with the field's literals (no rule is filed
+  // under it): the scan that finds the trigger says whether it is there too.
+  std::vector<unsigned> with;
+  if (field != kAnyText) {
+    for (const std::string& c : companions) with.push_back(static_cast<unsigned>(index.by_literal.position(c)));
+  }
+  index.companions.push_back(std::move(with));
   auto add = [&](std::vector<std::size_t>& list) {
     if (list.empty() || list.back() != filed) list.push_back(filed);
   };
@@ -791,7 +829,7 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
     return;
   }
   if (patterns) {
-    file_patterns(patterns->field, patterns->values, patterns->patterns, entry);
+    file_patterns(patterns->field, patterns->values, patterns->patterns, entry, patterns->companions);
     ++by_pattern_count_;
     return;
   }
@@ -800,7 +838,7 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
       if (r.patterns.empty()) {
         file_values(r.field, r.values, entry);
       } else {
-        file_patterns(r.field, r.values, r.patterns, entry);
+        file_patterns(r.field, r.values, r.patterns, entry, r.companions);
       }
     }
     ++by_branch_count_;
@@ -914,12 +952,18 @@ const RuleIndex::LiteralSubset* RuleIndex::subset_for(PatternIndex& index, const
   std::vector<unsigned> kept;
   unsigned m = 0;
   for (const auto& literal : index.by_literal) {
-    if (std::any_of(literal.value.begin(), literal.value.end(),
-                    [&](std::size_t f) { return takes(index.filed[f].kinds, kinds); })) {
-      kept.push_back(m);
+    bool keep = false;
+    for (std::size_t f : literal.value) {
+      if (!takes(index.filed[f].kinds, kinds)) continue;
+      keep = true;
+      // Its companions are searched for too (the entry needs them found).
+      kept.insert(kept.end(), index.companions[f].begin(), index.companions[f].end());
     }
+    if (keep) kept.push_back(m);
     ++m;
   }
+  std::sort(kept.begin(), kept.end());
+  kept.erase(std::unique(kept.begin(), kept.end()), kept.end());
   if (kept.size() * 2 > m) return nullptr;  // searching them all costs about the same
   auto known = index.subsets.find(kept);
   if (known == index.subsets.end() && index.subsets.size() >= PatternIndex::kMaxSubsets) return nullptr;
@@ -953,12 +997,17 @@ void RuleIndex::lookup_patterns(const Event& event, const Value& v, PatternIndex
     for (const auto& e : index.by_literal) literals.push_back(e.key);
     if (!literals.empty()) index.scan = std::make_unique<AdaptiveLiterals>(std::move(literals));
   });
-  auto emit = [&](const std::vector<std::size_t>& filed) {
+  // `found`: the literals the text holds (null: not searched, no companion is checked).
+  auto emit = [&](const std::vector<std::size_t>& filed, const std::vector<unsigned>* found) {
     for (std::size_t f : filed) {
-      if (admits(index.filed[f], event, scratch)) out.push_back(index.filed[f].rule);
+      const bool companions_found =
+          !found || std::all_of(index.companions[f].begin(), index.companions[f].end(), [&](unsigned c) {
+            return std::find(found->begin(), found->end(), c) != found->end();
+          });
+      if (companions_found && admits(index.filed[f], event, scratch)) out.push_back(index.filed[f].rule);
     }
   };
-  emit(index.unconditional);
+  emit(index.unconditional, nullptr);
   const AdaptiveLiterals* search = subset ? subset->scan.get() : index.scan.get();
   if (!search) return;  // no literals (every rule here is unconditional), or none for this kind of event
   // The literals found, as positions in by_literal.
@@ -988,7 +1037,8 @@ void RuleIndex::lookup_patterns(const Event& event, const Value& v, PatternIndex
       memo->searched = subset;
       memo->remember(text);
     }
-    for (unsigned m : memo ? memo->matched : scratch.matched) emit(index.by_literal.begin()[m].value);
+    const std::vector<unsigned>& found = memo ? memo->matched : scratch.matched;
+    for (unsigned m : found) emit(index.by_literal.begin()[m].value, &found);
   };
   if (v.kind() == ValueKind::Array) {
     for (const Value& x : v.as_array()) scan(x);

@@ -167,8 +167,9 @@ class RuleIndex {
   void file(const std::string& key, const Entry& entry);
   void file_values(FieldId field, const std::vector<std::string>& values, const Entry& entry);
   // `values` are matched as patterns without wildcards.
+  // `companions`: literals the text must also hold for the entry to be a candidate.
   void file_patterns(FieldId field, const std::vector<std::string>& values, const std::vector<std::string>& patterns,
-                     const Entry& entry);
+                     const Entry& entry, const std::vector<std::string>& companions = {});
   // Entries the event can reach: its kinds, then its gates.
   static bool admits(const Entry& e, const Event& event, const Scratch& scratch) {
     return takes(e.kinds, scratch.kinds) && open(e, event);
@@ -224,6 +225,9 @@ class RuleIndex {
     std::once_flag scan_once;
     std::unique_ptr<AdaptiveLiterals> scan;                // null: no literals (every rule here is unconditional)
     std::vector<Entry> filed;
+    // In step with filed: the literals (positions in by_literal) a text must
+    // also hold for the entry to be a candidate (a regex's other runs).
+    std::vector<std::vector<unsigned>> companions;
     // Per kinds of event, the literals whose rules take it, when they are
     // at most half of all (made on first use, shared by every thread).
     // Bounded: an event names its own kinds (an attacker's events may name

@@ -225,6 +225,27 @@ TEST(RuleIndex, ARegexIsFiledUnderTheLiteralsEveryMatchHolds) {
   EXPECT_EQ(index.candidates(R"({"event":{"category":"process"},"process":{"command_line":"notepad.exe"}})"), (Rules{2}));
 }
 
+TEST(RuleIndex, ARegexNeedsItsOtherRunsBesideTheOneItIsFiledUnder) {
+  // Filed under "powershell" (its longest run); "cmd", "/c" and "&&" are in
+  // every match too, and a text without them is no candidate. Runs of an
+  // alternation or of an optional part are not required.
+  Index index({R"q(any where winlog.event_data.Payload regex "(?s:.*)(?:(?i)cmd.{0,5}/c.+powershell.+&&.+)(?s:.*)")q",
+               R"q(any where winlog.event_data.Payload regex "(?i)(set|get)-item.+(foo)?powershell")q",
+               R"q(any where winlog.event_data.Payload regex "(?i)powershell.+cmd|powershell")q"});
+  auto doc = [](std::string_view payload) {
+    return R"({"winlog":{"event_data":{"Payload":")" + std::string(payload) + R"("}}})";
+  };
+  EXPECT_EQ(index.candidates(doc("powershell -nop")), Rules{2});
+  EXPECT_EQ(index.candidates(doc("cmd /c powershell -nop")), Rules{2});
+  EXPECT_EQ(index.candidates(doc("CMD.exe /C POWERSHELL x && y")), (Rules{0, 2}));
+  // A companion is found wherever it is in the text, as the trigger is.
+  EXPECT_EQ(index.candidates(doc("&& powershell cmd /c")), (Rules{0, 2}));
+  // The second: "set" or "get" (an alternation) and "foo" (optional) are
+  // not required; the third has two branches: "cmd" is only in one.
+  EXPECT_EQ(index.candidates(doc("get-item x powershell")), (Rules{1, 2}));
+  EXPECT_EQ(index.candidates(doc("item powershell")), Rules{2});
+}
+
 TEST(RuleIndex, ADisjunctionIsFiledUnderALiteralOfEachBranch) {
   Index index({R"(any where (event.category == "file" and file.path : "?:\\Users\\*\\remcos\\logs.dat") or
                             (event.category == "registry" and registry.value : ("Remcos", "licence")))",
