@@ -127,12 +127,16 @@ std::size_t group_end(std::string_view re, std::size_t open) {
   return std::string_view::npos;
 }
 
+// How many texts a literal of `size` bytes is likely in, in the rough units
+// of cost() below: a short one is in many.
+std::size_t literal_size_cost(std::size_t size) { return size >= 8 ? 2 : size >= 5 ? 4 : 16; }
+
 std::optional<std::vector<std::string>> sequence_literals(std::string_view seq, int depth,
                                                          std::vector<std::string>* required) {
   std::optional<std::vector<std::string>> best;
   auto literal_cost = [](const std::vector<std::string>& lits) {
     std::size_t c = 0;
-    for (const auto& l : lits) c += l.size() >= 8 ? 2 : l.size() >= 5 ? 4 : 16;
+    for (const auto& l : lits) c += literal_size_cost(l.size());
     return c;
   };
   auto consider = [&](std::vector<std::string> lits) {
@@ -410,7 +414,7 @@ bool common_path_literal(std::string_view literal) {
 std::size_t pattern_cost(std::string_view pattern) {
   const std::string literal = longest_literal(pattern);
   if (common_path_literal(literal)) return 16;
-  return literal.size() >= 8 ? 2 : literal.size() >= 5 ? 4 : 16;
+  return literal_size_cost(literal.size());
 }
 // `channels`: the channels the rule requires. A pattern whose literal is part
 // of one (`powershell` in a rule of the PowerShell log) is in nearly every

@@ -246,6 +246,18 @@ TEST(RuleIndex, ARegexNeedsItsOtherRunsBesideTheOneItIsFiledUnder) {
   EXPECT_EQ(index.candidates(doc("item powershell")), Rules{2});
 }
 
+TEST(RuleIndex, ARegexKeepsAtMostThreeCompanionsTheLongestFirst) {
+  // Filed under "powershell"; its other runs "qwert", "asdf", "zxc", "yu":
+  // the three longest go with it, the fourth ("yu") does not.
+  Index index({R"q(any where winlog.event_data.Payload regex "powershell.+yu.+zxc.+asdf.+qwert")q"});
+  auto doc = [](std::string_view payload) {
+    return R"({"winlog":{"event_data":{"Payload":")" + std::string(payload) + R"("}}})";
+  };
+  EXPECT_EQ(index.candidates(doc("powershell zxc asdf qwert")), Rules{0});  // the fourth is not looked for
+  EXPECT_EQ(index.candidates(doc("powershell yu asdf qwert")), Rules{});    // the third is
+  EXPECT_EQ(index.candidates(doc("powershell yu zxc asdf qwert")), Rules{0});
+}
+
 TEST(RuleIndex, ADisjunctionIsFiledUnderALiteralOfEachBranch) {
   Index index({R"(any where (event.category == "file" and file.path : "?:\\Users\\*\\remcos\\logs.dat") or
                             (event.category == "registry" and registry.value : ("Remcos", "licence")))",
