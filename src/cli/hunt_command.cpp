@@ -13,6 +13,8 @@
 #include <chrono>
 #include <optional>
 
+#include <fmt/format.h>
+
 #include "cli/detection_options.h"
 #include "cli/event_output.h"
 #include "cli/exit_codes.h"
@@ -110,6 +112,10 @@ int run_hunt_command(const HuntCommandOptions& ho) {
   // the rules read them (4096-event batches took a quarter longer).
   ropts.batch_size = 512;
   ropts.stream_json_files = true;  // matching, not line splitting, is a hunt's work (open_byte_source)
+  // Fields only rules of some kinds of events read are left undecoded in
+  // other events (RuleIndex::deferral(): everything else that reads fields
+  // registered its own by now); --coverage profiles every field of every event.
+  if (!profiler) ropts.deferral = set->index->deferral(set->fields);
   EventReader reader(set->fields, ropts);
   ReadStats stats;
   // A progress line on a terminal: input, events, events/s, MB/s (bytes as the readers account them).
@@ -184,6 +190,16 @@ int run_hunt_command(const HuntCommandOptions& ho) {
                  "%zu by each branch's, %zu by category; %zu fields decoded per event\n",
                  index.rules_by_value(), index.indexed_fields(), index.rules_by_pattern(), index.pattern_fields(),
                  index.rules_by_branch(), index.rules_by_category(), set->fields.size());
+    if (ropts.deferral) {
+      std::string names;
+      std::size_t count = 0;
+      for (FieldId f = 0; f < set->fields.size(); ++f) {
+        if (!ropts.deferral->deferred(f)) continue;
+        if (++count <= 8) names += fmt::format("{}{}", count > 1 ? ", " : "", set->fields.name(f));
+      }
+      std::fprintf(stderr, "  %zu field(s) decoded only in events of the kinds their rules take: %s%s\n", count,
+                   names.c_str(), count > 8 ? ", ..." : "");
+    }
     std::fprintf(stderr, "  %9s %6s %11s %9s  %s\n", "ms", "share", "evaluated", "detected", "rule");
     for (std::size_t n = 0; n < std::min<std::size_t>(25, by_cost.size()); ++n) {
       const RuleRunStats& s = rule_stats[by_cost[n]];

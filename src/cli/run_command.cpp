@@ -215,6 +215,7 @@ int run_run_command(const RunCommandOptions& ro) {
   ReaderOptions ropts;
   ropts.threads = cores;
   ropts.batch_size = 512;
+  ropts.deferral = set.index->deferral(set.fields);  // as in `vigil hunt`
   FollowOptions follow_options;
   follow_options.follow = ro.follow;
   FollowedInputs inputs(ro.inputs, set.fields, ropts, follow_options);

@@ -74,8 +74,22 @@ void FieldRegistry::rehash(std::size_t capacity) {
 }
 
 FieldId FieldRegistry::intern(std::string_view name) {
+  const FieldId id = add(name);
+  pinned_[id] = true;
+  return id;
+}
+
+FieldId FieldRegistry::intern_reference(std::string_view name) {
+  const FieldId id = add(name);
+  ++references_[id];
+  return id;
+}
+
+FieldId FieldRegistry::add(std::string_view name) {
   if (auto it = ids_.find(name); it != ids_.end()) return it->second;
   auto id = static_cast<FieldId>(names_.size());
+  pinned_.push_back(false);
+  references_.push_back(0);
   names_.emplace_back(name);
   if (!name.empty()) first_chars_.set(static_cast<unsigned char>(name[0]));
   length_mask_ |= std::uint64_t{1} << std::min<std::size_t>(name.size(), 63);

@@ -28,8 +28,16 @@ class FieldRegistry {
  public:
   FieldRegistry();
 
-  // Returns the id of `name`, registering it if new.
+  // Returns the id of `name`, registering it if new. A field registered by
+  // intern() may be read in any event, so every event decodes it.
   FieldId intern(std::string_view name);
+  // The same for a query's reference to `name` (a Field instruction of a
+  // compiled program), which is counted instead: a field only queries
+  // reference, all of them in rule terms that run on some kinds of events
+  // only, need not be decoded in other events (RuleIndex::deferral()).
+  FieldId intern_reference(std::string_view name);
+  bool pinned(FieldId id) const { return pinned_[id]; }
+  std::uint32_t references(FieldId id) const { return references_[id]; }
   std::optional<FieldId> find(std::string_view name) const {
     // Most names a decoder offers are not registered: reject them by first
     // character and length before hashing.
@@ -74,6 +82,7 @@ class FieldRegistry {
   static constexpr FieldId kTimestamp = 0;
 
  private:
+  FieldId add(std::string_view name);
   std::optional<FieldId> find_hashed(std::string_view name) const;
   PathNode child(PathNode parent, std::string_view segment) const;
   PathNode add_child(PathNode parent, std::string_view segment);
@@ -97,6 +106,8 @@ class FieldRegistry {
   std::size_t edge_count_ = 0;
   std::string segment_text_;
   std::vector<bool> ip_;
+  std::vector<bool> pinned_;                // registered by intern()
+  std::vector<std::uint32_t> references_;  // intern_reference() calls
 
   std::bitset<256> first_chars_;
   std::uint64_t length_mask_ = 0;  // bit min(length, 63) set for every registered name

@@ -810,6 +810,10 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
   for (std::size_t k = kType; k < kKinds; ++k) {
     if (kinds[k]) entry.kinds[k] = kind_names_[k].bits_of(kinds[k]->values);
   }
+  // A term filed twice takes what either filing takes.
+  if (auto [at, fresh] = term_kinds_.try_emplace(&program, entry.kinds); !fresh) {
+    for (std::size_t k = 0; k < kKinds; ++k) at->second[k] = at->second[k] && entry.kinds[k] ? at->second[k] | entry.kinds[k] : 0;
+  }
   // A disjunction whose every branch requires a literal or pattern (of
   // different fields): filed under each branch's. It narrows more than an
   // event ID does (Sigma rules: `event.code in ("1", "4688") and
@@ -863,43 +867,51 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
   }
 }
 
-std::uint64_t RuleIndex::Names::bits_of(const std::vector<std::string>& values) {
-  std::uint64_t bits = 0;
-  for (const std::string& v : values) {
-    const std::string folded = fold_case(v);
-    std::uint8_t& b = bit[folded];
-    if (b == 0) {
-      // The first 64 values get a bit each; later ones share one, chosen by
-      // their hash (SigmaHQ's rules name hundreds of event IDs): an event of
-      // a value sharing the bit may come to the rule, none it needs is kept away.
-      b = static_cast<std::uint8_t>(bit.size() <= 64 ? bit.size() : 1 + fast_hash(folded) % 64);
+std::shared_ptr<const FieldDeferral> RuleIndex::deferral(const FieldRegistry& fields) const {
+  // Per field: the references in filed terms, and the kinds of those terms.
+  const std::size_t n = fields.size();
+  std::vector<std::uint32_t> filed(n, 0);
+  std::vector<std::pair<FieldId, KindBits>> read;  // sorted and deduplicated below (SigmaHQ: ~100 k references)
+  for (const auto& [program, kinds] : term_kinds_) {
+    for (const eql::Instr& ins : program->instrs) {
+      if (ins.op != eql::OpCode::Field || ins.arg >= n) continue;
+      ++filed[ins.arg];
+      read.emplace_back(static_cast<FieldId>(ins.arg), kinds);
     }
-    bits |= std::uint64_t{1} << (b - 1);
   }
-  return bits;
-}
-
-std::uint64_t RuleIndex::Names::bits_of(const Value& v) const {
-  if (bit.empty()) return 0;
-  std::uint64_t bits = 0;
-  auto add = [&](std::string_view folded) {
-    const std::uint8_t* b = bit.find(folded);
-    if (b && *b) bits |= std::uint64_t{1} << (*b - 1);
-  };
-  auto one = [&](const Value& x) {
-    if (x.is_text()) {
-      with_folded(x.as_string(), add);
-    } else if (x.kind() == ValueKind::Int) {
-      char buf[24];
-      add({buf, static_cast<std::size_t>(std::to_chars(buf, buf + sizeof(buf), x.as_int()).ptr - buf)});
+  std::sort(read.begin(), read.end());
+  read.erase(std::unique(read.begin(), read.end()), read.end());
+  std::vector<std::vector<KindBits>> readers(n);
+  for (const auto& [f, kinds] : read) readers[f].push_back(kinds);
+  auto out = std::make_shared<FieldDeferral>();
+  out->names = kind_names_;
+  out->gate_of.assign(n, 0);
+  out->kind_of.assign(n, 0);
+  for (std::size_t k = 0; k < kKinds; ++k) {
+    if (kind_fields_[k] < n) out->kind_of[kind_fields_[k]] = static_cast<std::uint8_t>(k + 1);
+  }
+  for (FieldId f = 0; f < n; ++f) {
+    // A reference outside the filed terms (a compiled program that is no
+    // rule term here), or a registration by anything else, reads it anywhere.
+    if (fields.pinned(f) || filed[f] == 0 || filed[f] != fields.references(f)) continue;
+    if (std::find(kind_fields_.begin(), kind_fields_.end(), f) != kind_fields_.end()) continue;
+    std::vector<KindBits>& r = readers[f];
+    if (std::any_of(r.begin(), r.end(), [](const KindBits& k) { return k == KindBits{}; })) continue;
+    if (r.size() > FieldDeferral::kMaxReaders) {
+      // Past the cap, one reader taking what any of them takes (per kind
+      // field: the union of their values, or any value when one takes any).
+      KindBits all = r.front();
+      for (const KindBits& k : r) {
+        for (std::size_t i = 0; i < kKinds; ++i) all[i] = all[i] && k[i] ? all[i] | k[i] : 0;
+      }
+      if (all == KindBits{}) continue;
+      r = {all};
     }
-  };
-  if (v.kind() == ValueKind::Array) {
-    for (const Value& x : v.as_array()) one(x);
-  } else {
-    one(v);
+    out->gates.push_back(std::move(r));
+    out->gate_of[f] = static_cast<std::uint32_t>(out->gates.size());
   }
-  return bits;
+  if (out->gates.empty()) return nullptr;
+  return out;
 }
 
 bool RuleIndex::open(const Entry& e, const Event& event) {
@@ -958,7 +970,7 @@ const RuleIndex::LiteralSubset* RuleIndex::subset_for(PatternIndex& index, const
   for (const auto& literal : index.by_literal) {
     bool keep = false;
     for (std::size_t f : literal.value) {
-      if (!takes(index.filed[f].kinds, kinds)) continue;
+      if (!kinds_take(index.filed[f].kinds, kinds)) continue;
       keep = true;
       // Its companions are searched for too (the entry needs them found).
       kept.insert(kept.end(), index.companions[f].begin(), index.companions[f].end());

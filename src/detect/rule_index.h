@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "core/event.h"
+#include "core/event_kinds.h"
 #include "core/field_registry.h"
 #include "core/string_table.h"
 #include "core/wildcard_set.h"
@@ -75,7 +76,7 @@ class RuleIndex {
   // The fields that say what kind of event it is. A rule that requires
   // values of one only comes to events holding one of them.
   enum Kind : std::size_t { kCategory, kType, kAction, kCode, kChannel, kKinds };
-  using KindBits = std::array<std::uint64_t, kKinds>;  // per kind field: one bit per value rules require
+  static_assert(kKinds == kKindFieldCount);
 
   // Per-thread working space of candidates().
   struct Scratch {
@@ -123,6 +124,12 @@ class RuleIndex {
   // event has several matching values; callers dedupe).
   void candidates(const Event& event, std::vector<std::size_t>& out, Scratch& scratch) const;
 
+  // The fields the NDJSON reader may leave undecoded in events of kinds none
+  // of their readers takes (null: none): fields only rule terms filed here
+  // read (no intern() pinned them, and every query reference to them is in
+  // a filed term), none of them a term of any kind.
+  std::shared_ptr<const FieldDeferral> deferral(const FieldRegistry& fields) const;
+
   std::size_t rules_by_value() const { return by_value_count_; }
   std::size_t rules_by_pattern() const { return by_pattern_count_; }
   std::size_t rules_by_branch() const { return by_branch_count_; }
@@ -139,13 +146,6 @@ class RuleIndex {
     std::vector<std::vector<FieldId>> gates;  // per gate: the event must have one of these fields
     KindBits kinds{};  // per kind field: the event must hold one of these values (0: any)
     bool operator==(const Entry&) const = default;
-  };
-  // The values of one kind field that rules require, one bit each (up to
-  // 64; a rule naming one beyond that is not narrowed by it).
-  struct Names {
-    StringTable<std::uint8_t> bit;  // folded value -> bit + 1
-    std::uint64_t bits_of(const std::vector<std::string>& values);  // past 64 values, bits are shared
-    std::uint64_t bits_of(const Value& v) const;                    // the event's (numbers as text)
   };
   // Whether any entry of a list can take an event of these kinds.
   struct KindUnion {
@@ -172,14 +172,7 @@ class RuleIndex {
                      const Entry& entry, const std::vector<std::string>& companions = {});
   // Entries the event can reach: its kinds, then its gates.
   static bool admits(const Entry& e, const Event& event, const Scratch& scratch) {
-    return takes(e.kinds, scratch.kinds) && open(e, event);
-  }
-  // Whether a rule requiring `rule` kinds may take an event of `event` kinds.
-  static bool takes(const KindBits& rule, const KindBits& event) {
-    for (std::size_t k = 0; k < kKinds; ++k) {
-      if (rule[k] && !(rule[k] & event[k])) return false;
-    }
-    return true;
+    return kinds_take(e.kinds, scratch.kinds) && open(e, event);
   }
   void append_open(const std::vector<Entry>& entries, const Event& event, const Scratch& scratch,
                    std::vector<std::size_t>& out) const;
@@ -255,7 +248,8 @@ class RuleIndex {
   static bool open(const Entry& e, const Event& event);  // every gate has a field the event holds
 
   std::array<FieldId, kKinds> kind_fields_;  // kNoField: no rule reads it
-  std::array<Names, kKinds> kind_names_;
+  std::array<KindNames, kKinds> kind_names_;
+  std::map<const eql::Program*, KindBits> term_kinds_;  // every term filed, with the kinds it takes
   std::vector<FieldGate> value_gates_;  // in step with value_fields_
   std::vector<ValueIndex> value_fields_;
   std::vector<FieldGate> pattern_gates_;  // in step with pattern_fields_

@@ -33,7 +33,7 @@ class Compiler {
       case NodeKind::Integer: return constant(Value::integer(n.int_value), n);
       case NodeKind::Decimal: return constant(Value::floating(n.decimal_value), n);
       case NodeKind::String: return constant(Value::string(own(n.text)), n);
-      case NodeKind::Field: return emit({OpCode::Field, 0, 0, fields_.intern(n.text), 0, 0, n.pos}, {});
+      case NodeKind::Field: return emit({OpCode::Field, 0, 0, fields_.intern_reference(n.text), 0, 0, n.pos}, {});
       case NodeKind::Not: return negate(compile(*n.children[0], query_context), n);
       case NodeKind::And:
       case NodeKind::Or: return logical(n, query_context);

@@ -4,11 +4,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/event.h"
+#include "core/event_kinds.h"
 #include "core/field_registry.h"
 
 namespace vigil {
@@ -29,6 +31,10 @@ struct ReaderOptions {
   bool single_pass = true;
   // Regular NDJSON files read as streams rather than mapped (open_byte_source).
   bool stream_json_files = false;
+  // Fields the single-pass NDJSON walk may leave out of events no reader of
+  // theirs takes (RuleIndex::deferral()); null: every registered field is
+  // decoded in every event.
+  std::shared_ptr<const FieldDeferral> deferral;
 };
 
 struct InputDiagnostic {

@@ -249,6 +249,21 @@ inline const char* literal_end(const char* p) {
   return nullptr;
 }
 
+// The code point of the `\uXXXX` escape at `slash` (before `close`);
+// false when it is cut short, not hexadecimal, or a surrogate (left to
+// simdjson, whose pairing rules then apply).
+inline bool u_escape(const char* slash, const char* close, std::uint32_t& cp) {
+  if (close - slash < 6) return false;
+  cp = 0;
+  for (int k = 2; k < 6; ++k) {
+    const char c = slash[k];
+    const int h = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    if (h < 0) return false;
+    cp = cp * 16 + static_cast<std::uint32_t>(h);
+  }
+  return cp < 0xd800 || cp > 0xdfff;
+}
+
 // Room unescape() needs past the text's length in `out`.
 inline constexpr std::size_t kUnescapeSlack = 32;
 
@@ -261,12 +276,6 @@ inline constexpr std::size_t kUnescapeSlack = 32;
 // readable memory ends). Windows paths and messages escape every few
 // characters: a memchr and a memcpy call per run cost more than the runs.
 inline char* unescape(const char* text, const char* close, char* out) {
-  const auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
   const char* p = text;
   while (p < close) {
 #if defined(__AVX2__)
@@ -303,14 +312,8 @@ inline char* unescape(const char* text, const char* close, char* out) {
       case 'r': *out++ = '\r'; break;
       case 't': *out++ = '\t'; break;
       case 'u': {
-        if (close - slash < 6) return nullptr;
         std::uint32_t cp = 0;
-        for (int k = 2; k < 6; ++k) {
-          const int h = hex(slash[k]);
-          if (h < 0) return nullptr;
-          cp = cp * 16 + static_cast<std::uint32_t>(h);
-        }
-        if (cp >= 0xd800 && cp <= 0xdfff) return nullptr;
+        if (!u_escape(slash, close, cp)) return nullptr;
         out = write_utf8(out, cp);  // at most 3 bytes for 6 escaped ones
         p = slash + 6;
         continue;

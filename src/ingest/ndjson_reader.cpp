@@ -49,6 +49,15 @@ struct NdjsonReader::Impl {
   od::parser array_parser;  // walks JSON array files while `parser` decodes elements
   bool stable_input = false;  // the document being decoded stays where it is until its batch is flushed
   std::vector<PendingField> pending;
+  // Strings of deferred fields the walk left escaped (FieldDeferral), by
+  // their place in `pending`, until the event's kinds are known.
+  struct DeferredString {
+    std::size_t position;
+    const char* text;
+    const char* close;
+  };
+  std::vector<DeferredString> deferred;
+  FieldDeferral::Memo kind_memo;
   std::string scratch;  // padded copy for documents that cannot be parsed in place
   std::uint64_t& next_ordinal;
   // The file being read and what its events' line counts (events name it).
@@ -419,6 +428,12 @@ struct NdjsonReader::Impl {
         if (!close) return false;
         std::string_view s(text, static_cast<std::size_t>(close - text));
         if (json_scan::has_backslash(text, s.size())) {
+          if (!in_array && options.deferral && options.deferral->deferred(id)) {
+            deferred.push_back({pending.size(), text, close});
+            add_pending(pending, id, Value::string(s), false);
+            p = close + 1;
+            return true;
+          }
           char* out = static_cast<char*>(arena.allocate(s.size() + json_scan::kUnescapeSlack, 1));
           const char* end = json_scan::unescape(text, close, out);
           if (!end) return false;
@@ -560,11 +575,12 @@ struct NdjsonReader::Impl {
     const char* const line_end = line_index.index(begin, data.data() + data.size() - 64);
     if (!line_end) return std::string_view::npos;
     pending.clear();
+    deferred.clear();
     const char* p = begin;
     skip_space(p);
     if (*p != '{' || !scan_object(p, FieldRegistry::kRoot, arena, 0)) return std::string_view::npos;
     skip_space(p);
-    if (p != line_end) return std::string_view::npos;
+    if (p != line_end || !resolve_deferred(arena)) return std::string_view::npos;
     if (line_index.high() && !simdjson::validate_utf8(begin, static_cast<std::size_t>(line_end - begin))) {
       return std::string_view::npos;
     }
@@ -572,6 +588,33 @@ struct NdjsonReader::Impl {
     event.source = trim_cr(std::string_view(begin, static_cast<std::size_t>(line_end - begin)));
     event.json_escapes = line_index.rare_escapes() ? Event::JsonEscapes::Rare : Event::JsonEscapes::Plain;
     return static_cast<std::size_t>(line_end - data.data());
+  }
+
+  // The strings the walk left escaped: unescaped where a reader of their
+  // field takes the event's kinds, else left out of the event unread, as
+  // the walk leaves every value no rule reads (their escapes unchecked:
+  // checking them cost nearly what unescaping does). False: an escape only
+  // simdjson reads (the line goes to decode_line()).
+  bool resolve_deferred(Arena& arena) {
+    if (deferred.empty()) return true;
+    const FieldDeferral& deferral = *options.deferral;
+    const KindBits kinds = deferral.kinds_of(pending, kind_memo);
+    bool dropped = false;
+    for (const DeferredString& d : deferred) {
+      PendingField& field = pending[d.position];
+      if (!deferral.takes(field.id, kinds)) {
+        field.id = FieldRegistry::kNoField;
+        dropped = true;
+        continue;
+      }
+      char* out = static_cast<char*>(arena.allocate(static_cast<std::size_t>(d.close - d.text) + json_scan::kUnescapeSlack, 1));
+      const char* end = json_scan::unescape(d.text, d.close, out);
+      if (!end) return false;
+      const std::string_view s(out, static_cast<std::size_t>(end - out));
+      field.value = fields.is_ip(field.id) ? Value::ip(s) : Value::string(s);
+    }
+    if (dropped) std::erase_if(pending, [](const PendingField& f) { return f.id == FieldRegistry::kNoField; });
+    return true;
   }
 
   void finish_event(Event& event, Arena& arena) {

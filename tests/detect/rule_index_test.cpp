@@ -435,3 +435,69 @@ TEST(RuleIndex, LiteralSubsetsPerKindsAreBounded) {
   EXPECT_GT(index.literal_subsets(), 0u);
   EXPECT_LE(index.literal_subsets(), 64u);
 }
+
+namespace {
+// The kinds of an event holding these values of kind fields, as the NDJSON reader computes them.
+KindBits kinds_of(const FieldDeferral& deferral, FieldRegistry& fields,
+                  const std::vector<std::pair<std::string, std::string>>& values) {
+  std::vector<PendingField> pending;
+  for (const auto& [name, value] : values) add_pending(pending, fields.intern(name), Value::string(value), false);
+  FieldDeferral::Memo memo;
+  return deferral.kinds_of(pending, memo);
+}
+}  // namespace
+
+TEST(RuleIndex, DefersFieldsOnlyTermsOfKnownKindsRead) {
+  FieldRegistry fields;
+  RuleIndex index(fields.intern("event.category"), fields.intern("event.type"));
+  const FieldId pinned = fields.intern("user.name");  // registered by something else than a query
+  std::vector<std::unique_ptr<eql::Program>> programs;
+  auto file = [&](std::string_view query) {
+    auto compiled = eql::compile_query(query, fields);
+    EXPECT_TRUE(compiled.ok()) << query;
+    programs.push_back(std::move(compiled->program));
+    index.add_event_rule(programs.size() - 1, *programs.back(), programs.back()->category, fields);
+  };
+  file(R"(any where winlog.channel == "Application" and event.code == "1033" and Message : "*Atera*")");
+  file(R"(process where process.command_line : "*x*" and user.name == "a")");
+  file(R"(any where event.code == "4688" and process.command_line : "*y*")");
+  file(R"(any where file.path : "*z*")");                                     // no kind: any event
+  file(R"(any where event.code == "11" and (file.path : "*z*" or registry.path : "*r*"))");
+  // Compiled, not filed here: its reference to dll.path is read where the index cannot tell.
+  auto elsewhere = eql::compile_query(R"(any where dll.path : "*d*")", fields);
+  ASSERT_TRUE(elsewhere.ok());
+  file(R"(library where dll.path : "*e*")");
+
+  const auto deferral = index.deferral(fields);
+  ASSERT_NE(deferral, nullptr);
+  auto id = [&](std::string_view name) { return *fields.find(name); };
+  EXPECT_TRUE(deferral->deferred(id("Message")));
+  EXPECT_TRUE(deferral->deferred(id("process.command_line")));
+  EXPECT_TRUE(deferral->deferred(id("registry.path")));
+  EXPECT_FALSE(deferral->deferred(pinned));
+  EXPECT_FALSE(deferral->deferred(id("file.path")));   // one reader takes any event
+  EXPECT_FALSE(deferral->deferred(id("dll.path")));    // a reference outside the filed terms
+  EXPECT_FALSE(deferral->deferred(id("event.code")));  // kind fields say which events take the others
+  EXPECT_FALSE(deferral->deferred(id("winlog.channel")));
+
+  const FieldId message = id("Message"), command_line = id("process.command_line");
+  const KindBits atera = kinds_of(*deferral, fields, {{"winlog.channel", "application"}, {"event.code", "1033"}});
+  const KindBits security = kinds_of(*deferral, fields, {{"winlog.channel", "Security"}, {"event.code", "4688"}});
+  const KindBits process = kinds_of(*deferral, fields, {{"event.category", "process"}, {"event.code", "1"}});
+  const KindBits other = kinds_of(*deferral, fields, {{"winlog.channel", "Application"}, {"event.code", "1034"}});
+  EXPECT_TRUE(deferral->takes(message, atera));
+  EXPECT_FALSE(deferral->takes(message, security));
+  EXPECT_FALSE(deferral->takes(message, other));  // both kinds of its one reader, not either
+  EXPECT_TRUE(deferral->takes(command_line, security));
+  EXPECT_TRUE(deferral->takes(command_line, process));
+  EXPECT_FALSE(deferral->takes(command_line, atera));
+}
+
+TEST(RuleIndex, DefersNothingWhenEveryReaderTakesAnyEvent) {
+  FieldRegistry fields;
+  RuleIndex index(fields.intern("event.category"), fields.intern("event.type"));
+  auto compiled = eql::compile_query(R"(any where process.name : "*x*")", fields);
+  ASSERT_TRUE(compiled.ok());
+  index.add_event_rule(0, *compiled->program, compiled->program->category, fields);
+  EXPECT_EQ(index.deferral(fields), nullptr);
+}

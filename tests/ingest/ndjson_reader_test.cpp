@@ -590,3 +590,67 @@ TEST(NdjsonReader, SinglePassReadsTheValuesItTakesExactly) {
   EXPECT_EQ(seen, expected);
   EXPECT_EQ(stats.single_pass, 2u);
 }
+
+TEST(NdjsonReader, DeferredFieldsAreDecodedOnlyInEventsTheirReadersTake) {
+  // Message is read only by a rule of Application events with ID 1033
+  // (FieldDeferral, as RuleIndex::deferral() makes it). The walk leaves an
+  // escaped Message as it is until the event's channel and code are known
+  // (they come after it): decoded for that rule's events, left out of the
+  // others, unread like any value no rule reads. Strings without escapes
+  // cost nothing to keep; arrays are decoded as they come.
+  const std::vector<std::string> lines = {
+      R"({"first":"line"})",
+      R"({"Message":"Atera\tAgent caf\u00e9","winlog":{"channel":"Application"},"event":{"code":"1033"}})",
+      R"({"Message":"a\r\nb","winlog":{"channel":"Security"},"event":{"code":"4703"}})",
+      R"({"Message":"plain","winlog":{"channel":"Security"},"event":{"code":"4703"}})",
+      R"({"Message":"bad \q escape","winlog":{"channel":"Security"},"event":{"code":"4703"}})",
+      R"({"Message":"\ud83d\ude00\t","winlog":{"channel":"application"},"event":{"code":1033}})",
+      R"({"Message":["a\tb"],"winlog":{"channel":"Security"},"event":{"code":"4703"}})",
+      R"({"Message":"x\ty","winlog":{"channel":"Application"},"event":{"code":"1034"}})",
+      R"({"last":"line: simdjson decodes what ends less than 64 bytes before the end of the input"})",
+  };
+  TempFile file(as_lines(lines));
+  FieldRegistry fields;
+  const FieldId message = fields.intern("Message");
+  const FieldId channel = fields.intern("winlog.channel");
+  const FieldId code = fields.intern("event.code");
+  constexpr std::size_t kCode = 3, kChannel = 4;  // RuleIndex::Kind
+  auto deferral = std::make_shared<FieldDeferral>();
+  deferral->kind_of.assign(fields.size(), 0);
+  deferral->kind_of[code] = kCode + 1;
+  deferral->kind_of[channel] = kChannel + 1;
+  KindBits reader{};
+  reader[kCode] = deferral->names[kCode].bits_of(std::vector<std::string>{"1033"});
+  reader[kChannel] = deferral->names[kChannel].bits_of(std::vector<std::string>{"Application"});
+  deferral->gates = {{reader}};
+  deferral->gate_of.assign(fields.size(), 0);
+  deferral->gate_of[message] = 1;
+
+  ReaderOptions options;
+  options.threads = 1;
+  options.deferral = deferral;
+  ReadStats stats;
+  const std::vector<std::string> seen = read_rows(file.path, fields, {message, channel}, stats, options);
+  const std::vector<std::string> expected = {
+      R"(null null )",
+      R"("Atera\tAgent café" "Application" )",
+      R"(null "Security" )",
+      R"("plain" "Security" )",
+      R"(null "Security" )",
+      R"("😀\t" "application" )",  // a surrogate pair: simdjson decodes the line, every field
+      R"(["a\tb"] "Security" )",
+      R"(null "Application" )",  // the channel alone is not the rule's kind
+      R"(null null )",
+  };
+  EXPECT_EQ(seen, expected);
+  EXPECT_EQ(stats.single_pass, 6u);
+  EXPECT_EQ(stats.skipped, 0u);
+
+  // Without the deferral every Message is decoded, and the bad escape is a malformed line.
+  options.deferral = nullptr;
+  ReadStats all_stats;
+  const std::vector<std::string> all = read_rows(file.path, fields, {message}, all_stats, options);
+  EXPECT_EQ(all.size(), lines.size() - 1);
+  EXPECT_EQ(all[2], R"("a\r\nb" )");
+  EXPECT_EQ(all_stats.skipped, 1u);
+}
