@@ -5,13 +5,12 @@
 //  - streams (stdin, gzip, zstd) are read in blocks into a padded buffer; the
 //    current batch is flushed before the buffer is compacted so no event ever
 //    points at overwritten bytes.
+// A line is decoded by the single-pass walk where it can be, else by
+// simdjson; both recognise keys with JsonKeyTable (ingest/json_key_table.h).
+// Flat Windows exports are rebuilt first (ingest/flat_windows_export.h).
 #include "ingest/ndjson_reader.h"
 
 #include <simdjson.h>
-
-#if defined(__AVX2__)
-#include <immintrin.h>
-#endif
 
 #include <algorithm>
 #include <array>
@@ -30,8 +29,9 @@
 #include "core/hash.h"
 #include "core/text.h"
 #include "core/worker_pool.h"
+#include "ingest/flat_windows_export.h"
+#include "ingest/json_key_table.h"
 #include "ingest/json_scan.h"
-#include "ingest/windows_event.h"
 
 namespace vigil {
 namespace od = simdjson::ondemand;
@@ -65,12 +65,7 @@ struct NdjsonReader::Impl {
   SourceUnit current_unit = SourceUnit::Line;
   std::uint64_t flushes = 0;  // batches handed to the sink so far
   int flat_windows_input = -1;  // per input: -1 undecided, 0 ordinary ECS, 1 flat Windows export
-  simdjson::dom::parser dom_parser;  // only for flat Windows exports (normalize_flat_windows)
-  std::string padded_copy;
-  Arena flat_arena{16 * 1024};       // the added members of a flat export document
-  WindowsEvent flat_event;
-  std::vector<std::string> flat_values;  // owns the values flat_event points at
-  std::string utc_text;
+  FlatWindowsExport flat_export;
 
   Impl(const FieldRegistry& f, ReaderOptions o, std::uint64_t& ordinal) : fields(f), options(o), next_ordinal(ordinal) {}
 
@@ -190,106 +185,11 @@ struct NdjsonReader::Impl {
     return simdjson::SUCCESS;
   }
 
-  // Object keys are recognised by prediction: per object node, the keys seen
-  // in it and, per key, the two different keys that followed it last.
-  // Documents of one kind repeat their keys in one order, so most keys are
-  // confirmed by one comparison against a predicted one instead of being
-  // scanned, hashed and looked up; the second prediction catches inputs that
-  // interleave kinds (OTRF NDJSON: 88 % of keys confirmed by the first, 96 %
-  // by either); a miss costs the lookup.
-  // The comparison covers the key and its closing quote in one masked
-  // 32-byte compare: simdjson's padding, or the 64 bytes the single pass
-  // keeps after a line, keep the 32 bytes after a key's start readable.
-  static constexpr std::uint16_t kNoKey = 0xffff;  // no key entry (KeyTable::keys index)
-  static constexpr std::uint16_t kStart = kNoKey - 1;  // "before the first key" as a previous key
-  struct Successors {
-    std::uint16_t recent = kNoKey;  // the key that followed last time
-    std::uint16_t older = kNoKey;   // the different one before it
-    void record(std::uint16_t key) {
-      if (key == recent) return;
-      older = recent;
-      recent = key;
-    }
-  };
-  struct KeyMemo {
-    static constexpr std::size_t kMaxKey = 31;  // with its closing quote, 32 bytes
-    alignas(32) char text[32] = {};             // the key, its closing quote, zeros
-    std::uint32_t mask = 0;                     // bit i: text[i] is compared
-    FieldRegistry::PathNode next = FieldRegistry::kNoNode;
-    Successors successors;
-    std::uint8_t size = 0;  // of the key, without its quote
-
-    // `raw`: a key's text in the document, followed by its closing quote.
-    // One vector comparison where the target has them: it runs once per key
-    // (four masked 8-byte words instead took 4 % more of a hunt's time).
-    bool holds(const char* raw) const {
-#if defined(__AVX2__)
-      const __m256i seen = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(raw));
-      const __m256i want = _mm256_load_si256(reinterpret_cast<const __m256i*>(text));
-      const auto equal = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(seen, want)));
-      return (equal & mask) == mask;
-#else
-      return std::memcmp(raw, text, std::size_t{size} + 1) == 0;
-#endif
-    }
-    KeyMemo(std::string_view key, FieldRegistry::PathNode to) : next(to), size(static_cast<std::uint8_t>(key.size())) {
-      std::memcpy(text, key.data(), key.size());
-      text[key.size()] = '"';
-      mask = key.size() + 1 == 32 ? ~std::uint32_t{0} : (std::uint32_t{1} << (key.size() + 1)) - 1;
-    }
-  };
-  // Bounded against documents with endless distinct keys: past kMaxKeys a
-  // node's new keys are looked up every time, and a lookup probes at most
-  // kMaxProbe slots.
-  struct KeyTable {
-    static constexpr std::size_t kMaxKeys = 256;  // below kNoKey - 1, the walk's own marker
-    static constexpr std::size_t kSlots = 512;
-    static constexpr std::size_t kMaxProbe = 8;
-    std::vector<KeyMemo> keys;
-    std::array<std::uint16_t, kSlots> slots;
-    Successors first;  // the keys that began the object last
-    KeyTable() { slots.fill(kNoKey); }
-
-    // What followed `previous` (a key entry or kStart).
-    Successors& after(std::uint16_t previous) { return previous == kStart ? first : keys[previous].successors; }
-
-    // The entry of the key at `raw` if it is one of those that followed
-    // `previous` (kNoKey: nothing recorded), else kNoKey. `raw` holds no
-    // quote before the end of a key it matches: that key exactly.
-    std::uint16_t predict(std::uint16_t previous, const char* raw) {
-      if (previous == kNoKey) return kNoKey;
-      Successors& s = after(previous);
-      if (s.recent != kNoKey && keys[s.recent].holds(raw)) return s.recent;
-      if (s.older != kNoKey && keys[s.older].holds(raw)) {
-        std::swap(s.recent, s.older);
-        return s.recent;
-      }
-      return kNoKey;
-    }
-    // After a missed prediction: `found` followed `previous`.
-    void record(std::uint16_t previous, std::uint16_t found) {
-      if (previous != kNoKey && found != kNoKey) after(previous).record(found);
-    }
-
-    // The entry of `key` (a view into the document, unescaped, at most
-    // KeyMemo::kMaxKey bytes), added with `descend()`'s node if new; kNoKey
-    // when the table is full or the probe too long.
-    template <typename Descend>
-    std::uint16_t entry(std::string_view key, Descend&& descend) {
-      const std::uint64_t h = fast_hash(key);
-      for (std::size_t i = 0; i < kMaxProbe; ++i) {
-        std::uint16_t& slot = slots[(h + i) & (kSlots - 1)];
-        if (slot == kNoKey) {
-          if (keys.size() >= kMaxKeys) return kNoKey;
-          slot = static_cast<std::uint16_t>(keys.size());
-          keys.emplace_back(key, descend());
-          return slot;
-        }
-        if (keys[slot].holds(key.data())) return slot;
-      }
-      return kNoKey;
-    }
-  };
+  // Object keys are recognised by prediction (JsonKeyTable), one table per object node.
+  using KeyTable = JsonKeyTable;
+  using KeyMemo = JsonKeyTable::KeyMemo;
+  static constexpr std::uint16_t kNoKey = JsonKeyTable::kNoKey;
+  static constexpr std::uint16_t kStart = JsonKeyTable::kStart;
   std::vector<std::unique_ptr<KeyTable>> key_tables;  // by PathNode
 
   KeyTable& key_table(FieldRegistry::PathNode node) {
@@ -685,137 +585,14 @@ struct NdjsonReader::Impl {
     return std::all_of(line.begin(), line.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r'; });
   }
 
-  // Flat Windows event exports (OTRF / nxlog im_msvistalog: EventID,
-  // SourceName, Channel, Hostname and the EventData fields at the top level)
-  // get the winlog.* and ECS fields a winlogbeat document would have.
-  // Returns the extended document, or nothing for any other shape.
-  // NXLog/OTRF exports name the provider (SourceName) and EventID; eqllib's
-  // raw Sysmon captures have only EventData fields plus EventId and UtcTime.
-  static bool looks_flat_windows(std::string_view line) {
-    if (line.find("\"winlog\"") != std::string_view::npos) return false;
-    bool id = line.find("\"EventID\"") != std::string_view::npos || line.find("\"EventId\"") != std::string_view::npos;
-    return id && (line.find("\"SourceName\"") != std::string_view::npos ||
-                  line.find("\"UtcTime\"") != std::string_view::npos);
-  }
-
+  // A flat Windows export's document with the fields a winlogbeat one has
+  // (FlatWindowsExport); nothing for any other shape. The shape is decided
+  // once per input, on its first document: exports are homogeneous, and the
+  // hot path of ordinary ECS input pays nothing.
   std::optional<std::string> normalize_flat_windows(std::string_view line) {
-    // The shape is decided once per input, on its first document: exports are
-    // homogeneous, and the hot path of ordinary ECS input pays nothing.
-    if (flat_windows_input < 0) flat_windows_input = looks_flat_windows(line) ? 1 : 0;
-    if (flat_windows_input == 0 || !looks_flat_windows(line)) return std::nullopt;
-    simdjson::dom::element doc;
-    padded_copy.assign(line);
-    if (dom_parser.parse(padded_copy).get(doc)) return std::nullopt;
-    simdjson::dom::object obj;
-    if (doc.get_object().get(obj)) return std::nullopt;
-    WindowsEvent& e = flat_event;
-    e.clear();
-    e.keep_event_data = false;  // the export's fields stay where they are, at the top level
-    flat_values.clear();
-    for (auto field : obj) {
-      std::string_view s;
-      std::int64_t i;
-      if (!field.value.get_string().get(s)) {
-        flat_values.emplace_back(s);
-      } else if (!field.value.get_int64().get(i)) {
-        flat_values.push_back(std::to_string(i));
-      } else {
-        continue;
-      }
-      e.event_data.push_back({field.key, {}});
-    }
-    std::string_view utc_time;
-    bool has_timestamp = false;
-    for (std::size_t k = 0; k < e.event_data.size(); ++k) {
-      auto& d = e.event_data[k];
-      d.value = flat_values[k];
-      if (d.name == "SourceName") e.provider = d.value;
-      else if (d.name == "EventID" || d.name == "EventId") e.event_id = d.value;
-      else if (d.name == "Channel") e.channel = d.value;
-      else if (d.name == "Hostname") e.computer = d.value;
-      else if (d.name == "UtcTime") utc_time = d.value;
-      else if (d.name == "@timestamp") has_timestamp = true;
-    }
-    // Raw Sysmon EventData (every Sysmon event has UtcTime, in UTC): the
-    // provider is Sysmon, the time is UtcTime.
-    if (e.provider.empty() && !utc_time.empty()) e.provider = "Microsoft-Windows-Sysmon";
-    if (!has_timestamp && !utc_time.empty()) {
-      utc_text.assign(utc_time);
-      if (utc_text.size() > 10 && utc_text[10] == ' ') utc_text[10] = 'T';
-      utc_text += 'Z';
-      e.time_created = utc_text;
-    }
-    if (e.provider.empty() || e.event_id.empty()) return std::nullopt;
-    flat_arena.reset();
-    DocBuilder builder(flat_arena);
-    build_windows_document(e, builder);
-    // The export's own @timestamp (if any) wins over nothing: the flat shape has no SystemTime.
-    std::string out;
-    if (!rebuild_without_collisions(obj, builder.members(), line, out)) out.assign(line.substr(0, line.find_last_of('}')));
-    append_document_members(out, builder.members());
-    out += "}";
-    return out;
-  }
-
-  // A flat export member named like a top-level ECS object the mapping adds
-  // (NXLog's "host": the collector's name, next to ECS host.name) would make
-  // the document hold that key twice. Such members move under "export" (so
-  // "host" becomes export.host) and `out` gets the document's members without
-  // its closing brace. False, `out` untouched, when nothing collides.
-  static bool rebuild_without_collisions(simdjson::dom::object obj, std::span<const DocMember> added,
-                                         std::string_view line, std::string& out) {
-    thread_local std::vector<std::string_view> tops;  // the added top-level keys, each once
-    tops.clear();
-    for (const DocMember& m : added) {
-      std::string_view top = m.key.substr(0, m.key.find('.'));
-      if (std::find(tops.begin(), tops.end(), top) == tops.end()) tops.push_back(top);
-    }
-    auto collides = [&](std::string_view key) { return std::find(tops.begin(), tops.end(), key) != tops.end(); };
-    bool any = false;
-    for (auto field : obj) any = any || collides(field.key);
-    if (!any) return false;
-    // The members are copied from the line as they are (no re-serialising):
-    // simdjson has just parsed it, so it is one valid JSON object.
-    std::string moved;
-    out = "{";
-    auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-    std::size_t i = line.find('{') + 1;
-    while (i < line.size()) {
-      while (i < line.size() && is_space(line[i])) ++i;
-      if (i >= line.size() || line[i] != '"') break;  // '}': the end
-      const std::size_t member = i;
-      std::size_t j = i + 1;
-      while (j < line.size() && line[j] != '"') j += line[j] == '\\' ? 2 : 1;
-      const std::string_view key = line.substr(i + 1, j - i - 1);
-      i = line.find(':', j + 1) + 1;
-      int depth = 0;
-      bool in_string = false;
-      for (; i < line.size(); ++i) {
-        const char c = line[i];
-        if (in_string) {
-          if (c == '\\') ++i;
-          else if (c == '"') in_string = false;
-        } else if (c == '"') {
-          in_string = true;
-        } else if (c == '{' || c == '[') {
-          ++depth;
-        } else if (c == '}' || c == ']') {
-          if (depth == 0) break;
-          --depth;
-        } else if (c == ',' && depth == 0) {
-          break;
-        }
-      }
-      std::size_t end = i;
-      while (end > member && is_space(line[end - 1])) --end;
-      std::string& to = collides(key) ? moved : out;
-      if (to.size() > (&to == &out ? 1u : 0u)) to.push_back(',');
-      to.append(line.substr(member, end - member));
-      if (i < line.size() && line[i] == ',') ++i;
-    }
-    if (out.size() > 1) out.push_back(',');
-    out += "\"export\":{" + moved + "}";
-    return true;
+    if (flat_windows_input < 0) flat_windows_input = FlatWindowsExport::looks_flat(line) ? 1 : 0;
+    if (flat_windows_input == 0) return std::nullopt;
+    return flat_export.normalize(line);
   }
 
   // Decodes one line (not blank) into `event`, its values and, when it has
@@ -1025,7 +802,7 @@ struct NdjsonReader::Impl {
     for_each_line(data, [&](std::string_view raw, std::size_t) {
       std::string_view line = trim_cr(raw);
       if (blank(line)) return true;
-      if (flat_windows_input < 0) flat_windows_input = looks_flat_windows(line) ? 1 : 0;
+      if (flat_windows_input < 0) flat_windows_input = FlatWindowsExport::looks_flat(line) ? 1 : 0;
       return false;
     });
     std::uint64_t line_no = 0;
