@@ -28,6 +28,9 @@ class SpillFile {
   SpillRecord append(std::string_view bytes);
   void read(SpillRecord record, std::string& out) const;
   std::uint64_t size() const { return size_; }
+  // The open file (-1 before the first append), for mapping what was spilled
+  // (open_spilled(), ingest/byte_source.h); a mapping outlives this object.
+  int descriptor() const { return fd_; }
   // Forgets every record (the file is truncated; earlier records are invalid).
   void clear();
 

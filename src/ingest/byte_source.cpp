@@ -239,6 +239,15 @@ bool starts_json_object(int fd) {
 }
 }  // namespace
 
+Result<std::unique_ptr<ByteSource>> open_spilled(const SpillFile& file) {
+  const auto size = static_cast<std::size_t>(file.size());
+  if (size == 0) return std::unique_ptr<ByteSource>(std::make_unique<MappedFile>(nullptr, 0));
+  void* data = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, file.descriptor(), 0);
+  if (data == MAP_FAILED) return io_error(fmt::format("cannot map the spooled input: {}", std::strerror(errno)));
+  ::madvise(data, size, MADV_SEQUENTIAL);
+  return std::unique_ptr<ByteSource>(std::make_unique<MappedFile>(data, size));
+}
+
 Result<std::unique_ptr<ByteSource>> open_byte_source(const std::string& path, bool stream_json) {
   int fd = STDIN_FILENO;
   bool owned = false;

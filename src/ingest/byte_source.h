@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "core/result.h"
+#include "core/spill_file.h"
 
 namespace vigil {
 
@@ -38,5 +39,9 @@ class ByteSource {
 // OTRF events took 3.2 s where mapped it took 4.7 s (3.1 s against 3.5 s
 // for a file read from disk; BENCHMARKS.md, session 21).
 Result<std::unique_ptr<ByteSource>> open_byte_source(const std::string& path, bool stream_json = false);
+
+// What `file` holds, mapped (a stream spooled to a temporary file, to be
+// decoded whole in bounded memory: EventReader).
+Result<std::unique_ptr<ByteSource>> open_spilled(const SpillFile& file);
 
 }  // namespace vigil

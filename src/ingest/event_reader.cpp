@@ -15,8 +15,12 @@
 #include <deque>
 #include <filesystem>
 #include <mutex>
+#include <optional>
+#include <system_error>
 #include <thread>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "core/document.h"
 #include "core/worker_pool.h"
@@ -224,15 +228,7 @@ struct EventReader::Impl {
     std::string_view whole = src.contiguous();
     if (!whole.empty()) {  // mapped
       report.stats().bytes += whole.size();
-      switch (detect(whole)) {
-        case InputKind::Evtx: return read_evtx(whole, input_index, path, sink, report);
-        case InputKind::Xml: return read_xml(whole, input_index, path, sink, report);
-        case InputKind::Unknown: report.failed_input(path, 0, kUnknownFormat); return true;
-        case InputKind::Json: break;
-      }
-      // The mapping is readable up to the end of its last page.
-      std::size_t capacity = whole.size() % 4096 == 0 ? whole.size() : whole.size() + (4096 - whole.size() % 4096);
-      return ndjson.read_contiguous(&src, whole, capacity, input_index, path, sink, report);
+      return read_mapped(path, src, input_index, sink, report);
     }
     // Streams: peek enough to tell the kinds apart. A read may return a few
     // bytes only (a pipe, the replayed magic of a peeked stream): JSON is
@@ -263,22 +259,62 @@ struct EventReader::Impl {
       return true;
     }
     if (kind == InputKind::Json && !json_array) return ndjson.read_stream(src, head, input_index, path, sink, report);
-    // EVTX, XML and JSON arrays are decoded from memory.
+    // EVTX, XML and JSON arrays are decoded whole: from memory up to
+    // options.spool_bytes, beyond that from a temporary file, mapped (a
+    // compressed EVTX file or stdin of any size in bounded memory).
     std::string all = std::move(head);
-    for (;;) {
-      std::size_t old = all.size();
-      all.resize(old + kStreamBlock);
-      auto n = src.read(all.data() + old, kStreamBlock);
-      if (!n) {
-        all.resize(old);
-        report.failed_input(path, old, n.error().message);
-        break;
+    std::uint64_t offset = all.size();
+    std::optional<SpillFile> spool;
+    try {
+      for (;;) {
+        if (!spool && all.size() >= options.spool_bytes) spool.emplace();
+        if (spool) {
+          spool->append(all);
+          all.clear();
+        }
+        std::size_t old = all.size();
+        all.resize(old + kStreamBlock);
+        auto n = src.read(all.data() + old, kStreamBlock);
+        if (!n) {
+          all.resize(old);
+          report.failed_input(path, offset, n.error().message);
+          break;
+        }
+        all.resize(old + *n);
+        offset += *n;
+        report.stats().bytes += *n;
+        if (*n == 0) break;
       }
-      all.resize(old + *n);
-      report.stats().bytes += *n;
-      if (*n == 0) break;
+      if (!spool) return read_buffer(all, input_index, path, sink, report);
+      spool->append(all);
+    } catch (const std::system_error& e) {
+      report.failed_input(path, offset,
+                          fmt::format("cannot spool the input to a temporary file ({}): set TMPDIR to a directory "
+                                      "with room for it",
+                                      e.what()));
+      return true;
     }
-    return read_buffer(all, input_index, path, sink, report);
+    auto mapped = open_spilled(*spool);
+    if (!mapped) {
+      report.failed_input(path, 0, mapped.error().message);
+      return true;
+    }
+    return read_mapped(path, **mapped, input_index, sink, report);
+  }
+
+  // A contiguous input (a mapping), by its kind.
+  bool read_mapped(const std::string& path, ByteSource& src, std::uint32_t input_index, const BatchSink& sink,
+                   InputReport& report) {
+    const std::string_view whole = src.contiguous();
+    switch (detect(whole)) {
+      case InputKind::Evtx: return read_evtx(whole, input_index, path, sink, report);
+      case InputKind::Xml: return read_xml(whole, input_index, path, sink, report);
+      case InputKind::Unknown: report.failed_input(path, 0, kUnknownFormat); return true;
+      case InputKind::Json: break;
+    }
+    // The mapping is readable up to the end of its last page.
+    std::size_t capacity = whole.size() % 4096 == 0 ? whole.size() : whole.size() + (4096 - whole.size() % 4096);
+    return ndjson.read_contiguous(&src, whole, capacity, input_index, path, sink, report);
   }
 };
 

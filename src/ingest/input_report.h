@@ -31,6 +31,10 @@ struct ReaderOptions {
   bool single_pass = true;
   // Regular NDJSON files read as streams rather than mapped (open_byte_source).
   bool stream_json_files = false;
+  // A stream decoded whole (EVTX, XML or a JSON array from stdin or a
+  // compressed file) is held in memory up to this many bytes; a longer one
+  // goes to a temporary file in $TMPDIR, mapped.
+  std::size_t spool_bytes = std::size_t{64} << 20;
   // Fields the single-pass NDJSON walk may leave out of events no reader of
   // theirs takes (RuleIndex::deferral()); null: every registered field is
   // decoded in every event.

@@ -5,8 +5,10 @@
 #include "ingest/event_reader.h"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -25,12 +27,13 @@ struct Seen {
 };
 
 Seen read_with(unsigned threads, const std::vector<std::string>& inputs, std::size_t stop_after = 0,
-               bool stream_json = false) {
+               bool stream_json = false, std::size_t spool_bytes = ReaderOptions{}.spool_bytes) {
   FieldRegistry fields;
   fields.intern("event.code");
   ReaderOptions options;
   options.threads = threads;
   options.stream_json_files = stream_json;
+  options.spool_bytes = spool_bytes;
   EventReader reader(fields, options);
   Seen seen;
   reader.read_all(inputs, [&](EventBatch& batch) {
@@ -208,4 +211,51 @@ TEST(EventReader, NdjsonFilesReadAsStreamsGiveWhatTheMappingGives) {
   EXPECT_TRUE(mapped && !(*mapped)->contiguous().empty());
   std::filesystem::remove(big);
   std::filesystem::remove(array);
+}
+
+TEST(EventReader, AStreamDecodedWholeBeyondTheSpoolBudgetIsMappedFromATemporaryFile) {
+  // A gzipped EVTX file is a stream that EVTX decoding needs whole: beyond
+  // spool_bytes it goes to a temporary file in $TMPDIR, mapped, not into
+  // memory. The events, bytes and diagnostics are those of the plain file.
+  const std::string evtx =
+      std::string(VIGIL_SHARED_DIR) + "/data/evtx-attack-samples/AutomatedTestingTools/PanacheSysmon_vs_AtomicRedTeam01.evtx";
+  const std::string gz = std::filesystem::temp_directory_path() / "vigil_spooled.evtx.gz";
+  {
+    std::ifstream in(evtx, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_GT(bytes.size(), 1'000'000u);
+    gzFile out = gzopen(gz.c_str(), "wb");
+    ASSERT_NE(out, nullptr);
+    ASSERT_EQ(gzwrite(out, bytes.data(), static_cast<unsigned>(bytes.size())), static_cast<int>(bytes.size()));
+    gzclose(out);
+  }
+  const Seen plain = read_with(1, {evtx});
+  ASSERT_GT(plain.events.size(), 500u);
+  auto same_events = [&](const Seen& seen) {
+    EXPECT_EQ(seen.events, plain.events);
+    EXPECT_EQ(seen.stats.bytes, plain.stats.bytes);
+    EXPECT_EQ(seen.stats.skipped, plain.stats.skipped);
+  };
+  same_events(read_with(1, {gz}, 0, false, 64 * 1024));  // spooled
+  same_events(read_with(1, {gz}));                       // in memory (64 MB budget)
+
+  // Where no temporary file can be made, the input is reported, not read
+  // into memory beyond the budget; within the budget no file is needed.
+  const char* saved = std::getenv("TMPDIR");
+  const std::string saved_dir = saved ? saved : "";
+  ::setenv("TMPDIR", "/nonexistent/vigil-spool", 1);
+  const Seen failed = read_with(1, {gz}, 0, false, 64 * 1024);
+  const Seen small = read_with(1, {gz});
+  if (saved) {
+    ::setenv("TMPDIR", saved_dir.c_str(), 1);
+  } else {
+    ::unsetenv("TMPDIR");
+  }
+  EXPECT_TRUE(failed.events.empty());
+  ASSERT_EQ(failed.stats.diagnostics.size(), 1u);
+  EXPECT_NE(failed.stats.diagnostics[0].reason.find("cannot spool the input to a temporary file"), std::string::npos)
+      << failed.stats.diagnostics[0].reason;
+  EXPECT_EQ(failed.stats.diagnostics[0].file, gz);
+  same_events(small);
+  std::filesystem::remove(gz);
 }
