@@ -547,6 +547,18 @@ bool EventReader::read_bytes(std::string& data, std::uint32_t input_index, const
   return impl_->read_buffer(data, input_index, name, sink, report);
 }
 
+bool EventReader::read_spilled(const SpillFile& file, std::uint32_t input_index, const std::string& name,
+                               const BatchSink& sink, ReadStats& stats) {
+  InputReport report(stats, impl_->options.max_diagnostics);
+  stats.bytes += file.size();
+  auto mapped = open_spilled(file);
+  if (!mapped || (*mapped)->contiguous().empty()) {
+    report.failed_input(name, 0, mapped ? "empty input" : mapped.error().message);
+    return true;
+  }
+  return impl_->read_mapped(name, **mapped, input_index, sink, report);
+}
+
 bool EventReader::read(const std::string& path, std::uint32_t input_index, const BatchSink& sink, ReadStats& stats) {
   InputReport report(stats, impl_->options.max_diagnostics);
   std::error_code ec;

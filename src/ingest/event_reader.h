@@ -14,6 +14,7 @@
 
 #include "core/event.h"
 #include "core/field_registry.h"
+#include "core/spill_file.h"
 #include "ingest/input_report.h"
 
 namespace vigil {
@@ -37,6 +38,10 @@ class EventReader {
   // `data` is padded in place for the JSON parser.
   bool read_bytes(std::string& data, std::uint32_t input_index, const std::string& name, const BatchSink& sink,
                   ReadStats& stats);
+  // The same for a stream spooled to `file` (one longer than
+  // ReaderOptions::spool_bytes), mapped; its bytes are counted as read.
+  bool read_spilled(const SpillFile& file, std::uint32_t input_index, const std::string& name, const BatchSink& sink,
+                    ReadStats& stats);
 
   // Decodes one JSON object held in `text` into `event` (values in `arena`).
   // On failure returns false and sets `reason`. For tests and fuzzing.

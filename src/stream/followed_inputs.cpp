@@ -11,6 +11,9 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <memory>
+#include <string>
+#include <system_error>
 
 #include "ingest/archive_source.h"
 
@@ -76,6 +79,9 @@ struct FollowedInputs::Tail {
   std::size_t want = 0;  // bytes to read at once (grows for one long line)
   bool skipping = false;  // inside a line longer than max_document_bytes
   std::string pending;    // a stream: bytes after the last '\n' (all of it when read whole)
+  // A stream read whole, past ReaderOptions::spool_bytes: what came so far
+  // (pending then holds only what came since).
+  std::unique_ptr<SpillFile> spool;
   ~Tail() {
     if (fd >= 0 && fd != STDIN_FILENO) ::close(fd);
   }
@@ -194,6 +200,28 @@ std::uint64_t FollowedInputs::read_whole(Tail& t, std::int64_t now_ns, const Bat
   return stats.events - before;
 }
 
+bool FollowedInputs::spool_pending(Tail& t, ReadStats& stats) {
+  try {
+    if (!t.spool) t.spool = std::make_unique<SpillFile>();
+    t.spool->append(t.pending);
+    t.pending.clear();
+    return true;
+  } catch (const std::system_error& e) {
+    InputReport(stats, reader_options_.max_diagnostics)
+        .failed_input(t.path, t.spool ? t.spool->size() : 0,
+                      std::string("cannot spool the input to a temporary file (") + e.what() +
+                          "): set TMPDIR to a directory with room for it");
+    t.spool.reset();
+    t.pending = std::string();
+    t.done = true;
+    if (t.fd >= 0 && t.fd != STDIN_FILENO) {  // its writer is not left waiting on a full pipe
+      ::close(t.fd);
+      t.fd = -1;
+    }
+    return false;
+  }
+}
+
 std::uint64_t FollowedInputs::read_tail(Tail& t, std::int64_t now_ns, const BatchSink& sink, ReadStats& stats) {
   if (t.done) return 0;
   if (t.whole && !t.stream) return read_whole(t, now_ns, sink, stats);
@@ -233,11 +261,18 @@ std::uint64_t FollowedInputs::read_tail(Tail& t, std::int64_t now_ns, const Batc
         const char first = first_nonblank(t.pending);
         t.whole = first != 0 && first != '{';
       }
+      if (t.whole && (t.spool || t.pending.size() >= reader_options_.spool_bytes) && !spool_pending(t, stats)) return 0;
     }
     if (t.whole) {
       if (!t.done) return 0;
       const std::uint64_t before = stats.events;
-      reader_->read_bytes(t.pending, t.input_index, t.path, [&](EventBatch& b) { return forward(b, sink); }, stats);
+      auto forward_to_sink = [&](EventBatch& b) { return forward(b, sink); };
+      if (t.spool) {
+        if (spool_pending(t, stats)) reader_->read_spilled(*t.spool, t.input_index, t.path, forward_to_sink, stats);
+        t.spool.reset();
+      } else {
+        reader_->read_bytes(t.pending, t.input_index, t.path, forward_to_sink, stats);
+      }
       t.pending = std::string();
       return stats.events - before;
     }

@@ -70,6 +70,9 @@ class FollowedInputs {
 
  private:
   std::uint64_t read_tail(Tail& t, std::int64_t now_ns, const BatchSink& sink, ReadStats& stats);
+  // A stream read whole: what it holds so far moves to its spool file. False
+  // (reported, the input done) when no temporary file can take it.
+  bool spool_pending(Tail& t, ReadStats& stats);
   // A named file read whole (not NDJSON): once complete and once per identity.
   std::uint64_t read_whole(Tail& t, std::int64_t now_ns, const BatchSink& sink, ReadStats& stats);
   std::uint64_t decode_lines(Tail& t, std::string_view lines, const BatchSink& sink, ReadStats& stats);

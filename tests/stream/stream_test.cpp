@@ -1,15 +1,23 @@
 // The parts of continuous detection that need no server: how hosts map to
 // partitions and subjects (a deployment depends on them staying the same),
-// and what the alert file lets a checkpoint record after a restart.
+// what the alert file lets a checkpoint record after a restart, and a FIFO
+// that `vigil run` reads whole.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
+#include <thread>
 
 #include "output/alert_file_sink.h"
 #include "core/document.h"
+#include "stream/followed_inputs.h"
 #include "stream/nats_bus.h"
 #include "stream/source_header.h"
 
@@ -152,4 +160,73 @@ TEST_F(AlertFile, LinesTheStateAlreadyWroteAreNotWaitedFor) {
 }
 
 }  // namespace
+
+namespace {
+// The events `vigil run` reads from a FIFO an EVTX file is written into (one
+// writer thread), with `spool_bytes`: documents, and the reasons reported.
+std::pair<std::vector<std::string>, std::vector<std::string>> read_fifo(const std::string& evtx, std::size_t spool_bytes) {
+  static const std::string dir = std::filesystem::temp_directory_path();  // before a test changes TMPDIR
+  const std::string fifo = dir + "/vigil_fifo_" + std::to_string(::getpid());
+  std::filesystem::remove(fifo);
+  EXPECT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::signal(SIGPIPE, SIG_IGN);
+  std::thread writer([&] {
+    std::ifstream in(evtx, std::ios::binary);
+    std::ofstream out(fifo, std::ios::binary);
+    out << in.rdbuf();
+  });
+  FieldRegistry fields;
+  ReaderOptions reader;
+  reader.spool_bytes = spool_bytes;
+  FollowOptions follow;
+  follow.follow = false;
+  ReadStats stats;
+  std::vector<std::string> documents;
+  {
+    FollowedInputs inputs({fifo}, fields, reader, follow);
+    for (int polls = 0; polls < 10'000 && !inputs.drained(); ++polls) {
+      inputs.poll(0, [&](EventBatch& batch) {
+        for (const Event& e : batch.events) {
+          documents.emplace_back();
+          append_event_json(documents.back(), e);
+        }
+        return true;
+      }, stats);
+    }
+  }  // the FIFO's reading end closed: a writer vigil stopped reading gets EPIPE
+  writer.join();
+  std::filesystem::remove(fifo);
+  std::vector<std::string> reasons;
+  for (const auto& d : stats.diagnostics) reasons.push_back(d.reason);
+  return {documents, reasons};
+}
+}  // namespace
+
+TEST(FollowedInputs, AStreamReadWholeBeyondTheSpoolBudgetGoesToATemporaryFile) {
+  // An EVTX file written into a FIFO is read to its end, then decoded whole:
+  // beyond spool_bytes from a temporary file, not from memory. The same
+  // events either way; where no temporary file can be made, a reason.
+  const std::string evtx =
+      std::string(VIGIL_SHARED_DIR) + "/data/evtx-attack-samples/AutomatedTestingTools/PanacheSysmon_vs_AtomicRedTeam01.evtx";
+  const auto [in_memory, none] = read_fifo(evtx, std::size_t{64} << 20);
+  EXPECT_GT(in_memory.size(), 500u);
+  EXPECT_TRUE(none.empty());
+  const auto [spooled, also_none] = read_fifo(evtx, 64 * 1024);
+  EXPECT_EQ(spooled, in_memory);
+  EXPECT_TRUE(also_none.empty());
+
+  const char* saved = std::getenv("TMPDIR");
+  const std::string saved_dir = saved ? saved : "";
+  ::setenv("TMPDIR", "/nonexistent/vigil-spool", 1);
+  const auto [nothing, reasons] = read_fifo(evtx, 64 * 1024);
+  if (saved) {
+    ::setenv("TMPDIR", saved_dir.c_str(), 1);
+  } else {
+    ::unsetenv("TMPDIR");
+  }
+  EXPECT_TRUE(nothing.empty());
+  ASSERT_EQ(reasons.size(), 1u);
+  EXPECT_NE(reasons[0].find("cannot spool the input to a temporary file"), std::string::npos) << reasons[0];
+}
+
 }  // namespace vigil
