@@ -294,9 +294,15 @@ struct EventReader::Impl {
                                       e.what()));
       return true;
     }
-    auto mapped = open_spilled(*spool);
-    if (!mapped) {
-      report.failed_input(path, 0, mapped.error().message);
+    return read_spilled(path, *spool, input_index, sink, report);
+  }
+
+  // A stream spooled to `spool`, mapped.
+  bool read_spilled(const std::string& path, const SpillFile& spool, std::uint32_t input_index, const BatchSink& sink,
+                    InputReport& report) {
+    auto mapped = open_spilled(spool);
+    if (!mapped || (*mapped)->contiguous().empty()) {
+      report.failed_input(path, 0, mapped ? "empty input" : mapped.error().message);
       return true;
     }
     return read_mapped(path, **mapped, input_index, sink, report);
@@ -551,12 +557,7 @@ bool EventReader::read_spilled(const SpillFile& file, std::uint32_t input_index,
                                const BatchSink& sink, ReadStats& stats) {
   InputReport report(stats, impl_->options.max_diagnostics);
   stats.bytes += file.size();
-  auto mapped = open_spilled(file);
-  if (!mapped || (*mapped)->contiguous().empty()) {
-    report.failed_input(name, 0, mapped ? "empty input" : mapped.error().message);
-    return true;
-  }
-  return impl_->read_mapped(name, **mapped, input_index, sink, report);
+  return impl_->read_spilled(name, file, input_index, sink, report);
 }
 
 bool EventReader::read(const std::string& path, std::uint32_t input_index, const BatchSink& sink, ReadStats& stats) {
