@@ -30,6 +30,14 @@ inline bool kinds_take(const KindBits& reader, const KindBits& event) {
   return true;
 }
 
+// What a reader taking the events of either `a` or `b` takes: per kind
+// field the union of their values, any value where either takes any.
+inline KindBits either_kinds(const KindBits& a, const KindBits& b) {
+  KindBits out{};
+  for (std::size_t k = 0; k < kKindFieldCount; ++k) out[k] = a[k] && b[k] ? a[k] | b[k] : 0;
+  return out;
+}
+
 // The values of one kind field that rules require, one bit each (up to 64;
 // later ones share a bit chosen by their hash, so an event of a value sharing
 // a bit may be admitted, none a rule needs is kept away).

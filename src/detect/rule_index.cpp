@@ -812,7 +812,7 @@ void RuleIndex::add_event_rule(std::size_t rule, const eql::Program& program, co
   }
   // A term filed twice takes what either filing takes.
   if (auto [at, fresh] = term_kinds_.try_emplace(&program, entry.kinds); !fresh) {
-    for (std::size_t k = 0; k < kKinds; ++k) at->second[k] = at->second[k] && entry.kinds[k] ? at->second[k] | entry.kinds[k] : 0;
+    at->second = either_kinds(at->second, entry.kinds);
   }
   // A disjunction whose every branch requires a literal or pattern (of
   // different fields): filed under each branch's. It narrows more than an
@@ -893,17 +893,14 @@ std::shared_ptr<const FieldDeferral> RuleIndex::deferral(const FieldRegistry& fi
   for (FieldId f = 0; f < n; ++f) {
     // A reference outside the filed terms (a compiled program that is no
     // rule term here), or a registration by anything else, reads it anywhere.
-    if (fields.pinned(f) || filed[f] == 0 || filed[f] != fields.references(f)) continue;
-    if (std::find(kind_fields_.begin(), kind_fields_.end(), f) != kind_fields_.end()) continue;
+    // The kind fields say which events take the others.
+    if (fields.pinned(f) || filed[f] == 0 || filed[f] != fields.references(f) || out->kind_of[f] != 0) continue;
     std::vector<KindBits>& r = readers[f];
     if (std::any_of(r.begin(), r.end(), [](const KindBits& k) { return k == KindBits{}; })) continue;
     if (r.size() > FieldDeferral::kMaxReaders) {
-      // Past the cap, one reader taking what any of them takes (per kind
-      // field: the union of their values, or any value when one takes any).
+      // Past the cap, one reader taking what any of them takes.
       KindBits all = r.front();
-      for (const KindBits& k : r) {
-        for (std::size_t i = 0; i < kKinds; ++i) all[i] = all[i] && k[i] ? all[i] | k[i] : 0;
-      }
+      for (const KindBits& k : r) all = either_kinds(all, k);
       if (all == KindBits{}) continue;
       r = {all};
     }
