@@ -248,6 +248,11 @@ Result<std::unique_ptr<ByteSource>> open_spilled(const SpillFile& file) {
   return std::unique_ptr<ByteSource>(std::make_unique<MappedFile>(data, size));
 }
 
+std::string spool_failure(const std::exception& e) {
+  return fmt::format("cannot spool the input to a temporary file ({}): set TMPDIR to a directory with room for it",
+                     e.what());
+}
+
 Result<std::unique_ptr<ByteSource>> open_byte_source(const std::string& path, bool stream_json) {
   int fd = STDIN_FILENO;
   bool owned = false;

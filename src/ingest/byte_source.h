@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <exception>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -43,5 +44,7 @@ Result<std::unique_ptr<ByteSource>> open_byte_source(const std::string& path, bo
 // What `file` holds, mapped (a stream spooled to a temporary file, to be
 // decoded whole in bounded memory: EventReader).
 Result<std::unique_ptr<ByteSource>> open_spilled(const SpillFile& file);
+// The reason reported for an input that could not be spooled (SpillFile threw `e`).
+std::string spool_failure(const std::exception& e);
 
 }  // namespace vigil

@@ -20,8 +20,6 @@
 #include <thread>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "core/document.h"
 #include "core/worker_pool.h"
 #include "ingest/archive_source.h"
@@ -288,10 +286,7 @@ struct EventReader::Impl {
       if (!spool) return read_buffer(all, input_index, path, sink, report);
       spool->append(all);
     } catch (const std::system_error& e) {
-      report.failed_input(path, offset,
-                          fmt::format("cannot spool the input to a temporary file ({}): set TMPDIR to a directory "
-                                      "with room for it",
-                                      e.what()));
+      report.failed_input(path, offset, spool_failure(e));
       return true;
     }
     return read_spilled(path, *spool, input_index, sink, report);

@@ -16,6 +16,7 @@
 #include <system_error>
 
 #include "ingest/archive_source.h"
+#include "ingest/byte_source.h"
 
 namespace vigil {
 namespace {
@@ -208,9 +209,7 @@ bool FollowedInputs::spool_pending(Tail& t, ReadStats& stats) {
     return true;
   } catch (const std::system_error& e) {
     InputReport(stats, reader_options_.max_diagnostics)
-        .failed_input(t.path, t.spool ? t.spool->size() : 0,
-                      std::string("cannot spool the input to a temporary file (") + e.what() +
-                          "): set TMPDIR to a directory with room for it");
+        .failed_input(t.path, t.spool ? t.spool->size() : 0, spool_failure(e));
     t.spool.reset();
     t.pending = std::string();
     t.done = true;
