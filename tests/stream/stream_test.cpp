@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -184,7 +185,10 @@ std::pair<std::vector<std::string>, std::vector<std::string>> read_fifo(const st
   std::vector<std::string> documents;
   {
     FollowedInputs inputs({fifo}, fields, reader, follow);
-    for (int polls = 0; polls < 10'000 && !inputs.drained(); ++polls) {
+    // Until the FIFO is read to its end (its writer may be slow to start on a loaded machine), 60 s at most.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!inputs.drained() && std::chrono::steady_clock::now() < deadline) {
+      inputs.wait(10'000'000);
       inputs.poll(0, [&](EventBatch& batch) {
         for (const Event& e : batch.events) {
           documents.emplace_back();
