@@ -6,15 +6,6 @@
 namespace vigil {
 
 namespace {
-std::size_t weight(const Detection& d) {
-  std::size_t bytes = sizeof(Detection) + d.join_keys.size() + d.context.size();
-  for (const std::string& s : d.events) bytes += sizeof(std::string) + s.size();
-  for (const std::string& s : d.event_contexts) bytes += sizeof(std::string) + s.size();
-  for (const std::string& s : d.new_terms) bytes += sizeof(std::string) + s.size();
-  for (const std::string& s : d.sources) bytes += sizeof(std::string) + s.size();
-  return bytes;
-}
-
 Detection decode(const DetectionSpill& spill, SpillRecord record) {
   std::string bytes;
   spill.file.read(record, bytes);
@@ -27,7 +18,7 @@ Detection decode(const DetectionSpill& spill, SpillRecord record) {
 
 void HeldDetections::put(std::uint64_t handle, Detection detection) {
   erase(handle);
-  const std::size_t bytes = weight(detection);
+  const std::size_t bytes = bytes_of(detection);
   if (spill_->in_memory + bytes <= spill_->budget) {
     spill_->in_memory += bytes;
     held_.emplace(handle, std::move(detection));
@@ -42,7 +33,7 @@ void HeldDetections::put(std::uint64_t handle, Detection detection) {
 
 std::optional<Detection> HeldDetections::take(std::uint64_t handle) {
   if (auto it = held_.find(handle); it != held_.end()) {
-    spill_->in_memory -= weight(it->second);
+    spill_->in_memory -= bytes_of(it->second);
     Detection d = std::move(it->second);
     held_.erase(it);
     return d;
@@ -62,7 +53,7 @@ Detection HeldDetections::peek(std::uint64_t handle) const {
 
 void HeldDetections::erase(std::uint64_t handle) {
   if (auto it = held_.find(handle); it != held_.end()) {
-    spill_->in_memory -= weight(it->second);
+    spill_->in_memory -= bytes_of(it->second);
     held_.erase(it);
     return;
   }
@@ -70,7 +61,7 @@ void HeldDetections::erase(std::uint64_t handle) {
 }
 
 void HeldDetections::clear() {
-  for (const auto& [handle, d] : held_) spill_->in_memory -= weight(d);
+  for (const auto& [handle, d] : held_) spill_->in_memory -= bytes_of(d);
   held_.clear();
   spilled_.clear();
 }

@@ -55,6 +55,17 @@ inline auto members(Unqualified<Detection> auto& d) {
                   d.event_contexts, d.new_terms, d.sources, d.correlation, d.threshold, d.esql, d.esql_columns);
 }
 
+// The bytes a detection holds (what a stage that holds detections counts
+// against its budget before it spills).
+inline std::size_t bytes_of(const Detection& d) {
+  std::size_t bytes = sizeof(Detection) + d.join_keys.size() + d.context.size() + d.correlation.size() +
+                      d.threshold.size() + d.esql.size();
+  for (const auto* list : {&d.events, &d.event_contexts, &d.new_terms, &d.sources, &d.esql_columns}) {
+    for (const std::string& s : *list) bytes += sizeof(std::string) + s.size();
+  }
+  return bytes;
+}
+
 struct RuleRunStats {
   std::uint64_t evaluations = 0;    // events the rule's program ran on (the index let the others pass)
   std::uint64_t eval_ns = 0;        // with HuntOptions::profile: time spent evaluating (and feeding sequences)

@@ -622,11 +622,36 @@ struct AlertWriter::Impl {
   }
 };
 
+namespace {
+// A sequence's kibana.alert.group.id: the rule and every event.
+std::string sequence_group_id(const Rule& rule, const Detection& d) {
+  Hash128 group_hash;
+  group_hash.add(rule.rule_id);
+  for (const auto& e : d.events) group_hash.add(e);
+  return group_hash.hex();
+}
+
+bool is_sequence(const Detection& d) { return d.events.size() > 1 || !d.join_keys.empty() || !d.correlation.empty(); }
+}  // namespace
+
+std::string AlertWriter::alert_id(const Rule& rule, const Detection& d, TimestampNs alert_time) {
+  if (is_sequence(d)) return Hash128().add(sequence_group_id(rule, d)).add("sequence").hex();
+  Hash128 id_hash;
+  id_hash.add(rule.rule_id).add(d.events[0]);
+  for (const auto& v : d.new_terms) id_hash.add(v);  // one alert per new value combination
+  // ES|QL: one alert per result row. As Kibana's ids: a non-aggregating row is its event
+  // (plus what MV_EXPAND made of it); an aggregating row ("{}": its source is the row) is per run.
+  if (!d.esql.empty()) id_hash.add(d.esql);
+  if (d.esql == "{}") id_hash.add(std::to_string(alert_time));
+  return id_hash.hex();
+}
+
 AlertWriter::AlertWriter(bool event_original) : impl_(std::make_unique<Impl>()), event_original_(event_original) {}
 AlertWriter::~AlertWriter() = default;
 
 std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& d, TimestampNs alert_time,
-                                             std::string& out, const Suppression* suppression) {
+                                             const std::string& id, std::string& out,
+                                             const Suppression* suppression) {
   auto write_suppression = [&] {
     if (!suppression) return;
     member_raw(out, "kibana.alert.suppression.terms", suppression->terms_json);
@@ -635,7 +660,7 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
     member_raw(out, "kibana.alert.suppression.docs_count", std::to_string(suppression->docs_count));
   };
   std::vector<AlertSummary> summaries;
-  const bool sequence = d.events.size() > 1 || !d.join_keys.empty() || !d.correlation.empty();
+  const bool sequence = is_sequence(d);
   // Each event is written about twice (its fields, event.original) beside
   // the rule's members: sized once rather than grown by doubling.
   std::size_t event_bytes = 0;
@@ -660,14 +685,6 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
                        : sequence ? sequence_reason(rule, sources)
                                   : reason_of(rule, sources[0]);
   if (!sequence) {
-    Hash128 id_hash;
-    id_hash.add(rule.rule_id).add(d.events[0]);
-    for (const auto& v : d.new_terms) id_hash.add(v);  // one alert per new value combination
-    // ES|QL: one alert per result row. As Kibana's ids: a non-aggregating row is its event
-    // (plus what MV_EXPAND made of it); an aggregating row ("{}": its source is the row) is per run.
-    if (!d.esql.empty()) id_hash.add(d.esql);
-    if (d.esql == "{}") id_hash.add(std::to_string(alert_time));
-    std::string id = id_hash.hex();
     const std::size_t doc_start = out.size();
     out += "{\"@timestamp\":";
     append_json_string(out, format_timestamp(alert_time));
@@ -712,11 +729,8 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
   }
   // A sequence: the group id names the sequence; the shell alert carries the
   // members every event shares, then one building-block alert per event.
-  Hash128 group_hash;
-  group_hash.add(rule.rule_id);
-  for (const auto& e : d.events) group_hash.add(e);
-  std::string group_id = group_hash.hex();
-  std::string shell_id = Hash128().add(group_id).add("sequence").hex();
+  const std::string group_id = sequence_group_id(rule, d);
+  const std::string& shell_id = id;
   auto block_id = [&](std::size_t i) { return Hash128().add(group_id).add(std::to_string(i)).hex(); };
   const std::size_t doc_start = out.size();
   out += "{\"@timestamp\":";
@@ -773,7 +787,7 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
   summaries.back().document.assign(out, doc_start, out.size() - doc_start - 1);
   for (std::size_t n = 0; n < present.size(); ++n) {
     std::size_t i = present[n];
-    std::string id = block_id(i);
+    const std::string block = block_id(i);
     std::string bb_reason = reason_of(rule, sources[i]);
     const std::size_t block_start = out.size();
     out += "{\"@timestamp\":";
@@ -788,7 +802,7 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
         if (auto parsed = parse_timestamp_text(s)) original = *parsed;
       }
     }
-    impl_->write_common(out, rule, id, alert_time, original, bb_reason);
+    impl_->write_common(out, rule, block, alert_time, original, bb_reason);
     member_raw(out, "kibana.alert.depth", "1");
     member(out, "kibana.alert.building_block_type", "default");
     member(out, "kibana.alert.group.id", group_id);
@@ -797,7 +811,7 @@ std::vector<AlertSummary> AlertWriter::write(const Rule& rule, const Detection& 
     if (i < d.event_contexts.size() && !d.event_contexts[i].empty()) member_raw(out, "vigil.context", d.event_contexts[i]);
     if (i < d.sources.size() && !d.sources[i].empty()) member_raw(out, "vigil.source", d.sources[i]);
     out += "}\n";
-    summaries.push_back({id, rule.rule_id, rule.name, rule.severity, rule.risk_score, host_of(sources[i]), alert_time,
+    summaries.push_back({block, rule.rule_id, rule.name, rule.severity, rule.risk_score, host_of(sources[i]), alert_time,
                          original, bb_reason, true});
     summaries.back().document.assign(out, block_start, out.size() - block_start - 1);
   }

@@ -13,7 +13,7 @@ DetectionPipeline::DetectionPipeline(const RuleSet& rules, PipelineOptions optio
       alerter_(std::make_unique<Alerter>(
           rules, AlerterOptions{options_.timing, options_.engine.max_detections_per_rule, options_.spill_bytes})),
       writer_(options_.event_original),
-      sorter_(options_.spill_bytes) {}
+      order_(options_.spill_bytes) {}
 
 DetectionPipeline::~DetectionPipeline() = default;
 
@@ -51,41 +51,58 @@ void DetectionPipeline::finish() {
 void DetectionPipeline::drain(TimestampNs watermark, bool end) {
   if (!end) engine_->advance(watermark);
   alerter_->add(engine_->take());
-  const Alerter::AlertOut out = [this](ReadyAlert& a) { write(a); };
+  const Alerter::AlertOut out = [this](ReadyAlert& a) { admit(a); };
   if (end) {
     alerter_->finish(out);
   } else {
     alerter_->advance(watermark, out);
   }
-  // Deterministic order: alert time, first event time, rule, id.
-  sorter_.flush(on_alerts_);
+  // Deterministic order: alert time, first event time, rule, id; rendered
+  // in that order and handed out a few hundred groups at a time.
+  constexpr std::size_t kLinesPerCall = 256;
+  std::vector<AlertLine> lines;
+  order_.flush([&](PendingAlert& pending) {
+    render(pending, lines);
+    if (lines.size() >= kLinesPerCall) {
+      on_alerts_(lines);
+      lines.clear();
+    }
+  });
+  if (!lines.empty()) on_alerts_(lines);
 }
 
-void DetectionPipeline::write(ReadyAlert& alert) {
+void DetectionPipeline::admit(ReadyAlert& alert) {
   const Rule& rule = *rules_.compiled[alert.rule].rule;
-  std::string json;
-  auto summaries = writer_.write(rule, alert.detection, alert.time, json, alert.suppression ? &*alert.suppression : nullptr);
+  std::string id = AlertWriter::alert_id(rule, alert.detection, alert.time);
   // The same event read twice (a dataset in two archives, overlapping
   // exports) is the same alert: its id is a hash of rule and document.
-  if (!written_ids_.insert(summaries.front().id).second) {
+  if (!written_ids_.insert(id).second) {
     ++stats_.duplicates;
     return;
   }
   if (options_.max_alert_ids != SIZE_MAX) {
-    id_order_.push_back(summaries.front().id);
+    id_order_.push_back(id);
     if (id_order_.size() > options_.max_alert_ids) {
       written_ids_.erase(id_order_.front());
       id_order_.pop_front();
       ++stats_.alert_ids_forgotten;
     }
   }
+  const TimestampNs first_time = alert.detection.first_time;
+  order_.add({{alert.time, first_time, rule.name, std::move(id)}, std::move(alert)});
+}
+
+void DetectionPipeline::render(PendingAlert& pending, std::vector<AlertLine>& lines) {
+  ReadyAlert& alert = pending.alert;
+  const Rule& rule = *rules_.compiled[alert.rule].rule;
+  std::string json;
+  auto summaries = writer_.write(rule, alert.detection, alert.time, pending.key.id, json,
+                                 alert.suppression ? &*alert.suppression : nullptr);
   // A sequence's building blocks are in its alert's json; their own lines
   // (empty json) carry their summaries and stay right after it.
   // A single alert's line is its document: the writer left `json` empty (AlertLine::append_lines).
-  std::vector<AlertLine> group;
-  group.push_back({std::move(summaries.front()), std::move(json)});
-  for (std::size_t k = 1; k < summaries.size(); ++k) group.push_back({std::move(summaries[k]), {}});
-  sorter_.add(std::move(group));
+  lines.push_back({std::move(summaries.front()), std::move(json)});
+  for (std::size_t k = 1; k < summaries.size(); ++k) lines.push_back({std::move(summaries[k]), {}});
 }
 
 std::vector<RuleRunStats> DetectionPipeline::rule_stats() {

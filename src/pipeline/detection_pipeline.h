@@ -7,8 +7,10 @@
 // event time seen by that much, and whatever it makes final is handed out
 // after each batch; without one (batch mode) nothing is final before
 // finish() — detections still leave the engine after each batch and wait in
-// the alerter, in memory up to a budget and in a spill file beyond. Alert lines are handed out in a deterministic order (alert time,
-// first event time, rule name, id), the same for any thread count.
+// the alerter, in memory up to a budget and in a spill file beyond. Alerts
+// are handed out in a deterministic order (alert time, first event time, rule
+// name, id), the same for any thread count: ordered before they are rendered
+// (AlertOrder), rendered one at a time as they are handed out.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +26,7 @@
 #include "detect/hunt_engine.h"
 #include "detect/rule_set.h"
 #include "output/alert_document.h"
-#include "pipeline/alert_line_sorter.h"
+#include "pipeline/alert_order.h"
 
 namespace vigil {
 
@@ -37,8 +39,8 @@ struct PipelineOptions {
   // Alert ids remembered to drop an alert created twice (the same event read
   // twice); the oldest are forgotten beyond it (counted).
   std::size_t max_alert_ids = SIZE_MAX;
-  // Bytes of held detections, and of alert lines waiting to be ordered,
-  // each kept in memory; beyond it they go to temporary files.
+  // Bytes of held detections, and of alerts waiting to be ordered, each
+  // kept in memory; beyond it they go to temporary files.
   std::size_t spill_bytes = kDefaultSpillBytes;
   // Alerts carry their source document in event.original.
   bool event_original = true;
@@ -78,7 +80,10 @@ class DetectionPipeline {
   // Moves the watermark to `watermark` if that is later.
   void advance(TimestampNs watermark);
   void drain(TimestampNs watermark, bool end);
-  void write(ReadyAlert& alert);
+  // An alert made final: dropped if its id was written, else ordered.
+  void admit(ReadyAlert& alert);
+  // Appends the alert's lines (the alert first, its building blocks after it).
+  void render(PendingAlert& pending, std::vector<AlertLine>& lines);
 
   const RuleSet& rules_;
   PipelineOptions options_;
@@ -86,7 +91,7 @@ class DetectionPipeline {
   std::unique_ptr<HuntEngine> engine_;
   std::unique_ptr<Alerter> alerter_;
   AlertWriter writer_;
-  AlertLineSorter sorter_;
+  AlertOrder order_;
   std::unordered_set<std::string> written_ids_;
   std::deque<std::string> id_order_;  // with max_alert_ids: the ids in written_ids_, oldest first
   TimestampNs max_time_ = INT64_MIN;

@@ -1,6 +1,7 @@
 // What goes to a spill file comes back the same: held detections (every
-// field, in memory or spilled, through a checkpoint) and alert lines (one
-// sorted run or many merged give the order an in-memory stable sort gives).
+// field, in memory or spilled, through a checkpoint) and alerts waiting to
+// be ordered (one sorted run or many merged give the order an in-memory
+// stable sort gives, and every alert comes back whole).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,7 +9,7 @@
 
 #include "core/codec.h"
 #include "detect/held_detections.h"
-#include "pipeline/alert_line_sorter.h"
+#include "pipeline/alert_order.h"
 
 using namespace vigil;
 
@@ -26,6 +27,13 @@ Detection detection(std::uint64_t i) {
   d.context = std::string(i % 7 * 10, 'c');
   d.event_contexts = {"a", ""};
   d.new_terms = {"t" + std::to_string(i)};
+  d.sources = {"{\"path\":\"f" + std::to_string(i) + "\"}", ""};
+  if (i % 4 == 1) d.correlation = "{\"type\":\"event_count\"}";
+  if (i % 4 == 2) d.threshold = "{\"count\":" + std::to_string(i) + "}";
+  if (i % 4 == 3) {
+    d.esql = "{\"Esql\":{\"n\":" + std::to_string(i) + "}}";
+    d.esql_columns = {"Esql.n"};
+  }
   return d;
 }
 
@@ -40,6 +48,11 @@ void expect_same(const Detection& a, const Detection& b) {
   EXPECT_EQ(a.context, b.context);
   EXPECT_EQ(a.event_contexts, b.event_contexts);
   EXPECT_EQ(a.new_terms, b.new_terms);
+  EXPECT_EQ(a.sources, b.sources);
+  EXPECT_EQ(a.correlation, b.correlation);
+  EXPECT_EQ(a.threshold, b.threshold);
+  EXPECT_EQ(a.esql, b.esql);
+  EXPECT_EQ(a.esql_columns, b.esql_columns);
 }
 
 }  // namespace
@@ -88,60 +101,58 @@ TEST(HeldDetections, CheckpointCarriesSpilledAndHeldAlike) {
 }
 
 namespace {
-std::vector<AlertLine> group(std::mt19937& rng, std::size_t serial) {
-  std::vector<AlertLine> g(1 + rng() % 3);
-  AlertSummary& s = g[0].summary;
-  s.time = static_cast<std::int64_t>(rng() % 20);
-  s.original_time = static_cast<std::int64_t>(rng() % 5);
-  s.rule_name = std::string(1, static_cast<char>('a' + rng() % 3));
-  s.id = std::to_string(rng() % 4);  // ties on every key: stability shows
-  s.reason = "serial " + std::to_string(serial);
-  g[0].json = std::string(rng() % 300, 'x') + "\n";
-  for (std::size_t k = 1; k < g.size(); ++k) {
-    g[k].summary.building_block = true;
-    g[k].summary.id = std::to_string(serial) + "." + std::to_string(k);
-  }
-  return g;
+PendingAlert pending(std::mt19937& rng, std::uint64_t serial) {
+  PendingAlert p;
+  p.key.time = static_cast<std::int64_t>(rng() % 20);
+  p.key.original_time = static_cast<std::int64_t>(rng() % 5);
+  p.key.rule_name = std::string(1, static_cast<char>('a' + rng() % 3));
+  p.key.id = std::to_string(rng() % 4);  // ties on every key: stability shows
+  p.alert.rule = serial;
+  p.alert.time = p.key.time;
+  p.alert.detection = detection(serial);
+  p.alert.detection.events[0] += std::string(rng() % 300, ' ');
+  if (serial % 5 == 0) p.alert.suppression = Suppression{serial, 1, 2, "[\"s\"]"};
+  return p;
 }
 
-std::vector<std::string> serials(const std::vector<AlertLine>& lines) {
-  std::vector<std::string> out;
-  for (const AlertLine& l : lines) out.push_back(l.summary.building_block ? l.summary.id : l.summary.reason);
+std::vector<std::size_t> serials(const std::vector<PendingAlert>& alerts) {
+  std::vector<std::size_t> out;
+  for (const PendingAlert& a : alerts) out.push_back(a.alert.rule);
   return out;
 }
 }  // namespace
 
-TEST(AlertLineSorter, MergedRunsGiveTheOrderOfAStableSortInMemory) {
+TEST(AlertOrder, MergedRunsGiveTheOrderOfAStableSortInMemory) {
   for (std::size_t budget : {std::size_t{1} << 30, std::size_t{4000}, std::size_t{1}}) {
     std::mt19937 rng(7);
-    std::vector<std::vector<AlertLine>> groups;
-    AlertLineSorter sorter(budget);
+    std::vector<PendingAlert> alerts;
+    AlertOrder order(budget);
     for (std::size_t i = 0; i < 2000; ++i) {
-      groups.push_back(group(rng, i));
-      sorter.add(groups.back());
+      alerts.push_back(pending(rng, i));
+      order.add(alerts.back());
     }
-    std::stable_sort(groups.begin(), groups.end(), [](const auto& x, const auto& y) {
-      const AlertSummary& a = x[0].summary;
-      const AlertSummary& b = y[0].summary;
+    std::stable_sort(alerts.begin(), alerts.end(), [](const PendingAlert& x, const PendingAlert& y) {
+      const AlertKey& a = x.key;
+      const AlertKey& b = y.key;
       return std::tie(a.time, a.original_time, a.rule_name, a.id) < std::tie(b.time, b.original_time, b.rule_name, b.id);
     });
-    std::vector<AlertLine> expected;
-    for (auto& g : groups) expected.insert(expected.end(), g.begin(), g.end());
-    std::vector<AlertLine> got;
-    std::size_t calls = 0;
-    sorter.flush([&](std::vector<AlertLine>& lines) {
-      ++calls;
-      for (AlertLine& l : lines) got.push_back(std::move(l));
-    });
-    EXPECT_EQ(serials(got), serials(expected)) << "budget " << budget;
-    ASSERT_EQ(got.size(), expected.size());
-    for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i].json, expected[i].json);
-    EXPECT_GT(calls, 1u);  // handed out in pieces, not all at once
+    std::vector<PendingAlert> got;
+    order.flush([&](PendingAlert& a) { got.push_back(std::move(a)); });
+    EXPECT_EQ(serials(got), serials(alerts)) << "budget " << budget;
+    ASSERT_EQ(got.size(), alerts.size());
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      expect_same(got[i].alert.detection, alerts[i].alert.detection);
+      EXPECT_EQ(got[i].alert.time, alerts[i].alert.time);
+      ASSERT_EQ(got[i].alert.suppression.has_value(), alerts[i].alert.suppression.has_value());
+      if (got[i].alert.suppression) {
+        EXPECT_EQ(got[i].alert.suppression->docs_count, alerts[i].alert.suppression->docs_count);
+        EXPECT_EQ(got[i].alert.suppression->terms_json, alerts[i].alert.suppression->terms_json);
+      }
+    }
     // Flushed means forgotten: the next flush hands out only what came after.
-    sorter.add(group(rng, 99999));
-    std::size_t after = 0;
-    sorter.flush([&](std::vector<AlertLine>& lines) { after += lines.size(); });
-    EXPECT_GE(after, 1u);
-    EXPECT_LE(after, 3u);
+    order.add(pending(rng, 99999));
+    std::vector<std::size_t> after;
+    order.flush([&](PendingAlert& a) { after.push_back(a.alert.rule); });
+    EXPECT_EQ(after, std::vector<std::size_t>{99999});
   }
 }
