@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Two (or more) vigil binaries, `vigil hunt -q --threads 1` over the same
+"""Two (or more) vigil binaries, `vigil hunt -q --threads 1` (or --threads N) over the same
 input with the same rules, run in turn N times each: wall time, and user
 and system time from getrusage, min and median per binary. On a VM whose
 speed drifts within the hour, only runs taken in turn compare.
@@ -12,7 +12,7 @@ run of each binary fills its cache and is not counted. The input (a file,
 or every file under a directory) is first put in the page cache as the
 other benchmarks put theirs (benchlib.warm).
 
-usage: ab_hunt.py --rules DIR [--rules DIR ...] --input FILE|DIR [-n N] VIGIL VIGIL [...]
+usage: ab_hunt.py --rules DIR [--rules DIR ...] --input FILE|DIR [-n N] [--threads T] VIGIL VIGIL [...]
 """
 import argparse
 import os
@@ -27,9 +27,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import warm  # noqa: E402
 
 
-def run(binary, rules, data, cache, out):
+def run(binary, rules, data, cache, out, threads):
     env = dict(os.environ, VIGIL_CACHE_DIR=cache)
-    args = [binary, "hunt", "-q", "--threads", "1"]
+    args = [binary, "hunt", "-q", "--threads", str(threads)]
     for r in rules:
         args += ["--rules", r]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -45,6 +45,7 @@ def main():
     ap.add_argument("--rules", action="append", required=True)
     ap.add_argument("--input", required=True)
     ap.add_argument("-n", type=int, default=6)
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("vigil", nargs="+")
     a = ap.parse_args()
     if len(a.vigil) < 2:
@@ -59,13 +60,13 @@ def main():
         caches = [os.path.join(tmp, f"cache-{i}") for i in range(len(a.vigil))]
         outs = [os.path.join(tmp, f"alerts-{i}.ndjson") for i in range(len(a.vigil))]
         for b, c, o in zip(a.vigil, caches, outs):
-            run(b, a.rules, a.input, c, o)  # fills the cache; not counted
+            run(b, a.rules, a.input, c, o, a.threads)  # fills the cache; not counted
         times = [[] for _ in a.vigil]
         for _ in range(a.n):
             for i, (b, c, o) in enumerate(zip(a.vigil, caches, outs)):
-                times[i].append(run(b, a.rules, a.input, c, o))
+                times[i].append(run(b, a.rules, a.input, c, o, a.threads))
         alerts = [sum(1 for _ in open(o, "rb")) for o in outs]
-    print(f"{a.n} runs each, in turn; seconds")
+    print(f"{a.n} runs each, in turn, --threads {a.threads}; seconds")
     print(f"{'binary':40s} {'wall min':>9s} {'median':>7s} {'user min':>9s} {'median':>7s} {'sys med':>8s} {'alerts':>7s}")
     for b, t, n in zip(a.vigil, times, alerts):
         w, u, s = ([x[k] for x in t] for k in range(3))

@@ -38,7 +38,10 @@ namespace od = simdjson::ondemand;
 
 namespace {
 constexpr std::size_t kMaxDepth = 64;
-constexpr std::size_t kStreamBlock = 4u << 20;
+// A stream is read this much at a time (more for a longer line): small
+// enough that the line index finds the bytes read() just copied still in the
+// core's cache (4 MB blocks: SigmaHQ and Elastic hunts 8-10 % slower).
+constexpr std::size_t kStreamBlock = 512u << 10;
 
 }  // namespace
 

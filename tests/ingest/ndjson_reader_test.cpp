@@ -257,11 +257,13 @@ TEST(NdjsonReader, TruncatedGzipReportsAnErrorAndKeepsWhatWasRead) {
 }
 
 TEST(NdjsonReader, LinesSpanningStreamBlocksAreReassembled) {
-  // Larger than one 4 MiB stream block, through the streaming (zstd) path.
+  // Many 512 KiB stream blocks, through the streaming (zstd) path, with
+  // lines longer than a block (the buffer grows to hold them) among them.
   std::string text;
   int count = 0;
   while (text.size() < (9u << 20)) {
-    text += "{\"n\":" + std::to_string(count) + ",\"pad\":\"" + std::string(1000 + count % 777, 'q') + "\"}\n";
+    const std::size_t pad = count % 1500 == 700 ? (std::size_t{5} << 19) + count : 1000 + count % 777;
+    text += "{\"n\":" + std::to_string(count) + ",\"pad\":\"" + std::string(pad, 'q') + "\"}\n";
     ++count;
   }
   TempFile zs(zstd(text));
