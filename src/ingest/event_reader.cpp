@@ -265,7 +265,7 @@ struct EventReader::Impl {
     std::optional<SpillFile> spool;
     try {
       for (;;) {
-        if (!spool && all.size() >= options.spool_bytes) spool.emplace();
+        if (!spool && all.size() > options.spool_bytes) spool.emplace();  // longer than the budget
         if (spool) {
           spool->append(all);
           all.clear();

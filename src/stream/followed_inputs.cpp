@@ -260,7 +260,7 @@ std::uint64_t FollowedInputs::read_tail(Tail& t, std::int64_t now_ns, const Batc
         const char first = first_nonblank(t.pending);
         t.whole = first != 0 && first != '{';
       }
-      if (t.whole && (t.spool || t.pending.size() >= reader_options_.spool_bytes) && !spool_pending(t, stats)) return 0;
+      if (t.whole && (t.spool || t.pending.size() > reader_options_.spool_bytes) && !spool_pending(t, stats)) return 0;
     }
     if (t.whole) {
       if (!t.done) return 0;

@@ -246,6 +246,11 @@ TEST(EventReader, AStreamDecodedWholeBeyondTheSpoolBudgetIsMappedFromATemporaryF
   ::setenv("TMPDIR", "/nonexistent/vigil-spool", 1);
   const Seen failed = read_with(1, {gz}, 0, false, 64 * 1024);
   const Seen small = read_with(1, {gz});
+  // The budget's edge: a stream of exactly spool_bytes is held in memory,
+  // one byte longer is spooled (and so fails here).
+  const std::size_t size = std::filesystem::file_size(evtx);
+  const Seen at_budget = read_with(1, {gz}, 0, false, size);
+  const Seen over_budget = read_with(1, {gz}, 0, false, size - 1);
   if (saved) {
     ::setenv("TMPDIR", saved_dir.c_str(), 1);
   } else {
@@ -257,5 +262,9 @@ TEST(EventReader, AStreamDecodedWholeBeyondTheSpoolBudgetIsMappedFromATemporaryF
       << failed.stats.diagnostics[0].reason;
   EXPECT_EQ(failed.stats.diagnostics[0].file, gz);
   same_events(small);
+  same_events(at_budget);
+  EXPECT_TRUE(over_budget.events.empty());
+  ASSERT_EQ(over_budget.stats.diagnostics.size(), 1u);
+  EXPECT_NE(over_budget.stats.diagnostics[0].reason.find("cannot spool"), std::string::npos);
   std::filesystem::remove(gz);
 }

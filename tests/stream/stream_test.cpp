@@ -223,6 +223,10 @@ TEST(FollowedInputs, AStreamReadWholeBeyondTheSpoolBudgetGoesToATemporaryFile) {
   const std::string saved_dir = saved ? saved : "";
   ::setenv("TMPDIR", "/nonexistent/vigil-spool", 1);
   const auto [nothing, reasons] = read_fifo(evtx, 64 * 1024);
+  // The budget's edge: exactly spool_bytes is held in memory, one byte more is spooled.
+  const std::size_t size = std::filesystem::file_size(evtx);
+  const auto [at_budget, no_reason] = read_fifo(evtx, size);
+  const auto [over_budget, over_reasons] = read_fifo(evtx, size - 1);
   if (saved) {
     ::setenv("TMPDIR", saved_dir.c_str(), 1);
   } else {
@@ -231,6 +235,10 @@ TEST(FollowedInputs, AStreamReadWholeBeyondTheSpoolBudgetGoesToATemporaryFile) {
   EXPECT_TRUE(nothing.empty());
   ASSERT_EQ(reasons.size(), 1u);
   EXPECT_NE(reasons[0].find("cannot spool the input to a temporary file"), std::string::npos) << reasons[0];
+  EXPECT_EQ(at_budget, in_memory);
+  EXPECT_TRUE(no_reason.empty());
+  EXPECT_TRUE(over_budget.empty());
+  EXPECT_EQ(over_reasons.size(), 1u);
 }
 
 }  // namespace vigil
