@@ -267,6 +267,14 @@ void print_detection_summary(const AlertTally& tally, const RuleSet& set, const 
       if (count) std::fprintf(stderr, "note: %s: %llu %s\n", name.c_str(), static_cast<unsigned long long>(count), what.c_str());
     }
   }
+  // Events without a time: an event rule still alerts (stamped at the epoch:
+  // no schedule run holds them); new-terms, threshold and ES|QL rules cannot
+  // place them in a window and leave them out.
+  std::uint64_t timeless = 0;
+  for (const RuleRunStats& s : stats) timeless += s.no_timestamp;
+  print_count_note(timeless, "match(es) of events without a time (no @timestamp, no UTC time the reader could take): "
+                             "event rules alert them stamped 1970-01-01, new-terms, threshold and ES|QL rules leave "
+                             "them out");
   print_count_note(totals.duplicates, "alert(s) for events read more than once were written once");
   print_count_note(totals.alert_ids_forgotten, "alert id(s) forgotten at --max-alert-ids (oldest first)");
   if (totals.rarity_evicted) {

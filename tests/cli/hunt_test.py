@@ -281,6 +281,17 @@ with tempfile.TemporaryDirectory() as tmp:
     check("capped matches reported", b"left out by max_signals" in r.stderr, r.stderr)
     r = run(["hunt", "--no-schedule", "--rules", rules, events])
     check("--no-schedule alerts every match", len(alerts_of(r.stdout)) == 6, r.stdout)
+    # An event without a time still alerts (at the epoch) and is reported.
+    timeless = os.path.join(tmp, "timeless.ndjson")
+    with open(timeless, "w") as f:
+        f.write(json.dumps({"event": {"category": ["process"]}, "process": {"name": "x.exe", "pid": 9},
+                            "host": {"name": "H"}}) + "\n")
+    r = run(["hunt", "--rules", rules, events, timeless])
+    got = alerts_of(r.stdout)
+    check("an event without a time alerts at the epoch",
+          [a["@timestamp"][:4] for a in got if a["process"]["pid"] == 9] == ["1970"], got)
+    check("events without a time reported",
+          re.search(rb"note: 1 match\(es\) of events without a time", r.stderr), r.stderr)
     # alert_suppression: same host within 10 minutes of the first alert → one alert counting the others.
     sup = os.path.join(tmp, "sup")
     os.mkdir(sup)
