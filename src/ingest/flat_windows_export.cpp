@@ -6,6 +6,7 @@
 #include <span>
 
 #include "core/document.h"
+#include "core/timestamp.h"
 
 namespace vigil {
 namespace {
@@ -71,7 +72,54 @@ bool rebuild_without_collisions(simdjson::dom::object obj, std::span<const DocMe
   return true;
 }
 
+// A time written without its zone ("2020-10-19 12:28:31.089"), read as if
+// it were UTC; nothing for any other text.
+std::optional<TimestampNs> zoneless_time(std::string_view text) {
+  if (text.size() < 19 || text.size() > 40 || (text[10] != ' ' && text[10] != 'T')) return std::nullopt;
+  const std::string_view rest = text.substr(19);
+  if (rest.find_first_of("Zz+-") != std::string_view::npos) return std::nullopt;
+  std::string iso(text);
+  iso[10] = 'T';
+  iso += 'Z';
+  return parse_iso8601(iso);
+}
+
+constexpr std::int64_t kQuarterHour = std::int64_t{15} * 60 * 1'000'000'000;
 }  // namespace
+
+void FlatWindowsExport::learn_local_times(std::string_view head) {
+  local_offsets_.clear();
+  head = head.substr(0, std::min(head.size(), kLocalTimeScan));
+  std::size_t tried = 0;
+  for (std::size_t at = head.find("\"UtcTime\""); at != std::string_view::npos && tried < 4096;
+       at = head.find("\"UtcTime\"", at + 1)) {
+    const std::size_t begin = head.rfind('\n', at) == std::string_view::npos ? 0 : head.rfind('\n', at) + 1;
+    const std::size_t end = head.find('\n', at);
+    if (end == std::string_view::npos) break;  // a line cut at the end of what was read
+    const std::string_view line = head.substr(begin, end - begin);
+    at = end;
+    if (line.find("\"TimeCreated\"") == std::string_view::npos) continue;
+    ++tried;
+    simdjson::dom::element doc;
+    padded_.assign(line);
+    if (parser_.parse(padded_).get(doc)) continue;
+    std::string_view host, local, utc;
+    if (doc["Hostname"].get_string().get(host) || doc["TimeCreated"].get_string().get(local) ||
+        doc["UtcTime"].get_string().get(utc) || local_offsets_.contains(host)) {
+      continue;
+    }
+    const auto local_ns = zoneless_time(local);
+    const auto utc_ns = zoneless_time(utc);
+    if (!local_ns || !utc_ns) continue;
+    // An event is logged a moment after Sysmon stamps it: the offset is the
+    // difference rounded to a quarter hour (zones are), within 14 hours.
+    const std::int64_t diff = *local_ns - *utc_ns;
+    const std::int64_t offset = floor_div(diff + kQuarterHour / 2, kQuarterHour) * kQuarterHour;
+    if (offset < -14 * 4 * kQuarterHour || offset > 14 * 4 * kQuarterHour) continue;
+    if (diff - offset > kQuarterHour / 3 || offset - diff > kQuarterHour / 3) continue;  // 5 minutes apart at most
+    local_offsets_.emplace(std::string(host), offset);
+  }
+}
 
 bool FlatWindowsExport::looks_flat(std::string_view line) {
   if (line.find("\"winlog\"") != std::string_view::npos) return false;
@@ -103,7 +151,7 @@ std::optional<std::string> FlatWindowsExport::normalize(std::string_view line) {
     }
     e.event_data.push_back({field.key, {}});
   }
-  std::string_view utc_time;
+  std::string_view utc_time, time_created;
   bool has_timestamp = false;
   for (std::size_t k = 0; k < e.event_data.size(); ++k) {
     auto& d = e.event_data[k];
@@ -113,6 +161,7 @@ std::optional<std::string> FlatWindowsExport::normalize(std::string_view line) {
     else if (d.name == "Channel") e.channel = d.value;
     else if (d.name == "Hostname") e.computer = d.value;
     else if (d.name == "UtcTime") utc_time = d.value;
+    else if (d.name == "TimeCreated") time_created = d.value;
     else if (d.name == "@timestamp") has_timestamp = true;
   }
   // Raw Sysmon EventData (every Sysmon event has UtcTime, in UTC): the
@@ -123,6 +172,21 @@ std::optional<std::string> FlatWindowsExport::normalize(std::string_view line) {
     if (utc_text_.size() > 10 && utc_text_[10] == ' ') utc_text_[10] = 'T';
     utc_text_ += 'Z';
     e.time_created = utc_text_;
+  } else if (!has_timestamp && !time_created.empty()) {
+    // A TimeCreated with its zone is the time; a local one without it is put
+    // in UTC by its host's offset (else the event has no time).
+    std::optional<TimestampNs> utc;
+    if (const auto local = zoneless_time(time_created)) {
+      if (const auto offset = local_offsets_.find(e.computer); offset != local_offsets_.end()) {
+        utc = *local - offset->second;
+      }
+    } else {
+      utc = parse_iso8601(time_created);
+    }
+    if (utc) {
+      utc_text_ = format_timestamp(*utc);
+      e.time_created = utc_text_;
+    }
   }
   if (e.provider.empty() || e.event_id.empty()) return std::nullopt;
   arena_.reset();

@@ -5,6 +5,8 @@
 // written for either shape read them (NdjsonReader decides per input).
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +28,19 @@ class FlatWindowsExport {
   // of another shape.
   std::optional<std::string> normalize(std::string_view line);
 
+  // Some exports (OTRF's 2020 datasets) give a Security event only a local
+  // TimeCreated, without its zone; their Sysmon rows hold TimeCreated beside
+  // UtcTime. Learns, per Hostname, how far the local time is from UTC from
+  // the rows of `head` (the input's first kLocalTimeScan bytes) that hold
+  // both; normalize() then puts a row with a zoneless TimeCreated and no
+  // other time in UTC when its host's offset is known (else it has no time).
+  // Forgets what an earlier input taught.
+  static constexpr std::size_t kLocalTimeScan = std::size_t{4} << 20;
+  void learn_local_times(std::string_view head);
+  // Per host, local time minus UTC (ns); for other decoders of the same input.
+  const std::map<std::string, std::int64_t, std::less<>>& local_offsets() const { return local_offsets_; }
+  void set_local_offsets(const std::map<std::string, std::int64_t, std::less<>>& offsets) { local_offsets_ = offsets; }
+
  private:
   simdjson::dom::parser parser_;
   std::string padded_;
@@ -33,6 +48,7 @@ class FlatWindowsExport {
   WindowsEvent event_;
   std::vector<std::string> values_;  // owns the values event_ points at
   std::string utc_text_;
+  std::map<std::string, std::int64_t, std::less<>> local_offsets_;
 };
 
 }  // namespace vigil

@@ -69,6 +69,8 @@ struct NdjsonReader::Impl {
   std::uint64_t flushes = 0;  // batches handed to the sink so far
   int flat_windows_input = -1;  // per input: -1 undecided, 0 ordinary ECS, 1 flat Windows export
   FlatWindowsExport flat_export;
+  std::string_view input_head;  // the input's first bytes read so far (a flat export's local times)
+  bool local_times = true;       // NdjsonReader::learn_local_times()
 
   Impl(const FieldRegistry& f, ReaderOptions o, std::uint64_t& ordinal) : fields(f), options(o), next_ordinal(ordinal) {}
 
@@ -588,12 +590,19 @@ struct NdjsonReader::Impl {
     return std::all_of(line.begin(), line.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r'; });
   }
 
+  // The input's shape, from its first document; a flat export's local
+  // times are learned from the input's first bytes (input_head).
+  void decide_flat(std::string_view first_line) {
+    flat_windows_input = FlatWindowsExport::looks_flat(first_line) ? 1 : 0;
+    if (flat_windows_input == 1) flat_export.learn_local_times(local_times ? input_head : std::string_view());
+  }
+
   // A flat Windows export's document with the fields a winlogbeat one has
   // (FlatWindowsExport); nothing for any other shape. The shape is decided
   // once per input, on its first document: exports are homogeneous, and the
   // hot path of ordinary ECS input pays nothing.
   std::optional<std::string> normalize_flat_windows(std::string_view line) {
-    if (flat_windows_input < 0) flat_windows_input = FlatWindowsExport::looks_flat(line) ? 1 : 0;
+    if (flat_windows_input < 0) decide_flat(line);
     if (flat_windows_input == 0) return std::nullopt;
     return flat_export.normalize(line);
   }
@@ -770,7 +779,10 @@ struct NdjsonReader::Impl {
     }
     while (block.arenas.size() < threads) block.arenas.push_back(std::make_unique<Arena>(1 << 20));
     for (auto& a : block.arenas) a->reset();
-    for (auto& h : helpers) h->flat_windows_input = flat_windows_input;
+    for (auto& h : helpers) {
+      h->flat_windows_input = flat_windows_input;
+      h->flat_export.set_local_offsets(flat_export.local_offsets());
+    }
     block.next = 0;
     block.working = threads - 1;
     for (unsigned k = 1; k < threads; ++k) {
@@ -805,7 +817,7 @@ struct NdjsonReader::Impl {
     for_each_line(data, [&](std::string_view raw, std::size_t) {
       std::string_view line = trim_cr(raw);
       if (blank(line)) return true;
-      if (flat_windows_input < 0) flat_windows_input = FlatWindowsExport::looks_flat(line) ? 1 : 0;
+      if (flat_windows_input < 0) decide_flat(line);
       return false;
     });
     std::uint64_t line_no = 0;
@@ -902,6 +914,39 @@ struct NdjsonReader::Impl {
     std::uint64_t base_offset = 0;  // input offset of buf[0]
     bool eof = false;
     bool skipping_long_line = false;
+    // A flat export's first FlatWindowsExport::kLocalTimeScan bytes are read
+    // before its first line is decoded: its local times are learned from
+    // them, as from a mapped file's (any other stream is decoded as it comes).
+    auto read_more = [&](std::size_t want) {
+      if (buf.size() < want + simdjson::SIMDJSON_PADDING) buf.resize(want + simdjson::SIMDJSON_PADDING);
+      while (!eof && filled < want) {
+        auto n = source.read(buf.data() + filled, want - filled);
+        if (!n) {
+          report.failed_input(file, base_offset + filled, n.error().message);
+          eof = true;
+        } else if (*n == 0) {
+          eof = true;
+        } else {
+          report.stats().bytes += *n;
+          filled += *n;
+          if (std::memchr(buf.data(), '\n', filled)) break;
+        }
+      }
+    };
+    if (flat_windows_input < 0) {
+      read_more(kStreamBlock);  // to the end of the first line
+      const char* nl = static_cast<const char*>(std::memchr(buf.data(), '\n', filled));
+      std::string_view first(buf.data(), nl ? static_cast<std::size_t>(nl - buf.data()) : filled);
+      first = trim_cr(first);
+      if (FlatWindowsExport::looks_flat(first)) {
+        while (!eof && filled < FlatWindowsExport::kLocalTimeScan) {
+          const std::size_t before = filled;
+          read_more(FlatWindowsExport::kLocalTimeScan);
+          if (filled == before) break;
+        }
+      }
+      input_head = std::string_view(buf.data(), filled);
+    }
     while (true) {
       // Decode every complete line in the buffer. What was read and the
       // padding after it: the single pass takes a line only when its '\n'
@@ -1045,10 +1090,13 @@ bool NdjsonReader::decode_one(std::string_view text, Event& event, Arena& arena,
   return true;
 }
 
+void NdjsonReader::learn_local_times(bool on) { impl_->local_times = on; }
+
 bool NdjsonReader::read_contiguous(ByteSource* source, std::string_view data, std::size_t capacity,
                                    std::uint32_t input_index, const std::string& file, const BatchSink& sink,
                                    InputReport& report) {
   impl_->flat_windows_input = -1;
+  impl_->input_head = data;
   impl_->current_file = file;
   impl_->current_unit = SourceUnit::Line;
   EventBatch batch;

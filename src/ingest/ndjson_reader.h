@@ -43,6 +43,11 @@ class NdjsonReader {
   bool read_stream(ByteSource& source, std::string_view head, std::uint32_t input_index, const std::string& file,
                    const BatchSink& sink, InputReport& report);
 
+  // Whether a flat export's local TimeCreated is put in UTC by the offsets
+  // its first bytes show (FlatWindowsExport::learn_local_times; on by
+  // default). Off where an input comes in pieces (`vigil run`'s followed
+  // files): what one piece taught would differ from run to run.
+  void learn_local_times(bool on);
   // Decodes one JSON object held in `text` into `event` (values and a copy
   // of the text, event.source, in `arena`). On failure returns false and sets
   // `reason`. For tests and fuzzing.

@@ -109,6 +109,7 @@ FollowedInputs::FollowedInputs(std::vector<std::string> paths, const FieldRegist
     : paths_(std::move(paths)), fields_(fields), reader_options_(reader), options_(options),
       reader_(std::make_unique<EventReader>(fields, reader)),
       ndjson_(std::make_unique<NdjsonReader>(fields, reader_options_, scratch_ordinal_)) {
+  ndjson_->learn_local_times(false);
   for (std::size_t i = 0; i < paths_.size(); ++i) {
     const std::string& p = paths_[i];
     std::error_code ec;

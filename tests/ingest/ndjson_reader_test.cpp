@@ -1,6 +1,7 @@
 // EventReader: projection, nested vs dotted keys, multi-valued fields,
 // malformed documents skipped and reported with line numbers, compressed
 // inputs and JSON array files.
+#include "core/timestamp.h"
 #include "ingest/event_reader.h"
 
 #include <algorithm>
@@ -655,4 +656,47 @@ TEST(NdjsonReader, DeferredFieldsAreDecodedOnlyInEventsTheirReadersTake) {
   EXPECT_EQ(all.size(), lines.size() - 1);
   EXPECT_EQ(all[2], R"("a\r\nb" )");
   EXPECT_EQ(all_stats.skipped, 1u);
+}
+
+TEST(NdjsonReader, AFlatExportsLocalTimesArePutInUtcByTheOffsetItsSysmonRowsShow) {
+  // OTRF's 2020 exports: Security rows carry only a local TimeCreated (UTC+8
+  // here); a Sysmon row of the same host holds TimeCreated beside UtcTime.
+  // Rows before that Sysmon row get their time too, the same on every read
+  // path (mapped on one thread and on two, a gzip stream); a host without a
+  // Sysmon row keeps no time; a TimeCreated with its zone is taken as it is.
+  auto security = [](const std::string& host, const std::string& time, int pid) {
+    return "{\"EventID\":4688,\"SourceName\":\"Microsoft-Windows-Security-Auditing\",\"Channel\":\"Security\","
+           "\"Hostname\":\"" + host + "\",\"TimeCreated\":\"" + time + "\",\"NewProcessId\":\"" + std::to_string(pid) +
+           "\",\"Pad\":\"" + std::string(300, 'p') + "\"}";
+  };
+  std::vector<std::string> lines = {security("WKS5", "2020-10-19 12:28:31.089", 1),
+                                    security("OTHER", "2020-10-19 12:28:32.000", 2),
+                                    security("WKS5", "2020-10-19T04:28:33.5+00:00", 3)};
+  lines.push_back("{\"EventID\":1,\"SourceName\":\"Microsoft-Windows-Sysmon\",\"Channel\":\"Microsoft-Windows-Sysmon/Operational\","
+                  "\"Hostname\":\"WKS5\",\"TimeCreated\":\"2020-10-19 12:29:00.013\",\"UtcTime\":\"2020-10-19 04:29:00.004\"}");
+  // Past 1 MB, so that a mapped read decodes on both threads.
+  for (int i = 0; i < 4000; ++i) lines.push_back(security("WKS5", "2020-10-19 12:30:00.000", 100 + i));
+  const std::string content = as_lines(lines);
+  ASSERT_GT(content.size(), 1u << 20);
+  TempFile plain(content);
+  TempFile compressed(gzip(content), ".ndjson.gz");
+  for (const auto& [path, threads] : std::vector<std::pair<std::string, unsigned>>{
+           {plain.path, 1u}, {plain.path, 2u}, {compressed.path, 1u}}) {
+    FieldRegistry fields;
+    ReaderOptions options;
+    options.threads = threads;
+    EventReader reader(fields, options);
+    ReadStats stats;
+    std::vector<std::string> times;
+    reader.read(path, 0, [&](EventBatch& batch) {
+      for (const Event& e : batch.events) times.push_back(e.has_timestamp ? format_timestamp(e.timestamp_ns) : "none");
+      return true;
+    }, stats);
+    ASSERT_EQ(times.size(), lines.size()) << path;
+    EXPECT_EQ(times[0], "2020-10-19T04:28:31.089Z") << path << " threads " << threads;
+    EXPECT_EQ(times[1], "none") << path;
+    EXPECT_EQ(times[2], "2020-10-19T04:28:33.500Z") << path;
+    EXPECT_EQ(times[3], "2020-10-19T04:29:00.004Z") << path;
+    EXPECT_EQ(times.back(), "2020-10-19T04:30:00.000Z") << path << " threads " << threads;
+  }
 }
