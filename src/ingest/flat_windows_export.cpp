@@ -93,7 +93,8 @@ void FlatWindowsExport::learn_local_times(std::string_view head) {
   std::size_t tried = 0;
   for (std::size_t at = head.find("\"UtcTime\""); at != std::string_view::npos && tried < 4096;
        at = head.find("\"UtcTime\"", at + 1)) {
-    const std::size_t begin = head.rfind('\n', at) == std::string_view::npos ? 0 : head.rfind('\n', at) + 1;
+    const std::size_t newline = head.rfind('\n', at);
+    const std::size_t begin = newline == std::string_view::npos ? 0 : newline + 1;
     const std::size_t end = head.find('\n', at);
     if (end == std::string_view::npos) break;  // a line cut at the end of what was read
     const std::string_view line = head.substr(begin, end - begin);
