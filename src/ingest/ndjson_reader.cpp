@@ -595,6 +595,7 @@ struct NdjsonReader::Impl {
   void decide_flat(std::string_view first_line) {
     flat_windows_input = FlatWindowsExport::looks_flat(first_line) ? 1 : 0;
     if (flat_windows_input == 1) flat_export.learn_local_times(local_times ? input_head : std::string_view());
+    input_head = {};  // a view of the reader's buffer: needed only here
   }
 
   // A flat Windows export's document with the fields a winlogbeat one has
@@ -914,36 +915,34 @@ struct NdjsonReader::Impl {
     std::uint64_t base_offset = 0;  // input offset of buf[0]
     bool eof = false;
     bool skipping_long_line = false;
+    // One read, to at most `limit` bytes held (the buffer grows to hold them);
+    // end of input and read errors (reported) set eof. Returns the bytes read.
+    auto read_once = [&](std::size_t limit) -> std::size_t {
+      if (buf.size() < limit + simdjson::SIMDJSON_PADDING) buf.resize(limit + simdjson::SIMDJSON_PADDING);
+      auto n = source.read(buf.data() + filled, limit - filled);
+      if (!n) {
+        report.failed_input(file, base_offset + filled, n.error().message);
+        eof = true;
+        return 0;
+      }
+      if (*n == 0) eof = true;
+      report.stats().bytes += *n;
+      filled += *n;
+      return *n;
+    };
     // A flat export's first FlatWindowsExport::kLocalTimeScan bytes are read
     // before its first line is decoded: its local times are learned from
     // them, as from a mapped file's (any other stream is decoded as it comes).
-    auto read_more = [&](std::size_t want) {
-      if (buf.size() < want + simdjson::SIMDJSON_PADDING) buf.resize(want + simdjson::SIMDJSON_PADDING);
-      while (!eof && filled < want) {
-        auto n = source.read(buf.data() + filled, want - filled);
-        if (!n) {
-          report.failed_input(file, base_offset + filled, n.error().message);
-          eof = true;
-        } else if (*n == 0) {
-          eof = true;
-        } else {
-          report.stats().bytes += *n;
-          filled += *n;
-          if (std::memchr(buf.data(), '\n', filled)) break;
-        }
-      }
-    };
     if (flat_windows_input < 0) {
-      read_more(kStreamBlock);  // to the end of the first line
+      for (std::size_t scanned = 0;  // to the end of the first line
+           !eof && filled < kStreamBlock && !std::memchr(buf.data() + scanned, '\n', filled - scanned);) {
+        scanned = filled;
+        read_once(kStreamBlock);
+      }
       const char* nl = static_cast<const char*>(std::memchr(buf.data(), '\n', filled));
-      std::string_view first(buf.data(), nl ? static_cast<std::size_t>(nl - buf.data()) : filled);
-      first = trim_cr(first);
+      const std::string_view first = trim_cr({buf.data(), nl ? static_cast<std::size_t>(nl - buf.data()) : filled});
       if (FlatWindowsExport::looks_flat(first)) {
-        while (!eof && filled < FlatWindowsExport::kLocalTimeScan) {
-          const std::size_t before = filled;
-          read_more(FlatWindowsExport::kLocalTimeScan);
-          if (filled == before) break;
-        }
+        while (!eof && filled < FlatWindowsExport::kLocalTimeScan) read_once(FlatWindowsExport::kLocalTimeScan);
       }
       input_head = std::string_view(buf.data(), filled);
     }
@@ -997,24 +996,10 @@ struct NdjsonReader::Impl {
           buf.resize(std::min(buf.size() * 2, options.max_document_bytes + simdjson::SIMDJSON_PADDING));
         }
       }
-      auto n = source.read(buf.data() + filled, buf.size() - simdjson::SIMDJSON_PADDING - filled);
-      if (!n) {
-        report.failed_input(file, base_offset + filled, n.error().message);
-        eof = true;
-        continue;
-      }
-      if (*n == 0) {
-        eof = true;
-      } else {
-        report.stats().bytes += *n;
-        filled += *n;
-        if (skipping_long_line) {
-          const char* nl = static_cast<const char*>(std::memchr(buf.data(), '\n', filled));
-          if (!nl) {
-            base_offset += filled;
-            filled = 0;
-          }
-        }
+      if (read_once(buf.size() - simdjson::SIMDJSON_PADDING) > 0 && skipping_long_line &&
+          !std::memchr(buf.data(), '\n', filled)) {
+        base_offset += filled;
+        filled = 0;
       }
     }
     return flush(batch, sink);

@@ -672,12 +672,16 @@ TEST(NdjsonReader, AFlatExportsLocalTimesArePutInUtcByTheOffsetItsSysmonRowsShow
   std::vector<std::string> lines = {security("WKS5", "2020-10-19 12:28:31.089", 1),
                                     security("OTHER", "2020-10-19 12:28:32.000", 2),
                                     security("WKS5", "2020-10-19T04:28:33.5+00:00", 3)};
+  // The Sysmon row past a stream's first read (512 KB), the input past 1 MB
+  // (a mapped read decodes on both threads).
+  for (int i = 0; i < 2000; ++i) lines.push_back(security("WKS5", "2020-10-19 12:30:00.000", 100 + i));
+  const std::size_t sysmon = lines.size();
   lines.push_back("{\"EventID\":1,\"SourceName\":\"Microsoft-Windows-Sysmon\",\"Channel\":\"Microsoft-Windows-Sysmon/Operational\","
                   "\"Hostname\":\"WKS5\",\"TimeCreated\":\"2020-10-19 12:29:00.013\",\"UtcTime\":\"2020-10-19 04:29:00.004\"}");
-  // Past 1 MB, so that a mapped read decodes on both threads.
-  for (int i = 0; i < 4000; ++i) lines.push_back(security("WKS5", "2020-10-19 12:30:00.000", 100 + i));
+  for (int i = 0; i < 2000; ++i) lines.push_back(security("WKS5", "2020-10-19 12:30:00.000", 3000 + i));
   const std::string content = as_lines(lines);
   ASSERT_GT(content.size(), 1u << 20);
+  ASSERT_GT(as_lines({lines.begin(), lines.begin() + static_cast<std::ptrdiff_t>(sysmon)}).size(), 512u << 10);
   TempFile plain(content);
   TempFile compressed(gzip(content), ".ndjson.gz");
   for (const auto& [path, threads] : std::vector<std::pair<std::string, unsigned>>{
@@ -696,7 +700,8 @@ TEST(NdjsonReader, AFlatExportsLocalTimesArePutInUtcByTheOffsetItsSysmonRowsShow
     EXPECT_EQ(times[0], "2020-10-19T04:28:31.089Z") << path << " threads " << threads;
     EXPECT_EQ(times[1], "none") << path;
     EXPECT_EQ(times[2], "2020-10-19T04:28:33.500Z") << path;
-    EXPECT_EQ(times[3], "2020-10-19T04:29:00.004Z") << path;
+    EXPECT_EQ(times[3], "2020-10-19T04:30:00.000Z") << path << " threads " << threads;
+    EXPECT_EQ(times[sysmon], "2020-10-19T04:29:00.004Z") << path;
     EXPECT_EQ(times.back(), "2020-10-19T04:30:00.000Z") << path << " threads " << threads;
   }
 }
