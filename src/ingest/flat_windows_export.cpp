@@ -114,7 +114,9 @@ void FlatWindowsExport::learn_local_times(std::string_view head) {
     if (!local_ns || !utc_ns) continue;
     // An event is logged a moment after Sysmon stamps it: the offset is the
     // difference rounded to a quarter hour (zones are), within 14 hours.
-    const std::int64_t diff = *local_ns - *utc_ns;
+    std::int64_t diff = 0;
+    if (__builtin_sub_overflow(*local_ns, *utc_ns, &diff)) continue;  // centuries apart: no zone
+    if (diff < -15 * 4 * kQuarterHour || diff > 15 * 4 * kQuarterHour) continue;  // no zone is that far
     const std::int64_t offset = floor_div(diff + kQuarterHour / 2, kQuarterHour) * kQuarterHour;
     if (offset < -14 * 4 * kQuarterHour || offset > 14 * 4 * kQuarterHour) continue;
     if (diff - offset > kQuarterHour / 3 || offset - diff > kQuarterHour / 3) continue;  // 5 minutes apart at most
@@ -178,8 +180,10 @@ std::optional<std::string> FlatWindowsExport::normalize(std::string_view line) {
     // in UTC by its host's offset (else the event has no time).
     std::optional<TimestampNs> utc;
     if (const auto local = zoneless_time(time_created)) {
-      if (const auto offset = local_offsets_.find(e.computer); offset != local_offsets_.end()) {
-        utc = *local - offset->second;
+      std::int64_t in_utc = 0;
+      if (const auto offset = local_offsets_.find(e.computer);
+          offset != local_offsets_.end() && !__builtin_sub_overflow(*local, offset->second, &in_utc)) {
+        utc = in_utc;
       }
     } else {
       utc = parse_iso8601(time_created);

@@ -672,8 +672,14 @@ TEST(NdjsonReader, AFlatExportsLocalTimesArePutInUtcByTheOffsetItsSysmonRowsShow
   std::vector<std::string> lines = {security("WKS5", "2020-10-19 12:28:31.089", 1),
                                     security("OTHER", "2020-10-19 12:28:32.000", 2),
                                     security("WKS5", "2020-10-19T04:28:33.5+00:00", 3)};
+  // Hostile times: a "Sysmon row" whose two times lie centuries apart (their
+  // difference overflows 64 bits) teaches nothing; its host keeps no time.
+  lines.push_back("{\"EventID\":1,\"SourceName\":\"Microsoft-Windows-Sysmon\",\"Hostname\":\"FAR\","
+                  "\"TimeCreated\":\"2262-04-11 23:47:16\",\"UtcTime\":\"1677-09-21 00:12:44\"}");
+  lines.push_back(security("FAR", "2262-04-11 23:47:16", 4));
   // The Sysmon row past a stream's first read (512 KB), the input past 1 MB
   // (a mapped read decodes on both threads).
+  const std::size_t far = lines.size() - 1;
   for (int i = 0; i < 2000; ++i) lines.push_back(security("WKS5", "2020-10-19 12:30:00.000", 100 + i));
   const std::size_t sysmon = lines.size();
   lines.push_back("{\"EventID\":1,\"SourceName\":\"Microsoft-Windows-Sysmon\",\"Channel\":\"Microsoft-Windows-Sysmon/Operational\","
@@ -700,8 +706,9 @@ TEST(NdjsonReader, AFlatExportsLocalTimesArePutInUtcByTheOffsetItsSysmonRowsShow
     EXPECT_EQ(times[0], "2020-10-19T04:28:31.089Z") << path << " threads " << threads;
     EXPECT_EQ(times[1], "none") << path;
     EXPECT_EQ(times[2], "2020-10-19T04:28:33.500Z") << path;
-    EXPECT_EQ(times[3], "2020-10-19T04:30:00.000Z") << path << " threads " << threads;
+    EXPECT_EQ(times[far + 1], "2020-10-19T04:30:00.000Z") << path << " threads " << threads;
     EXPECT_EQ(times[sysmon], "2020-10-19T04:29:00.004Z") << path;
+    EXPECT_EQ(times[far], "none") << path;
     EXPECT_EQ(times.back(), "2020-10-19T04:30:00.000Z") << path << " threads " << threads;
   }
 }
