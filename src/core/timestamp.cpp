@@ -97,6 +97,12 @@ std::optional<TimestampNs> parse_iso8601(std::string_view s) {
   std::int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
   // Nanoseconds in int64 span 1677-09-21 to 2262-04-11; anything else is not a log timestamp.
+  // A fraction before 1970 is borrowed from the next second, so the first
+  // instant of the range (whole seconds one past it) is reached too.
+  if (secs < 0 && nanos > 0) {
+    ++secs;
+    nanos -= 1000000000LL;
+  }
   std::int64_t ns = 0;
   if (__builtin_mul_overflow(secs, 1000000000LL, &ns) || __builtin_add_overflow(ns, nanos, &ns)) return std::nullopt;
   return ns;
@@ -200,10 +206,19 @@ std::string format_duration(std::int64_t ns) {
 }
 
 std::string format_timestamp(TimestampNs ns) {
-  std::int64_t secs = ns >= 0 ? ns / 1000000000LL : -((-ns + 999999999LL) / 1000000000LL);
-  std::int64_t frac = ns - secs * 1000000000LL;
-  std::int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
-  std::int64_t rem = secs - days * 86400;
+  // Floor division by remainders: negating a time near INT64_MIN overflows.
+  std::int64_t secs = ns / 1000000000LL;
+  std::int64_t frac = ns % 1000000000LL;
+  if (frac < 0) {
+    frac += 1000000000LL;
+    --secs;
+  }
+  std::int64_t days = secs / 86400;
+  std::int64_t rem = secs % 86400;
+  if (rem < 0) {
+    rem += 86400;
+    --days;
+  }
   std::int64_t y;
   unsigned m, d;
   civil_from_days(days, y, m, d);

@@ -73,6 +73,21 @@ TEST(Timestamp, FormatRoundTrips) {
   EXPECT_EQ(format_timestamp(*parse_iso8601("1969-12-31T23:59:59.5Z")), "1969-12-31T23:59:59.500Z");
 }
 
+// The ends of what nanoseconds in int64 hold: the first and last instants
+// parse and format back (no overflow on the way, which UBSan checks), one
+// second past either end is not a time.
+TEST(Timestamp, TheEndsOfTheRangeRoundTripAndPastThemIsNoTime) {
+  EXPECT_EQ(format_timestamp(INT64_MIN), "1677-09-21T00:12:43.145224192Z");
+  EXPECT_EQ(format_timestamp(INT64_MAX), "2262-04-11T23:47:16.854775807Z");
+  EXPECT_EQ(parse_iso8601("1677-09-21T00:12:43.145224192Z"), INT64_MIN);
+  EXPECT_EQ(parse_iso8601("2262-04-11T23:47:16.854775807Z"), INT64_MAX);
+  EXPECT_EQ(format_timestamp(*parse_iso8601("1677-09-21 00:12:44")), "1677-09-21T00:12:44.000Z");
+  EXPECT_EQ(format_timestamp(*parse_iso8601("2262-04-11 23:47:16")), "2262-04-11T23:47:16.000Z");
+  EXPECT_FALSE(parse_iso8601("1677-09-21T00:12:42Z"));
+  EXPECT_FALSE(parse_iso8601("2262-04-11T23:47:17Z"));
+  EXPECT_FALSE(parse_iso8601("2262-04-11T23:47:16.854775808Z"));
+}
+
 // civil_time against the C library's gmtime_r/strftime (%V: the ISO 8601
 // week) on every day from 1900 to 2100 and at a few times of day.
 TEST(Timestamp, CivilTimeMatchesTheCLibrary) {
