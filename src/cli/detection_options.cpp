@@ -248,8 +248,9 @@ void print_detection_summary(const AlertTally& tally, const RuleSet& set, const 
     const Rule& rule = *set.compiled[r].rule;
     // (count, what it means) for every count worth a note.
     const std::pair<std::uint64_t, std::string> notes[] = {
-        {s.outside_windows, fmt::format("sequence(s) longer than the rule's lookback (from = {}): its schedule never "
-                                        "sees them", rule.from)},
+        {s.outside_windows, fmt::format("match(es) no run of its schedule sees: sequences longer than the rule's "
+                                        "lookback (from = {}), or times after the last run a timestamp holds "
+                                        "(2262-04-11)", rule.from)},
         {s.suppressed, "alert(s) folded into others by alert_suppression"},
         {s.excepted, "match(es) covered by exceptions"},
         {s.capped, fmt::format("match(es) left out by max_signals = {} in every run that held them", rule.max_signals)},

@@ -17,6 +17,28 @@ using TimestampNs = std::int64_t;
 constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) {
   return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
 }
+// a / b rounded towards positive infinity.
+constexpr std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
+  return a / b + ((a % b != 0) && ((a < 0) == (b < 0)));
+}
+
+// Time arithmetic saturated at the ends of the range (1677-09-21 and
+// 2262-04-11) instead of overflowing: event times come from the logs, which
+// an attacker writes (a corrupt FILETIME saturates to INT64_MAX,
+// "2262-04-11T23:47:16.854775807Z" parses), and a window's edge beyond the
+// range is the range's end.
+constexpr std::int64_t saturating_add(std::int64_t a, std::int64_t b) {
+  std::int64_t sum = 0;
+  return __builtin_add_overflow(a, b, &sum) ? (b > 0 ? INT64_MAX : INT64_MIN) : sum;
+}
+constexpr std::int64_t saturating_sub(std::int64_t a, std::int64_t b) {
+  std::int64_t difference = 0;
+  return __builtin_sub_overflow(a, b, &difference) ? (b < 0 ? INT64_MAX : INT64_MIN) : difference;
+}
+constexpr std::int64_t saturating_mul(std::int64_t a, std::int64_t b) {
+  std::int64_t product = 0;
+  return __builtin_mul_overflow(a, b, &product) ? ((a < 0) == (b < 0) ? INT64_MAX : INT64_MIN) : product;
+}
 
 std::optional<TimestampNs> parse_iso8601(std::string_view text);
 // Accepts ISO-8601 or a string of digits (epoch milliseconds).

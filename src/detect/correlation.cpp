@@ -195,7 +195,7 @@ void CorrelationRunner::process(CorrelationOccurrence& o, std::vector<Correlatio
   ++stats_.occurrences;
   Group& g = group_for(o.group);
   const TimestampNs t = o.time;
-  const TimestampNs from = t - spec_.timespan_ns;  // the window is [from, t]
+  const TimestampNs from = saturating_sub(t, spec_.timespan_ns);  // the window is [from, t]
   auto remember = [&] {
     for (auto& e : o.events) {
       g.recent.push_back(e);
@@ -228,7 +228,7 @@ void CorrelationRunner::process(CorrelationOccurrence& o, std::vector<Correlatio
       return;
     }
     case Mode::Fixed: {
-      if (g.open && t > g.anchor + spec_.timespan_ns) close(g, out);
+      if (g.open && t > saturating_add(g.anchor, spec_.timespan_ns)) close(g, out);
       if (!g.open) {
         g.open = true;
         g.anchor = t;
@@ -303,7 +303,7 @@ void CorrelationRunner::expire(TimestampNs watermark, std::vector<CorrelationMat
   // take no part in a window again: fixed windows are closed, the rest dropped.
   while (!lru_.empty()) {
     auto it = groups_.find(lru_.front());
-    if (it != groups_.end() && it->second.last >= watermark - spec_.timespan_ns) break;
+    if (it != groups_.end() && it->second.last >= saturating_sub(watermark, spec_.timespan_ns)) break;
     if (it != groups_.end()) {
       close(it->second, out);
       groups_.erase(it);

@@ -47,7 +47,7 @@ void EsqlRunner::attach_computed(Detection& d, const std::vector<std::string>& c
 
 void EsqlRunner::add(const Event& event, TimestampNs t, const std::function<Detection()>& detection,
                      std::vector<Detection>& out) {
-  if (plan_.windowed() && next_run_ != INT64_MIN && t < next_run_ - lookback_) {  // every run that could see it is done
+  if (plan_.windowed() && next_run_ != INT64_MIN && t < saturating_sub(next_run_, lookback_)) {  // every run that could see it is done
     ++late_;
     return;
   }
@@ -77,7 +77,7 @@ void EsqlRunner::add(const Event& event, TimestampNs t, const std::function<Dete
 }
 
 void EsqlRunner::run(TimestampNs at, std::vector<Detection>& out) {
-  const TimestampNs window_start = at - lookback_;
+  const TimestampNs window_start = saturating_sub(at, lookback_);
   std::vector<esql::Row> rows;
   std::vector<const Held*> sources;
   for (const Held& h : held_) {
@@ -111,12 +111,12 @@ void EsqlRunner::run(TimestampNs at, std::vector<Detection>& out) {
     out.push_back(std::move(d));
   }
   // What no later run can see.
-  const TimestampNs next_start = at + interval_ - lookback_;
+  const TimestampNs next_start = saturating_sub(at, lookback_ - interval_);  // lookback_ >= interval_
   while (!held_.empty() && held_.front().t < next_start) {
     alerted_.erase(held_.front().ordinal);
     held_.pop_front();
   }
-  next_run_ = at + interval_;
+  next_run_ = saturating_add(at, interval_);
 }
 
 std::vector<Detection> EsqlRunner::release(TimestampNs watermark) {
@@ -127,6 +127,11 @@ std::vector<Detection> EsqlRunner::release(TimestampNs watermark) {
     const std::int64_t at = std::max(next_run_, first_run_at_or_after(held_.front().t, interval_));
     if (at > watermark) break;
     run(at, out);
+    if (at == INT64_MAX) {  // the run at the range's end: no later run sees the rows left
+      held_.clear();
+      alerted_.clear();
+      break;
+    }
   }
   return out;
 }

@@ -10,7 +10,7 @@ namespace {
 // The last run whose window [E - lookback, E] holds t: its history range
 // [E - history, t) is the shortest of all runs that see t.
 std::int64_t last_run_seeing(TimestampNs t, std::int64_t interval, std::int64_t lookback) {
-  return floor_div(t + lookback, interval) * interval;
+  return saturating_mul(floor_div(saturating_add(t, lookback), interval), interval);
 }
 
 }  // namespace
@@ -24,7 +24,7 @@ NewTermsRunner::NewTermsRunner(std::int64_t interval_ns, std::int64_t lookback_n
 }
 
 bool NewTermsRunner::seen_in_history(const Term& term, TimestampNs t) const {
-  const TimestampNs from = last_run_seeing(t, interval_, lookback_) - history_;
+  const TimestampNs from = saturating_sub(last_run_seeing(t, interval_, lookback_), history_);
   auto it = std::lower_bound(term.times.begin(), term.times.end(), from);
   return it != term.times.end() && *it < t;
 }
@@ -37,8 +37,8 @@ void NewTermsRunner::insert_time(Term& term, TimestampNs t) {
   v.insert(it, t);
   // Thin: drop a time whose neighbours are closer than the shortest history
   // range (history - lookback).
-  const std::int64_t span = history_ - lookback_;
-  auto redundant = [&](std::size_t i) { return i > 0 && i + 1 < v.size() && v[i + 1] - v[i - 1] < span; };
+  const std::int64_t span = saturating_sub(history_, lookback_);
+  auto redundant = [&](std::size_t i) { return i > 0 && i + 1 < v.size() && saturating_sub(v[i + 1], v[i - 1]) < span; };
   for (std::size_t i : {k + 1, k, k == 0 ? std::size_t{0} : k - 1}) {
     if (i < v.size() && redundant(i)) v.erase(v.begin() + static_cast<std::ptrdiff_t>(i));
   }
@@ -75,7 +75,7 @@ void NewTermsRunner::add(const Event& event, TimestampNs t, std::uint64_t ordina
     insert_time(term, t);
     // This occurrence is in the history range of later pending ones?
     for (auto p = term.pending.upper_bound(t); p != term.pending.end();) {
-      if (last_run_seeing(p->first, interval_, lookback_) - history_ <= t) {
+      if (saturating_sub(last_run_seeing(p->first, interval_, lookback_), history_) <= t) {
         p = term.pending.erase(p);
       } else {
         break;  // later ones start their history range even later
@@ -113,7 +113,7 @@ std::vector<Detection> NewTermsRunner::release(TimestampNs watermark) {
   // once per interval of event time: it walks every term.
   if (watermark != INT64_MIN && watermark != INT64_MAX && (pruned_at_ == INT64_MIN || watermark - pruned_at_ >= interval_)) {
     pruned_at_ = watermark;
-    const TimestampNs horizon = watermark + lookback_ - interval_ - history_;
+    const TimestampNs horizon = saturating_sub(saturating_add(watermark, lookback_ - interval_), history_);  // lookback_ >= interval_
     for (auto it = terms_.begin(); it != terms_.end();) {
       auto& times = it->second.times;
       times.erase(times.begin(), std::lower_bound(times.begin(), times.end(), horizon));

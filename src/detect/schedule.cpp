@@ -5,16 +5,6 @@
 #include <algorithm>
 
 namespace vigil {
-namespace {
-
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return -floor_div(-a, b); }
-std::int64_t saturating_add(std::int64_t a, std::int64_t b) {
-  std::int64_t sum;
-  return __builtin_add_overflow(a, b, &sum) ? (b > 0 ? INT64_MAX : INT64_MIN) : sum;
-}
-
-}  // namespace
-
 ScheduleSweep::ScheduleSweep(std::int64_t interval_ns, std::int64_t lookback_ns, int max_signals)
     : interval_(std::max<std::int64_t>(interval_ns, 1)), lookback_(lookback_ns), max_signals_(max_signals) {}
 

@@ -28,7 +28,7 @@ namespace vigil {
 // The first run (aligned to multiples of `interval` since the epoch) at or
 // after t: the first whose window [E - lookback, E] can hold t.
 constexpr std::int64_t first_run_at_or_after(TimestampNs t, std::int64_t interval) {
-  return -floor_div(-t, interval) * interval;
+  return saturating_mul(ceil_div(t, interval), interval);  // past the range's end: at its end
 }
 
 struct ScheduledAlert {

@@ -70,7 +70,7 @@ Suppressor::Outcome Suppressor::add(std::uint64_t handle, const Detection& d, Ti
   auto it = open_.find(key);
   if (it != open_.end()) {
     Group& kept = it->second;
-    if (sup.duration_ns == 0 || time <= kept.time + sup.duration_ns) {
+    if (sup.duration_ns == 0 || time <= saturating_add(kept.time, sup.duration_ns)) {
       Suppression& s = kept.suppression;
       ++s.docs_count;
       s.start = std::min(s.start, d.first_time);
@@ -90,7 +90,7 @@ void Suppressor::close(TimestampNs created_until, const Close& close) {
   const std::int64_t duration = rule_.alert_suppression ? rule_.alert_suppression->duration_ns : 0;
   std::vector<std::map<std::string, Group>::iterator> done;
   for (auto it = open_.begin(); it != open_.end(); ++it) {
-    const TimestampNs end = it->second.time > INT64_MAX - duration ? INT64_MAX : it->second.time + duration;
+    const TimestampNs end = saturating_add(it->second.time, duration);
     if (end <= created_until) done.push_back(it);
   }
   std::sort(done.begin(), done.end(), [](const auto& a, const auto& b) { return a->second.opened < b->second.opened; });

@@ -44,7 +44,7 @@ ThresholdRunner::ThresholdRunner(const Rule& rule, const CompiledRule::Threshold
       max_groups_(std::max<std::size_t>(max_groups, 16)) {}
 
 void ThresholdRunner::add(const Event& event, TimestampNs t, std::uint64_t /*ordinal*/) {
-  if (next_run_ != INT64_MIN && t < next_run_ - lookback_) {  // every run that could see it is done
+  if (next_run_ != INT64_MIN && t < saturating_sub(next_run_, lookback_)) {  // every run that could see it is done
     ++late_;
     return;
   }
@@ -144,7 +144,7 @@ Detection ThresholdRunner::signal(const Group& group, std::size_t count, std::si
 
 void ThresholdRunner::run(TimestampNs at, std::vector<Detection>& out) {
   const ThresholdSpec& spec = *rule_.threshold;
-  const TimestampNs window_start = at - lookback_;
+  const TimestampNs window_start = saturating_sub(at, lookback_);
   // Groups in a fixed order (their values), so the detections are deterministic.
   std::vector<std::pair<const std::string*, Group*>> order;
   for (auto& [k, g] : groups_) {
@@ -170,7 +170,7 @@ void ThresholdRunner::run(TimestampNs at, std::vector<Detection>& out) {
     g->last_signal = to;
   }
   // What no later run can see: hits before the next window, and those a signal counted.
-  const TimestampNs next_start = at + interval_ - lookback_;
+  const TimestampNs next_start = saturating_sub(at, lookback_ - interval_);  // lookback_ >= interval_
   for (auto it = groups_.begin(); it != groups_.end();) {
     Group& g = it->second;
     auto keep = std::remove_if(g.hits.begin(), g.hits.end(),
@@ -182,7 +182,7 @@ void ThresholdRunner::run(TimestampNs at, std::vector<Detection>& out) {
       ++it;
     }
   }
-  next_run_ = at + interval_;
+  next_run_ = saturating_add(at, interval_);
 }
 
 std::vector<Detection> ThresholdRunner::release(TimestampNs watermark) {
@@ -197,6 +197,10 @@ std::vector<Detection> ThresholdRunner::release(TimestampNs watermark) {
     const std::int64_t at = std::max(next_run_, first_run_at_or_after(earliest, interval_));
     if (at > watermark) break;
     run(at, out);
+    if (at == INT64_MAX) {  // the run at the range's end: no later run sees the hits left
+      groups_.clear();
+      break;
+    }
   }
   return out;
 }

@@ -113,7 +113,7 @@ void SequenceMatcher::on_leading(std::size_t leading_index, const std::string& k
   auto& history = ks.leading[leading_index];
   history.push_back(ts);
   if (program_.maxspan_ns >= 0) {
-    while (!history.empty() && history.front() < now_ - program_.maxspan_ns) history.pop_front();
+    while (!history.empty() && history.front() < saturating_sub(now_, program_.maxspan_ns)) history.pop_front();
   }
   while (history.size() > limits_.max_history_per_key) {
     history.pop_front();
@@ -132,7 +132,7 @@ void SequenceMatcher::on_trailing(std::size_t trailing_index, const std::string&
     h.trailing_last = ts;
     if (h.trailing_progress < trailing_count_) continue;
     // All trailing terms are present; reject if the whole thing fits the span.
-    if (program_.maxspan_ns < 0 || ts - h.span_start <= program_.maxspan_ns) {
+    if (program_.maxspan_ns < 0 || saturating_sub(ts, h.span_start) <= program_.maxspan_ns) {
       rejected.push_back(it->second);
     } else {
       released.push_back(it->second);  // the earliest fill is already too late: it can never be rejected
@@ -177,7 +177,7 @@ void SequenceMatcher::on_positive(std::size_t j, const std::string& key, const M
   if (!prev) return;
   Partial p = std::move(*prev);
   prev.reset();
-  if (program_.maxspan_ns >= 0 && event->timestamp - p.start > program_.maxspan_ns) {
+  if (program_.maxspan_ns >= 0 && saturating_sub(event->timestamp, p.start) > program_.maxspan_ns) {
     live_.erase(p.id);
     --open_;
     ++stats_.expired;
@@ -236,7 +236,7 @@ void SequenceMatcher::complete(Partial&& partial, const std::string& key) {
     }
   }
   if (trailing_count_ == 0) {
-    if (leading_filled && (program_.maxspan_ns < 0 || last - span_start <= program_.maxspan_ns)) {
+    if (leading_filled && (program_.maxspan_ns < 0 || saturating_sub(last, span_start) <= program_.maxspan_ns)) {
       ++stats_.rejected_missing;
       return;
     }
@@ -247,7 +247,7 @@ void SequenceMatcher::complete(Partial&& partial, const std::string& key) {
   std::uint64_t id = next_held_++;
   Held h{build_match(partial.events, key), key, span_start, last, 0, last};
   TimestampNs deadline =
-      program_.maxspan_ns < 0 ? INT64_MAX : span_start + std::min<TimestampNs>(program_.maxspan_ns, INT64_MAX - span_start);
+      program_.maxspan_ns < 0 ? INT64_MAX : saturating_add(span_start, program_.maxspan_ns);
   held_.emplace(id, std::move(h));
   held_deadlines_.emplace(deadline, id);
   held_by_key_.emplace(key, id);
@@ -298,7 +298,7 @@ void SequenceMatcher::expire(TimestampNs now) {
       creation_order_.pop_front();  // stale: advanced, completed or killed
       continue;
     }
-    if (program_.maxspan_ns < 0 || live->second >= now - program_.maxspan_ns) break;
+    if (program_.maxspan_ns < 0 || live->second >= saturating_sub(now, program_.maxspan_ns)) break;
     // The oldest partial can no longer complete within maxspan.
     auto oldest = std::move(creation_order_.front());
     creation_order_.pop_front();

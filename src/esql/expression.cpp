@@ -281,7 +281,8 @@ std::optional<std::int64_t> truncate_calendar(std::int64_t ns, std::int64_t coun
   if (count <= 0) return std::nullopt;
   const CivilTime c = civil_time(ns);
   std::int64_t months = (c.year - 1970) * 12 + (c.month - 1);
-  std::int64_t step = unit == "year" ? 12 * count : unit == "quarter" ? 3 * count : count;
+  std::int64_t step = count;
+  if (__builtin_mul_overflow(count, unit == "year" ? 12 : unit == "quarter" ? 3 : 1, &step)) return std::nullopt;
   months = floor_div(months, step) * step;
   const std::int64_t year = 1970 + floor_div(months, 12);
   const unsigned month = static_cast<unsigned>(months - floor_div(months, 12) * 12) + 1;
@@ -702,13 +703,19 @@ Cell call(const Node& n, const Row& row, const RunContext& ctx) {
         return {Datum::date(*t)};
       }
       if (i->i <= 0) return kNull;
-      if (i->i == 604800000000000) {  // a week starts on Monday (1970-01-01 was a Thursday)
-        const std::int64_t monday = 4 * 86400000000000LL;
-        std::int64_t shifted = 0;
-        if (__builtin_add_overflow(date->i, monday, &shifted)) return kNull;
-        return {Datum::date(floor_div(shifted, i->i) * i->i - monday)};
-      }
-      return {Datum::date(floor_div(date->i, i->i) * i->i)};
+      // The time since the bucket's start (a remainder: no product that
+      // could overflow). A week starts on Monday: 1970-01-01 was a Thursday,
+      // three days after one.
+      auto since = [](std::int64_t t, std::int64_t m) {
+        const std::int64_t r = t % m;
+        return r < 0 ? r + m : r;
+      };
+      constexpr std::int64_t kDay = 86400000000000LL;
+      std::int64_t into = since(date->i, i->i);
+      if (i->i == 7 * kDay) into = since(into + 3 * kDay, i->i);
+      std::int64_t start = 0;
+      if (__builtin_sub_overflow(date->i, into, &start)) return kNull;  // it starts before the range a date holds
+      return {Datum::date(start)};
     }
     case Fn::DateDiff: {
       Cell u = arg(0), a = arg(1), b = arg(2);

@@ -30,7 +30,7 @@ void DetectionPipeline::add(const EventBatch& batch) {
   }
   if (max_time_ == INT64_MIN) return;
   const std::int64_t lateness = *options_.lateness_ns;
-  advance(max_time_ < INT64_MIN + lateness ? INT64_MIN : max_time_ - lateness);
+  advance(saturating_sub(max_time_, lateness));
 }
 
 void DetectionPipeline::advance(TimestampNs watermark) {

@@ -394,6 +394,103 @@ with tempfile.TemporaryDirectory() as tmp:
     check("alerts keep the host name as it was", got and all(a["host"]["name"] == event["host"]["name"] for a in got),
           got)
 
+# Event times at the ends of what vigil's nanoseconds hold (1677-09-21 and
+# 2262-04-11; a corrupt FILETIME saturates to the end): the windows of
+# sequences, threshold, new-terms, ES|QL and Sigma correlation rules and of
+# alert suppression reach past the range there. They must neither overflow
+# (UBSan stops the sanitizer build's run) nor wrap around: a 5-minute
+# sequence does not join events 585 years apart, and the rules at the end of
+# time alert as anywhere else, and the run ends.
+EDGE_RULE = """[rule]
+author = ["test"]
+description = "test rule"
+language = "{language}"
+name = "{name}"
+risk_score = 21
+rule_id = "{name}"
+severity = "low"
+type = "{type}"
+query = \'\'\'
+{query}
+\'\'\'
+"""
+with tempfile.TemporaryDirectory() as tmp:
+    import subprocess
+    rules = os.path.join(tmp, "rules")
+    os.mkdir(rules)
+
+    def edge_rule(name, type_, language, query, extra=""):
+        with open(os.path.join(rules, name + ".toml"), "w") as f:
+            f.write(EDGE_RULE.format(name=name, type=type_, language=language, query=query) + extra)
+
+    edge_rule("edge-sequence", "eql", "eql", 'sequence by host.name with maxspan=5m '
+              '[process where process.name == "a.exe"] [process where process.name == "b.exe"]')
+    edge_rule("edge-threshold", "threshold", "kuery", 'process.name : "c.exe"',
+              '[rule.threshold]\nfield = ["host.name"]\nvalue = 2\n')
+    edge_rule("edge-new-terms", "new_terms", "kuery", 'process.name : "d.exe"',
+              '[rule.new_terms]\nfield = "new_terms_fields"\nvalue = ["host.name"]\n'
+              '[[rule.new_terms.history_window_start]]\nfield = "history_window_start"\nvalue = "now-7d"\n')
+    edge_rule("edge-suppressed", "eql", "eql", 'process where process.name == "e.exe"',
+              '[rule.alert_suppression]\ngroup_by = ["host.name"]\nduration = {value = 10, unit = "m"}\n')
+    edge_rule("edge-esql", "esql", "esql",
+              'FROM logs-* | WHERE process.name == "f.exe" | STATS n = COUNT(*) BY host.name | WHERE n >= 2')
+    with open(os.path.join(rules, "edge-correlation.yml"), "w") as f:
+        f.write("title: edge failed logon\nid: 6b1a7c2e-0000-4000-8000-000000000001\nname: edge_failed\n"
+                "logsource:\n    product: windows\n    service: security\n"
+                "detection:\n    selection:\n        EventID: 4625\n    condition: selection\n---\n"
+                "title: edge-correlation\nid: 6b1a7c2e-0000-4000-8000-000000000002\nlevel: medium\n"
+                "correlation:\n    type: event_count\n    rules: [edge_failed]\n    group-by: [TargetUserName]\n"
+                "    timespan: 10m\n    condition:\n        gte: 2\n")
+    # The last scheduled run a nanosecond time holds is at 23:45:00 (5-minute runs): the rules alert on
+    # events before it; an event after it (the last nanosecond) is outside every run, as the summary says.
+    FIRST, END, LAST = "1677-09-21T00:12:44Z", "2262-04-11T23:44:00Z", "2262-04-11T23:47:16.854775807Z"
+
+    def proc(ts, host, name):
+        return {"@timestamp": ts, "event": {"category": ["process"], "type": ["start"]}, "host": {"name": host},
+                "process": {"name": name}}
+
+    def logon(ts, user):
+        return {"@timestamp": ts, "event": {"code": "4625"}, "host": {"name": "E"},
+                "winlog": {"channel": "Security", "event_id": 4625, "event_data": {"TargetUserName": user}}}
+
+    events = [proc(FIRST, "S", n) for n in ("a.exe", "c.exe", "d.exe", "e.exe", "f.exe")] + [logon(FIRST, "bob")]
+    events += [proc(LAST, "S", "b.exe")]  # the sequence's second term, 585 years after its first
+    events += [proc("2262-04-11T23:40:00Z", "E", "a.exe"), proc("2262-04-11T23:41:00Z", "E", "b.exe")]
+    for n in ("c.exe", "d.exe", "e.exe", "f.exe"):
+        events += [proc(END, "E", n), proc(END, "E", n), proc(LAST, "E", n)]
+    events += [logon(END, "alice"), logon(LAST, "alice")]
+    path = os.path.join(tmp, "edges.ndjson")
+    with open(path, "w") as f:
+        f.writelines(json.dumps(e) + "\n" for e in events)
+    try:
+        r = subprocess.run([VIGIL, "hunt", "--rules", rules, path], capture_output=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        r = None
+    check("times at the ends of the range: the hunt ends", r is not None and r.returncode == 0,
+          r and r.stderr[-1500:])
+    got = alerts_of(r.stdout) if r else []
+    hosts = {}
+    for a in got:
+        if a.get("kibana.alert.building_block_type"):
+            continue
+        name = a["kibana.alert.rule.name"]
+        hosts.setdefault(name, []).append((a.get("host") or {}).get("name") or
+                                          a.get("winlog", {}).get("event_data", {}).get("TargetUserName"))
+    check("times at the ends: a 5-minute sequence joins the events a minute apart, not 585 years apart",
+          sorted(hosts.get("edge-sequence", [])) == ["E"], hosts)
+    check("times at the ends: threshold, new terms, ES|QL alert at the end of time",
+          hosts.get("edge-threshold") == ["E"] and sorted(hosts.get("edge-new-terms", [])) == ["E", "S"] and
+          hosts.get("edge-esql") == ["E"], hosts)
+    suppressed = [a for a in got if a["kibana.alert.rule.name"] == "edge-suppressed"]
+    check("times at the ends: suppression folds the second alert at the end of time",
+          sorted(a["host"]["name"] for a in suppressed) == ["E", "S"] and
+          [a.get("kibana.alert.suppression.docs_count") for a in suppressed if a["host"]["name"] == "E"] == [1],
+          suppressed)
+    check("times at the ends: the correlation counts the two logons at the end of time, not the one 585 years before",
+          len(hosts.get("edge-correlation", [])) == 1, hosts)
+    check("times at the ends: a match after the last run is reported, not alerted",
+          r is not None and b"edge-esql: 1 match(es) no run of its schedule sees" in r.stderr, r and r.stderr)
+
 with tempfile.TemporaryDirectory() as tmp:
     # The parsed-rule cache: a second run takes every rule file from it and
     # writes the same alerts; an edited file is parsed again; --no-rule-cache

@@ -88,6 +88,28 @@ TEST(Timestamp, TheEndsOfTheRangeRoundTripAndPastThemIsNoTime) {
   EXPECT_FALSE(parse_iso8601("2262-04-11T23:47:16.854775808Z"));
 }
 
+// Window arithmetic at the ends of the range saturates instead of wrapping
+// around (a wrapped window edge joined events centuries apart and made a
+// threshold rule's runs loop forever).
+TEST(Timestamp, SaturatingArithmeticStopsAtTheEndsOfTheRange) {
+  constexpr std::int64_t kFiveMinutes = 300'000'000'000;
+  EXPECT_EQ(saturating_add(INT64_MAX - 5, 10), INT64_MAX);
+  EXPECT_EQ(saturating_add(INT64_MIN + 5, -10), INT64_MIN);
+  EXPECT_EQ(saturating_add(100, -10), 90);
+  EXPECT_EQ(saturating_sub(INT64_MIN + 5, 10), INT64_MIN);
+  EXPECT_EQ(saturating_sub(INT64_MAX, INT64_MIN), INT64_MAX);  // 585 years apart: longer than any window
+  EXPECT_EQ(saturating_sub(INT64_MIN, INT64_MAX), INT64_MIN);
+  EXPECT_EQ(saturating_sub(100, 10), 90);
+  EXPECT_EQ(saturating_mul(INT64_MAX / 2 + 1, 2), INT64_MAX);
+  EXPECT_EQ(saturating_mul(INT64_MIN / 2 - 1, 2), INT64_MIN);
+  EXPECT_EQ(saturating_mul(-7, 3), -21);
+  EXPECT_EQ(ceil_div(INT64_MIN, kFiveMinutes), INT64_MIN / kFiveMinutes);  // no negation of INT64_MIN
+  EXPECT_EQ(ceil_div(7, 2), 4);
+  EXPECT_EQ(ceil_div(-7, 2), -3);
+  EXPECT_EQ(ceil_div(8, 2), 4);
+  EXPECT_EQ(floor_div(-7, 2), -4);
+}
+
 // civil_time against the C library's gmtime_r/strftime (%V: the ISO 8601
 // week) on every day from 1900 to 2100 and at a few times of day.
 TEST(Timestamp, CivilTimeMatchesTheCLibrary) {

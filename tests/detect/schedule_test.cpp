@@ -109,6 +109,26 @@ TEST(Schedule, SequenceLongerThanTheLookbackIsNeverFound) {
   EXPECT_EQ(stats.outside_windows, 1u);
 }
 
+TEST(Schedule, TheEndsOfTheTimeRangeHaveRunsUpToTheLastTheyHold) {
+  // The last 5-minute run a nanosecond time holds is 2262-04-11T23:45:00Z:
+  // a match before it alerts there, one after it is seen by no run; at the
+  // first instant of the range the first run after it alerts.
+  const std::int64_t last_run = (INT64_MAX / (5 * kMinute)) * (5 * kMinute);
+  EXPECT_EQ(first_run_at_or_after(INT64_MAX, 5 * kMinute), INT64_MAX);  // saturated: no run there
+  EXPECT_EQ(first_run_at_or_after(last_run - 1, 5 * kMinute), last_run);
+  EXPECT_EQ(first_run_at_or_after(INT64_MIN, 5 * kMinute), INT64_MIN / (5 * kMinute) * (5 * kMinute));
+  RuleRunStats stats;
+  std::vector<Detection> d = {at(last_run - kMinute, last_run - kMinute, 0), at(INT64_MAX, INT64_MAX, 1),
+                              at(INT64_MIN, INT64_MIN, 2)};
+  auto alerts = schedule_alerts(d, rule_with(100), stats);
+  ASSERT_EQ(alerts.size(), 2u);
+  std::vector<std::int64_t> times{alerts[0].time, alerts[1].time};
+  std::sort(times.begin(), times.end());
+  EXPECT_EQ(times[0], first_run_at_or_after(INT64_MIN, 5 * kMinute));
+  EXPECT_EQ(times[1], last_run);
+  EXPECT_EQ(stats.outside_windows, 1u);
+}
+
 TEST(Schedule, WithoutScheduleEveryDetectionAlertsOnce) {
   RuleRunStats stats;
   std::vector<Detection> d = {at(1, 1, 0), at(2, 2, 1), at(3, 3, 2)};
