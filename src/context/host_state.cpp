@@ -72,7 +72,8 @@ bool is_unknown_id(std::string_view id) {
 constexpr TimestampNs kPidLinkWindow = 24LL * 3600 * 1000000000LL;
 
 bool within_pid_window(TimestampNs seen, TimestampNs at) {
-  return seen != INT64_MIN && at >= saturating_sub(seen, 60LL * 1000000000LL) && saturating_sub(at, seen) <= kPidLinkWindow;
+  return seen != INT64_MIN && at >= saturating_sub(seen, 60LL * 1000000000LL) &&
+         saturating_sub(at, seen) <= kPidLinkWindow;
 }
 
 void member(std::string& out, bool& first, std::string_view key, const std::string& value) {

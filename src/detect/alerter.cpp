@@ -132,7 +132,8 @@ void Alerter::advance(TimestampNs watermark, const AlertOut& out) {
       // Every run up to the last one performed has created its alerts.
       if (st.sweep->next_run() != INT64_MIN) {
         const std::int64_t interval = std::max<std::int64_t>(rules_.compiled[r].rule->interval_ns, 1);
-        const TimestampNs created_until = watermark == INT64_MAX ? INT64_MAX : saturating_mul(st.sweep->next_run() - 1, interval);
+        const TimestampNs created_until =
+            watermark == INT64_MAX ? INT64_MAX : saturating_mul(st.sweep->next_run() - 1, interval);
         st.suppressor.close(created_until, close);
       }
     }

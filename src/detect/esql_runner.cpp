@@ -47,7 +47,8 @@ void EsqlRunner::attach_computed(Detection& d, const std::vector<std::string>& c
 
 void EsqlRunner::add(const Event& event, TimestampNs t, const std::function<Detection()>& detection,
                      std::vector<Detection>& out) {
-  if (plan_.windowed() && next_run_ != INT64_MIN && t < saturating_sub(next_run_, lookback_)) {  // every run that could see it is done
+  // Every run that could see it is done:
+  if (plan_.windowed() && next_run_ != INT64_MIN && t < saturating_sub(next_run_, lookback_)) {
     ++late_;
     return;
   }

@@ -38,7 +38,9 @@ void NewTermsRunner::insert_time(Term& term, TimestampNs t) {
   // Thin: drop a time whose neighbours are closer than the shortest history
   // range (history - lookback).
   const std::int64_t span = saturating_sub(history_, lookback_);
-  auto redundant = [&](std::size_t i) { return i > 0 && i + 1 < v.size() && saturating_sub(v[i + 1], v[i - 1]) < span; };
+  auto redundant = [&](std::size_t i) {
+    return i > 0 && i + 1 < v.size() && saturating_sub(v[i + 1], v[i - 1]) < span;
+  };
   for (std::size_t i : {k + 1, k, k == 0 ? std::size_t{0} : k - 1}) {
     if (i < v.size() && redundant(i)) v.erase(v.begin() + static_cast<std::ptrdiff_t>(i));
   }
@@ -111,9 +113,11 @@ std::vector<Detection> NewTermsRunner::release(TimestampNs watermark) {
   // watermark + lookback - interval - history: older times can go, and so
   // can a term with nothing left (seen again, it is looked up as new). Done
   // once per interval of event time: it walks every term.
-  if (watermark != INT64_MIN && watermark != INT64_MAX && (pruned_at_ == INT64_MIN || watermark - pruned_at_ >= interval_)) {
+  if (watermark != INT64_MIN && watermark != INT64_MAX &&
+      (pruned_at_ == INT64_MIN || saturating_sub(watermark, pruned_at_) >= interval_)) {
     pruned_at_ = watermark;
-    const TimestampNs horizon = saturating_sub(saturating_add(watermark, lookback_ - interval_), history_);  // lookback_ >= interval_
+    // (lookback_ >= interval_: their difference cannot overflow)
+    const TimestampNs horizon = saturating_sub(saturating_add(watermark, lookback_ - interval_), history_);
     for (auto it = terms_.begin(); it != terms_.end();) {
       auto& times = it->second.times;
       times.erase(times.begin(), std::lower_bound(times.begin(), times.end(), horizon));

@@ -44,7 +44,8 @@ ThresholdRunner::ThresholdRunner(const Rule& rule, const CompiledRule::Threshold
       max_groups_(std::max<std::size_t>(max_groups, 16)) {}
 
 void ThresholdRunner::add(const Event& event, TimestampNs t, std::uint64_t /*ordinal*/) {
-  if (next_run_ != INT64_MIN && t < saturating_sub(next_run_, lookback_)) {  // every run that could see it is done
+  // Every run that could see it is done:
+  if (next_run_ != INT64_MIN && t < saturating_sub(next_run_, lookback_)) {
     ++late_;
     return;
   }

@@ -113,7 +113,8 @@ void SequenceMatcher::on_leading(std::size_t leading_index, const std::string& k
   auto& history = ks.leading[leading_index];
   history.push_back(ts);
   if (program_.maxspan_ns >= 0) {
-    while (!history.empty() && history.front() < saturating_sub(now_, program_.maxspan_ns)) history.pop_front();
+    const TimestampNs oldest = saturating_sub(now_, program_.maxspan_ns);
+    while (!history.empty() && history.front() < oldest) history.pop_front();
   }
   while (history.size() > limits_.max_history_per_key) {
     history.pop_front();
@@ -236,7 +237,8 @@ void SequenceMatcher::complete(Partial&& partial, const std::string& key) {
     }
   }
   if (trailing_count_ == 0) {
-    if (leading_filled && (program_.maxspan_ns < 0 || saturating_sub(last, span_start) <= program_.maxspan_ns)) {
+    const bool within = program_.maxspan_ns < 0 || saturating_sub(last, span_start) <= program_.maxspan_ns;
+    if (leading_filled && within) {
       ++stats_.rejected_missing;
       return;
     }
@@ -246,8 +248,7 @@ void SequenceMatcher::complete(Partial&& partial, const std::string& key) {
   // Trailing terms: hold until they occur (rejected) or cannot occur in time (released).
   std::uint64_t id = next_held_++;
   Held h{build_match(partial.events, key), key, span_start, last, 0, last};
-  TimestampNs deadline =
-      program_.maxspan_ns < 0 ? INT64_MAX : saturating_add(span_start, program_.maxspan_ns);
+  const TimestampNs deadline = program_.maxspan_ns < 0 ? INT64_MAX : saturating_add(span_start, program_.maxspan_ns);
   held_.emplace(id, std::move(h));
   held_deadlines_.emplace(deadline, id);
   held_by_key_.emplace(key, id);
