@@ -458,6 +458,8 @@ with tempfile.TemporaryDirectory() as tmp:
     events += [proc("2262-04-11T23:40:00Z", "E", "a.exe"), proc("2262-04-11T23:41:00Z", "E", "b.exe")]
     for n in ("c.exe", "d.exe", "e.exe", "f.exe"):
         events += [proc(END, "E", n), proc(END, "E", n), proc(LAST, "E", n)]
+    # One event a nanosecond before the last, alone on its host: no threshold signal, and nothing after it.
+    events += [proc("2262-04-11T23:47:16.854775806Z", "F", "c.exe")]
     events += [logon(END, "alice"), logon(LAST, "alice")]
     path = os.path.join(tmp, "edges.ndjson")
     with open(path, "w") as f:
