@@ -95,10 +95,10 @@ void ThresholdRunner::add(const Event& event, TimestampNs t, std::uint64_t /*ord
   }
 }
 
-TimestampNs ThresholdRunner::earliest_hit() const {
-  TimestampNs earliest = INT64_MAX;
+std::optional<TimestampNs> ThresholdRunner::earliest_hit() const {
+  std::optional<TimestampNs> earliest;
   for (const auto& [k, g] : groups_) {
-    if (!g.hits.empty()) earliest = std::min(earliest, g.hits.front().t);
+    if (!g.hits.empty() && (!earliest || g.hits.front().t < *earliest)) earliest = g.hits.front().t;
   }
   return earliest;
 }
@@ -192,10 +192,10 @@ std::vector<Detection> ThresholdRunner::release(TimestampNs watermark) {
   // nothing can be due, and the groups need not be looked at.
   if (next_run_ != INT64_MIN && next_run_ > watermark) return out;
   while (true) {
-    const TimestampNs earliest = earliest_hit();
-    if (earliest == INT64_MAX) break;
+    const std::optional<TimestampNs> earliest = earliest_hit();
+    if (!earliest) break;
     // Runs between the held events and now find nothing: skip to the first that sees one.
-    const std::int64_t at = std::max(next_run_, first_run_at_or_after(earliest, interval_));
+    const std::int64_t at = std::max(next_run_, first_run_at_or_after(*earliest, interval_));
     if (at > watermark) break;
     run(at, out);
     if (at == INT64_MAX) {  // the run at the range's end: no later run sees the hits left

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <list>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -59,7 +60,7 @@ class ThresholdRunner {
   void run(TimestampNs at, std::vector<Detection>& out);
   Detection signal(const Group& group, std::size_t count, std::size_t distinct, TimestampNs from, TimestampNs to,
                    TimestampNs run_time) const;
-  TimestampNs earliest_hit() const;
+  std::optional<TimestampNs> earliest_hit() const;  // none: no group holds a hit
 
   const Rule& rule_;
   CompiledRule::Threshold fields_;

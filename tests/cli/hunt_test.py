@@ -427,6 +427,8 @@ with tempfile.TemporaryDirectory() as tmp:
               '[process where process.name == "a.exe"] [process where process.name == "b.exe"]')
     edge_rule("edge-threshold", "threshold", "kuery", 'process.name : "c.exe"',
               '[rule.threshold]\nfield = ["host.name"]\nvalue = 2\n')
+    edge_rule("edge-threshold-last", "threshold", "kuery", 'process.name : "g.exe"',
+              '[rule.threshold]\nfield = ["host.name"]\nvalue = 2\n')
     edge_rule("edge-new-terms", "new_terms", "kuery", 'process.name : "d.exe"',
               '[rule.new_terms]\nfield = "new_terms_fields"\nvalue = ["host.name"]\n'
               '[[rule.new_terms.history_window_start]]\nfield = "history_window_start"\nvalue = "now-7d"\n')
@@ -460,6 +462,9 @@ with tempfile.TemporaryDirectory() as tmp:
         events += [proc(END, "E", n), proc(END, "E", n), proc(LAST, "E", n)]
     # One event a nanosecond before the last, alone on its host: no threshold signal, and nothing after it.
     events += [proc("2262-04-11T23:47:16.854775806Z", "F", "c.exe")]
+    # A threshold rule whose only hits are at the very last nanosecond: a signal no run sees, reported
+    # (the runner took that time for "no hit" and dropped it unsaid).
+    events += [proc(LAST, "G", "g.exe"), proc(LAST, "G", "g.exe")]
     events += [logon(END, "alice"), logon(LAST, "alice")]
     path = os.path.join(tmp, "edges.ndjson")
     with open(path, "w") as f:
@@ -491,7 +496,8 @@ with tempfile.TemporaryDirectory() as tmp:
     check("times at the ends: the correlation counts the two logons at the end of time, not the one 585 years before",
           len(hosts.get("edge-correlation", [])) == 1, hosts)
     check("times at the ends: a match after the last run is reported, not alerted",
-          r is not None and b"edge-esql: 1 match(es) no run of its schedule sees" in r.stderr, r and r.stderr)
+          r is not None and b"edge-esql: 1 match(es) no run of its schedule sees" in r.stderr and
+          b"edge-threshold-last: 1 match(es) no run of its schedule sees" in r.stderr, r and r.stderr)
 
 with tempfile.TemporaryDirectory() as tmp:
     # The parsed-rule cache: a second run takes every rule file from it and
