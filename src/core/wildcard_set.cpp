@@ -283,15 +283,13 @@ const AdaptiveWildcards::Affixes* AdaptiveWildcards::affixes(std::span<const Wil
                      p.shape() == Shape::Prefix ? a->longest_prefix : a->longest_suffix, p.literal());
       }
     }
+    in_tables_.store(a->in_tables, std::memory_order_release);
     affixes_ = std::move(a);
   });
   return affixes_.get();
 }
 
-std::size_t AdaptiveWildcards::in_tables() const {
-  // Read after a call to matches_any() on this thread, which ran the once.
-  return affixes_ ? affixes_->in_tables : 0;
-}
+std::size_t AdaptiveWildcards::in_tables() const { return in_tables_.load(std::memory_order_acquire); }
 
 bool AdaptiveWildcards::matches_any(std::span<const WildcardPattern> patterns, std::string_view text,
                                     WildcardScratch& scratch) const {
@@ -405,11 +403,15 @@ std::vector<std::string> AdaptiveLiterals::cover_of(std::span<const std::string>
   return pieces;
 }
 
+const std::vector<std::string>& AdaptiveLiterals::cover() const {
+  std::call_once(cover_once_, [&] { cover_ = cover_of(literals_); });
+  return cover_;
+}
+
 void AdaptiveLiterals::matching(std::string_view text, WildcardScratch& scratch, std::vector<unsigned>& out) const {
   set_.load_once([&] { return WildcardSet::load_literals(literals_); });
   const WildcardSet* set = set_.get(kSearchesBeforeCompiling, [&] { return WildcardSet::compile_literals(literals_); });
   if (set && text.size() <= WildcardSet::kMaxText) {
-    std::call_once(cover_once_, [&] { cover_ = cover_of(literals_); });
     if (cover_in_use()) {
       cover_set_.load_once([&] { return WildcardSet::load_literals(cover_); });
       if (const WildcardSet* pieces = cover_set_.get(0, [&] { return WildcardSet::compile_literals(cover_); })) {

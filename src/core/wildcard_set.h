@@ -168,7 +168,7 @@ class AdaptiveWildcards {
   // `patterns` must be the same list at every call (the tables are built at the first).
   bool matches_any(std::span<const WildcardPattern> patterns, std::string_view text, WildcardScratch& scratch) const;
   bool is_compiled() const { return set_.is_compiled(); }
-  // How many patterns of the list are looked up in tables (0 before the first call).
+  // How many patterns of the list are looked up in tables (0 before the first call; any thread).
   std::size_t in_tables() const;
 
  private:
@@ -179,6 +179,7 @@ class AdaptiveWildcards {
 
   mutable std::once_flag affixes_once_;
   mutable std::unique_ptr<Affixes> affixes_;
+  mutable std::atomic<std::size_t> in_tables_{0};  // affixes_->in_tables, readable without the once
   DeferredSet set_;  // the patterns not in tables (all of them when none is)
 };
 
@@ -225,14 +226,16 @@ class AdaptiveLiterals {
   // first, a 2-byte piece counting half); empty when the literals are too
   // few or no small cover exists.
   static std::vector<std::string> cover_of(std::span<const std::string> literals);
-  // The cover in use once the literals are compiled (empty before).
-  const std::vector<std::string>& cover() const { return cover_; }
+  // The cover texts are searched for once the literals are compiled (empty:
+  // none), sought at the first call of this, cover_in_use() or a search of
+  // the compiled literals, on whichever thread.
+  const std::vector<std::string>& cover() const;
   // Whether texts are searched for the cover first (false once the trial dropped it).
-  bool cover_in_use() const { return !cover_.empty() && !cover_off_.load(std::memory_order_relaxed); }
+  bool cover_in_use() const { return !cover().empty() && !cover_off_.load(std::memory_order_relaxed); }
 
  private:
   std::vector<std::string> literals_;  // folded, none empty
-  mutable std::vector<std::string> cover_;  // empty: none; sought once the literals are compiled
+  mutable std::vector<std::string> cover_;  // empty: none; written once, by cover()
   mutable std::once_flag cover_once_;
   DeferredSet set_;
   DeferredSet cover_set_;
