@@ -1079,10 +1079,10 @@ const RuleIndex::Scratch::OpenFields& RuleIndex::open_fields(Scratch& scratch) c
   set.patterns.clear();
   set.searched.clear();
   for (std::size_t i = 0; i < value_gates_.size(); ++i) {
-    if (!value_gates_[i].kinds.excludes(scratch.kinds)) set.values.push_back(static_cast<std::uint32_t>(i));
+    if (kinds_take(value_gates_[i].kinds, scratch.kinds)) set.values.push_back(static_cast<std::uint32_t>(i));
   }
   for (std::size_t i = 0; i < pattern_gates_.size(); ++i) {
-    if (pattern_gates_[i].kinds.excludes(scratch.kinds)) continue;
+    if (!kinds_take(pattern_gates_[i].kinds, scratch.kinds)) continue;
     set.patterns.push_back(static_cast<std::uint32_t>(i));
     set.searched.push_back(subset_for(*pattern_fields_[i], scratch.kinds));
   }

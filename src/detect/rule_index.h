@@ -147,23 +147,6 @@ class RuleIndex {
     KindBits kinds{};  // per kind field: the event must hold one of these values (0: any)
     bool operator==(const Entry&) const = default;
   };
-  // Whether any entry of a list can take an event of these kinds.
-  struct KindUnion {
-    KindBits bits{};
-    std::array<bool, kKinds> any{};  // some entry takes any value
-    void add(const Entry& e) {
-      for (std::size_t k = 0; k < kKinds; ++k) {
-        bits[k] |= e.kinds[k];
-        any[k] = any[k] || e.kinds[k] == 0;
-      }
-    }
-    bool excludes(const KindBits& event) const {
-      for (std::size_t k = 0; k < kKinds; ++k) {
-        if (!any[k] && !(bits[k] & event[k])) return true;
-      }
-      return false;
-    }
-  };
   void file(const std::string& key, const Entry& entry);
   void file_values(FieldId field, const std::vector<std::string>& values, const Entry& entry);
   // `values` are matched as patterns without wildcards.
@@ -184,7 +167,7 @@ class RuleIndex {
   // fields those are per kinds) and the event holds it.
   struct FieldGate {
     FieldId field;
-    KindUnion kinds;
+    KindBits kinds;  // what some entry filed under the field takes: either_kinds() of theirs
   };
   // Filing under `field` in `indexes` (gated by `gates`, in step): its
   // position, appended with `make` when new; the gate takes the entry's kinds.
@@ -193,11 +176,11 @@ class RuleIndex {
                                    const Entry& entry, Make&& make) {
     auto it = std::find_if(gates.begin(), gates.end(), [&](const FieldGate& g) { return g.field == field; });
     if (it == gates.end()) {
-      gates.push_back({field, {}});
+      gates.push_back({field, entry.kinds});
       indexes.push_back(make());
       it = gates.end() - 1;
     }
-    it->kinds.add(entry);
+    it->kinds = either_kinds(it->kinds, entry.kinds);
     return static_cast<std::size_t>(it - gates.begin());
   }
 
