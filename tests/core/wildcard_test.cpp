@@ -400,3 +400,52 @@ TEST(WildcardSet, ACoverInMostTextsIsDropped) {
   EXPECT_FALSE(adaptive.cover_in_use());  // every text held ".exe": searched twice for nothing
   check_adaptive(adaptive, literals, texts, scratch, 2);
 }
+
+// PieceScan against a plain search of every position: the pieces at each
+// offset of texts around its 32-byte blocks and their 3-byte overlap, in
+// other case, cut short at the text's end; a text it says holds no piece
+// holds none (it may say yes where a byte differs only in its 0x20 bit).
+TEST(PieceScan, FindsEveryPieceAtEveryOffsetAndNothingElse) {
+  const std::vector<std::string> pieces = {"::", "kiwi", "mim", "\\sys"};
+  const vigil::PieceScan scan(pieces);
+  auto holds = [&](const std::string& text) {
+    for (const std::string& p : pieces) {
+      if (vigil::find_text(text, p, 0, true) != std::string_view::npos) return true;
+    }
+    return false;
+  };
+  std::mt19937 rng(29);
+  const std::string alphabet = "abcdefghijklmnopqrstuvwxyz:\\.KIWIMS -";
+  std::size_t found = 0, none = 0;
+  for (std::size_t size : {0, 1, 2, 3, 4, 31, 32, 34, 35, 36, 63, 64, 67, 68, 100, 1000}) {
+    for (const std::string& p : pieces) {
+      for (std::size_t at = 0; at + p.size() <= size; ++at) {
+        std::string text(size, 'x');
+        text.replace(at, p.size(), at % 2 ? upper(p) : p);
+        EXPECT_TRUE(scan.any_in(text)) << p << " at " << at << " of " << size;
+        ++found;
+        text.resize(at + p.size() - 1);  // cut before its last byte
+        EXPECT_EQ(scan.any_in(text), holds(text)) << p << " cut at " << at;
+      }
+    }
+    for (int round = 0; round < 200; ++round) {
+      std::string text(size, ' ');
+      for (char& c : text) c = alphabet[rng() % alphabet.size()];
+      const bool expected = holds(text);
+      none += !expected;
+      EXPECT_EQ(scan.any_in(text), expected) << text;  // no two bytes here are 0x20 apart but two cases
+    }
+  }
+  EXPECT_GT(found, 1000u);
+  EXPECT_GT(none, 1000u);
+  // Never a byte past the text: a string's terminating NUL with its 0x20 bit set is a space.
+  const vigil::PieceScan spaced(std::vector<std::string>{"x ", "xxx "});
+  for (std::size_t size = 1; size < 80; ++size) {
+    EXPECT_FALSE(spaced.any_in(std::string(size, 'x'))) << size;
+    EXPECT_TRUE(spaced.any_in(std::string(size, 'x') + " ")) << size;
+  }
+  EXPECT_TRUE(vigil::PieceScan().empty());
+  EXPECT_FALSE(vigil::PieceScan().any_in("anything"));
+  EXPECT_THROW(vigil::PieceScan(std::vector<std::string>{"x"}), std::invalid_argument);
+  EXPECT_THROW(vigil::PieceScan(std::vector<std::string>{"abcde"}), std::invalid_argument);
+}
