@@ -238,4 +238,58 @@ std::string base64_encode(std::string_view in) {
   return out;
 }
 
+char first_significant(std::string_view text) {
+  text.remove_prefix(utf8_bom_length(text));
+  const std::size_t at = text.find_first_not_of(" \t\r\n");
+  return at == std::string_view::npos ? '\0' : text[at];
+}
+
+namespace {
+std::uint16_t load_u16(const char* p) {
+  std::uint16_t v;
+  std::memcpy(&v, p, 2);
+  return v;
+}
+}  // namespace
+
+void append_utf16le(std::string& out, const char* p, std::size_t units, bool stop_at_nul) {
+  std::size_t i = 0;
+  // Most text is ASCII: copy runs of it without per-character checks.
+  std::size_t start = out.size();
+  out.resize(start + units);
+  char* dst = out.data() + start;
+  std::size_t n = 0;
+  for (; i < units; ++i) {
+    std::uint16_t c = load_u16(p + 2 * i);
+    if (c == 0 || c >= 0x80) break;
+    dst[n++] = static_cast<char>(c);
+  }
+  out.resize(start + n);
+  for (; i < units; ++i) {
+    std::uint32_t c = load_u16(p + 2 * i);
+    if (c == 0 && stop_at_nul) break;
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < units) {
+      std::uint32_t lo = load_u16(p + 2 * (i + 1));
+      if (lo >= 0xdc00 && lo <= 0xdfff) {
+        append_utf8(out, 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00));
+        ++i;
+        continue;
+      }
+    }
+    if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
+    if (c < 0x80) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      append_utf8(out, c);
+    }
+  }
+}
+
+std::string utf16le_to_utf8(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size() / 2);
+  append_utf16le(out, bytes.data(), bytes.size() / 2, false);
+  return out;
+}
+
 }  // namespace vigil

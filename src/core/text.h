@@ -34,6 +34,12 @@ decltype(auto) with_folded(std::string_view text, Fn&& fn) {
 void append_utf8(std::string& out, std::uint32_t cp);
 // Writes code point `cp` encoded as UTF-8 (1 to 4 bytes) at `out`; returns the end.
 char* write_utf8(char* out, std::uint32_t cp);
+// Appends `units` UTF-16LE code units at `p` as UTF-8 (a surrogate pair as
+// one code point, an unpaired surrogate as U+FFFD); stops before a NUL when
+// `stop_at_nul`. How EVTX strings and UTF-16 exports are read.
+void append_utf16le(std::string& out, const char* p, std::size_t units, bool stop_at_nul);
+// UTF-16LE bytes (a last odd byte ignored) as UTF-8.
+std::string utf16le_to_utf8(std::string_view bytes);
 // Length of the well-formed UTF-8 sequence (RFC 3629: no overlong forms, no
 // surrogates, nothing past U+10FFFF) at the start of `s`, or 0.
 std::size_t utf8_sequence(std::string_view s);
@@ -54,6 +60,18 @@ bool equals_folded(std::string_view a, std::string_view b);
 int compare_folded(std::string_view a, std::string_view b);
 // Position of `needle` in `haystack` from `from`, or npos; optionally folded.
 std::size_t find_text(std::string_view haystack, std::string_view needle, std::size_t from, bool fold);
+
+// Length of the UTF-8 byte order mark at the start of `text`: 3, or 0 when
+// there is none. Windows tools write one before UTF-8 text (PowerShell 5's
+// Out-File -Encoding utf8, Notepad), and a concatenation of such files has
+// one at the start of a line: JSON readers take it as blank.
+inline std::size_t utf8_bom_length(std::string_view text) {
+  return text.starts_with("\xEF\xBB\xBF") ? 3 : 0;
+}
+// The first byte of `text` after its blanks (space, tab, CR, LF) and a UTF-8
+// byte order mark before them, or 0 when there is none: how every reader
+// tells JSON ('{' opens NDJSON, '[' an array) from the other formats.
+char first_significant(std::string_view text);
 
 // Calls fn(line, offset) for every '\n'-separated line of text[begin, end)
 // (the last one also without a '\n'; a '\r' before it is kept), in order,

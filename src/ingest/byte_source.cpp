@@ -15,6 +15,8 @@
 
 #include <fmt/format.h>
 
+#include "core/text.h"
+
 namespace vigil {
 namespace {
 
@@ -226,16 +228,11 @@ std::unique_ptr<ByteSource> wrap(Compression c, std::unique_ptr<ByteSource> inne
 }  // namespace
 
 namespace {
-// Whether the file at `fd` begins (after blanks and a UTF-8 byte order mark) with '{'.
+// Whether the file at `fd` begins (after a UTF-8 byte order mark and blanks) with '{'.
 bool starts_json_object(int fd) {
   char head[256];
   const ssize_t n = ::pread(fd, head, sizeof head, 0);
-  for (ssize_t i = 0; i < n; ++i) {
-    const auto c = static_cast<unsigned char>(head[i]);
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || (i < 3 && (c == 0xef || c == 0xbb || c == 0xbf))) continue;
-    return c == '{';
-  }
-  return false;
+  return n > 0 && first_significant({head, static_cast<std::size_t>(n)}) == '{';
 }
 }  // namespace
 

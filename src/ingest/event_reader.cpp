@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/document.h"
+#include "core/text.h"
 #include "core/worker_pool.h"
 #include "ingest/archive_source.h"
 #include "ingest/byte_source.h"
@@ -35,16 +36,20 @@ namespace {
 constexpr std::size_t kChunksPerGroup = 8;  // 512 KiB of EVTX per task
 constexpr std::size_t kStreamBlock = 4u << 20;
 
-enum class InputKind { Evtx, Xml, Json, Unknown };
+enum class InputKind { Evtx, Xml, Json, Utf16Json, Unknown };
 
 // What an input holds, from its first bytes. Binary content that is neither
-// EVTX nor UTF-16 XML (a pcap or an executable inside an archive: NUL bytes,
-// which JSON text never has) is Unknown and reported once for the input
-// instead of once per line. Text always goes to the JSON reader, which
-// reports bad lines one by one and keeps the good ones.
+// EVTX nor UTF-16 XML or JSON (a pcap or an executable inside an archive: NUL
+// bytes, which UTF-8 JSON text never has) is Unknown and reported once for
+// the input instead of once per line. Text always goes to the JSON reader,
+// which reports bad lines one by one and keeps the good ones.
 InputKind detect(std::string_view head) {
   if (is_evtx(head)) return InputKind::Evtx;
   if (looks_like_event_xml(head)) return InputKind::Xml;
+  if (head.starts_with("\xFF\xFE")) {  // UTF-16LE after its byte order mark
+    const char first = first_significant(utf16le_to_utf8(head.substr(2, 256)));
+    if (first == '{' || first == '[') return InputKind::Utf16Json;
+  }
   if (head.substr(0, 4096).find('\0') != std::string_view::npos) return InputKind::Unknown;
   return InputKind::Json;
 }
@@ -203,12 +208,22 @@ struct EventReader::Impl {
     switch (detect(data)) {
       case InputKind::Evtx: return read_evtx(data, input_index, file, sink, report);
       case InputKind::Xml: return read_xml(data, input_index, file, sink, report);
+      case InputKind::Utf16Json: return read_utf16_json(data, input_index, file, sink, report);
       case InputKind::Unknown: report.failed_input(file, 0, kUnknownFormat); return true;
       case InputKind::Json: break;
     }
     std::size_t size = data.size();
     data.resize(size + simdjson::SIMDJSON_PADDING, ' ');
     return ndjson.read_contiguous(nullptr, {data.data(), size}, data.size(), input_index, file, sink, report);
+  }
+
+  // JSON saved as UTF-16LE (what Windows PowerShell 5's `>` and Out-File
+  // write by default), converted to UTF-8 whole and read as any JSON: the
+  // offsets of its diagnostics count bytes of the converted text.
+  bool read_utf16_json(std::string_view data, std::uint32_t input_index, const std::string& file,
+                       const BatchSink& sink, InputReport& report) {
+    std::string text = utf16le_to_utf8(data.substr(2));
+    return read_buffer(text, input_index, file, sink, report);
   }
 
   bool read_file(const std::string& path, std::uint32_t input_index, const BatchSink& sink, InputReport& report) {
@@ -236,8 +251,8 @@ struct EventReader::Impl {
     std::string head;
     char block[4096];
     auto known = [&head] {
-      std::size_t first = head.find_first_not_of(" \t\r\n\xef\xbb\xbf");
-      return head.size() >= 512 || (first != std::string::npos && (head[first] == '{' || head[first] == '['));
+      const char first = first_significant(head);
+      return head.size() >= 512 || first == '{' || first == '[';
     };
     while (!known()) {
       auto n = src.read(block, sizeof(block));
@@ -249,8 +264,7 @@ struct EventReader::Impl {
       report.stats().bytes += *n;
       head.append(block, *n);
     }
-    std::size_t first = head.find_first_not_of(" \t\r\n");
-    bool json_array = first != std::string::npos && head[first] == '[';
+    const bool json_array = first_significant(head) == '[';
     InputKind kind = detect(head);
     if (kind == InputKind::Unknown) {
       report.failed_input(path, 0, kUnknownFormat);
@@ -310,6 +324,7 @@ struct EventReader::Impl {
     switch (detect(whole)) {
       case InputKind::Evtx: return read_evtx(whole, input_index, path, sink, report);
       case InputKind::Xml: return read_xml(whole, input_index, path, sink, report);
+      case InputKind::Utf16Json: return read_utf16_json(whole, input_index, path, sink, report);
       case InputKind::Unknown: report.failed_input(path, 0, kUnknownFormat); return true;
       case InputKind::Json: break;
     }

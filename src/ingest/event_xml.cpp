@@ -23,29 +23,9 @@ std::string_view local_name(const char* name) {
 }
 
 std::string_view skip_bom_and_space(std::string_view s) {
-  if (s.starts_with("\xef\xbb\xbf")) s.remove_prefix(3);
+  s.remove_prefix(utf8_bom_length(s));
   std::size_t first = s.find_first_not_of(" \t\r\n");
   return first == std::string_view::npos ? std::string_view() : s.substr(first);
-}
-
-// UTF-16LE (after its BOM) to UTF-8.
-std::string from_utf16le(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size() / 2);
-  for (std::size_t i = 0; i + 1 < bytes.size(); i += 2) {
-    std::uint32_t c = static_cast<unsigned char>(bytes[i]) | (static_cast<unsigned char>(bytes[i + 1]) << 8);
-    if (c >= 0xd800 && c <= 0xdbff && i + 3 < bytes.size()) {
-      std::uint32_t lo = static_cast<unsigned char>(bytes[i + 2]) | (static_cast<unsigned char>(bytes[i + 3]) << 8);
-      if (lo >= 0xdc00 && lo <= 0xdfff) {
-        append_utf8(out, 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00));
-        i += 2;
-        continue;
-      }
-    }
-    if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
-    append_utf8(out, c);
-  }
-  return out;
 }
 
 // Position of the next "<Event" start tag (not "<Events", not "<EventData").
@@ -182,7 +162,7 @@ class EventXmlDecoder {
 
 bool looks_like_event_xml(std::string_view head) {
   if (head.starts_with("\xff\xfe")) {  // UTF-16LE: look at the first characters
-    std::string start = from_utf16le(head.substr(2, std::min<std::size_t>(head.size() - 2, 256) & ~std::size_t{1}));
+    std::string start = utf16le_to_utf8(head.substr(2, std::min<std::size_t>(head.size() - 2, 256) & ~std::size_t{1}));
     return looks_like_event_xml(start);
   }
   std::string_view s = skip_bom_and_space(head);
@@ -194,7 +174,7 @@ bool parse_event_xml(std::string_view input, const EventXmlCallbacks& cb) {
   std::string converted;
   std::string_view text = input;
   if (input.starts_with("\xff\xfe")) {
-    converted = from_utf16le(input.substr(2));
+    converted = utf16le_to_utf8(input.substr(2));
     text = converted;
   }
   EventXmlDecoder decoder;

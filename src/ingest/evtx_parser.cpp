@@ -34,44 +34,10 @@ std::uint32_t u32(const char* p) { std::uint32_t v; std::memcpy(&v, p, 4); retur
 std::uint64_t u64(const char* p) { std::uint64_t v; std::memcpy(&v, p, 8); return v; }
 
 
-// Appends UTF-16LE text as UTF-8; unpaired surrogates become U+FFFD; stops at a NUL when asked.
-void append_utf16(std::string& out, const char* p, std::size_t units, bool stop_at_nul) {
-  std::size_t i = 0;
-  // Most text is ASCII: copy runs of it without per-character checks.
-  std::size_t start = out.size();
-  out.resize(start + units);
-  char* dst = out.data() + start;
-  std::size_t n = 0;
-  for (; i < units; ++i) {
-    std::uint16_t c = u16(p + 2 * i);
-    if (c == 0 || c >= 0x80) break;
-    dst[n++] = static_cast<char>(c);
-  }
-  out.resize(start + n);
-  for (; i < units; ++i) {
-    std::uint32_t c = u16(p + 2 * i);
-    if (c == 0 && stop_at_nul) break;
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < units) {
-      std::uint32_t lo = u16(p + 2 * (i + 1));
-      if (lo >= 0xdc00 && lo <= 0xdfff) {
-        append_utf8(out, 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00));
-        ++i;
-        continue;
-      }
-    }
-    if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
-    if (c < 0x80) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      append_utf8(out, c);
-    }
-  }
-}
-
 std::string utf16(const char* p, std::size_t units, bool stop_at_nul) {
   std::string out;
   out.reserve(units);
-  append_utf16(out, p, units, stop_at_nul);
+  append_utf16le(out, p, units, stop_at_nul);
   return out;
 }
 
@@ -753,7 +719,7 @@ class ChunkDecoder {
     std::uint8_t base = v.type & 0x7f;
     if (base == 0x01) {  // UTF-16 strings, each NUL-terminated; empty strings count
       std::string all;
-      append_utf16(all, v.bytes.data(), v.bytes.size() / 2, false);
+      append_utf16le(all, v.bytes.data(), v.bytes.size() / 2, false);
       std::size_t start = 0;
       for (std::size_t i = 0; i < all.size(); ++i) {
         if (all[i] == '\0') {
@@ -806,7 +772,7 @@ class ChunkDecoder {
       case 0x00: return false;  // null
       case 0x01: {
         std::size_t before = out.size();
-        append_utf16(out, p, n / 2, true);
+        append_utf16le(out, p, n / 2, true);
         return out.size() > before;
       }
       case 0x02: out.append(p, strnlen(p, n)); return true;

@@ -490,7 +490,7 @@ struct NdjsonReader::Impl {
       return std::string_view::npos;
     }
     finish_event(event, arena);
-    event.source = trim_cr(std::string_view(begin, static_cast<std::size_t>(line_end - begin)));
+    event.source = trim_line(std::string_view(begin, static_cast<std::size_t>(line_end - begin)));
     event.json_escapes = line_index.rare_escapes() ? Event::JsonEscapes::Rare : Event::JsonEscapes::Plain;
     return static_cast<std::size_t>(line_end - data.data());
   }
@@ -624,8 +624,11 @@ struct NdjsonReader::Impl {
     return true;
   }
 
-  static std::string_view trim_cr(std::string_view line) {
+  // A line without the '\r' of a CRLF end and without a UTF-8 byte order
+  // mark before it (a file's first line, or any line of files concatenated).
+  static std::string_view trim_line(std::string_view line) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    line.remove_prefix(utf8_bom_length(line));
     return line;
   }
 
@@ -633,7 +636,7 @@ struct NdjsonReader::Impl {
   bool take_line(std::string_view line, std::size_t available, std::uint64_t line_no, std::uint64_t offset,
                  std::uint32_t input_index, const std::string& file, EventBatch& batch, const BatchSink& sink,
                  InputReport& report, bool copy_source) {
-    line = trim_cr(line);
+    line = trim_line(line);
     if (blank(line)) return true;
     Event event;
     std::string reason;
@@ -728,7 +731,7 @@ struct NdjsonReader::Impl {
         part.lines.push_back(std::move(l));
       } else {
         end = line_end_of(data, at, part.end);
-        l.text = trim_cr(data.substr(at, end - at));
+        l.text = trim_line(data.substr(at, end - at));
         if (!blank(l.text)) {
           l.ok = decoder.decode_line(l.text, l.available, false, l.event, arena, l.reason);
           part.lines.push_back(std::move(l));
@@ -816,7 +819,7 @@ struct NdjsonReader::Impl {
     if (!workers) workers = std::make_unique<WorkerPool>(threads - 1);
     // The shape of the input is decided on its first document, before any thread decodes.
     for_each_line(data, [&](std::string_view raw, std::size_t) {
-      std::string_view line = trim_cr(raw);
+      std::string_view line = trim_line(raw);
       if (blank(line)) return true;
       if (flat_windows_input < 0) decide_flat(line);
       return false;
@@ -940,7 +943,7 @@ struct NdjsonReader::Impl {
         read_once(kStreamBlock);
       }
       const char* nl = static_cast<const char*>(std::memchr(buf.data(), '\n', filled));
-      const std::string_view first = trim_cr({buf.data(), nl ? static_cast<std::size_t>(nl - buf.data()) : filled});
+      const std::string_view first = trim_line({buf.data(), nl ? static_cast<std::size_t>(nl - buf.data()) : filled});
       if (FlatWindowsExport::looks_flat(first)) {
         while (!eof && filled < FlatWindowsExport::kLocalTimeScan) read_once(FlatWindowsExport::kLocalTimeScan);
       }
@@ -1017,7 +1020,9 @@ struct NdjsonReader::Impl {
       report.skipped(file, element, offset,
              fmt::format("malformed JSON array: {}; the rest of the file was not read", simdjson::error_message(err)));
     };
-    if (auto err = array_parser.iterate(data.data(), data.size(), capacity).get(doc)) {
+    // simdjson leaves a byte order mark to the caller; offsets stay the file's.
+    const std::size_t bom = utf8_bom_length(data);
+    if (auto err = array_parser.iterate(data.data() + bom, data.size() - bom, capacity - bom).get(doc)) {
       fail_at(0, err);
       return flush(batch, sink);
     }
@@ -1085,8 +1090,7 @@ bool NdjsonReader::read_contiguous(ByteSource* source, std::string_view data, st
   impl_->current_file = file;
   impl_->current_unit = SourceUnit::Line;
   EventBatch batch;
-  std::size_t first = data.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos || data[first] != '[') {
+  if (first_significant(data) != '[') {
     return impl_->read_lines_contiguous(source, data, input_index, file, batch, sink, report);
   }
   impl_->current_unit = SourceUnit::Element;

@@ -15,6 +15,7 @@
 #include <string>
 #include <system_error>
 
+#include "core/text.h"
 #include "ingest/archive_source.h"
 #include "ingest/byte_source.h"
 
@@ -37,14 +38,6 @@ std::string identity(const struct stat& st) {
          std::to_string(st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
 }
 
-// The first byte of `data` that is not blank (0 when all are).
-char first_nonblank(std::string_view data) {
-  for (char c : data) {
-    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') return c;
-  }
-  return 0;
-}
-
 // A plain NDJSON file: its first non-blank byte opens an object.
 bool plain_ndjson(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -52,7 +45,7 @@ bool plain_ndjson(const std::string& path) {
   char head[256];
   ssize_t n = ::read(fd, head, sizeof head);
   ::close(fd);
-  return n > 0 && first_nonblank({head, static_cast<std::size_t>(n)}) == '{';
+  return n > 0 && first_significant({head, static_cast<std::size_t>(n)}) == '{';
 }
 
 constexpr std::size_t kPadding = 64;
@@ -258,7 +251,7 @@ std::uint64_t FollowedInputs::read_tail(Tail& t, std::int64_t now_ns, const Batc
       got += static_cast<std::size_t>(n);
       // Decided by the first byte written: NDJSON lines as they come, anything else whole.
       if (!t.whole && t.line == 0 && t.offset == 0) {
-        const char first = first_nonblank(t.pending);
+        const char first = first_significant(t.pending);
         t.whole = first != 0 && first != '{';
       }
       if (t.whole && (t.spool || t.pending.size() > reader_options_.spool_bytes) && !spool_pending(t, stats)) return 0;
@@ -310,7 +303,7 @@ std::uint64_t FollowedInputs::read_tail(Tail& t, std::int64_t now_ns, const Batc
     if (got <= 0) return 0;
     std::string_view data(buffer_.data(), static_cast<std::size_t>(got));
     if (t.offset == 0 && !t.skipping) {
-      const char first = first_nonblank(data);
+      const char first = first_significant(data);
       if (first != 0 && first != '{') {  // not NDJSON: read whole, once complete
         t.whole = true;
         return read_whole(t, now_ns, sink, stats);

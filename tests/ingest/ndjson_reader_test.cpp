@@ -712,3 +712,98 @@ TEST(NdjsonReader, AFlatExportsLocalTimesArePutInUtcByTheOffsetItsSysmonRowsShow
     EXPECT_EQ(times.back(), "2020-10-19T04:30:00.000Z") << path << " threads " << threads;
   }
 }
+
+TEST(NdjsonReader, AByteOrderMarkBeforeADocumentIsSkipped) {
+  // Windows PowerShell 5's Out-File -Encoding utf8 starts a file with a UTF-8
+  // byte order mark, and files concatenated keep theirs at a line's start:
+  // every document is read, none is reported, lines and offsets are the file's.
+  const std::string bom = "\xEF\xBB\xBF";
+  FieldRegistry fields;
+  const FieldId x = fields.intern("x");
+  const std::vector<std::string> want{"1", "2", "3"};
+  for (const std::string& text : {bom + "{\"x\":1}\n{\"x\":2}\n" + bom + "{\"x\":3}\n",
+                                  bom + "{\"x\":1}\r\n" + bom + "\r\n{\"x\":2}\r\n" + bom + "{\"x\":3}"}) {
+    TempFile plain(text);             // mapped
+    TempFile packed(gzip(text), ".gz");  // streamed
+    for (const std::string& path : {plain.path, packed.path}) {
+      Collected c = read_all(path, fields, x);
+      EXPECT_EQ(c.names, want) << path;
+      EXPECT_TRUE(c.stats.diagnostics.empty()) << path << ": " << c.stats.diagnostics[0].reason;
+      EXPECT_EQ(c.lines.back(), text.find('\r') == std::string::npos ? 3u : 4u);
+    }
+  }
+  // A JSON array after one; and a flat Windows export is still told by its first document.
+  TempFile array(bom + " [{\"x\":1},{\"x\":2},{\"x\":3}]", ".json");
+  TempFile packed_array(gzip(bom + "[{\"x\":1},{\"x\":2},{\"x\":3}]\n"), ".gz");
+  for (const std::string& path : {array.path, packed_array.path}) {
+    Collected c = read_all(path, fields, x);
+    EXPECT_EQ(c.names, want) << path;
+    EXPECT_TRUE(c.stats.diagnostics.empty()) << path;
+  }
+  TempFile flat(bom + R"({"EventID":1,"SourceName":"Microsoft-Windows-Sysmon","Image":"C:\\w\\a.exe"})" "\n");
+  Collected c = read_all(flat.path, fields, fields.intern("process.executable"));
+  EXPECT_EQ(c.names, (std::vector<std::string>{R"("C:\\w\\a.exe")"}));
+  // Decoded in parts on two threads (more than 1 MB), from every single-pass or not.
+  std::string big = bom;
+  for (int i = 0; i < 6000; ++i) big += (i == 3000 ? bom : "") + "{\"x\":" + std::to_string(i) + ",\"pad\":\"" + std::string(200, 'p') + "\"}\n";
+  TempFile large(big);
+  for (bool single_pass : {true, false}) {
+    for (unsigned threads : {1u, 2u}) {
+      ReadStats stats;
+      const auto rows = read_rendered(large.path, fields, single_pass, stats, threads);
+      ASSERT_EQ(rows.size(), 6000u);
+      EXPECT_EQ(stats.events, 6000u);
+      EXPECT_EQ(rows[3000].substr(0, 16), "3001 0 {\"x\":3000");
+    }
+  }
+}
+
+namespace {
+// `text` (UTF-8) as UTF-16LE after its byte order mark, as Windows PowerShell 5 writes it.
+std::string utf16le_file(std::u32string_view text) {
+  std::string out = "\xFF\xFE";
+  auto unit = [&out](char32_t u) {
+    out.push_back(static_cast<char>(u & 0xff));
+    out.push_back(static_cast<char>(u >> 8));
+  };
+  for (char32_t c : text) {
+    if (c >= 0x10000) {
+      unit(0xD800 + ((c - 0x10000) >> 10));
+      unit(0xDC00 + ((c - 0x10000) & 0x3ff));
+    } else {
+      unit(c);
+    }
+  }
+  return out;
+}
+}  // namespace
+
+TEST(NdjsonReader, Utf16JsonIsReadAsItsText) {
+  // `Get-WinEvent ... | ConvertTo-Json > events.json` in Windows PowerShell 5
+  // writes UTF-16LE: NDJSON or an array, plain or compressed, is read as the
+  // same text in UTF-8 would be (a pair of surrogates is one character).
+  FieldRegistry fields;
+  const FieldId x = fields.intern("x");
+  const std::vector<std::string> want{"\"caf\xC3\xA9\"", "\"\xF0\x9F\x94\x91\"", "3"};
+  for (const std::u32string& text : {std::u32string(U"{\"x\":\"caf\u00e9\"}\r\n{\"x\":\"\U0001F511\"}\r\n{\"x\":3}\r\n"),
+                                    std::u32string(U" [{\"x\":\"caf\u00e9\"},\n{\"x\":\"\U0001F511\"},{\"x\":3}]")}) {
+    TempFile plain(utf16le_file(text), ".json");
+    TempFile packed(gzip(utf16le_file(text)), ".gz");
+    for (const std::string& path : {plain.path, packed.path}) {
+      Collected c = read_all(path, fields, x);
+      EXPECT_EQ(c.names, want) << path;
+      EXPECT_EQ(c.stats.failed_inputs + c.stats.skipped, 0u) << path;
+    }
+  }
+  // A bad line among them is reported by its line, as in UTF-8.
+  TempFile bad(utf16le_file(U"{\"x\":1}\n{\"x\":\n{\"x\":3}\n"));
+  Collected c = read_all(bad.path, fields, x);
+  EXPECT_EQ(c.names, (std::vector<std::string>{"1", "3"}));
+  ASSERT_EQ(c.stats.diagnostics.size(), 1u);
+  EXPECT_EQ(c.stats.diagnostics[0].line, 2u);
+  // UTF-16 text that is neither JSON nor event XML is still refused whole.
+  TempFile other(utf16le_file(U"Event log export\r\n"));
+  Collected none = read_all(other.path, fields, x);
+  EXPECT_TRUE(none.names.empty());
+  EXPECT_EQ(none.stats.failed_inputs, 1u);
+}

@@ -163,6 +163,32 @@ TEST_F(AlertFile, LinesTheStateAlreadyWroteAreNotWaitedFor) {
 }  // namespace
 
 namespace {
+// The events `vigil run` reads from `path` to its end, as documents, and the reasons reported.
+std::pair<std::vector<std::string>, std::vector<std::string>> read_to_end(const std::string& path,
+                                                                        const ReaderOptions& reader) {
+  FieldRegistry fields;
+  FollowOptions follow;
+  follow.follow = false;
+  ReadStats stats;
+  std::vector<std::string> documents;
+  FollowedInputs inputs({path}, fields, reader, follow);
+  // Until the input is read to its end (a FIFO's writer may be slow to start on a loaded machine), 60 s at most.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (bool first = true; first || (!inputs.drained() && std::chrono::steady_clock::now() < deadline); first = false) {
+    if (!first) inputs.wait(10'000'000);
+    inputs.poll(0, [&](EventBatch& batch) {
+      for (const Event& e : batch.events) {
+        documents.emplace_back();
+        append_event_json(documents.back(), e);
+      }
+      return true;
+    }, stats);
+  }
+  std::vector<std::string> reasons;
+  for (const auto& d : stats.diagnostics) reasons.push_back(d.reason);
+  return {documents, reasons};
+}
+
 // The events `vigil run` reads from a FIFO an EVTX file is written into (one
 // writer thread), with `spool_bytes`: documents, and the reasons reported.
 std::pair<std::vector<std::string>, std::vector<std::string>> read_fifo(const std::string& evtx, std::size_t spool_bytes) {
@@ -176,35 +202,32 @@ std::pair<std::vector<std::string>, std::vector<std::string>> read_fifo(const st
     std::ofstream out(fifo, std::ios::binary);
     out << in.rdbuf();
   });
-  FieldRegistry fields;
   ReaderOptions reader;
   reader.spool_bytes = spool_bytes;
-  FollowOptions follow;
-  follow.follow = false;
-  ReadStats stats;
-  std::vector<std::string> documents;
-  {
-    FollowedInputs inputs({fifo}, fields, reader, follow);
-    // Until the FIFO is read to its end (its writer may be slow to start on a loaded machine), 60 s at most.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (!inputs.drained() && std::chrono::steady_clock::now() < deadline) {
-      inputs.wait(10'000'000);
-      inputs.poll(0, [&](EventBatch& batch) {
-        for (const Event& e : batch.events) {
-          documents.emplace_back();
-          append_event_json(documents.back(), e);
-        }
-        return true;
-      }, stats);
-    }
-  }  // the FIFO's reading end closed: a writer vigil stopped reading gets EPIPE
+  // The FIFO's reading end is closed on return: a writer vigil stopped reading gets EPIPE.
+  auto read = read_to_end(fifo, reader);
   writer.join();
   std::filesystem::remove(fifo);
-  std::vector<std::string> reasons;
-  for (const auto& d : stats.diagnostics) reasons.push_back(d.reason);
-  return {documents, reasons};
+  return read;
 }
 }  // namespace
+
+TEST(FollowedInputs, AByteOrderMarkBeforeNdjsonOrAnArrayIsSkipped) {
+  // A file PowerShell 5 wrote (Out-File -Encoding utf8): its first line is
+  // NDJSON after the mark, read line by line as it grows; an array after
+  // one is read whole. Nothing is reported.
+  const std::string dir = std::filesystem::temp_directory_path();
+  const std::string lines = dir + "/vigil_bom_" + std::to_string(::getpid()) + ".ndjson";
+  const std::string array = dir + "/vigil_bom_" + std::to_string(::getpid()) + ".json";
+  std::ofstream(lines, std::ios::binary) << "\xEF\xBB\xBF{\"x\":1}\n\xEF\xBB\xBF{\"x\":2}\n";
+  std::ofstream(array, std::ios::binary) << "\xEF\xBB\xBF [{\"x\":1},{\"x\":2}]";
+  for (const std::string& path : {lines, array}) {
+    const auto [documents, reasons] = read_to_end(path, ReaderOptions{});
+    EXPECT_EQ(documents, (std::vector<std::string>{R"({"x":1})", R"({"x":2})"})) << path;
+    EXPECT_TRUE(reasons.empty()) << path << ": " << reasons[0];
+    std::filesystem::remove(path);
+  }
+}
 
 TEST(FollowedInputs, AStreamReadWholeBeyondTheSpoolBudgetGoesToATemporaryFile) {
   // An EVTX file written into a FIFO is read to its end, then decoded whole:
