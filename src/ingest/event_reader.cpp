@@ -254,15 +254,20 @@ struct EventReader::Impl {
       const char first = first_significant(head);
       return head.size() >= 512 || first == '{' || first == '[';
     };
-    while (!known()) {
+    bool ended = false;
+    auto read_more = [&] {  // one read into head; false when it failed (reported)
       auto n = src.read(block, sizeof(block));
       if (!n) {
         report.failed_input(path, head.size(), n.error().message);
-        return true;
+        return false;
       }
-      if (*n == 0) break;
+      ended = *n == 0;
       report.stats().bytes += *n;
       head.append(block, *n);
+      return true;
+    };
+    while (!known() && !ended) {
+      if (!read_more()) return true;
     }
     const bool json_array = first_significant(head) == '[';
     InputKind kind = detect(head);
@@ -270,8 +275,16 @@ struct EventReader::Impl {
       report.failed_input(path, 0, kUnknownFormat);
       return true;
     }
-    if (kind == InputKind::Json && !json_array) return ndjson.read_stream(src, head, input_index, path, sink, report);
-    // EVTX, XML and JSON arrays are decoded whole: from memory up to
+    if (kind == InputKind::Json && !json_array) {
+      // NDJSON, unless its first document goes on past its first line (read
+      // whole, like an array): wait for that line (it comes before anything
+      // of the stream can be decoded anyway), to 4 MB.
+      while (!ended && head.find('\n') == std::string::npos && head.size() < kStreamBlock) {
+        if (!read_more()) return true;
+      }
+      if (NdjsonReader::line_delimited(head)) return ndjson.read_stream(src, head, input_index, path, sink, report);
+    }
+    // EVTX, XML, JSON arrays and documents over several lines are decoded whole: from memory up to
     // options.spool_bytes, beyond that from a temporary file, mapped (a
     // compressed EVTX file or stdin of any size in bounded memory).
     std::string all = std::move(head);

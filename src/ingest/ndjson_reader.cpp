@@ -50,6 +50,8 @@ struct NdjsonReader::Impl {
   ReaderOptions options;
   od::parser parser;
   od::parser array_parser;  // walks JSON array files while `parser` decodes elements
+  od::parser hit_parser;    // finds an Elasticsearch hit's _source
+  std::string hit_scratch;  // padded copy of a hit that cannot be parsed in place
   bool stable_input = false;  // the document being decoded stays where it is until its batch is flushed
   std::vector<PendingField> pending;
   // Strings of deferred fields the walk left escaped (FieldDeferral), by
@@ -68,6 +70,7 @@ struct NdjsonReader::Impl {
   SourceUnit current_unit = SourceUnit::Line;
   std::uint64_t flushes = 0;  // batches handed to the sink so far
   int flat_windows_input = -1;  // per input: -1 undecided, 0 ordinary ECS, 1 flat Windows export
+  int hits_input = -1;  // per input: -1 undecided, 0 documents, 1 Elasticsearch hits (decided with the above)
   FlatWindowsExport flat_export;
   std::string_view input_head;  // the input's first bytes read so far (a flat export's local times)
   bool local_times = true;       // NdjsonReader::learn_local_times()
@@ -590,10 +593,49 @@ struct NdjsonReader::Impl {
     return std::all_of(line.begin(), line.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r'; });
   }
 
-  // The input's shape, from its first document; a flat export's local
-  // times are learned from the input's first bytes (input_head).
-  void decide_flat(std::string_view first_line) {
-    flat_windows_input = FlatWindowsExport::looks_flat(first_line) ? 1 : 0;
+  // Where `line` is an Elasticsearch hit (an elasticdump line, an element
+  // of a `_search` response's hits.hits): an object whose `_source` object
+  // is the document, beside its `_index` (required only when `need_index`,
+  // to tell the input's shape). The view of that `_source` in `line`.
+  // `available`: bytes readable from line.data() (a padded parse needs more
+  // than the line: else it parses a copy).
+  std::optional<std::string_view> hit_source(std::string_view line, std::size_t available, bool need_index) {
+    const char* text = line.data();
+    if (available < line.size() + simdjson::SIMDJSON_PADDING) {
+      hit_scratch.assign(line);
+      hit_scratch.resize(line.size() + simdjson::SIMDJSON_PADDING, ' ');
+      text = hit_scratch.data();
+      available = hit_scratch.size();
+    }
+    od::document doc;
+    od::object top;
+    if (hit_parser.iterate(text, line.size(), available).get(doc) || doc.get_object().get(top)) return std::nullopt;
+    std::optional<std::string_view> source;
+    bool index = false;
+    for (auto member : top) {
+      std::string_view key;
+      od::value value;
+      if (member.unescaped_key().get(key) || member.value().get(value)) return std::nullopt;
+      if (key == "_index") {
+        index = true;
+      } else if (key == "_source") {
+        od::object object;
+        std::string_view raw;
+        if (value.get_object().get(object) || object.raw_json().get(raw)) return std::nullopt;
+        source = line.substr(static_cast<std::size_t>(raw.data() - text), raw.size());
+      }
+    }
+    if (need_index && !index) return std::nullopt;
+    return source;
+  }
+
+  // The input's shape, from its first document: Elasticsearch hits or
+  // documents, a flat Windows export or not (a flat export's local times are
+  // learned from the input's first bytes, input_head).
+  void decide_shape(std::string_view first_line, std::size_t available) {
+    const std::optional<std::string_view> inner = hit_source(first_line, available, true);
+    hits_input = inner ? 1 : 0;
+    flat_windows_input = FlatWindowsExport::looks_flat(inner.value_or(first_line)) ? 1 : 0;
     if (flat_windows_input == 1) flat_export.learn_local_times(local_times ? input_head : std::string_view());
     input_head = {};  // a view of the reader's buffer: needed only here
   }
@@ -603,7 +645,6 @@ struct NdjsonReader::Impl {
   // once per input, on its first document: exports are homogeneous, and the
   // hot path of ordinary ECS input pays nothing.
   std::optional<std::string> normalize_flat_windows(std::string_view line) {
-    if (flat_windows_input < 0) decide_flat(line);
     if (flat_windows_input == 0) return std::nullopt;
     return flat_export.normalize(line);
   }
@@ -613,6 +654,16 @@ struct NdjsonReader::Impl {
   // is not a valid document. Touches only this object's decoding state.
   bool decode_line(std::string_view line, std::size_t available, bool copy_source, Event& event, Arena& arena,
                    std::string& reason) {
+    if (flat_windows_input < 0) decide_shape(line, available);
+    if (hits_input == 1) {  // the document is the hit's _source, as Elastic's rules see it
+      const std::optional<std::string_view> inner = hit_source(line, available, false);
+      if (!inner) {
+        reason = "not an Elasticsearch hit with a _source object, as this input's first document is";
+        return false;
+      }
+      available -= static_cast<std::size_t>(inner->data() - line.data());
+      line = *inner;
+    }
     std::optional<std::string> normalized = normalize_flat_windows(line);
     if (normalized) {
       line = *normalized;
@@ -682,7 +733,7 @@ struct NdjsonReader::Impl {
   // Whether lines of this input may take the single-pass path: ordinary ECS
   // documents (flat Windows exports are rewritten first), once the shape of
   // the input is known.
-  bool scannable() const { return options.single_pass && flat_windows_input == 0; }
+  bool scannable() const { return options.single_pass && flat_windows_input == 0 && hits_input == 0; }
 
   // The end of the line holding data[at]: its '\n' before `end`, else `end`.
   static std::size_t line_end_of(std::string_view data, std::size_t at, std::size_t end) {
@@ -785,6 +836,7 @@ struct NdjsonReader::Impl {
     for (auto& a : block.arenas) a->reset();
     for (auto& h : helpers) {
       h->flat_windows_input = flat_windows_input;
+      h->hits_input = hits_input;
       h->flat_export.set_local_offsets(flat_export.local_offsets());
     }
     block.next = 0;
@@ -821,7 +873,7 @@ struct NdjsonReader::Impl {
     for_each_line(data, [&](std::string_view raw, std::size_t) {
       std::string_view line = trim_line(raw);
       if (blank(line)) return true;
-      if (flat_windows_input < 0) decide_flat(line);
+      if (flat_windows_input < 0) decide_shape(line, line.size());
       return false;
     });
     std::uint64_t line_no = 0;
@@ -1008,8 +1060,13 @@ struct NdjsonReader::Impl {
     return flush(batch, sink);
   }
 
+  // A JSON array of documents, or (`search_response`) an Elasticsearch
+  // `_search` response whose hits.hits are read. `data` starts `base` bytes
+  // into the input (offsets reported are the input's); elements are
+  // numbered on from `element_no`.
   bool read_array(std::string_view data, std::size_t capacity, std::uint32_t input_index, const std::string& file,
-                  EventBatch& batch, const BatchSink& sink, InputReport& report) {
+                  EventBatch& batch, const BatchSink& sink, InputReport& report, bool search_response = false,
+                  std::uint64_t base = 0, std::uint64_t* element_count = nullptr) {
     od::document doc;
     bool iterating = false;  // a document whose iterate() failed has no location to ask (null deref)
     auto fail_at = [&](std::uint64_t element, simdjson::error_code err) {
@@ -1017,22 +1074,38 @@ struct NdjsonReader::Impl {
       std::uint64_t offset = 0;
       if (iterating && !doc.current_location().get(loc) && loc >= data.data() && loc <= data.data() + data.size())
         offset = static_cast<std::uint64_t>(loc - data.data());
-      report.skipped(file, element, offset,
-             fmt::format("malformed JSON array: {}; the rest of the file was not read", simdjson::error_message(err)));
+      report.skipped(file, element, base + offset,
+                     fmt::format("malformed JSON {}: {}; {} was not read", search_response ? "search response" : "array",
+                                 simdjson::error_message(err), search_response ? "the rest of it" : "the rest of the file"));
     };
+    std::uint64_t own_count = 0;
+    std::uint64_t& element_no = element_count ? *element_count : own_count;
     // simdjson leaves a byte order mark to the caller; offsets stay the file's.
     const std::size_t bom = utf8_bom_length(data);
     if (auto err = array_parser.iterate(data.data() + bom, data.size() - bom, capacity - bom).get(doc)) {
-      fail_at(0, err);
+      fail_at(element_no, err);
       return flush(batch, sink);
     }
     iterating = true;
     od::array arr;
-    if (auto err = doc.get_array().get(arr)) {
-      fail_at(0, err);
+    if (search_response) {
+      od::object top, hits;
+      if (auto err = doc.get_object().get(top)) {
+        fail_at(element_no, err);
+        return flush(batch, sink);
+      }
+      if (auto err = top.find_field_unordered("hits").get_object().get(hits)) {
+        fail_at(element_no, err);
+        return flush(batch, sink);
+      }
+      if (auto err = hits.find_field_unordered("hits").get_array().get(arr)) {
+        fail_at(element_no, err);
+        return flush(batch, sink);
+      }
+    } else if (auto err = doc.get_array().get(arr)) {
+      fail_at(element_no, err);
       return flush(batch, sink);
     }
-    std::uint64_t element_no = 0;
     for (auto element : arr) {
       ++element_no;
       od::value v;
@@ -1048,7 +1121,7 @@ struct NdjsonReader::Impl {
       if (type != od::json_type::object) {
         const char* loc = nullptr;
         std::uint64_t offset = v.current_location().get(loc) ? 0 : static_cast<std::uint64_t>(loc - data.data());
-        report.skipped(file, element_no, offset, "array element is not a JSON object");
+        report.skipped(file, element_no, base + offset, "array element is not a JSON object");
         continue;
       }
       od::object obj;
@@ -1062,12 +1135,92 @@ struct NdjsonReader::Impl {
         break;
       }
       std::size_t offset = static_cast<std::size_t>(raw.data() - data.data());
-      if (!take_line(raw, capacity - offset, element_no, offset, input_index, file, batch, sink, report, false))
+      if (!take_line(raw, capacity - offset, element_no, base + offset, input_index, file, batch, sink, report, false))
         return false;
     }
     return flush(batch, sink);
   }
+
+  // JSON documents one after another, not one per line: pretty-printed
+  // (`jq .`, PowerShell's ConvertTo-Json), several on a line, Elasticsearch
+  // `_search` responses (each hit of hits.hits is read). Each document is
+  // found by its brackets, then decoded as a line is; numbered in order.
+  bool read_documents(std::string_view data, std::size_t capacity, std::uint32_t input_index, const std::string& file,
+                      EventBatch& batch, const BatchSink& sink, InputReport& report) {
+    std::uint64_t element_no = 0;
+    for (std::size_t at = utf8_bom_length(data);;) {
+      at = data.find_first_not_of(" \t\r\n", at);
+      if (at == std::string_view::npos) break;
+      if (data[at] != '{') {
+        const std::size_t nl = data.find('\n', at);
+        report.skipped(file, ++element_no, at, "not a JSON object");
+        if (nl == std::string_view::npos) break;
+        at = nl + 1;
+        continue;
+      }
+      const std::size_t end = NdjsonReader::value_end(data, at);
+      if (end == std::string_view::npos) {
+        report.skipped(file, ++element_no, at, "truncated document: the input ends inside it");
+        break;
+      }
+      const std::string_view doc = data.substr(at, end - at);
+      if (NdjsonReader::search_response(doc)) {
+        if (!read_array(doc, capacity - at, input_index, file, batch, sink, report, true, at, &element_no)) return false;
+      } else if (!take_line(doc, capacity - at, ++element_no, at, input_index, file, batch, sink, report, false)) {
+        return false;
+      }
+      at = end;
+    }
+    return flush(batch, sink);
+  }
 };
+
+std::size_t NdjsonReader::value_end(std::string_view data, std::size_t at) {
+  std::size_t depth = 0;
+  for (std::size_t i = at; i < data.size(); ++i) {
+    switch (data[i]) {
+      case '"':  // to the string's closing quote
+        for (++i; i < data.size() && data[i] != '"'; ++i) {
+          if (data[i] == '\\') ++i;
+        }
+        if (i >= data.size()) return std::string_view::npos;
+        break;
+      case '{':
+      case '[': ++depth; break;
+      case '}':
+      case ']':
+        if (depth <= 1) return i + 1;
+        --depth;
+        break;
+      default: break;
+    }
+  }
+  return std::string_view::npos;
+}
+
+bool NdjsonReader::search_response(std::string_view document) {
+  // Its members: took, timed_out, _shards, hits {total, max_score, hits [...]}.
+  if (document.find("\"hits\"") == std::string_view::npos || document.find("\"_shards\"") == std::string_view::npos)
+    return false;
+  simdjson::dom::parser parser;
+  simdjson::dom::element hits;
+  return !parser.parse(document.data(), document.size()).at_key("hits").at_key("hits").get(hits) && hits.is_array();
+}
+
+bool NdjsonReader::line_delimited(std::string_view head) {
+  head.remove_prefix(utf8_bom_length(head));
+  const std::size_t start = head.find_first_not_of(" \t\r\n");
+  if (start == std::string_view::npos || head[start] != '{') return true;
+  const std::size_t nl = head.find('\n', start);
+  if (nl == std::string_view::npos) return true;  // the first line is not all here: NDJSON streams come so
+  std::string_view first = head.substr(start, nl - start);
+  first = first.substr(0, first.find_last_not_of(" \t\r") + 1);
+  // Pretty printers (jq, ConvertTo-Json, json.dumps(indent=...), Elasticsearch's
+  // ?pretty) put the opening brace alone on the first line; a damaged first
+  // line of NDJSON (cut short, a quote left open) leaves the input NDJSON.
+  if (first == "{") return false;
+  return !search_response(first);
+}
 
 
 NdjsonReader::NdjsonReader(const FieldRegistry& fields, const ReaderOptions& options, std::uint64_t& next_ordinal)
@@ -1086,11 +1239,18 @@ bool NdjsonReader::read_contiguous(ByteSource* source, std::string_view data, st
                                    std::uint32_t input_index, const std::string& file, const BatchSink& sink,
                                    InputReport& report) {
   impl_->flat_windows_input = -1;
+  impl_->hits_input = -1;
   impl_->input_head = data;
   impl_->current_file = file;
   impl_->current_unit = SourceUnit::Line;
   EventBatch batch;
   if (first_significant(data) != '[') {
+    // Documents over several lines, unless the first never ends: a damaged
+    // first line of NDJSON, whose other lines are read and it reported by number.
+    if (!line_delimited(data) && value_end(data, data.find('{')) != std::string_view::npos) {
+      impl_->current_unit = SourceUnit::Element;
+      return impl_->read_documents(data, capacity, input_index, file, batch, sink, report);
+    }
     return impl_->read_lines_contiguous(source, data, input_index, file, batch, sink, report);
   }
   impl_->current_unit = SourceUnit::Element;
@@ -1106,6 +1266,7 @@ bool NdjsonReader::read_contiguous(ByteSource* source, std::string_view data, st
 bool NdjsonReader::read_stream(ByteSource& source, std::string_view head, std::uint32_t input_index,
                                const std::string& file, const BatchSink& sink, InputReport& report) {
   impl_->flat_windows_input = -1;
+  impl_->hits_input = -1;
   impl_->current_file = file;
   impl_->current_unit = SourceUnit::Line;
   EventBatch batch;

@@ -53,6 +53,18 @@ class NdjsonReader {
   // `reason`. For tests and fuzzing.
   bool decode_one(std::string_view text, Event& event, Arena& arena, std::string& reason);
 
+  // Whether JSON text whose first bytes are `head` holds one document per
+  // line (NDJSON, and anything not JSON: read line by line, bad lines
+  // reported); false when it is pretty-printed (its first line is a lone
+  // '{') or its first line is an Elasticsearch `_search` response: such an
+  // input is read whole, document by document.
+  static bool line_delimited(std::string_view head);
+  // One past the end of the object or array opening at data[at], found by
+  // its brackets outside strings; npos when `data` ends first.
+  static std::size_t value_end(std::string_view data, std::size_t at);
+  // Whether `document` is an Elasticsearch `_search` response (hits.hits).
+  static bool search_response(std::string_view document);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

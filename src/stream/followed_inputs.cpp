@@ -249,10 +249,10 @@ std::uint64_t FollowedInputs::read_tail(Tail& t, std::int64_t now_ns, const Batc
         break;
       }
       got += static_cast<std::size_t>(n);
-      // Decided by the first byte written: NDJSON lines as they come, anything else whole.
+      // Decided by the first byte written and the first line: NDJSON lines as they come, anything else whole.
       if (!t.whole && t.line == 0 && t.offset == 0) {
         const char first = first_significant(t.pending);
-        t.whole = first != 0 && first != '{';
+        t.whole = first != 0 && (first != '{' || !NdjsonReader::line_delimited(t.pending));
       }
       if (t.whole && (t.spool || t.pending.size() > reader_options_.spool_bytes) && !spool_pending(t, stats)) return 0;
     }
@@ -304,7 +304,7 @@ std::uint64_t FollowedInputs::read_tail(Tail& t, std::int64_t now_ns, const Batc
     std::string_view data(buffer_.data(), static_cast<std::size_t>(got));
     if (t.offset == 0 && !t.skipping) {
       const char first = first_significant(data);
-      if (first != 0 && first != '{') {  // not NDJSON: read whole, once complete
+      if (first != 0 && (first != '{' || !NdjsonReader::line_delimited(data))) {  // not NDJSON: read whole, once complete
         t.whole = true;
         return read_whole(t, now_ns, sink, stats);
       }

@@ -3,6 +3,7 @@
 // inputs and JSON array files.
 #include "core/timestamp.h"
 #include "ingest/event_reader.h"
+#include "ingest/ndjson_reader.h"
 
 #include <algorithm>
 #include <gtest/gtest.h>
@@ -806,4 +807,131 @@ TEST(NdjsonReader, Utf16JsonIsReadAsItsText) {
   Collected none = read_all(other.path, fields, x);
   EXPECT_TRUE(none.names.empty());
   EXPECT_EQ(none.stats.failed_inputs, 1u);
+}
+
+TEST(NdjsonReader, ElasticsearchHitsAreReadFromTheirSource) {
+  // elasticdump's lines, `_search` hits (`jq -c '.hits.hits[]'`, or the
+  // array `jq '.hits.hits'`): the document is each hit's _source, as the
+  // rules that wrote them to Elasticsearch saw it; decided on the first
+  // document (it has _index and a _source object), any input shape.
+  auto hit = [](int n, const std::string& source) {
+    return "{\"_index\":\".ds-logs-windows.sysmon_operational-default\",\"_id\":\"id" + std::to_string(n) +
+           "\",\"_score\":1.0,\"_source\":" + source + "}";
+  };
+  auto doc = [](int n) { return "{\"x\":" + std::to_string(n) + ",\"process\":{\"name\":\"p" + std::to_string(n) + ".exe\"}}"; };
+  FieldRegistry fields;
+  const FieldId x = fields.intern("x");
+  const std::string lines = hit(1, doc(1)) + "\n" + hit(2, doc(2)) + "\n{\"_index\":\"i\",\"_id\":\"3\"}\n" + hit(4, doc(4)) + "\n";
+  TempFile plain(lines);
+  TempFile packed(gzip(lines), ".gz");
+  TempFile array("[" + hit(1, doc(1)) + ",\n " + hit(2, doc(2)) + ",{\"_index\":\"i\"},\n" + hit(4, doc(4)) + "]", ".json");
+  for (const std::string& path : {plain.path, packed.path, array.path}) {
+    Collected c = read_all(path, fields, x);
+    EXPECT_EQ(c.names, (std::vector<std::string>{"1", "2", "4"})) << path;
+    EXPECT_EQ(c.lines, (std::vector<std::uint64_t>{1, 2, 4})) << path;
+    ASSERT_EQ(c.stats.diagnostics.size(), 1u) << path;
+    EXPECT_EQ(c.stats.diagnostics[0].line, 3u);
+    EXPECT_NE(c.stats.diagnostics[0].reason.find("not an Elasticsearch hit with a _source object"), std::string::npos);
+  }
+  // The event's source is the hit's _source (alerts copy it, keyword rules search it).
+  {
+    TempFile one(hit(7, doc(7)) + "\n");
+    EventReader reader(fields);
+    ReadStats stats;
+    std::vector<std::string> sources;
+    reader.read(one.path, 0, [&](EventBatch& batch) {
+      for (const Event& e : batch.events) sources.emplace_back(e.source);
+      return true;
+    }, stats);
+    EXPECT_EQ(sources, (std::vector<std::string>{doc(7)}));
+  }
+  // A flat Windows export kept in Elasticsearch (OTRF's datasets came so) gets its ECS fields.
+  TempFile flat(hit(1, R"({"EventID":1,"SourceName":"Microsoft-Windows-Sysmon","Image":"C:\\w\\a.exe"})") + "\n");
+  EXPECT_EQ(read_all(flat.path, fields, fields.intern("process.executable")).names,
+            (std::vector<std::string>{R"("C:\\w\\a.exe")"}));
+  // A document with a _source of its own but no _index is a document.
+  TempFile not_hits("{\"x\":1,\"_source\":{\"x\":2}}\n");
+  EXPECT_EQ(read_all(not_hits.path, fields, x).names, (std::vector<std::string>{"1"}));
+  // More than 1 MB, on two threads, with and without the single pass: the same events.
+  std::string big;
+  for (int i = 0; i < 6000; ++i) big += hit(i, "{\"x\":" + std::to_string(i) + ",\"pad\":\"" + std::string(200, 'p') + "\"}") + "\n";
+  TempFile large(big);
+  std::vector<std::string> first;
+  for (bool single_pass : {true, false}) {
+    for (unsigned threads : {1u, 2u}) {
+      ReadStats stats;
+      const auto rows = read_rendered(large.path, fields, single_pass, stats, threads);
+      ASSERT_EQ(rows.size(), 6000u);
+      EXPECT_EQ(rows[5999].substr(0, 17), "6000 0 {\"x\":5999,");
+      if (first.empty()) first = rows;
+      EXPECT_EQ(rows, first);
+    }
+  }
+}
+
+TEST(NdjsonReader, DocumentsOverSeveralLinesAreReadWhole) {
+  // `jq .` output, PowerShell's ConvertTo-Json, several documents on a line,
+  // an Elasticsearch `_search` response (`curl ...?pretty`): documents found
+  // by their brackets (never inside strings), numbered in order, plain or
+  // streamed; a truncated last document and text between documents reported.
+  FieldRegistry fields;
+  const FieldId x = fields.intern("x");
+  const std::string pretty =
+      "{\n  \"x\": 1,\n  \"s\": \"}{ \\\" ][\"\n}\r\n{\r\n    \"x\":  2\r\n}\n{\"x\":3} {\"x\":4}{\"x\":5}\n";
+  const std::string response =
+      "{\n  \"took\": 2, \"timed_out\": false, \"_shards\": {\"total\": 1},\n  \"hits\": {\"total\": {\"value\": 2},\n"
+      "    \"hits\": [\n      {\"_index\": \"logs\", \"_id\": \"a\", \"_source\": {\"x\": 1}},\n"
+      "      {\"_index\": \"logs\", \"_id\": \"b\", \"_source\": {\"x\": 2}}\n    ]\n  }\n}\n";
+  std::string compact_response = response;
+  std::erase(compact_response, '\n');
+  compact_response += "\n" + compact_response + "\n";  // two responses, one per line (paged _search)
+  struct Case {
+    std::string text;
+    std::vector<std::string> names;
+    std::vector<std::uint64_t> numbers;
+  };
+  for (const Case& c : {Case{pretty, {"1", "2", "3", "4", "5"}, {1, 2, 3, 4, 5}},
+                        Case{response, {"1", "2"}, {1, 2}},
+                        Case{compact_response, {"1", "2", "1", "2"}, {1, 2, 3, 4}}}) {
+    TempFile plain(c.text, ".json");
+    TempFile packed(gzip(c.text), ".gz");
+    for (const std::string& path : {plain.path, packed.path}) {
+      Collected got = read_all(path, fields, x);
+      EXPECT_EQ(got.names, c.names) << c.text;
+      EXPECT_EQ(got.lines, c.numbers) << c.text;
+      EXPECT_TRUE(got.stats.diagnostics.empty()) << got.stats.diagnostics[0].reason;
+    }
+  }
+  TempFile bad("{\n \"x\": 1\n}\nnot json\n{\"x\": 3}\n{\n \"x\": 4,\n", ".json");
+  Collected got = read_all(bad.path, fields, x);
+  EXPECT_EQ(got.names, (std::vector<std::string>{"1", "3"}));
+  ASSERT_EQ(got.stats.diagnostics.size(), 2u);
+  EXPECT_EQ(got.stats.diagnostics[0].reason, "not a JSON object");
+  EXPECT_EQ(got.stats.diagnostics[0].offset, 12u);
+  EXPECT_EQ(got.stats.diagnostics[1].reason, "truncated document: the input ends inside it");
+  EXPECT_EQ(got.stats.diagnostics[1].offset, 30u);
+  // NDJSON stays NDJSON: a bad first line is reported by its number, the next lines read.
+  TempFile lines("{\"x\": 1\n{\"x\": 2}\n");
+  Collected ndjson = read_all(lines.path, fields, x);
+  EXPECT_EQ(ndjson.names, (std::vector<std::string>{"2"}));
+  EXPECT_EQ(ndjson.lines, (std::vector<std::uint64_t>{2}));
+}
+
+TEST(NdjsonReader, ValueEndFollowsBracketsOutsideStrings) {
+  EXPECT_EQ(NdjsonReader::value_end(R"({"a":"}"} x)", 0), 9u);
+  EXPECT_EQ(NdjsonReader::value_end(R"({"a":"\"}"})", 0), 11u);
+  EXPECT_EQ(NdjsonReader::value_end(R"({"a":"\\"}x)", 0), 10u);
+  EXPECT_EQ(NdjsonReader::value_end(R"({"a":[{},[]]})", 0), 13u);
+  EXPECT_EQ(NdjsonReader::value_end(R"(  {"a":{}})", 2), 10u);
+  EXPECT_EQ(NdjsonReader::value_end(R"({"a":{})", 0), std::string_view::npos);
+  EXPECT_EQ(NdjsonReader::value_end(R"({"a":"})", 0), std::string_view::npos);
+  EXPECT_EQ(NdjsonReader::value_end("{\"a\\", 0), std::string_view::npos);
+  EXPECT_TRUE(NdjsonReader::line_delimited("{\"a\":1}\n{\n"));
+  EXPECT_TRUE(NdjsonReader::line_delimited("{\"a\":1"));  // the first line not all read yet
+  EXPECT_FALSE(NdjsonReader::line_delimited("\xEF\xBB\xBF\r\n{\r\n"));
+  EXPECT_FALSE(NdjsonReader::line_delimited("{ \t\r\n  \"a\": 1\r\n}"));
+  EXPECT_TRUE(NdjsonReader::line_delimited("{\"a\":1} {\"a\":2}\n"));  // NDJSON with trailing content on a line
+  EXPECT_TRUE(NdjsonReader::line_delimited("{\"a\": \"cut\n{\"a\":2}\n"));  // NDJSON whose first line was cut short
+  EXPECT_FALSE(NdjsonReader::line_delimited(R"({"took":1,"_shards":{},"hits":{"hits":[]}})" "\n"));
+  EXPECT_TRUE(NdjsonReader::line_delimited(R"({"_shards":{},"hits":{"hits":3}})" "\n"));
 }

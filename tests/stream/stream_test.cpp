@@ -212,7 +212,7 @@ std::pair<std::vector<std::string>, std::vector<std::string>> read_fifo(const st
 }
 }  // namespace
 
-TEST(FollowedInputs, AByteOrderMarkBeforeNdjsonOrAnArrayIsSkipped) {
+TEST(FollowedInputs, AByteOrderMarkOrDocumentsOverSeveralLinesAreReadAsJson) {
   // A file PowerShell 5 wrote (Out-File -Encoding utf8): its first line is
   // NDJSON after the mark, read line by line as it grows; an array after
   // one is read whole. Nothing is reported.
@@ -221,9 +221,12 @@ TEST(FollowedInputs, AByteOrderMarkBeforeNdjsonOrAnArrayIsSkipped) {
   const std::string array = dir + "/vigil_bom_" + std::to_string(::getpid()) + ".json";
   std::ofstream(lines, std::ios::binary) << "\xEF\xBB\xBF{\"x\":1}\n\xEF\xBB\xBF{\"x\":2}\n";
   std::ofstream(array, std::ios::binary) << "\xEF\xBB\xBF [{\"x\":1},{\"x\":2}]";
-  for (const std::string& path : {lines, array}) {
+  // Documents over several lines (jq ., ConvertTo-Json) are read whole too, not line by line.
+  const std::string pretty = dir + "/vigil_pretty_" + std::to_string(::getpid()) + ".json";
+  std::ofstream(pretty, std::ios::binary) << "{\n  \"x\": 1\n}\n{\n  \"x\": 2\n}\n";
+  for (const std::string& path : {lines, array, pretty}) {
     const auto [documents, reasons] = read_to_end(path, ReaderOptions{});
-    EXPECT_EQ(documents, (std::vector<std::string>{R"({"x":1})", R"({"x":2})"})) << path;
+    EXPECT_EQ(documents, (std::vector<std::string>{R"({"x":1})", R"({"x":2})"})) << path;  // as printed: one line each
     EXPECT_TRUE(reasons.empty()) << path << ": " << reasons[0];
     std::filesystem::remove(path);
   }
