@@ -190,7 +190,7 @@ bool parse_event_xml(std::string_view input, const EventXmlCallbacks& cb) {
                                                       : close + 8;
     if (next != std::string_view::npos && next < end) end = next;
     std::string_view segment = text.substr(start, end - start);
-    pugi::xml_parse_result result = doc.load_buffer(segment.data(), segment.size(), pugi::parse_default,
+    pugi::xml_parse_result result = doc.load_buffer(segment.data(), segment.size(), pugi::parse_default | pugi::parse_ws_pcdata_single,
                                                     pugi::encoding_utf8);
     pugi::xml_node node = doc.child("Event");
     if (!node) {

@@ -29,6 +29,7 @@
 #include "core/hash.h"
 #include "core/text.h"
 #include "core/worker_pool.h"
+#include "ingest/event_tree_json.h"
 #include "ingest/flat_windows_export.h"
 #include "ingest/json_key_table.h"
 #include "ingest/json_scan.h"
@@ -69,7 +70,9 @@ struct NdjsonReader::Impl {
   std::string_view current_file;
   SourceUnit current_unit = SourceUnit::Line;
   std::uint64_t flushes = 0;  // batches handed to the sink so far
-  int flat_windows_input = -1;  // per input: -1 undecided, 0 ordinary ECS, 1 flat Windows export
+  // Per input: -1 undecided, 0 ordinary ECS, 1 flat Windows export, 2 event XML trees (EventTreeJson).
+  int flat_windows_input = -1;
+  EventTreeJson event_tree;
   int hits_input = -1;  // per input: -1 undecided, 0 documents, 1 Elasticsearch hits (decided with the above)
   FlatWindowsExport flat_export;
   std::string_view input_head;  // the input's first bytes read so far (a flat export's local times)
@@ -635,7 +638,8 @@ struct NdjsonReader::Impl {
   void decide_shape(std::string_view first_line, std::size_t available) {
     const std::optional<std::string_view> inner = hit_source(first_line, available, true);
     hits_input = inner ? 1 : 0;
-    flat_windows_input = FlatWindowsExport::looks_flat(inner.value_or(first_line)) ? 1 : 0;
+    const std::string_view document = inner.value_or(first_line);
+    flat_windows_input = EventTreeJson::looks_like(document) ? 2 : FlatWindowsExport::looks_flat(document) ? 1 : 0;
     if (flat_windows_input == 1) flat_export.learn_local_times(local_times ? input_head : std::string_view());
     input_head = {};  // a view of the reader's buffer: needed only here
   }
@@ -646,6 +650,7 @@ struct NdjsonReader::Impl {
   // hot path of ordinary ECS input pays nothing.
   std::optional<std::string> normalize_flat_windows(std::string_view line) {
     if (flat_windows_input == 0) return std::nullopt;
+    if (flat_windows_input == 2) return event_tree.normalize(line);
     return flat_export.normalize(line);
   }
 

