@@ -3,6 +3,10 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+
+#include "core/timestamp.h"
+
 namespace vigil {
 
 namespace dom = simdjson::dom;
@@ -149,6 +153,12 @@ std::optional<std::string> EventTreeJson::normalize(std::string_view document) {
   e.opcode = child("Opcode");
   e.keywords = child("Keywords");
   e.time_created = child_attribute("TimeCreated", "SystemTime");
+  double seconds = 0;  // Velociraptor's parse_evtx() writes the time as epoch seconds
+  if (const char* end = e.time_created.data() + e.time_created.size();
+      !e.time_created.empty() && std::from_chars(e.time_created.data(), end, seconds).ptr == end) {
+    const std::optional<TimestampNs> ns = from_epoch_millis(seconds * 1000.0);
+    e.time_created = ns ? std::string_view(owned_.emplace_back(format_timestamp(*ns))) : std::string_view();
+  }
   e.record_id = child("EventRecordID");
   e.channel = child("Channel");
   e.computer = child("Computer");

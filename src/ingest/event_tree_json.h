@@ -2,7 +2,8 @@
 // evtx crate Chainsaw and Hayabusa read EVTX with: {"Event":{"System":...,
 // "EventData":...}}, attributes under "#attributes"), python-evtx through
 // xmltodict ("@Name", "#text") and the Go decoders' (attributes as members,
-// an element's text as "Value"; System and EventData at the top level too).
+// an element's text as "Value"; System and EventData at the top level too;
+// Velociraptor's parse_evtx() among them, its time in epoch seconds).
 // Each becomes the document an EVTX record of the same event gives (winlog.*
 // and the ECS mapping), so every rule reads them (NdjsonReader decides per
 // input, on its first document).

