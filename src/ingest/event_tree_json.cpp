@@ -134,7 +134,8 @@ std::optional<std::string> EventTreeJson::normalize(std::string_view document) {
   if (parser_.parse(padded_).get(root)) return std::nullopt;
   const auto found = system_of(root);
   if (!found) return std::nullopt;
-  const auto& [system, holder] = *found;
+  const dom::object system = found->first;  // not structured bindings: lambdas below capture it (clang 14)
+  const dom::object holder = found->second;
   WindowsEvent& e = event_;
   e.clear();
   owned_.clear();
