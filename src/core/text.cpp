@@ -238,9 +238,12 @@ std::string base64_encode(std::string_view in) {
   return out;
 }
 
+std::size_t significant_start(std::string_view text) {
+  return text.find_first_not_of(" \t\r\n", utf8_bom_length(text));
+}
+
 char first_significant(std::string_view text) {
-  text.remove_prefix(utf8_bom_length(text));
-  const std::size_t at = text.find_first_not_of(" \t\r\n");
+  const std::size_t at = significant_start(text);
   return at == std::string_view::npos ? '\0' : text[at];
 }
 

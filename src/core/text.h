@@ -68,9 +68,11 @@ std::size_t find_text(std::string_view haystack, std::string_view needle, std::s
 inline std::size_t utf8_bom_length(std::string_view text) {
   return text.starts_with("\xEF\xBB\xBF") ? 3 : 0;
 }
-// The first byte of `text` after its blanks (space, tab, CR, LF) and a UTF-8
-// byte order mark before them, or 0 when there is none: how every reader
-// tells JSON ('{' opens NDJSON, '[' an array) from the other formats.
+// Where `text` starts after a UTF-8 byte order mark and the blanks (space,
+// tab, CR, LF) after it; npos when nothing else is there.
+std::size_t significant_start(std::string_view text);
+// The byte there, or 0: how every reader tells JSON ('{' opens NDJSON, '['
+// an array) from the other formats.
 char first_significant(std::string_view text);
 
 // Calls fn(line, offset) for every '\n'-separated line of text[begin, end)

@@ -23,8 +23,7 @@ std::string_view local_name(const char* name) {
 }
 
 std::string_view skip_bom_and_space(std::string_view s) {
-  s.remove_prefix(utf8_bom_length(s));
-  std::size_t first = s.find_first_not_of(" \t\r\n");
+  const std::size_t first = significant_start(s);
   return first == std::string_view::npos ? std::string_view() : s.substr(first);
 }
 

@@ -1213,8 +1213,7 @@ bool NdjsonReader::search_response(std::string_view document) {
 }
 
 bool NdjsonReader::line_delimited(std::string_view head) {
-  head.remove_prefix(utf8_bom_length(head));
-  const std::size_t start = head.find_first_not_of(" \t\r\n");
+  const std::size_t start = significant_start(head);
   if (start == std::string_view::npos || head[start] != '{') return true;
   const std::size_t nl = head.find('\n', start);
   if (nl == std::string_view::npos) return true;  // the first line is not all here: NDJSON streams come so

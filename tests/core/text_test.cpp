@@ -82,3 +82,17 @@ TEST(Printable, ShowsControlCharactersAndInvalidUtf8AsHexEscapes) {
   EXPECT_EQ(printable("\xC2\xA0"), "\xC2\xA0");                               // U+00A0 is not a control
   EXPECT_EQ(printable("bad\xFF\xC0\xAF"), "bad\\xff\\xc0\\xaf");              // not UTF-8
 }
+
+TEST(Text, FirstSignificantSkipsAByteOrderMarkThenBlanks) {
+  EXPECT_EQ(first_significant(""), '\0');
+  EXPECT_EQ(first_significant("\xEF\xBB\xBF"), '\0');
+  EXPECT_EQ(first_significant(" \t\r\n"), '\0');
+  EXPECT_EQ(first_significant("\xEF\xBB\xBF \r\n{"), '{');
+  EXPECT_EQ(significant_start("\xEF\xBB\xBF \r\n{"), 6u);
+  EXPECT_EQ(first_significant("\n["), '[');
+  // Only before the blanks: a mark after them is text (not JSON).
+  EXPECT_EQ(first_significant(" \xEF\xBB\xBF{"), '\xEF');
+  EXPECT_EQ(first_significant("\xEF\xBB{"), '\xEF');  // not a whole mark
+  EXPECT_EQ(utf8_bom_length("\xEF\xBB\xBF"), 3u);
+  EXPECT_EQ(utf8_bom_length("\xEF\xBB"), 0u);
+}
