@@ -1093,21 +1093,8 @@ struct NdjsonReader::Impl {
     }
     iterating = true;
     od::array arr;
-    if (search_response) {
-      od::object top, hits;
-      if (auto err = doc.get_object().get(top)) {
-        fail_at(element_no, err);
-        return flush(batch, sink);
-      }
-      if (auto err = top.find_field_unordered("hits").get_object().get(hits)) {
-        fail_at(element_no, err);
-        return flush(batch, sink);
-      }
-      if (auto err = hits.find_field_unordered("hits").get_array().get(arr)) {
-        fail_at(element_no, err);
-        return flush(batch, sink);
-      }
-    } else if (auto err = doc.get_array().get(arr)) {
+    if (auto err = search_response ? doc.find_field_unordered("hits").find_field_unordered("hits").get_array().get(arr)
+                                   : doc.get_array().get(arr)) {
       fail_at(element_no, err);
       return flush(batch, sink);
     }

@@ -38,14 +38,21 @@ std::string identity(const struct stat& st) {
          std::to_string(st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
 }
 
-// A plain NDJSON file: its first non-blank byte opens an object.
+// Whether input whose first bytes are `head` is NDJSON, read line by line as
+// it grows: its first significant byte opens an object that ends on its line
+// (NdjsonReader::line_delimited). Anything else is read whole once complete.
+bool ndjson_lines(std::string_view head) {
+  return first_significant(head) == '{' && NdjsonReader::line_delimited(head);
+}
+
+// A plain NDJSON file, from its first bytes.
 bool plain_ndjson(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
   char head[256];
   ssize_t n = ::read(fd, head, sizeof head);
   ::close(fd);
-  return n > 0 && first_significant({head, static_cast<std::size_t>(n)}) == '{';
+  return n > 0 && ndjson_lines({head, static_cast<std::size_t>(n)});
 }
 
 constexpr std::size_t kPadding = 64;
@@ -249,10 +256,9 @@ std::uint64_t FollowedInputs::read_tail(Tail& t, std::int64_t now_ns, const Batc
         break;
       }
       got += static_cast<std::size_t>(n);
-      // Decided by the first byte written and the first line: NDJSON lines as they come, anything else whole.
+      // Decided by the first bytes written: NDJSON lines as they come, anything else whole.
       if (!t.whole && t.line == 0 && t.offset == 0) {
-        const char first = first_significant(t.pending);
-        t.whole = first != 0 && (first != '{' || !NdjsonReader::line_delimited(t.pending));
+        t.whole = first_significant(t.pending) != 0 && !ndjson_lines(t.pending);
       }
       if (t.whole && (t.spool || t.pending.size() > reader_options_.spool_bytes) && !spool_pending(t, stats)) return 0;
     }
@@ -303,8 +309,7 @@ std::uint64_t FollowedInputs::read_tail(Tail& t, std::int64_t now_ns, const Batc
     if (got <= 0) return 0;
     std::string_view data(buffer_.data(), static_cast<std::size_t>(got));
     if (t.offset == 0 && !t.skipping) {
-      const char first = first_significant(data);
-      if (first != 0 && (first != '{' || !NdjsonReader::line_delimited(data))) {  // not NDJSON: read whole, once complete
+      if (first_significant(data) != 0 && !ndjson_lines(data)) {  // not NDJSON: read whole, once complete
         t.whole = true;
         return read_whole(t, now_ns, sink, stats);
       }
