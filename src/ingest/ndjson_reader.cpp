@@ -1194,9 +1194,15 @@ bool NdjsonReader::search_response(std::string_view document) {
   // Its members: took, timed_out, _shards, hits {total, max_score, hits [...]}.
   if (document.find("\"hits\"") == std::string_view::npos || document.find("\"_shards\"") == std::string_view::npos)
     return false;
-  simdjson::dom::parser parser;
-  simdjson::dom::element hits;
-  return !parser.parse(document.data(), document.size()).at_key("hits").at_key("hits").get(hits) && hits.is_array();
+  // Told by where hits.hits is, not by the whole response being valid: a
+  // damaged hit is then reported where it is, and the hits before it read.
+  const simdjson::padded_string padded(document);
+  od::parser parser;
+  od::document doc;
+  od::json_type type;
+  return !parser.iterate(padded).get(doc) &&
+         !doc.find_field_unordered("hits").find_field_unordered("hits").type().get(type) &&
+         type == od::json_type::array;
 }
 
 bool NdjsonReader::line_delimited(std::string_view head) {

@@ -902,6 +902,14 @@ TEST(NdjsonReader, DocumentsOverSeveralLinesAreReadWhole) {
       EXPECT_TRUE(got.stats.diagnostics.empty()) << got.stats.diagnostics[0].reason;
     }
   }
+  // A response with a damaged hit: the hits before it are read, the damage reported where it is.
+  TempFile damaged("{\n \"took\": 1, \"_shards\": {},\n \"hits\": {\"hits\": [{\"_index\": \"i\", \"_source\": {\"x\": 1}},\n"
+                   "  {\"_index\": \"i\", \"_source\": {\"x\": 2}}, ]}}\n", ".json");
+  Collected partial = read_all(damaged.path, fields, x);
+  EXPECT_EQ(partial.names, (std::vector<std::string>{"1", "2"}));
+  ASSERT_EQ(partial.stats.diagnostics.size(), 1u);
+  EXPECT_NE(partial.stats.diagnostics[0].reason.find("malformed JSON search response"), std::string::npos)
+      << partial.stats.diagnostics[0].reason;
   TempFile bad("{\n \"x\": 1\n}\nnot json\n{\"x\": 3}\n{\n \"x\": 4,\n", ".json");
   Collected got = read_all(bad.path, fields, x);
   EXPECT_EQ(got.names, (std::vector<std::string>{"1", "3"}));
